@@ -1,0 +1,6 @@
+"""``python -m kubeward`` runs the command line."""
+
+from kubeward.cli.main import main
+
+if __name__ == "__main__":
+    main()

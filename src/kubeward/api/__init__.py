@@ -1,0 +1,1 @@
+"""The Kubernetes API model: object metadata, kinds and resources, validation, patching, tables."""

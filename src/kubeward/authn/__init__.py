@@ -1,0 +1,1 @@
+"""Authentication: who sent this request. One module per credential source, composed in ``union``."""

@@ -1,0 +1,98 @@
+"""The authorization seam.
+
+Rules:
+ 1. An authorizer returns a decision as a value — ALLOW, DENY or NO_OPINION — and never raises
+    to say no.
+ 2. NO_OPINION falls through the union to the next authorizer; if nobody allows, the request is
+    refused with 403.
+ 3. ``reason`` is written for the person who was refused (or for the SubjectAccessReview reader);
+    ``explanation`` holds the trail behind the decision: which binding, role and rule allowed it,
+    or the near misses behind a denial.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+from kubeward.api.user import UserInfo
+
+
+class Decision(enum.Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    NO_OPINION = "no-opinion"
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """What a request wants to do, as Kubernetes' ``authorizer.Attributes``.
+
+    For a resource request ``resource_request`` is true and ``api_group``/``resource``/
+    ``subresource``/``namespace``/``name`` are set; otherwise ``path`` is the non-resource URL.
+    """
+
+    user: UserInfo
+    verb: str
+    resource_request: bool = True
+    namespace: str = ""
+    api_group: str = ""
+    api_version: str = ""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class AuthzResult:
+    decision: Decision
+    reason: str = ""
+    explanation: tuple[str, ...] = ()
+    authorizer: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is Decision.ALLOW
+
+
+NO_OPINION = AuthzResult(Decision.NO_OPINION)
+
+
+class Authorizer(Protocol):
+    """Decides one request."""
+
+    name: str
+
+    def authorize(self, attributes: Attributes) -> AuthzResult: ...
+
+
+@dataclass(frozen=True)
+class ResourceRule:
+    verbs: tuple[str, ...]
+    api_groups: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    resource_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NonResourceRule:
+    verbs: tuple[str, ...]
+    non_resource_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RulesResult:
+    """What a user may do in a namespace (SelfSubjectRulesReview)."""
+
+    resource_rules: tuple[ResourceRule, ...] = ()
+    non_resource_rules: tuple[NonResourceRule, ...] = ()
+    incomplete: bool = False
+    evaluation_error: str = ""
+
+
+class RuleResolver(Protocol):
+    """Lists the rules that apply to a user in a namespace."""
+
+    def rules_for(self, user: UserInfo, namespace: str) -> RulesResult: ...

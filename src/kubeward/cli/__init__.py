@@ -1,0 +1,1 @@
+"""The ``kubeward`` command line: one module per command group, loaded only when used."""

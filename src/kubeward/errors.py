@@ -1,0 +1,257 @@
+"""The one exception tree of kubeward.
+
+Every error that crosses a layer boundary is one of these. Library errors (sqlite3, aiohttp,
+cryptography, yaml, ...) are wrapped with ``raise ... from`` at the layer that met them and
+never leak past it.
+
+::
+
+    KubewardError
+     ├── InputError               a file, flag or document the user gave us is unusable (CLI: one line, exit 1)
+     ├── PKIError                 a certificate or key operation cannot be done as asked
+     ├── StorageError             the storage backend failed (maps to 500 InternalError)
+     │    ├── KeyExistsError      create of a key that exists
+     │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
+     │    ├── RevisionMismatch    compare-and-swap lost: the key's revision moved on
+     │    └── CompactedError      the revision asked for was compacted away (410 Expired)
+     └── StatusError              an API error with a Kubernetes ``Status`` body
+          ├── BadRequest                  400 BadRequest
+          ├── Unauthorized                401 Unauthorized
+          ├── Forbidden                   403 Forbidden
+          ├── NotFound                    404 NotFound
+          ├── MethodNotAllowed            405 MethodNotAllowed
+          ├── NotAcceptable               406 NotAcceptable
+          ├── AlreadyExists               409 AlreadyExists
+          ├── Conflict                    409 Conflict
+          ├── Gone                        410 Expired (a compacted resourceVersion)
+          ├── RequestEntityTooLarge       413 RequestEntityTooLarge
+          ├── UnsupportedMediaType        415 UnsupportedMediaType
+          ├── Invalid                     422 Invalid (with causes)
+          ├── TooManyRequests             429 TooManyRequests
+          ├── InternalError               500 InternalError
+          ├── ServiceUnavailable          503 ServiceUnavailable
+          └── Timeout                     504 Timeout
+
+``StatusError.to_status()`` renders the ``metav1.Status`` body that kubectl and the Python client
+read (``Error from server (<reason>): <message>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class KubewardError(Exception):
+    """Base of every error kubeward raises on purpose."""
+
+
+class InputError(KubewardError):
+    """Something the user handed us (a file, a flag value, a document) cannot be used.
+
+    The message names the thing and the problem in one line, e.g.
+    ``ca.crt: not a PEM or DER certificate``.
+    """
+
+
+class PKIError(KubewardError):
+    """A certificate, key or CSR operation cannot be done as asked."""
+
+
+class StorageError(KubewardError):
+    """The storage backend failed in a way the caller cannot fix by retrying differently."""
+
+
+class KeyExistsError(StorageError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"key {key!r} already exists")
+        self.key = key
+
+
+class KeyNotFoundError(StorageError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"key {key!r} not found")
+        self.key = key
+
+
+class RevisionMismatch(StorageError):
+    """A compare-and-swap lost: the key's current revision is not the one expected."""
+
+    def __init__(self, key: str, expected: int, actual: int | None) -> None:
+        super().__init__(f"key {key!r}: expected revision {expected}, found {actual}")
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+
+
+class CompactedError(StorageError):
+    """The revision asked for is older than the compaction window."""
+
+    def __init__(self, requested: int, compacted: int) -> None:
+        super().__init__(
+            f"required revision {requested} has been compacted (oldest available {compacted + 1})"
+        )
+        self.requested = requested
+        self.compacted = compacted
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One entry of ``Status.details.causes``: ``FieldValueInvalid`` at ``metadata.name``."""
+
+    reason: str
+    message: str
+    field: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"reason": self.reason, "message": self.message}
+        if self.field:
+            out["field"] = self.field
+        return out
+
+
+@dataclass(frozen=True)
+class StatusDetails:
+    name: str = ""
+    group: str = ""
+    kind: str = ""
+    uid: str = ""
+    causes: tuple[Cause, ...] = field(default_factory=tuple)
+    retry_after_seconds: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.name:
+            out["name"] = self.name
+        if self.group:
+            out["group"] = self.group
+        if self.kind:
+            out["kind"] = self.kind
+        if self.uid:
+            out["uid"] = self.uid
+        if self.causes:
+            out["causes"] = [c.to_dict() for c in self.causes]
+        if self.retry_after_seconds:
+            out["retryAfterSeconds"] = self.retry_after_seconds
+        return out
+
+
+class StatusError(KubewardError):
+    """An error the API server answers with a ``Status`` body."""
+
+    code: ClassVar[int] = 500
+    reason: ClassVar[str] = "InternalError"
+
+    def __init__(self, message: str, details: StatusDetails | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_status(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details is not None:
+            body["details"] = self.details.to_dict()
+        return body
+
+
+class BadRequest(StatusError):
+    code = 400
+    reason = "BadRequest"
+
+
+class Unauthorized(StatusError):
+    code = 401
+    reason = "Unauthorized"
+
+
+class Forbidden(StatusError):
+    code = 403
+    reason = "Forbidden"
+
+
+class NotFound(StatusError):
+    code = 404
+    reason = "NotFound"
+
+
+class MethodNotAllowed(StatusError):
+    code = 405
+    reason = "MethodNotAllowed"
+
+
+class NotAcceptable(StatusError):
+    code = 406
+    reason = "NotAcceptable"
+
+
+class AlreadyExists(StatusError):
+    code = 409
+    reason = "AlreadyExists"
+
+
+class Conflict(StatusError):
+    code = 409
+    reason = "Conflict"
+
+
+class Gone(StatusError):
+    code = 410
+    reason = "Expired"
+
+
+class RequestEntityTooLarge(StatusError):
+    code = 413
+    reason = "RequestEntityTooLarge"
+
+
+class UnsupportedMediaType(StatusError):
+    code = 415
+    reason = "UnsupportedMediaType"
+
+
+class Invalid(StatusError):
+    code = 422
+    reason = "Invalid"
+
+
+class TooManyRequests(StatusError):
+    code = 429
+    reason = "TooManyRequests"
+
+
+class InternalError(StatusError):
+    code = 500
+    reason = "InternalError"
+
+
+class ServiceUnavailable(StatusError):
+    code = 503
+    reason = "ServiceUnavailable"
+
+
+class Timeout(StatusError):
+    code = 504
+    reason = "Timeout"
+
+
+def invalid(kind: str, name: str, causes: list[Cause] | tuple[Cause, ...], group: str = "") -> Invalid:
+    """Build the 422 Kubernetes sends for a failed validation.
+
+    The message reads as Kubernetes writes it:
+    ``Pod "web" is invalid: [metadata.name: Required value, spec.containers: Required value]``.
+    """
+    parts = [f"{c.field}: {c.message}" if c.field else c.message for c in causes]
+    joined = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+    qualified = f"{kind}.{group}" if group else kind
+    return Invalid(
+        f'{qualified} "{name}" is invalid: {joined}',
+        StatusDetails(name=name, group=group, kind=kind, causes=tuple(causes)),
+    )
