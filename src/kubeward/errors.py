@@ -242,7 +242,9 @@ class Timeout(StatusError):
     reason = "Timeout"
 
 
-def invalid(kind: str, name: str, causes: list[Cause] | tuple[Cause, ...], group: str = "") -> Invalid:
+def invalid(
+    kind: str, name: str, causes: list[Cause] | tuple[Cause, ...], group: str = ""
+) -> Invalid:
     """Build the 422 Kubernetes sends for a failed validation.
 
     The message reads as Kubernetes writes it:

@@ -21,7 +21,9 @@ PRIVATE = 0o600
 PUBLIC = 0o644
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int, *, overwrite: bool = False) -> None:
+def write_atomic(
+    path: str | os.PathLike[str], data: bytes, mode: int, *, overwrite: bool = False
+) -> None:
     """Write ``data`` to ``path`` atomically with permission bits ``mode``.
 
     Raises:

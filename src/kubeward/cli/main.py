@@ -20,7 +20,11 @@ from kubeward.errors import KubewardError
 
 # name -> (module, attribute, one-line help shown by ``kubeward --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "up": ("kubeward.cli.up", "up", "Start a secured control plane on this machine (PKI, API server, controllers)."),
+    "up": (
+        "kubeward.cli.up",
+        "up",
+        "Start a secured control plane on this machine (PKI, API server, controllers).",
+    ),
     "serve": ("kubeward.cli.serve", "serve", "Run the API server (kube-apiserver flags)."),
     "controller-manager": (
         "kubeward.cli.controller_manager",
@@ -28,9 +32,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Run the controller-manager (CSR signing, service accounts, ...).",
     ),
     "pki": ("kubeward.cli.pki", "pki", "Create, inspect, audit and renew a cluster PKI."),
-    "config": ("kubeward.cli.config", "config", "Read and edit kubeconfig files with kubectl's semantics."),
+    "config": (
+        "kubeward.cli.config",
+        "config",
+        "Read and edit kubeconfig files with kubectl's semantics.",
+    ),
     "rbac": ("kubeward.cli.rbac", "rbac", "Explain RBAC decisions and find who can do what."),
-    "netpol": ("kubeward.cli.netpol", "netpol", "Evaluate, tabulate, lint and diff NetworkPolicies."),
+    "netpol": (
+        "kubeward.cli.netpol",
+        "netpol",
+        "Evaluate, tabulate, lint and diff NetworkPolicies.",
+    ),
 }
 
 

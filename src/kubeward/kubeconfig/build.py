@@ -67,6 +67,8 @@ def dump_kubeconfig(doc: dict[str, Any]) -> bytes:
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).encode("utf-8")
 
 
-def write_kubeconfig(path: str | os.PathLike[str], doc: dict[str, Any], *, overwrite: bool = False) -> None:
+def write_kubeconfig(
+    path: str | os.PathLike[str], doc: dict[str, Any], *, overwrite: bool = False
+) -> None:
     """Write a kubeconfig atomically with mode 0600 (it holds a private key or a token)."""
     write_atomic(path, dump_kubeconfig(doc), PRIVATE, overwrite=overwrite)

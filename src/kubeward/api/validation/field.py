@@ -37,7 +37,9 @@ def invalid(path: str, value: object, detail: str) -> Cause:
 def not_supported(path: str, value: object, supported: Iterable[str]) -> Cause:
     options = ", ".join(json.dumps(s) for s in supported)
     return Cause(
-        "FieldValueNotSupported", f"Unsupported value: {_show(value)}: supported values: {options}", path
+        "FieldValueNotSupported",
+        f"Unsupported value: {_show(value)}: supported values: {options}",
+        path,
     )
 
 

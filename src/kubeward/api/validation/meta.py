@@ -157,11 +157,60 @@ def validate_annotations(annotations: object, path: str) -> list[Cause]:
     causes: list[Cause] = []
     total = 0
     for key, value in annotations.items():
-        causes.extend(field.invalid(path, key, msg) for msg in check_qualified_name(str(key).lower()))
+        causes.extend(
+            field.invalid(path, key, msg) for msg in check_qualified_name(str(key).lower())
+        )
         if not isinstance(value, str):
             causes.append(field.invalid(path, value, "annotation values must be strings"))
             continue
         total += len(key) + len(value)
     if total > TOTAL_ANNOTATION_SIZE:
         causes.append(field.too_long(path, TOTAL_ANNOTATION_SIZE))
+    return causes
+
+
+_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+
+
+def validate_label_selector(selector: object, path: str) -> list[Cause]:
+    """Kubernetes' ``ValidateLabelSelector``: keys, values and operators of a LabelSelector."""
+    if selector is None:
+        return []
+    if not isinstance(selector, Mapping):
+        return [field.invalid(path, selector, "must be a label selector object")]
+    causes = validate_labels(selector.get("matchLabels"), f"{path}.matchLabels")
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        return [*causes, field.invalid(f"{path}.matchExpressions", expressions, "must be a list")]
+    for i, expr in enumerate(expressions):
+        at = f"{path}.matchExpressions[{i}]"
+        if not isinstance(expr, Mapping):
+            causes.append(field.invalid(at, expr, "must be a label selector requirement"))
+            continue
+        op = expr.get("operator", "")
+        values = expr.get("values") or []
+        if op in ("In", "NotIn"):
+            if not values:
+                causes.append(
+                    field.required(
+                        f"{at}.values", "must be specified when `operator` is 'In' or 'NotIn'"
+                    )
+                )
+        elif op in ("Exists", "DoesNotExist"):
+            if values:
+                causes.append(
+                    field.forbidden(
+                        f"{at}.values",
+                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                    )
+                )
+        else:
+            causes.append(field.not_supported(f"{at}.operator", op, _SELECTOR_OPERATORS))
+        key = str(expr.get("key", ""))
+        causes.extend(field.invalid(f"{at}.key", key, msg) for msg in check_qualified_name(key))
+        for j, value in enumerate(values):
+            causes.extend(
+                field.invalid(f"{at}.values[{j}]", value, msg)
+                for msg in check_label_value(str(value))
+            )
     return causes
