@@ -39,7 +39,7 @@ class UserInfo:
     name: str
     uid: str = ""
     groups: tuple[str, ...] = ()
-    extra: Mapping[str, tuple[str, ...]] = field(default=_EMPTY)
+    extra: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _EMPTY, hash=False)
 
     def to_dict(self) -> dict[str, object]:
         """The ``UserInfo`` JSON shape of authentication.k8s.io (omits empty fields)."""

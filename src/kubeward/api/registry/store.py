@@ -1,0 +1,490 @@
+"""The generic store: Kubernetes object semantics on top of the revisioned storage backend.
+
+One :class:`Store` per served kind. It owns the rules every kind shares:
+
+ 1. Create fills ``uid``, ``creationTimestamp``, ``generation: 1`` and a name from
+    ``generateName``; a name that exists is 409 AlreadyExists.
+ 2. ``resourceVersion`` is the backend revision of the object's last write. An update that
+    carries one is a compare-and-swap (409 Conflict when stale); one without is unconditional.
+ 3. ``generation`` moves only when the kind's spec changes; uid, creationTimestamp and
+    deletionTimestamp cannot be changed by a client.
+ 4. Delete of an object with finalizers sets ``deletionTimestamp`` and keeps it until the last
+    finalizer is removed; removing the last one completes the deletion.
+ 5. ``dryRun`` runs every check and returns the result without writing.
+ 6. A failed request writes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from kubeward.api import meta as m
+from kubeward.api.registry.strategy import Strategy
+from kubeward.api.scheme import ResourceType
+from kubeward.api.selectors import EVERYTHING, FieldSelector, LabelSelector
+from kubeward.errors import (
+    AlreadyExists,
+    BadRequest,
+    CompactedError,
+    Conflict,
+    Gone,
+    InternalError,
+    KeyExistsError,
+    KeyNotFoundError,
+    NotFound,
+    RevisionMismatch,
+    StatusDetails,
+    StorageError,
+    invalid,
+)
+from kubeward.storage.interfaces import Backend, Event, EventType, KeyValue
+
+_CONTINUE_TOO_OLD = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this response "
+    "to retrieve the remainder of the results. Continuing with the provided token results in an "
+    "inconsistent list - objects that were created, modified, or deleted between the time the "
+    "first chunk was returned and now may show up in the list."
+)
+
+Mutation = Callable[[m.JSONObject], m.JSONObject]
+AsyncHook = Callable[[m.JSONObject, m.JSONObject | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    label_selector: LabelSelector = EVERYTHING
+    field_selector: FieldSelector = FieldSelector(())
+    limit: int = 0
+    continue_token: str = ""
+    resource_version: str = ""
+    resource_version_match: str = ""
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    type: str  # ADDED, MODIFIED, DELETED
+    object: m.JSONObject
+    revision: int
+    previous: m.JSONObject | None = None  # the object before a MODIFIED, for selector transitions
+
+
+def encode(obj: m.JSONObject) -> bytes:
+    return orjson.dumps(obj)
+
+
+def decode(kv: KeyValue) -> m.JSONObject:
+    obj: m.JSONObject = orjson.loads(kv.value)
+    m.metadata(obj)["resourceVersion"] = str(kv.mod_revision)
+    return obj
+
+
+def _encode_continue(revision: int, last_key: str) -> str:
+    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": last_key})
+    return base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def _decode_continue(token: str) -> tuple[int, str]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=="))
+        return int(data["rv"]), str(data["start"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadRequest(f"continue key is not valid: {exc}") from exc
+
+
+def _parse_rv(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest(f'invalid resource version "{text}"') from None
+    if value < 0:
+        raise BadRequest(f'invalid resource version "{text}"')
+    return value
+
+
+class Store:
+    """Create, read, update, delete, list and watch one kind."""
+
+    def __init__(self, resource_type: ResourceType, strategy: Strategy, backend: Backend) -> None:
+        self.rt = resource_type
+        self.strategy = strategy
+        self.backend = backend
+
+    # --- reads ------------------------------------------------------------------------------
+    def _not_found(self, name: str) -> NotFound:
+        return NotFound(
+            f'{self.rt.qualified_resource} "{name}" not found',
+            StatusDetails(name=name, group=self.rt.group, kind=self.rt.resource),
+        )
+
+    def _with_type(self, obj: m.JSONObject) -> m.JSONObject:
+        obj["apiVersion"] = self.rt.api_version
+        obj["kind"] = self.rt.kind
+        return obj
+
+    async def get(self, namespace: str, name: str, resource_version: str = "") -> m.JSONObject:
+        revision = 0
+        if resource_version not in ("", "0"):
+            revision = _parse_rv(resource_version)
+        try:
+            kv = await self.backend.get(self.rt.storage_key(namespace, name), revision)
+        except CompactedError as exc:
+            raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
+        except StorageError as exc:
+            raise InternalError(str(exc)) from exc
+        if kv is None:
+            raise self._not_found(name)
+        return self._with_type(decode(kv))
+
+    def _prefix(self, namespace: str) -> str:
+        if self.rt.namespaced and namespace:
+            return f"{self.rt.storage_prefix()}{namespace}/"
+        return self.rt.storage_prefix()
+
+    def matches(self, obj: m.JSONObject, opts: ListOptions) -> bool:
+        if not opts.label_selector.empty and not opts.label_selector.matches(m.labels_of(obj)):
+            return False
+        return opts.field_selector.empty or opts.field_selector.matches(self.strategy.field_set(obj))
+
+    async def list(self, namespace: str, opts: ListOptions) -> m.JSONObject:
+        """A ``<Kind>List`` honouring selectors, ``limit``/``continue`` and resourceVersion."""
+        self.strategy.check_field_selector_labels([r.field for r in opts.field_selector.requirements])
+        revision = 0
+        start_after = ""
+        if opts.continue_token:
+            revision, start_after = _decode_continue(opts.continue_token)
+        elif opts.resource_version_match == "Exact":
+            revision = _parse_rv(opts.resource_version)
+        elif opts.resource_version not in ("", "0"):
+            _parse_rv(opts.resource_version)
+        prefix = self._prefix(namespace)
+        pinned = opts.field_selector.exact_value("metadata.name")
+        items: list[m.JSONObject] = []
+        more = False
+        remaining = 0
+        read_revision = revision
+        try:
+            while True:
+                page = await self.backend.list(
+                    prefix,
+                    revision=read_revision,
+                    limit=(opts.limit - len(items)) if opts.limit else 0,
+                    start_after=start_after,
+                )
+                read_revision = page.revision
+                for kv in page.items:
+                    if pinned is not None and not kv.key.endswith("/" + pinned):
+                        continue
+                    obj = decode(kv)
+                    if self.matches(obj, opts):
+                        items.append(self._with_type(obj))
+                if page.items:
+                    start_after = page.items[-1].key
+                more = page.more
+                remaining = page.remaining
+                if not opts.limit or not page.more or len(items) >= opts.limit:
+                    break
+        except CompactedError as exc:
+            if opts.continue_token:
+                raise Gone(_CONTINUE_TOO_OLD) from exc
+            raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
+        except StorageError as exc:
+            raise InternalError(str(exc)) from exc
+        list_meta: m.JSONObject = {"resourceVersion": str(read_revision)}
+        if opts.limit and more:
+            list_meta["continue"] = _encode_continue(read_revision, start_after)
+            if opts.label_selector.empty and opts.field_selector.empty:
+                list_meta["remainingItemCount"] = remaining
+        for obj in items:
+            obj.pop("apiVersion", None)
+            obj.pop("kind", None)
+        return {
+            "kind": self.rt.list_kind,
+            "apiVersion": self.rt.api_version,
+            "metadata": list_meta,
+            "items": items,
+        }
+
+    # --- writes -----------------------------------------------------------------------------
+    def _invalid(self, name: str, causes: list[Any]) -> Exception:
+        return invalid(self.rt.kind, name, causes, self.rt.group)
+
+    def _validate_create(self, obj: m.JSONObject) -> None:
+        causes = self.strategy.validate_metadata(obj, creating=True)
+        causes.extend(self.strategy.validate(obj))
+        if causes:
+            raise self._invalid(m.name_of(obj), causes)
+
+    async def create(self, namespace: str, obj: m.JSONObject, *, dry_run: bool = False) -> m.JSONObject:
+        obj = copy.deepcopy(obj)
+        meta = m.metadata(obj)
+        if self.rt.namespaced:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = f"{meta['generateName']}{_random_suffix()}"
+        for server_owned in ("uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(server_owned, None)
+        meta["uid"] = m.new_uid()
+        meta["creationTimestamp"] = m.format_time(m.now())
+        meta["generation"] = 1
+        self.strategy.prepare_for_create(obj)
+        self.strategy.default(obj)
+        self._validate_create(obj)
+        self._with_type(obj)
+        name = str(meta["name"])
+        key = self.rt.storage_key(namespace, name)
+        if dry_run:
+            if await self.backend.get(key) is not None:
+                raise self._already_exists(name)
+            return obj
+        try:
+            kv = await self.backend.create(key, encode(obj))
+        except KeyExistsError as exc:
+            raise self._already_exists(name) from exc
+        except StorageError as exc:
+            raise InternalError(str(exc)) from exc
+        meta["resourceVersion"] = str(kv.mod_revision)
+        return obj
+
+    def _already_exists(self, name: str) -> AlreadyExists:
+        return AlreadyExists(
+            f'{self.rt.qualified_resource} "{name}" already exists',
+            StatusDetails(name=name, group=self.rt.group, kind=self.rt.resource),
+        )
+
+    def _conflict(self, name: str) -> Conflict:
+        return Conflict(
+            f'Operation cannot be fulfilled on {self.rt.qualified_resource} "{name}": the object '
+            "has been modified; please apply your changes to the latest version and try again",
+            StatusDetails(name=name, group=self.rt.group, kind=self.rt.resource),
+        )
+
+    def _prepare_update(
+        self, new: m.JSONObject, old: m.JSONObject, subresource: str
+    ) -> m.JSONObject:
+        if subresource == "status":
+            new = self.strategy.prepare_for_status_update(new, old)
+        else:
+            new = copy.deepcopy(new)
+            self.strategy.prepare_for_update(new, old)
+        meta = m.metadata(new)
+        old_meta = m.metadata(old)
+        for fixed in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "generateName"):
+            if fixed in old_meta:
+                meta[fixed] = old_meta[fixed]
+            else:
+                meta.pop(fixed, None)
+        meta["name"] = old_meta.get("name")
+        generation = int(old_meta.get("generation") or 1)
+        if subresource != "status" and self.strategy.generation_changed(new, old):
+            generation += 1
+        meta["generation"] = generation
+        self.strategy.default(new)
+        causes = self.strategy.validate_metadata(new, creating=False)
+        causes.extend(self.strategy.validate(new))
+        causes.extend(self.strategy.validate_update(new, old))
+        if causes:
+            raise self._invalid(m.name_of(old), causes)
+        return self._with_type(new)
+
+    async def update(
+        self,
+        namespace: str,
+        name: str,
+        new: m.JSONObject,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        before_write: AsyncHook | None = None,
+    ) -> m.JSONObject:
+        """Replace the object (PUT). A ``resourceVersion`` in ``new`` makes it conditional."""
+        wanted_rv = str(m.metadata(new).get("resourceVersion") or "")
+        current = await self.get(namespace, name)
+        current_rv = str(current["metadata"].get("resourceVersion"))
+        if wanted_rv and wanted_rv != current_rv:
+            raise self._conflict(name)
+        return await self._write_update(
+            namespace, name, new, current, subresource=subresource, dry_run=dry_run, before_write=before_write
+        )
+
+    async def guaranteed_update(
+        self,
+        namespace: str,
+        name: str,
+        mutate: Mutation,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        before_write: AsyncHook | None = None,
+        retries: int = 8,
+    ) -> m.JSONObject:
+        """Read, apply ``mutate``, write; retry on a lost race (used by PATCH and controllers)."""
+        for _ in range(retries):
+            current = await self.get(namespace, name)
+            new = mutate(copy.deepcopy(current))
+            wanted_rv = str(m.metadata(new).get("resourceVersion") or "")
+            if wanted_rv and wanted_rv != current["metadata"].get("resourceVersion"):
+                raise self._conflict(name)
+            try:
+                return await self._write_update(
+                    namespace, name, new, current, subresource=subresource, dry_run=dry_run, before_write=before_write
+                )
+            except Conflict:
+                if wanted_rv:
+                    raise
+                continue
+        raise self._conflict(name)
+
+    async def _write_update(
+        self,
+        namespace: str,
+        name: str,
+        new: m.JSONObject,
+        current: m.JSONObject,
+        *,
+        subresource: str,
+        dry_run: bool,
+        before_write: AsyncHook | None,
+    ) -> m.JSONObject:
+        new_meta = m.metadata(new)
+        if new_meta.get("name") not in (None, "", name):
+            raise BadRequest(
+                f"the name of the object ({new_meta.get('name')}) does not match the name on the URL ({name})"
+            )
+        prepared = self._prepare_update(new, current, subresource)
+        if before_write is not None:
+            await before_write(prepared, current)
+        current_rv = int(current["metadata"]["resourceVersion"])
+        prepared_meta = m.metadata(prepared)
+        prepared_meta.pop("resourceVersion", None)
+        if _unchanged(prepared, current):
+            prepared_meta["resourceVersion"] = str(current_rv)
+            return prepared
+        key = self.rt.storage_key(namespace, name)
+        finishing = (
+            bool(prepared_meta.get("deletionTimestamp"))
+            and not prepared_meta.get("finalizers")
+            and not self.strategy.blocks_deletion(prepared)
+        )
+        if dry_run:
+            prepared_meta["resourceVersion"] = str(current_rv)
+            return prepared
+        try:
+            if finishing:
+                kv = await self.backend.delete(key, current_rv)
+            else:
+                kv = await self.backend.update(key, encode(prepared), current_rv)
+        except RevisionMismatch as exc:
+            raise self._conflict(name) from exc
+        except KeyNotFoundError as exc:
+            raise self._not_found(name) from exc
+        except StorageError as exc:
+            raise InternalError(str(exc)) from exc
+        prepared_meta["resourceVersion"] = str(kv.mod_revision)
+        return prepared
+
+    async def delete(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        precondition_uid: str = "",
+        precondition_rv: str = "",
+        dry_run: bool = False,
+        graceful: bool = False,
+        grace_period_seconds: int = 0,
+    ) -> tuple[m.JSONObject, bool]:
+        """Delete; returns ``(object, deleted_now)``.
+
+        With finalizers, or with ``graceful`` (a pod bound to a node), the object is only marked
+        with ``deletionTimestamp`` and ``deleted_now`` is False.
+        """
+        current = await self.get(namespace, name)
+        meta = m.metadata(current)
+        if precondition_uid and meta.get("uid") != precondition_uid:
+            raise Conflict(
+                f'Operation cannot be fulfilled on {self.rt.qualified_resource} "{name}": '
+                f"Precondition failed: UID in precondition: {precondition_uid}, UID in object meta: {meta.get('uid')}",
+                StatusDetails(name=name, group=self.rt.group, kind=self.rt.resource),
+            )
+        if precondition_rv and meta.get("resourceVersion") != precondition_rv:
+            raise Conflict(
+                f'Operation cannot be fulfilled on {self.rt.qualified_resource} "{name}": '
+                f"Precondition failed: ResourceVersion in precondition: {precondition_rv}, "
+                f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
+                StatusDetails(name=name, group=self.rt.group, kind=self.rt.resource),
+            )
+        current_rv = int(meta["resourceVersion"])
+        key = self.rt.storage_key(namespace, name)
+        if meta.get("finalizers") or graceful or self.strategy.blocks_deletion(current):
+            if meta.get("deletionTimestamp"):
+                return current, False
+            marked = copy.deepcopy(current)
+            mmeta = m.metadata(marked)
+            mmeta["deletionTimestamp"] = m.format_time(m.now())
+            mmeta["deletionGracePeriodSeconds"] = grace_period_seconds if graceful else 0
+            self.strategy.mark_deleting(marked)
+            mmeta.pop("resourceVersion", None)
+            if dry_run:
+                return marked, False
+            try:
+                kv = await self.backend.update(key, encode(marked), current_rv)
+            except RevisionMismatch as exc:
+                raise self._conflict(name) from exc
+            except StorageError as exc:
+                raise InternalError(str(exc)) from exc
+            mmeta["resourceVersion"] = str(kv.mod_revision)
+            return marked, False
+        if dry_run:
+            return current, True
+        try:
+            kv = await self.backend.delete(key, current_rv)
+        except RevisionMismatch as exc:
+            raise self._conflict(name) from exc
+        except KeyNotFoundError as exc:
+            raise self._not_found(name) from exc
+        except StorageError as exc:
+            raise InternalError(str(exc)) from exc
+        meta["resourceVersion"] = str(kv.mod_revision)
+        return current, True
+
+    # --- watch ------------------------------------------------------------------------------
+    async def watch_from(self, namespace: str, revision: int) -> AsyncIterator[WatchEvent]:
+        """Events of this kind (in ``namespace`` if given) after ``revision``, straight from storage."""
+        prefix = self._prefix(namespace)
+        try:
+            async for event in self.backend.watch(prefix, revision):
+                yield self.to_watch_event(event)
+        except CompactedError as exc:
+            raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
+
+    def to_watch_event(self, event: Event) -> WatchEvent:
+        obj: m.JSONObject = orjson.loads(event.value)
+        m.metadata(obj)["resourceVersion"] = str(event.revision)
+        self._with_type(obj)
+        kind = {EventType.CREATE: "ADDED", EventType.UPDATE: "MODIFIED", EventType.DELETE: "DELETED"}[event.type]
+        previous = None
+        if event.type is EventType.UPDATE and event.prev_value is not None:
+            previous = orjson.loads(event.prev_value)
+        return WatchEvent(kind, obj, event.revision, previous)
+
+
+def _unchanged(new: m.JSONObject, old: m.JSONObject) -> bool:
+    old_copy = copy.deepcopy(old)
+    m.metadata(old_copy).pop("resourceVersion", None)
+    return new == old_copy
+
+
+def _random_suffix() -> str:
+    import secrets
+
+    alphabet = "bcdfghjklmnpqrstvwxz2456789"
+    return "".join(secrets.choice(alphabet) for _ in range(5))

@@ -1,0 +1,130 @@
+"""Turning a URL and method into the request attributes authorization and routing use.
+
+This follows Kubernetes' ``RequestInfoFactory``:
+
+ 1. ``/api/v1/...`` is the core group, ``/apis/GROUP/VERSION/...`` a named group; anything else
+    is a non-resource request whose verb is the lower-cased HTTP method (``get``, ``post``, ...).
+ 2. ``namespaces/NS/RESOURCE/...`` scopes a request to a namespace; ``namespaces/NS`` alone is the
+    namespace object itself (and ``namespaces/NS/status`` or ``/finalize`` its subresources).
+ 3. Verbs: GET is ``get`` on a name, ``list`` on a collection, ``watch`` when ``watch=true`` (or the
+    deprecated ``/watch/`` prefix); POST is ``create``; PUT ``update``; PATCH ``patch``; DELETE is
+    ``delete`` on a name and ``deletecollection`` on a collection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_METHOD_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    verb: str
+    path: str
+    is_resource_request: bool = False
+    api_prefix: str = ""
+    api_group: str = ""
+    api_version: str = ""
+    namespace: str = ""
+    resource: str = ""
+    subresource: str = ""
+    name: str = ""
+    parts: tuple[str, ...] = ()
+
+
+def is_true(value: str | None) -> bool:
+    return value is not None and value.lower() in _TRUE
+
+
+def parse_request_info(method: str, path: str, query: Mapping[str, str]) -> RequestInfo:
+    """Classify a request the way kube-apiserver does."""
+    segments = [s for s in path.strip("/").split("/") if s]
+    non_resource = RequestInfo(verb=method.lower(), path=path)
+    if not segments or segments[0] not in ("api", "apis"):
+        return non_resource
+    prefix = segments[0]
+    rest = segments[1:]
+    if prefix == "api":
+        if not rest:
+            return non_resource
+        group, version, rest = "", rest[0], rest[1:]
+    else:
+        if len(rest) < 2:
+            return non_resource
+        group, version, rest = rest[0], rest[1], rest[2:]
+    if not rest:
+        return non_resource
+
+    watch_prefix = False
+    if rest[0] == "watch":
+        watch_prefix = True
+        rest = rest[1:]
+    namespace = ""
+    if rest and rest[0] == "namespaces":
+        if len(rest) > 1:
+            namespace = rest[1]
+            if len(rest) > 2:
+                rest = rest[2:]
+            else:
+                rest = ["namespaces", namespace]
+                namespace_object = True
+                return _finish(method, path, prefix, group, version, namespace, rest, query, watch_prefix, namespace_object)
+    elif not rest:
+        return non_resource
+    return _finish(method, path, prefix, group, version, namespace, rest, query, watch_prefix, False)
+
+
+def _finish(
+    method: str,
+    path: str,
+    prefix: str,
+    group: str,
+    version: str,
+    namespace: str,
+    parts: list[str],
+    query: Mapping[str, str],
+    watch_prefix: bool,
+    namespace_object: bool,
+) -> RequestInfo:
+    resource = parts[0] if parts else ""
+    name = parts[1] if len(parts) > 1 else ""
+    subresource = parts[2] if len(parts) > 2 else ""
+    if namespace_object:
+        # /api/v1/namespaces/NS is the Namespace object, which is not itself namespaced.
+        namespace = name
+    if method == "GET" or method == "HEAD":
+        if watch_prefix or is_true(query.get("watch")):
+            verb = "watch"
+        elif name:
+            verb = "get"
+        else:
+            verb = "list"
+    elif method == "DELETE":
+        verb = "delete" if name else "deletecollection"
+    else:
+        verb = _METHOD_VERBS.get(method, method.lower())
+    # A field selector pinning metadata.name narrows list/watch to one name, as upstream does.
+    if verb in ("list", "watch") and not name:
+        selector = query.get("fieldSelector", "")
+        for term in selector.split(","):
+            key, sep, value = term.partition("=")
+            if sep and key.strip() == "metadata.name" and not value.startswith("="):
+                name = value.strip()
+            elif sep and key.strip() == "metadata.name" and value.startswith("="):
+                name = value[1:].strip()
+    return RequestInfo(
+        verb=verb,
+        path=path,
+        is_resource_request=True,
+        api_prefix=prefix,
+        api_group=group,
+        api_version=version,
+        namespace=namespace,
+        resource=resource,
+        subresource=subresource,
+        name=name,
+        parts=tuple(parts),
+    )

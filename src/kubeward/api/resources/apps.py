@@ -1,0 +1,85 @@
+"""apps/v1 deployments (stored and validated; no controller runs them yet) and
+coordination.k8s.io/v1 leases."""
+
+from __future__ import annotations
+
+from kubeward.api.meta import JSONObject
+from kubeward.api.registry.strategy import Strategy
+from kubeward.api.resources.core import PodStrategy
+from kubeward.api.scheme import ResourceType, Subresource
+from kubeward.api.selectors import LabelSelector
+from kubeward.api.validation import field
+from kubeward.api.validation.core import validate_pod_spec
+from kubeward.api.validation.meta import validate_label_selector, validate_labels
+from kubeward.errors import BadRequest, Cause
+
+DEPLOYMENTS = ResourceType(
+    "apps", "v1", "Deployment", "deployments", True, short_names=("deploy",), categories=("all",),
+    subresources=(
+        Subresource("status", "Deployment", ("get", "patch", "update")),
+        Subresource("scale", "Scale", ("get", "patch", "update"), group="autoscaling", version="v1"),
+    ),
+)
+LEASES = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True)
+TYPES = (DEPLOYMENTS, LEASES)
+
+
+class DeploymentStrategy(Strategy):
+    has_status = True
+
+    def default(self, obj: JSONObject) -> None:
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("replicas", 1)
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+        strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
+        if strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            strategy.setdefault("type", "RollingUpdate")
+            rolling = strategy.setdefault("rollingUpdate", {})
+            rolling.setdefault("maxUnavailable", "25%")
+            rolling.setdefault("maxSurge", "25%")
+        template = spec.get("template")
+        if isinstance(template, dict):
+            PodStrategy(self.resource_type).default(template)
+            template.pop("status", None)
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return [field.required("spec")]
+        causes: list[Cause] = []
+        replicas = spec.get("replicas", 1)
+        if not isinstance(replicas, int) or replicas < 0:
+            causes.append(field.invalid("spec.replicas", replicas, "must be greater than or equal to 0"))
+        selector = spec.get("selector")
+        template = spec.get("template") or {}
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        if not selector:
+            causes.append(field.required("spec.selector"))
+        else:
+            causes.extend(validate_label_selector(selector, "spec.selector"))
+            try:
+                compiled = LabelSelector.from_dict(selector)
+            except BadRequest:
+                compiled = None
+            if compiled is not None and compiled.empty:
+                causes.append(field.invalid("spec.selector", selector, "empty selector is invalid for deployment"))
+            elif compiled is not None and not compiled.matches(labels):
+                causes.append(
+                    field.invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`")
+                )
+        causes.extend(validate_labels(labels, "spec.template.metadata.labels"))
+        causes.extend(validate_pod_spec(template.get("spec"), "spec.template.spec"))
+        return causes
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        if (new.get("spec") or {}).get("selector") != (old.get("spec") or {}).get("selector"):
+            return [field.invalid("spec.selector", (new.get("spec") or {}).get("selector"), "field is immutable")]
+        return []
+
+
+class LeaseStrategy(Strategy):
+    pass
+
+
+STRATEGIES: dict[ResourceType, type[Strategy]] = {DEPLOYMENTS: DeploymentStrategy, LEASES: LeaseStrategy}

@@ -1,0 +1,172 @@
+"""core/v1: namespaces, pods, nodes, configmaps, secrets, serviceaccounts, events."""
+
+from __future__ import annotations
+
+import base64
+
+from kubeward.api.meta import JSONObject
+from kubeward.api.registry.strategy import Strategy
+from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
+from kubeward.api.validation import core as v
+from kubeward.api.validation.meta import check_dns1123_label
+from kubeward.errors import Cause
+
+_ALL = ("all",)
+NAMESPACES = ResourceType(
+    "", "v1", "Namespace", "namespaces", False,
+    verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    short_names=("ns",),
+    subresources=(Subresource("status", "Namespace", ("get", "patch", "update")),
+                  Subresource("finalize", "Namespace", ("update",))),
+)
+PODS = ResourceType(
+    "", "v1", "Pod", "pods", True, short_names=("po",), categories=_ALL,
+    subresources=(
+        Subresource("status", "Pod", ("get", "patch", "update")),
+        Subresource("binding", "Binding", ("create",)),
+    ),
+)
+NODES = ResourceType(
+    "", "v1", "Node", "nodes", False, short_names=("no",),
+    subresources=(Subresource("status", "Node", ("get", "patch", "update")),),
+)
+CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))
+SECRETS = ResourceType("", "v1", "Secret", "secrets", True)
+SERVICEACCOUNTS = ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, short_names=("sa",))
+EVENTS = ResourceType("", "v1", "Event", "events", True, short_names=("ev",))
+TYPES = (NAMESPACES, PODS, NODES, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, EVENTS)
+assert all(set(t.verbs) <= set(ALL_VERBS) for t in TYPES)
+
+
+class NamespaceStrategy(Strategy):
+    name_check = staticmethod(check_dns1123_label)
+    has_status = True
+    selectable_fields = ("status.phase",)
+
+    def default(self, obj: JSONObject) -> None:
+        spec = obj.setdefault("spec", {})
+        if "finalizers" not in spec:
+            spec["finalizers"] = ["kubernetes"]
+        status = obj.setdefault("status", {})
+        status.setdefault("phase", "Active")
+        labels = obj.setdefault("metadata", {}).setdefault("labels", {})
+        labels["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
+
+    def prepare_for_create(self, obj: JSONObject) -> None:
+        obj["status"] = {"phase": "Active"}
+
+    def blocks_deletion(self, obj: JSONObject) -> bool:
+        return bool((obj.get("spec") or {}).get("finalizers"))
+
+    def mark_deleting(self, obj: JSONObject) -> None:
+        obj.setdefault("status", {})["phase"] = "Terminating"
+
+    def prepare_for_update(self, new: JSONObject, old: JSONObject) -> None:
+        super().prepare_for_update(new, old)
+        if (old.get("metadata") or {}).get("deletionTimestamp"):
+            new.setdefault("status", {})["phase"] = "Terminating"
+
+
+class PodStrategy(Strategy):
+    has_status = True
+    selectable_fields = (
+        "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+        "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName",
+    )
+
+    def default(self, obj: JSONObject) -> None:
+        spec = obj.setdefault("spec", {})
+        spec.setdefault("restartPolicy", "Always")
+        spec.setdefault("terminationGracePeriodSeconds", 30)
+        spec.setdefault("dnsPolicy", "ClusterFirst")
+        spec.setdefault("schedulerName", "default-scheduler")
+        spec.setdefault("securityContext", {})
+        spec.setdefault("enableServiceLinks", True)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+        spec.setdefault("priority", 0)
+        for key in ("containers", "initContainers"):
+            for container in spec.get(key) or []:
+                if not isinstance(container, dict):
+                    continue
+                image = str(container.get("image") or "")
+                tag = image.rsplit("/", 1)[-1]
+                latest = ":" not in tag or tag.endswith(":latest")
+                container.setdefault("imagePullPolicy", "Always" if latest and "@" not in tag else "IfNotPresent")
+                container.setdefault("terminationMessagePath", "/dev/termination-log")
+                container.setdefault("terminationMessagePolicy", "File")
+                container.setdefault("resources", {})
+                for port in container.get("ports") or []:
+                    if isinstance(port, dict):
+                        port.setdefault("protocol", "TCP")
+        obj.setdefault("status", {}).setdefault("phase", "Pending")
+        obj["status"].setdefault("qosClass", "BestEffort")
+
+    def prepare_for_create(self, obj: JSONObject) -> None:
+        obj["status"] = {}
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_pod(obj)
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        return v.validate_pod_update(new, old)
+
+
+class NodeStrategy(Strategy):
+    has_status = True
+    selectable_fields = ("spec.unschedulable",)
+
+
+class ConfigMapStrategy(Strategy):
+    generation_fields = ()
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_config_map(obj)
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        return v.validate_config_map_update(new, old)
+
+
+class SecretStrategy(Strategy):
+    selectable_fields = ("type",)
+    generation_fields = ()
+
+    def default(self, obj: JSONObject) -> None:
+        obj.setdefault("type", "Opaque")
+        string_data = obj.pop("stringData", None)
+        if isinstance(string_data, dict):
+            data = obj.setdefault("data", {})
+            for key, value in string_data.items():
+                data[key] = base64.b64encode(str(value).encode("utf-8")).decode("ascii")
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_secret(obj)
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        return v.validate_secret_update(new, old)
+
+
+class ServiceAccountStrategy(Strategy):
+    generation_fields = ()
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_service_account(obj)
+
+
+class EventStrategy(Strategy):
+    generation_fields = ()
+    selectable_fields = (
+        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+    )
+
+
+STRATEGIES: dict[ResourceType, type[Strategy]] = {
+    NAMESPACES: NamespaceStrategy,
+    PODS: PodStrategy,
+    NODES: NodeStrategy,
+    CONFIGMAPS: ConfigMapStrategy,
+    SECRETS: SecretStrategy,
+    SERVICEACCOUNTS: ServiceAccountStrategy,
+    EVENTS: EventStrategy,
+}

@@ -1,0 +1,75 @@
+"""``kubeward serve``: the API server, with kube-apiserver's flag names."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.server.builder import serve_until_signalled
+from kubeward.server.config import ServerConfig
+
+_MODES = "AlwaysAllow, AlwaysDeny, RBAC"
+
+
+@click.command("serve")
+@click.option("--secure-port", type=click.IntRange(0, 65535), default=6443, show_default=True, help="The port to serve HTTPS on (there is no plain-HTTP port).")
+@click.option("--bind-address", default="0.0.0.0", show_default=True, help="The IP address to listen on.")
+@click.option("--advertise-address", default="127.0.0.1", show_default=True, help="The address clients are told to reach the server at.")
+@click.option("--tls-cert-file", type=click.Path(path_type=Path), required=True, help="The serving certificate (PEM).")
+@click.option("--tls-private-key-file", type=click.Path(path_type=Path), required=True, help="The serving certificate's private key (PEM).")
+@click.option("--client-ca-file", type=click.Path(path_type=Path), help="CA bundle that client certificates must chain to; enables x509 client authentication.")
+@click.option("--tls-min-version", default="VersionTLS12", show_default=True, type=click.Choice(["VersionTLS12", "VersionTLS13"]), help="Minimum TLS version.")
+@click.option("--storage", "storage_url", default="", help="Storage URL: sqlite:///path/file.db (default: kubeward.db in --data-dir).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".kubeward"), show_default=True, help="Directory for the embedded SQLite store.")
+@click.option("--token-auth-file", type=click.Path(path_type=Path), help="CSV of static bearer tokens: token,user,uid,\"group1,group2\" (re-read when it changes).")
+@click.option("--basic-auth-file", type=click.Path(path_type=Path), help="LEGACY, removed from Kubernetes in 1.19: CSV of password,user,uid,\"groups\".")
+@click.option("--anonymous-auth/--no-anonymous-auth", default=True, show_default=True, help="Treat requests without credentials as system:anonymous.")
+@click.option("--authorization-mode", default="AlwaysAllow", show_default=True, help=f"Comma-separated authorizers, in order: {_MODES}.")
+@click.option("--max-requests-inflight", type=click.IntRange(1), default=400, show_default=True, help="Maximum concurrent non-watch requests; more get 429.")
+@click.option("--request-timeout", "request_timeout", type=click.IntRange(1), default=60, show_default=True, help="Seconds a non-watch request may take before 504.")
+@click.option("-v", "--verbose", count=True, help="More logging.")
+def serve(
+    secure_port: int,
+    bind_address: str,
+    advertise_address: str,
+    tls_cert_file: Path,
+    tls_private_key_file: Path,
+    client_ca_file: Path | None,
+    tls_min_version: str,
+    storage_url: str,
+    data_dir: Path,
+    token_auth_file: Path | None,
+    basic_auth_file: Path | None,
+    anonymous_auth: bool,
+    authorization_mode: str,
+    max_requests_inflight: int,
+    request_timeout: int,
+    verbose: int,
+) -> None:
+    """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
+    setup_logging(verbose)
+    if not storage_url:
+        storage_url = f"sqlite:///{(data_dir / 'kubeward.db').resolve()}"
+    config = ServerConfig(
+        tls_cert_file=tls_cert_file,
+        tls_private_key_file=tls_private_key_file,
+        client_ca_file=client_ca_file,
+        bind_address=bind_address,
+        secure_port=secure_port,
+        advertise_address=advertise_address,
+        tls_min_version=tls_min_version,
+        storage_url=storage_url,
+        token_auth_file=token_auth_file,
+        basic_auth_file=basic_auth_file,
+        anonymous_auth=anonymous_auth,
+        authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
+        max_requests_inflight=max_requests_inflight,
+        request_timeout_seconds=request_timeout,
+    )
+    log = logging.getLogger("kubeward")
+    run_async(serve_until_signalled(config, on_ready=lambda r: log.info("ready on port %d", r.port)))
+
+

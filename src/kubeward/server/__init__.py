@@ -1,0 +1,1 @@
+"""The API server: TLS, the request filters (authn → authz → admission), REST handlers, watch."""

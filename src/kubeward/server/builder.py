@@ -1,0 +1,168 @@
+"""Assembling an :class:`APIServer` from a :class:`ServerConfig`, and running it.
+
+This is the one place that turns flags into components: the storage backend (by URL, through
+``storage.factory``), the stores of every served kind, the authenticator union, the authorizer
+chain (through ``authz.modes``), admission hooks and the in-process controllers the API server
+itself runs (namespace lifecycle).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from cryptography import x509
+
+from kubeward.api.registry.store import Store
+from kubeward.api.resources import build_scheme
+from kubeward.api.resources.core import NAMESPACES, NODES
+from kubeward.authn.basic import BasicAuthenticator
+from kubeward.authn.basic import WARNING as BASIC_WARNING
+from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
+from kubeward.authn.tokenfile import TokenFileAuthenticator
+from kubeward.authn.union import UnionAuthenticator
+from kubeward.authn.x509 import X509Authenticator
+from kubeward.authz.modes import build_authorizer
+from kubeward.errors import InputError
+from kubeward.fileio import read_bytes
+from kubeward.server import reviews, tables_adapter
+from kubeward.server.app import APIServer, build_application
+from kubeward.server.config import ServerConfig
+from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
+from kubeward.server.openapi_handler import OpenAPIHandler
+from kubeward.server.resources import ResourceHandlers
+from kubeward.server.tls import server_ssl_context
+from kubeward.server.watch import Broadcasters
+from kubeward.storage.factory import backend_from_url
+from kubeward.storage.interfaces import Backend
+
+log = logging.getLogger("kubeward.apiserver")
+
+
+def load_ca_bundle(path: Path) -> list[x509.Certificate]:
+    data = read_bytes(path)
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise InputError(f"{path}: not a PEM certificate bundle") from exc
+    return certs
+
+
+@dataclass
+class RunningServer:
+    server: APIServer
+    backend: Backend
+    runner: web.AppRunner
+    broadcasters: Broadcasters
+    background: list[asyncio.Task[None]]
+    port: int
+
+    async def stop(self) -> None:
+        for task in self.background:
+            task.cancel()
+        for task in self.background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.broadcasters.close()
+        await self.runner.cleanup()
+        await self.backend.close()
+
+
+async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServer, Broadcasters, dict[str, Any]]:
+    scheme, strategies = build_scheme()
+    stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+    client_cas: list[x509.Certificate] = []
+    authenticators: list[Authenticator] = []
+    token_authenticators: list[TokenAuthenticator] = []
+    if config.client_ca_file is not None:
+        client_cas = load_ca_bundle(config.client_ca_file)
+        authenticators.append(X509Authenticator(client_cas))
+    if config.basic_auth_file is not None:
+        log.warning("--basic-auth-file is set: %s", BASIC_WARNING)
+        authenticators.append(BasicAuthenticator(config.basic_auth_file))
+    if config.token_auth_file is not None:
+        token_authenticators.append(TokenFileAuthenticator(config.token_auth_file))
+    authenticator = UnionAuthenticator(authenticators, token_authenticators, anonymous=config.anonymous_auth)
+    authorizer = build_authorizer(list(config.authorization_modes))
+    broadcasters = Broadcasters()
+    from kubeward.api.openapi import unknown_fields
+
+    handlers = ResourceHandlers(
+        broadcasters,
+        table_builder=tables_adapter.build,
+        unknown_fields=unknown_fields,
+        namespace_store=stores[NAMESPACES],
+        node_store=stores[NODES],
+        min_request_timeout=config.min_request_timeout_seconds,
+    )
+    server = APIServer(
+        scheme=scheme,
+        stores=stores,
+        authenticator=authenticator,
+        authorizer=authorizer,
+        handlers=handlers,
+        client_ca_certs=client_cas,
+        max_requests_inflight=config.max_requests_inflight,
+        max_body_bytes=config.max_request_body_bytes,
+        request_timeout=float(config.request_timeout_seconds),
+        server_address=f"{config.advertise_address}:{config.secure_port}",
+        openapi=OpenAPIHandler(scheme),
+    )
+    reviews.register(server)
+
+    async def storage_ok() -> bool:
+        await backend.current_revision()
+        return True
+
+    server.health_checks["etcd"] = storage_ok
+    return server, broadcasters, {"namespaces": stores[NAMESPACES]}
+
+
+async def start_server(config: ServerConfig, backend: Backend | None = None) -> RunningServer:
+    """Start serving on ``config.bind_address:config.secure_port`` (port 0 picks a free one)."""
+    ssl_context = server_ssl_context(config)
+    if backend is None:
+        backend = backend_from_url(config.storage_url)
+    await backend.start()
+    try:
+        server, broadcasters, parts = await build_server(config, backend)
+        await ensure_default_namespaces(server.stores)
+        app = build_application(server)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, config.bind_address, config.secure_port, ssl_context=ssl_context, backlog=1024)
+        await site.start()
+    except BaseException:
+        await backend.close()
+        raise
+    port = config.secure_port
+    sockets = getattr(site, "_server", None)
+    if sockets is not None and sockets.sockets:
+        port = sockets.sockets[0].getsockname()[1]
+    controller = NamespaceController(server.stores)
+    background = [asyncio.create_task(controller.run())]
+    log.info("serving securely on %s:%d", config.bind_address, port)
+    return RunningServer(server, backend, runner, broadcasters, background, port)
+
+
+async def serve_until_signalled(config: ServerConfig, on_ready: Callable[[RunningServer], None] | None = None) -> None:
+    """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first)."""
+    running = await start_server(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    if on_ready is not None:
+        on_ready(running)
+    try:
+        await stop.wait()
+    finally:
+        await running.stop()

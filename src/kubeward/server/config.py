@@ -1,0 +1,28 @@
+"""The API server's configuration: kube-apiserver's flags as one immutable value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    tls_cert_file: Path
+    tls_private_key_file: Path
+    client_ca_file: Path | None = None
+    bind_address: str = "0.0.0.0"
+    secure_port: int = 6443
+    tls_min_version: str = "VersionTLS12"
+    storage_url: str = ""
+    token_auth_file: Path | None = None
+    basic_auth_file: Path | None = None
+    anonymous_auth: bool = True
+    authorization_modes: tuple[str, ...] = ("AlwaysAllow",)
+    max_requests_inflight: int = 400
+    max_mutating_requests_inflight: int = 200
+    request_timeout_seconds: int = 60
+    min_request_timeout_seconds: int = 1800
+    max_request_body_bytes: int = 3 * 1024 * 1024
+    advertise_address: str = "127.0.0.1"
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,471 @@
+"""REST handlers for stored kinds: get, list, watch, create, update, patch, delete.
+
+The request has already been authenticated and authorized when it reaches these handlers.
+Rules beyond the generic store's:
+
+ 1. The body's ``apiVersion``/``kind`` default from the URL; when given they must agree with it,
+    and so must ``metadata.namespace`` and (for update) ``metadata.name`` — 400 otherwise.
+ 2. ``fieldValidation=Strict`` turns unknown fields into 400, ``Warn`` (the default for clients
+    that send nothing) into ``Warning`` headers, ``Ignore`` drops them silently.
+ 3. Namespaced objects can only be created in a namespace that exists and is not terminating.
+ 4. A pod bound to an existing node is deleted gracefully (``deletionTimestamp`` set first);
+    other pods and objects go at once unless they carry finalizers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from kubeward.api import meta as m
+from kubeward.api.codec import decode_body
+from kubeward.api.registry.store import ListOptions, Store, WatchEvent
+from kubeward.api.request_info import RequestInfo, is_true
+from kubeward.api.scheme import ResourceType
+from kubeward.api.selectors import parse_field_selector, parse_label_selector
+from kubeward.api.user import UserInfo
+from kubeward.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, StatusDetails, StatusError
+from kubeward.server.http import TABLE_CONTENT_TYPE, json_response, success_status, wants_table
+from kubeward.server.watch import Broadcasters
+
+log = logging.getLogger(__name__)
+
+# Kinds whose DELETE answers with the object, as their upstream REST storage does; the others
+# answer with a Status of Success.
+_RETURN_DELETED_OBJECT = frozenset({"Pod", "Namespace", "Node"})
+
+Hook = Callable[["RequestContext", m.JSONObject, m.JSONObject | None], Awaitable[None]]
+
+
+@dataclass
+class RequestContext:
+    request: web.Request
+    info: RequestInfo
+    user: UserInfo
+    rt: ResourceType
+    store: Store
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def query(self) -> Any:
+        return self.request.query
+
+    @property
+    def dry_run(self) -> bool:
+        values = self.request.query.getall("dryRun", [])
+        for value in values:
+            if value != "All":
+                raise BadRequest(f'dryRun: Unsupported value: "{value}": supported values: "All"')
+        return bool(values)
+
+
+class ResourceHandlers:
+    """The verbs on stored kinds, with the hooks later layers (admission) plug into."""
+
+    def __init__(
+        self,
+        broadcasters: Broadcasters,
+        *,
+        table_builder: Callable[..., m.JSONObject] | None = None,
+        unknown_fields: Callable[[m.JSONObject, str, str, str], list[str]] | None = None,
+        namespace_store: Store | None = None,
+        node_store: Store | None = None,
+        min_request_timeout: int = 1800,
+    ) -> None:
+        self.broadcasters = broadcasters
+        self.table_builder = table_builder
+        self.unknown_fields = unknown_fields
+        self.namespace_store = namespace_store
+        self.node_store = node_store
+        self.min_request_timeout = min_request_timeout
+        self.admission: list[Hook] = []
+
+    # --- helpers ----------------------------------------------------------------------------
+    async def _read_object(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
+        obj = decode_body(body, ctx.request.headers.get("Content-Type"))
+        rt = ctx.rt
+        api_version = obj.get("apiVersion")
+        kind = obj.get("kind")
+        if api_version and api_version != rt.api_version or kind and kind != rt.kind:
+            raise BadRequest(
+                f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})"
+                if api_version != rt.api_version
+                else f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
+            )
+        obj["apiVersion"] = rt.api_version
+        obj["kind"] = rt.kind
+        meta = obj.get("metadata")
+        if meta is not None and not isinstance(meta, dict):
+            raise BadRequest("metadata must be an object")
+        body_ns = m.namespace_of(obj)
+        if rt.namespaced and body_ns and body_ns != ctx.info.namespace:
+            raise BadRequest("the namespace of the provided object does not match the namespace sent on the request")
+        self._check_fields(ctx, obj)
+        return obj
+
+    def _check_fields(self, ctx: RequestContext, obj: m.JSONObject) -> None:
+        mode = ctx.request.query.get("fieldValidation", "Warn") or "Warn"
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise BadRequest(
+                f'fieldValidation: Unsupported value: "{mode}": supported values: "Ignore", "Strict", "Warn"'
+            )
+        if mode == "Ignore" or self.unknown_fields is None:
+            return
+        unknown = self.unknown_fields(obj, ctx.rt.group, ctx.rt.version, ctx.rt.kind)
+        if not unknown:
+            return
+        if mode == "Strict":
+            listed = ", ".join(f'unknown field "{p}"' for p in unknown)
+            raise BadRequest(f"strict decoding error: {listed}")
+        ctx.warnings.extend(f'unknown field "{p}"' for p in unknown)
+
+    async def _admit(self, ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None) -> None:
+        for hook in self.admission:
+            await hook(ctx, obj, old)
+
+    async def _check_namespace(self, ctx: RequestContext) -> None:
+        if not ctx.rt.namespaced or self.namespace_store is None:
+            return
+        ns = ctx.info.namespace
+        try:
+            namespace = await self.namespace_store.get("", ns)
+        except NotFound:
+            raise NotFound(
+                f'namespaces "{ns}" not found', StatusDetails(name=ns, kind="namespaces")
+            ) from None
+        if (namespace.get("status") or {}).get("phase") == "Terminating" or m.metadata(namespace).get("deletionTimestamp"):
+            raise Forbidden(
+                f'{ctx.rt.qualified_resource} "{m.name_of({})}" is forbidden: unable to create new content in namespace {ns} because it is being terminated',
+                StatusDetails(kind=ctx.rt.resource, group=ctx.rt.group),
+            )
+
+    def _respond(self, ctx: RequestContext, obj: m.JSONObject, status: int = 200) -> web.Response:
+        if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
+            table = self.table_builder(
+                ctx.rt, [obj], include_object=ctx.request.query.get("includeObject", "Metadata"),
+                resource_version=str(m.metadata(obj).get("resourceVersion", "")),
+            )
+            return self._with_warnings(ctx, json_response(table, status, TABLE_CONTENT_TYPE))
+        return self._with_warnings(ctx, json_response(obj, status))
+
+    def _with_warnings(self, ctx: RequestContext, response: web.StreamResponse) -> web.StreamResponse:
+        for warning in ctx.warnings:
+            response.headers.add("Warning", f'299 - "{warning}"')
+        return response
+
+    # --- verbs ------------------------------------------------------------------------------
+    async def get(self, ctx: RequestContext) -> web.StreamResponse:
+        obj = await ctx.store.get(ctx.info.namespace, ctx.info.name, ctx.request.query.get("resourceVersion", ""))
+        return self._respond(ctx, obj)
+
+    def _list_options(self, ctx: RequestContext) -> ListOptions:
+        q = ctx.request.query
+        limit_text = q.get("limit", "0") or "0"
+        try:
+            limit = max(0, int(limit_text))
+        except ValueError:
+            raise BadRequest(f'limit: Invalid value: "{limit_text}": must be an integer') from None
+        match = q.get("resourceVersionMatch", "")
+        if match not in ("", "Exact", "NotOlderThan"):
+            raise BadRequest(f'resourceVersionMatch: Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"')
+        if match and not q.get("resourceVersion"):
+            raise BadRequest("resourceVersionMatch is forbidden unless resourceVersion is provided")
+        if q.get("continue") and q.get("resourceVersion") not in (None, "", "0"):
+            raise BadRequest("specifying resource version is not allowed when using continue")
+        return ListOptions(
+            label_selector=parse_label_selector(q.get("labelSelector", "")),
+            field_selector=parse_field_selector(q.get("fieldSelector", "")),
+            limit=limit,
+            continue_token=q.get("continue", ""),
+            resource_version=q.get("resourceVersion", ""),
+            resource_version_match=match,
+        )
+
+    async def list(self, ctx: RequestContext) -> web.StreamResponse:
+        opts = self._list_options(ctx)
+        result = await ctx.store.list(ctx.info.namespace, opts)
+        if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
+            items = []
+            for item in result["items"]:
+                item["apiVersion"] = ctx.rt.api_version
+                item["kind"] = ctx.rt.kind
+                items.append(item)
+            table = self.table_builder(
+                ctx.rt, items, include_object=ctx.request.query.get("includeObject", "Metadata"),
+                resource_version=result["metadata"]["resourceVersion"],
+                continue_token=result["metadata"].get("continue", ""),
+                remaining=result["metadata"].get("remainingItemCount"),
+            )
+            return json_response(table, 200, TABLE_CONTENT_TYPE)
+        return json_response(result)
+
+    async def create(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        if ctx.info.name:
+            raise MethodNotAllowed(
+                f"the server does not allow this method on the requested resource (post {ctx.rt.resource} {ctx.info.name})"
+            )
+        obj = await self._read_object(ctx, body)
+        await self._check_namespace(ctx)
+        await self._admit(ctx, obj, None)
+        created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
+        return self._respond(ctx, created, 201)
+
+    async def update(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        obj = await self._read_object(ctx, body)
+        name = m.name_of(obj)
+        if name and name != ctx.info.name:
+            raise BadRequest(
+                f"the name of the object ({name}) does not match the name on the URL ({ctx.info.name})"
+            )
+
+        async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
+            await self._admit(ctx, new, old)
+
+        updated = await ctx.store.update(
+            ctx.info.namespace, ctx.info.name, obj,
+            subresource=ctx.info.subresource, dry_run=ctx.dry_run, before_write=admit,
+        )
+        return self._respond(ctx, updated)
+
+    async def patch(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        from kubeward.api.patch import apply_patch
+
+        content_type = (ctx.request.headers.get("Content-Type") or "").split(";")[0].strip()
+        rt = ctx.rt
+        if content_type == "application/apply-patch+yaml":
+            return await self._server_side_apply(ctx, body)
+
+        def mutate(current: m.JSONObject) -> m.JSONObject:
+            patched = apply_patch(current, body, content_type, group=rt.group, version=rt.version, kind=rt.kind)
+            self._check_fields(ctx, patched)
+            return patched
+
+        async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
+            await self._admit(ctx, new, old)
+
+        updated = await ctx.store.guaranteed_update(
+            ctx.info.namespace, ctx.info.name, mutate,
+            subresource=ctx.info.subresource, dry_run=ctx.dry_run, before_write=admit,
+        )
+        return self._respond(ctx, updated)
+
+    async def _server_side_apply(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        """``kubectl apply --server-side``: create when absent, else merge the applied fields.
+
+        Field ownership (managedFields) is not tracked; the applied configuration is merged as a
+        strategic merge patch, which gives the same result for a single field manager.
+        """
+        from kubeward.api.patch import apply_patch
+
+        applied = decode_body(body, "application/yaml")
+        if m.name_of(applied) not in ("", ctx.info.name):
+            raise BadRequest("the name of the object does not match the name on the URL")
+        applied.setdefault("metadata", {})["name"] = ctx.info.name
+        try:
+            await ctx.store.get(ctx.info.namespace, ctx.info.name)
+        except NotFound:
+            obj = await self._read_object_from(ctx, applied)
+            await self._check_namespace(ctx)
+            await self._admit(ctx, obj, None)
+            created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
+            return self._respond(ctx, created, 201)
+        rt = ctx.rt
+        patch_bytes = orjson.dumps(applied)
+
+        def mutate(current: m.JSONObject) -> m.JSONObject:
+            try:
+                return apply_patch(
+                    current, patch_bytes, "application/strategic-merge-patch+json",
+                    group=rt.group, version=rt.version, kind=rt.kind,
+                )
+            except StatusError as exc:
+                if exc.code != 415:
+                    raise
+                return apply_patch(
+                    current, patch_bytes, "application/merge-patch+json",
+                    group=rt.group, version=rt.version, kind=rt.kind,
+                )
+
+        async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
+            await self._admit(ctx, new, old)
+
+        updated = await ctx.store.guaranteed_update(
+            ctx.info.namespace, ctx.info.name, mutate, dry_run=ctx.dry_run, before_write=admit
+        )
+        return self._respond(ctx, updated)
+
+    async def _read_object_from(self, ctx: RequestContext, obj: m.JSONObject) -> m.JSONObject:
+        return await self._read_object(ctx, orjson.dumps(obj))
+
+    async def delete(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        options: m.JSONObject = {}
+        if body.strip():
+            options = decode_body(body, ctx.request.headers.get("Content-Type"))
+        q = ctx.request.query
+        grace_text = q.get("gracePeriodSeconds")
+        grace = options.get("gracePeriodSeconds")
+        if grace_text is not None:
+            try:
+                grace = int(grace_text)
+            except ValueError:
+                raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
+        preconditions = options.get("preconditions") or {}
+        graceful, seconds = await self._graceful(ctx, grace)
+        obj, deleted_now = await ctx.store.delete(
+            ctx.info.namespace, ctx.info.name,
+            precondition_uid=str(preconditions.get("uid") or ""),
+            precondition_rv=str(preconditions.get("resourceVersion") or ""),
+            dry_run=ctx.dry_run, graceful=graceful, grace_period_seconds=seconds,
+        )
+        if not deleted_now:
+            return self._respond(ctx, obj, 200 if ctx.dry_run else 202)
+        if ctx.rt.kind in _RETURN_DELETED_OBJECT and not ctx.rt.group:
+            return self._respond(ctx, obj)
+        details = {"name": ctx.info.name, "group": ctx.rt.group, "kind": ctx.rt.resource, "uid": m.metadata(obj).get("uid", "")}
+        return self._with_warnings(ctx, json_response(success_status({k: v for k, v in details.items() if v})))
+
+    async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+        if ctx.rt.kind != "Pod" or ctx.rt.group:
+            return False, 0
+        pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
+        node = (pod.get("spec") or {}).get("nodeName")
+        seconds = int(grace if grace is not None else (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+        if not node or seconds <= 0 or self.node_store is None:
+            return False, 0
+        try:
+            await self.node_store.get("", str(node))
+        except NotFound:
+            return False, 0
+        return True, seconds
+
+    async def delete_collection(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        opts = self._list_options(ctx)
+        result = await ctx.store.list(ctx.info.namespace, opts)
+        deleted = []
+        for item in result["items"]:
+            ns = m.namespace_of(item)
+            with contextlib.suppress(NotFound):
+                obj, _ = await ctx.store.delete(ns, m.name_of(item), dry_run=ctx.dry_run)
+                obj["apiVersion"] = ctx.rt.api_version
+                obj["kind"] = ctx.rt.kind
+                deleted.append(obj)
+        return json_response({
+            "kind": ctx.rt.list_kind, "apiVersion": ctx.rt.api_version,
+            "metadata": {"resourceVersion": result["metadata"]["resourceVersion"]}, "items": deleted,
+        })
+
+    # --- watch ------------------------------------------------------------------------------
+    async def watch(self, ctx: RequestContext) -> web.StreamResponse:
+        q = ctx.request.query
+        opts = self._list_options(ctx)
+        ctx.store.strategy.check_field_selector_labels([r.field for r in opts.field_selector.requirements])
+        timeout_text = q.get("timeoutSeconds")
+        if timeout_text:
+            try:
+                timeout = float(timeout_text)
+            except ValueError:
+                raise BadRequest(f'timeoutSeconds: Invalid value: "{timeout_text}"') from None
+        else:
+            # As kube-apiserver: a random duration between min-request-timeout and twice that.
+            timeout = self.min_request_timeout * (1 + (time.monotonic_ns() % 1000) / 1000)
+        bookmarks = is_true(q.get("allowWatchBookmarks"))
+        send_initial = is_true(q.get("sendInitialEvents"))
+        rv_text = q.get("resourceVersion", "")
+        as_table = self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", ""))
+        namespace = ctx.info.namespace
+        initial: list[m.JSONObject] = []
+        if send_initial or rv_text in ("", "0"):
+            listed = await ctx.store.list(namespace, ListOptions(label_selector=opts.label_selector, field_selector=opts.field_selector))
+            start = int(listed["metadata"]["resourceVersion"])
+            initial = listed["items"]
+        else:
+            try:
+                start = int(rv_text)
+            except ValueError:
+                raise BadRequest(f'invalid resource version "{rv_text}"') from None
+
+        response = web.StreamResponse(status=200, headers={"Cache-Control": "no-cache, private"})
+        response.content_type = "application/json"
+        if as_table:
+            response.headers["Content-Type"] = TABLE_CONTENT_TYPE
+        response.enable_chunked_encoding()
+        await response.prepare(ctx.request)
+        first_table = [True]
+
+        async def send(event_type: str, obj: m.JSONObject) -> None:
+            if as_table and event_type in ("ADDED", "MODIFIED", "DELETED") and self.table_builder is not None:
+                payload = self.table_builder(
+                    ctx.rt, [obj], include_object=q.get("includeObject", "Metadata"),
+                    resource_version=str(m.metadata(obj).get("resourceVersion", "")), with_headers=first_table[0],
+                )
+                first_table[0] = False
+            else:
+                payload = obj
+            await response.write(orjson.dumps({"type": event_type, "object": payload}) + b"\n")
+
+        def bookmark(revision: int, initial_end: bool = False) -> m.JSONObject:
+            md: m.JSONObject = {"resourceVersion": str(revision)}
+            if initial_end:
+                md["annotations"] = {"k8s.io/initial-events-end": "true"}
+            return {"kind": ctx.rt.kind, "apiVersion": ctx.rt.api_version, "metadata": md}
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        last_revision = start
+        try:
+            for obj in initial:
+                obj["apiVersion"] = ctx.rt.api_version
+                obj["kind"] = ctx.rt.kind
+                await send("ADDED", obj)
+            if send_initial and bookmarks:
+                await send("BOOKMARK", bookmark(start, initial_end=True))
+            events = self.broadcasters.for_store(ctx.store).events(start).__aiter__()
+            while True:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                try:
+                    event = await asyncio.wait_for(events.__anext__(), timeout=min(remaining, 30.0))
+                except TimeoutError:
+                    if bookmarks:
+                        await send("BOOKMARK", bookmark(last_revision))
+                    continue
+                except StopAsyncIteration:
+                    break
+                last_revision = event.revision
+                translated = self._filter_event(ctx, event, opts, namespace)
+                if translated is not None:
+                    await send(*translated)
+        except StatusError as exc:
+            with contextlib.suppress(ConnectionResetError, RuntimeError):
+                await response.write(orjson.dumps({"type": "ERROR", "object": exc.to_status()}) + b"\n")
+        except (ConnectionResetError, asyncio.CancelledError):
+            return response
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
+            await response.write_eof()
+        return response
+
+    def _filter_event(
+        self, ctx: RequestContext, event: WatchEvent, opts: ListOptions, namespace: str
+    ) -> tuple[str, m.JSONObject] | None:
+        obj = event.object
+        if namespace and ctx.rt.namespaced and m.namespace_of(obj) != namespace:
+            return None
+        if opts.label_selector.empty and opts.field_selector.empty:
+            return event.type, obj
+        now_matches = ctx.store.matches(obj, opts)
+        if event.type == "MODIFIED":
+            before = event.previous
+            was_matching = before is not None and ctx.store.matches(before, opts)
+            if now_matches and not was_matching:
+                return "ADDED", obj
+            if was_matching and not now_matches:
+                return "DELETED", obj
+        return (event.type, obj) if now_matches else None

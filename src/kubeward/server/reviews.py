@@ -1,0 +1,40 @@
+"""Review endpoints: kinds that are answered from the request, never stored.
+
+``selfsubjectreviews`` (``kubectl auth whoami``) returns the requester's own identity as the
+authenticators established it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from kubeward.api.codec import decode_body
+from kubeward.api.request_info import RequestInfo
+from kubeward.api.user import UserInfo
+from kubeward.errors import MethodNotAllowed
+from kubeward.server.http import json_response
+
+if TYPE_CHECKING:
+    from kubeward.server.app import APIServer
+
+
+async def self_subject_review(request: web.Request, info: RequestInfo, user: UserInfo, body: bytes) -> web.StreamResponse:
+    if info.verb != "create":
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+    if body.strip():
+        decode_body(body, request.headers.get("Content-Type"))
+    return json_response(
+        {
+            "kind": "SelfSubjectReview",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": None},
+            "status": {"userInfo": user.to_dict()},
+        },
+        201,
+    )
+
+
+def register(server: APIServer) -> None:
+    server.virtual[("authentication.k8s.io", "selfsubjectreviews", "")] = self_subject_review
