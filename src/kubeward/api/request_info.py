@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 _METHOD_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
+_NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 
 
@@ -63,17 +64,12 @@ def parse_request_info(method: str, path: str, query: Mapping[str, str]) -> Requ
         watch_prefix = True
         rest = rest[1:]
     namespace = ""
-    if rest and rest[0] == "namespaces":
-        if len(rest) > 1:
-            namespace = rest[1]
-            if len(rest) > 2:
-                rest = rest[2:]
-            else:
-                rest = ["namespaces", namespace]
-                namespace_object = True
-                return _finish(method, path, prefix, group, version, namespace, rest, query, watch_prefix, namespace_object)
-    elif not rest:
-        return non_resource
+    if rest and rest[0] == "namespaces" and len(rest) > 1:
+        namespace = rest[1]
+        if len(rest) == 2 or (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES):
+            # /namespaces/NS[/status|/finalize] is the Namespace object itself.
+            return _finish(method, path, prefix, group, version, namespace, rest, query, watch_prefix, True)
+        rest = rest[2:]
     return _finish(method, path, prefix, group, version, namespace, rest, query, watch_prefix, False)
 
 

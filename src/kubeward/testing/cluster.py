@@ -1,0 +1,124 @@
+"""A kubeward API server in a background thread, and identities to call it with."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kubeward.cli.up import up_config
+from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
+from kubeward.pki.ca import CertificateAuthority, certificate_pem
+from kubeward.pki.keys import generate_private_key, private_key_pem
+from kubeward.server.builder import RunningServer, start_server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Cluster:
+    """A running server: its URL, its data directory and the admin kubeconfig."""
+
+    data_dir: Path
+    port: int
+    admin_kubeconfig: Path
+    _loop: asyncio.AbstractEventLoop = field(repr=False)
+    _running: RunningServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _ca: CertificateAuthority | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        return self.data_dir / "pki" / "ca.crt"
+
+    def kubeconfig_for(self, user: str, groups: Sequence[str] = (), *, path: Path | None = None,
+                       validity: datetime.timedelta = datetime.timedelta(hours=1)) -> Path:
+        """A kubeconfig whose client certificate says CN=user, O=groups (signed by the cluster CA)."""
+        if self._ca is None:
+            self._ca = CertificateAuthority.from_dir(self.data_dir / "pki")
+        key = generate_private_key("ecdsa-p256")
+        cert = self._ca.issue_client_certificate(key.public_key(), user, list(groups), validity)
+        doc = client_certificate_kubeconfig(
+            cluster_name="kubeward",
+            server=self.url,
+            ca_pem=self._ca.cert_pem,
+            user_name=user,
+            cert_pem=certificate_pem(cert),
+            key_pem=private_key_pem(key),
+        )
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in user)
+        target = path or self.data_dir / "users" / f"{safe}.conf"
+        write_kubeconfig(target, doc, overwrite=True)
+        return target
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(self._running.stop(), self._loop)
+        with contextlib.suppress(Exception):
+            future.result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+
+@contextlib.contextmanager
+def running_cluster(*, data_dir: Path | None = None, authorization_mode: str = "AlwaysAllow",
+                    token_auth_file: Path | None = None, basic_auth_file: Path | None = None,
+                    anonymous_auth: bool = True) -> Iterator[Cluster]:
+    """Start a server on a free port of 127.0.0.1 and stop it on exit."""
+    with contextlib.ExitStack() as stack:
+        if data_dir is None:
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeward-")))
+        port = free_port()
+        config, admin = up_config(data_dir, port, "127.0.0.1", authorization_mode)
+        config = replace(config, token_auth_file=token_auth_file, basic_auth_file=basic_auth_file,
+                         anonymous_auth=anonymous_auth)
+        loop = asyncio.new_event_loop()
+        started: dict[str, object] = {}
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+
+            async def boot() -> None:
+                try:
+                    started["server"] = await start_server(config)
+                except BaseException as exc:  # reported to the caller below
+                    started["error"] = exc
+                finally:
+                    ready.set()
+
+            loop.create_task(boot())
+            loop.run_forever()
+            loop.close()
+
+        thread = threading.Thread(target=run, name="kubeward-apiserver", daemon=True)
+        thread.start()
+        ready.wait(timeout=60)
+        error = started.get("error")
+        if error is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+            assert isinstance(error, BaseException)
+            raise error
+        running = started["server"]
+        assert isinstance(running, RunningServer)
+        cluster = Cluster(data_dir, port, admin, loop, running, thread)
+        try:
+            yield cluster
+        finally:
+            cluster.stop()

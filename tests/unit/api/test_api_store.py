@@ -1,0 +1,196 @@
+"""The generic store over the in-memory backend: Kubernetes object semantics."""
+
+import asyncio
+
+import pytest
+
+from kubeward.api.registry.store import ListOptions, Store
+from kubeward.api.resources import build_scheme
+from kubeward.api.resources.core import CONFIGMAPS, NAMESPACES, PODS
+from kubeward.api.selectors import parse_field_selector, parse_label_selector
+from kubeward.errors import AlreadyExists, BadRequest, Conflict, Invalid, NotFound
+from kubeward.storage.memory import MemoryBackend
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def stores():
+    backend = MemoryBackend()
+    scheme, strategies = build_scheme()
+    return backend, {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+
+
+def configmap(name, data=None, labels=None):
+    return {"metadata": {"name": name, "labels": labels or {}}, "data": data or {"k": "v"}}
+
+
+def test_create_fills_metadata_and_get_returns_it():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        created = await s[CONFIGMAPS].create("default", configmap("one"))
+        got = await s[CONFIGMAPS].get("default", "one")
+        return created, got
+
+    created, got = run(go())
+    meta = created["metadata"]
+    assert meta["uid"] and meta["creationTimestamp"].endswith("Z")
+    assert meta["namespace"] == "default"
+    assert created["kind"] == "ConfigMap" and created["apiVersion"] == "v1"
+    assert got["metadata"]["resourceVersion"] == meta["resourceVersion"]
+
+
+def test_create_twice_is_already_exists_and_generate_name_makes_names():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        await s[CONFIGMAPS].create("default", configmap("one"))
+        with pytest.raises(AlreadyExists, match='configmaps "one" already exists'):
+            await s[CONFIGMAPS].create("default", configmap("one"))
+        generated = await s[CONFIGMAPS].create("default", {"metadata": {"generateName": "cm-"}})
+        return generated["metadata"]["name"]
+
+    name = run(go())
+    assert name.startswith("cm-") and len(name) == len("cm-") + 5
+
+
+def test_invalid_names_and_labels_are_422_with_causes_and_nothing_is_stored():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        with pytest.raises(Invalid) as caught:
+            await s[CONFIGMAPS].create("default", configmap("Bad_Name", labels={"a b": "c"}))
+        listed = await s[CONFIGMAPS].list("default", ListOptions())
+        return caught.value, listed
+
+    error, listed = run(go())
+    fields = [c.field for c in error.details.causes]
+    assert "metadata.name" in fields and "metadata.labels" in fields
+    assert error.message.startswith('ConfigMap "Bad_Name" is invalid: [metadata.name: Invalid value: "Bad_Name"')
+    assert listed["items"] == []
+
+
+def test_stale_resource_version_is_a_conflict_and_unconditional_update_wins():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        store = s[CONFIGMAPS]
+        first = await store.create("default", configmap("one"))
+        stale = dict(first, data={"k": "2"})
+        await store.update("default", "one", dict(first, data={"k": "1"}))
+        with pytest.raises(Conflict, match="the object has been modified"):
+            await store.update("default", "one", stale)
+        unconditional = dict(first, data={"k": "3"})
+        unconditional["metadata"] = {k: v for k, v in first["metadata"].items() if k != "resourceVersion"}
+        return await store.update("default", "one", unconditional)
+
+    final = run(go())
+    assert final["data"] == {"k": "3"}
+
+
+def test_pod_status_is_kept_by_main_updates_and_generation_moves_with_spec():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        store = s[PODS]
+        pod = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        created = await store.create("default", pod)
+        with_status = dict(created, status={"phase": "Running"})
+        after_status = await store.update("default", "web", with_status, subresource="status")
+        changed = dict(after_status, status={"phase": "Failed"})
+        changed["spec"] = dict(after_status["spec"], activeDeadlineSeconds=10)
+        after_main = await store.update("default", "web", changed)
+        return created, after_status, after_main
+
+    created, after_status, after_main = run(go())
+    assert created["metadata"]["generation"] == 1
+    assert after_status["status"]["phase"] == "Running"
+    assert after_status["metadata"]["generation"] == 1
+    assert after_main["status"]["phase"] == "Running"
+    assert after_main["metadata"]["generation"] == 2
+
+
+def test_pod_spec_is_immutable_but_image_may_change():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        store = s[PODS]
+        pod = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        created = await store.create("default", pod)
+        image = dict(created)
+        image["spec"] = dict(created["spec"], containers=[dict(created["spec"]["containers"][0], image="nginx:2")])
+        updated = await store.update("default", "web", image)
+        bad = dict(updated)
+        bad["spec"] = dict(updated["spec"], restartPolicy="Never")
+        with pytest.raises(Invalid, match="pod updates may not change fields"):
+            await store.update("default", "web", bad)
+        return updated
+
+    assert run(go())["spec"]["containers"][0]["image"] == "nginx:2"
+
+
+def test_finalizers_hold_deletion_until_removed():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        store = s[CONFIGMAPS]
+        cm = configmap("held")
+        cm["metadata"]["finalizers"] = ["example.com/hold"]
+        await store.create("default", cm)
+        marked, deleted_now = await store.delete("default", "held")
+        assert not deleted_now and marked["metadata"]["deletionTimestamp"]
+        current = await store.get("default", "held")
+        current["metadata"]["finalizers"] = []
+        await store.update("default", "held", current)
+        with pytest.raises(NotFound):
+            await store.get("default", "held")
+
+    run(go())
+
+
+def test_list_filters_by_labels_and_fields_and_pages_consistently():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        store = s[CONFIGMAPS]
+        for i in range(7):
+            await store.create("default", configmap(f"cm{i}", labels={"parity": "even" if i % 2 == 0 else "odd"}))
+        even = await store.list("default", ListOptions(label_selector=parse_label_selector("parity=even")))
+        named = await store.list("default", ListOptions(field_selector=parse_field_selector("metadata.name=cm3")))
+        page1 = await store.list("default", ListOptions(limit=3))
+        await store.create("default", configmap("zz-late"))
+        page2 = await store.list("default", ListOptions(limit=3, continue_token=page1["metadata"]["continue"]))
+        page3 = await store.list("default", ListOptions(limit=3, continue_token=page2["metadata"]["continue"]))
+        with pytest.raises(BadRequest, match="field label not supported: spec.foo"):
+            await store.list("default", ListOptions(field_selector=parse_field_selector("spec.foo=x")))
+        return even, named, page1, page2, page3
+
+    even, named, page1, page2, page3 = run(go())
+    assert [i["metadata"]["name"] for i in even["items"]] == ["cm0", "cm2", "cm4", "cm6"]
+    assert [i["metadata"]["name"] for i in named["items"]] == ["cm3"]
+    assert page1["metadata"]["remainingItemCount"] == 4
+    names = [i["metadata"]["name"] for p in (page1, page2, page3) for i in p["items"]]
+    assert names == [f"cm{i}" for i in range(7)]  # the late create is not in the consistent snapshot
+    assert "continue" not in page3["metadata"]
+
+
+def test_namespace_deletion_waits_for_its_finalizer():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        store = s[NAMESPACES]
+        await store.create("", {"metadata": {"name": "team"}})
+        marked, now = await store.delete("", "team")
+        assert not now and marked["status"]["phase"] == "Terminating"
+
+        def clear(obj):
+            obj["spec"]["finalizers"] = []
+            return obj
+
+        await store.guaranteed_update("", "team", clear)
+        with pytest.raises(NotFound):
+            await store.get("", "team")
+
+    run(go())
