@@ -1,0 +1,42 @@
+"""OpenAPI v3: the schemas kubeward serves, the documents kubectl reads, unknown-field checks.
+
+- ``catalog``: the generated component schemas (``schemas.json``) and lookups by kind.
+- ``documents``: the ``/openapi/v3`` root and the per-group-version documents.
+- ``fields``: unknown-field detection for ``fieldValidation=Strict|Warn`` and its messages.
+"""
+
+from kubeward.api.openapi.documents import (
+    OpenAPIResource,
+    ServedDocument,
+    document_hash,
+    group_version_document,
+    group_version_path,
+    parse_group_version_path,
+    root_document,
+    served_document,
+)
+from kubeward.api.openapi.fields import (
+    has_schema,
+    strict_decoding_error,
+    strict_decoding_message,
+    strict_patch_error,
+    unknown_field_warnings,
+    unknown_fields,
+)
+
+__all__ = [
+    "OpenAPIResource",
+    "ServedDocument",
+    "document_hash",
+    "group_version_document",
+    "group_version_path",
+    "has_schema",
+    "parse_group_version_path",
+    "root_document",
+    "served_document",
+    "strict_decoding_error",
+    "strict_decoding_message",
+    "strict_patch_error",
+    "unknown_field_warnings",
+    "unknown_fields",
+]
