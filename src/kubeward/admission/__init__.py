@@ -1,0 +1,1 @@
+"""kubeward.admission: see DESIGN.md (package layout); filled by later issues."""

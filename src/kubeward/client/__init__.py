@@ -1,0 +1,1 @@
+"""kubeward.client: see DESIGN.md (package layout); filled by later issues."""

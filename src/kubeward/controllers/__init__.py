@@ -1,0 +1,1 @@
+"""kubeward.controllers: see DESIGN.md (package layout); filled by later issues."""

@@ -1,0 +1,1 @@
+"""kubeward.node: see DESIGN.md (package layout); filled by later issues."""
