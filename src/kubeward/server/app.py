@@ -47,7 +47,7 @@ from kubeward.errors import (
     TooManyRequests,
     Unauthorized,
 )
-from kubeward.server.http import json_response, status_response
+from kubeward.server.http import json_response, status_response, warning_header
 from kubeward.server.resources import RequestContext, ResourceHandlers
 
 log = logging.getLogger("kubeward.apiserver")
@@ -108,7 +108,7 @@ class APIServer:
                     raise Timeout("request did not complete within the allowed duration") from None
         for warning in auth.warnings:
             if not response.prepared:
-                response.headers.add("Warning", f'299 - "{warning}"')
+                response.headers.add("Warning", warning_header(warning))
         return response
 
     def _authenticate(self, request: web.Request) -> AuthResponse:

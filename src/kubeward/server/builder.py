@@ -92,12 +92,9 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
     authenticator = UnionAuthenticator(authenticators, token_authenticators, anonymous=config.anonymous_auth)
     authorizer = build_authorizer(list(config.authorization_modes))
     broadcasters = Broadcasters()
-    from kubeward.api.openapi import unknown_fields
-
     handlers = ResourceHandlers(
         broadcasters,
         table_builder=tables_adapter.build,
-        unknown_fields=unknown_fields,
         namespace_store=stores[NAMESPACES],
         node_store=stores[NODES],
         min_request_timeout=config.min_request_timeout_seconds,

@@ -49,3 +49,9 @@ def wants_table(accept: str) -> bool:
         if params.get("as") == "Table" and params.get("g", "meta.k8s.io") == "meta.k8s.io":
             return True
     return False
+
+
+def warning_header(text: str) -> str:
+    """A ``Warning: 299 - "..."`` value (RFC 7234), which kubectl prints as ``Warning: ...``."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{escaped}"'

@@ -32,7 +32,7 @@ class OpenAPIHandler:
                 ]
                 served = served_document(group, version, resources)
                 self._documents[served.path] = served
-        self._root = root_document(self._documents)
+        self._root = root_document(self._documents.values())
 
     async def __call__(self, request: web.Request, parts: list[str]) -> web.StreamResponse | None:
         if parts[:2] != ["openapi", "v3"]:

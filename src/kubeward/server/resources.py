@@ -27,13 +27,20 @@ from aiohttp import web
 
 from kubeward.api import meta as m
 from kubeward.api.codec import decode_body
+from kubeward.api.openapi import (
+    has_schema,
+    strict_decoding_error,
+    strict_patch_error,
+    unknown_field_warnings,
+    unknown_fields,
+)
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.request_info import RequestInfo, is_true
 from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import parse_field_selector, parse_label_selector
 from kubeward.api.user import UserInfo
 from kubeward.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, StatusDetails, StatusError
-from kubeward.server.http import TABLE_CONTENT_TYPE, json_response, success_status, wants_table
+from kubeward.server.http import TABLE_CONTENT_TYPE, json_response, success_status, wants_table, warning_header
 from kubeward.server.watch import Broadcasters
 
 log = logging.getLogger(__name__)
@@ -75,14 +82,12 @@ class ResourceHandlers:
         broadcasters: Broadcasters,
         *,
         table_builder: Callable[..., m.JSONObject] | None = None,
-        unknown_fields: Callable[[m.JSONObject, str, str, str], list[str]] | None = None,
         namespace_store: Store | None = None,
         node_store: Store | None = None,
         min_request_timeout: int = 1800,
     ) -> None:
         self.broadcasters = broadcasters
         self.table_builder = table_builder
-        self.unknown_fields = unknown_fields
         self.namespace_store = namespace_store
         self.node_store = node_store
         self.min_request_timeout = min_request_timeout
@@ -111,21 +116,23 @@ class ResourceHandlers:
         self._check_fields(ctx, obj)
         return obj
 
-    def _check_fields(self, ctx: RequestContext, obj: m.JSONObject) -> None:
+    def _check_fields(self, ctx: RequestContext, obj: m.JSONObject, *, patching: bool = False) -> None:
         mode = ctx.request.query.get("fieldValidation", "Warn") or "Warn"
         if mode not in ("Strict", "Warn", "Ignore"):
             raise BadRequest(
                 f'fieldValidation: Unsupported value: "{mode}": supported values: "Ignore", "Strict", "Warn"'
             )
-        if mode == "Ignore" or self.unknown_fields is None:
+        rt = ctx.rt
+        if mode == "Ignore" or not has_schema(rt.group, rt.version, rt.kind):
             return
-        unknown = self.unknown_fields(obj, ctx.rt.group, ctx.rt.version, ctx.rt.kind)
+        unknown = unknown_fields(obj, rt.group, rt.version, rt.kind)
         if not unknown:
             return
         if mode == "Strict":
-            listed = ", ".join(f'unknown field "{p}"' for p in unknown)
-            raise BadRequest(f"strict decoding error: {listed}")
-        ctx.warnings.extend(f'unknown field "{p}"' for p in unknown)
+            if patching:
+                raise strict_patch_error(unknown, obj)
+            raise strict_decoding_error(unknown, kind=rt.kind, version=rt.api_version)
+        ctx.warnings.extend(unknown_field_warnings(unknown))
 
     async def _admit(self, ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None) -> None:
         for hook in self.admission:
@@ -158,7 +165,7 @@ class ResourceHandlers:
 
     def _with_warnings(self, ctx: RequestContext, response: web.StreamResponse) -> web.StreamResponse:
         for warning in ctx.warnings:
-            response.headers.add("Warning", f'299 - "{warning}"')
+            response.headers.add("Warning", warning_header(warning))
         return response
 
     # --- verbs ------------------------------------------------------------------------------
@@ -245,7 +252,7 @@ class ResourceHandlers:
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
             patched = apply_patch(current, body, content_type, group=rt.group, version=rt.version, kind=rt.kind)
-            self._check_fields(ctx, patched)
+            self._check_fields(ctx, patched, patching=True)
             return patched
 
         async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
