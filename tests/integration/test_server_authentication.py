@@ -1,0 +1,176 @@
+"""Authentication against a real server: client certificates, token and password files, anonymous."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import ssl
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from kubeward.pki.ca import CertificateAuthority, certificate_pem
+from kubeward.pki.keys import generate_private_key, private_key_pem
+from kubeward.pki.names import build_subject
+from kubeward.pki.profiles import Profile
+from kubeward.testing import running_cluster
+
+HOUR = datetime.timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("auth")
+    tokens = d / "tokens.csv"
+    tokens.write_text('s3cret-token,jane,1001,"dev,qa"\nother-token,bob,1002\n')
+    passwords = d / "passwords.csv"
+    passwords.write_text('hunter2,alice,2001,"ops"\n')
+    return d, tokens, passwords
+
+
+@pytest.fixture(scope="module")
+def server(files):
+    d, tokens, passwords = files
+    with running_cluster(data_dir=d / "cluster", token_auth_file=tokens, basic_auth_file=passwords) as cluster:
+        yield cluster
+
+
+def _context(server, cert: bytes | None = None, key: bytes | None = None, tmp: Path | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(server.ca_file))
+    if cert is not None and key is not None and tmp is not None:
+        (tmp / "c.crt").write_bytes(cert)
+        (tmp / "c.key").write_bytes(key)
+        context.load_cert_chain(str(tmp / "c.crt"), str(tmp / "c.key"))
+    return context
+
+
+def whoami(server, context: ssl.SSLContext, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{server.url}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        data=b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}',
+        headers={"Content-Type": "application/json", **(headers or {})},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def cluster_ca(server) -> CertificateAuthority:
+    return CertificateAuthority.from_dir(server.data_dir / "pki")
+
+
+def client_pair(ca: CertificateAuthority, cn: str, orgs=(), *, profile=Profile.CLIENT, now=None, validity=HOUR):
+    key = generate_private_key("ecdsa-p256")
+    cert = ca.issue(key.public_key(), build_subject(cn, list(orgs)), profile, validity, now=now)
+    return certificate_pem(cert), private_key_pem(key)
+
+
+def test_valid_client_certificate_is_the_user_and_its_groups(server, tmp_path):
+    cert, key = client_pair(cluster_ca(server), "jane", ["dev", "qa"])
+    status, body = whoami(server, _context(server, cert, key, tmp_path))
+    assert status == 201
+    info = body["status"]["userInfo"]
+    assert info["username"] == "jane"
+    assert info["groups"] == ["dev", "qa", "system:authenticated"]
+
+
+def _handshake_or_401(server, cert, key, tmp_path) -> str:
+    try:
+        status, body = whoami(server, _context(server, cert, key, tmp_path))
+    except (ssl.SSLError, urllib.error.URLError, ConnectionResetError) as exc:
+        return f"refused in handshake: {exc}"
+    assert status == 401, body
+    assert body["reason"] == "Unauthorized"
+    return "401"
+
+
+def test_expired_certificate_is_refused(server, tmp_path):
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3)
+    cert, key = client_pair(cluster_ca(server), "old", now=past, validity=datetime.timedelta(days=1))
+    assert _handshake_or_401(server, cert, key, tmp_path)
+
+
+def test_not_yet_valid_certificate_is_refused(server, tmp_path):
+    future = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3)
+    cert, key = client_pair(cluster_ca(server), "early", now=future)
+    assert _handshake_or_401(server, cert, key, tmp_path)
+
+
+def test_certificate_from_another_ca_is_refused(server, tmp_path):
+    other = CertificateAuthority.create("someone-else", datetime.timedelta(days=1), algorithm="ecdsa-p256")
+    cert, key = client_pair(other, "mallory", ["system:masters"])
+    assert _handshake_or_401(server, cert, key, tmp_path)
+
+
+def test_server_only_certificate_is_refused_as_a_client(server, tmp_path):
+    cert, key = client_pair(cluster_ca(server), "a-server", profile=Profile.SERVER)
+    assert _handshake_or_401(server, cert, key, tmp_path)
+
+
+def test_token_file_users_get_their_groups(server):
+    status, body = whoami(server, _context(server), {"Authorization": "Bearer s3cret-token"})
+    assert status == 201
+    info = body["status"]["userInfo"]
+    assert (info["username"], info["uid"], info["groups"]) == ("jane", "1001", ["dev", "qa", "system:authenticated"])
+
+
+def test_token_file_is_reloaded_when_it_changes(server, files):
+    _, tokens, _ = files
+    original = tokens.read_text()
+    try:
+        tokens.write_text(original + 'new-token,carol,1003,"late"\n')
+        import time
+
+        deadline = time.monotonic() + 10
+        status = 0
+        while time.monotonic() < deadline:
+            status, body = whoami(server, _context(server), {"Authorization": "Bearer new-token"})
+            if status == 201:
+                break
+            time.sleep(0.3)
+        assert status == 201 and body["status"]["userInfo"]["username"] == "carol"
+    finally:
+        tokens.write_text(original)
+
+
+def test_wrong_token_is_401_never_anonymous(server):
+    status, body = whoami(server, _context(server), {"Authorization": "Bearer wrong"})
+    assert status == 401 and body["reason"] == "Unauthorized" and body["kind"] == "Status"
+
+
+def test_basic_auth_when_enabled_warns(server):
+    credentials = base64.b64encode(b"alice:hunter2").decode()
+    request = urllib.request.Request(
+        f"{server.url}/apis/authentication.k8s.io/v1/selfsubjectreviews", data=b"{}",
+        headers={"Authorization": f"Basic {credentials}", "Content-Type": "application/json"}, method="POST",
+    )
+    with urllib.request.urlopen(request, context=_context(server), timeout=10) as response:
+        body = json.loads(response.read())
+        warning = response.headers.get("Warning", "")
+    assert body["status"]["userInfo"]["username"] == "alice"
+    assert "removed from Kubernetes in 1.19" in warning
+    bad = base64.b64encode(b"alice:wrong").decode()
+    status, _ = whoami(server, _context(server), {"Authorization": f"Basic {bad}"})
+    assert status == 401
+
+
+def test_basic_auth_is_off_without_the_flag(tmp_path):
+    with running_cluster(data_dir=tmp_path / "c") as cluster:
+        credentials = base64.b64encode(b"alice:hunter2").decode()
+        status, _ = whoami(cluster, _context(cluster), {"Authorization": f"Basic {credentials}"})
+        assert status == 401
+
+
+def test_anonymous_on_and_off(server, tmp_path):
+    status, body = whoami(server, _context(server))
+    assert status == 201
+    assert body["status"]["userInfo"] == {"username": "system:anonymous", "groups": ["system:unauthenticated"]}
+    with running_cluster(data_dir=tmp_path / "c", anonymous_auth=False) as cluster:
+        status, body = whoami(cluster, _context(cluster))
+        assert status == 401
