@@ -2,22 +2,19 @@
 
 A kubeconfig here is the plain ``dict`` shape kubectl reads (``apiVersion: v1``, ``kind: Config``,
 ``clusters``, ``users``, ``contexts``, ``current-context``), with certificates embedded as
-base64 ``*-data`` fields so that the file is self-contained.
+base64 ``*-data`` fields so that the file is self-contained. Writing goes through the schema's
+canonical form, so a generated file is byte-for-byte what kubectl writes for the same content.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 from typing import Any
 
-import yaml
-
 from kubeward.fileio import PRIVATE, write_atomic
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+from kubeward.kubeconfig.model import Kubeconfig
+from kubeward.kubeconfig.save import serialize
+from kubeward.kubeconfig.schema import encode_data as _b64
 
 
 def client_certificate_kubeconfig(
@@ -63,8 +60,12 @@ def client_certificate_kubeconfig(
 
 
 def dump_kubeconfig(doc: dict[str, Any]) -> bytes:
-    """The YAML text of a kubeconfig, keys in kubectl's order."""
-    return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False).encode("utf-8")
+    """The YAML text of a kubeconfig, exactly as kubectl would write it.
+
+    Raises:
+        InputError: ``doc`` is not a valid kubeconfig.
+    """
+    return serialize(Kubeconfig.from_dict(doc, "kubeconfig"))
 
 
 def write_kubeconfig(

@@ -95,7 +95,9 @@ class ResourceHandlers:
 
     # --- helpers ----------------------------------------------------------------------------
     async def _read_object(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
-        obj = decode_body(body, ctx.request.headers.get("Content-Type"))
+        return self._checked_object(ctx, decode_body(body, ctx.request.headers.get("Content-Type")))
+
+    def _checked_object(self, ctx: RequestContext, obj: m.JSONObject) -> m.JSONObject:
         rt = ctx.rt
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
@@ -279,7 +281,7 @@ class ResourceHandlers:
         try:
             await ctx.store.get(ctx.info.namespace, ctx.info.name)
         except NotFound:
-            obj = await self._read_object_from(ctx, applied)
+            obj = self._checked_object(ctx, applied)
             await self._check_namespace(ctx)
             await self._admit(ctx, obj, None)
             created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
@@ -308,9 +310,6 @@ class ResourceHandlers:
             ctx.info.namespace, ctx.info.name, mutate, dry_run=ctx.dry_run, before_write=admit
         )
         return self._respond(ctx, updated)
-
-    async def _read_object_from(self, ctx: RequestContext, obj: m.JSONObject) -> m.JSONObject:
-        return await self._read_object(ctx, orjson.dumps(obj))
 
     async def delete(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
         options: m.JSONObject = {}

@@ -49,7 +49,36 @@ def all_schemas() -> Mapping[str, Schema]:
         schemas: dict[str, Schema] = orjson.loads(raw)["schemas"]
     except (OSError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise InternalError(f"openapi: cannot load the packaged schemas.json: {exc}") from exc
+    _add_patch_metadata(schemas)
     return MappingProxyType(schemas)
+
+
+_PATCH_META_PACKAGES = ("io.k8s.api.core.v1.", "io.k8s.api.apps.v1.", "io.k8s.api.policy.v1.", f"{META}.")
+
+
+def _add_patch_metadata(schemas: dict[str, Schema]) -> None:
+    """Mark merge lists with ``x-kubernetes-patch-strategy``/``-merge-key``.
+
+    kubectl computes ``apply`` patches from these extensions: without them it treats
+    ``containers`` as an atomic list and never sends ``$patch: delete`` for a removed container.
+    The facts come from the one table the server's own strategic merge uses (``api.patch``).
+    """
+    from kubeward.api.patch.strategies import TYPES
+
+    for name, schema in schemas.items():
+        if not name.startswith(_PATCH_META_PACKAGES):
+            continue
+        fields = TYPES.get(name.rsplit(".", 1)[1])
+        properties = schema.get("properties")
+        if not fields or not isinstance(properties, dict):
+            continue
+        for field_name, meta in fields.items():
+            prop = properties.get(field_name)
+            if not isinstance(prop, dict) or not meta.strategy:
+                continue
+            prop["x-kubernetes-patch-strategy"] = meta.strategy
+            if meta.merge_key:
+                prop["x-kubernetes-patch-merge-key"] = meta.merge_key
 
 
 @functools.cache

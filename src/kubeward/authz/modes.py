@@ -1,0 +1,137 @@
+"""The one place that knows every authorization mode: ``--authorization-mode`` → a chain.
+
+Rules:
+ 1. Modes are Kubernetes' names: AlwaysAllow, AlwaysDeny, ABAC, Webhook, RBAC, Node. The flag
+    is validated as kube-apiserver validates it: at least one mode, each a known one, none
+    twice — with kube-apiserver's messages, joined as its errors are.
+ 2. Node, ABAC and Webhook are known but not built yet; asking for one is refused with
+    ``authorization mode X is not supported yet``.
+ 3. The chain asks, in order: the ``system:masters`` authorizer (always first, as in
+    Kubernetes), then each mode in the order given. First ALLOW or DENY wins (``union``).
+ 4. The chain's rule resolver (SelfSubjectRulesReview) unions the modes that resolve rules:
+    AlwaysAllow, AlwaysDeny and RBAC — not the ``system:masters`` authorizer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kubeward.api.user import UserInfo
+from kubeward.authz.aggregate import aggregate_messages
+from kubeward.authz.always import (
+    ALWAYS_ALLOW,
+    ALWAYS_DENY,
+    AlwaysAllowAuthorizer,
+    AlwaysDenyAuthorizer,
+)
+from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, RuleResolver, RulesResult
+from kubeward.authz.privileged import PrivilegedGroupsAuthorizer
+from kubeward.authz.rbac.authorizer import RBACAuthorizer
+from kubeward.authz.rbac.index import RBACIndex
+from kubeward.authz.rbac.rules import go_quote, go_quote_list
+from kubeward.authz.union import UnionAuthorizer, UnionRuleResolver
+from kubeward.errors import InputError
+
+MODE_ALWAYS_ALLOW = ALWAYS_ALLOW
+MODE_ALWAYS_DENY = ALWAYS_DENY
+MODE_ABAC = "ABAC"
+MODE_WEBHOOK = "Webhook"
+MODE_RBAC = "RBAC"
+MODE_NODE = "Node"
+
+# Kubernetes' AuthorizationModeChoices, in its order.
+AUTHORIZATION_MODE_CHOICES = (
+    MODE_ALWAYS_ALLOW,
+    MODE_ALWAYS_DENY,
+    MODE_ABAC,
+    MODE_WEBHOOK,
+    MODE_RBAC,
+    MODE_NODE,
+)
+SUPPORTED_MODES = (MODE_ALWAYS_ALLOW, MODE_ALWAYS_DENY, MODE_RBAC)
+
+
+def parse_modes(flag_value: str) -> list[str]:
+    """Split a ``--authorization-mode=RBAC,Node`` value as pflag's string slice does."""
+    return [] if flag_value == "" else flag_value.split(",")
+
+
+def validate_modes(modes: Sequence[str]) -> list[str]:
+    """kube-apiserver's checks of ``--authorization-mode``, with its messages."""
+    problems: list[str] = []
+    if not modes:
+        problems.append("at least one authorization-mode must be passed")
+    for mode in modes:
+        if mode not in AUTHORIZATION_MODE_CHOICES:
+            problems.append(f"authorization-mode {go_quote(mode)} is not a valid mode")
+    if len(set(modes)) != len(modes):
+        problems.append(
+            f"authorization-mode {go_quote_list(modes)} has mode specified more than once"
+        )
+    return problems
+
+
+class AuthorizerChain:
+    """The configured authorizers and rule resolvers; an Authorizer and a RuleResolver."""
+
+    name = "chain"
+
+    def __init__(
+        self,
+        modes: Sequence[str],
+        authorizers: Sequence[Authorizer],
+        resolvers: Sequence[RuleResolver],
+        rbac: RBACAuthorizer | None,
+    ) -> None:
+        self.modes = tuple(modes)
+        self.authorizers = tuple(authorizers)
+        self.rbac = rbac
+        self._union = UnionAuthorizer(authorizers)
+        self._resolver = UnionRuleResolver(resolvers)
+
+    def authorize(self, attributes: Attributes) -> AuthzResult:
+        return self._union.authorize(attributes)
+
+    def rules_for(self, user: UserInfo, namespace: str) -> RulesResult:
+        return self._resolver.rules_for(user, namespace)
+
+
+def build_authorizer(
+    modes: Sequence[str], *, rbac_index: RBACIndex | None = None, explain_denials: bool = True
+) -> AuthorizerChain:
+    """Build the chain for ``--authorization-mode``.
+
+    Args:
+        modes: the modes in order, e.g. ``parse_modes("RBAC,AlwaysDeny")``.
+        rbac_index: the index the server keeps current from watches; a fresh empty one is made
+            when RBAC is asked for and none is given (reach it as ``chain.rbac.index``).
+        explain_denials: whether RBAC records the near misses of every refusal.
+
+    Raises:
+        InputError: the modes are not valid, or name a mode not supported yet.
+    """
+    problems = validate_modes(modes)
+    if problems:
+        raise InputError(aggregate_messages(problems))
+    unsupported = [m for m in modes if m not in SUPPORTED_MODES]
+    if unsupported:
+        raise InputError(f"authorization mode {unsupported[0]} is not supported yet")
+
+    authorizers: list[Authorizer] = [PrivilegedGroupsAuthorizer()]
+    resolvers: list[RuleResolver] = []
+    rbac: RBACAuthorizer | None = None
+    for mode in modes:
+        if mode == MODE_ALWAYS_ALLOW:
+            always_allow = AlwaysAllowAuthorizer()
+            authorizers.append(always_allow)
+            resolvers.append(always_allow)
+        elif mode == MODE_ALWAYS_DENY:
+            always_deny = AlwaysDenyAuthorizer()
+            authorizers.append(always_deny)
+            resolvers.append(always_deny)
+        elif mode == MODE_RBAC:
+            index = rbac_index if rbac_index is not None else RBACIndex()
+            rbac = RBACAuthorizer(index, explain_denials=explain_denials)
+            authorizers.append(rbac)
+            resolvers.append(rbac)
+    return AuthorizerChain(modes, authorizers, resolvers, rbac)

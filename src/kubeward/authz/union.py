@@ -1,0 +1,71 @@
+"""Composing authorizers and rule resolvers, as ``k8s.io/apiserver/pkg/authorization/union``.
+
+Rules:
+ 1. Authorizers are asked in order. The first that answers ALLOW or DENY decides, and its
+    result is returned as it is.
+ 2. NO_OPINION falls through to the next. If every authorizer has no opinion the union has none
+    either; its reason joins the non-empty reasons with newlines, as Kubernetes does, and its
+    explanation collects every authorizer's trail (``name: no opinion`` for those without one).
+    The caller refuses such a request with 403.
+ 3. Rule resolvers are all asked: their resource and non-resource rules are concatenated,
+    ``incomplete`` is true if any is incomplete, and evaluation errors are aggregated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kubeward.api.user import UserInfo
+from kubeward.authz.aggregate import aggregate_messages
+from kubeward.authz.interfaces import (
+    Attributes,
+    Authorizer,
+    AuthzResult,
+    Decision,
+    NonResourceRule,
+    ResourceRule,
+    RuleResolver,
+    RulesResult,
+)
+
+
+class UnionAuthorizer:
+    name = "union"
+
+    def __init__(self, authorizers: Sequence[Authorizer]) -> None:
+        self.authorizers = tuple(authorizers)
+
+    def authorize(self, attributes: Attributes) -> AuthzResult:
+        reasons: list[str] = []
+        trail: list[str] = []
+        for authorizer in self.authorizers:
+            result = authorizer.authorize(attributes)
+            if result.decision is not Decision.NO_OPINION:
+                return result
+            if result.reason:
+                reasons.append(result.reason)
+            if result.explanation:
+                trail.extend(result.explanation)
+            else:
+                trail.append(f"{authorizer.name}: no opinion")
+        return AuthzResult(Decision.NO_OPINION, "\n".join(reasons), tuple(trail))
+
+
+class UnionRuleResolver:
+    def __init__(self, resolvers: Sequence[RuleResolver]) -> None:
+        self.resolvers = tuple(resolvers)
+
+    def rules_for(self, user: UserInfo, namespace: str) -> RulesResult:
+        resource_rules: list[ResourceRule] = []
+        non_resource_rules: list[NonResourceRule] = []
+        incomplete = False
+        errors: list[str] = []
+        for resolver in self.resolvers:
+            result = resolver.rules_for(user, namespace)
+            resource_rules.extend(result.resource_rules)
+            non_resource_rules.extend(result.non_resource_rules)
+            incomplete = incomplete or result.incomplete
+            errors.append(result.evaluation_error)
+        return RulesResult(
+            tuple(resource_rules), tuple(non_resource_rules), incomplete, aggregate_messages(errors)
+        )

@@ -1,0 +1,140 @@
+"""What the NetworkPolicies mean for one pod, in plain words.
+
+For each direction: whether the pod is isolated, by which policies, and what each rule of those
+policies lets in (ingress) or out (egress), with the pods of the inventory each peer matches
+today. Rules:
+
+ 1. Only policies that select the pod and name the direction in ``policyTypes`` are listed; a
+    pod nobody isolates allows everything in that direction.
+ 2. A policy isolating the pod with no rule for the direction is shown as letting nothing
+    through: it is a deny-all for that pod.
+ 3. Peers are listed with the pods they match now; ipBlock peers list the pods whose IP they
+    contain when the evaluator matches ipBlocks against pod IPs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubeward.netpol.evaluator import Evaluator
+from kubeward.netpol.model import DIRECTIONS, Pod
+from kubeward.netpol.words import peer_text, rule_text
+
+
+@dataclass(frozen=True)
+class PeerExplanation:
+    index: int
+    text: str
+    pods: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"peer": self.index, "text": self.text, "pods": list(self.pods)}
+
+
+@dataclass(frozen=True)
+class RuleExplanation:
+    index: int
+    text: str
+    peers: tuple[PeerExplanation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.index, "text": self.text, "peers": [p.to_dict() for p in self.peers]}
+
+
+@dataclass(frozen=True)
+class PolicyExplanation:
+    policy: str
+    origin: str
+    rules: tuple[RuleExplanation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"policy": self.policy, "rules": [r.to_dict() for r in self.rules]}
+
+
+@dataclass(frozen=True)
+class DirectionExplanation:
+    direction: str
+    policies: tuple[PolicyExplanation, ...]
+
+    @property
+    def isolated(self) -> bool:
+        return bool(self.policies)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"isolated": self.isolated, "policies": [p.to_dict() for p in self.policies]}
+
+
+@dataclass(frozen=True)
+class PodExplanation:
+    pod: Pod
+    directions: tuple[DirectionExplanation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"pod": self.pod.key}
+        for direction in self.directions:
+            out[direction.direction.lower()] = direction.to_dict()
+        return out
+
+    def to_text(self) -> str:
+        pod = self.pod
+        ip = str(pod.ip) if pod.ip is not None else "no IP"
+        ports = ", ".join(str(p) for p in pod.ports) or "no container ports"
+        lines = [f"Pod {pod.key} ({ip}; {ports})"]
+        for direction in self.directions:
+            lines.append("")
+            lines.extend(_direction_lines(direction))
+        return "\n".join(lines)
+
+
+def _direction_lines(explained: DirectionExplanation) -> list[str]:
+    word = explained.direction
+    into = "in" if word == "Ingress" else "out"
+    if not explained.isolated:
+        return [
+            f"{word}: not isolated. No NetworkPolicy selects this pod for {word.lower()}, "
+            f"so every connection {into} is allowed."
+        ]
+    count = len(explained.policies)
+    lines = [
+        f"{word}: isolated by {count} {'policy' if count == 1 else 'policies'}. A connection "
+        f"{into} is allowed only when one of these rules allows it:"
+    ]
+    for policy in explained.policies:
+        origin = f" ({policy.origin})" if policy.origin else ""
+        if not policy.rules:
+            lines.append(f"  {policy.policy}{origin}: no {word.lower()} rules: lets nothing {into}")
+            continue
+        lines.append(f"  {policy.policy}{origin}:")
+        for rule in policy.rules:
+            lines.append(f"    rule {rule.index}: {rule.text}")
+            for peer in rule.peers:
+                matched = ", ".join(peer.pods) if peer.pods else "no pod"
+                lines.append(f"      peer {peer.index} ({peer.text}) matches now: {matched}")
+    return lines
+
+
+def explain_pod(evaluator: Evaluator, pod: Pod) -> PodExplanation:
+    directions = []
+    for direction in DIRECTIONS:
+        policies = []
+        for compiled in evaluator.isolating(pod, direction):
+            policy = compiled.policy
+            rules = tuple(
+                RuleExplanation(
+                    rule.index,
+                    rule_text(rule.rule, direction, policy.namespace),
+                    tuple(
+                        PeerExplanation(
+                            peer.index,
+                            peer_text(peer.peer, policy.namespace),
+                            tuple(p.key for p in evaluator.pods_of(peer.pods)),
+                        )
+                        for peer in rule.peers
+                    ),
+                )
+                for rule in compiled.rules(direction)
+            )
+            policies.append(PolicyExplanation(policy.key, policy.origin, rules))
+        directions.append(DirectionExplanation(direction, tuple(policies)))
+    return PodExplanation(pod, tuple(directions))
