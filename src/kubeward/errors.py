@@ -38,6 +38,7 @@ read (``Error from server (<reason>): <message>``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -242,9 +243,7 @@ class Timeout(StatusError):
     reason = "Timeout"
 
 
-def invalid(
-    kind: str, name: str, causes: list[Cause] | tuple[Cause, ...], group: str = ""
-) -> Invalid:
+def invalid(kind: str, name: str, causes: Sequence[Cause], group: str = "") -> Invalid:
     """Build the 422 Kubernetes sends for a failed validation.
 
     The message reads as Kubernetes writes it:

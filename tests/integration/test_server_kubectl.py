@@ -123,16 +123,45 @@ def test_pod_lifecycle_with_get_formats_label_annotate_patch_apply_replace_delet
     assert gone.returncode != 0 and 'pods "web" not found' in gone.stderr
 
 
-def test_apply_of_a_pod_merges_containers_by_name(kubectl, tmp_path):
-    pod_file = tmp_path / "pod.yaml"
-    pod_file.write_text(POD.replace("name: web", "name: applied-pod", 1))
-    kubectl.run("apply", "-f", str(pod_file))
-    pod_file.write_text(POD_V2.replace("name: web", "name: applied-pod", 1))
-    kubectl.run("apply", "-f", str(pod_file))
-    shown = json.loads(kubectl.run("get", "pod", "applied-pod", "-o", "json").stdout)
-    assert [c["name"] for c in shown["spec"]["containers"]] == ["nginx"]
-    assert shown["spec"]["containers"][0]["image"] == "nginx:1.28"
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: applied, labels: {app: web}}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: nginx, image: "nginx:1.27"}
+      - {name: side, image: busybox}
+"""
+
+
+def test_apply_merges_containers_by_name_and_deletes_removed_ones(kubectl, tmp_path):
+    # kubectl computes the patch from the OpenAPI patch metadata: the removed container is sent
+    # as {"$patch": "delete", "name": "side"} and the kept one is merged by name.
+    path = tmp_path / "deploy.yaml"
+    path.write_text(DEPLOYMENT)
+    kubectl.run("apply", "-f", str(path))
+    path.write_text(DEPLOYMENT.replace('      - {name: side, image: busybox}\n', "").replace("nginx:1.27", "nginx:1.28").replace(
+        "labels: {app: web}}", "labels: {app: web, tier: fe}}", 1))
+    kubectl.run("apply", "-f", str(path))
+    shown = json.loads(kubectl.run("get", "deployment", "applied", "-o", "json").stdout)
+    containers = shown["spec"]["template"]["spec"]["containers"]
+    assert [(c["name"], c["image"]) for c in containers] == [("nginx", "nginx:1.28")]
     assert shown["metadata"]["labels"] == {"app": "web", "tier": "fe"}
+    assert shown["metadata"]["generation"] == 2
+
+
+def test_removing_a_container_from_a_pod_is_refused_as_kubernetes_does(kubectl, tmp_path):
+    path = tmp_path / "pod.yaml"
+    path.write_text(POD.replace("name: web", "name: fixed-pod", 1))
+    kubectl.run("apply", "-f", str(path))
+    path.write_text(POD_V2.replace("name: web", "name: fixed-pod", 1))
+    refused = kubectl.run("apply", "-f", str(path), check=False)
+    assert refused.returncode == 1
+    assert "pod updates may not change fields other than" in refused.stderr
 
 
 def test_server_side_apply_creates_then_updates(kubectl, tmp_path):

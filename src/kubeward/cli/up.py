@@ -1,9 +1,8 @@
 """``kubeward up``: a secured control plane on this machine in one command.
 
-It creates the cluster PKI in the data directory if it is not there (the ``pki init`` layout,
-ECDSA P-256 keys so that the first start takes a fraction of a second), starts the API server
-on the embedded SQLite store with x509 client-certificate authentication, and tells the user
-what to type next. Later components (controller-manager, scheduler, node agents) join it here,
+It creates the cluster PKI in the data directory if it is not there (``server.local``), starts
+the API server on the embedded SQLite store with x509 client-certificate authentication, and
+tells the user what to type next. Later components (controller-manager, scheduler, node agents) join it here,
 each in-process but connecting over HTTPS with its own credential.
 """
 
@@ -15,41 +14,20 @@ from pathlib import Path
 import click
 
 from kubeward.cli.runtime import run_async, setup_logging
-from kubeward.pki.bundle import ensure_bundle
-from kubeward.pki.layout import BundleOptions
 from kubeward.server.builder import RunningServer, serve_until_signalled
-from kubeward.server.config import ServerConfig
-
-
-def up_config(data_dir: Path, port: int, bind_address: str = "127.0.0.1", authorization_mode: str = "AlwaysAllow") -> tuple[ServerConfig, Path]:
-    """Make sure the PKI exists and return the server configuration and the admin kubeconfig."""
-    data_dir = data_dir.resolve()
-    result = ensure_bundle(BundleOptions(directory=data_dir, port=port, key_algorithm="ecdsa-p256"))
-    cert, key = result.cert_and_key("apiserver")
-    ca_cert, _ = result.cert_and_key("ca")
-    config = ServerConfig(
-        tls_cert_file=cert,
-        tls_private_key_file=key,
-        client_ca_file=ca_cert,
-        bind_address=bind_address,
-        secure_port=port,
-        storage_url=f"sqlite:///{data_dir / 'kubeward.db'}",
-        anonymous_auth=True,
-        authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
-    )
-    return config, result.kubeconfig("admin.conf")
+from kubeward.server.local import local_config
 
 
 @click.command("up")
 @click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=Path(".kubeward"), show_default=True, help="Where the PKI, kubeconfigs and the SQLite store live.")
 @click.option("--port", type=click.IntRange(1, 65535), default=6443, show_default=True, help="The HTTPS port of the API server.")
 @click.option("--bind-address", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@click.option("--authorization-mode", default="AlwaysAllow", show_default=True, help="Comma-separated authorizers, in order.")
+@click.option("--authorization-mode", default="RBAC", show_default=True, help="Comma-separated authorizers, in order.")
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(data_dir: Path, port: int, bind_address: str, authorization_mode: str, verbose: int) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
-    config, admin = up_config(data_dir, port, bind_address, authorization_mode)
+    config, admin = local_config(data_dir, port, bind_address, authorization_mode)
 
     def ready(running: RunningServer) -> None:
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")

@@ -23,20 +23,23 @@ from cryptography import x509
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NAMESPACES, NODES
-from kubeward.authn.basic import BasicAuthenticator
 from kubeward.authn.basic import WARNING as BASIC_WARNING
+from kubeward.authn.basic import BasicAuthenticator
 from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
 from kubeward.authn.tokenfile import TokenFileAuthenticator
 from kubeward.authn.union import UnionAuthenticator
 from kubeward.authn.x509 import X509Authenticator
 from kubeward.authz.modes import build_authorizer
+from kubeward.authz.rbac.authorizer import RBACAuthorizer
+from kubeward.authz.rbac.index import RBACIndex
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import reviews, tables_adapter
+from kubeward.server import authz_reviews, reviews, tables_adapter
 from kubeward.server.app import APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.server.openapi_handler import OpenAPIHandler
+from kubeward.server.rbac_wiring import RBACWiring, escalation_hook
 from kubeward.server.resources import ResourceHandlers
 from kubeward.server.tls import server_ssl_context
 from kubeward.server.watch import Broadcasters
@@ -73,6 +76,8 @@ class RunningServer:
         await self.broadcasters.close()
         await self.runner.cleanup()
         await self.backend.close()
+        # Let the closed connections' callbacks run before the caller stops the loop.
+        await asyncio.sleep(0.1)
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServer, Broadcasters, dict[str, Any]]:
@@ -90,7 +95,9 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
     if config.token_auth_file is not None:
         token_authenticators.append(TokenFileAuthenticator(config.token_auth_file))
     authenticator = UnionAuthenticator(authenticators, token_authenticators, anonymous=config.anonymous_auth)
-    authorizer = build_authorizer(list(config.authorization_modes))
+    rbac_index = RBACIndex()
+    authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
+    rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
     broadcasters = Broadcasters()
     handlers = ResourceHandlers(
         broadcasters,
@@ -113,13 +120,16 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
         openapi=OpenAPIHandler(scheme),
     )
     reviews.register(server)
+    authz_reviews.register(server, authorizer, authorizer)
+    handlers.admission.append(escalation_hook(authorizer, rbac))
 
     async def storage_ok() -> bool:
         await backend.current_revision()
         return True
 
     server.health_checks["etcd"] = storage_ok
-    return server, broadcasters, {"namespaces": stores[NAMESPACES]}
+    wiring = RBACWiring(rbac_index, stores, broadcasters)
+    return server, broadcasters, {"namespaces": stores[NAMESPACES], "rbac": wiring}
 
 
 async def start_server(config: ServerConfig, backend: Backend | None = None) -> RunningServer:
@@ -131,6 +141,9 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
     try:
         server, broadcasters, parts = await build_server(config, backend)
         await ensure_default_namespaces(server.stores)
+        wiring = parts["rbac"]
+        assert isinstance(wiring, RBACWiring)
+        await wiring.prepare()
         app = build_application(server)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -144,7 +157,7 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
     if sockets is not None and sockets.sockets:
         port = sockets.sockets[0].getsockname()[1]
     controller = NamespaceController(server.stores)
-    background = [asyncio.create_task(controller.run())]
+    background = [asyncio.create_task(controller.run()), *wiring.tasks()]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(server, backend, runner, broadcasters, background, port)
 

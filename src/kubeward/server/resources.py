@@ -39,8 +39,21 @@ from kubeward.api.request_info import RequestInfo, is_true
 from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import parse_field_selector, parse_label_selector
 from kubeward.api.user import UserInfo
-from kubeward.errors import BadRequest, Forbidden, MethodNotAllowed, NotFound, StatusDetails, StatusError
-from kubeward.server.http import TABLE_CONTENT_TYPE, json_response, success_status, wants_table, warning_header
+from kubeward.errors import (
+    BadRequest,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    StatusDetails,
+    StatusError,
+)
+from kubeward.server.http import (
+    TABLE_CONTENT_TYPE,
+    json_response,
+    success_status,
+    wants_table,
+    warning_header,
+)
 from kubeward.server.watch import Broadcasters
 
 log = logging.getLogger(__name__)
@@ -101,7 +114,7 @@ class ResourceHandlers:
         rt = ctx.rt
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
-        if api_version and api_version != rt.api_version or kind and kind != rt.kind:
+        if (api_version and api_version != rt.api_version) or (kind and kind != rt.kind):
             raise BadRequest(
                 f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})"
                 if api_version != rt.api_version
@@ -165,7 +178,7 @@ class ResourceHandlers:
             return self._with_warnings(ctx, json_response(table, status, TABLE_CONTENT_TYPE))
         return self._with_warnings(ctx, json_response(obj, status))
 
-    def _with_warnings(self, ctx: RequestContext, response: web.StreamResponse) -> web.StreamResponse:
+    def _with_warnings(self, ctx: RequestContext, response: web.Response) -> web.Response:
         for warning in ctx.warnings:
             response.headers.add("Warning", warning_header(warning))
         return response

@@ -12,11 +12,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kubeward.cli.up import up_config
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
 from kubeward.server.builder import RunningServer, start_server
+from kubeward.server.local import local_config
 
 
 def free_port() -> int:
@@ -76,7 +76,7 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def running_cluster(*, data_dir: Path | None = None, authorization_mode: str = "AlwaysAllow",
+def running_cluster(*, data_dir: Path | None = None, authorization_mode: str = "RBAC",
                     token_auth_file: Path | None = None, basic_auth_file: Path | None = None,
                     anonymous_auth: bool = True) -> Iterator[Cluster]:
     """Start a server on a free port of 127.0.0.1 and stop it on exit."""
@@ -84,7 +84,7 @@ def running_cluster(*, data_dir: Path | None = None, authorization_mode: str = "
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeward-")))
         port = free_port()
-        config, admin = up_config(data_dir, port, "127.0.0.1", authorization_mode)
+        config, admin = local_config(data_dir, port, "127.0.0.1", authorization_mode)
         config = replace(config, token_auth_file=token_auth_file, basic_auth_file=basic_auth_file,
                          anonymous_auth=anonymous_auth)
         loop = asyncio.new_event_loop()
@@ -102,8 +102,9 @@ def running_cluster(*, data_dir: Path | None = None, authorization_mode: str = "
                 finally:
                     ready.set()
 
-            loop.create_task(boot())
+            boot_task = loop.create_task(boot())
             loop.run_forever()
+            del boot_task
             loop.close()
 
         thread = threading.Thread(target=run, name="kubeward-apiserver", daemon=True)

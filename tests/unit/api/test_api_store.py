@@ -163,7 +163,7 @@ def test_list_filters_by_labels_and_fields_and_pages_consistently():
         await store.create("default", configmap("zz-late"))
         page2 = await store.list("default", ListOptions(limit=3, continue_token=page1["metadata"]["continue"]))
         page3 = await store.list("default", ListOptions(limit=3, continue_token=page2["metadata"]["continue"]))
-        with pytest.raises(BadRequest, match="field label not supported: spec.foo"):
+        with pytest.raises(BadRequest, match=r"field label not supported: spec\.foo"):
             await store.list("default", ListOptions(field_selector=parse_field_selector("spec.foo=x")))
         return even, named, page1, page2, page3
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
@@ -31,10 +30,12 @@ from kubeward.api.selectors import EVERYTHING, FieldSelector, LabelSelector
 from kubeward.errors import (
     AlreadyExists,
     BadRequest,
+    Cause,
     CompactedError,
     Conflict,
     Gone,
     InternalError,
+    Invalid,
     KeyExistsError,
     KeyNotFoundError,
     NotFound,
@@ -44,6 +45,8 @@ from kubeward.errors import (
     invalid,
 )
 from kubeward.storage.interfaces import Backend, Event, EventType, KeyValue
+
+EVERYTHING_FIELDS = FieldSelector(())
 
 _CONTINUE_TOO_OLD = (
     "The provided continue parameter is too old to display a consistent list result. You can "
@@ -60,7 +63,7 @@ AsyncHook = Callable[[m.JSONObject, m.JSONObject | None], Awaitable[None]]
 @dataclass(frozen=True)
 class ListOptions:
     label_selector: LabelSelector = EVERYTHING
-    field_selector: FieldSelector = FieldSelector(())
+    field_selector: FieldSelector = EVERYTHING_FIELDS
     limit: int = 0
     continue_token: str = ""
     resource_version: str = ""
@@ -212,7 +215,7 @@ class Store:
         }
 
     # --- writes -----------------------------------------------------------------------------
-    def _invalid(self, name: str, causes: list[Any]) -> Exception:
+    def _invalid(self, name: str, causes: Sequence[Cause]) -> Invalid:
         return invalid(self.rt.kind, name, causes, self.rt.group)
 
     def _validate_create(self, obj: m.JSONObject) -> None:

@@ -37,7 +37,7 @@ FieldExtractor = Callable[[JSONObject], Mapping[str, str]]
 class Strategy:
     """Defaults and validation shared by every kind; subclasses add their own."""
 
-    name_check: NameCheck = staticmethod(check_dns1123_subdomain)  # type: ignore[assignment]
+    name_check: NameCheck = staticmethod(check_dns1123_subdomain)
     # Kind-specific field selector labels, beyond metadata.name and metadata.namespace.
     selectable_fields: tuple[str, ...] = ()
     # True when the kind has a status that the main resource must not change.

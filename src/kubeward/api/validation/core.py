@@ -226,19 +226,16 @@ def validate_secret(obj: dict[str, Any]) -> list[Cause]:
                 json.loads(raw)
             except ValueError as exc:
                 causes.append(field.invalid("data[.dockerconfigjson]", "<secret contents redacted>", str(exc)))
-    elif kind == SECRET_TYPE_DOCKERCFG:
-        if ".dockercfg" not in data:
-            causes.append(field.required("data[.dockercfg]"))
+    elif kind == SECRET_TYPE_DOCKERCFG and ".dockercfg" not in data:
+        causes.append(field.required("data[.dockercfg]"))
     elif kind == SECRET_TYPE_TLS:
         for key in ("tls.crt", "tls.key"):
             if key not in data:
                 causes.append(field.required(f"data[{key}]"))
-    elif kind == SECRET_TYPE_BASIC_AUTH:
-        if "username" not in data and "password" not in data:
-            causes.append(field.required("data[username]"))
-    elif kind == SECRET_TYPE_SSH_AUTH:
-        if "ssh-privatekey" not in data:
-            causes.append(field.required("data[ssh-privatekey]"))
+    elif kind == SECRET_TYPE_BASIC_AUTH and "username" not in data and "password" not in data:
+        causes.append(field.required("data[username]"))
+    elif kind == SECRET_TYPE_SSH_AUTH and "ssh-privatekey" not in data:
+        causes.append(field.required("data[ssh-privatekey]"))
     return causes
 
 

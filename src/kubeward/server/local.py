@@ -1,0 +1,36 @@
+"""A control plane on this machine: the PKI in a data directory and the server configuration.
+
+Shared by ``kubeward up`` and ``kubeward.testing``: it creates the cluster PKI if it is not
+there (the ``pki init`` layout, with ECDSA P-256 keys so that a first start takes a fraction of
+a second) and returns the configuration of an API server that uses it, on the embedded SQLite
+store in the same directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubeward.pki.bundle import ensure_bundle
+from kubeward.pki.layout import BundleOptions
+from kubeward.server.config import ServerConfig
+
+
+def local_config(
+    data_dir: Path, port: int, bind_address: str = "127.0.0.1", authorization_mode: str = "AlwaysAllow"
+) -> tuple[ServerConfig, Path]:
+    """Make sure the PKI exists; return the server configuration and the admin kubeconfig."""
+    data_dir = data_dir.resolve()
+    result = ensure_bundle(BundleOptions(directory=data_dir, port=port, key_algorithm="ecdsa-p256"))
+    cert, key = result.cert_and_key("apiserver")
+    ca_cert, _ = result.cert_and_key("ca")
+    config = ServerConfig(
+        tls_cert_file=cert,
+        tls_private_key_file=key,
+        client_ca_file=ca_cert,
+        bind_address=bind_address,
+        secure_port=port,
+        storage_url=f"sqlite:///{data_dir / 'kubeward.db'}",
+        anonymous_auth=True,
+        authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
+    )
+    return config, result.kubeconfig("admin.conf")
