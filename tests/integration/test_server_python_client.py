@@ -91,8 +91,12 @@ def test_watch_sees_live_events_in_order_under_concurrent_writes(api):
         api.delete_namespaced_config_map(name, "default")
 
 
-def test_watch_from_a_compacted_revision_is_410_and_the_client_recovers(api, cluster):
+def test_watch_from_a_compacted_revision_is_410_and_the_client_recovers(cluster):
     import asyncio
+
+    # A client of its own: earlier tests stopped watches mid-stream, which leaves the shared
+    # client's pooled connections half-read.
+    api = client.CoreV1Api(config.new_client_from_config(config_file=str(cluster.admin_kubeconfig)))
 
     api.create_namespaced_config_map("default", configmap("before-compaction", {"a": "1"}))
     old = api.list_namespaced_config_map("default").metadata.resource_version

@@ -6,8 +6,8 @@ recent events, like kube-apiserver's watch cache. Rules:
  1. A watcher that starts at a revision inside the window gets the buffered events after it,
     then live events, with nothing lost or repeated: the replay and the registration happen
     without yielding to the event loop in between.
- 2. A watcher that starts before the window gets its own storage watch (which answers 410 if
-    that revision was compacted).
+ 2. A watcher that starts at a compacted revision gets 410 Expired; one that starts before the
+    window but after compaction gets its own storage watch.
  3. A watcher that falls more than ``queue_size`` events behind is ended with 410 Expired rather
     than slowing the writers or the other watchers; the client relists, as clients do.
 """
@@ -90,6 +90,9 @@ class Broadcaster:
     async def events(self, from_revision: int) -> AsyncIterator[WatchEvent]:
         """Every event after ``from_revision``, then live ones, until the server stops."""
         await self.start()
+        compacted = await self.store.backend.compacted_revision()
+        if from_revision < compacted:
+            raise Gone(f"too old resource version: {from_revision} ({compacted + 1})")
         if from_revision < self._covered_after:
             async for event in self.store.watch_from("", from_revision):
                 yield event
