@@ -16,18 +16,23 @@ cluster of ``--kubeconfig``. Rules:
 from __future__ import annotations
 
 import ipaddress
+import json
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
 
 from kubeward.errors import InputError
+from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.netpol.diff import diff_inventories
 from kubeward.netpol.evaluator import Evaluator
 from kubeward.netpol.explain import explain_pod
 from kubeward.netpol.lint import lint as lint_policies
 from kubeward.netpol.load import load_inventory_from_files
+from kubeward.netpol.objects import inventory_from_objects
 from kubeward.netpol.matrix import Probe, build_truth_table, parse_port
 from kubeward.netpol.model import PROTOCOLS, Endpoint, ExternalEndpoint, Inventory, Pod
 from kubeward.netpol.render import (
@@ -47,13 +52,42 @@ def split_paths(values: Iterable[str]) -> list[str]:
     return [part for value in values for part in value.split(",") if part]
 
 
+_LIVE_LISTS = (
+    ("/api/v1/namespaces", "v1", "Namespace"),
+    ("/api/v1/pods", "v1", "Pod"),
+    ("/apis/networking.k8s.io/v1/networkpolicies", "networking.k8s.io/v1", "NetworkPolicy"),
+)
+
+
 def load_live_inventory(kubeconfig: str) -> Inventory:
-    """The live cluster's Namespaces, Pods and NetworkPolicies (not wired yet)."""
-    raise InputError(
-        f"--kubeconfig {kubeconfig}: reading the live cluster is not available yet; export the "
-        "objects with `kubectl get namespaces,pods,networkpolicies -A -o yaml > cluster.yaml` "
-        "and pass -f cluster.yaml"
-    )
+    """The live cluster's Namespaces, Pods and NetworkPolicies, read with the kubeconfig's identity."""
+    credentials = ClientCredentials.from_kubeconfig(kubeconfig)
+    objects: list[dict[str, Any]] = []
+    for path, api_version, kind in _LIVE_LISTS:
+        listed = _get_json(credentials, path, kubeconfig)
+        for item in listed.get("items") or []:
+            objects.append({"apiVersion": api_version, "kind": kind, **item})
+    return inventory_from_objects(objects, origin=f"cluster {credentials.server}")
+
+
+def _get_json(credentials: ClientCredentials, path: str, kubeconfig: str) -> dict[str, Any]:
+    headers = {"Accept": "application/json"}
+    authorization = credentials.authorization_header()
+    if authorization:
+        headers["Authorization"] = authorization
+    request = urllib.request.Request(credentials.server.rstrip("/") + path, headers=headers)
+    try:
+        with urllib.request.urlopen(request, context=credentials.ssl_context, timeout=30) as response:
+            body: dict[str, Any] = json.loads(response.read())
+            return body
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read()).get("message", exc.reason)
+        except ValueError:
+            message = exc.reason
+        raise InputError(f"--kubeconfig {kubeconfig}: GET {path}: {exc.code} {message}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise InputError(f"--kubeconfig {kubeconfig}: cannot reach {credentials.server}: {exc}") from exc
 
 
 def read_inventory(paths: Iterable[str], recursive: bool, kubeconfig: str | None) -> Inventory:
