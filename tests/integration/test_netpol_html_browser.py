@@ -8,17 +8,14 @@ coloured and explained), and a screenshot whose pixels must show the heat map's 
 from __future__ import annotations
 
 import os
-import shutil
-import struct
 import subprocess
 import sys
-import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from browser import chromium, colour_counts, screenshot
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 CLUSTER = """
@@ -54,27 +51,6 @@ spec:
     - ipBlock: {cidr: 192.168.5.10/32}
     ports: [{port: 3306}]
 """
-
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -152,62 +128,10 @@ def test_rendered_dom_has_every_cell_explained(page: Path, tmp_path: Path) -> No
     assert sum(c["class"].startswith("d") for c in parsed.cells[:16]) == 3
 
 
-def read_png(path: Path) -> tuple[int, int, list[bytes]]:
-    """Width, height and unfiltered RGB(A) rows of an 8-bit non-interlaced PNG."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, header = 8, b"", b""
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind = data[pos + 4 : pos + 8]
-        chunk = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            header = chunk
-        elif kind == b"IDAT":
-            idat += chunk
-        pos += 12 + length
-    width, height, depth, color = struct.unpack(">IIBB", header[:10])
-    assert depth == 8 and color in (2, 6), (depth, color)
-    channels = 4 if color == 6 else 3
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    rows: list[bytes] = []
-    previous = bytearray(stride)
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for x in range(stride):
-            left = line[x - channels] if x >= channels else 0
-            up = previous[x]
-            corner = previous[x - channels] if x >= channels else 0
-            if kind == 1:
-                line[x] = (line[x] + left) & 0xFF
-            elif kind == 2:
-                line[x] = (line[x] + up) & 0xFF
-            elif kind == 3:
-                line[x] = (line[x] + (left + up) // 2) & 0xFF
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                pred = left if pa <= pb and pa <= pc else up if pb <= pc else corner
-                line[x] = (line[x] + pred) & 0xFF
-        rows.append(
-            bytes(line) if channels == 3 else bytes(b for i, b in enumerate(line) if i % 4 != 3)
-        )
-        previous = line
-    return width, height, rows
-
-
 def test_screenshot_shows_the_heat_map(page: Path, tmp_path: Path) -> None:
-    shot = tmp_path / "matrix.png"
-    chromium(tmp_path, "--window-size=1000,700", f"--screenshot={shot}", page.as_uri())
-    width, height, rows = read_png(shot)
-    assert (width, height) == (1000, 700)
-    colours: dict[tuple[int, int, int], int] = {}
-    for row in rows:
-        for x in range(0, len(row), 3):
-            pixel = (row[x], row[x + 1], row[x + 2])
-            colours[pixel] = colours.get(pixel, 0) + 1
+    image = screenshot(tmp_path, page.as_uri(), 1000, 700)
+    assert image.size == (1000, 700)
+    colours = colour_counts(image)
     green = colours.get((0x2E, 0x9D, 0x4F), 0)
     red = colours.get((0xD0, 0x45, 0x3B), 0)
     # 13 green and 3 red cells of at least 20x20 pixels each, plus the legend's swatches.

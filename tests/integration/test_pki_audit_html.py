@@ -3,20 +3,18 @@
 import datetime
 import json
 import os
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
+from browser import chromium, colour_counts, screenshot
 
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
 from kubeward.pki.names import build_subject
 from kubeward.pki.profiles import Profile
 
-CHROMIUM = "/usr/bin/chromium"
 CRITICAL_RED = (0xB3, 0x26, 0x1E)
 OK_GREEN = (0x2B, 0x8A, 0x3E)
 
@@ -25,21 +23,6 @@ def kubeward(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kubeward", *args], capture_output=True, text=True, timeout=120
     )
-
-
-def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--hide-scrollbars",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
-    return subprocess.run([CHROMIUM, *flags, *args], capture_output=True, text=True, timeout=180)
 
 
 @pytest.fixture(scope="module")
@@ -111,62 +94,12 @@ def test_chromium_dom_has_every_part(page: tuple[Path, dict[str, object]], tmp_p
     assert etcd_branch.index('data-name="etcd-peer"') < etcd_branch.index("</ul>")
 
 
-def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks, width, height, channels = 8, b"", 0, 0, 0
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-            assert depth == 8 and body[12] == 0  # 8-bit, not interlaced
-            channels = {2: 3, 6: 4}[colour]
-        elif kind == b"IDAT":
-            chunks += body
-        pos += 12 + length
-    raw = zlib.decompress(chunks)
-    stride = width * channels
-    rows: list[bytes] = []
-    previous = bytearray(stride)
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for i in range(stride):
-            left = line[i - channels] if i >= channels else 0
-            up = previous[i]
-            corner = previous[i - channels] if i >= channels else 0
-            if kind == 1:
-                line[i] = (line[i] + left) & 0xFF
-            elif kind == 2:
-                line[i] = (line[i] + up) & 0xFF
-            elif kind == 3:
-                line[i] = (line[i] + (left + up) // 2) & 0xFF
-            elif kind == 4:
-                p = left + up - corner
-                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
-                pred = left if pa <= pb and pa <= pc else up if pb <= pc else corner
-                line[i] = (line[i] + pred) & 0xFF
-        rows.append(bytes(line))
-        previous = line
-    return width, channels, rows
-
-
-def _has_colour(rows: list[bytes], channels: int, colour: tuple[int, int, int]) -> int:
-    target = bytes(colour)
-    return sum(
-        1 for row in rows for i in range(0, len(row), channels * 4) if row[i : i + 3] == target
-    )
-
-
 def test_chromium_screenshot_shows_the_colours(
     page: tuple[Path, dict[str, object]], tmp_path: Path
 ) -> None:
-    shot = tmp_path / "audit.png"
-    result = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1800", page[0].as_uri())
-    assert result.returncode == 0 and shot.exists(), result.stderr
-    width, channels, rows = _png_pixels(shot.read_bytes())
-    assert width == 1400 and len(rows) == 1800
-    distinct = {row[i : i + 3] for row in rows[::20] for i in range(0, len(row), channels * 10)}
-    assert len(distinct) > 20  # a rendered page, not a blank one
-    assert _has_colour(rows, channels, CRITICAL_RED) > 50  # the critical card, badges and bars
-    assert _has_colour(rows, channels, OK_GREEN) > 50  # healthy bars in the timeline
+    image = screenshot(tmp_path, page[0].as_uri(), 1400, 1800)
+    assert image.size == (1400, 1800)
+    colours = colour_counts(image)
+    assert len(colours) > 20  # a rendered page, not a blank one
+    assert colours[CRITICAL_RED] > 50  # the critical card, badges and bars
+    assert colours[OK_GREEN] > 50  # healthy bars in the timeline
