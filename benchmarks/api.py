@@ -20,7 +20,6 @@ import os
 import socket
 import sqlite3
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile

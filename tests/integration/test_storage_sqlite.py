@@ -188,15 +188,15 @@ def test_a_second_backend_on_the_same_file_is_refused_until_the_first_closes(
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "cause"),
     [
-        (b"this is not an SQLite database at all, just some text" * 100, "not a database"),
-        (None, "schema version 99 is newer"),
+        (b"this is not an SQLite database at all, just some text" * 100, "not a database", True),
+        (None, "schema version 99 is newer", False),
     ],
     ids=["garbage", "newer-schema"],
 )
-def test_an_unusable_file_is_a_storage_error_caused_by_sqlite(
-    tmp_path: Path, content: bytes | None, message: str
+def test_an_unusable_file_is_a_storage_error_naming_it(
+    tmp_path: Path, content: bytes | None, message: str, cause: bool
 ) -> None:
     path = tmp_path / "state.db"
     if content is None:
@@ -210,7 +210,7 @@ def test_an_unusable_file_is_a_storage_error_caused_by_sqlite(
 
     with pytest.raises(StorageError, match=message) as caught:
         run(path, nothing)
-    assert isinstance(caught.value.__cause__, sqlite3.Error)
+    assert isinstance(caught.value.__cause__, sqlite3.Error) is cause
     assert str(path) in str(caught.value)
     path.unlink()  # the lock was released: a fresh file opens fine
 

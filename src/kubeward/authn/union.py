@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from kubeward.api.user import ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, UserInfo
-from kubeward.authn.interfaces import Authenticator, AuthenticationError, AuthRequest, AuthResponse, TokenAuthenticator
+from kubeward.authn.interfaces import (
+    AuthenticationError,
+    Authenticator,
+    AuthRequest,
+    AuthResponse,
+    TokenAuthenticator,
+)
 
 
 class UnionAuthenticator:

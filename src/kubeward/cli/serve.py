@@ -27,7 +27,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
 @click.option("--token-auth-file", type=click.Path(path_type=Path), help="CSV of static bearer tokens: token,user,uid,\"group1,group2\" (re-read when it changes).")
 @click.option("--basic-auth-file", type=click.Path(path_type=Path), help="LEGACY, removed from Kubernetes in 1.19: CSV of password,user,uid,\"groups\".")
 @click.option("--anonymous-auth/--no-anonymous-auth", default=True, show_default=True, help="Treat requests without credentials as system:anonymous.")
-@click.option("--authorization-mode", default="AlwaysAllow", show_default=True, help=f"Comma-separated authorizers, in order: {_MODES}.")
+@click.option("--authorization-mode", default="RBAC", show_default=True, help=f"Comma-separated authorizers, in order: {_MODES}. RBAC by default (kube-apiserver defaults to AlwaysAllow; kubeward is secure by default).")
 @click.option("--max-requests-inflight", type=click.IntRange(1), default=400, show_default=True, help="Maximum concurrent non-watch requests; more get 429.")
 @click.option("--request-timeout", "request_timeout", type=click.IntRange(1), default=60, show_default=True, help="Seconds a non-watch request may take before 504.")
 @click.option("-v", "--verbose", count=True, help="More logging.")

@@ -48,6 +48,7 @@ from kubeward.errors import (
     Unauthorized,
 )
 from kubeward.server.http import json_response, status_response, warning_header
+from kubeward.server.impersonation import ImpersonationRefused, impersonate
 from kubeward.server.resources import RequestContext, ResourceHandlers
 
 log = logging.getLogger("kubeward.apiserver")
@@ -76,6 +77,8 @@ class APIServer:
     openapi: Any = None
     virtual: dict[tuple[str, str, str], VirtualHandler] = field(default_factory=dict)
     health_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+    # GET handlers of non-resource paths, authorized as any non-resource URL (e.g. /debug/...).
+    non_resource: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._inflight = asyncio.Semaphore(self.max_requests_inflight)
@@ -95,7 +98,7 @@ class APIServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         info = parse_request_info(request.method, request.path, request.query)
         auth = self._authenticate(request)
-        user = auth.user
+        user = self._impersonate(request, auth.user)
         if info.verb in _LONG_RUNNING_VERBS:
             response = await self._authorized(request, info, user, auth)
         else:
@@ -125,6 +128,13 @@ class APIServer:
         except AuthenticationError as exc:
             log.info("401 %s %s from %s: %s", request.method, request.path, request.remote, exc)
             raise Unauthorized("Unauthorized") from exc
+
+    def _impersonate(self, request: web.Request, user: UserInfo) -> UserInfo:
+        try:
+            return impersonate(request.headers, user, self.authorizer)
+        except ImpersonationRefused as exc:
+            log.info("403 %s %s: %s", request.method, request.path, exc)
+            raise forbidden(exc.attributes, exc.reason) from None
 
     async def _authorized(self, request: web.Request, info: RequestInfo, user: UserInfo, auth: AuthResponse) -> web.StreamResponse:
         attributes = attributes_for(info, user)
@@ -213,17 +223,20 @@ class APIServer:
             return json_response(discovery.api_group_list(self.scheme))
         parts = path.strip("/").split("/")
         if parts[0] == "api" and len(parts) == 2:
-            doc = discovery.api_resource_list(self.scheme, "", parts[1])
-            if doc is not None:
-                return json_response(doc)
+            core_doc = discovery.api_resource_list(self.scheme, "", parts[1])
+            if core_doc is not None:
+                return json_response(core_doc)
         if parts[0] == "apis" and len(parts) == 2:
             group_doc = discovery.api_group(self.scheme, parts[1])
             if group_doc is not None:
                 return json_response(group_doc)
         if parts[0] == "apis" and len(parts) == 3:
-            doc = discovery.api_resource_list(self.scheme, parts[1], parts[2])
-            if doc is not None:
-                return json_response(doc)
+            group_version_doc = discovery.api_resource_list(self.scheme, parts[1], parts[2])
+            if group_version_doc is not None:
+                return json_response(group_version_doc)
+        extra = self.non_resource.get(path)
+        if extra is not None:
+            return await extra(request)
         if parts[0] == "openapi" and self.openapi is not None:
             found: web.StreamResponse | None = await self.openapi(request, parts)
             if found is not None:

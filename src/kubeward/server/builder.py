@@ -120,7 +120,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
         openapi=OpenAPIHandler(scheme),
     )
     reviews.register(server)
-    authz_reviews.register(server, authorizer, authorizer)
+    authz_reviews.register(server, authorizer, authorizer, rbac_index)
     handlers.admission.append(escalation_hook(authorizer, rbac))
 
     async def storage_ok() -> bool:

@@ -18,7 +18,7 @@ class ServerConfig:
     token_auth_file: Path | None = None
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True
-    authorization_modes: tuple[str, ...] = ("AlwaysAllow",)
+    authorization_modes: tuple[str, ...] = ("RBAC",)
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     request_timeout_seconds: int = 60

@@ -16,7 +16,7 @@ from kubeward.server.config import ServerConfig
 
 
 def local_config(
-    data_dir: Path, port: int, bind_address: str = "127.0.0.1", authorization_mode: str = "AlwaysAllow"
+    data_dir: Path, port: int, bind_address: str = "127.0.0.1", authorization_mode: str = "RBAC"
 ) -> tuple[ServerConfig, Path]:
     """Make sure the PKI exists; return the server configuration and the admin kubeconfig."""
     data_dir = data_dir.resolve()

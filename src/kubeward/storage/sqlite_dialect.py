@@ -118,18 +118,24 @@ def connect(
     return conn
 
 
-def prepare(conn: sqlite3.Connection, *, wal_limit: int) -> tuple[int, int]:
-    """Create or check the schema, switch to WAL; returns (current revision, compacted revision)."""
+def prepare(conn: sqlite3.Connection, path: str, *, wal_limit: int) -> tuple[int, int]:
+    """Create or check the schema, switch to WAL; returns (current revision, compacted revision).
+
+    Raises:
+        StorageError: the file's schema is newer than this code, or WAL cannot be used.
+        sqlite3.Error: anything SQLite refuses (the caller translates it, rule 4).
+    """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise sqlite3.DatabaseError(
-            f"schema version {version} is newer than this kubeward understands ({SCHEMA_VERSION})"
+        raise StorageError(
+            f"sqlite storage {path}: schema version {version} is newer than this kubeward"
+            f" understands ({SCHEMA_VERSION})"
         )
     if version == 0:
         conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # takes effect only before tables exist
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if str(mode).lower() != "wal":
-        raise sqlite3.DatabaseError(f"cannot switch to WAL journal mode (got {mode})")
+        raise StorageError(f"sqlite storage {path}: cannot use WAL journal mode (got {mode})")
     conn.execute(f"PRAGMA journal_size_limit = {int(wal_limit)}")
     conn.executescript(_SCHEMA)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

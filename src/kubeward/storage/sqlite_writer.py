@@ -124,12 +124,13 @@ class LogWriter:
                 synchronous=self._settings.synchronous,
                 read_only=False,
             )
-            state = sql.prepare(conn, wal_limit=self._settings.wal_limit)
+            state = sql.prepare(conn, self._path, wal_limit=self._settings.wal_limit)
         except Exception as exc:
             if conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
-            self._post(_settle, self._ready, sql.storage_error(self._path, exc))
+            error = exc if isinstance(exc, StorageError) else sql.storage_error(self._path, exc)
+            self._post(_settle, self._ready, error)
             self._post(_settle, self._stopped, None)
             return
         self._revision = state[0]

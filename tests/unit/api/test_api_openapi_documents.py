@@ -237,6 +237,9 @@ def test_catalog_names_schemas_as_kubernetes_does(group: str, kind: str, name: s
             {
                 "type": "array",
                 "items": {"allOf": [{"$ref": "#/components/schemas/io.k8s.api.core.v1.Container"}]},
+                # kubectl apply reads these to merge containers by name (api.patch's table).
+                "x-kubernetes-patch-merge-key": "name",
+                "x-kubernetes-patch-strategy": "merge",
             },
         ),
     ],

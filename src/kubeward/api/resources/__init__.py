@@ -7,10 +7,10 @@
 from __future__ import annotations
 
 from kubeward.api.registry.strategy import Strategy
-from kubeward.api.resources import apps, authentication, authorization, core, rbac
+from kubeward.api.resources import apps, authentication, authorization, core, networking, rbac
 from kubeward.api.scheme import ResourceType, Scheme
 
-_MODULES = (core, apps, authentication, authorization, rbac)
+_MODULES = (core, apps, authentication, authorization, networking, rbac)
 
 
 def build_scheme() -> tuple[Scheme, dict[ResourceType, Strategy]]:

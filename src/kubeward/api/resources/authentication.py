@@ -8,5 +8,8 @@ from kubeward.api.scheme import CREATE_ONLY, ResourceType
 SELF_SUBJECT_REVIEWS = ResourceType(
     "authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False, verbs=CREATE_ONLY, stored=False
 )
-TYPES = (SELF_SUBJECT_REVIEWS,)
+TOKEN_REVIEWS = ResourceType(
+    "authentication.k8s.io", "v1", "TokenReview", "tokenreviews", False, verbs=CREATE_ONLY, stored=False
+)
+TYPES = (SELF_SUBJECT_REVIEWS, TOKEN_REVIEWS)
 STRATEGIES: dict[ResourceType, type[Strategy]] = {}

@@ -32,7 +32,7 @@ NODES = ResourceType(
 )
 CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))
 SECRETS = ResourceType("", "v1", "Secret", "secrets", True)
-SERVICEACCOUNTS = ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, short_names=("sa",))
+SERVICEACCOUNTS = ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, short_names=("sa",), subresources=(Subresource("token", "TokenRequest", ("create",), group="authentication.k8s.io", version="v1"),))
 EVENTS = ResourceType("", "v1", "Event", "events", True, short_names=("ev",))
 TYPES = (NAMESPACES, PODS, NODES, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, EVENTS)
 assert all(set(t.verbs) <= set(ALL_VERBS) for t in TYPES)

@@ -1,0 +1,234 @@
+"""RBAC in the running server: the bootstrap policy, the live index and aggregated ClusterRoles.
+
+The RBAC library (``authz.rbac``) decides from an in-memory :class:`RBACIndex`; this module
+keeps that index equal to what storage holds, as kube-apiserver's informers keep its RBAC
+listers current. Rules:
+
+ 1. At start, before the server accepts a request, the default policy (``bootstrap_objects()``)
+    is reconciled into storage — created when absent, updated when it lacks something,
+    recreated when a binding's roleRef differs, left alone when annotated
+    ``rbac.authorization.kubernetes.io/autoupdate: "false"`` — as the ``rbac/bootstrap-roles``
+    post-start hook does. This happens whatever ``--authorization-mode`` says, as upstream.
+ 2. Aggregated ClusterRoles are settled once before serving, so ``admin``, ``edit`` and
+    ``view`` hold their rules from the first request.
+ 3. The index is filled from one list of each of the four kinds, then kept current by one task
+    per kind following the watch from that list's revision. If any of those watches ends (the
+    task fell behind, or storage broke the stream), all four are listed again and the index
+    replaced, so that deletions missed meanwhile are forgotten.
+ 4. A task re-aggregates whenever a ClusterRole changes and writes the ``rules`` of every
+    aggregated ClusterRole that differs, through the store (so the write is itself watched).
+ 5. Writes of the four kinds through the API pass the escalation checks of
+    ``authz.rbac.escalation`` as an admission hook (system-internal writes here do not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from kubeward.api import meta as m
+from kubeward.api.registry.store import ListOptions, Store
+from kubeward.api.resources.rbac import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, ROLE_BINDINGS, ROLES
+from kubeward.api.scheme import ResourceType
+from kubeward.authz.interfaces import Authorizer
+from kubeward.authz.rbac.aggregation import aggregate_cluster_roles, rules_equal
+from kubeward.authz.rbac.authorizer import RBACAuthorizer
+from kubeward.authz.rbac.bootstrap import ReconcileOperation, bootstrap_objects, reconcile
+from kubeward.authz.rbac.escalation import check_binding_write, check_role_write
+from kubeward.authz.rbac.index import RBACIndex
+from kubeward.authz.rbac.objects import RBAC_GROUP
+from kubeward.errors import NotFound
+from kubeward.server.resources import Hook, RequestContext
+from kubeward.server.watch import Broadcasters
+
+log = logging.getLogger("kubeward.apiserver.rbac")
+
+RBAC_TYPES = (ROLES, CLUSTER_ROLES, ROLE_BINDINGS, CLUSTER_ROLE_BINDINGS)
+_BY_KIND = {rt.kind: rt for rt in RBAC_TYPES}
+_RELIST_PAUSE_SECONDS = 1.0
+
+
+# --- rule 1: the bootstrap policy -------------------------------------------------------------
+
+
+async def reconcile_bootstrap_policy(stores: dict[ResourceType, Store]) -> int:
+    """Write what the default policy needs; returns how many objects were written."""
+    written = 0
+    for desired in bootstrap_objects():
+        rt = _BY_KIND[str(desired["kind"])]
+        store = stores[rt]
+        namespace = m.namespace_of(desired)
+        name = m.name_of(desired)
+        try:
+            existing: dict[str, Any] | None = await store.get(namespace, name)
+        except NotFound:
+            existing = None
+        result = reconcile(existing, desired)
+        if result is None:
+            continue
+        obj = dict(result.object)
+        if result.operation is ReconcileOperation.CREATE:
+            await store.create(namespace, obj)
+        elif result.operation is ReconcileOperation.UPDATE:
+            await store.update(namespace, name, obj)
+        else:
+            await store.delete(namespace, name)
+            obj.get("metadata", {}).pop("resourceVersion", None)
+            await store.create(namespace, obj)
+        log.info("RBAC bootstrap: %s %s %s", result.operation.value, rt.kind, name)
+        written += 1
+    return written
+
+
+# --- rule 2 and 4: aggregation ----------------------------------------------------------------
+
+
+async def aggregate_once(store: Store) -> int:
+    """Write the rules of every aggregated ClusterRole that differs; returns how many."""
+    listed = await store.list("", ListOptions())
+    roles = listed["items"]
+    written = 0
+    for name, rules in aggregate_cluster_roles(roles).items():
+        current = next((r for r in roles if m.name_of(r) == name), None)
+        if current is None or rules_equal(rules, current.get("rules")):
+            continue
+
+        def set_rules(obj: m.JSONObject, rules: list[Any] = rules) -> m.JSONObject:
+            obj["rules"] = rules
+            return obj
+
+        try:
+            await store.guaranteed_update("", name, set_rules)
+        except NotFound:
+            continue
+        written += 1
+    return written
+
+
+# --- rule 3: the index ------------------------------------------------------------------------
+
+
+async def load_index(
+    index: RBACIndex, stores: dict[ResourceType, Store]
+) -> dict[ResourceType, int]:
+    """Replace the index with a fresh list of the four kinds; returns each list's revision."""
+    objects: list[dict[str, Any]] = []
+    revisions: dict[ResourceType, int] = {}
+    for rt in RBAC_TYPES:
+        listed = await stores[rt].list("", ListOptions())
+        revisions[rt] = int(listed["metadata"]["resourceVersion"])
+        for item in listed["items"]:
+            objects.append({**item, "kind": rt.kind})
+    index.replace(objects)
+    return revisions
+
+
+class RBACWiring:
+    """The background work that keeps RBAC current in a running server."""
+
+    def __init__(
+        self, index: RBACIndex, stores: dict[ResourceType, Store], broadcasters: Broadcasters
+    ) -> None:
+        self.index = index
+        self.stores = stores
+        self.broadcasters = broadcasters
+        self._revisions: dict[ResourceType, int] = {}
+        self._cluster_roles_changed = asyncio.Event()
+
+    async def prepare(self) -> None:
+        """Rules 1 and 2, then the first list (rule 3): everything before the site starts."""
+        await reconcile_bootstrap_policy(self.stores)
+        await aggregate_once(self.stores[CLUSTER_ROLES])
+        self._revisions = await load_index(self.index, self.stores)
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        return [
+            asyncio.create_task(self._keep_index_current(), name="rbac-index"),
+            asyncio.create_task(self._keep_aggregated(), name="rbac-aggregation"),
+        ]
+
+    async def _follow(self, rt: ResourceType, revision: int) -> None:
+        broadcaster = self.broadcasters.for_store(self.stores[rt])
+        async for event in broadcaster.events(revision):
+            self.index.apply(event.type, event.object, kind=rt.kind)
+            if rt is CLUSTER_ROLES:
+                self._cluster_roles_changed.set()
+
+    async def _keep_index_current(self) -> None:
+        while True:
+            followers = [
+                asyncio.create_task(self._follow(rt, self._revisions[rt])) for rt in RBAC_TYPES
+            ]
+            try:
+                done, _ = await asyncio.wait(followers, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        log.warning("RBAC watch ended, relisting: %s", task.exception())
+            finally:
+                for task in followers:
+                    task.cancel()
+                for task in followers:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            await asyncio.sleep(_RELIST_PAUSE_SECONDS)
+            try:
+                self._revisions = await load_index(self.index, self.stores)
+            except Exception as exc:  # storage trouble: try again after the pause
+                log.warning("RBAC relist failed: %s", exc)
+            self._cluster_roles_changed.set()
+
+    async def _keep_aggregated(self) -> None:
+        while True:
+            await self._cluster_roles_changed.wait()
+            self._cluster_roles_changed.clear()
+            try:
+                await aggregate_once(self.stores[CLUSTER_ROLES])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bad selector, a storage error: log, wait for a change
+                log.warning("ClusterRole aggregation failed: %s", exc)
+
+
+# --- escalation prevention --------------------------------------------------------------------
+
+
+def escalation_hook(authorizer: Authorizer, rbac: RBACAuthorizer) -> Hook:
+    """An admission hook refusing Role and binding writes that grant what the writer lacks.
+
+    ``authorizer`` is the whole chain (for the ``escalate`` and ``bind`` verbs), ``rbac`` the
+    RBAC authorizer whose rules the writer's own are read from (``authz.rbac.escalation``).
+    """
+
+    async def check(ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None) -> None:
+        rt = ctx.rt
+        if rt.group != RBAC_GROUP:
+            return
+        namespace = ctx.info.namespace if rt.namespaced else ""
+        if rt.resource in ("roles", "clusterroles"):
+            error = check_role_write(
+                authorizer=authorizer,
+                rbac=rbac,
+                user=ctx.user,
+                resource=rt.resource,
+                namespace=namespace,
+                new=obj,
+                old=old,
+            )
+        elif rt.resource in ("rolebindings", "clusterrolebindings"):
+            error = check_binding_write(
+                authorizer=authorizer,
+                rbac=rbac,
+                user=ctx.user,
+                resource=rt.resource,
+                namespace=namespace,
+                new=obj,
+                old=old,
+            )
+        else:
+            return
+        if error is not None:
+            raise error
+
+    return check
