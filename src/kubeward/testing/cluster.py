@@ -5,14 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import json
 import socket
 import tempfile
 import threading
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kubeward.api.user import (
+    ALL_AUTHENTICATED,
+    service_account_groups,
+    service_account_username,
+    split_service_account_username,
+)
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
+from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
 from kubeward.server.builder import RunningServer, start_server
@@ -64,6 +73,53 @@ class Cluster:
         target = path or self.data_dir / "users" / f"{safe}.conf"
         write_kubeconfig(target, doc, overwrite=True)
         return target
+
+    def kubeconfig_for_service_account(self, namespace: str, name: str, *, path: Path | None = None) -> Path:
+        """A kubeconfig that authenticates as ``system:serviceaccount:NAMESPACE:NAME``.
+
+        It carries a client certificate with the service account's user name and groups, so RBAC
+        sees exactly the identity the workload's token would give it.
+        """
+        return self.kubeconfig_for(
+            service_account_username(namespace, name), service_account_groups(namespace), path=path
+        )
+
+    def can(
+        self,
+        user: str,
+        verb: str,
+        resource: str,
+        *,
+        groups: Sequence[str] = (),
+        api_group: str = "",
+        namespace: str = "",
+        name: str = "",
+        subresource: str = "",
+    ) -> bool:
+        """Ask the server (a SubjectAccessReview, as cluster admin) whether ``user`` may do this.
+
+        Service accounts are named ``system:serviceaccount:NS:NAME``; their groups are added.
+        """
+        found = split_service_account_username(user)
+        all_groups = [*groups, *(service_account_groups(found[0]) if found else ()), ALL_AUTHENTICATED]
+        attributes = {"verb": verb, "resource": resource, "group": api_group, "namespace": namespace,
+                      "name": name, "subresource": subresource}
+        review = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {"user": user, "groups": all_groups,
+                     "resourceAttributes": {k: v for k, v in attributes.items() if v}},
+        }
+        credentials = ClientCredentials.from_kubeconfig(self.admin_kubeconfig)
+        request = urllib.request.Request(
+            f"{self.url}/apis/authorization.k8s.io/v1/subjectaccessreviews",
+            data=json.dumps(review).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, context=credentials.ssl_context, timeout=30) as response:
+            answer = json.loads(response.read())
+        return bool(answer["status"]["allowed"])
 
     def stop(self) -> None:
         if not self._thread.is_alive():
