@@ -45,6 +45,16 @@ class X509Authenticator:
 
     def __init__(self, client_cas: list[x509.Certificate]) -> None:
         self._cas = client_cas
+        # Signature checks are the costly part; a certificate's answer never changes.
+        self._verified: dict[x509.Certificate, bool] = {}
+
+    def _chains_to_a_client_ca(self, leaf: x509.Certificate) -> bool:
+        known = self._verified.get(leaf)
+        if known is None:
+            if len(self._verified) >= 4096:
+                self._verified.clear()
+            known = self._verified[leaf] = any(_signed_by(leaf, ca) for ca in self._cas)
+        return known
 
     def authenticate(self, request: AuthRequest) -> AuthResponse | None:
         if not request.peer_certificates:
@@ -56,7 +66,7 @@ class X509Authenticator:
             raise AuthenticationError(f"x509: certificate {subject} has expired")
         if leaf.not_valid_before_utc > now:
             raise AuthenticationError(f"x509: certificate {subject} is not yet valid")
-        if not any(_signed_by(leaf, ca) for ca in self._cas):
+        if not self._chains_to_a_client_ca(leaf):
             raise AuthenticationError(f"x509: certificate {subject} is signed by unknown authority")
         try:
             eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value

@@ -82,6 +82,7 @@ class APIServer:
 
     def __post_init__(self) -> None:
         self._inflight = asyncio.Semaphore(self.max_requests_inflight)
+        self._peer_cache: dict[bytes, x509.Certificate] = {}
 
     # --- the request path -------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -114,6 +115,15 @@ class APIServer:
                 response.headers.add("Warning", warning_header(warning))
         return response
 
+    def _peer_certificate(self, der: bytes) -> x509.Certificate:
+        """Parse a client certificate once; keep-alive clients send the same one every request."""
+        cert = self._peer_cache.get(der)
+        if cert is None:
+            if len(self._peer_cache) >= 4096:
+                self._peer_cache.clear()
+            cert = self._peer_cache[der] = x509.load_der_x509_certificate(der)
+        return cert
+
     def _authenticate(self, request: web.Request) -> AuthResponse:
         peer: tuple[x509.Certificate, ...] = ()
         transport = request.transport
@@ -121,7 +131,7 @@ class APIServer:
         if isinstance(ssl_object, ssl.SSLObject):
             der = ssl_object.getpeercert(binary_form=True)
             if der:
-                peer = (x509.load_der_x509_certificate(der),)
+                peer = (self._peer_certificate(der),)
         auth_request = AuthRequest(headers=request.headers, peer_certificates=peer, path=request.path)
         try:
             return self.authenticator.authenticate(auth_request)

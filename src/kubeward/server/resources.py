@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -438,6 +438,7 @@ class ResourceHandlers:
 
         deadline = asyncio.get_running_loop().time() + timeout
         last_revision = start
+        events: AsyncGenerator[WatchEvent, None] | None = None
         try:
             for obj in initial:
                 obj["apiVersion"] = ctx.rt.api_version
@@ -445,13 +446,13 @@ class ResourceHandlers:
                 await send("ADDED", obj)
             if send_initial and bookmarks:
                 await send("BOOKMARK", bookmark(start, initial_end=True))
-            events = self.broadcasters.for_store(ctx.store).events(start).__aiter__()
+            events = self.broadcasters.for_store(ctx.store).events(start)
             while True:
                 remaining = deadline - asyncio.get_running_loop().time()
                 if remaining <= 0:
                     break
                 try:
-                    event = await asyncio.wait_for(events.__anext__(), timeout=min(remaining, 30.0))
+                    event = await asyncio.wait_for(anext(events), timeout=min(remaining, 30.0))
                 except TimeoutError:
                     if bookmarks:
                         await send("BOOKMARK", bookmark(last_revision))
@@ -465,8 +466,12 @@ class ResourceHandlers:
         except StatusError as exc:
             with contextlib.suppress(ConnectionResetError, RuntimeError):
                 await response.write(orjson.dumps({"type": "ERROR", "object": exc.to_status()}) + b"\n")
-        except (ConnectionResetError, asyncio.CancelledError):
-            return response
+        except ConnectionResetError:
+            return response  # the client went away
+        finally:
+            if events is not None:
+                with contextlib.suppress(Exception):
+                    await events.aclose()
         with contextlib.suppress(ConnectionResetError, RuntimeError):
             await response.write_eof()
         return response

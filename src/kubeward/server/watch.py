@@ -18,7 +18,7 @@ import asyncio
 import collections
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from kubeward.api.registry.store import Store, WatchEvent
 from kubeward.errors import Gone
@@ -87,7 +87,7 @@ class Broadcaster:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
-    async def events(self, from_revision: int) -> AsyncIterator[WatchEvent]:
+    async def events(self, from_revision: int) -> AsyncGenerator[WatchEvent, None]:
         """Every event after ``from_revision``, then live ones, until the server stops."""
         await self.start()
         compacted = await self.store.backend.compacted_revision()
