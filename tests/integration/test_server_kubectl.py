@@ -272,3 +272,11 @@ def test_namespace_deletion_removes_its_contents(kubectl):
     assert kubectl.run("get", "namespace", "doomed", check=False).returncode == 1
     refused = kubectl.run("create", "configmap", "late", "-n", "doomed", "--from-literal=a=b", check=False)
     assert 'namespaces "doomed" not found' in refused.stderr
+
+
+def test_server_dry_run_validates_without_storing(kubectl):
+    out = kubectl.run("create", "configmap", "dry", "--from-literal=a=1", "--dry-run=server")
+    assert "configmap/dry created (server dry run)" in out.stdout
+    assert kubectl.run("get", "configmap", "dry", check=False).returncode == 1
+    refused = kubectl.run("create", "configmap", "Dry_Bad", "--dry-run=server", check=False)
+    assert refused.returncode == 1 and "is invalid" in refused.stderr
