@@ -13,6 +13,7 @@ Rules:
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -45,16 +46,33 @@ class Attributes:
     path: str = ""
 
 
+Trail = tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class AuthzResult:
+    """A decision, its reason, and the trail behind it.
+
+    ``trail`` may be a function that computes the trail: working out the near misses of a
+    refusal costs far more than the decision, and most refusals are never explained to anyone
+    (a 403 carries only the reason). ``explanation`` computes it on first use, from the
+    authorizer's state at that moment; callers that explain do so right after deciding.
+    """
+
     decision: Decision
     reason: str = ""
-    explanation: tuple[str, ...] = ()
+    trail: Trail | Callable[[], Trail] = ()
     authorizer: str = ""
 
     @property
     def allowed(self) -> bool:
         return self.decision is Decision.ALLOW
+
+    @property
+    def explanation(self) -> Trail:
+        if callable(self.trail):
+            return self.trail()
+        return self.trail
 
 
 NO_OPINION = AuthzResult(Decision.NO_OPINION)

@@ -37,18 +37,22 @@ class UnionAuthorizer:
 
     def authorize(self, attributes: Attributes) -> AuthzResult:
         reasons: list[str] = []
-        trail: list[str] = []
+        results: list[tuple[str, AuthzResult]] = []
         for authorizer in self.authorizers:
             result = authorizer.authorize(attributes)
             if result.decision is not Decision.NO_OPINION:
                 return result
             if result.reason:
                 reasons.append(result.reason)
-            if result.explanation:
-                trail.extend(result.explanation)
-            else:
-                trail.append(f"{authorizer.name}: no opinion")
-        return AuthzResult(Decision.NO_OPINION, "\n".join(reasons), tuple(trail))
+            results.append((authorizer.name, result))
+
+        def trail() -> tuple[str, ...]:
+            lines: list[str] = []
+            for name, result in results:
+                lines.extend(result.explanation or (f"{name}: no opinion",))
+            return tuple(lines)
+
+        return AuthzResult(Decision.NO_OPINION, "\n".join(reasons), trail)
 
 
 class UnionRuleResolver:

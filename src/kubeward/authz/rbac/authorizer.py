@@ -186,7 +186,10 @@ class RBACAuthorizer:
                 else AuthzResult(Decision.NO_OPINION, reason, _UNEXPLAINED.explanation, NAME)
             )
         visited = [(b, role_of(b)) for bucket in buckets for b in bucket]
-        trail = explain.denied(index, attributes, subject_keys(user), visited)
+
+        def trail() -> tuple[str, ...]:
+            return explain.denied(index, attributes, subject_keys(user), visited)
+
         return AuthzResult(Decision.NO_OPINION, reason, trail, NAME)
 
     def policy_rules_for(
