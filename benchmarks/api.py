@@ -20,6 +20,7 @@ import os
 import socket
 import sqlite3
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,7 +68,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def load(url: str, context: ssl.SSLContext, clients: int, duration: float, make_request) -> tuple[float, list[float]]:
+async def load(
+    url: str, context: ssl.SSLContext, clients: int, duration: float, make_request
+) -> tuple[float, list[float]]:
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(ssl=context, limit=clients)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -95,8 +98,11 @@ async def get_one(session: aiohttp.ClientSession, url: str, n: int, i: int) -> N
 
 async def create_one(session: aiohttp.ClientSession, url: str, n: int, i: int) -> None:
     body = orjson.dumps({"metadata": {"name": f"c-{n}-{i}"}, "data": {"k": "v" * 64}})
-    async with session.post(f"{url}/api/v1/namespaces/default/configmaps", data=body,
-                            headers={"Content-Type": "application/json"}) as response:
+    async with session.post(
+        f"{url}/api/v1/namespaces/default/configmaps",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    ) as response:
         await response.read()
         assert response.status == 201, response.status
 
@@ -120,11 +126,15 @@ def raw_sqlite_inserts(path: Path, seconds: float) -> float:
     return rate
 
 
-async def watch_fanout(url: str, context: ssl.SSLContext, watchers: int, writes_per_second: int, seconds: float) -> tuple[float, float, int]:
+async def watch_fanout(
+    url: str, context: ssl.SSLContext, watchers: int, writes_per_second: int, seconds: float
+) -> tuple[float, float, int]:
     delays: list[float] = []
     sent_at: dict[str, float] = {}
     connector = aiohttp.TCPConnector(ssl=context, limit=watchers + 4)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None)) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=None)
+    ) as session:
         async with session.get(f"{url}/api/v1/namespaces/default/configmaps?limit=1") as response:
             rv = (await response.json())["metadata"]["resourceVersion"]
         ready = asyncio.Semaphore(0)
@@ -150,8 +160,11 @@ async def watch_fanout(url: str, context: ssl.SSLContext, watchers: int, writes_
             name = f"w-{i}"
             sent_at[name] = time.perf_counter()
             body = orjson.dumps({"metadata": {"name": name}})
-            async with session.post(f"{url}/api/v1/namespaces/default/configmaps", data=body,
-                                    headers={"Content-Type": "application/json"}) as response:
+            async with session.post(
+                f"{url}/api/v1/namespaces/default/configmaps",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            ) as response:
                 await response.read()
             await asyncio.sleep(max(0.0, started + (i + 1) * interval - time.monotonic()))
         await asyncio.sleep(2)
@@ -160,13 +173,24 @@ async def watch_fanout(url: str, context: ssl.SSLContext, watchers: int, writes_
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     expected = writes * watchers
-    return len(delays) / elapsed, percentile(delays, 0.99) if delays else float("nan"), expected - len(delays)
+    return (
+        len(delays) / elapsed,
+        percentile(delays, 0.99) if delays else float("nan"),
+        expected - len(delays),
+    )
 
 
 def run_ceiling_server(port: int, cert: str, key: str, ca: str) -> None:
     from aiohttp import web
 
-    body = orjson.dumps({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "bench"}, "data": {"k": "v" * 900}})
+    body = orjson.dumps(
+        {
+            "kind": "ConfigMap",
+            "apiVersion": "v1",
+            "metadata": {"name": "bench"},
+            "data": {"k": "v" * 900},
+        }
+    )
 
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=body, content_type="application/json")
@@ -189,7 +213,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter runs")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--watchers", type=int, default=1000)
-    parser.add_argument("--ceiling", nargs=4, metavar=("PORT", "CERT", "KEY", "CA"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ceiling", nargs=4, metavar=("PORT", "CERT", "KEY", "CA"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.ceiling:
         run_ceiling_server(int(args.ceiling[0]), *args.ceiling[1:])
@@ -198,8 +224,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "kubeward", "up", "--data-dir", str(work / "data"), "--port", str(port)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kubeward",
+                "up",
+                "--data-dir",
+                str(work / "data"),
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             admin = work / "data" / "admin.conf"
             deadline = time.monotonic() + 30
@@ -210,27 +248,56 @@ def main() -> None:
             wait_ready(url, context)
             ceiling_port = free_port()
             pki = work / "data" / "pki"
-            ceiling = subprocess.Popen([sys.executable, __file__, "--ceiling", str(ceiling_port), str(pki / "apiserver.crt"),
-                                        str(pki / "apiserver.key"), str(pki / "ca.crt")])
+            ceiling = subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--ceiling",
+                    str(ceiling_port),
+                    str(pki / "apiserver.crt"),
+                    str(pki / "apiserver.key"),
+                    str(pki / "ca.crt"),
+                ]
+            )
             try:
                 wait_ready(f"https://127.0.0.1:{ceiling_port}", context)
 
                 async def setup() -> None:
-                    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context)) as session:
-                        await session.post(f"{url}/api/v1/namespaces/default/configmaps",
-                                           data=orjson.dumps({"metadata": {"name": "bench"}, "data": {"k": "v" * 900}}),
-                                           headers={"Content-Type": "application/json"})
+                    async with aiohttp.ClientSession(
+                        connector=aiohttp.TCPConnector(ssl=context)
+                    ) as session:
+                        await session.post(
+                            f"{url}/api/v1/namespaces/default/configmaps",
+                            data=orjson.dumps(
+                                {"metadata": {"name": "bench"}, "data": {"k": "v" * 900}}
+                            ),
+                            headers={"Content-Type": "application/json"},
+                        )
 
                 asyncio.run(setup())
-                ceiling_rate, ceiling_lat = asyncio.run(load(f"https://127.0.0.1:{ceiling_port}", context, args.clients, seconds, get_one))
+                ceiling_rate, ceiling_lat = asyncio.run(
+                    load(
+                        f"https://127.0.0.1:{ceiling_port}", context, args.clients, seconds, get_one
+                    )
+                )
             finally:
                 ceiling.terminate()
                 ceiling.wait()
             get_rate, get_lat = asyncio.run(load(url, context, args.clients, seconds, get_one))
-            create_rate, create_lat = asyncio.run(load(url, context, args.clients, seconds, create_one))
+            # The authorization share: one client, the same GET as kubernetes-admin (allowed by
+            # RBAC through the kubeadm:cluster-admins binding) and as the system:masters
+            # super-admin (allowed before RBAC is asked).
+            super_context = client_ssl(work / "data" / "super-admin.conf", work)
+            _, rbac_lat = asyncio.run(load(url, context, 1, seconds, get_one))
+            _, masters_lat = asyncio.run(load(url, super_context, 1, seconds, get_one))
+            create_rate, create_lat = asyncio.run(
+                load(url, context, args.clients, seconds, create_one)
+            )
             raw_rate = raw_sqlite_inserts(work / "raw.db", seconds)
             watchers = 100 if args.quick else args.watchers
-            events_rate, delivery_p99, lost = asyncio.run(watch_fanout(url, context, watchers, 100, 3.0 if args.quick else 10.0))
+            events_rate, delivery_p99, lost = asyncio.run(
+                watch_fanout(url, context, watchers, 100, 3.0 if args.quick else 10.0)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -238,14 +305,29 @@ def main() -> None:
     def ms(values: list[float], q: float) -> str:
         return f"{percentile(values, q) * 1000:7.1f} ms"
 
-    print(f"clients: {args.clients}, {seconds:.0f} s per measurement, HTTPS with client certificates, keep-alive")
+    print(
+        f"clients: {args.clients}, {seconds:.0f} s per measurement, HTTPS with client certificates, keep-alive"
+    )
     print(f"{'':34}{'req/s':>10}{'p50':>12}{'p99':>12}{'ratio':>10}")
-    print(f"{'ceiling: aiohttp constant GET':34}{ceiling_rate:10.0f}{ms(ceiling_lat, .5):>12}{ms(ceiling_lat, .99):>12}{1.0:10.2f}")
-    print(f"{'kubeward GET configmap':34}{get_rate:10.0f}{ms(get_lat, .5):>12}{ms(get_lat, .99):>12}{get_rate / ceiling_rate:10.2f}")
+    print(
+        f"{'ceiling: aiohttp constant GET':34}{ceiling_rate:10.0f}{ms(ceiling_lat, 0.5):>12}{ms(ceiling_lat, 0.99):>12}{1.0:10.2f}"
+    )
+    print(
+        f"{'kubeward GET configmap':34}{get_rate:10.0f}{ms(get_lat, 0.5):>12}{ms(get_lat, 0.99):>12}{get_rate / ceiling_rate:10.2f}"
+    )
     print(f"{'raw SQLite insert (WAL, NORMAL)':34}{raw_rate:10.0f}{'':>12}{'':>12}{1.0:10.2f}")
-    print(f"{'kubeward create configmap':34}{create_rate:10.0f}{ms(create_lat, .5):>12}{ms(create_lat, .99):>12}{create_rate / raw_rate:10.2f}")
-    print(f"watch fan-out: {watchers} watchers, 100 writes/s: {events_rate:.0f} events/s delivered, "
-          f"delivery p99 {delivery_p99 * 1000:.1f} ms, {lost} events not delivered")
+    print(
+        f"{'kubeward create configmap':34}{create_rate:10.0f}{ms(create_lat, 0.5):>12}{ms(create_lat, 0.99):>12}{create_rate / raw_rate:10.2f}"
+    )
+    rbac_p50, masters_p50 = statistics.median(rbac_lat), statistics.median(masters_lat)
+    print(
+        f"one client GET p50: {rbac_p50 * 1000:.2f} ms through RBAC, {masters_p50 * 1000:.2f} ms as system:masters; "
+        f"authorization share of the request ~ {max(0.0, rbac_p50 - masters_p50) / rbac_p50:.1%}"
+    )
+    print(
+        f"watch fan-out: {watchers} watchers, 100 writes/s: {events_rate:.0f} events/s delivered, "
+        f"delivery p99 {delivery_p99 * 1000:.1f} ms, {lost} events not delivered"
+    )
 
 
 if __name__ == "__main__":

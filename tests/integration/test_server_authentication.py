@@ -34,11 +34,15 @@ def files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(files):
     d, tokens, passwords = files
-    with running_cluster(data_dir=d / "cluster", token_auth_file=tokens, basic_auth_file=passwords) as cluster:
+    with running_cluster(
+        data_dir=d / "cluster", token_auth_file=tokens, basic_auth_file=passwords
+    ) as cluster:
         yield cluster
 
 
-def _context(server, cert: bytes | None = None, key: bytes | None = None, tmp: Path | None = None) -> ssl.SSLContext:
+def _context(
+    server, cert: bytes | None = None, key: bytes | None = None, tmp: Path | None = None
+) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(server.ca_file))
     if cert is not None and key is not None and tmp is not None:
         (tmp / "c.crt").write_bytes(cert)
@@ -47,7 +51,9 @@ def _context(server, cert: bytes | None = None, key: bytes | None = None, tmp: P
     return context
 
 
-def whoami(server, context: ssl.SSLContext, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+def whoami(
+    server, context: ssl.SSLContext, headers: dict[str, str] | None = None
+) -> tuple[int, dict]:
     request = urllib.request.Request(
         f"{server.url}/apis/authentication.k8s.io/v1/selfsubjectreviews",
         data=b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}',
@@ -65,7 +71,9 @@ def cluster_ca(server) -> CertificateAuthority:
     return CertificateAuthority.from_dir(server.data_dir / "pki")
 
 
-def client_pair(ca: CertificateAuthority, cn: str, orgs=(), *, profile=Profile.CLIENT, now=None, validity=HOUR):
+def client_pair(
+    ca: CertificateAuthority, cn: str, orgs=(), *, profile=Profile.CLIENT, now=None, validity=HOUR
+):
     key = generate_private_key("ecdsa-p256")
     cert = ca.issue(key.public_key(), build_subject(cn, list(orgs)), profile, validity, now=now)
     return certificate_pem(cert), private_key_pem(key)
@@ -92,7 +100,9 @@ def _handshake_or_401(server, cert, key, tmp_path) -> str:
 
 def test_expired_certificate_is_refused(server, tmp_path):
     past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=3)
-    cert, key = client_pair(cluster_ca(server), "old", now=past, validity=datetime.timedelta(days=1))
+    cert, key = client_pair(
+        cluster_ca(server), "old", now=past, validity=datetime.timedelta(days=1)
+    )
     assert _handshake_or_401(server, cert, key, tmp_path)
 
 
@@ -103,7 +113,9 @@ def test_not_yet_valid_certificate_is_refused(server, tmp_path):
 
 
 def test_certificate_from_another_ca_is_refused(server, tmp_path):
-    other = CertificateAuthority.create("someone-else", datetime.timedelta(days=1), algorithm="ecdsa-p256")
+    other = CertificateAuthority.create(
+        "someone-else", datetime.timedelta(days=1), algorithm="ecdsa-p256"
+    )
     cert, key = client_pair(other, "mallory", ["system:masters"])
     assert _handshake_or_401(server, cert, key, tmp_path)
 
@@ -117,7 +129,11 @@ def test_token_file_users_get_their_groups(server):
     status, body = whoami(server, _context(server), {"Authorization": "Bearer s3cret-token"})
     assert status == 201
     info = body["status"]["userInfo"]
-    assert (info["username"], info["uid"], info["groups"]) == ("jane", "1001", ["dev", "qa", "system:authenticated"])
+    assert (info["username"], info["uid"], info["groups"]) == (
+        "jane",
+        "1001",
+        ["dev", "qa", "system:authenticated"],
+    )
 
 
 def test_token_file_is_reloaded_when_it_changes(server, files):
@@ -147,8 +163,10 @@ def test_wrong_token_is_401_never_anonymous(server):
 def test_basic_auth_when_enabled_warns(server):
     credentials = base64.b64encode(b"alice:hunter2").decode()
     request = urllib.request.Request(
-        f"{server.url}/apis/authentication.k8s.io/v1/selfsubjectreviews", data=b"{}",
-        headers={"Authorization": f"Basic {credentials}", "Content-Type": "application/json"}, method="POST",
+        f"{server.url}/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        data=b"{}",
+        headers={"Authorization": f"Basic {credentials}", "Content-Type": "application/json"},
+        method="POST",
     )
     with urllib.request.urlopen(request, context=_context(server), timeout=10) as response:
         body = json.loads(response.read())

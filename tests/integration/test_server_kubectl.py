@@ -43,8 +43,21 @@ def test_version_and_discovery(kubectl):
     assert json.loads(version.stdout)["serverVersion"]["minor"] == "32"
     versions = kubectl.run("api-versions").stdout.split()
     assert {"v1", "apps/v1", "coordination.k8s.io/v1", "authentication.k8s.io/v1"} <= set(versions)
-    rows = {line.split()[0]: line for line in kubectl.run("api-resources", "-o", "wide").stdout.splitlines()[1:]}
-    for name in ("pods", "namespaces", "configmaps", "secrets", "deployments", "leases", "serviceaccounts", "nodes", "events"):
+    rows = {
+        line.split()[0]: line
+        for line in kubectl.run("api-resources", "-o", "wide").stdout.splitlines()[1:]
+    }
+    for name in (
+        "pods",
+        "namespaces",
+        "configmaps",
+        "secrets",
+        "deployments",
+        "leases",
+        "serviceaccounts",
+        "nodes",
+        "events",
+    ):
         assert name in rows, name
     assert rows["pods"].split()[1] == "po"
     assert "create,delete,deletecollection,get,list,patch,update,watch" in rows["pods"]
@@ -52,26 +65,47 @@ def test_version_and_discovery(kubectl):
 
 def test_typed_create_commands_send_protobuf_and_work(kubectl):
     kubectl.run("create", "namespace", "team-a")
-    kubectl.run("create", "configmap", "settings", "-n", "team-a", "--from-literal=mode=fast", "--from-literal=size=3")
+    kubectl.run(
+        "create",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "--from-literal=mode=fast",
+        "--from-literal=size=3",
+    )
     kubectl.run("create", "serviceaccount", "bot", "-n", "team-a")
     kubectl.run(
-        "create", "secret", "docker-registry", "regcred", "-n", "team-a",
-        "--docker-server=registry.example.com", "--docker-username=u", "--docker-password=p",
+        "create",
+        "secret",
+        "docker-registry",
+        "regcred",
+        "-n",
+        "team-a",
+        "--docker-server=registry.example.com",
+        "--docker-username=u",
+        "--docker-password=p",
     )
-    cm = json.loads(kubectl.run("get", "configmap", "settings", "-n", "team-a", "-o", "json").stdout)
+    cm = json.loads(
+        kubectl.run("get", "configmap", "settings", "-n", "team-a", "-o", "json").stdout
+    )
     assert cm["data"] == {"mode": "fast", "size": "3"}
-    secret = json.loads(kubectl.run("get", "secret", "regcred", "-n", "team-a", "-o", "json").stdout)
+    secret = json.loads(
+        kubectl.run("get", "secret", "regcred", "-n", "team-a", "-o", "json").stdout
+    )
     assert secret["type"] == "kubernetes.io/dockerconfigjson"
     assert ".dockerconfigjson" in secret["data"]
     names = kubectl.run("get", "sa", "-n", "team-a", "-o", "name").stdout.split()
     assert "serviceaccount/bot" in names
 
 
-def test_pod_lifecycle_with_get_formats_label_annotate_patch_apply_replace_delete(kubectl, tmp_path):
+def test_pod_lifecycle_with_get_formats_label_annotate_patch_apply_replace_delete(
+    kubectl, tmp_path
+):
     pod_file = tmp_path / "pod.yaml"
     pod_file.write_text(POD)
     out = kubectl.run("create", "-f", str(pod_file))
-    assert 'pod/web created' in out.stdout
+    assert "pod/web created" in out.stdout
 
     table = kubectl.run("get", "pods").stdout
     assert table.splitlines()[0].split()[:5] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
@@ -81,7 +115,10 @@ def test_pod_lifecycle_with_get_formats_label_annotate_patch_apply_replace_delet
     as_yaml = yaml.safe_load(kubectl.run("get", "pod", "web", "-o", "yaml").stdout)
     assert as_yaml["spec"]["containers"][0]["image"] == "nginx:1.27"
     assert kubectl.run("get", "pod", "web", "-o", "name").stdout.strip() == "pod/web"
-    assert kubectl.run("get", "pod", "web", "-o", "jsonpath={.spec.containers[*].name}").stdout == "nginx side"
+    assert (
+        kubectl.run("get", "pod", "web", "-o", "jsonpath={.spec.containers[*].name}").stdout
+        == "nginx side"
+    )
     described = kubectl.run("describe", "pod", "web").stdout
     assert "nginx:1.27" in described and "Name:" in described
 
@@ -94,8 +131,21 @@ def test_pod_lifecycle_with_get_formats_label_annotate_patch_apply_replace_delet
     shown = json.loads(kubectl.run("get", "pod", "web", "-o", "json").stdout)
     assert "env" not in shown["metadata"]["labels"]
 
-    kubectl.run("patch", "pod", "web", "-p", '{"spec":{"containers":[{"name":"side","image":"busybox:1.36"}]}}')
-    kubectl.run("patch", "pod", "web", "--type=json", "-p", '[{"op":"add","path":"/metadata/labels/patched","value":"yes"}]')
+    kubectl.run(
+        "patch",
+        "pod",
+        "web",
+        "-p",
+        '{"spec":{"containers":[{"name":"side","image":"busybox:1.36"}]}}',
+    )
+    kubectl.run(
+        "patch",
+        "pod",
+        "web",
+        "--type=json",
+        "-p",
+        '[{"op":"add","path":"/metadata/labels/patched","value":"yes"}]',
+    )
     shown = json.loads(kubectl.run("get", "pod", "web", "-o", "json").stdout)
     images = {c["name"]: c["image"] for c in shown["spec"]["containers"]}
     assert images == {"nginx": "nginx:1.27", "side": "busybox:1.36"}
@@ -103,9 +153,13 @@ def test_pod_lifecycle_with_get_formats_label_annotate_patch_apply_replace_delet
 
     # apply twice: the first records last-applied, the second is a strategic merge patch.
     cm_file = tmp_path / "cm.yaml"
-    cm_file.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {a: '1'}\n")
+    cm_file.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied}\ndata: {a: '1'}\n"
+    )
     assert "configmap/applied created" in kubectl.run("apply", "-f", str(cm_file)).stdout
-    cm_file.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, labels: {v: '2'}}\ndata: {a: '2', b: '3'}\n")
+    cm_file.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: applied, labels: {v: '2'}}\ndata: {a: '2', b: '3'}\n"
+    )
     assert "configmap/applied configured" in kubectl.run("apply", "-f", str(cm_file)).stdout
     cm = json.loads(kubectl.run("get", "cm", "applied", "-o", "json").stdout)
     assert cm["data"] == {"a": "2", "b": "3"} and cm["metadata"]["labels"] == {"v": "2"}
@@ -115,7 +169,9 @@ def test_pod_lifecycle_with_get_formats_label_annotate_patch_apply_replace_delet
     replaced_file = tmp_path / "replaced.json"
     replaced_file.write_text(json.dumps(cm))
     assert "configmap/applied replaced" in kubectl.run("replace", "-f", str(replaced_file)).stdout
-    assert json.loads(kubectl.run("get", "cm", "applied", "-o", "json").stdout)["data"] == {"replaced": "yes"}
+    assert json.loads(kubectl.run("get", "cm", "applied", "-o", "json").stdout)["data"] == {
+        "replaced": "yes"
+    }
 
     assert 'pod "web" deleted' in kubectl.run("delete", "pod", "web").stdout
     assert 'configmap "applied" deleted' in kubectl.run("delete", "-f", str(cm_file)).stdout
@@ -144,8 +200,11 @@ def test_apply_merges_containers_by_name_and_deletes_removed_ones(kubectl, tmp_p
     path = tmp_path / "deploy.yaml"
     path.write_text(DEPLOYMENT)
     kubectl.run("apply", "-f", str(path))
-    path.write_text(DEPLOYMENT.replace('      - {name: side, image: busybox}\n', "").replace("nginx:1.27", "nginx:1.28").replace(
-        "labels: {app: web}}", "labels: {app: web, tier: fe}}", 1))
+    path.write_text(
+        DEPLOYMENT.replace("      - {name: side, image: busybox}\n", "")
+        .replace("nginx:1.27", "nginx:1.28")
+        .replace("labels: {app: web}}", "labels: {app: web, tier: fe}}", 1)
+    )
     kubectl.run("apply", "-f", str(path))
     shown = json.loads(kubectl.run("get", "deployment", "applied", "-o", "json").stdout)
     containers = shown["spec"]["template"]["spec"]["containers"]
@@ -176,23 +235,64 @@ def test_server_side_apply_creates_then_updates(kubectl, tmp_path):
 def test_every_kind_round_trips_through_kubectl(kubectl, tmp_path):
     docs = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "rt"}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "rt"}, "data": {"k": "v"}},
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "rt"}, "stringData": {"k": "v"}},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa", "namespace": "rt"}},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "rt"},
+            "data": {"k": "v"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "s", "namespace": "rt"},
+            "stringData": {"k": "v"},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "sa", "namespace": "rt"},
+        },
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-1"}},
-        {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e1", "namespace": "rt"},
-         "involvedObject": {"kind": "Pod", "name": "x", "namespace": "rt"}, "reason": "Test", "message": "hello", "type": "Normal"},
-        {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l", "namespace": "rt"},
-         "spec": {"holderIdentity": "me", "leaseDurationSeconds": 15}},
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "rt"},
-         "spec": {"selector": {"matchLabels": {"app": "d"}},
-                  "template": {"metadata": {"labels": {"app": "d"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}},
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": "e1", "namespace": "rt"},
+            "involvedObject": {"kind": "Pod", "name": "x", "namespace": "rt"},
+            "reason": "Test",
+            "message": "hello",
+            "type": "Normal",
+        },
+        {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "l", "namespace": "rt"},
+            "spec": {"holderIdentity": "me", "leaseDurationSeconds": 15},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "d", "namespace": "rt"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "d"}},
+                "template": {
+                    "metadata": {"labels": {"app": "d"}},
+                    "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+                },
+            },
+        },
     ]
     path = tmp_path / "all.yaml"
     path.write_text(yaml.safe_dump_all(docs))
     kubectl.run("apply", "-f", str(path))
-    for kind, name, ns in [("configmap", "c", "rt"), ("secret", "s", "rt"), ("sa", "sa", "rt"), ("node", "node-1", ""),
-                           ("event", "e1", "rt"), ("lease", "l", "rt"), ("deployment", "d", "rt")]:
+    for kind, name, ns in [
+        ("configmap", "c", "rt"),
+        ("secret", "s", "rt"),
+        ("sa", "sa", "rt"),
+        ("node", "node-1", ""),
+        ("event", "e1", "rt"),
+        ("lease", "l", "rt"),
+        ("deployment", "d", "rt"),
+    ]:
         args = ["get", kind, name, "-o", "json"] + (["-n", ns] if ns else [])
         assert json.loads(kubectl.run(*args).stdout)["metadata"]["name"] == name
     deployment = json.loads(kubectl.run("get", "deploy", "d", "-n", "rt", "-o", "json").stdout)
@@ -222,7 +322,11 @@ def test_explain_and_whoami(kubectl):
     explained = kubectl.run("explain", "pod.spec.containers").stdout
     assert "image" in explained and "imagePullPolicy" in explained
     whoami = kubectl.run("auth", "whoami").stdout
-    assert "kubernetes-admin" in whoami and "kubeadm:cluster-admins" in whoami and "system:authenticated" in whoami
+    assert (
+        "kubernetes-admin" in whoami
+        and "kubeadm:cluster-admins" in whoami
+        and "system:authenticated" in whoami
+    )
 
 
 def test_kubectl_proxy_forwards_requests(kubectl):
@@ -234,7 +338,9 @@ def test_kubectl_proxy_forwards_requests(kubectl):
         body = None
         for _ in range(50):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/namespaces", timeout=5) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/namespaces", timeout=5
+                ) as response:
                     body = json.loads(response.read())
                 break
             except OSError:
@@ -254,7 +360,10 @@ def test_errors_read_as_kubernetes_writes_them(kubectl, tmp_path):
     bad.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n")
     invalid = kubectl.run("create", "-f", str(bad), check=False)
     assert invalid.returncode == 1
-    assert 'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"' in invalid.stderr
+    assert (
+        'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"'
+        in invalid.stderr
+    )
     unknown = tmp_path / "unknown.yaml"
     unknown.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: strict}\nspecial: 1\n")
     strict = kubectl.run("create", "-f", str(unknown), check=False)
@@ -270,7 +379,9 @@ def test_namespace_deletion_removes_its_contents(kubectl):
     kubectl.run("create", "configmap", "inside", "-n", "doomed", "--from-literal=a=b")
     kubectl.run("delete", "namespace", "doomed", timeout=60)
     assert kubectl.run("get", "namespace", "doomed", check=False).returncode == 1
-    refused = kubectl.run("create", "configmap", "late", "-n", "doomed", "--from-literal=a=b", check=False)
+    refused = kubectl.run(
+        "create", "configmap", "late", "-n", "doomed", "--from-literal=a=b", check=False
+    )
     assert 'namespaces "doomed" not found' in refused.stderr
 
 

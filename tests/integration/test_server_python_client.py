@@ -25,7 +25,9 @@ def api(cluster):
 
 
 def configmap(name, data):
-    return client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name, labels={"suite": "py"}), data=data)
+    return client.V1ConfigMap(
+        metadata=client.V1ObjectMeta(name=name, labels={"suite": "py"}), data=data
+    )
 
 
 def test_create_list_patch_delete(api):
@@ -61,7 +63,9 @@ def test_watch_resumes_from_a_resource_version(api):
     api.delete_namespaced_config_map("w-a", "default")
     seen = []
     stream = watch.Watch()
-    for event in stream.stream(api.list_namespaced_config_map, "default", resource_version=start, timeout_seconds=3):
+    for event in stream.stream(
+        api.list_namespaced_config_map, "default", resource_version=start, timeout_seconds=3
+    ):
         seen.append((event["type"], event["object"].metadata.name))
         if len(seen) == 3:
             stream.stop()
@@ -80,7 +84,9 @@ def test_watch_sees_live_events_in_order_under_concurrent_writes(api):
     stream = watch.Watch()
     seen = []
     thread.start()
-    for event in stream.stream(api.list_namespaced_config_map, "default", resource_version=start, timeout_seconds=10):
+    for event in stream.stream(
+        api.list_namespaced_config_map, "default", resource_version=start, timeout_seconds=10
+    ):
         if event["object"].metadata.name.startswith("live-"):
             seen.append(event["object"].metadata.name)
         if len(seen) == len(names):
@@ -105,7 +111,9 @@ def test_watch_from_a_compacted_revision_is_410_and_the_client_recovers(cluster)
     backend = cluster._running.backend
     asyncio.run_coroutine_threadsafe(backend.compact(current), cluster._loop).result(timeout=10)
     with pytest.raises(ApiException) as caught:
-        api.list_namespaced_config_map("default", resource_version=old, resource_version_match="Exact")
+        api.list_namespaced_config_map(
+            "default", resource_version=old, resource_version_match="Exact"
+        )
     assert caught.value.status == 410
     # A watch from the compacted revision gets an ERROR event with 410: the client retries once
     # from the same revision, gets 410 again and raises; the caller relists and watches again.
@@ -115,13 +123,21 @@ def test_watch_from_a_compacted_revision_is_410_and_the_client_recovers(cluster)
             pass
     assert gone.value.status == 410
     fresh = api.list_namespaced_config_map("default")
-    events = list(watch.Watch().stream(api.list_namespaced_config_map, "default",
-                                       resource_version=fresh.metadata.resource_version, timeout_seconds=1))
+    events = list(
+        watch.Watch().stream(
+            api.list_namespaced_config_map,
+            "default",
+            resource_version=fresh.metadata.resource_version,
+            timeout_seconds=1,
+        )
+    )
     assert events == []
     api.delete_namespaced_config_map("before-compaction", "default")
 
 
-def _raw(cluster, method, path, body: bytes | None = None, content_type: str | None = "application/json"):
+def _raw(
+    cluster, method, path, body: bytes | None = None, content_type: str | None = "application/json"
+):
     context = ssl.create_default_context(cafile=str(cluster.ca_file))
     user = cluster.kubeconfig_for("raw-admin", ["system:masters"])
     import base64
@@ -135,7 +151,9 @@ def _raw(cluster, method, path, body: bytes | None = None, content_type: str | N
     (user.parent / "raw.key").write_bytes(key)
     context.load_cert_chain(str(user.parent / "raw.crt"), str(user.parent / "raw.key"))
     headers = {"Content-Type": content_type} if content_type else {}
-    request = urllib.request.Request(f"{cluster.url}{path}", data=body, method=method, headers=headers)
+    request = urllib.request.Request(
+        f"{cluster.url}{path}", data=body, method=method, headers=headers
+    )
     try:
         with urllib.request.urlopen(request, context=context, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -146,26 +164,117 @@ def _raw(cluster, method, path, body: bytes | None = None, content_type: str | N
 CM_PATH = "/api/v1/namespaces/default/configmaps"
 BAD = [
     ("malformed-json", "POST", CM_PATH, b'{"metadata": {', "application/json", 400, "BadRequest"),
-    ("malformed-yaml", "POST", CM_PATH, b"metadata: [unclosed", "application/yaml", 400, "BadRequest"),
-    ("malformed-protobuf", "POST", CM_PATH, b"k8s\x00\x0a\xff\xff", "application/vnd.kubernetes.protobuf", 400, "BadRequest"),
-    ("kind-mismatch", "POST", CM_PATH, b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}', "application/json", 400, "BadRequest"),
-    ("namespace-mismatch", "POST", CM_PATH, b'{"metadata":{"name":"x","namespace":"other"}}', "application/json", 400, "BadRequest"),
-    ("name-mismatch", "PUT", CM_PATH + "/a", b'{"metadata":{"name":"b"}}', "application/json", 400, "BadRequest"),
-    ("invalid-name", "POST", CM_PATH, b'{"metadata":{"name":"UPPER"}}', "application/json", 422, "Invalid"),
-    ("invalid-label", "POST", CM_PATH, b'{"metadata":{"name":"ok","labels":{"bad key":"v"}}}', "application/json", 422, "Invalid"),
-    ("unknown-field-strict", "POST", CM_PATH + "?fieldValidation=Strict", b'{"metadata":{"name":"ok2"},"extra":1}', "application/json", 400, "BadRequest"),
+    (
+        "malformed-yaml",
+        "POST",
+        CM_PATH,
+        b"metadata: [unclosed",
+        "application/yaml",
+        400,
+        "BadRequest",
+    ),
+    (
+        "malformed-protobuf",
+        "POST",
+        CM_PATH,
+        b"k8s\x00\x0a\xff\xff",
+        "application/vnd.kubernetes.protobuf",
+        400,
+        "BadRequest",
+    ),
+    (
+        "kind-mismatch",
+        "POST",
+        CM_PATH,
+        b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}',
+        "application/json",
+        400,
+        "BadRequest",
+    ),
+    (
+        "namespace-mismatch",
+        "POST",
+        CM_PATH,
+        b'{"metadata":{"name":"x","namespace":"other"}}',
+        "application/json",
+        400,
+        "BadRequest",
+    ),
+    (
+        "name-mismatch",
+        "PUT",
+        CM_PATH + "/a",
+        b'{"metadata":{"name":"b"}}',
+        "application/json",
+        400,
+        "BadRequest",
+    ),
+    (
+        "invalid-name",
+        "POST",
+        CM_PATH,
+        b'{"metadata":{"name":"UPPER"}}',
+        "application/json",
+        422,
+        "Invalid",
+    ),
+    (
+        "invalid-label",
+        "POST",
+        CM_PATH,
+        b'{"metadata":{"name":"ok","labels":{"bad key":"v"}}}',
+        "application/json",
+        422,
+        "Invalid",
+    ),
+    (
+        "unknown-field-strict",
+        "POST",
+        CM_PATH + "?fieldValidation=Strict",
+        b'{"metadata":{"name":"ok2"},"extra":1}',
+        "application/json",
+        400,
+        "BadRequest",
+    ),
     ("unsupported-media", "POST", CM_PATH, b"name=x", "text/plain", 415, "UnsupportedMediaType"),
     ("unknown-resource", "GET", "/api/v1/namespaces/default/widgets", None, None, 404, "NotFound"),
-    ("wrong-method", "POST", "/api/v1/namespaces/default/configmaps/x", b"{}", "application/json", 405, "MethodNotAllowed"),
-    ("oversized", "POST", CM_PATH, b'{"metadata":{"name":"big"},"data":{"a":"' + b"x" * (3 * 1024 * 1024 + 10) + b'"}}', "application/json", 413, "RequestEntityTooLarge"),
+    (
+        "wrong-method",
+        "POST",
+        "/api/v1/namespaces/default/configmaps/x",
+        b"{}",
+        "application/json",
+        405,
+        "MethodNotAllowed",
+    ),
+    (
+        "oversized",
+        "POST",
+        CM_PATH,
+        b'{"metadata":{"name":"big"},"data":{"a":"' + b"x" * (3 * 1024 * 1024 + 10) + b'"}}',
+        "application/json",
+        413,
+        "RequestEntityTooLarge",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "method", "path", "body", "content_type", "code", "reason"), BAD, ids=[b[0] for b in BAD])
-def test_bad_input_gets_the_status_kubernetes_sends_and_stores_nothing(cluster, case, method, path, body, content_type, code, reason):
+@pytest.mark.parametrize(
+    ("case", "method", "path", "body", "content_type", "code", "reason"),
+    BAD,
+    ids=[b[0] for b in BAD],
+)
+def test_bad_input_gets_the_status_kubernetes_sends_and_stores_nothing(
+    cluster, case, method, path, body, content_type, code, reason
+):
     before = _raw(cluster, "GET", CM_PATH)[1]["items"]
     status, answer = _raw(cluster, method, path, body, content_type)
-    assert (status, answer["kind"], answer["reason"], answer["code"]) == (code, "Status", reason, code), answer
+    assert (status, answer["kind"], answer["reason"], answer["code"]) == (
+        code,
+        "Status",
+        reason,
+        code,
+    ), answer
     assert answer["message"]
     after = _raw(cluster, "GET", CM_PATH)[1]["items"]
     assert [i["metadata"]["name"] for i in after] == [i["metadata"]["name"] for i in before]
@@ -174,7 +283,9 @@ def test_bad_input_gets_the_status_kubernetes_sends_and_stores_nothing(cluster, 
 
 
 def test_invalid_object_lists_its_causes(cluster):
-    status, answer = _raw(cluster, "POST", CM_PATH, b'{"metadata":{"name":"UPPER","labels":{"bad key":"v"}}}')
+    status, answer = _raw(
+        cluster, "POST", CM_PATH, b'{"metadata":{"name":"UPPER","labels":{"bad key":"v"}}}'
+    )
     assert status == 422
     fields = {c["field"] for c in answer["details"]["causes"]}
     assert fields == {"metadata.name", "metadata.labels"}

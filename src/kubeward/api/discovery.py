@@ -80,7 +80,9 @@ def aggregated(scheme: Scheme, *, core: bool, version: str) -> dict[str, Any]:
             versions.append(
                 {
                     "version": ver,
-                    "resources": [_resource_entry(rt) for rt in scheme.in_group_version(group, ver)],
+                    "resources": [
+                        _resource_entry(rt) for rt in scheme.in_group_version(group, ver)
+                    ],
                     "freshness": "Current",
                 }
             )
@@ -98,7 +100,9 @@ def api_versions(server_address: str) -> dict[str, Any]:
     return {
         "kind": "APIVersions",
         "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+        "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}
+        ],
     }
 
 

@@ -68,9 +68,13 @@ def parse_request_info(method: str, path: str, query: Mapping[str, str]) -> Requ
         namespace = rest[1]
         if len(rest) == 2 or (len(rest) == 3 and rest[2] in _NAMESPACE_SUBRESOURCES):
             # /namespaces/NS[/status|/finalize] is the Namespace object itself.
-            return _finish(method, path, prefix, group, version, namespace, rest, query, watch_prefix, True)
+            return _finish(
+                method, path, prefix, group, version, namespace, rest, query, watch_prefix, True
+            )
         rest = rest[2:]
-    return _finish(method, path, prefix, group, version, namespace, rest, query, watch_prefix, False)
+    return _finish(
+        method, path, prefix, group, version, namespace, rest, query, watch_prefix, False
+    )
 
 
 def _finish(

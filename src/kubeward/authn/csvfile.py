@@ -44,10 +44,14 @@ def parse_credentials(text: str, source: str) -> dict[str, Credential]:
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
         if len(row) < 3:
-            raise InputError(f"{source}:{line_number}: expected at least 3 columns (secret,user,uid), got {len(row)}")
+            raise InputError(
+                f"{source}:{line_number}: expected at least 3 columns (secret,user,uid), got {len(row)}"
+            )
         secret, name, uid = (c.strip() for c in row[:3])
         if not secret or not name:
-            raise InputError(f"{source}:{line_number}: the secret and the user name must not be empty")
+            raise InputError(
+                f"{source}:{line_number}: the secret and the user name must not be empty"
+            )
         groups: tuple[str, ...] = ()
         if len(row) > 3 and row[3].strip():
             groups = tuple(g.strip() for g in row[3].split(",") if g.strip())

@@ -59,4 +59,6 @@ class TokenAuthenticator(Protocol):
 
     name: str
 
-    def authenticate_token(self, token: str, audiences: tuple[str, ...] = ()) -> AuthResponse | None: ...
+    def authenticate_token(
+        self, token: str, audiences: tuple[str, ...] = ()
+    ) -> AuthResponse | None: ...

@@ -14,7 +14,9 @@ class TokenFileAuthenticator:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._file = CredentialFile(path)
 
-    def authenticate_token(self, token: str, audiences: tuple[str, ...] = ()) -> AuthResponse | None:
+    def authenticate_token(
+        self, token: str, audiences: tuple[str, ...] = ()
+    ) -> AuthResponse | None:
         found = self._file.lookup(token)
         if found is None:
             return None

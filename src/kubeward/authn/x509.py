@@ -27,10 +27,17 @@ def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         if isinstance(key, rsa.RSAPublicKey):
             assert cert.signature_hash_algorithm is not None
-            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+            key.verify(
+                cert.signature,
+                cert.tbs_certificate_bytes,
+                padding.PKCS1v15(),
+                cert.signature_hash_algorithm,
+            )
         elif isinstance(key, ec.EllipticCurvePublicKey):
             assert cert.signature_hash_algorithm is not None
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+            key.verify(
+                cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm)
+            )
         elif isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(cert.signature, cert.tbs_certificate_bytes)
         else:
@@ -72,11 +79,19 @@ class X509Authenticator:
             eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             eku = None
-        if eku is not None and ExtendedKeyUsageOID.CLIENT_AUTH not in eku and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-            raise AuthenticationError(f"x509: certificate {subject} specifies an incompatible key usage")
+        if (
+            eku is not None
+            and ExtendedKeyUsageOID.CLIENT_AUTH not in eku
+            and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku
+        ):
+            raise AuthenticationError(
+                f"x509: certificate {subject} specifies an incompatible key usage"
+            )
         names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         if not names:
             raise AuthenticationError(f"x509: certificate {subject} has no common name")
         user = str(names[0].value)
-        groups = tuple(str(a.value) for a in leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+        groups = tuple(
+            str(a.value) for a in leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+        )
         return AuthResponse(UserInfo(name=user, groups=groups), self.name)

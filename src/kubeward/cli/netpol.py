@@ -32,9 +32,9 @@ from kubeward.netpol.evaluator import Evaluator
 from kubeward.netpol.explain import explain_pod
 from kubeward.netpol.lint import lint as lint_policies
 from kubeward.netpol.load import load_inventory_from_files
-from kubeward.netpol.objects import inventory_from_objects
 from kubeward.netpol.matrix import Probe, build_truth_table, parse_port
 from kubeward.netpol.model import PROTOCOLS, Endpoint, ExternalEndpoint, Inventory, Pod
+from kubeward.netpol.objects import inventory_from_objects
 from kubeward.netpol.render import (
     to_json,
     truth_table_json,
@@ -77,7 +77,9 @@ def _get_json(credentials: ClientCredentials, path: str, kubeconfig: str) -> dic
         headers["Authorization"] = authorization
     request = urllib.request.Request(credentials.server.rstrip("/") + path, headers=headers)
     try:
-        with urllib.request.urlopen(request, context=credentials.ssl_context, timeout=30) as response:
+        with urllib.request.urlopen(
+            request, context=credentials.ssl_context, timeout=30
+        ) as response:
             body: dict[str, Any] = json.loads(response.read())
             return body
     except urllib.error.HTTPError as exc:
@@ -87,7 +89,9 @@ def _get_json(credentials: ClientCredentials, path: str, kubeconfig: str) -> dic
             message = exc.reason
         raise InputError(f"--kubeconfig {kubeconfig}: GET {path}: {exc.code} {message}") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise InputError(f"--kubeconfig {kubeconfig}: cannot reach {credentials.server}: {exc}") from exc
+        raise InputError(
+            f"--kubeconfig {kubeconfig}: cannot reach {credentials.server}: {exc}"
+        ) from exc
 
 
 def read_inventory(paths: Iterable[str], recursive: bool, kubeconfig: str | None) -> Inventory:

@@ -17,7 +17,12 @@ CACHE_HEADERS = {"Cache-Control": "no-cache, private"}
 TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
 
-def json_response(obj: Any, status: int = 200, content_type: str = "application/json", headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    obj: Any,
+    status: int = 200,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     response = web.Response(body=dumps(obj), status=status, headers=CACHE_HEADERS)
     response.headers["Content-Type"] = content_type
     if headers:
@@ -33,7 +38,12 @@ def status_response(error: StatusError) -> web.Response:
 
 
 def success_status(details: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+    }
     if details:
         body["details"] = details
     return body

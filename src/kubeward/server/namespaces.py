@@ -28,7 +28,9 @@ async def ensure_default_namespaces(stores: dict[ResourceType, Store]) -> None:
     store = stores[NAMESPACES]
     for name in DEFAULT_NAMESPACES:
         with contextlib.suppress(AlreadyExists):
-            await store.create("", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+            await store.create(
+                "", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+            )
 
 
 class NamespaceController:

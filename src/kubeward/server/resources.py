@@ -127,11 +127,15 @@ class ResourceHandlers:
             raise BadRequest("metadata must be an object")
         body_ns = m.namespace_of(obj)
         if rt.namespaced and body_ns and body_ns != ctx.info.namespace:
-            raise BadRequest("the namespace of the provided object does not match the namespace sent on the request")
+            raise BadRequest(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         self._check_fields(ctx, obj)
         return obj
 
-    def _check_fields(self, ctx: RequestContext, obj: m.JSONObject, *, patching: bool = False) -> None:
+    def _check_fields(
+        self, ctx: RequestContext, obj: m.JSONObject, *, patching: bool = False
+    ) -> None:
         mode = ctx.request.query.get("fieldValidation", "Warn") or "Warn"
         if mode not in ("Strict", "Warn", "Ignore"):
             raise BadRequest(
@@ -149,7 +153,9 @@ class ResourceHandlers:
             raise strict_decoding_error(unknown, kind=rt.kind, version=rt.api_version)
         ctx.warnings.extend(unknown_field_warnings(unknown))
 
-    async def _admit(self, ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None) -> None:
+    async def _admit(
+        self, ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None
+    ) -> None:
         for hook in self.admission:
             await hook(ctx, obj, old)
 
@@ -163,7 +169,9 @@ class ResourceHandlers:
             raise NotFound(
                 f'namespaces "{ns}" not found', StatusDetails(name=ns, kind="namespaces")
             ) from None
-        if (namespace.get("status") or {}).get("phase") == "Terminating" or m.metadata(namespace).get("deletionTimestamp"):
+        if (namespace.get("status") or {}).get("phase") == "Terminating" or m.metadata(
+            namespace
+        ).get("deletionTimestamp"):
             raise Forbidden(
                 f'{ctx.rt.qualified_resource} "{m.name_of({})}" is forbidden: unable to create new content in namespace {ns} because it is being terminated',
                 StatusDetails(kind=ctx.rt.resource, group=ctx.rt.group),
@@ -172,7 +180,9 @@ class ResourceHandlers:
     def _respond(self, ctx: RequestContext, obj: m.JSONObject, status: int = 200) -> web.Response:
         if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
             table = self.table_builder(
-                ctx.rt, [obj], include_object=ctx.request.query.get("includeObject", "Metadata"),
+                ctx.rt,
+                [obj],
+                include_object=ctx.request.query.get("includeObject", "Metadata"),
                 resource_version=str(m.metadata(obj).get("resourceVersion", "")),
             )
             return self._with_warnings(ctx, json_response(table, status, TABLE_CONTENT_TYPE))
@@ -185,7 +195,9 @@ class ResourceHandlers:
 
     # --- verbs ------------------------------------------------------------------------------
     async def get(self, ctx: RequestContext) -> web.StreamResponse:
-        obj = await ctx.store.get(ctx.info.namespace, ctx.info.name, ctx.request.query.get("resourceVersion", ""))
+        obj = await ctx.store.get(
+            ctx.info.namespace, ctx.info.name, ctx.request.query.get("resourceVersion", "")
+        )
         return self._respond(ctx, obj)
 
     def _list_options(self, ctx: RequestContext) -> ListOptions:
@@ -197,7 +209,9 @@ class ResourceHandlers:
             raise BadRequest(f'limit: Invalid value: "{limit_text}": must be an integer') from None
         match = q.get("resourceVersionMatch", "")
         if match not in ("", "Exact", "NotOlderThan"):
-            raise BadRequest(f'resourceVersionMatch: Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"')
+            raise BadRequest(
+                f'resourceVersionMatch: Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"'
+            )
         if match and not q.get("resourceVersion"):
             raise BadRequest("resourceVersionMatch is forbidden unless resourceVersion is provided")
         if q.get("continue") and q.get("resourceVersion") not in (None, "", "0"):
@@ -221,7 +235,9 @@ class ResourceHandlers:
                 item["kind"] = ctx.rt.kind
                 items.append(item)
             table = self.table_builder(
-                ctx.rt, items, include_object=ctx.request.query.get("includeObject", "Metadata"),
+                ctx.rt,
+                items,
+                include_object=ctx.request.query.get("includeObject", "Metadata"),
                 resource_version=result["metadata"]["resourceVersion"],
                 continue_token=result["metadata"].get("continue", ""),
                 remaining=result["metadata"].get("remainingItemCount"),
@@ -252,8 +268,12 @@ class ResourceHandlers:
             await self._admit(ctx, new, old)
 
         updated = await ctx.store.update(
-            ctx.info.namespace, ctx.info.name, obj,
-            subresource=ctx.info.subresource, dry_run=ctx.dry_run, before_write=admit,
+            ctx.info.namespace,
+            ctx.info.name,
+            obj,
+            subresource=ctx.info.subresource,
+            dry_run=ctx.dry_run,
+            before_write=admit,
         )
         return self._respond(ctx, updated)
 
@@ -266,7 +286,9 @@ class ResourceHandlers:
             return await self._server_side_apply(ctx, body)
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
-            patched = apply_patch(current, body, content_type, group=rt.group, version=rt.version, kind=rt.kind)
+            patched = apply_patch(
+                current, body, content_type, group=rt.group, version=rt.version, kind=rt.kind
+            )
             self._check_fields(ctx, patched, patching=True)
             return patched
 
@@ -274,8 +296,12 @@ class ResourceHandlers:
             await self._admit(ctx, new, old)
 
         updated = await ctx.store.guaranteed_update(
-            ctx.info.namespace, ctx.info.name, mutate,
-            subresource=ctx.info.subresource, dry_run=ctx.dry_run, before_write=admit,
+            ctx.info.namespace,
+            ctx.info.name,
+            mutate,
+            subresource=ctx.info.subresource,
+            dry_run=ctx.dry_run,
+            before_write=admit,
         )
         return self._respond(ctx, updated)
 
@@ -305,15 +331,23 @@ class ResourceHandlers:
         def mutate(current: m.JSONObject) -> m.JSONObject:
             try:
                 return apply_patch(
-                    current, patch_bytes, "application/strategic-merge-patch+json",
-                    group=rt.group, version=rt.version, kind=rt.kind,
+                    current,
+                    patch_bytes,
+                    "application/strategic-merge-patch+json",
+                    group=rt.group,
+                    version=rt.version,
+                    kind=rt.kind,
                 )
             except StatusError as exc:
                 if exc.code != 415:
                     raise
                 return apply_patch(
-                    current, patch_bytes, "application/merge-patch+json",
-                    group=rt.group, version=rt.version, kind=rt.kind,
+                    current,
+                    patch_bytes,
+                    "application/merge-patch+json",
+                    group=rt.group,
+                    version=rt.version,
+                    kind=rt.kind,
                 )
 
         async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
@@ -339,24 +373,38 @@ class ResourceHandlers:
         preconditions = options.get("preconditions") or {}
         graceful, seconds = await self._graceful(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
-            ctx.info.namespace, ctx.info.name,
+            ctx.info.namespace,
+            ctx.info.name,
             precondition_uid=str(preconditions.get("uid") or ""),
             precondition_rv=str(preconditions.get("resourceVersion") or ""),
-            dry_run=ctx.dry_run, graceful=graceful, grace_period_seconds=seconds,
+            dry_run=ctx.dry_run,
+            graceful=graceful,
+            grace_period_seconds=seconds,
         )
         if not deleted_now:
             return self._respond(ctx, obj, 200 if ctx.dry_run else 202)
         if ctx.rt.kind in _RETURN_DELETED_OBJECT and not ctx.rt.group:
             return self._respond(ctx, obj)
-        details = {"name": ctx.info.name, "group": ctx.rt.group, "kind": ctx.rt.resource, "uid": m.metadata(obj).get("uid", "")}
-        return self._with_warnings(ctx, json_response(success_status({k: v for k, v in details.items() if v})))
+        details = {
+            "name": ctx.info.name,
+            "group": ctx.rt.group,
+            "kind": ctx.rt.resource,
+            "uid": m.metadata(obj).get("uid", ""),
+        }
+        return self._with_warnings(
+            ctx, json_response(success_status({k: v for k, v in details.items() if v}))
+        )
 
     async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
         if ctx.rt.kind != "Pod" or ctx.rt.group:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
         node = (pod.get("spec") or {}).get("nodeName")
-        seconds = int(grace if grace is not None else (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30))
+        seconds = int(
+            grace
+            if grace is not None
+            else (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+        )
         if not node or seconds <= 0 or self.node_store is None:
             return False, 0
         try:
@@ -376,16 +424,22 @@ class ResourceHandlers:
                 obj["apiVersion"] = ctx.rt.api_version
                 obj["kind"] = ctx.rt.kind
                 deleted.append(obj)
-        return json_response({
-            "kind": ctx.rt.list_kind, "apiVersion": ctx.rt.api_version,
-            "metadata": {"resourceVersion": result["metadata"]["resourceVersion"]}, "items": deleted,
-        })
+        return json_response(
+            {
+                "kind": ctx.rt.list_kind,
+                "apiVersion": ctx.rt.api_version,
+                "metadata": {"resourceVersion": result["metadata"]["resourceVersion"]},
+                "items": deleted,
+            }
+        )
 
     # --- watch ------------------------------------------------------------------------------
     async def watch(self, ctx: RequestContext) -> web.StreamResponse:
         q = ctx.request.query
         opts = self._list_options(ctx)
-        ctx.store.strategy.check_field_selector_labels([r.field for r in opts.field_selector.requirements])
+        ctx.store.strategy.check_field_selector_labels(
+            [r.field for r in opts.field_selector.requirements]
+        )
         timeout_text = q.get("timeoutSeconds")
         if timeout_text:
             try:
@@ -398,11 +452,16 @@ class ResourceHandlers:
         bookmarks = is_true(q.get("allowWatchBookmarks"))
         send_initial = is_true(q.get("sendInitialEvents"))
         rv_text = q.get("resourceVersion", "")
-        as_table = self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", ""))
+        as_table = self.table_builder is not None and wants_table(
+            ctx.request.headers.get("Accept", "")
+        )
         namespace = ctx.info.namespace
         initial: list[m.JSONObject] = []
         if send_initial or rv_text in ("", "0"):
-            listed = await ctx.store.list(namespace, ListOptions(label_selector=opts.label_selector, field_selector=opts.field_selector))
+            listed = await ctx.store.list(
+                namespace,
+                ListOptions(label_selector=opts.label_selector, field_selector=opts.field_selector),
+            )
             start = int(listed["metadata"]["resourceVersion"])
             initial = listed["items"]
         else:
@@ -420,10 +479,17 @@ class ResourceHandlers:
         first_table = [True]
 
         async def send(event_type: str, obj: m.JSONObject) -> None:
-            if as_table and event_type in ("ADDED", "MODIFIED", "DELETED") and self.table_builder is not None:
+            if (
+                as_table
+                and event_type in ("ADDED", "MODIFIED", "DELETED")
+                and self.table_builder is not None
+            ):
                 payload = self.table_builder(
-                    ctx.rt, [obj], include_object=q.get("includeObject", "Metadata"),
-                    resource_version=str(m.metadata(obj).get("resourceVersion", "")), with_headers=first_table[0],
+                    ctx.rt,
+                    [obj],
+                    include_object=q.get("includeObject", "Metadata"),
+                    resource_version=str(m.metadata(obj).get("resourceVersion", "")),
+                    with_headers=first_table[0],
                 )
                 first_table[0] = False
             else:
@@ -465,7 +531,9 @@ class ResourceHandlers:
                     await send(*translated)
         except StatusError as exc:
             with contextlib.suppress(ConnectionResetError, RuntimeError):
-                await response.write(orjson.dumps({"type": "ERROR", "object": exc.to_status()}) + b"\n")
+                await response.write(
+                    orjson.dumps({"type": "ERROR", "object": exc.to_status()}) + b"\n"
+                )
         except ConnectionResetError:
             return response  # the client went away
         finally:

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from kubeward.server.app import APIServer
 
 
-async def self_subject_review(request: web.Request, info: RequestInfo, user: UserInfo, body: bytes) -> web.StreamResponse:
+async def self_subject_review(
+    request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
+) -> web.StreamResponse:
     if info.verb != "create":
         raise MethodNotAllowed("the server does not allow this method on the requested resource")
     if body.strip():

@@ -24,7 +24,9 @@ def server_ssl_context(config: ServerConfig) -> ssl.SSLContext:
     version = _VERSIONS.get(config.tls_min_version)
     if version is None:
         allowed = ", ".join(_VERSIONS)
-        raise InputError(f"--tls-min-version: {config.tls_min_version!r} is not supported; use one of {allowed}")
+        raise InputError(
+            f"--tls-min-version: {config.tls_min_version!r} is not supported; use one of {allowed}"
+        )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = version
     try:

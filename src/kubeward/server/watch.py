@@ -50,7 +50,9 @@ class Broadcaster:
     def __init__(self, store: Store, *, window: int = 4096, queue_size: int = 4096) -> None:
         self.store = store
         self._window: collections.deque[WatchEvent] = collections.deque(maxlen=window)
-        self._covered_after = 0  # every event with revision > this is in the window or was evicted after it
+        self._covered_after = (
+            0  # every event with revision > this is in the window or was evicted after it
+        )
         self._subscribers: set[_Subscriber] = set()
         self._queue_size = queue_size
         self._task: asyncio.Task[None] | None = None
@@ -133,4 +135,3 @@ class Broadcasters:
     async def close(self) -> None:
         for broadcaster in self._by_store.values():
             await broadcaster.close()
-

@@ -68,7 +68,9 @@ def test_invalid_names_and_labels_are_422_with_causes_and_nothing_is_stored():
     error, listed = run(go())
     fields = [c.field for c in error.details.causes]
     assert "metadata.name" in fields and "metadata.labels" in fields
-    assert error.message.startswith('ConfigMap "Bad_Name" is invalid: [metadata.name: Invalid value: "Bad_Name"')
+    assert error.message.startswith(
+        'ConfigMap "Bad_Name" is invalid: [metadata.name: Invalid value: "Bad_Name"'
+    )
     assert listed["items"] == []
 
 
@@ -83,7 +85,9 @@ def test_stale_resource_version_is_a_conflict_and_unconditional_update_wins():
         with pytest.raises(Conflict, match="the object has been modified"):
             await store.update("default", "one", stale)
         unconditional = dict(first, data={"k": "3"})
-        unconditional["metadata"] = {k: v for k, v in first["metadata"].items() if k != "resourceVersion"}
+        unconditional["metadata"] = {
+            k: v for k, v in first["metadata"].items() if k != "resourceVersion"
+        }
         return await store.update("default", "one", unconditional)
 
     final = run(go())
@@ -95,7 +99,10 @@ def test_pod_status_is_kept_by_main_updates_and_generation_moves_with_spec():
         backend, s = stores()
         await backend.start()
         store = s[PODS]
-        pod = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        pod = {
+            "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }
         created = await store.create("default", pod)
         with_status = dict(created, status={"phase": "Running"})
         after_status = await store.update("default", "web", with_status, subresource="status")
@@ -117,10 +124,15 @@ def test_pod_spec_is_immutable_but_image_may_change():
         backend, s = stores()
         await backend.start()
         store = s[PODS]
-        pod = {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        pod = {
+            "metadata": {"name": "web"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }
         created = await store.create("default", pod)
         image = dict(created)
-        image["spec"] = dict(created["spec"], containers=[dict(created["spec"]["containers"][0], image="nginx:2")])
+        image["spec"] = dict(
+            created["spec"], containers=[dict(created["spec"]["containers"][0], image="nginx:2")]
+        )
         updated = await store.update("default", "web", image)
         bad = dict(updated)
         bad["spec"] = dict(updated["spec"], restartPolicy="Never")
@@ -156,15 +168,27 @@ def test_list_filters_by_labels_and_fields_and_pages_consistently():
         await backend.start()
         store = s[CONFIGMAPS]
         for i in range(7):
-            await store.create("default", configmap(f"cm{i}", labels={"parity": "even" if i % 2 == 0 else "odd"}))
-        even = await store.list("default", ListOptions(label_selector=parse_label_selector("parity=even")))
-        named = await store.list("default", ListOptions(field_selector=parse_field_selector("metadata.name=cm3")))
+            await store.create(
+                "default", configmap(f"cm{i}", labels={"parity": "even" if i % 2 == 0 else "odd"})
+            )
+        even = await store.list(
+            "default", ListOptions(label_selector=parse_label_selector("parity=even"))
+        )
+        named = await store.list(
+            "default", ListOptions(field_selector=parse_field_selector("metadata.name=cm3"))
+        )
         page1 = await store.list("default", ListOptions(limit=3))
         await store.create("default", configmap("zz-late"))
-        page2 = await store.list("default", ListOptions(limit=3, continue_token=page1["metadata"]["continue"]))
-        page3 = await store.list("default", ListOptions(limit=3, continue_token=page2["metadata"]["continue"]))
+        page2 = await store.list(
+            "default", ListOptions(limit=3, continue_token=page1["metadata"]["continue"])
+        )
+        page3 = await store.list(
+            "default", ListOptions(limit=3, continue_token=page2["metadata"]["continue"])
+        )
         with pytest.raises(BadRequest, match=r"field label not supported: spec\.foo"):
-            await store.list("default", ListOptions(field_selector=parse_field_selector("spec.foo=x")))
+            await store.list(
+                "default", ListOptions(field_selector=parse_field_selector("spec.foo=x"))
+            )
         return even, named, page1, page2, page3
 
     even, named, page1, page2, page3 = run(go())
@@ -172,7 +196,9 @@ def test_list_filters_by_labels_and_fields_and_pages_consistently():
     assert [i["metadata"]["name"] for i in named["items"]] == ["cm3"]
     assert page1["metadata"]["remainingItemCount"] == 4
     names = [i["metadata"]["name"] for p in (page1, page2, page3) for i in p["items"]]
-    assert names == [f"cm{i}" for i in range(7)]  # the late create is not in the consistent snapshot
+    assert names == [
+        f"cm{i}" for i in range(7)
+    ]  # the late create is not in the consistent snapshot
     assert "continue" not in page3["metadata"]
 
 

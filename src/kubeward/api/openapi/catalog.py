@@ -53,7 +53,12 @@ def all_schemas() -> Mapping[str, Schema]:
     return MappingProxyType(schemas)
 
 
-_PATCH_META_PACKAGES = ("io.k8s.api.core.v1.", "io.k8s.api.apps.v1.", "io.k8s.api.policy.v1.", f"{META}.")
+_PATCH_META_PACKAGES = (
+    "io.k8s.api.core.v1.",
+    "io.k8s.api.apps.v1.",
+    "io.k8s.api.policy.v1.",
+    f"{META}.",
+)
 
 
 def _add_patch_metadata(schemas: dict[str, Schema]) -> None:

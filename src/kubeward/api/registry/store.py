@@ -153,11 +153,15 @@ class Store:
     def matches(self, obj: m.JSONObject, opts: ListOptions) -> bool:
         if not opts.label_selector.empty and not opts.label_selector.matches(m.labels_of(obj)):
             return False
-        return opts.field_selector.empty or opts.field_selector.matches(self.strategy.field_set(obj))
+        return opts.field_selector.empty or opts.field_selector.matches(
+            self.strategy.field_set(obj)
+        )
 
     async def list(self, namespace: str, opts: ListOptions) -> m.JSONObject:
         """A ``<Kind>List`` honouring selectors, ``limit``/``continue`` and resourceVersion."""
-        self.strategy.check_field_selector_labels([r.field for r in opts.field_selector.requirements])
+        self.strategy.check_field_selector_labels(
+            [r.field for r in opts.field_selector.requirements]
+        )
         revision = 0
         start_after = ""
         if opts.continue_token:
@@ -224,7 +228,9 @@ class Store:
         if causes:
             raise self._invalid(m.name_of(obj), causes)
 
-    async def create(self, namespace: str, obj: m.JSONObject, *, dry_run: bool = False) -> m.JSONObject:
+    async def create(
+        self, namespace: str, obj: m.JSONObject, *, dry_run: bool = False
+    ) -> m.JSONObject:
         obj = copy.deepcopy(obj)
         meta = m.metadata(obj)
         if self.rt.namespaced:
@@ -233,7 +239,12 @@ class Store:
             meta.pop("namespace", None)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = f"{meta['generateName']}{_random_suffix()}"
-        for server_owned in ("uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+        for server_owned in (
+            "uid",
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ):
             meta.pop(server_owned, None)
         meta["uid"] = m.new_uid()
         meta["creationTimestamp"] = m.format_time(m.now())
@@ -280,7 +291,14 @@ class Store:
             self.strategy.prepare_for_update(new, old)
         meta = m.metadata(new)
         old_meta = m.metadata(old)
-        for fixed in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "generateName"):
+        for fixed in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "namespace",
+            "generateName",
+        ):
             if fixed in old_meta:
                 meta[fixed] = old_meta[fixed]
             else:
@@ -315,7 +333,13 @@ class Store:
         if wanted_rv and wanted_rv != current_rv:
             raise self._conflict(name)
         return await self._write_update(
-            namespace, name, new, current, subresource=subresource, dry_run=dry_run, before_write=before_write
+            namespace,
+            name,
+            new,
+            current,
+            subresource=subresource,
+            dry_run=dry_run,
+            before_write=before_write,
         )
 
     async def guaranteed_update(
@@ -338,7 +362,13 @@ class Store:
                 raise self._conflict(name)
             try:
                 return await self._write_update(
-                    namespace, name, new, current, subresource=subresource, dry_run=dry_run, before_write=before_write
+                    namespace,
+                    name,
+                    new,
+                    current,
+                    subresource=subresource,
+                    dry_run=dry_run,
+                    before_write=before_write,
                 )
             except Conflict:
                 if wanted_rv:
@@ -473,7 +503,11 @@ class Store:
         obj: m.JSONObject = orjson.loads(event.value)
         m.metadata(obj)["resourceVersion"] = str(event.revision)
         self._with_type(obj)
-        kind = {EventType.CREATE: "ADDED", EventType.UPDATE: "MODIFIED", EventType.DELETE: "DELETED"}[event.type]
+        kind = {
+            EventType.CREATE: "ADDED",
+            EventType.UPDATE: "MODIFIED",
+            EventType.DELETE: "DELETED",
+        }[event.type]
         previous = None
         if event.type is EventType.UPDATE and event.prev_value is not None:
             previous = orjson.loads(event.prev_value)

@@ -109,7 +109,7 @@ class Strategy:
         for label in labels:
             if label not in allowed:
                 raise BadRequest(
-                    f'field label not supported: {label}',
+                    f"field label not supported: {label}",
                 )
 
     def generation_changed(self, new: JSONObject, old: JSONObject) -> bool:

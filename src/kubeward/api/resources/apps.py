@@ -14,10 +14,18 @@ from kubeward.api.validation.meta import validate_label_selector, validate_label
 from kubeward.errors import BadRequest, Cause
 
 DEPLOYMENTS = ResourceType(
-    "apps", "v1", "Deployment", "deployments", True, short_names=("deploy",), categories=("all",),
+    "apps",
+    "v1",
+    "Deployment",
+    "deployments",
+    True,
+    short_names=("deploy",),
+    categories=("all",),
     subresources=(
         Subresource("status", "Deployment", ("get", "patch", "update")),
-        Subresource("scale", "Scale", ("get", "patch", "update"), group="autoscaling", version="v1"),
+        Subresource(
+            "scale", "Scale", ("get", "patch", "update"), group="autoscaling", version="v1"
+        ),
     ),
 )
 LEASES = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True)
@@ -50,7 +58,9 @@ class DeploymentStrategy(Strategy):
         causes: list[Cause] = []
         replicas = spec.get("replicas", 1)
         if not isinstance(replicas, int) or replicas < 0:
-            causes.append(field.invalid("spec.replicas", replicas, "must be greater than or equal to 0"))
+            causes.append(
+                field.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
+            )
         selector = spec.get("selector")
         template = spec.get("template") or {}
         labels = (template.get("metadata") or {}).get("labels") or {}
@@ -63,10 +73,18 @@ class DeploymentStrategy(Strategy):
             except BadRequest:
                 compiled = None
             if compiled is not None and compiled.empty:
-                causes.append(field.invalid("spec.selector", selector, "empty selector is invalid for deployment"))
+                causes.append(
+                    field.invalid(
+                        "spec.selector", selector, "empty selector is invalid for deployment"
+                    )
+                )
             elif compiled is not None and not compiled.matches(labels):
                 causes.append(
-                    field.invalid("spec.template.metadata.labels", labels, "`selector` does not match template `labels`")
+                    field.invalid(
+                        "spec.template.metadata.labels",
+                        labels,
+                        "`selector` does not match template `labels`",
+                    )
                 )
         causes.extend(validate_labels(labels, "spec.template.metadata.labels"))
         causes.extend(validate_pod_spec(template.get("spec"), "spec.template.spec"))
@@ -74,7 +92,11 @@ class DeploymentStrategy(Strategy):
 
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         if (new.get("spec") or {}).get("selector") != (old.get("spec") or {}).get("selector"):
-            return [field.invalid("spec.selector", (new.get("spec") or {}).get("selector"), "field is immutable")]
+            return [
+                field.invalid(
+                    "spec.selector", (new.get("spec") or {}).get("selector"), "field is immutable"
+                )
+            ]
         return []
 
 
@@ -82,4 +104,7 @@ class LeaseStrategy(Strategy):
     pass
 
 
-STRATEGIES: dict[ResourceType, type[Strategy]] = {DEPLOYMENTS: DeploymentStrategy, LEASES: LeaseStrategy}
+STRATEGIES: dict[ResourceType, type[Strategy]] = {
+    DEPLOYMENTS: DeploymentStrategy,
+    LEASES: LeaseStrategy,
+}

@@ -9,7 +9,9 @@ from kubeward.api.validation import field
 from kubeward.api.validation.networking import default_network_policy, validate_network_policy_spec
 from kubeward.errors import Cause
 
-NETWORK_POLICIES = ResourceType("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, short_names=("netpol",))
+NETWORK_POLICIES = ResourceType(
+    "networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, short_names=("netpol",)
+)
 TYPES = (NETWORK_POLICIES,)
 
 

@@ -18,7 +18,9 @@ GROUP = "rbac.authorization.k8s.io"
 ROLES = ResourceType(GROUP, "v1", "Role", "roles", True)
 ROLE_BINDINGS = ResourceType(GROUP, "v1", "RoleBinding", "rolebindings", True)
 CLUSTER_ROLES = ResourceType(GROUP, "v1", "ClusterRole", "clusterroles", False)
-CLUSTER_ROLE_BINDINGS = ResourceType(GROUP, "v1", "ClusterRoleBinding", "clusterrolebindings", False)
+CLUSTER_ROLE_BINDINGS = ResourceType(
+    GROUP, "v1", "ClusterRoleBinding", "clusterrolebindings", False
+)
 TYPES = (CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, ROLE_BINDINGS, ROLES)
 
 

@@ -56,7 +56,9 @@ def _containers(spec: dict[str, Any], key: str, path: str, seen: set[str]) -> li
         if not name:
             causes.append(field.required(f"{at}.name"))
         else:
-            causes.extend(field.invalid(f"{at}.name", name, msg) for msg in check_dns1123_label(name))
+            causes.extend(
+                field.invalid(f"{at}.name", name, msg) for msg in check_dns1123_label(name)
+            )
             if name in seen:
                 causes.append(field.duplicate(f"{at}.name", name))
             seen.add(name)
@@ -78,10 +80,14 @@ def _container_port(port: Any, at: str) -> list[Cause]:
     if not isinstance(number, int) or isinstance(number, bool):
         causes.append(field.required(f"{at}.containerPort"))
     elif not 1 <= number <= 65535:
-        causes.append(field.invalid(f"{at}.containerPort", number, "must be between 1 and 65535, inclusive"))
+        causes.append(
+            field.invalid(f"{at}.containerPort", number, "must be between 1 and 65535, inclusive")
+        )
     host = port.get("hostPort")
     if host not in (None, 0) and (not isinstance(host, int) or not 1 <= host <= 65535):
-        causes.append(field.invalid(f"{at}.hostPort", host, "must be between 1 and 65535, inclusive"))
+        causes.append(
+            field.invalid(f"{at}.hostPort", host, "must be between 1 and 65535, inclusive")
+        )
     protocol = port.get("protocol", "TCP")
     if protocol not in PROTOCOLS:
         causes.append(field.not_supported(f"{at}.protocol", protocol, PROTOCOLS))
@@ -102,7 +108,10 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
         causes.append(field.not_supported(f"{path}.restartPolicy", policy, RESTART_POLICIES))
     sa = spec.get("serviceAccountName")
     if sa:
-        causes.extend(field.invalid(f"{path}.serviceAccountName", sa, msg) for msg in check_dns1123_subdomain(str(sa)))
+        causes.extend(
+            field.invalid(f"{path}.serviceAccountName", sa, msg)
+            for msg in check_dns1123_subdomain(str(sa))
+        )
     volumes = spec.get("volumes") or []
     names: set[str] = set()
     for i, volume in enumerate(volumes if isinstance(volumes, list) else []):
@@ -119,15 +128,25 @@ def validate_pod(obj: dict[str, Any]) -> list[Cause]:
     return validate_pod_spec(obj.get("spec"), "spec")
 
 
-_POD_MUTABLE_SPEC = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds", "schedulingGates")
+_POD_MUTABLE_SPEC = (
+    "activeDeadlineSeconds",
+    "tolerations",
+    "terminationGracePeriodSeconds",
+    "schedulingGates",
+)
 
 
 def validate_pod_update(new: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
     """Rule 2: only images and a few fields of a pod's spec may change."""
+
     def masked(spec: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in spec.items() if k not in _POD_MUTABLE_SPEC}
         for key in ("containers", "initContainers"):
-            out[key] = [{k: v for k, v in c.items() if k != "image"} for c in spec.get(key) or [] if isinstance(c, dict)]
+            out[key] = [
+                {k: v for k, v in c.items() if k != "image"}
+                for c in spec.get(key) or []
+                if isinstance(c, dict)
+            ]
         if not out.get("nodeName") and new.get("spec", {}).get("nodeName"):
             out.pop("nodeName", None)
         return out
@@ -167,9 +186,13 @@ def _data_keys(data: Any, path: str) -> list[Cause]:
 def validate_config_map(obj: dict[str, Any]) -> list[Cause]:
     causes = _data_keys(obj.get("data"), "data") + _data_keys(obj.get("binaryData"), "binaryData")
     both = set(obj.get("data") or {}) & set(obj.get("binaryData") or {})
-    causes.extend(field.invalid("data", key, "duplicate of key present in binaryData") for key in sorted(both))
+    causes.extend(
+        field.invalid("data", key, "duplicate of key present in binaryData") for key in sorted(both)
+    )
     size = sum(len(str(k)) + len(str(v)) for k, v in (obj.get("data") or {}).items())
-    size += sum(len(str(k)) + len(str(v)) * 3 // 4 for k, v in (obj.get("binaryData") or {}).items())
+    size += sum(
+        len(str(k)) + len(str(v)) * 3 // 4 for k, v in (obj.get("binaryData") or {}).items()
+    )
     if size > MAX_SECRET_SIZE:
         causes.append(field.too_long("", MAX_SECRET_SIZE))
     return causes
@@ -216,7 +239,9 @@ def validate_secret(obj: dict[str, Any]) -> list[Cause]:
     if kind == SECRET_TYPE_SA_TOKEN:
         annotations = (obj.get("metadata") or {}).get("annotations") or {}
         if not annotations.get("kubernetes.io/service-account.name"):
-            causes.append(field.required("metadata.annotations[kubernetes.io/service-account.name]"))
+            causes.append(
+                field.required("metadata.annotations[kubernetes.io/service-account.name]")
+            )
     elif kind == SECRET_TYPE_DOCKERCONFIGJSON:
         raw = _decoded(data, ".dockerconfigjson")
         if ".dockerconfigjson" not in data:
@@ -225,7 +250,9 @@ def validate_secret(obj: dict[str, Any]) -> list[Cause]:
             try:
                 json.loads(raw)
             except ValueError as exc:
-                causes.append(field.invalid("data[.dockerconfigjson]", "<secret contents redacted>", str(exc)))
+                causes.append(
+                    field.invalid("data[.dockerconfigjson]", "<secret contents redacted>", str(exc))
+                )
     elif kind == SECRET_TYPE_DOCKERCFG and ".dockercfg" not in data:
         causes.append(field.required("data[.dockercfg]"))
     elif kind == SECRET_TYPE_TLS:
