@@ -107,7 +107,9 @@ class APIServer:
                 raise TooManyRequests("Too many requests, please try again later.", StatusDetails(retry_after_seconds=1))
             async with self._inflight:
                 try:
-                    response = await asyncio.wait_for(self._authorized(request, info, user, auth), self.request_timeout)
+                    # asyncio.timeout, unlike wait_for, runs the handler without a task of its own.
+                    async with asyncio.timeout(self.request_timeout):
+                        response = await self._authorized(request, info, user, auth)
                 except TimeoutError:
                     raise Timeout("request did not complete within the allowed duration") from None
         for warning in auth.warnings:
