@@ -75,10 +75,6 @@ class RequestContext:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def query(self) -> Any:
-        return self.request.query
-
-    @property
     def dry_run(self) -> bool:
         values = self.request.query.getall("dryRun", [])
         for value in values:
@@ -117,7 +113,7 @@ class ResourceHandlers:
         if (api_version and api_version != rt.api_version) or (kind and kind != rt.kind):
             raise BadRequest(
                 f"the API version in the data ({api_version}) does not match the expected API version ({rt.api_version})"
-                if api_version != rt.api_version
+                if api_version and api_version != rt.api_version
                 else f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
             )
         obj["apiVersion"] = rt.api_version
