@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,9 +84,13 @@ class APIServer:
     def __post_init__(self) -> None:
         self._inflight = asyncio.Semaphore(self.max_requests_inflight)
         self._peer_cache: dict[bytes, x509.Certificate] = {}
+        # Every client connection, so that stopping can drop the ones whose TLS close is stuck.
+        self.transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
 
     # --- the request path -------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.transport is not None:
+            self.transports.add(request.transport)
         try:
             return await self._handle(request)
         except StatusError as exc:

@@ -75,6 +75,10 @@ class RunningServer:
                 await task
         await self.broadcasters.close()
         await self.runner.cleanup()
+        # A TLS close waits up to 30 s for the peer's close_notify; a stopped server does not.
+        for transport in list(self.server.transports):
+            if isinstance(transport, asyncio.Transport):
+                transport.abort()
         await self.backend.close()
         # Let the closed connections' callbacks run before the caller stops the loop.
         await asyncio.sleep(0.1)

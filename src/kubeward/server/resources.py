@@ -523,7 +523,11 @@ class ResourceHandlers:
                     break
                 last_revision = event.revision
                 translated = self._filter_event(ctx, event, opts, namespace)
-                if translated is not None:
+                if translated is None:
+                    continue
+                if not as_table and translated == (event.type, event.object):
+                    await response.write(event.json_line())  # shared by every plain watcher
+                else:
                     await send(*translated)
         except StatusError as exc:
             with contextlib.suppress(ConnectionResetError, RuntimeError):

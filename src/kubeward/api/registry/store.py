@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
@@ -76,6 +76,13 @@ class WatchEvent:
     object: m.JSONObject
     revision: int
     previous: m.JSONObject | None = None  # the object before a MODIFIED, for selector transitions
+    _encoded: list[bytes] = field(default_factory=list, compare=False, repr=False)
+
+    def json_line(self) -> bytes:
+        """``{"type": ..., "object": ...}\n``, encoded once however many watchers receive it."""
+        if not self._encoded:
+            self._encoded.append(orjson.dumps({"type": self.type, "object": self.object}) + b"\n")
+        return self._encoded[0]
 
 
 def encode(obj: m.JSONObject) -> bytes:
