@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,12 +84,15 @@ class APIServer:
         self._inflight = asyncio.Semaphore(self.max_requests_inflight)
         self._peer_cache: dict[bytes, x509.Certificate] = {}
         # Every client connection, so that stopping can drop the ones whose TLS close is stuck.
-        self.transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+        # (uvloop's transports cannot be weakly referenced: closed ones are pruned instead.)
+        self.transports: set[asyncio.BaseTransport] = set()
+        self._prune_at = 256
 
     # --- the request path -------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if request.transport is not None:
-            self.transports.add(request.transport)
+        transport = request.transport
+        if transport is not None and transport not in self.transports:
+            self._remember(transport)
         try:
             return await self._handle(request)
         except StatusError as exc:
@@ -121,6 +123,12 @@ class APIServer:
             if not response.prepared:
                 response.headers.add("Warning", warning_header(warning))
         return response
+
+    def _remember(self, transport: asyncio.BaseTransport) -> None:
+        self.transports.add(transport)
+        if len(self.transports) >= self._prune_at:
+            self.transports = {t for t in self.transports if not t.is_closing()}
+            self._prune_at = max(256, 2 * len(self.transports))
 
     def _peer_certificate(self, der: bytes) -> x509.Certificate:
         """Parse a client certificate once; keep-alive clients send the same one every request."""
