@@ -326,7 +326,7 @@ def main() -> None:
     )
     print(
         f"watch fan-out: {watchers} watchers, 100 writes/s: {events_rate:.0f} events/s delivered, "
-        f"delivery p99 {delivery_p99 * 1000:.1f} ms, {lost} events not delivered"
+        f"delivery p99 {delivery_p99 * 1000:.1f} ms, {lost} events not yet received when the watches ended"
     )
 
 
