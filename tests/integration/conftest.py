@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from kubectl_runner import Kubectl
 
 
 @pytest.fixture(scope="module")
@@ -16,46 +14,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
     with running_cluster(data_dir=tmp_path_factory.mktemp("cluster")) as running:
         yield running
-
-
-class Kubectl:
-    """Runs the real kubectl with an isolated HOME (its discovery cache) and a kubeconfig."""
-
-    def __init__(self, kubeconfig: Path, home: Path) -> None:
-        self.kubeconfig = kubeconfig
-        self.home = home
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["HOME"] = str(self.home)
-        env["KUBECONFIG"] = str(self.kubeconfig)
-        return env
-
-    def run(
-        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60
-    ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            ["kubectl", *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=self.env(),
-            timeout=timeout,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-            )
-        return result
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            ["kubectl", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self.env(),
-        )
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Kubectl
+from kubectl_runner import Kubectl
 
 from kubeward.testing import running_cluster
 

@@ -64,11 +64,15 @@ class UnionAuthenticator:
                 return response
             if not errors:
                 errors.append("invalid bearer token")
-        has_credentials = bool(request.peer_certificates) or bool(request.headers.get("Authorization"))
+        has_credentials = bool(request.peer_certificates) or bool(
+            request.headers.get("Authorization")
+        )
         if errors or has_credentials:
             raise AuthenticationError("; ".join(errors) or "unrecognised credentials")
         if self.anonymous:
-            return AuthResponse(UserInfo(name=ANONYMOUS, groups=(ALL_UNAUTHENTICATED,)), "anonymous")
+            return AuthResponse(
+                UserInfo(name=ANONYMOUS, groups=(ALL_UNAUTHENTICATED,)), "anonymous"
+            )
         raise AuthenticationError("no credentials and anonymous auth is disabled")
 
     def verify_token(self, token: str, audiences: tuple[str, ...] = ()) -> AuthResponse | None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.errors import InputError
+from kubeward.pki.duration import parse_duration
 from kubeward.server.builder import serve_until_signalled
 from kubeward.server.config import ServerConfig
 
@@ -15,21 +17,134 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
 
 
 @click.command("serve")
-@click.option("--secure-port", type=click.IntRange(0, 65535), default=6443, show_default=True, help="The port to serve HTTPS on (there is no plain-HTTP port).")
-@click.option("--bind-address", default="0.0.0.0", show_default=True, help="The IP address to listen on.")
-@click.option("--advertise-address", default="127.0.0.1", show_default=True, help="The address clients are told to reach the server at.")
-@click.option("--tls-cert-file", type=click.Path(path_type=Path), required=True, help="The serving certificate (PEM).")
-@click.option("--tls-private-key-file", type=click.Path(path_type=Path), required=True, help="The serving certificate's private key (PEM).")
-@click.option("--client-ca-file", type=click.Path(path_type=Path), help="CA bundle that client certificates must chain to; enables x509 client authentication.")
-@click.option("--tls-min-version", default="VersionTLS12", show_default=True, type=click.Choice(["VersionTLS12", "VersionTLS13"]), help="Minimum TLS version.")
-@click.option("--storage", "storage_url", default="", help="Storage URL: sqlite:///path/file.db (default: kubeward.db in --data-dir).")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".kubeward"), show_default=True, help="Directory for the embedded SQLite store.")
-@click.option("--token-auth-file", type=click.Path(path_type=Path), help="CSV of static bearer tokens: token,user,uid,\"group1,group2\" (re-read when it changes).")
-@click.option("--basic-auth-file", type=click.Path(path_type=Path), help="LEGACY, removed from Kubernetes in 1.19: CSV of password,user,uid,\"groups\".")
-@click.option("--anonymous-auth/--no-anonymous-auth", default=True, show_default=True, help="Treat requests without credentials as system:anonymous.")
-@click.option("--authorization-mode", default="RBAC", show_default=True, help=f"Comma-separated authorizers, in order: {_MODES}. RBAC by default (kube-apiserver defaults to AlwaysAllow; kubeward is secure by default).")
-@click.option("--max-requests-inflight", type=click.IntRange(1), default=400, show_default=True, help="Maximum concurrent non-watch requests; more get 429.")
-@click.option("--request-timeout", "request_timeout", type=click.IntRange(1), default=60, show_default=True, help="Seconds a non-watch request may take before 504.")
+@click.option(
+    "--secure-port",
+    type=click.IntRange(0, 65535),
+    default=6443,
+    show_default=True,
+    help="The port to serve HTTPS on (there is no plain-HTTP port).",
+)
+@click.option(
+    "--bind-address", default="0.0.0.0", show_default=True, help="The IP address to listen on."
+)
+@click.option(
+    "--advertise-address",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address clients are told to reach the server at.",
+)
+@click.option(
+    "--tls-cert-file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The serving certificate (PEM).",
+)
+@click.option(
+    "--tls-private-key-file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The serving certificate's private key (PEM).",
+)
+@click.option(
+    "--client-ca-file",
+    type=click.Path(path_type=Path),
+    help="CA bundle that client certificates must chain to; enables x509 client authentication.",
+)
+@click.option(
+    "--tls-min-version",
+    default="VersionTLS12",
+    show_default=True,
+    type=click.Choice(["VersionTLS12", "VersionTLS13"]),
+    help="Minimum TLS version.",
+)
+@click.option(
+    "--storage",
+    "storage_url",
+    default="",
+    help="Storage URL: sqlite:///path/file.db (default: kubeward.db in --data-dir).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=Path(".kubeward"),
+    show_default=True,
+    help="Directory for the embedded SQLite store.",
+)
+@click.option(
+    "--token-auth-file",
+    type=click.Path(path_type=Path),
+    help='CSV of static bearer tokens: token,user,uid,"group1,group2" (re-read when it changes).',
+)
+@click.option(
+    "--basic-auth-file",
+    type=click.Path(path_type=Path),
+    help='LEGACY, removed from Kubernetes in 1.19: CSV of password,user,uid,"groups".',
+)
+@click.option(
+    "--anonymous-auth/--no-anonymous-auth",
+    default=True,
+    show_default=True,
+    help="Treat requests without credentials as system:anonymous.",
+)
+@click.option(
+    "--authorization-mode",
+    default="RBAC",
+    show_default=True,
+    help=f"Comma-separated authorizers, in order: {_MODES}. RBAC by default (kube-apiserver defaults to AlwaysAllow; kubeward is secure by default).",
+)
+@click.option(
+    "--max-requests-inflight",
+    type=click.IntRange(1),
+    default=400,
+    show_default=True,
+    help="Maximum concurrent non-watch requests; more get 429.",
+)
+@click.option(
+    "--request-timeout",
+    "request_timeout",
+    type=click.IntRange(1),
+    default=60,
+    show_default=True,
+    help="Seconds a non-watch request may take before 504.",
+)
+@click.option(
+    "--service-account-issuer",
+    "service_account_issuers",
+    multiple=True,
+    help="Issuer (iss) of service-account tokens; repeatable: the first signs, all are accepted.",
+)
+@click.option(
+    "--service-account-signing-key-file",
+    type=click.Path(path_type=Path),
+    help="Private key (PEM, RSA or ECDSA) that signs service-account tokens.",
+)
+@click.option(
+    "--service-account-key-file",
+    "service_account_key_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="PEM public keys, private keys or certificates that verify service-account tokens; repeatable (key rotation).",
+)
+@click.option(
+    "--api-audiences",
+    default="",
+    help="Comma-separated audiences of the API (default: the service-account issuers).",
+)
+@click.option(
+    "--service-account-max-token-expiration",
+    default="",
+    help="Longest validity a TokenRequest may get, e.g. 24h (default: no limit).",
+)
+@click.option(
+    "--enable-admission-plugins",
+    default="",
+    help="Comma-separated admission plugins to enable besides the default ones (Kubernetes' names).",
+)
+@click.option(
+    "--disable-admission-plugins",
+    default="",
+    help="Comma-separated admission plugins to disable (Kubernetes' names).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def serve(
     secure_port: int,
@@ -47,6 +162,13 @@ def serve(
     authorization_mode: str,
     max_requests_inflight: int,
     request_timeout: int,
+    service_account_issuers: tuple[str, ...],
+    service_account_signing_key_file: Path | None,
+    service_account_key_files: tuple[Path, ...],
+    api_audiences: str,
+    service_account_max_token_expiration: str,
+    enable_admission_plugins: str,
+    disable_admission_plugins: str,
     verbose: int,
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
@@ -68,8 +190,32 @@ def serve(
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         max_requests_inflight=max_requests_inflight,
         request_timeout_seconds=request_timeout,
+        service_account_issuers=service_account_issuers,
+        service_account_signing_key_file=service_account_signing_key_file,
+        service_account_key_files=service_account_key_files,
+        api_audiences=_split(api_audiences),
+        service_account_max_token_expiration_seconds=_seconds(service_account_max_token_expiration),
+        enable_admission_plugins=_split(enable_admission_plugins),
+        disable_admission_plugins=_split(disable_admission_plugins),
     )
     log = logging.getLogger("kubeward")
-    run_async(serve_until_signalled(config, on_ready=lambda r: log.info("ready on port %d", r.port)))
+    run_async(
+        serve_until_signalled(config, on_ready=lambda r: log.info("ready on port %d", r.port))
+    )
 
 
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _seconds(text: str) -> int:
+    """``--service-account-max-token-expiration`` (a Go duration) in seconds; 0 when unset."""
+    if not text:
+        return 0
+    try:
+        seconds = int(parse_duration(text).total_seconds())
+    except InputError as exc:
+        raise InputError(f"--service-account-max-token-expiration: {exc}") from exc
+    if seconds <= 0:
+        raise InputError(f"--service-account-max-token-expiration: {text!r} must be positive")
+    return seconds

@@ -2,27 +2,48 @@
 
 It creates the cluster PKI in the data directory if it is not there (``server.local``), starts
 the API server on the embedded SQLite store with x509 client-certificate authentication, and
-tells the user what to type next. Later components (controller-manager, scheduler, node agents) join it here,
+tells the user what to type next. The controller-manager joins it here; later components (scheduler, node agents) will too,
 each in-process but connecting over HTTPS with its own credential.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 import click
 
 from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.controllers.local import run_local_controller_manager
 from kubeward.server.builder import RunningServer, serve_until_signalled
 from kubeward.server.local import local_config
 
 
 @click.command("up")
-@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=Path(".kubeward"), show_default=True, help="Where the PKI, kubeconfigs and the SQLite store live.")
-@click.option("--port", type=click.IntRange(1, 65535), default=6443, show_default=True, help="The HTTPS port of the API server.")
-@click.option("--bind-address", default="127.0.0.1", show_default=True, help="The address to listen on.")
-@click.option("--authorization-mode", default="RBAC", show_default=True, help="Comma-separated authorizers, in order.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path(".kubeward"),
+    show_default=True,
+    help="Where the PKI, kubeconfigs and the SQLite store live.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=6443,
+    show_default=True,
+    help="The HTTPS port of the API server.",
+)
+@click.option(
+    "--bind-address", default="127.0.0.1", show_default=True, help="The address to listen on."
+)
+@click.option(
+    "--authorization-mode",
+    default="RBAC",
+    show_default=True,
+    help="Comma-separated authorizers, in order.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(data_dir: Path, port: int, bind_address: str, authorization_mode: str, verbose: int) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
@@ -30,6 +51,9 @@ def up(data_dir: Path, port: int, bind_address: str, authorization_mode: str, ve
     config, admin = local_config(data_dir, port, bind_address, authorization_mode)
 
     def ready(running: RunningServer) -> None:
+        # The controller-manager: in this process, but a client with its own certificate.
+        manager = run_local_controller_manager(admin.parent)
+        running.background.append(asyncio.get_running_loop().create_task(manager))
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")

@@ -55,7 +55,9 @@ log = logging.getLogger("kubeward.apiserver")
 
 KUBERNETES_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.4"}
 
-VirtualHandler = Callable[[web.Request, RequestInfo, UserInfo, bytes], Awaitable[web.StreamResponse]]
+VirtualHandler = Callable[
+    [web.Request, RequestInfo, UserInfo, bytes], Awaitable[web.StreamResponse]
+]
 _LONG_RUNNING_VERBS = frozenset({"watch"})
 _HEALTH = ("/healthz", "/livez", "/readyz")
 
@@ -78,7 +80,9 @@ class APIServer:
     virtual: dict[tuple[str, str, str], VirtualHandler] = field(default_factory=dict)
     health_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     # GET handlers of non-resource paths, authorized as any non-resource URL (e.g. /debug/...).
-    non_resource: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = field(default_factory=dict)
+    non_resource: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._inflight = asyncio.Semaphore(self.max_requests_inflight)
@@ -101,7 +105,9 @@ class APIServer:
             raise
         except Exception:
             log.exception("internal error serving %s %s", request.method, request.path)
-            return status_response(InternalError("an error on the server has prevented the request from succeeding"))
+            return status_response(
+                InternalError("an error on the server has prevented the request from succeeding")
+            )
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         info = parse_request_info(request.method, request.path, request.query)
@@ -111,7 +117,10 @@ class APIServer:
             response = await self._authorized(request, info, user, auth)
         else:
             if self._inflight.locked():
-                raise TooManyRequests("Too many requests, please try again later.", StatusDetails(retry_after_seconds=1))
+                raise TooManyRequests(
+                    "Too many requests, please try again later.",
+                    StatusDetails(retry_after_seconds=1),
+                )
             async with self._inflight:
                 try:
                     # asyncio.timeout, unlike wait_for, runs the handler without a task of its own.
@@ -147,7 +156,9 @@ class APIServer:
             der = ssl_object.getpeercert(binary_form=True)
             if der:
                 peer = (self._peer_certificate(der),)
-        auth_request = AuthRequest(headers=request.headers, peer_certificates=peer, path=request.path)
+        auth_request = AuthRequest(
+            headers=request.headers, peer_certificates=peer, path=request.path
+        )
         try:
             return self.authenticator.authenticate(auth_request)
         except AuthenticationError as exc:
@@ -161,7 +172,9 @@ class APIServer:
             log.info("403 %s %s: %s", request.method, request.path, exc)
             raise forbidden(exc.attributes, exc.reason) from None
 
-    async def _authorized(self, request: web.Request, info: RequestInfo, user: UserInfo, auth: AuthResponse) -> web.StreamResponse:
+    async def _authorized(
+        self, request: web.Request, info: RequestInfo, user: UserInfo, auth: AuthResponse
+    ) -> web.StreamResponse:
         attributes = attributes_for(info, user)
         result = self.authorizer.authorize(attributes)
         if result.decision is not Decision.ALLOW:
@@ -184,7 +197,9 @@ class APIServer:
         return b"".join(chunks)
 
     # --- routing ----------------------------------------------------------------------------
-    async def _dispatch(self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes) -> web.StreamResponse:
+    async def _dispatch(
+        self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
+    ) -> web.StreamResponse:
         if not info.is_resource_request:
             return await self._non_resource(request, info)
         rt = self.scheme.lookup(info.api_group, info.api_version, info.resource)
@@ -231,9 +246,17 @@ class APIServer:
         if request.method not in ("GET", "HEAD"):
             raise _method_not_allowed(request, info)
         if path == "/version":
-            return json_response({**KUBERNETES_VERSION, "gitCommit": f"kubeward-{__version__}", "gitTreeState": "clean",
-                                  "buildDate": "2026-01-01T00:00:00Z", "goVersion": "python", "compiler": "kubeward",
-                                  "platform": "linux/amd64"})
+            return json_response(
+                {
+                    **KUBERNETES_VERSION,
+                    "gitCommit": f"kubeward-{__version__}",
+                    "gitTreeState": "clean",
+                    "buildDate": "2026-01-01T00:00:00Z",
+                    "goVersion": "python",
+                    "compiler": "kubeward",
+                    "platform": "linux/amd64",
+                }
+            )
         if path in _HEALTH or any(path.startswith(p + "/") for p in _HEALTH):
             return await self._health(request, path)
         accept = request.headers.get("Accept", "")
@@ -241,7 +264,9 @@ class APIServer:
             version = discovery.negotiate_aggregated(accept)
             if version is not None:
                 doc = discovery.aggregated(self.scheme, core=path == "/api", version=version)
-                content_type = discovery.AGGREGATED_V2 if version == "v2" else discovery.AGGREGATED_V2BETA1
+                content_type = (
+                    discovery.AGGREGATED_V2 if version == "v2" else discovery.AGGREGATED_V2BETA1
+                )
                 return json_response(doc, content_type=content_type)
             if path == "/api":
                 return json_response(discovery.api_versions(self.server_address))
@@ -285,13 +310,19 @@ class APIServer:
             raise NotFound("the server could not find the requested resource")
         healthy = all(ok for _, ok in results)
         if "verbose" in request.query:
-            lines = [f"[{'+' if ok else '-'}]{name} {'ok' if ok else 'failed'}" for name, ok in results]
+            lines = [
+                f"[{'+' if ok else '-'}]{name} {'ok' if ok else 'failed'}" for name, ok in results
+            ]
             lines.append(f"{base[1:]} check {'passed' if healthy else 'failed'}")
             text = "\n".join(lines) + "\n"
         else:
             text = "ok" if healthy else "unhealthy"
-        return web.Response(text=text, status=200 if healthy else 500, content_type="text/plain",
-                            headers={"Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff"})
+        return web.Response(
+            text=text,
+            status=200 if healthy else 500,
+            content_type="text/plain",
+            headers={"Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff"},
+        )
 
 
 async def _always_ok() -> bool:
@@ -301,7 +332,9 @@ async def _always_ok() -> bool:
 def _method_not_allowed(request: web.Request, info: RequestInfo) -> MethodNotAllowed:
     target = " ".join(p for p in (info.resource, info.name) if p)
     return MethodNotAllowed(
-        f"the server does not allow this method on the requested resource ({request.method.lower()} {target})".replace(" )", ")")
+        f"the server does not allow this method on the requested resource ({request.method.lower()} {target})".replace(
+            " )", ")"
+        )
     )
 
 
@@ -342,12 +375,19 @@ def forbidden(attributes: Attributes, reason: str = "") -> Forbidden:
         message = f"{message}: {reason}"
     if not attributes.resource_request:
         return Forbidden(f"forbidden: {message}", StatusDetails())
-    qualified = f"{attributes.resource}.{attributes.api_group}" if attributes.api_group else attributes.resource
+    qualified = (
+        f"{attributes.resource}.{attributes.api_group}"
+        if attributes.api_group
+        else attributes.resource
+    )
     if attributes.name:
         text = f'{qualified} "{attributes.name}" is forbidden: {message}'
     else:
         text = f"{qualified} is forbidden: {message}"
-    return Forbidden(text, StatusDetails(name=attributes.name, group=attributes.api_group, kind=attributes.resource))
+    return Forbidden(
+        text,
+        StatusDetails(name=attributes.name, group=attributes.api_group, kind=attributes.resource),
+    )
 
 
 def build_application(server: APIServer) -> web.Application:

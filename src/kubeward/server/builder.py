@@ -34,13 +34,14 @@ from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import authz_reviews, reviews, tables_adapter
+from kubeward.server import authz_reviews, certificates, reviews, tables_adapter
 from kubeward.server.app import APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.server.openapi_handler import OpenAPIHandler
 from kubeward.server.rbac_wiring import RBACWiring, escalation_hook
 from kubeward.server.resources import ResourceHandlers
+from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
 from kubeward.server.watch import Broadcasters
 from kubeward.storage.factory import backend_from_url
@@ -84,7 +85,9 @@ class RunningServer:
         await asyncio.sleep(0.1)
 
 
-async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServer, Broadcasters, dict[str, Any]]:
+async def build_server(
+    config: ServerConfig, backend: Backend
+) -> tuple[APIServer, Broadcasters, dict[str, Any]]:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
     client_cas: list[x509.Certificate] = []
@@ -98,7 +101,13 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
         authenticators.append(BasicAuthenticator(config.basic_auth_file))
     if config.token_auth_file is not None:
         token_authenticators.append(TokenFileAuthenticator(config.token_auth_file))
-    authenticator = UnionAuthenticator(authenticators, token_authenticators, anonymous=config.anonymous_auth)
+    service_accounts = ServiceAccountWiring.create(
+        ServiceAccountOptions.from_config(config), stores
+    )
+    token_authenticators.extend(service_accounts.token_authenticators())
+    authenticator = UnionAuthenticator(
+        authenticators, token_authenticators, anonymous=config.anonymous_auth
+    )
     rbac_index = RBACIndex()
     authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
     rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
@@ -106,7 +115,6 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
     handlers = ResourceHandlers(
         broadcasters,
         table_builder=tables_adapter.build,
-        namespace_store=stores[NAMESPACES],
         node_store=stores[NODES],
         min_request_timeout=config.min_request_timeout_seconds,
     )
@@ -124,8 +132,10 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
         openapi=OpenAPIHandler(scheme),
     )
     reviews.register(server)
+    certificates.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
     handlers.admission.append(escalation_hook(authorizer, rbac))
+    service_accounts.register(server, broadcasters)  # token endpoints, admission chain
 
     async def storage_ok() -> bool:
         await backend.current_revision()
@@ -133,7 +143,11 @@ async def build_server(config: ServerConfig, backend: Backend) -> tuple[APIServe
 
     server.health_checks["etcd"] = storage_ok
     wiring = RBACWiring(rbac_index, stores, broadcasters)
-    return server, broadcasters, {"namespaces": stores[NAMESPACES], "rbac": wiring}
+    return (
+        server,
+        broadcasters,
+        {"namespaces": stores[NAMESPACES], "rbac": wiring, "serviceaccounts": service_accounts},
+    )
 
 
 async def start_server(config: ServerConfig, backend: Backend | None = None) -> RunningServer:
@@ -148,10 +162,15 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         wiring = parts["rbac"]
         assert isinstance(wiring, RBACWiring)
         await wiring.prepare()
+        service_accounts = parts["serviceaccounts"]
+        assert isinstance(service_accounts, ServiceAccountWiring)
+        await service_accounts.prepare()
         app = build_application(server)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, config.bind_address, config.secure_port, ssl_context=ssl_context, backlog=1024)
+        site = web.TCPSite(
+            runner, config.bind_address, config.secure_port, ssl_context=ssl_context, backlog=1024
+        )
         await site.start()
     except BaseException:
         await backend.close()
@@ -161,12 +180,14 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
     if sockets is not None and sockets.sockets:
         port = sockets.sockets[0].getsockname()[1]
     controller = NamespaceController(server.stores)
-    background = [asyncio.create_task(controller.run()), *wiring.tasks()]
+    background = [asyncio.create_task(controller.run()), *wiring.tasks(), *service_accounts.tasks()]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(server, backend, runner, broadcasters, background, port)
 
 
-async def serve_until_signalled(config: ServerConfig, on_ready: Callable[[RunningServer], None] | None = None) -> None:
+async def serve_until_signalled(
+    config: ServerConfig, on_ready: Callable[[RunningServer], None] | None = None
+) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first)."""
     running = await start_server(config)
     stop = asyncio.Event()

@@ -25,4 +25,12 @@ class ServerConfig:
     min_request_timeout_seconds: int = 1800
     max_request_body_bytes: int = 3 * 1024 * 1024
     advertise_address: str = "127.0.0.1"
+    # Service accounts and admission (kube-apiserver's flags of the same names).
+    service_account_issuers: tuple[str, ...] = ()
+    service_account_signing_key_file: Path | None = None
+    service_account_key_files: tuple[Path, ...] = ()
+    api_audiences: tuple[str, ...] = ()
+    service_account_max_token_expiration_seconds: int = 0
+    enable_admission_plugins: tuple[str, ...] = ()
+    disable_admission_plugins: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)

@@ -11,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from kubeward.pki.bundle import ensure_bundle
-from kubeward.pki.layout import BundleOptions
+from kubeward.pki.layout import PKI_DIR, SA_KEY_FILE, SA_PUB_FILE, BundleOptions
 from kubeward.server.config import ServerConfig
+
+# kubeadm's issuer: the in-cluster name of the API server.
+SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 
 def local_config(
@@ -32,5 +35,8 @@ def local_config(
         storage_url=f"sqlite:///{data_dir / 'kubeward.db'}",
         anonymous_auth=True,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
+        service_account_issuers=(SERVICE_ACCOUNT_ISSUER,),
+        service_account_signing_key_file=data_dir / PKI_DIR / SA_KEY_FILE,
+        service_account_key_files=(data_dir / PKI_DIR / SA_PUB_FILE,),
     )
     return config, result.kubeconfig("admin.conf")

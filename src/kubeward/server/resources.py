@@ -7,7 +7,8 @@ Rules beyond the generic store's:
     and so must ``metadata.namespace`` and (for update) ``metadata.name`` — 400 otherwise.
  2. ``fieldValidation=Strict`` turns unknown fields into 400, ``Warn`` (the default for clients
     that send nothing) into ``Warning`` headers, ``Ignore`` drops them silently.
- 3. Namespaced objects can only be created in a namespace that exists and is not terminating.
+ 3. Admission (``handlers.admission``, the NamespaceLifecycle, ServiceAccount, PodSecurity and
+    RBAC escalation plugins) runs on every create, update and patch before the store writes.
  4. A pod bound to an existing node is deleted gracefully (``deletionTimestamp`` set first);
     other pods and objects go at once unless they carry finalizers.
 """
@@ -41,10 +42,8 @@ from kubeward.api.selectors import parse_field_selector, parse_label_selector
 from kubeward.api.user import UserInfo
 from kubeward.errors import (
     BadRequest,
-    Forbidden,
     MethodNotAllowed,
     NotFound,
-    StatusDetails,
     StatusError,
 )
 from kubeward.server.http import (
@@ -91,13 +90,11 @@ class ResourceHandlers:
         broadcasters: Broadcasters,
         *,
         table_builder: Callable[..., m.JSONObject] | None = None,
-        namespace_store: Store | None = None,
         node_store: Store | None = None,
         min_request_timeout: int = 1800,
     ) -> None:
         self.broadcasters = broadcasters
         self.table_builder = table_builder
-        self.namespace_store = namespace_store
         self.node_store = node_store
         self.min_request_timeout = min_request_timeout
         self.admission: list[Hook] = []
@@ -154,24 +151,6 @@ class ResourceHandlers:
     ) -> None:
         for hook in self.admission:
             await hook(ctx, obj, old)
-
-    async def _check_namespace(self, ctx: RequestContext) -> None:
-        if not ctx.rt.namespaced or self.namespace_store is None:
-            return
-        ns = ctx.info.namespace
-        try:
-            namespace = await self.namespace_store.get("", ns)
-        except NotFound:
-            raise NotFound(
-                f'namespaces "{ns}" not found', StatusDetails(name=ns, kind="namespaces")
-            ) from None
-        if (namespace.get("status") or {}).get("phase") == "Terminating" or m.metadata(
-            namespace
-        ).get("deletionTimestamp"):
-            raise Forbidden(
-                f'{ctx.rt.qualified_resource} "{m.name_of({})}" is forbidden: unable to create new content in namespace {ns} because it is being terminated',
-                StatusDetails(kind=ctx.rt.resource, group=ctx.rt.group),
-            )
 
     def _respond(self, ctx: RequestContext, obj: m.JSONObject, status: int = 200) -> web.Response:
         if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
@@ -247,7 +226,6 @@ class ResourceHandlers:
                 f"the server does not allow this method on the requested resource (post {ctx.rt.resource} {ctx.info.name})"
             )
         obj = await self._read_object(ctx, body)
-        await self._check_namespace(ctx)
         await self._admit(ctx, obj, None)
         created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
         return self._respond(ctx, created, 201)
@@ -317,7 +295,6 @@ class ResourceHandlers:
             await ctx.store.get(ctx.info.namespace, ctx.info.name)
         except NotFound:
             obj = self._checked_object(ctx, applied)
-            await self._check_namespace(ctx)
             await self._admit(ctx, obj, None)
             created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
             return self._respond(ctx, created, 201)

@@ -20,6 +20,7 @@ from kubeward.api.user import (
     service_account_username,
     split_service_account_username,
 )
+from kubeward.controllers.local import run_local_controller_manager
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
@@ -54,8 +55,14 @@ class Cluster:
     def ca_file(self) -> Path:
         return self.data_dir / "pki" / "ca.crt"
 
-    def kubeconfig_for(self, user: str, groups: Sequence[str] = (), *, path: Path | None = None,
-                       validity: datetime.timedelta = datetime.timedelta(hours=1)) -> Path:
+    def kubeconfig_for(
+        self,
+        user: str,
+        groups: Sequence[str] = (),
+        *,
+        path: Path | None = None,
+        validity: datetime.timedelta = datetime.timedelta(hours=1),
+    ) -> Path:
         """A kubeconfig whose client certificate says CN=user, O=groups (signed by the cluster CA)."""
         if self._ca is None:
             self._ca = CertificateAuthority.from_dir(self.data_dir / "pki")
@@ -74,7 +81,9 @@ class Cluster:
         write_kubeconfig(target, doc, overwrite=True)
         return target
 
-    def kubeconfig_for_service_account(self, namespace: str, name: str, *, path: Path | None = None) -> Path:
+    def kubeconfig_for_service_account(
+        self, namespace: str, name: str, *, path: Path | None = None
+    ) -> Path:
         """A kubeconfig that authenticates as ``system:serviceaccount:NAMESPACE:NAME``.
 
         It carries a client certificate with the service account's user name and groups, so RBAC
@@ -101,14 +110,27 @@ class Cluster:
         Service accounts are named ``system:serviceaccount:NS:NAME``; their groups are added.
         """
         found = split_service_account_username(user)
-        all_groups = [*groups, *(service_account_groups(found[0]) if found else ()), ALL_AUTHENTICATED]
-        attributes = {"verb": verb, "resource": resource, "group": api_group, "namespace": namespace,
-                      "name": name, "subresource": subresource}
+        all_groups = [
+            *groups,
+            *(service_account_groups(found[0]) if found else ()),
+            ALL_AUTHENTICATED,
+        ]
+        attributes = {
+            "verb": verb,
+            "resource": resource,
+            "group": api_group,
+            "namespace": namespace,
+            "name": name,
+            "subresource": subresource,
+        }
         review = {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SubjectAccessReview",
-            "spec": {"user": user, "groups": all_groups,
-                     "resourceAttributes": {k: v for k, v in attributes.items() if v}},
+            "spec": {
+                "user": user,
+                "groups": all_groups,
+                "resourceAttributes": {k: v for k, v in attributes.items() if v},
+            },
         }
         credentials = ClientCredentials.from_kubeconfig(self.admin_kubeconfig)
         request = urllib.request.Request(
@@ -117,7 +139,9 @@ class Cluster:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, context=credentials.ssl_context, timeout=30) as response:
+        with urllib.request.urlopen(
+            request, context=credentials.ssl_context, timeout=30
+        ) as response:
             answer = json.loads(response.read())
         return bool(answer["status"]["allowed"])
 
@@ -132,17 +156,31 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def running_cluster(*, data_dir: Path | None = None, authorization_mode: str = "RBAC",
-                    token_auth_file: Path | None = None, basic_auth_file: Path | None = None,
-                    anonymous_auth: bool = True) -> Iterator[Cluster]:
-    """Start a server on a free port of 127.0.0.1 and stop it on exit."""
+def running_cluster(
+    *,
+    data_dir: Path | None = None,
+    authorization_mode: str = "RBAC",
+    token_auth_file: Path | None = None,
+    basic_auth_file: Path | None = None,
+    anonymous_auth: bool = True,
+    controller_manager: bool = True,
+) -> Iterator[Cluster]:
+    """Start a server on a free port of 127.0.0.1 and stop it on exit.
+
+    With ``controller_manager`` (the default) the CSR controllers run in the same process as a
+    separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``).
+    """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeward-")))
         port = free_port()
         config, admin = local_config(data_dir, port, "127.0.0.1", authorization_mode)
-        config = replace(config, token_auth_file=token_auth_file, basic_auth_file=basic_auth_file,
-                         anonymous_auth=anonymous_auth)
+        config = replace(
+            config,
+            token_auth_file=token_auth_file,
+            basic_auth_file=basic_auth_file,
+            anonymous_auth=anonymous_auth,
+        )
         loop = asyncio.new_event_loop()
         started: dict[str, object] = {}
         ready = threading.Event()
@@ -152,7 +190,10 @@ def running_cluster(*, data_dir: Path | None = None, authorization_mode: str = "
 
             async def boot() -> None:
                 try:
-                    started["server"] = await start_server(config)
+                    started["server"] = running = await start_server(config)
+                    if controller_manager:
+                        manager = run_local_controller_manager(admin.parent)
+                        running.background.append(asyncio.create_task(manager))
                 except BaseException as exc:  # reported to the caller below
                     started["error"] = exc
                 finally:

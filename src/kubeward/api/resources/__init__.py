@@ -7,10 +7,18 @@
 from __future__ import annotations
 
 from kubeward.api.registry.strategy import Strategy
-from kubeward.api.resources import apps, authentication, authorization, core, networking, rbac
+from kubeward.api.resources import (
+    apps,
+    authentication,
+    authorization,
+    certificates,
+    core,
+    networking,
+    rbac,
+)
 from kubeward.api.scheme import ResourceType, Scheme
 
-_MODULES = (core, apps, authentication, authorization, networking, rbac)
+_MODULES = (core, apps, authentication, authorization, networking, rbac, certificates)
 
 
 def build_scheme() -> tuple[Scheme, dict[ResourceType, Strategy]]:

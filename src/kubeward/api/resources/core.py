@@ -13,26 +13,55 @@ from kubeward.errors import Cause
 
 _ALL = ("all",)
 NAMESPACES = ResourceType(
-    "", "v1", "Namespace", "namespaces", False,
+    "",
+    "v1",
+    "Namespace",
+    "namespaces",
+    False,
     verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
     short_names=("ns",),
-    subresources=(Subresource("status", "Namespace", ("get", "patch", "update")),
-                  Subresource("finalize", "Namespace", ("update",))),
+    subresources=(
+        Subresource("status", "Namespace", ("get", "patch", "update")),
+        Subresource("finalize", "Namespace", ("update",)),
+    ),
 )
 PODS = ResourceType(
-    "", "v1", "Pod", "pods", True, short_names=("po",), categories=_ALL,
+    "",
+    "v1",
+    "Pod",
+    "pods",
+    True,
+    short_names=("po",),
+    categories=_ALL,
     subresources=(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
     ),
 )
 NODES = ResourceType(
-    "", "v1", "Node", "nodes", False, short_names=("no",),
+    "",
+    "v1",
+    "Node",
+    "nodes",
+    False,
+    short_names=("no",),
     subresources=(Subresource("status", "Node", ("get", "patch", "update")),),
 )
 CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))
 SECRETS = ResourceType("", "v1", "Secret", "secrets", True)
-SERVICEACCOUNTS = ResourceType("", "v1", "ServiceAccount", "serviceaccounts", True, short_names=("sa",), subresources=(Subresource("token", "TokenRequest", ("create",), group="authentication.k8s.io", version="v1"),))
+SERVICEACCOUNTS = ResourceType(
+    "",
+    "v1",
+    "ServiceAccount",
+    "serviceaccounts",
+    True,
+    short_names=("sa",),
+    subresources=(
+        Subresource(
+            "token", "TokenRequest", ("create",), group="authentication.k8s.io", version="v1"
+        ),
+    ),
+)
 EVENTS = ResourceType("", "v1", "Event", "events", True, short_names=("ev",))
 TYPES = (NAMESPACES, PODS, NODES, CONFIGMAPS, SECRETS, SERVICEACCOUNTS, EVENTS)
 assert all(set(t.verbs) <= set(ALL_VERBS) for t in TYPES)
@@ -70,8 +99,14 @@ class NamespaceStrategy(Strategy):
 class PodStrategy(Strategy):
     has_status = True
     selectable_fields = (
-        "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-        "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName",
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
     )
 
     def default(self, obj: JSONObject) -> None:
@@ -91,7 +126,9 @@ class PodStrategy(Strategy):
                 image = str(container.get("image") or "")
                 tag = image.rsplit("/", 1)[-1]
                 latest = ":" not in tag or tag.endswith(":latest")
-                container.setdefault("imagePullPolicy", "Always" if latest and "@" not in tag else "IfNotPresent")
+                container.setdefault(
+                    "imagePullPolicy", "Always" if latest and "@" not in tag else "IfNotPresent"
+                )
                 container.setdefault("terminationMessagePath", "/dev/termination-log")
                 container.setdefault("terminationMessagePolicy", "File")
                 container.setdefault("resources", {})
@@ -155,9 +192,17 @@ class ServiceAccountStrategy(Strategy):
 class EventStrategy(Strategy):
     generation_fields = ()
     selectable_fields = (
-        "involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type",
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
     )
 
 

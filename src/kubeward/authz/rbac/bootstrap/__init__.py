@@ -12,6 +12,7 @@ from kubeward.authz.rbac.bootstrap.bindings import (
     kubeadm_cluster_role_bindings,
 )
 from kubeward.authz.rbac.bootstrap.cluster_roles import cluster_roles
+from kubeward.authz.rbac.bootstrap.controllers import controller_role_bindings, controller_roles
 from kubeward.authz.rbac.bootstrap.namespaced import namespace_role_bindings, namespace_roles
 from kubeward.authz.rbac.bootstrap.policy import (
     AUTOUPDATE_ANNOTATION,
@@ -31,8 +32,10 @@ def bootstrap_objects() -> list[Object]:
     """Every default Role, ClusterRole and binding, roles first."""
     return [
         *cluster_roles(),
+        *controller_roles(),
         *namespace_roles(),
         *cluster_role_bindings(),
+        *controller_role_bindings(),
         *kubeadm_cluster_role_bindings(),
         *namespace_role_bindings(),
     ]

@@ -1,0 +1,77 @@
+"""The admission seam: what a plugin sees of a write, and the two kinds of plugin.
+
+Rules:
+ 1. A plugin sees an :class:`AdmissionRequest`, never the HTTP request: the operation, the
+    resource, the namespace and name, the user, the new object (which mutating plugins change
+    in place) and the old one on updates.
+ 2. Mutating plugins (``admit``) all run before validating plugins (``validate``); a plugin may
+    be both, as upstream's ServiceAccount plugin is.
+ 3. A plugin refuses by raising a :class:`kubeward.errors.StatusError` (usually ``Forbidden``)
+    whose message says why; warnings for the client go to ``request.warnings`` (sent as
+    ``Warning`` headers) and audit annotations to ``request.audit_annotations``.
+ 4. Plugins read other objects through an :class:`ObjectReader`, so each can be tested
+    without a server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from kubeward.api.user import UserInfo
+from kubeward.errors import Forbidden, StatusDetails
+
+CREATE = "CREATE"
+UPDATE = "UPDATE"
+DELETE = "DELETE"
+CONNECT = "CONNECT"
+
+
+class ObjectReader(Protocol):
+    """Current objects from storage; ``None`` when absent."""
+
+    async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    async def list(self, resource: str, namespace: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class AdmissionRequest:
+    operation: str
+    group: str
+    resource: str
+    kind: str
+    subresource: str
+    namespace: str
+    name: str
+    user: UserInfo
+    object: dict[str, Any]
+    old_object: dict[str, Any] | None = None
+    dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
+    audit_annotations: dict[str, str] = field(default_factory=dict)
+
+    def is_pod(self) -> bool:
+        return self.group == "" and self.resource == "pods" and not self.subresource
+
+
+class MutatingPlugin(Protocol):
+    name: str
+
+    async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None: ...
+
+
+class ValidatingPlugin(Protocol):
+    name: str
+
+    async def validate(self, request: AdmissionRequest, reader: ObjectReader) -> None: ...
+
+
+def forbidden(request: AdmissionRequest, reason: str) -> Forbidden:
+    """Kubernetes' admission refusal: ``pods "web" is forbidden: <reason>``."""
+    qualified = f"{request.resource}.{request.group}" if request.group else request.resource
+    target = f'{qualified} "{request.name}"' if request.name else qualified
+    return Forbidden(
+        f"{target} is forbidden: {reason}",
+        StatusDetails(name=request.name, group=request.group, kind=request.resource),
+    )

@@ -1,0 +1,1 @@
+"""Admission plugins, one per module, named as Kubernetes names them."""

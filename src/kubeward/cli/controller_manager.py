@@ -1,0 +1,124 @@
+"""``kubeward controller-manager``: the CSR controllers, as a client of the API server.
+
+Flags keep kube-controller-manager's names (``--kubeconfig``, ``--cluster-signing-cert-file``,
+``--cluster-signing-key-file``, ``--cluster-signing-duration``). One is kubeward's own:
+``--cluster-signing-allow-system-masters``, without which kube-apiserver-client requests for the
+``system:masters`` group are failed instead of signed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import re
+import signal
+from pathlib import Path
+
+import click
+
+from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.client.api import APIClient
+from kubeward.controllers.manager import ControllerManager, ManagerConfig
+from kubeward.controllers.signing import SigningConfig
+from kubeward.errors import InputError
+from kubeward.pki.ca import CertificateAuthority
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_duration(text: str, flag: str) -> datetime.timedelta:
+    """A Go duration (``8760h``, ``1h30m``, ``90s``) as kube-controller-manager reads it."""
+    if not text or _DURATION_PART.sub("", text) != "":
+        raise InputError(f"{flag} {text!r}: not a duration (examples: 8760h, 1h30m, 600s)")
+    seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION_PART.findall(text))
+    if seconds <= 0:
+        raise InputError(f"{flag} {text!r}: must be positive")
+    return datetime.timedelta(seconds=seconds)
+
+
+def build_manager(
+    kubeconfig: Path,
+    cert_file: Path | None,
+    key_file: Path | None,
+    duration: str,
+    allow_system_masters: bool,
+) -> ControllerManager:
+    """The manager the flags describe (InputError for unusable flags or files)."""
+    if (cert_file is None) != (key_file is None):
+        raise InputError(
+            "--cluster-signing-cert-file and --cluster-signing-key-file go together: give both"
+        )
+    signing = None
+    if cert_file is not None and key_file is not None:
+        signing = SigningConfig(
+            ca=CertificateAuthority.from_files(cert_file, key_file),
+            duration=parse_duration(duration, "--cluster-signing-duration"),
+            allow_system_masters=allow_system_masters,
+        )
+    client = APIClient.from_kubeconfig(kubeconfig, user_agent="kubeward-controller-manager")
+    return ControllerManager(client, ManagerConfig(signing=signing, source=str(kubeconfig)))
+
+
+async def _run_until_signalled(manager: ControllerManager) -> None:
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(manager.run())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await manager.client.close()
+
+
+@click.command("controller-manager")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Kubeconfig with the controller-manager's own credential.",
+)
+@click.option(
+    "--cluster-signing-cert-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM CA certificate used to sign certificate requests.",
+)
+@click.option(
+    "--cluster-signing-key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM private key of that CA.",
+)
+@click.option(
+    "--cluster-signing-duration",
+    default="8760h",
+    show_default=True,
+    help="The longest validity of a signed certificate (spec.expirationSeconds may ask less).",
+)
+@click.option(
+    "--cluster-signing-allow-system-masters",
+    is_flag=True,
+    help="Sign kube-apiserver-client requests for the system:masters group (unrevocable "
+    "superusers). Off by default.",
+)
+@click.option("-v", "--verbose", count=True, help="More logging.")
+def controller_manager(
+    kubeconfig: Path,
+    cluster_signing_cert_file: Path | None,
+    cluster_signing_key_file: Path | None,
+    cluster_signing_duration: str,
+    cluster_signing_allow_system_masters: bool,
+    verbose: int,
+) -> None:
+    """Run the certificate controllers (signing, approving, cleaning) against an API server."""
+    setup_logging(max(verbose, 1))
+    manager = build_manager(
+        kubeconfig,
+        cluster_signing_cert_file,
+        cluster_signing_key_file,
+        cluster_signing_duration,
+        cluster_signing_allow_system_masters,
+    )
+    run_async(_run_until_signalled(manager))
