@@ -37,11 +37,32 @@ from kubeward.kubeconfig.build import (
 )
 @click.option(
     "--ca-dir",
-    required=True,
     metavar="DIR",
-    help="Folder holding ca.crt and ca.key (or its pki/ subfolder).",
+    help="Folder holding ca.crt and ca.key (or its pki/ subfolder); not with --via-csr.",
 )
-@click.option("--server", required=True, help="API server URL, https://HOST:PORT.")
+@click.option("--server", help="API server URL, https://HOST:PORT; not with --via-csr.")
+@click.option(
+    "--via-csr",
+    is_flag=True,
+    help="Ask the cluster's Certificates API instead of signing with a local CA: the key stays here.",
+)
+@click.option(
+    "--kubeconfig",
+    "admin_kubeconfig",
+    metavar="FILE",
+    help="With --via-csr: the kubeconfig to send the CSR with (its cluster is the new user's).",
+)
+@click.option(
+    "--approve",
+    is_flag=True,
+    help="With --via-csr: approve the CSR too (needs the approve permission).",
+)
+@click.option(
+    "--wait",
+    default="5m",
+    show_default=True,
+    help="With --via-csr: how long to wait for the certificate.",
+)
 @click.option("--duration", default="8760h", show_default=True, help="Certificate validity.")
 @click.option("--cluster-name", default="kubernetes", show_default=True)
 @click.option("--namespace", default="", help="Default namespace of the new context.")
@@ -60,8 +81,12 @@ from kubeward.kubeconfig.build import (
 def new_user(
     user_name: str,
     organizations: tuple[str, ...],
-    ca_dir: str,
-    server: str,
+    ca_dir: str | None,
+    server: str | None,
+    via_csr: bool,
+    admin_kubeconfig: str | None,
+    approve: bool,
+    wait: str,
     duration: str,
     cluster_name: str,
     namespace: str,
@@ -73,6 +98,8 @@ def new_user(
     The certificate's CN is the user name and each --org a group, which is how Kubernetes
     reads a client certificate; bind them to roles with RBAC.
     """
+    from cryptography import x509
+
     from kubeward.pki import ca as pki_ca
     from kubeward.pki import duration as pki_duration
     from kubeward.pki import keys as pki_keys
@@ -81,27 +108,70 @@ def new_user(
         raise InputError("--name: must not be empty")
     if any(not org.strip() for org in organizations):
         raise InputError("--org: must not be empty")
-    if not server.startswith("https://") or len(server) <= len("https://"):
-        raise InputError(f"--server {server}: must be an https:// URL")
+    if via_csr:
+        if ca_dir or server:
+            raise InputError(
+                "--via-csr takes the server and CA from --kubeconfig; drop --ca-dir and --server"
+            )
+        if not admin_kubeconfig:
+            raise InputError("--via-csr needs --kubeconfig, the identity that sends the CSR")
+    else:
+        if approve or admin_kubeconfig:
+            raise InputError("--approve and --kubeconfig go with --via-csr")
+        if not ca_dir or not server:
+            raise InputError("give --ca-dir and --server, or --via-csr --kubeconfig FILE")
+        if not server.startswith("https://") or len(server) <= len("https://"):
+            raise InputError(f"--server {server}: must be an https:// URL")
     validity = pki_duration.parse_duration(duration)
     pki_keys.check_algorithm(key_algorithm)
     target = out if out is not None else f"{user_name}.kubeconfig"
     if target != "-" and os.path.lexists(target):
         raise InputError(f"{target}: already exists; refusing to overwrite it")
-    authority = pki_ca.CertificateAuthority.from_dir(ca_dir)
-    key = pki_keys.generate_private_key(key_algorithm)
-    certificate = authority.issue_client_certificate(
-        key.public_key(), user_name, list(organizations), validity
-    )
-    doc = client_certificate_kubeconfig(
-        cluster_name=cluster_name,
-        server=server,
-        ca_pem=authority.cert_pem,
-        user_name=user_name,
-        cert_pem=pki_ca.certificate_pem(certificate),
-        key_pem=pki_keys.private_key_pem(key),
-        namespace=namespace,
-    )
+    if via_csr:
+        assert admin_kubeconfig is not None
+        from kubeward.cli.config_via_csr import request_certificate
+        from kubeward.cli.runtime import run_async
+
+        issued = run_async(
+            request_certificate(
+                admin_kubeconfig,
+                user_name,
+                organizations,
+                key_algorithm=key_algorithm,
+                validity=validity,
+                approve=approve,
+                timeout=pki_duration.parse_duration(wait).total_seconds(),
+                on_waiting=lambda name: click.echo(
+                    f"Waiting for approval: kubectl certificate approve {name}", err=True
+                ),
+            )
+        )
+        doc = client_certificate_kubeconfig(
+            cluster_name=issued.cluster_name,
+            server=issued.server,
+            ca_pem=issued.ca_pem,
+            user_name=user_name,
+            cert_pem=issued.cert_pem,
+            key_pem=issued.key_pem,
+            namespace=namespace,
+        )
+        certificate = x509.load_pem_x509_certificate(issued.cert_pem)
+    else:
+        assert ca_dir is not None and server is not None
+        authority = pki_ca.CertificateAuthority.from_dir(ca_dir)
+        key = pki_keys.generate_private_key(key_algorithm)
+        certificate = authority.issue_client_certificate(
+            key.public_key(), user_name, list(organizations), validity
+        )
+        doc = client_certificate_kubeconfig(
+            cluster_name=cluster_name,
+            server=server,
+            ca_pem=authority.cert_pem,
+            user_name=user_name,
+            cert_pem=pki_ca.certificate_pem(certificate),
+            key_pem=pki_keys.private_key_pem(key),
+            namespace=namespace,
+        )
     if target == "-":
         click.echo(dump_kubeconfig(doc).decode(), nl=False)
         return
