@@ -45,7 +45,7 @@ def test_approve_flag_gives_a_working_kubeconfig_and_the_key_stays_local(
         "--out",
         "jane.conf",
     )
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     admin = Kubectl(kubeward_cluster.admin_kubeconfig, tmp_path)
     csr = admin.run("get", "csr", "jane", "-o", "json").stdout
@@ -66,7 +66,7 @@ def test_waits_for_an_administrator_and_reports_a_denial(kubeward_cluster, tmp_p
     ):
         time.sleep(0.2)
     admin.run("certificate", "approve", "bob")
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "kubectl certificate approve bob" in err
     assert "bob" in Kubectl(tmp_path / "bob.conf", tmp_path).run("auth", "whoami").stdout

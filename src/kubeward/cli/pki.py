@@ -56,9 +56,8 @@ DURATION = DurationType()
 def _emit(data: bytes, out: str | None, mode: int, force: bool) -> None:
     """Write ``data`` to ``out`` atomically with ``mode``, or to stdout when ``out`` is None or ``-``."""
     if out is None or out == "-":
-        stream = click.get_binary_stream("stdout")
-        stream.write(data)
-        stream.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     write_atomic(out, data, mode, overwrite=force)
     click.echo(f"wrote {out}", err=True)
