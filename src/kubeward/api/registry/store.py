@@ -17,8 +17,9 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -281,6 +282,18 @@ class Store:
             StatusDetails(name=name, group=self.rt.group, kind=self.rt.resource),
         )
 
+    @contextlib.contextmanager
+    def _write_errors(self, name: str) -> Iterator[None]:
+        """Storage errors of a compare-and-swap write, as the Status a client should see."""
+        try:
+            yield
+        except RevisionMismatch as exc:
+            raise self._conflict(name) from exc
+        except KeyNotFoundError as exc:
+            raise self._not_found(name) from exc
+        except StorageError as exc:
+            raise InternalError(str(exc)) from exc
+
     def _conflict(self, name: str) -> Conflict:
         return Conflict(
             f'Operation cannot be fulfilled on {self.rt.qualified_resource} "{name}": the object '
@@ -417,17 +430,11 @@ class Store:
         if dry_run:
             prepared_meta["resourceVersion"] = str(current_rv)
             return prepared
-        try:
+        with self._write_errors(name):
             if finishing:
                 kv = await self.backend.delete(key, current_rv)
             else:
                 kv = await self.backend.update(key, encode(prepared), current_rv)
-        except RevisionMismatch as exc:
-            raise self._conflict(name) from exc
-        except KeyNotFoundError as exc:
-            raise self._not_found(name) from exc
-        except StorageError as exc:
-            raise InternalError(str(exc)) from exc
         prepared_meta["resourceVersion"] = str(kv.mod_revision)
         return prepared
 
@@ -475,24 +482,14 @@ class Store:
             mmeta.pop("resourceVersion", None)
             if dry_run:
                 return marked, False
-            try:
+            with self._write_errors(name):
                 kv = await self.backend.update(key, encode(marked), current_rv)
-            except RevisionMismatch as exc:
-                raise self._conflict(name) from exc
-            except StorageError as exc:
-                raise InternalError(str(exc)) from exc
             mmeta["resourceVersion"] = str(kv.mod_revision)
             return marked, False
         if dry_run:
             return current, True
-        try:
+        with self._write_errors(name):
             kv = await self.backend.delete(key, current_rv)
-        except RevisionMismatch as exc:
-            raise self._conflict(name) from exc
-        except KeyNotFoundError as exc:
-            raise self._not_found(name) from exc
-        except StorageError as exc:
-            raise InternalError(str(exc)) from exc
         meta["resourceVersion"] = str(kv.mod_revision)
         return current, True
 
