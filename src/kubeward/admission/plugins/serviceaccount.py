@@ -16,6 +16,7 @@ On pod creation (mirror pods excepted), as upstream's plugin does:
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -99,6 +100,25 @@ def mount_token(spec: dict[str, Any]) -> None:
         spec.pop("volumes")
 
 
+async def _wait_for_default(reader: ObjectReader, namespace: str) -> dict[str, Any] | None:
+    """The ``default`` account of a namespace created a moment ago.
+
+    ``kubectl apply -f`` of a Namespace and its Pods sends them back to back; the serviceaccount
+    controller creates ``default`` right after the namespace. Waiting for it briefly, rather than
+    refusing the pods, is what makes that one-file apply work.
+    """
+    for _ in range(_DEFAULT_WAIT_STEPS):
+        await asyncio.sleep(_DEFAULT_WAIT_STEP)
+        found = await reader.get("serviceaccounts", namespace, DEFAULT_SERVICE_ACCOUNT)
+        if found is not None:
+            return found
+    return None
+
+
+_DEFAULT_WAIT_STEP = 0.05
+_DEFAULT_WAIT_STEPS = 40  # two seconds
+
+
 class ServiceAccountPlugin:
     """Mutates pods on creation (rules 1, 3, 4) and refuses them without their account (2)."""
 
@@ -118,6 +138,8 @@ class ServiceAccountPlugin:
         spec["serviceAccountName"] = sa_name
         spec["serviceAccount"] = sa_name  # the deprecated alias, kept equal as upstream does
         service_account = await reader.get("serviceaccounts", request.namespace, sa_name)
+        if service_account is None and sa_name == DEFAULT_SERVICE_ACCOUNT:
+            service_account = await _wait_for_default(reader, request.namespace)
         if service_account is None:
             raise forbidden(
                 request,
