@@ -12,8 +12,8 @@ Rules:
     that was read, the API server refuses to replace an issued certificate, and requests this
     process has signed are remembered by uid so a stale cache entry is not signed again.
  5. A request whose usages name no keyUsage bit (``[client auth]``, as most examples have it)
-    gets ``digital signature``: an empty keyUsage extension is invalid (OpenSSL refuses the
-    certificate), and TLS client and server authentication need that bit.
+    gets ``digital signature``, the bit TLS authentication uses, so that the certificate states
+    its key usage explicitly (Kubernetes would issue it with no keyUsage extension at all).
 """
 
 from __future__ import annotations

@@ -173,8 +173,11 @@ class CertificateAuthority:
             .not_valid_before(now - CLOCK_SKEW_ALLOWANCE)
             .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(usages.key_usage_extension(), critical=True)
         )
+        if usages.key_usage:
+            # With no bit asked for, no extension at all, as Go's x509 writes it: an empty
+            # keyUsage is invalid and OpenSSL refuses the certificate.
+            builder = builder.add_extension(usages.key_usage_extension(), critical=True)
         if usages.extended:
             builder = builder.add_extension(x509.ExtendedKeyUsage(list(usages.extended)), False)
         if alt_names:

@@ -172,3 +172,22 @@ def test_issue_refuses_ca_profile_and_bad_validity(rsa_ca: CertificateAuthority)
         rsa_ca.issue(key.public_key(), build_subject("x"), Profile.CA, DAY)
     with pytest.raises(InputError, match="must be positive"):
         rsa_ca.issue(key.public_key(), build_subject("x"), Profile.CLIENT, -DAY)
+
+
+def test_usages_without_a_key_usage_bit_give_no_empty_key_usage_extension() -> None:
+    import datetime
+
+    from cryptography import x509
+
+    from kubeward.pki.ca import CertificateAuthority
+    from kubeward.pki.keys import generate_private_key
+    from kubeward.pki.names import build_subject
+    from kubeward.pki.profiles import CertificateUsages
+
+    ca = CertificateAuthority.create("test-ca", datetime.timedelta(days=1), algorithm="ecdsa-p256")
+    key = generate_private_key("ecdsa-p256")
+    usages = CertificateUsages.from_kubernetes(["client auth"])
+    cert = ca.issue(key.public_key(), build_subject("jane"), usages, datetime.timedelta(hours=1))
+    names = [ext.oid for ext in cert.extensions]
+    assert x509.ExtensionOID.KEY_USAGE not in names
+    assert x509.ExtensionOID.EXTENDED_KEY_USAGE in names
