@@ -204,3 +204,13 @@ def test_labelling_a_namespace_warns_about_existing_pods(kubectl: Any) -> None:
         in result.stderr
     )
     assert "Warning: hostnet: host namespaces" in result.stderr
+
+
+def test_the_system_namespaces_cannot_be_deleted(kubectl: Any) -> None:
+    for name in ("default", "kube-system", "kube-public"):
+        refused = kubectl.run("delete", "namespace", name, check=False)
+        assert refused.returncode == 1
+        assert (
+            f'namespaces "{name}" is forbidden: this namespace may not be deleted' in refused.stderr
+        )
+    assert kubectl.run("get", "namespace", "default").returncode == 0

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from kubeward.admission.chain import AdmissionChain
-from kubeward.admission.interfaces import CREATE, UPDATE, AdmissionRequest
+from kubeward.admission.interfaces import CREATE, DELETE, UPDATE, AdmissionRequest
 from kubeward.api import meta as m
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.scheme import ResourceType
@@ -51,13 +51,22 @@ class StoreReader:
         return items
 
 
+_DELETE_VERBS = frozenset({"delete", "deletecollection"})
+
+
+def _operation(ctx: RequestContext, old: m.JSONObject | None) -> str:
+    if ctx.info.verb in _DELETE_VERBS:
+        return DELETE
+    return CREATE if old is None else UPDATE
+
+
 def admission_hook(chain: AdmissionChain, stores: dict[ResourceType, Store]) -> Hook:
     reader = StoreReader(stores)
 
     async def admit(ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None) -> None:
         rt = ctx.rt
         request = AdmissionRequest(
-            operation=CREATE if old is None else UPDATE,
+            operation=_operation(ctx, old),
             group=rt.group,
             resource=rt.resource,
             kind=rt.kind,

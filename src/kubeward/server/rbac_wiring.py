@@ -203,7 +203,7 @@ def escalation_hook(authorizer: Authorizer, rbac: RBACAuthorizer) -> Hook:
 
     async def check(ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None) -> None:
         rt = ctx.rt
-        if rt.group != RBAC_GROUP:
+        if rt.group != RBAC_GROUP or ctx.info.verb in ("delete", "deletecollection"):
             return
         namespace = ctx.info.namespace if rt.namespaced else ""
         if rt.resource in ("roles", "clusterroles"):

@@ -8,7 +8,8 @@ Rules beyond the generic store's:
  2. ``fieldValidation=Strict`` turns unknown fields into 400, ``Warn`` (the default for clients
     that send nothing) into ``Warning`` headers, ``Ignore`` drops them silently.
  3. Admission (``handlers.admission``, the NamespaceLifecycle, ServiceAccount, PodSecurity and
-    RBAC escalation plugins) runs on every create, update and patch before the store writes.
+    RBAC escalation plugins) runs on every create, update, patch and delete before the store
+    writes; a delete's hooks see the stored object as both the object and the old one.
  4. A pod bound to an existing node is deleted gracefully (``deletionTimestamp`` set first);
     other pods and objects go at once unless they carry finalizers.
 """
@@ -344,6 +345,9 @@ class ResourceHandlers:
             except ValueError:
                 raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
         preconditions = options.get("preconditions") or {}
+        if self.admission:
+            current = await ctx.store.get(ctx.info.namespace, ctx.info.name)
+            await self._admit(ctx, current, current)
         graceful, seconds = await self._graceful(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
