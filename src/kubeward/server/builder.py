@@ -15,14 +15,13 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from cryptography import x509
 
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
-from kubeward.api.resources.core import NAMESPACES, NODES
+from kubeward.api.resources.core import NODES
 from kubeward.authn.basic import WARNING as BASIC_WARNING
 from kubeward.authn.basic import BasicAuthenticator
 from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
@@ -85,9 +84,17 @@ class RunningServer:
         await asyncio.sleep(0.1)
 
 
-async def build_server(
-    config: ServerConfig, backend: Backend
-) -> tuple[APIServer, Broadcasters, dict[str, Any]]:
+@dataclass(frozen=True)
+class ServerParts:
+    """The assembled server and the wirings that still have start-up work and tasks to run."""
+
+    server: APIServer
+    broadcasters: Broadcasters
+    rbac: RBACWiring
+    service_accounts: ServiceAccountWiring
+
+
+async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
     client_cas: list[x509.Certificate] = []
@@ -142,11 +149,8 @@ async def build_server(
         return True
 
     server.health_checks["etcd"] = storage_ok
-    wiring = RBACWiring(rbac_index, stores, broadcasters)
-    return (
-        server,
-        broadcasters,
-        {"namespaces": stores[NAMESPACES], "rbac": wiring, "serviceaccounts": service_accounts},
+    return ServerParts(
+        server, broadcasters, RBACWiring(rbac_index, stores, broadcasters), service_accounts
     )
 
 
@@ -157,14 +161,11 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         backend = backend_from_url(config.storage_url)
     await backend.start()
     try:
-        server, broadcasters, parts = await build_server(config, backend)
+        parts = await build_server(config, backend)
+        server = parts.server
         await ensure_default_namespaces(server.stores)
-        wiring = parts["rbac"]
-        assert isinstance(wiring, RBACWiring)
-        await wiring.prepare()
-        service_accounts = parts["serviceaccounts"]
-        assert isinstance(service_accounts, ServiceAccountWiring)
-        await service_accounts.prepare()
+        await parts.rbac.prepare()
+        await parts.service_accounts.prepare()
         app = build_application(server)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -180,9 +181,13 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
     if sockets is not None and sockets.sockets:
         port = sockets.sockets[0].getsockname()[1]
     controller = NamespaceController(server.stores)
-    background = [asyncio.create_task(controller.run()), *wiring.tasks(), *service_accounts.tasks()]
+    background = [
+        asyncio.create_task(controller.run()),
+        *parts.rbac.tasks(),
+        *parts.service_accounts.tasks(),
+    ]
     log.info("serving securely on %s:%d", config.bind_address, port)
-    return RunningServer(server, backend, runner, broadcasters, background, port)
+    return RunningServer(server, backend, runner, parts.broadcasters, background, port)
 
 
 async def serve_until_signalled(
