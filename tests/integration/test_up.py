@@ -29,6 +29,18 @@ def start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     return proc
 
 
+def finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """Wait for exit and read the rest of the output.
+
+    Not ``communicate()``: it reads the pipes' file descriptors and would miss what
+    ``readline()`` in ``start`` had already buffered.
+    """
+    proc.wait(timeout=30)
+    assert proc.stdout is not None and proc.stderr is not None
+    with proc.stdout, proc.stderr:
+        return proc.stdout.read(), proc.stderr.read()
+
+
 def kubectl(data_dir: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, HOME=str(home), KUBECONFIG=str(data_dir / "admin.conf"))
     return subprocess.run(["kubectl", *args], capture_output=True, text=True, env=env, timeout=60)
@@ -44,7 +56,7 @@ def test_up_serves_stops_cleanly_and_keeps_data(tmp_path):
         assert (data_dir / "pki" / "ca.key").stat().st_mode & 0o077 == 0
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, err = finish(proc)
     assert proc.returncode == 0, err
     assert "export KUBECONFIG=" in out
 
@@ -54,5 +66,5 @@ def test_up_serves_stops_cleanly_and_keeps_data(tmp_path):
         assert shown.returncode == 0 and shown.stdout == "1", shown.stderr
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        finish(proc)
     assert proc.returncode == 0
