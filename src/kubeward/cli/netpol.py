@@ -16,17 +16,17 @@ cluster of ``--kubeconfig``. Rules:
 from __future__ import annotations
 
 import ipaddress
-import json
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import click
 
-from kubeward.errors import InputError
-from kubeward.kubeconfig.tls import ClientCredentials
+from kubeward.api.resources.core import NAMESPACES, PODS
+from kubeward.api.resources.networking import NETWORK_POLICIES
+from kubeward.cli.runtime import run_async
+from kubeward.client.api import APIClient
+from kubeward.errors import InputError, StatusError
 from kubeward.netpol.diff import diff_inventories
 from kubeward.netpol.evaluator import Evaluator
 from kubeward.netpol.explain import explain_pod
@@ -52,46 +52,28 @@ def split_paths(values: Iterable[str]) -> list[str]:
     return [part for value in values for part in value.split(",") if part]
 
 
-_LIVE_LISTS = (
-    ("/api/v1/namespaces", "v1", "Namespace"),
-    ("/api/v1/pods", "v1", "Pod"),
-    ("/apis/networking.k8s.io/v1/networkpolicies", "networking.k8s.io/v1", "NetworkPolicy"),
-)
+_LIVE_TYPES = (NAMESPACES, PODS, NETWORK_POLICIES)
 
 
 def load_live_inventory(kubeconfig: str) -> Inventory:
     """The live cluster's Namespaces, Pods and NetworkPolicies, read with the kubeconfig's identity."""
-    credentials = ClientCredentials.from_kubeconfig(kubeconfig)
+    return run_async(_read_live(kubeconfig))
+
+
+async def _read_live(kubeconfig: str) -> Inventory:
     objects: list[dict[str, Any]] = []
-    for path, api_version, kind in _LIVE_LISTS:
-        listed = _get_json(credentials, path, kubeconfig)
-        for item in listed.get("items") or []:
-            objects.append({"apiVersion": api_version, "kind": kind, **item})
-    return inventory_from_objects(objects, origin=f"cluster {credentials.server}")
-
-
-def _get_json(credentials: ClientCredentials, path: str, kubeconfig: str) -> dict[str, Any]:
-    headers = {"Accept": "application/json"}
-    authorization = credentials.authorization_header()
-    if authorization:
-        headers["Authorization"] = authorization
-    request = urllib.request.Request(credentials.server.rstrip("/") + path, headers=headers)
     try:
-        with urllib.request.urlopen(
-            request, context=credentials.ssl_context, timeout=30
-        ) as response:
-            body: dict[str, Any] = json.loads(response.read())
-            return body
-    except urllib.error.HTTPError as exc:
-        try:
-            message = json.loads(exc.read()).get("message", exc.reason)
-        except ValueError:
-            message = exc.reason
-        raise InputError(f"--kubeconfig {kubeconfig}: GET {path}: {exc.code} {message}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise InputError(
-            f"--kubeconfig {kubeconfig}: cannot reach {credentials.server}: {exc}"
-        ) from exc
+        async with APIClient.from_kubeconfig(kubeconfig, user_agent="kubeward-netpol") as client:
+            for rt in _LIVE_TYPES:
+                listed = await client.list(rt)
+                objects.extend(
+                    {"apiVersion": rt.api_version, "kind": rt.kind, **item}
+                    for item in listed.get("items") or []
+                )
+            server = client.credentials.server
+    except StatusError as exc:
+        raise InputError(f"--kubeconfig {kubeconfig}: {exc.message}") from exc
+    return inventory_from_objects(objects, origin=f"cluster {server}")
 
 
 def read_inventory(paths: Iterable[str], recursive: bool, kubeconfig: str | None) -> Inventory:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -239,16 +240,13 @@ class ResourceHandlers:
                 f"the name of the object ({name}) does not match the name on the URL ({ctx.info.name})"
             )
 
-        async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
-            await self._admit(ctx, new, old)
-
         updated = await ctx.store.update(
             ctx.info.namespace,
             ctx.info.name,
             obj,
             subresource=ctx.info.subresource,
             dry_run=ctx.dry_run,
-            before_write=admit,
+            before_write=functools.partial(self._admit, ctx),
         )
         return self._respond(ctx, updated)
 
@@ -267,16 +265,13 @@ class ResourceHandlers:
             self._check_fields(ctx, patched, patching=True)
             return patched
 
-        async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
-            await self._admit(ctx, new, old)
-
         updated = await ctx.store.guaranteed_update(
             ctx.info.namespace,
             ctx.info.name,
             mutate,
             subresource=ctx.info.subresource,
             dry_run=ctx.dry_run,
-            before_write=admit,
+            before_write=functools.partial(self._admit, ctx),
         )
         return self._respond(ctx, updated)
 
@@ -324,11 +319,12 @@ class ResourceHandlers:
                     kind=rt.kind,
                 )
 
-        async def admit(new: m.JSONObject, old: m.JSONObject | None) -> None:
-            await self._admit(ctx, new, old)
-
         updated = await ctx.store.guaranteed_update(
-            ctx.info.namespace, ctx.info.name, mutate, dry_run=ctx.dry_run, before_write=admit
+            ctx.info.namespace,
+            ctx.info.name,
+            mutate,
+            dry_run=ctx.dry_run,
+            before_write=functools.partial(self._admit, ctx),
         )
         return self._respond(ctx, updated)
 
