@@ -24,7 +24,6 @@ listers current. Rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -41,7 +40,7 @@ from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.rbac.objects import RBAC_GROUP
 from kubeward.errors import NotFound
 from kubeward.server.resources import Hook, RequestContext
-from kubeward.server.watch import Broadcasters
+from kubeward.server.watch import Broadcasters, follow_until_one_ends
 
 log = logging.getLogger("kubeward.apiserver.rbac")
 
@@ -158,20 +157,9 @@ class RBACWiring:
 
     async def _keep_index_current(self) -> None:
         while True:
-            followers = [
-                asyncio.create_task(self._follow(rt, self._revisions[rt])) for rt in RBAC_TYPES
-            ]
-            try:
-                done, _ = await asyncio.wait(followers, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    if not task.cancelled() and task.exception() is not None:
-                        log.warning("RBAC watch ended, relisting: %s", task.exception())
-            finally:
-                for task in followers:
-                    task.cancel()
-                for task in followers:
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+            await follow_until_one_ends(
+                (self._follow(rt, self._revisions[rt]) for rt in RBAC_TYPES), "RBAC"
+            )
             await asyncio.sleep(_RELIST_PAUSE_SECONDS)
             try:
                 self._revisions = await load_index(self.index, self.stores)

@@ -16,7 +16,6 @@ kube-apiserver's informers keep its listers. Rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +24,7 @@ from kubeward.api import meta as m
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.resources.core import NODES, PODS, SECRETS, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
-from kubeward.server.watch import Broadcasters
+from kubeward.server.watch import Broadcasters, follow_until_one_ends
 
 log = logging.getLogger("kubeward.apiserver.serviceaccounts")
 
@@ -89,23 +88,10 @@ class ObjectIndex:
 
     async def _keep_current(self, broadcasters: Broadcasters) -> None:
         while True:
-            followers = [
-                asyncio.create_task(self._follow(broadcasters, rt, self._revisions[rt]))
-                for rt in INDEXED_TYPES
-            ]
-            try:
-                done, _ = await asyncio.wait(followers, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    if not task.cancelled() and task.exception() is not None:
-                        log.warning(
-                            "service-account index watch ended, relisting: %s", task.exception()
-                        )
-            finally:
-                for task in followers:
-                    task.cancel()
-                for task in followers:
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+            await follow_until_one_ends(
+                (self._follow(broadcasters, rt, self._revisions[rt]) for rt in INDEXED_TYPES),
+                "service-account index",
+            )
             await asyncio.sleep(_RELIST_PAUSE_SECONDS)
             try:
                 await self.load()
