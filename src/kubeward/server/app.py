@@ -205,24 +205,23 @@ class APIServer:
         rt = self.scheme.lookup(info.api_group, info.api_version, info.resource)
         if rt is None:
             raise NotFound("the server could not find the requested resource")
+        verb = info.verb
+        if info.subresource:
+            allowed = rt.subresource(info.subresource)
+            if allowed is None:
+                raise NotFound("the server could not find the requested resource")
+            if verb not in allowed.verbs:
+                raise _method_not_allowed(request, info)
+        elif verb not in rt.verbs:
+            raise _method_not_allowed(request, info)
         virtual = self.virtual.get((rt.group, rt.resource, info.subresource))
         if virtual is not None:
             return await virtual(request, info, user, body)
-        if info.subresource and rt.subresource(info.subresource) is None:
-            raise NotFound("the server could not find the requested resource")
         store = self.stores.get(rt)
         if store is None:
             raise NotFound("the server could not find the requested resource")
         ctx = RequestContext(request, info, user, rt, store)
         h = self.handlers
-        verb = info.verb
-        if info.subresource:
-            allowed = rt.subresource(info.subresource)
-            assert allowed is not None
-            if verb not in allowed.verbs:
-                raise _method_not_allowed(request, info)
-        elif verb not in rt.verbs:
-            raise _method_not_allowed(request, info)
         if verb == "get":
             return await h.get(ctx)
         if verb == "list":

@@ -38,7 +38,7 @@ from kubeward.api.user import UserInfo
 from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, Decision, RuleResolver
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.rbac.whocan import who_can
-from kubeward.errors import BadRequest, Cause, MethodNotAllowed, invalid
+from kubeward.errors import BadRequest, Cause, invalid
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:
@@ -60,8 +60,6 @@ def _text(spec: Mapping[str, Any], key: str) -> str:
 
 def read_review(request: web.Request, info: RequestInfo, body: bytes) -> dict[str, Any]:
     """The decoded review body (only ``create`` is served)."""
-    if info.verb != "create":
-        raise MethodNotAllowed("the server does not allow this method on the requested resource")
     if not body.strip():
         raise BadRequest("the request body is empty")
     return decode_body(body, request.headers.get("Content-Type"))

@@ -13,7 +13,6 @@ from aiohttp import web
 from kubeward.api.codec import decode_body
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.user import UserInfo
-from kubeward.errors import MethodNotAllowed
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 async def self_subject_review(
     request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
 ) -> web.StreamResponse:
-    if info.verb != "create":
-        raise MethodNotAllowed("the server does not allow this method on the requested resource")
     if body.strip():
         decode_body(body, request.headers.get("Content-Type"))
     return json_response(

@@ -39,7 +39,6 @@ from kubeward.errors import (
     BadRequest,
     Cause,
     Conflict,
-    MethodNotAllowed,
     NotFound,
     StatusDetails,
     invalid,
@@ -81,10 +80,6 @@ class TokenRequests:
     async def __call__(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        if info.verb != "create":
-            raise MethodNotAllowed(
-                "the server does not allow this method on the requested resource"
-            )
         obj = decode_body(body, request.headers.get("Content-Type")) if body.strip() else {}
         spec = dict(obj.get("spec") or {})
         expiration = self._expiration(info.name, spec.get("expirationSeconds"))
@@ -235,10 +230,6 @@ class TokenReviews:
     async def __call__(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        if info.verb != "create":
-            raise MethodNotAllowed(
-                "the server does not allow this method on the requested resource"
-            )
         obj = decode_body(body, request.headers.get("Content-Type"))
         spec = dict(obj.get("spec") or {})
         token = spec.get("token")
