@@ -29,15 +29,6 @@ from kubeward.server.builder import RunningServer, start_server
 from kubeward.server.local import local_config
 
 
-def _new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when it is installed, as ``kubeward up`` and ``serve`` run: tests meet the same loop."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -190,7 +181,7 @@ def running_cluster(
             basic_auth_file=basic_auth_file,
             anonymous_auth=anonymous_auth,
         )
-        loop = _new_event_loop()
+        loop = asyncio.new_event_loop()
         started: dict[str, object] = {}
         ready = threading.Event()
 
