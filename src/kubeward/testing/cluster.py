@@ -181,6 +181,9 @@ def running_cluster(
             basic_auth_file=basic_auth_file,
             anonymous_auth=anonymous_auth,
         )
+        # The stdlib loop, not uvloop: a test process starts and closes many loops, and uvloop's
+        # TLS transports can still schedule callbacks on a closed one. `kubeward up` and `serve`
+        # run on uvloop, and tests/integration/test_up.py covers that path.
         loop = asyncio.new_event_loop()
         started: dict[str, object] = {}
         ready = threading.Event()
