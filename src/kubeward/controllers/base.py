@@ -9,6 +9,8 @@ which reads the cached object and makes the world agree with it. Rules:
  2. An exception makes the key retry with backoff; a clean return forgets its failures.
  3. ``reconcile`` may return a delay: the key is looked at again after it (deadlines).
  4. One key is never reconciled by two workers at once (the queue guarantees it).
+ 5. Workers start once the controller's informer, and every other informer it reads
+    (:meth:`Controller.depends_on`), has delivered its first list.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ class Controller:
         self.informer = informer
         self.queue = WorkQueue()
         self.workers = workers
+        self._informers = [informer]
         informer.add_listener(self._enqueue)
+
+    def depends_on(self, *informers: Informer) -> None:
+        """Rule 5: wait for these informers too before the first reconcile."""
+        self._informers.extend(informers)
 
     def _enqueue(self, key: str, obj: JSONObject | None) -> None:
         self.queue.add(key)
@@ -47,7 +54,8 @@ class Controller:
 
     async def run(self) -> None:
         """Run the workers until cancelled (the informer is run by the manager)."""
-        await self.informer.synced.wait()
+        for informer in self._informers:
+            await informer.synced.wait()
         workers = [asyncio.create_task(self._work()) for _ in range(self.workers)]
         try:
             await asyncio.gather(*workers)

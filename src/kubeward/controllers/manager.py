@@ -28,6 +28,7 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.signing import SigningConfig, SigningController
+from kubeward.controllers.sources import ClientSource
 from kubeward.errors import StatusError, Unauthorized
 
 log = logging.getLogger("kubeward.controllers")
@@ -52,7 +53,8 @@ class ControllerManager:
         self.client = client
         self.config = config
         self.informer = Informer(
-            client, CERTIFICATE_SIGNING_REQUESTS, resync=config.resync.total_seconds()
+            ClientSource(client, CERTIFICATE_SIGNING_REQUESTS),
+            resync=config.resync.total_seconds(),
         )
         self.controllers: list[Controller] = [
             ApprovingController(self.informer, client),

@@ -2,8 +2,9 @@
 
 This is the one place that turns flags into components: the storage backend (by URL, through
 ``storage.factory``), the stores of every served kind, the authenticator union, the authorizer
-chain (through ``authz.modes``), admission hooks and the in-process controllers the API server
-itself runs (namespace lifecycle).
+chain (through ``authz.modes``), admission hooks, the shared informers over the server's own
+stores (``controllers.factory``) and the in-process controllers the API server itself runs
+(namespace lifecycle, service accounts).
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from kubeward.authn.x509 import X509Authenticator
 from kubeward.authz.modes import build_authorizer
 from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
+from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
 from kubeward.server import authz_reviews, certificates, reviews, tables_adapter
 from kubeward.server.app import APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.server.openapi_handler import OpenAPIHandler
 from kubeward.server.rbac_wiring import RBACWiring, escalation_hook
 from kubeward.server.resources import ResourceHandlers
@@ -90,8 +93,10 @@ class ServerParts:
 
     server: APIServer
     broadcasters: Broadcasters
+    informers: InformerFactory
     rbac: RBACWiring
     service_accounts: ServiceAccountWiring
+    namespaces: NamespaceController
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
@@ -119,6 +124,9 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
     rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
     broadcasters = Broadcasters()
+    # One informer per kind for everything in the process that follows storage, fed by the
+    # same watch fan-out the API's watchers use.
+    informers = InformerFactory(StoreSources(stores, broadcasters.for_store))
     handlers = ResourceHandlers(
         broadcasters,
         table_builder=tables_adapter.build,
@@ -142,7 +150,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     certificates.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
     handlers.admission.append(escalation_hook(authorizer, rbac))
-    service_accounts.register(server, broadcasters)  # token endpoints, admission chain
+    service_accounts.register(server, informers)  # token endpoints, admission chain
 
     async def storage_ok() -> bool:
         await backend.current_revision()
@@ -150,7 +158,12 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
 
     server.health_checks["etcd"] = storage_ok
     return ServerParts(
-        server, broadcasters, RBACWiring(rbac_index, stores, broadcasters), service_accounts
+        server,
+        broadcasters,
+        informers,
+        RBACWiring(rbac_index, stores, informers),
+        service_accounts,
+        NamespaceController(stores, informers),
     )
 
 
@@ -160,11 +173,12 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
     if backend is None:
         backend = backend_from_url(config.storage_url)
     await backend.start()
+    parts: ServerParts | None = None
     try:
         parts = await build_server(config, backend)
         server = parts.server
         await ensure_default_namespaces(server.stores)
-        await parts.rbac.prepare()
+        await parts.rbac.prepare()  # starts the informers; returns once RBAC's have synced
         await parts.service_accounts.prepare()
         app = build_application(server)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
@@ -174,15 +188,18 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         )
         await site.start()
     except BaseException:
+        if parts is not None:
+            await parts.informers.stop()
+            await parts.broadcasters.close()
         await backend.close()
         raise
     port = config.secure_port
     sockets = getattr(site, "_server", None)
     if sockets is not None and sockets.sockets:
         port = sockets.sockets[0].getsockname()[1]
-    controller = NamespaceController(server.stores)
     background = [
-        asyncio.create_task(controller.run()),
+        *parts.informers.tasks(),
+        asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
     ]

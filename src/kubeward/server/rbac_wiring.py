@@ -11,10 +11,11 @@ listers current. Rules:
     post-start hook does. This happens whatever ``--authorization-mode`` says, as upstream.
  2. Aggregated ClusterRoles are settled once before serving, so ``admin``, ``edit`` and
     ``view`` hold their rules from the first request.
- 3. The index is filled from one list of each of the four kinds, then kept current by one task
-    per kind following the watch from that list's revision. If any of those watches ends (the
-    task fell behind, or storage broke the stream), all four are listed again and the index
-    replaced, so that deletions missed meanwhile are forgotten.
+ 3. The index is fed by one shared informer per kind (``controllers.informer``) over the
+    server's own store: filled from each kind's list, kept current by its watch, corrected by a
+    relist after 410 Gone (objects deleted meanwhile are reported deleted and forgotten).
+    ``prepare`` returns only once all four have delivered their first list, and the server
+    starts accepting requests after ``prepare``: no request is authorized from a partial index.
  4. A task re-aggregates whenever a ClusterRole changes and writes the ``rules`` of every
     aggregated ClusterRole that differs, through the store (so the write is itself watched).
  5. Writes of the four kinds through the API pass the escalation checks of
@@ -36,17 +37,16 @@ from kubeward.authz.rbac.aggregation import aggregate_cluster_roles, rules_equal
 from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.bootstrap import ReconcileOperation, bootstrap_objects, reconcile
 from kubeward.authz.rbac.escalation import check_binding_write, check_role_write
-from kubeward.authz.rbac.index import RBACIndex
+from kubeward.authz.rbac.index import ADDED, DELETED, MODIFIED, RBACIndex
 from kubeward.authz.rbac.objects import RBAC_GROUP
+from kubeward.controllers.factory import InformerFactory
 from kubeward.errors import NotFound
 from kubeward.server.resources import Hook, RequestContext
-from kubeward.server.watch import Broadcasters, follow_until_one_ends
 
 log = logging.getLogger("kubeward.apiserver.rbac")
 
 RBAC_TYPES = (ROLES, CLUSTER_ROLES, ROLE_BINDINGS, CLUSTER_ROLE_BINDINGS)
 _BY_KIND = {rt.kind: rt for rt in RBAC_TYPES}
-_RELIST_PAUSE_SECONDS = 1.0
 
 
 # --- rule 1: the bootstrap policy -------------------------------------------------------------
@@ -109,63 +109,49 @@ async def aggregate_once(store: Store) -> int:
 # --- rule 3: the index ------------------------------------------------------------------------
 
 
-async def load_index(
-    index: RBACIndex, stores: dict[ResourceType, Store]
-) -> dict[ResourceType, int]:
-    """Replace the index with a fresh list of the four kinds; returns each list's revision."""
-    objects: list[dict[str, Any]] = []
-    revisions: dict[ResourceType, int] = {}
-    for rt in RBAC_TYPES:
-        listed = await stores[rt].list("", ListOptions())
-        revisions[rt] = int(listed["metadata"]["resourceVersion"])
-        for item in listed["items"]:
-            objects.append({**item, "kind": rt.kind})
-    index.replace(objects)
-    return revisions
-
-
 class RBACWiring:
     """The background work that keeps RBAC current in a running server."""
 
     def __init__(
-        self, index: RBACIndex, stores: dict[ResourceType, Store], broadcasters: Broadcasters
+        self, index: RBACIndex, stores: dict[ResourceType, Store], informers: InformerFactory
     ) -> None:
         self.index = index
         self.stores = stores
-        self.broadcasters = broadcasters
-        self._revisions: dict[ResourceType, int] = {}
+        self.informers = informers
         self._cluster_roles_changed = asyncio.Event()
+        for rt in RBAC_TYPES:
+            self._feed_index(rt)
 
-    async def prepare(self) -> None:
-        """Rules 1 and 2, then the first list (rule 3): everything before the site starts."""
-        await reconcile_bootstrap_policy(self.stores)
-        await aggregate_once(self.stores[CLUSTER_ROLES])
-        self._revisions = await load_index(self.index, self.stores)
+    def _feed_index(self, rt: ResourceType) -> None:
+        """Rule 3: the kind's informer applies every change to the index."""
+        kind = rt.kind
+        watches_cluster_roles = rt is CLUSTER_ROLES
 
-    def tasks(self) -> list[asyncio.Task[None]]:
-        return [
-            asyncio.create_task(self._keep_index_current(), name="rbac-index"),
-            asyncio.create_task(self._keep_aggregated(), name="rbac-aggregation"),
-        ]
-
-    async def _follow(self, rt: ResourceType, revision: int) -> None:
-        broadcaster = self.broadcasters.for_store(self.stores[rt])
-        async for event in broadcaster.events(revision):
-            self.index.apply(event.type, event.object, kind=rt.kind)
-            if rt is CLUSTER_ROLES:
+        def apply(event_type: str, obj: m.JSONObject) -> None:
+            self.index.apply(event_type, obj, kind=kind)
+            if watches_cluster_roles:
                 self._cluster_roles_changed.set()
 
-    async def _keep_index_current(self) -> None:
-        while True:
-            await follow_until_one_ends(
-                (self._follow(rt, self._revisions[rt]) for rt in RBAC_TYPES), "RBAC"
-            )
-            await asyncio.sleep(_RELIST_PAUSE_SECONDS)
-            try:
-                self._revisions = await load_index(self.index, self.stores)
-            except Exception as exc:  # storage trouble: try again after the pause
-                log.warning("RBAC relist failed: %s", exc)
-            self._cluster_roles_changed.set()
+        def updated(old: m.JSONObject, new: m.JSONObject) -> None:
+            if old is not new:  # a resync replays the same object: nothing to re-index
+                apply(MODIFIED, new)
+
+        self.informers.informer(rt).add_event_handler(
+            on_add=lambda obj: apply(ADDED, obj),
+            on_update=updated,
+            on_delete=lambda obj: apply(DELETED, obj),
+        )
+
+    async def prepare(self) -> None:
+        """Rules 1 and 2, then the index synced (rule 3): everything before the site starts."""
+        await reconcile_bootstrap_policy(self.stores)
+        await aggregate_once(self.stores[CLUSTER_ROLES])
+        self.informers.start()
+        await self.informers.wait_for_sync(RBAC_TYPES)
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """Rule 4 (the informers' own tasks belong to the factory)."""
+        return [asyncio.create_task(self._keep_aggregated(), name="rbac-aggregation")]
 
     async def _keep_aggregated(self) -> None:
         while True:

@@ -6,30 +6,24 @@ kube-apiserver's informers keep its listers. Rules:
 
  1. Four kinds are indexed — serviceaccounts, secrets, pods and nodes — and only what the
     token checks read: name, uid, deletionTimestamp, and a Secret's ``type`` and ``data.token``.
- 2. The index is filled from one list of each kind before the server serves, then kept current
-    by following each kind's watch from that list's revision. When a watch ends, all kinds are
-    listed again and the index replaced (deletions missed meanwhile are forgotten).
+ 2. The index is fed by one shared informer per kind (``controllers.informer``) over the
+    server's own store. The server waits for their first lists before it serves; after that
+    each watch event, and each relist after 410 Gone, updates the index.
  3. A deletion reaches the index when the watch delivers it (a few milliseconds after the
     write): that is how quickly deleting a pod revokes its tokens.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from kubeward.api import meta as m
-from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.resources.core import NODES, PODS, SECRETS, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
-from kubeward.server.watch import Broadcasters, follow_until_one_ends
-
-log = logging.getLogger("kubeward.apiserver.serviceaccounts")
+from kubeward.controllers.factory import InformerFactory
 
 INDEXED_TYPES = (SERVICEACCOUNTS, SECRETS, PODS, NODES)
-_RELIST_PAUSE_SECONDS = 1.0
 
 
 def _summary(obj: m.JSONObject) -> dict[str, Any]:
@@ -48,14 +42,13 @@ def _summary(obj: m.JSONObject) -> dict[str, Any]:
 
 
 class ObjectIndex:
-    """An :class:`kubeward.authn.serviceaccount.ObjectLookup` fed by storage (see the rules)."""
+    """An :class:`kubeward.authn.serviceaccount.ObjectLookup` fed by informers (see the rules)."""
 
-    def __init__(self, stores: dict[ResourceType, Store]) -> None:
-        self._stores = stores
+    def __init__(self) -> None:
         self._objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
             rt.resource: {} for rt in INDEXED_TYPES
         }
-        self._revisions: dict[ResourceType, int] = {}
+        self._informers: InformerFactory | None = None
 
     def get(self, resource: str, namespace: str, name: str) -> Mapping[str, Any] | None:
         return self._objects.get(resource, {}).get((namespace, name))
@@ -68,32 +61,22 @@ class ObjectIndex:
         else:
             table[key] = _summary(obj)
 
-    async def load(self) -> None:
-        """Rule 2: replace the index with a fresh list of every kind."""
+    def follow(self, informers: InformerFactory) -> None:
+        """Rule 2: add this index's handlers to the four kinds' informers."""
+        self._informers = informers
         for rt in INDEXED_TYPES:
-            listed = await self._stores[rt].list("", ListOptions())
-            self._revisions[rt] = int(listed["metadata"]["resourceVersion"])
-            self._objects[rt.resource] = {
-                (m.namespace_of(item), m.name_of(item)): _summary(item) for item in listed["items"]
-            }
+            self._feed_from(informers, rt)
 
-    def task(self, broadcasters: Broadcasters) -> asyncio.Task[None]:
-        """Follow storage (rule 2) through the server's watch broadcasters."""
-        return asyncio.create_task(self._keep_current(broadcasters), name="serviceaccount-index")
+    def _feed_from(self, informers: InformerFactory, rt: ResourceType) -> None:
+        informers.informer(rt).add_event_handler(
+            on_add=lambda obj: self.apply(rt, "ADDED", obj),
+            on_update=lambda _old, new: self.apply(rt, "MODIFIED", new),
+            on_delete=lambda obj: self.apply(rt, "DELETED", obj),
+        )
 
-    async def _follow(self, broadcasters: Broadcasters, rt: ResourceType, revision: int) -> None:
-        broadcaster = broadcasters.for_store(self._stores[rt])
-        async for event in broadcaster.events(revision):
-            self.apply(rt, event.type, event.object)
-
-    async def _keep_current(self, broadcasters: Broadcasters) -> None:
-        while True:
-            await follow_until_one_ends(
-                (self._follow(broadcasters, rt, self._revisions[rt]) for rt in INDEXED_TYPES),
-                "service-account index",
-            )
-            await asyncio.sleep(_RELIST_PAUSE_SECONDS)
-            try:
-                await self.load()
-            except Exception as exc:  # storage trouble: try again after the pause
-                log.warning("service-account index relist failed: %s", exc)
+    async def wait_for_sync(self) -> None:
+        """Rule 2: start the informers (if not yet) and wait for their first lists."""
+        if self._informers is None:
+            raise RuntimeError("ObjectIndex.follow() was not called")
+        self._informers.start()
+        await self._informers.wait_for_sync(INDEXED_TYPES)

@@ -2,8 +2,8 @@
 
 ``server.builder`` calls this module at three points: :meth:`ServiceAccountWiring.create`
 (before the authenticator union is built, to add the service-account token authenticator),
-:meth:`register` (once the :class:`APIServer` and the watch broadcasters exist: endpoints and
-the admission hook) and
+:meth:`register` (once the :class:`APIServer` and the server's shared informers exist: endpoints,
+the admission hook, and the index and controllers' handlers) and
 :meth:`prepare`/:meth:`tasks` (before and after the site starts). Rules:
 
  1. Service-account tokens are on when ``--service-account-issuer`` is set; the signing key is
@@ -12,9 +12,9 @@ the admission hook) and
     issuers, as upstream.
  2. The admission chain is built from ``--enable-admission-plugins`` and
     ``--disable-admission-plugins`` (``admission.chain``), whatever the token flags say.
- 3. Before the server accepts a request the object index is filled and one pass of the
-    service-account controllers has run, so that the initial namespaces have their ``default``
-    service account and ``kube-root-ca.crt`` from the first request.
+ 3. Before the server accepts a request the object index's informers have synced and one pass
+    of the service-account controllers has run, so that the initial namespaces have their
+    ``default`` service account and ``kube-root-ca.crt`` from the first request.
 """
 
 from __future__ import annotations
@@ -38,14 +38,14 @@ from kubeward.authn.interfaces import TokenAuthenticator
 from kubeward.authn.serviceaccount import ServiceAccountAuthenticator
 from kubeward.authn.serviceaccount_keys import KeySet, load_signing_key
 from kubeward.authn.serviceaccount_tokens import TokenIssuer
+from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.serviceaccounts import ServiceAccountControllers
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
 from kubeward.server import tokens
 from kubeward.server.admission_hook import admission_hook
 from kubeward.server.config import ServerConfig
 from kubeward.server.serviceaccount_index import ObjectIndex
-from kubeward.server.serviceaccounts import ServiceAccountControllers
-from kubeward.server.watch import Broadcasters
 
 if TYPE_CHECKING:
     from kubeward.server.app import APIServer
@@ -104,9 +104,10 @@ class ServiceAccountWiring:
         self.keys = keys
         self.authenticator = authenticator
         self.index = index
-        ca_pem = read_bytes(config.client_ca_file) if config.client_ca_file is not None else b""
-        self.controllers = ServiceAccountControllers(stores, ca_pem=ca_pem, issuer=issuer)
-        self._broadcasters: Broadcasters | None = None
+        self._ca_pem = (
+            read_bytes(config.client_ca_file) if config.client_ca_file is not None else b""
+        )
+        self.controllers: ServiceAccountControllers | None = None
 
     @classmethod
     def create(
@@ -136,7 +137,7 @@ class ServiceAccountWiring:
         keys = KeySet.from_files(config.key_files, signing_key)
         issuer = TokenIssuer(config.issuers[0], signing_key)
         audiences = config.api_audiences or config.issuers
-        index = ObjectIndex(stores)
+        index = ObjectIndex()
         authenticator = ServiceAccountAuthenticator(
             issuers=config.issuers, keys=keys, api_audiences=audiences, lookup=index
         )
@@ -145,9 +146,14 @@ class ServiceAccountWiring:
     def token_authenticators(self) -> list[TokenAuthenticator]:
         return [] if self.authenticator is None else [self.authenticator]
 
-    def register(self, server: APIServer, broadcasters: Broadcasters) -> None:
-        """The token endpoints (when tokens are on) and the admission hook."""
-        self._broadcasters = broadcasters
+    def register(self, server: APIServer, informers: InformerFactory) -> None:
+        """The token endpoints (when tokens are on), the admission hook, and the handlers of
+        the index and the controllers on the server's shared informers."""
+        self.controllers = ServiceAccountControllers(
+            self.stores, ca_pem=self._ca_pem, issuer=self.issuer, informers=informers
+        )
+        if self.index is not None:
+            self.index.follow(informers)
         server.handlers.admission.append(admission_hook(self.chain, self.stores))
         if self.issuer is None or self.authenticator is None:
             return
@@ -162,19 +168,15 @@ class ServiceAccountWiring:
         tokens.register(server, self.stores, settings)
 
     async def prepare(self) -> None:
-        """Rule 3."""
+        """Rule 3 (call after :meth:`register`)."""
+        if self.controllers is None:
+            raise RuntimeError("ServiceAccountWiring.register() was not called")
         if self.index is not None:
-            await self.index.load()
+            await self.index.wait_for_sync()
         await self.controllers.sync_once()
 
     def tasks(self) -> list[asyncio.Task[None]]:
-        """The controllers and the index, following storage (call after :meth:`register`)."""
-        broadcasters = self._broadcasters
-        started = [
-            asyncio.create_task(
-                self.controllers.run(broadcasters), name="serviceaccount-controllers"
-            )
-        ]
-        if self.index is not None and broadcasters is not None:
-            started.append(self.index.task(broadcasters))
-        return started
+        """The controllers (the informers' own tasks belong to the server's factory)."""
+        if self.controllers is None:
+            return []
+        return [asyncio.create_task(self.controllers.run(), name="serviceaccount-controllers")]

@@ -18,8 +18,7 @@ import asyncio
 import collections
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Coroutine, Iterable
-from typing import Any
+from collections.abc import AsyncGenerator
 
 from kubeward.api.registry.store import Store, WatchEvent
 from kubeward.errors import Gone
@@ -136,23 +135,3 @@ class Broadcasters:
     async def close(self) -> None:
         for broadcaster in self._by_store.values():
             await broadcaster.close()
-
-
-async def follow_until_one_ends(followers: Iterable[Coroutine[Any, Any, None]], what: str) -> None:
-    """Run watch followers together until the first one ends, then stop the others.
-
-    In-process indexes (RBAC, service accounts) follow several kinds at once; when any stream
-    ends (the server stops, a watcher fell behind) they all relist, so they stop together.
-    """
-    tasks = [asyncio.create_task(follower) for follower in followers]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                log.warning("%s watch ended, relisting: %s", what, task.exception())
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task

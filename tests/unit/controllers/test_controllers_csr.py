@@ -20,6 +20,7 @@ from kubeward.controllers.approving import NODE_MESSAGE, SELF_MESSAGE, Approving
 from kubeward.controllers.cleaning import deadline_of
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.signing import SigningConfig, SigningController
+from kubeward.controllers.sources import ClientSource
 from kubeward.pki.ca import CertificateAuthority
 
 CA = CertificateAuthority.create("kubernetes", datetime.timedelta(days=30), algorithm="ecdsa-p256")
@@ -96,7 +97,7 @@ def csr(
 def signer(objects: list[dict[str, Any]], **config: Any) -> tuple[SigningController, FakeClient]:
     fake = FakeClient()
     client = cast(APIClient, fake)
-    informer = Informer(client, CERTIFICATE_SIGNING_REQUESTS)
+    informer = Informer(ClientSource(client, CERTIFICATE_SIGNING_REQUESTS))
     informer.cache = {o["metadata"]["name"]: o for o in objects}
     return SigningController(informer, client, SigningConfig(ca=CA, **config)), fake
 
@@ -269,7 +270,7 @@ def test_approving_follows_the_subject_access_reviews(
 ) -> None:
     fake = FakeClient(allowed)
     client = cast(APIClient, fake)
-    informer = Informer(client, CERTIFICATE_SIGNING_REQUESTS)
+    informer = Informer(ClientSource(client, CERTIFICATE_SIGNING_REQUESTS))
     informer.cache = {"akshay": node_csr(username)}
     asyncio.run(ApprovingController(informer, client).reconcile("akshay"))
     if message is None:
@@ -289,7 +290,7 @@ def test_approving_follows_the_subject_access_reviews(
 def test_approving_ignores_other_signers() -> None:
     fake = FakeClient({"nodeclient", "selfnodeclient"})
     client = cast(APIClient, fake)
-    informer = Informer(client, CERTIFICATE_SIGNING_REQUESTS)
+    informer = Informer(ClientSource(client, CERTIFICATE_SIGNING_REQUESTS))
     informer.cache = {"akshay": csr(conditions=())}
     asyncio.run(ApprovingController(informer, client).reconcile("akshay"))
     assert (fake.updates, fake.reviews) == ([], [])

@@ -10,6 +10,7 @@ from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
 from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient, WatchEvent
 from kubeward.controllers.informer import Informer
+from kubeward.controllers.sources import ClientSource
 from kubeward.errors import Gone, ServiceUnavailable, StatusError
 
 
@@ -54,7 +55,9 @@ def run_informer(client: ScriptedClient, until: int) -> tuple[list[tuple[str, bo
     seen: list[tuple[str, bool]] = []
 
     async def scenario() -> Informer:
-        informer = Informer(cast(APIClient, client), CERTIFICATE_SIGNING_REQUESTS, resync=3600)
+        informer = Informer(
+            ClientSource(cast(APIClient, client), CERTIFICATE_SIGNING_REQUESTS), resync=3600
+        )
         informer.add_listener(lambda key, o: seen.append((key, o is not None)))
         task = asyncio.create_task(informer.run())
         for _ in range(2000):

@@ -1,4 +1,4 @@
-"""The in-server service-account controllers and the token object index, over the memory backend."""
+"""The in-server service-account controllers, over the memory backend."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import CONFIGMAPS, NAMESPACES, SECRETS, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.serviceaccount_tokens import TokenIssuer
+from kubeward.controllers.serviceaccounts import ServiceAccountControllers
 from kubeward.errors import NotFound
-from kubeward.server.serviceaccount_index import ObjectIndex
-from kubeward.server.serviceaccounts import ServiceAccountControllers
-from kubeward.server.watch import Broadcasters
 from kubeward.storage.memory import MemoryBackend
 
 CA = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -95,34 +93,3 @@ def test_legacy_token_secret_is_filled_and_deleted_with_its_account() -> None:
     claims = jwt.decode(data["token"], KEY.public_key(), algorithms=["ES256"])
     assert "exp" not in claims and claims["sub"] == "system:serviceaccount:team:bot"
     assert gone
-
-
-def test_object_index_follows_storage() -> None:
-    async def go() -> tuple[Any, Any, Any]:
-        stores = await _stores()
-        broadcasters = Broadcasters()
-        index = ObjectIndex(stores)
-        await stores[SERVICEACCOUNTS].create("team", {"metadata": {"name": "bot"}})
-        await index.load()
-        listed = index.get("serviceaccounts", "team", "bot")
-        task = index.task(broadcasters)
-        await stores[SERVICEACCOUNTS].delete("team", "bot")
-        for _ in range(200):
-            if index.get("serviceaccounts", "team", "bot") is None:
-                break
-            await asyncio.sleep(0.01)
-        after = index.get("serviceaccounts", "team", "bot")
-        await stores[SERVICEACCOUNTS].create("team", {"metadata": {"name": "late"}})
-        for _ in range(200):
-            if index.get("serviceaccounts", "team", "late") is not None:
-                break
-            await asyncio.sleep(0.01)
-        late = index.get("serviceaccounts", "team", "late")
-        task.cancel()
-        await broadcasters.close()
-        return listed, after, late
-
-    listed, after, late = asyncio.run(go())
-    assert listed is not None and listed["metadata"]["uid"]
-    assert after is None
-    assert late is not None

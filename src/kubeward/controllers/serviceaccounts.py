@@ -1,19 +1,23 @@
 """Service-account controllers, run inside the API server for now (as namespace lifecycle is).
 
 Kubernetes runs these in kube-controller-manager; they move there once the controller-manager
-can sign with ``sa.key``. A pass runs as soon as a namespace, service account or secret changes
-(the controllers follow those watches, so a new namespace has its ``default`` account within
-milliseconds) and at least every ``resync`` seconds. Each pass, for every namespace that is not
+can sign with ``sa.key``. They follow namespaces, service accounts, secrets and ConfigMaps
+through the server's shared informers (``controllers.factory``), so a new namespace has its
+``default`` account within milliseconds; nothing polls. For every namespace that is not
 terminating:
 
- 1. serviceaccount: a ``default`` ServiceAccount exists (recreated if deleted).
+ 1. serviceaccount: a ``default`` ServiceAccount exists (recreated when deleted).
  2. root-ca publisher: a ``kube-root-ca.crt`` ConfigMap holds the cluster CA as ``ca.crt``
-    (rewritten if someone changes it).
+    (rewritten when someone changes it, recreated when deleted).
  3. token (legacy, pre-1.24): a Secret of type ``kubernetes.io/service-account-token`` annotated
     ``kubernetes.io/service-account.name`` gets ``token`` (a JWT with no expiry), ``ca.crt``
     and ``namespace``, and the annotation ``kubernetes.io/service-account.uid``. When its
     service account is gone, or was recreated with another uid, a filled Secret is deleted
-    (which revokes the token); an unfilled one waits for its service account to appear.
+    (which revokes the token); an unfilled one waits for its service account to appear (a
+    change of service account in its namespace looks at it again).
+ 4. The informers say which namespace or Secret to look at; the decision reads storage, so a
+    cache that lags a write never causes a wrong one. :meth:`ServiceAccountControllers.sync_once`
+    looks at everything once, from storage: the server runs it before it serves.
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ from kubeward.api.resources.core import CONFIGMAPS, NAMESPACES, SECRETS, SERVICE
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.serviceaccount import SECRET_TOKEN_TYPE
 from kubeward.authn.serviceaccount_tokens import ObjectRef, TokenIssuer
+from kubeward.controllers.base import Controller
+from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.informer import Informer
+from kubeward.controllers.sources import StoreSources
 from kubeward.errors import AlreadyExists, Conflict, NotFound, StatusError
-from kubeward.server.watch import Broadcasters
 
 log = logging.getLogger("kubeward.apiserver.serviceaccounts")
 
@@ -39,7 +46,6 @@ DEFAULT_SERVICE_ACCOUNT = "default"
 ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 SA_NAME_ANNOTATION = "kubernetes.io/service-account.name"
 SA_UID_ANNOTATION = "kubernetes.io/service-account.uid"
-_WATCHED = (NAMESPACES, SERVICEACCOUNTS, SECRETS)
 
 
 def _b64(text: str | bytes) -> str:
@@ -48,7 +54,7 @@ def _b64(text: str | bytes) -> str:
 
 
 class ServiceAccountControllers:
-    """Rules 1-3, one pass every ``interval`` seconds."""
+    """Rules 1-3, each a :class:`~kubeward.controllers.base.Controller` over shared informers."""
 
     def __init__(
         self,
@@ -56,61 +62,55 @@ class ServiceAccountControllers:
         *,
         ca_pem: bytes,
         issuer: TokenIssuer | None,
-        resync: float = 5.0,
+        informers: InformerFactory | None = None,
     ) -> None:
         self._stores = stores
         self._ca_pem = ca_pem.decode("utf-8")
         self._issuer = issuer
-        self._resync = resync
-        self._changed = asyncio.Event()
+        # Without the server's factory (tests, tools): informers of their own over storage.
+        self.informers = informers or InformerFactory(StoreSources(stores))
+        namespaces = self.informers.informer(NAMESPACES)
+        service_accounts = self.informers.informer(SERVICEACCOUNTS)
+        self.controllers: list[Controller] = [
+            _DefaultServiceAccount(self, namespaces, service_accounts),
+            _RootCAPublisher(self, namespaces, self.informers.informer(CONFIGMAPS)),
+        ]
+        if issuer is not None:
+            secrets = self.informers.informer(SECRETS)
+            self.controllers.append(_TokenSecrets(self, secrets, service_accounts))
 
-    async def run(self, broadcasters: Broadcasters | None = None) -> None:
-        """Pass after pass until cancelled; with ``broadcasters``, a pass on every change."""
-        followers = []
-        if broadcasters is not None:
-            followers = [asyncio.create_task(self._follow(broadcasters, rt)) for rt in _WATCHED]
+    async def run(self) -> None:
+        """Reconcile on every change until cancelled (starts the informers if not yet)."""
+        self.informers.start()
+        tasks = [
+            asyncio.create_task(c.run(), name=f"{c.name}-controller") for c in self.controllers
+        ]
         try:
-            while True:
-                self._changed.clear()
-                try:
-                    await self.sync_once()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("service-account controllers pass failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), self._resync)
+            await asyncio.gather(*tasks)
         finally:
-            for task in followers:
+            for task in tasks:
                 task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
-    async def _follow(self, broadcasters: Broadcasters, rt: ResourceType) -> None:
-        while True:
-            try:
-                listed = await self._stores[rt].list("", ListOptions(limit=1))
-                revision = int(listed["metadata"]["resourceVersion"])
-                async for _ in broadcasters.for_store(self._stores[rt]).events(revision):
-                    self._changed.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the watch ended or storage failed: list and follow again
-                log.debug("service-account controllers: %s watch ended: %s", rt.resource, exc)
-            self._changed.set()
-            await asyncio.sleep(1.0)
+    def store(self, rt: ResourceType) -> Store:
+        return self._stores[rt]
 
     async def sync_once(self) -> None:
+        """Rule 4: look at every namespace and token Secret once, reading storage."""
         namespaces = await self._stores[NAMESPACES].list("", ListOptions())
         for ns in namespaces["items"]:
             if m.metadata(ns).get("deletionTimestamp"):
                 continue
             name = m.name_of(ns)
             with contextlib.suppress(NotFound, Conflict):
-                await self._ensure_default_service_account(name)
-                await self._ensure_root_ca(name)
+                await self.ensure_default_service_account(name)
+                await self.ensure_root_ca(name)
         if self._issuer is not None:
             await self._sync_token_secrets()
 
-    async def _ensure_default_service_account(self, namespace: str) -> None:
+    async def ensure_default_service_account(self, namespace: str) -> None:
         store = self._stores[SERVICEACCOUNTS]
         try:
             await store.get(namespace, DEFAULT_SERVICE_ACCOUNT)
@@ -128,7 +128,7 @@ class ServiceAccountControllers:
             )
             log.info("created ServiceAccount %s/default", namespace)
 
-    async def _ensure_root_ca(self, namespace: str) -> None:
+    async def ensure_root_ca(self, namespace: str) -> None:
         if not self._ca_pem:  # no cluster CA configured (no --client-ca-file): nothing to publish
             return
         store = self._stores[CONFIGMAPS]
@@ -168,13 +168,14 @@ class ServiceAccountControllers:
             ):
                 continue
             try:
-                await self._sync_token_secret(secret)
+                await self.sync_token_secret(secret)
             except StatusError as exc:
                 log.warning(
                     "token secret %s/%s: %s", m.namespace_of(secret), m.name_of(secret), exc
                 )
 
-    async def _sync_token_secret(self, secret: m.JSONObject) -> None:
+    async def sync_token_secret(self, secret: m.JSONObject) -> None:
+        """Rule 3 for one Secret."""
         assert self._issuer is not None
         namespace, name = m.namespace_of(secret), m.name_of(secret)
         annotations = m.metadata(secret).get("annotations") or {}
@@ -226,3 +227,101 @@ _ROOT_CA_DESCRIPTION = (
     "such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across "
     "distributions of Kubernetes clusters."
 )
+
+
+def _terminating(namespace: m.JSONObject | None) -> bool:
+    return namespace is None or bool(m.metadata(namespace).get("deletionTimestamp"))
+
+
+class _DefaultServiceAccount(Controller):
+    """Rule 1: keyed by namespace; a deleted ``default`` account brings its namespace back."""
+
+    name = "serviceaccount"
+
+    def __init__(
+        self, owner: ServiceAccountControllers, namespaces: Informer, service_accounts: Informer
+    ) -> None:
+        super().__init__(namespaces)
+        self.owner = owner
+        self.depends_on(service_accounts)
+        service_accounts.add_event_handler(on_delete=self._account_deleted)
+
+    def _account_deleted(self, obj: m.JSONObject) -> None:
+        if m.name_of(obj) == DEFAULT_SERVICE_ACCOUNT:
+            self.queue.add(m.namespace_of(obj))
+
+    async def reconcile(self, key: str) -> float | None:
+        if not _terminating(self.cached(key)):
+            with contextlib.suppress(NotFound):
+                await self.owner.ensure_default_service_account(key)
+        return None
+
+
+class _RootCAPublisher(Controller):
+    """Rule 2: keyed by namespace; a changed or deleted ``kube-root-ca.crt`` brings it back."""
+
+    name = "root-ca-cert-publisher"
+
+    def __init__(
+        self, owner: ServiceAccountControllers, namespaces: Informer, configmaps: Informer
+    ) -> None:
+        super().__init__(namespaces)
+        self.owner = owner
+        self.depends_on(configmaps)
+        configmaps.add_event_handler(
+            on_update=lambda _old, new: self._configmap_changed(new),
+            on_delete=self._configmap_changed,
+        )
+
+    def _configmap_changed(self, obj: m.JSONObject) -> None:
+        if m.name_of(obj) == ROOT_CA_CONFIGMAP:
+            self.queue.add(m.namespace_of(obj))
+
+    async def reconcile(self, key: str) -> float | None:
+        if not _terminating(self.cached(key)):
+            with contextlib.suppress(NotFound):
+                await self.owner.ensure_root_ca(key)
+        return None
+
+
+class _TokenSecrets(Controller):
+    """Rule 3: keyed by Secret; a change of service account looks at the Secrets naming it."""
+
+    name = "serviceaccount-token"
+
+    def __init__(
+        self, owner: ServiceAccountControllers, secrets: Informer, service_accounts: Informer
+    ) -> None:
+        super().__init__(secrets)
+        self.owner = owner
+        self.depends_on(service_accounts)
+        service_accounts.add_event_handler(
+            on_add=self._account_changed,
+            on_update=lambda _old, new: self._account_changed(new),
+            on_delete=self._account_changed,
+        )
+
+    def _account_changed(self, account: m.JSONObject) -> None:
+        name = m.name_of(account)
+        for secret in self.informer.in_namespace(m.namespace_of(account)):
+            annotations = m.metadata(secret).get("annotations") or {}
+            if (
+                secret.get("type") == SECRET_TOKEN_TYPE
+                and annotations.get(SA_NAME_ANNOTATION) == name
+            ):
+                self.queue.add(f"{m.namespace_of(secret)}/{m.name_of(secret)}")
+
+    async def reconcile(self, key: str) -> float | None:
+        cached = self.cached(key)
+        if cached is None or cached.get("type") != SECRET_TOKEN_TYPE:
+            return None
+        namespace, _, name = key.partition("/")
+        try:
+            secret = await self.owner.store(SECRETS).get(namespace, name)
+        except NotFound:
+            return None
+        if secret.get("type") == SECRET_TOKEN_TYPE and not m.metadata(secret).get(
+            "deletionTimestamp"
+        ):
+            await self.owner.sync_token_secret(secret)
+        return None
