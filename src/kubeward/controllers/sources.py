@@ -76,6 +76,13 @@ def _typed(items: list[JSONObject], rt: ResourceType) -> list[JSONObject]:
     return items
 
 
+async def _close(events: AsyncIterator[object]) -> None:
+    """End an inner stream now, not when it is collected: it may hold a connection open."""
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        await close()
+
+
 class ClientSource:
     """One kind, read through the API server's REST API as the client's identity."""
 
@@ -97,13 +104,17 @@ class ClientSource:
         return Listed(_typed(list(listed.get("items") or []), self.rt), revision)
 
     async def watch(self, resource_version: str) -> AsyncIterator[SourceEvent]:
-        async for event in self.client.watch(
+        events = self.client.watch(
             self.rt,
             self.namespace,
             resource_version=resource_version,
             timeout_seconds=self.watch_timeout,
-        ):
-            yield SourceEvent(event.type, event.object)
+        )
+        try:
+            async for event in events:
+                yield SourceEvent(event.type, event.object)
+        finally:
+            await _close(events)
 
 
 class StoreSource:
@@ -155,10 +166,13 @@ class StoreSource:
             events = self.feed.events(revision)
         else:
             events = self.store.watch_from(self.namespace, revision)
-        async for event in events:
-            translated = self._translate(event)
-            if translated is not None:
-                yield translated
+        try:
+            async for event in events:
+                translated = self._translate(event)
+                if translated is not None:
+                    yield translated
+        finally:
+            await _close(events)
 
     def _translate(self, event: WatchEvent) -> SourceEvent | None:
         obj = event.object

@@ -1,17 +1,35 @@
-"""The informer lists, watches, resumes, relists after errors, and reports deletions."""
+"""The informer lists, watches, resumes, relists after errors, and reports deletions.
+
+With both sources: a scripted stand-in for kubeward's APIClient, and the in-process source over a
+real Store on the memory backend (with and without the server's watch broadcaster).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
+import pytest
+
+from kubeward.api.registry.store import Store
+from kubeward.api.resources import build_scheme
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
+from kubeward.api.resources.core import CONFIGMAPS
 from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient, WatchEvent
 from kubeward.controllers.informer import Informer
-from kubeward.controllers.sources import ClientSource
+from kubeward.controllers.sources import (
+    ClientSource,
+    Listed,
+    ListWatchSource,
+    SourceEvent,
+    StoreSource,
+)
 from kubeward.errors import Gone, ServiceUnavailable, StatusError
+from kubeward.server.watch import Broadcasters
+from kubeward.storage.memory import MemoryBackend
 
 
 def obj(name: str, rv: str) -> dict[str, Any]:
@@ -108,3 +126,198 @@ def test_survives_an_unreachable_server() -> None:
     assert client.watched_from[:2] == ["10", "30"]
     assert informer.cache.keys() == {"c"}
     assert seen == [("c", True)]
+
+
+# --- the in-process source: a real Store over the memory backend --------------------------------
+
+
+class CuttableSource:
+    """A real source whose current watch the test can end, holding the next one until resumed.
+
+    This stands in for a watch that broke (a server restart, a slow watcher dropped) while the
+    world moved on, so the informer must watch again from a revision storage has compacted.
+    """
+
+    def __init__(self, inner: ListWatchSource) -> None:
+        self.inner = inner
+        self.cut = asyncio.Event()
+        self.resume = asyncio.Event()
+        self.watched_from: list[str] = []
+        self.lists = 0
+
+    @property
+    def resource_type(self) -> ResourceType:
+        return self.inner.resource_type
+
+    async def list(self) -> Listed:
+        self.lists += 1
+        return await self.inner.list()
+
+    async def watch(self, resource_version: str) -> AsyncIterator[SourceEvent]:
+        self.watched_from.append(resource_version)
+        if len(self.watched_from) > 1:
+            await self.resume.wait()
+        async with contextlib.aclosing(self.inner.watch(resource_version)) as events:
+            async for event in events:
+                if self.cut.is_set() and len(self.watched_from) == 1:
+                    return
+                yield event
+
+
+class Recorder:
+    """Records every handler call as (handler, event, name)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+
+    def attach(self, informer: Informer, label: str) -> None:
+        informer.add_event_handler(
+            on_add=lambda o: self.calls.append((label, "add", name_of(o))),
+            on_update=lambda old, new: self.calls.append(
+                (label, "resync" if old is new else "update", name_of(new))
+            ),
+            on_delete=lambda o: self.calls.append((label, "delete", name_of(o))),
+        )
+
+
+def name_of(o: dict[str, Any]) -> str:
+    return str(o["metadata"]["name"])
+
+
+async def memory_store() -> Store:
+    backend = MemoryBackend()
+    await backend.start()
+    _, strategies = build_scheme()
+    return Store(CONFIGMAPS, strategies[CONFIGMAPS], backend)
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+
+
+def configmap(name: str, value: str = "1") -> dict[str, Any]:
+    return {"metadata": {"name": name}, "data": {"a": value}}
+
+
+@pytest.mark.parametrize("feed", ["storage-watch", "broadcaster"])
+def test_store_source_relists_after_compaction_and_reports_what_vanished(feed: str) -> None:
+    async def scenario() -> tuple[Recorder, Informer, CuttableSource, list[str]]:
+        store = await memory_store()
+        broadcasters = Broadcasters()
+        source = CuttableSource(
+            StoreSource(
+                store, feed=broadcasters.for_store(store) if feed == "broadcaster" else None
+            )
+        )
+        await store.create("default", configmap("a"))
+        await store.create("default", configmap("b"))
+        informer = Informer(source, resync=0)
+        recorder = Recorder()
+        recorder.attach(informer, "h")
+        task = asyncio.create_task(informer.run())
+        await informer.synced.wait()
+        await store.update("default", "b", configmap("b", "2"))
+        await until(lambda: ("h", "update", "b") in recorder.calls)
+        source.cut.set()
+        # While the informer is not watching: a deleted, c created, history compacted.
+        await store.delete("default", "a")
+        await store.create("default", configmap("c"))
+        await store.backend.compact(await store.backend.current_revision())
+        source.resume.set()
+        await until(lambda: sorted(informer.cache) == ["default/b", "default/c"])
+        task.cancel()
+        await broadcasters.close()
+        return recorder, informer, source, sorted(informer.cache)
+
+    recorder, informer, source, keys = asyncio.run(scenario())
+    assert keys == ["default/b", "default/c"]
+    assert source.lists == 2  # the second after 410 Gone
+    after_cut = recorder.calls[recorder.calls.index(("h", "update", "b")) + 1 :]
+    # The relist: what vanished first, reported deleted; then the rest as updates and adds.
+    assert after_cut == [("h", "delete", "a"), ("h", "update", "b"), ("h", "add", "c")]
+    assert informer.has_synced()
+
+
+def test_handlers_run_in_order_after_the_cache_changed_and_a_late_one_is_replayed() -> None:
+    async def scenario() -> tuple[list[tuple[str, str, str]], list[bool], Recorder]:
+        store = await memory_store()
+        await store.create("default", configmap("a"))
+        informer = Informer(StoreSource(store), resync=0)
+        recorder = Recorder()
+        recorder.attach(informer, "first")
+        cache_seen: list[bool] = []
+        informer.add_event_handler(
+            on_add=lambda o: cache_seen.append(informer.get("default/" + name_of(o)) is o),
+            on_delete=lambda o: cache_seen.append(informer.get("default/" + name_of(o)) is None),
+        )
+
+        def broken(_o: dict[str, Any]) -> None:
+            raise RuntimeError("a handler that fails")
+
+        informer.add_event_handler(on_add=broken, on_delete=broken)
+        recorder.attach(informer, "second")
+        task = asyncio.create_task(informer.run())
+        await informer.synced.wait()
+        await store.update("default", "a", configmap("a", "2"))
+        await store.create("default", configmap("b"))
+        await store.delete("default", "a")
+        await until(lambda: ("second", "delete", "a") in recorder.calls)
+        late = Recorder()
+        late.attach(informer, "late")
+        task.cancel()
+        return recorder.calls, cache_seen, late
+
+    calls, cache_seen, late = asyncio.run(scenario())
+    assert calls == [
+        ("first", "add", "a"),
+        ("second", "add", "a"),
+        ("first", "update", "a"),
+        ("second", "update", "a"),
+        ("first", "add", "b"),
+        ("second", "add", "b"),
+        ("first", "delete", "a"),
+        ("second", "delete", "a"),
+    ]
+    assert cache_seen == [True, True, True]
+    assert late.calls == [("late", "add", "b")]
+
+
+def test_resync_replays_the_cache_without_reading_the_source() -> None:
+    async def scenario() -> tuple[Recorder, int]:
+        store = await memory_store()
+        await store.create("default", configmap("a"))
+        source = CuttableSource(StoreSource(store))
+        informer = Informer(source, resync=0.01)
+        recorder = Recorder()
+        recorder.attach(informer, "h")
+        task = asyncio.create_task(informer.run())
+        await until(lambda: recorder.calls.count(("h", "resync", "a")) >= 2)
+        task.cancel()
+        return recorder, source.lists
+
+    recorder, lists = asyncio.run(scenario())
+    assert recorder.calls[0] == ("h", "add", "a")
+    assert set(recorder.calls[1:]) == {("h", "resync", "a")}
+    assert len(recorder.calls) >= 3
+    assert lists == 1
+
+
+def test_a_watch_that_keeps_ending_empty_is_not_spun_on() -> None:
+    client = ScriptedClient(
+        [{"metadata": {"resourceVersion": "10"}, "items": []}], [[], [], [], []]
+    )
+
+    async def scenario() -> int:
+        informer = Informer(
+            ClientSource(cast(APIClient, client), CERTIFICATE_SIGNING_REQUESTS), resync=0
+        )
+        task = asyncio.create_task(informer.run())
+        for _ in range(50):  # many loop turns, no wall-clock: a spinning informer would use them
+            await asyncio.sleep(0)
+        task.cancel()
+        return len(client.watched_from)
+
+    assert asyncio.run(scenario()) == 1

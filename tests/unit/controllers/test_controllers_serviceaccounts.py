@@ -93,3 +93,60 @@ def test_legacy_token_secret_is_filled_and_deleted_with_its_account() -> None:
     claims = jwt.decode(data["token"], KEY.public_key(), algorithms=["ES256"])
     assert "exp" not in claims and claims["sub"] == "system:serviceaccount:team:bot"
     assert gone
+
+
+def test_controllers_follow_changes_without_a_pass() -> None:
+    """Running, the controllers act on events: a new namespace, a deleted account, a new Secret."""
+
+    async def go() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
+        stores = await _stores()
+        controllers = _controllers(stores)
+        controllers.informers.start()
+        running = asyncio.create_task(controllers.run())
+        await controllers.informers.wait_for_sync()
+
+        async def get(rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
+            for _ in range(500):
+                try:
+                    return await stores[rt].get(namespace, name)
+                except NotFound:
+                    await asyncio.sleep(0.01)
+            return await stores[rt].get(namespace, name)
+
+        await stores[NAMESPACES].create("", {"metadata": {"name": "fresh"}})
+        first = await get(SERVICEACCOUNTS, "fresh", "default")
+        await stores[SERVICEACCOUNTS].delete("fresh", "default")
+        for _ in range(500):
+            second = await get(SERVICEACCOUNTS, "fresh", "default")
+            if second["metadata"]["uid"] != first["metadata"]["uid"]:
+                break
+            await asyncio.sleep(0.01)
+        await stores[CONFIGMAPS].delete("fresh", "kube-root-ca.crt")
+        configmap = await get(CONFIGMAPS, "fresh", "kube-root-ca.crt")
+        await stores[SECRETS].create(
+            "fresh",
+            {
+                "metadata": {
+                    "name": "late-token",
+                    "annotations": {"kubernetes.io/service-account.name": "bot"},
+                },
+                "type": "kubernetes.io/service-account-token",
+            },
+        )
+        await stores[SERVICEACCOUNTS].create("fresh", {"metadata": {"name": "bot"}})
+        for _ in range(500):
+            secret = await stores[SECRETS].get("fresh", "late-token")
+            if (secret.get("data") or {}).get("token"):
+                break
+            await asyncio.sleep(0.01)
+        running.cancel()
+        await controllers.informers.stop()
+        return first, second, configmap, secret
+
+    first, second, configmap, secret = asyncio.run(go())
+    assert second["metadata"]["uid"] != first["metadata"]["uid"]
+    assert configmap["data"] == {"ca.crt": CA.decode()}
+    claims = jwt.decode(
+        base64.b64decode(secret["data"]["token"]), KEY.public_key(), algorithms=["ES256"]
+    )
+    assert claims["sub"] == "system:serviceaccount:fresh:bot"

@@ -1,0 +1,97 @@
+"""The namespace controller finishes a deletion from events alone, over the memory backend."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kubeward.api.registry.store import Store
+from kubeward.api.resources import build_scheme
+from kubeward.api.resources.core import CONFIGMAPS, NAMESPACES, SECRETS
+from kubeward.api.scheme import ResourceType
+from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.namespaces import NamespaceController
+from kubeward.controllers.sources import StoreSources
+from kubeward.errors import NotFound
+from kubeward.server.watch import Broadcasters
+from kubeward.storage.memory import MemoryBackend
+
+HOLD = "example.com/hold"
+
+
+async def memory_stores() -> dict[ResourceType, Store]:
+    backend = MemoryBackend()
+    await backend.start()
+    scheme, strategies = build_scheme()
+    return {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+
+
+async def gone(store: Store, namespace: str, name: str) -> bool:
+    try:
+        await store.get(namespace, name)
+    except NotFound:
+        return True
+    return False
+
+
+async def until_true(check: Any) -> bool:
+    for _ in range(500):
+        if await check():
+            return True
+        await asyncio.sleep(0.01)
+    return False
+
+
+class RecordingController(NamespaceController):
+    """Records what each reconcile asked for: a delay would be a timer, i.e. polling."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.asked: list[float | None] = []
+
+    async def reconcile(self, key: str) -> float | None:
+        again = await super().reconcile(key)
+        self.asked.append(again)
+        return again
+
+
+def test_deleting_a_namespace_with_contents_finishes_on_the_contents_deletion_events() -> None:
+    async def scenario() -> tuple[dict[str, Any], bool, bool, RecordingController]:
+        stores = await memory_stores()
+        broadcasters = Broadcasters()
+        informers = InformerFactory(StoreSources(stores, broadcasters.for_store), resync=0)
+        controller = RecordingController(stores, informers)
+        informers.start()
+        running = asyncio.create_task(controller.run())
+        await stores[NAMESPACES].create("", {"metadata": {"name": "doomed"}})
+        await stores[CONFIGMAPS].create("doomed", {"metadata": {"name": "plain"}})
+        await stores[SECRETS].create("doomed", {"metadata": {"name": "held", "finalizers": [HOLD]}})
+        await stores[NAMESPACES].create("", {"metadata": {"name": "bystander"}})
+        await stores[CONFIGMAPS].create("bystander", {"metadata": {"name": "kept"}})
+        await informers.wait_for_sync()
+        await stores[NAMESPACES].delete("", "doomed")
+
+        async def held_is_terminating() -> bool:
+            secret = await stores[SECRETS].get("doomed", "held")
+            return bool(secret["metadata"].get("deletionTimestamp"))
+
+        assert await until_true(held_is_terminating)
+        assert await until_true(lambda: gone(stores[CONFIGMAPS], "doomed", "plain"))
+        # The finalizer holds the secret, and the secret holds the namespace.
+        waiting = await stores[NAMESPACES].get("", "doomed")
+        held = await stores[SECRETS].get("doomed", "held")
+        held["metadata"]["finalizers"] = []
+        await stores[SECRETS].update("doomed", "held", held)
+        namespace_gone = await until_true(lambda: gone(stores[NAMESPACES], "", "doomed"))
+        bystander_kept = not await gone(stores[CONFIGMAPS], "bystander", "kept")
+        running.cancel()
+        await informers.stop()
+        await broadcasters.close()
+        return waiting, namespace_gone, bystander_kept, controller
+
+    waiting, namespace_gone, bystander_kept, controller = asyncio.run(scenario())
+    assert waiting["status"]["phase"] == "Terminating"
+    assert namespace_gone
+    assert bystander_kept
+    assert controller.asked and all(again is None for again in controller.asked)
+    assert controller.queue.failures("doomed") == 0
