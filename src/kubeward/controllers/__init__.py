@@ -1,1 +1,41 @@
-"""kubeward.controllers: see DESIGN.md (package layout); filled by later issues."""
+"""Controllers, and the one informer every list-and-follow in kubeward goes through.
+
+- ``informer``: list, watch, relist after 410 Gone, resync, event handlers (client-go's
+  reflector and informer, reduced); ``sources``: what it follows — the API server over HTTPS
+  (``ClientSource``) or the server's own store (``StoreSource``); ``factory``: one shared
+  informer per kind.
+- ``queue`` and ``base``: the work queue and the reconcile contract every controller follows.
+- In the controller-manager (over HTTPS, its own identity): ``signing``, ``approving``,
+  ``cleaning``, run by ``manager``. In the API server (over its store): ``namespaces`` and
+  ``serviceaccounts``.
+"""
+
+from kubeward.controllers.base import Controller
+from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.informer import EventHandler, Informer, key_of
+from kubeward.controllers.queue import WorkQueue
+from kubeward.controllers.sources import (
+    ClientSource,
+    EventFeed,
+    Listed,
+    ListWatchSource,
+    SourceEvent,
+    StoreSource,
+    StoreSources,
+)
+
+__all__ = [
+    "ClientSource",
+    "Controller",
+    "EventFeed",
+    "EventHandler",
+    "Informer",
+    "InformerFactory",
+    "ListWatchSource",
+    "Listed",
+    "SourceEvent",
+    "StoreSource",
+    "StoreSources",
+    "WorkQueue",
+    "key_of",
+]
