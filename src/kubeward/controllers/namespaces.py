@@ -13,10 +13,15 @@ Rules:
  4. Before the finalizer is cleared, storage itself is asked (one list per kind, limit 1) whether
     the namespace is empty: an object written just before the namespace was marked, whose event
     has not reached the cache yet, keeps the namespace (its event will bring it back here).
+ 5. The contents are left alone for ``deletion_grace`` seconds after the namespace is first seen
+    terminating (one timer, as upstream's ``namespaceDeletionGracePeriod``, 5 s there, shorter
+    here): ``kubectl delete -f`` of a file that lists a namespace before its objects deletes
+    those objects itself, rather than racing the controller to them and meeting NotFound.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -32,6 +37,7 @@ from kubeward.errors import AlreadyExists, Conflict, NotFound
 log = logging.getLogger("kubeward.controllers.namespaces")
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+DELETION_GRACE_SECONDS = 0.5
 
 
 async def ensure_default_namespaces(stores: dict[ResourceType, Store]) -> None:
@@ -53,9 +59,24 @@ class NamespaceController(Controller):
 
     name = "namespace"
 
-    def __init__(self, stores: dict[ResourceType, Store], informers: InformerFactory) -> None:
+    def __init__(
+        self,
+        stores: dict[ResourceType, Store],
+        informers: InformerFactory,
+        *,
+        deletion_grace: float = DELETION_GRACE_SECONDS,
+    ) -> None:
         super().__init__(informers.informer(NAMESPACES))
         self._stores = stores
+        self._deletion_grace = deletion_grace
+        # Terminating namespaces whose grace period (rule 5) has begun, and those still in it.
+        self._seen_terminating: set[str] = set()
+        self._in_grace: set[str] = set()
+        self.informer.add_event_handler(
+            on_add=self._namespace_changed,
+            on_update=lambda _old, new: self._namespace_changed(new),
+            on_delete=self._namespace_deleted,
+        )
         self._contents: dict[ResourceType, Informer] = {
             rt: informers.informer(rt) for rt in stores if rt.namespaced
         }
@@ -67,15 +88,30 @@ class NamespaceController(Controller):
             )
         self.depends_on(*self._contents.values())
 
+    def _namespace_changed(self, namespace: m.JSONObject) -> None:
+        """Rule 5: the first sight of a terminating namespace starts its grace period."""
+        name = m.name_of(namespace)
+        if _terminating(namespace) and name not in self._seen_terminating:
+            self._seen_terminating.add(name)
+            self._in_grace.add(name)
+            asyncio.get_running_loop().call_later(self._deletion_grace, self._grace_over, name)
+
+    def _grace_over(self, name: str) -> None:
+        self._in_grace.discard(name)
+        self.queue.add(name)
+
+    def _namespace_deleted(self, namespace: m.JSONObject) -> None:
+        self._seen_terminating.discard(m.name_of(namespace))
+
     def _content_changed(self, obj: m.JSONObject) -> None:
         """Rule 3: an object in a terminating namespace changed, so may the namespace."""
         namespace = m.namespace_of(obj)
-        if _terminating(self.cached(namespace)):
+        if _terminating(self.cached(namespace)) and namespace not in self._in_grace:
             self.queue.add(namespace)
 
     async def reconcile(self, key: str) -> float | None:
-        if not _terminating(self.cached(key)):
-            return None
+        if not _terminating(self.cached(key)) or key in self._in_grace:
+            return None  # in grace: its end brings the namespace back (rule 5)
         remaining = 0
         for rt, informer in self._contents.items():
             for item in informer.in_namespace(key):

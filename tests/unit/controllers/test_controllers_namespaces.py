@@ -45,8 +45,8 @@ async def until_true(check: Any) -> bool:
 class RecordingController(NamespaceController):
     """Records what each reconcile asked for: a delay would be a timer, i.e. polling."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.asked: list[float | None] = []
 
     async def reconcile(self, key: str) -> float | None:
@@ -95,3 +95,50 @@ def test_deleting_a_namespace_with_contents_finishes_on_the_contents_deletion_ev
     assert bystander_kept
     assert controller.asked and all(again is None for again in controller.asked)
     assert controller.queue.failures("doomed") == 0
+
+
+def test_contents_are_left_to_the_client_during_the_grace_period() -> None:
+    """``kubectl delete -f`` lists the namespace first; its own deletes of the rest must succeed."""
+
+    async def scenario() -> tuple[list[float | None], bool]:
+        stores = await memory_stores()
+        informers = InformerFactory(StoreSources(stores), resync=0)
+        controller = RecordingController(stores, informers, deletion_grace=3600)
+        informers.start()
+        running = asyncio.create_task(controller.run())
+        await stores[NAMESPACES].create("", {"metadata": {"name": "doomed"}})
+        await stores[CONFIGMAPS].create("doomed", {"metadata": {"name": "plain"}})
+        await informers.wait_for_sync()
+
+        async def looked_at_it() -> bool:
+            return len(controller.asked) > before
+
+        before = 0
+        await until_true(looked_at_it)  # the namespace's creation
+        before = len(controller.asked)
+        await stores[NAMESPACES].delete("", "doomed")
+        await until_true(looked_at_it)  # its deletion: in grace, nothing done
+        # A change inside the namespace during the grace does not bring the controller either.
+        changed = await stores[CONFIGMAPS].update(
+            "doomed", "plain", {"metadata": {"name": "plain"}, "data": {"a": "b"}}
+        )
+        configmaps = informers.informer(CONFIGMAPS)
+
+        async def cache_has_the_change() -> bool:
+            cached = configmaps.get("doomed/plain") or {}
+            return (
+                cached.get("metadata", {}).get("resourceVersion")
+                == (changed["metadata"]["resourceVersion"])
+            )
+
+        await until_true(cache_has_the_change)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        still_there = not await gone(stores[CONFIGMAPS], "doomed", "plain")
+        running.cancel()
+        await informers.stop()
+        return controller.asked, still_there
+
+    asked, still_there = asyncio.run(scenario())
+    assert asked == [None, None]
+    assert still_there
