@@ -12,8 +12,8 @@ in-process indexes and controllers); ``controllers.sources`` holds the two sourc
     source that keeps closing is not spun on.
  3. When the watch cannot resume (410 Gone), list again at once; objects that vanished
     meanwhile are reported deleted (with their last known state), the rest as updates.
- 4. Any other failure (unreachable server, 5xx, 401/403) waits with exponential backoff, then
-    lists again. 401 and 403 are reported once per change of situation through ``on_error``:
+ 4. Any other failure (unreachable server, 5xx, 401/403, even an unexpected exception) waits
+    with exponential backoff, then lists again: an informer does not die while it is needed. 401 and 403 are reported once per change of situation through ``on_error``:
     a mis-configured identity is visible, not silent.
  5. Every ``resync`` seconds (0: never) every cached object is delivered again as an
     ``update`` with the same old and new object, so a controller retries work that no outside
@@ -192,6 +192,12 @@ class Informer:
                     continue
                 except StatusError as exc:
                     self._report(exc)
+                    self._resource_version = ""
+                    failures += 1
+                    await asyncio.sleep(_backoff(failures))
+                    continue
+                except Exception:  # a bug or a library error: an informer must not die of it
+                    log.exception("%s: list/watch failed", self.rt.resource)
                     self._resource_version = ""
                     failures += 1
                     await asyncio.sleep(_backoff(failures))
