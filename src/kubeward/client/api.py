@@ -172,9 +172,14 @@ class APIClient:
         *,
         resource_version: str = "",
         timeout_seconds: int = 300,
+        params: Mapping[str, str] | None = None,
     ) -> AsyncIterator[WatchEvent]:
-        """Events after ``resource_version`` until the server ends the stream (rule 4)."""
+        """Events after ``resource_version`` until the server ends the stream (rule 4).
+
+        ``params`` adds query parameters, such as ``fieldSelector`` and ``labelSelector``.
+        """
         params = {
+            **(params or {}),
             "watch": "true",
             "allowWatchBookmarks": "true",
             "timeoutSeconds": str(timeout_seconds),

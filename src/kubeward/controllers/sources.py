@@ -17,9 +17,9 @@ Rules every source keeps:
  2. ``watch(rv)`` yields the events after ``rv`` (``ADDED``, ``MODIFIED``, ``DELETED``,
     ``BOOKMARK``) and may end at any time; it raises :class:`~kubeward.errors.Gone` when ``rv``
     can no longer be watched from (compacted, or the watcher fell too far behind).
- 3. A source with a selector (:class:`StoreSource` with ``options``) reports an object that
-    stops matching as ``DELETED`` and one that starts matching as ``ADDED``, as the API server
-    does for a watch with a selector.
+ 3. A source with a selector reports an object that stops matching as ``DELETED`` and one that
+    starts matching as ``ADDED``, as the API server does for a watch with a selector (the
+    client source leaves that to the server; the store source does it itself).
 """
 
 from __future__ import annotations
@@ -87,19 +87,32 @@ class ClientSource:
     """One kind, read through the API server's REST API as the client's identity."""
 
     def __init__(
-        self, client: APIClient, rt: ResourceType, *, namespace: str = "", watch_timeout: int = 300
+        self,
+        client: APIClient,
+        rt: ResourceType,
+        *,
+        namespace: str = "",
+        field_selector: str = "",
+        label_selector: str = "",
+        watch_timeout: int = 300,
     ) -> None:
         self.client = client
         self.rt = rt
         self.namespace = namespace
         self.watch_timeout = watch_timeout
+        # The server applies the selectors, to the list and to the watch (rule 3).
+        self.params: dict[str, str] = {}
+        if field_selector:
+            self.params["fieldSelector"] = field_selector
+        if label_selector:
+            self.params["labelSelector"] = label_selector
 
     @property
     def resource_type(self) -> ResourceType:
         return self.rt
 
     async def list(self) -> Listed:
-        listed = await self.client.list(self.rt, self.namespace)
+        listed = await self.client.list(self.rt, self.namespace, params=self.params or None)
         revision = str((listed.get("metadata") or {}).get("resourceVersion") or "")
         return Listed(_typed(list(listed.get("items") or []), self.rt), revision)
 
@@ -109,6 +122,7 @@ class ClientSource:
             self.namespace,
             resource_version=resource_version,
             timeout_seconds=self.watch_timeout,
+            params=self.params,
         )
         try:
             async for event in events:

@@ -58,6 +58,7 @@ class ScriptedClient:
         *,
         resource_version: str = "",
         timeout_seconds: int = 300,
+        params: Any = None,
     ) -> AsyncIterator[WatchEvent]:
         self.watched_from.append(resource_version)
         if not self.watches:
