@@ -40,7 +40,13 @@ from kubeward.api.openapi import (
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.request_info import RequestInfo, is_true
 from kubeward.api.scheme import ResourceType
-from kubeward.api.selectors import parse_field_selector, parse_label_selector
+from kubeward.api.selectors import (
+    EQUALS,
+    FieldRequirement,
+    FieldSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
 from kubeward.api.user import UserInfo
 from kubeward.errors import (
     BadRequest,
@@ -82,6 +88,23 @@ class RequestContext:
             if value != "All":
                 raise BadRequest(f'dryRun: Unsupported value: "{value}": supported values: "All"')
         return bool(values)
+
+
+def named_field_selector(info: RequestInfo, text: str) -> FieldSelector:
+    """The field selector of a list or watch, narrowed to the request's name when it has one.
+
+    Authorization decided on ``info.name`` (the path's name, or the one a ``metadata.name=``
+    selector pins), so the objects served must be that name's and no other's: a selector that
+    pins no name gets the name added, and one that pins another name is a 400, as upstream.
+    """
+    selector = parse_field_selector(text)
+    if not info.name:
+        return selector
+    if selector.empty:
+        return FieldSelector((FieldRequirement("metadata.name", EQUALS, info.name),))
+    if selector.exact_value("metadata.name") != info.name:
+        raise BadRequest("fieldSelector metadata.name doesn't match requested name")
+    return selector
 
 
 class ResourceHandlers:
@@ -195,7 +218,7 @@ class ResourceHandlers:
             raise BadRequest("specifying resource version is not allowed when using continue")
         return ListOptions(
             label_selector=parse_label_selector(q.get("labelSelector", "")),
-            field_selector=parse_field_selector(q.get("fieldSelector", "")),
+            field_selector=named_field_selector(ctx.info, q.get("fieldSelector", "")),
             limit=limit,
             continue_token=q.get("continue", ""),
             resource_version=q.get("resourceVersion", ""),
