@@ -22,6 +22,7 @@ from cryptography import x509
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
+from kubeward.api.scheme import ResourceType
 from kubeward.authn.basic import WARNING as BASIC_WARNING
 from kubeward.authn.basic import BasicAuthenticator
 from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
@@ -84,6 +85,33 @@ class RunningServer:
         await asyncio.sleep(0.1)
 
 
+class _StoreFollower:
+    """Keeps the server's stores in step with the scheme as kinds come and go at run time.
+
+    A kind added while the server runs (a CustomResourceDefinition becoming established) gets a
+    store over the same backend; a removed kind loses its store, and its watchers' streams end.
+    """
+
+    def __init__(
+        self, stores: dict[ResourceType, Store], broadcasters: Broadcasters, backend: Backend
+    ) -> None:
+        self._stores = stores
+        self._broadcasters = broadcasters
+        self._backend = backend
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __call__(self, rt: ResourceType, added: bool) -> None:
+        if added:
+            if rt.stored and rt.strategy is not None:
+                self._stores[rt] = Store(rt, rt.strategy(rt), self._backend)
+            return
+        store = self._stores.pop(rt, None)
+        if store is not None:
+            task = asyncio.get_running_loop().create_task(self._broadcasters.discard(store))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+
 @dataclass(frozen=True)
 class ServerParts:
     """The assembled server and the wirings that still have start-up work and tasks to run."""
@@ -119,6 +147,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
     rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
     broadcasters = Broadcasters()
+    scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
     handlers = ResourceHandlers(
         broadcasters,
         table_builder=tables_adapter.build,

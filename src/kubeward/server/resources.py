@@ -65,10 +65,6 @@ from kubeward.server.watch import Broadcasters
 
 log = logging.getLogger(__name__)
 
-# Kinds whose DELETE answers with the object, as their upstream REST storage does; the others
-# answer with a Status of Success.
-_RETURN_DELETED_OBJECT = frozenset({"Pod", "Namespace", "Node"})
-
 Hook = Callable[["RequestContext", m.JSONObject, m.JSONObject | None], Awaitable[None]]
 
 
@@ -282,9 +278,7 @@ class ResourceHandlers:
             return await self._server_side_apply(ctx, body)
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
-            patched = apply_patch(
-                current, body, content_type, group=rt.group, version=rt.version, kind=rt.kind
-            )
+            patched = apply_patch(current, body, content_type, merge_root=rt.merge_root)
             self._check_fields(ctx, patched, patching=True)
             return patched
 
@@ -326,20 +320,13 @@ class ResourceHandlers:
                     current,
                     patch_bytes,
                     "application/strategic-merge-patch+json",
-                    group=rt.group,
-                    version=rt.version,
-                    kind=rt.kind,
+                    merge_root=rt.merge_root,
                 )
             except StatusError as exc:
                 if exc.code != 415:
                     raise
                 return apply_patch(
-                    current,
-                    patch_bytes,
-                    "application/merge-patch+json",
-                    group=rt.group,
-                    version=rt.version,
-                    kind=rt.kind,
+                    current, patch_bytes, "application/merge-patch+json", merge_root=rt.merge_root
                 )
 
         updated = await ctx.store.guaranteed_update(
@@ -379,7 +366,7 @@ class ResourceHandlers:
         )
         if not deleted_now:
             return self._respond(ctx, obj, 200 if ctx.dry_run else 202)
-        if ctx.rt.kind in _RETURN_DELETED_OBJECT and not ctx.rt.group:
+        if ctx.rt.returns_deleted_object:
             return self._respond(ctx, obj)
         details = {
             "name": ctx.info.name,
@@ -392,7 +379,7 @@ class ResourceHandlers:
         )
 
     async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
-        if ctx.rt.kind != "Pod" or ctx.rt.group:
+        if not ctx.rt.graceful_delete:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
         node = (pod.get("spec") or {}).get("nodeName")

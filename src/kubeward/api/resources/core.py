@@ -24,6 +24,7 @@ NAMESPACES = ResourceType(
         Subresource("status", "Namespace", ("get", "patch", "update")),
         Subresource("finalize", "Namespace", ("update",)),
     ),
+    returns_deleted_object=True,
 )
 PODS = ResourceType(
     "",
@@ -37,6 +38,8 @@ PODS = ResourceType(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
     ),
+    returns_deleted_object=True,
+    graceful_delete=True,
 )
 NODES = ResourceType(
     "",
@@ -46,6 +49,7 @@ NODES = ResourceType(
     False,
     short_names=("no",),
     subresources=(Subresource("status", "Node", ("get", "patch", "update")),),
+    returns_deleted_object=True,
 )
 CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))
 SECRETS = ResourceType("", "v1", "Secret", "secrets", True)
