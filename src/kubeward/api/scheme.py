@@ -21,9 +21,9 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kubeward.api.tables.columns import TablePrinter
 
@@ -63,8 +63,15 @@ class ResourceType:
     # The strategic-merge type the object starts from; None refuses strategic merge patch (415),
     # as Kubernetes refuses it for custom resources.
     merge_root: str | None = field(default=None, compare=False)
-    # The OpenAPI component schema of the kind, by name in the catalog.
+    # The OpenAPI component schema of the kind, by name in the catalog (built-in kinds) ...
     schema_name: str | None = field(default=None, compare=False)
+    # ... or the schema itself (custom resources: the CRD version's openAPIV3Schema).
+    openapi_schema: Mapping[str, Any] | None = field(default=None, compare=False)
+    # Field selector labels beyond metadata.name/namespace, when the kind's strategy does not
+    # declare them itself (a CRD version's selectableFields).
+    selectable_fields: tuple[str, ...] = field(default=(), compare=False)
+    # The singular name when it is not the lower-cased kind (a CRD's spec.names.singular).
+    singular_name: str = field(default="", compare=False)
     # DELETE answers with the deleted object (as Pod, Namespace and Node do), not a Status.
     returns_deleted_object: bool = field(default=False, compare=False)
     # A DELETE of an object bound to an existing node sets deletionTimestamp and waits (pods).
@@ -80,7 +87,7 @@ class ResourceType:
 
     @property
     def singular(self) -> str:
-        return self.kind.lower()
+        return self.singular_name or self.kind.lower()
 
     @property
     def list_kind(self) -> str:

@@ -37,6 +37,7 @@ from kubeward.fileio import read_bytes
 from kubeward.server import authz_reviews, certificates, reviews, tables_adapter
 from kubeward.server.app import APIServer, build_application
 from kubeward.server.config import ServerConfig
+from kubeward.server.crd_controller import CRDController
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.server.openapi_handler import OpenAPIHandler
 from kubeward.server.rbac_wiring import RBACWiring, escalation_hook
@@ -120,6 +121,7 @@ class ServerParts:
     broadcasters: Broadcasters
     rbac: RBACWiring
     service_accounts: ServiceAccountWiring
+    crds: CRDController
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
@@ -179,7 +181,11 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
 
     server.health_checks["etcd"] = storage_ok
     return ServerParts(
-        server, broadcasters, RBACWiring(rbac_index, stores, broadcasters), service_accounts
+        server,
+        broadcasters,
+        RBACWiring(rbac_index, stores, broadcasters),
+        service_accounts,
+        CRDController(scheme, stores, broadcasters),
     )
 
 
@@ -195,6 +201,7 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         await ensure_default_namespaces(server.stores)
         await parts.rbac.prepare()
         await parts.service_accounts.prepare()
+        await parts.crds.prepare()
         app = build_application(server)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -214,6 +221,7 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         asyncio.create_task(controller.run()),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
+        asyncio.create_task(parts.crds.run(), name="crd-controller"),
     ]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(server, backend, runner, parts.broadcasters, background, port)

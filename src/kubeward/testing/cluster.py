@@ -164,16 +164,18 @@ def running_cluster(
     basic_auth_file: Path | None = None,
     anonymous_auth: bool = True,
     controller_manager: bool = True,
+    port: int | None = None,
 ) -> Iterator[Cluster]:
     """Start a server on a free port of 127.0.0.1 and stop it on exit.
 
     With ``controller_manager`` (the default) the CSR controllers run in the same process as a
     separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``).
+    ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeward-")))
-        port = free_port()
+        port = port or free_port()
         config, admin = local_config(data_dir, port, "127.0.0.1", authorization_mode)
         config = replace(
             config,

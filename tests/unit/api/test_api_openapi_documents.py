@@ -81,7 +81,7 @@ def _operations(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, An
 def _refs(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "$ref":
+            if key == "$ref" and isinstance(item, str):  # JSONSchemaProps has a "$ref" property
                 yield item
             else:
                 yield from _refs(item)

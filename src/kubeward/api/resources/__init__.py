@@ -17,6 +17,7 @@ from kubeward.api.openapi.catalog import schema_name
 from kubeward.api.patch.strategies import root_type
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources import (
+    apiextensions,
     apps,
     authentication,
     authorization,
@@ -28,7 +29,16 @@ from kubeward.api.resources import (
 from kubeward.api.scheme import ResourceType, Scheme
 from kubeward.api.tables.registry import PRINTERS
 
-_MODULES = (core, apps, authentication, authorization, networking, rbac, certificates)
+_MODULES = (
+    core,
+    apps,
+    authentication,
+    authorization,
+    networking,
+    rbac,
+    certificates,
+    apiextensions,
+)
 
 
 def builtin(rt: ResourceType, strategy: type[Strategy] | None) -> ResourceType:
