@@ -9,7 +9,8 @@ the admission hook) and
  1. Service-account tokens are on when ``--service-account-issuer`` is set; the signing key is
     then required (``--service-account-signing-key-file``), and the verification keys are its
     public half plus every ``--service-account-key-file``. ``--api-audiences`` defaults to the
-    issuers, as upstream.
+    issuers, as upstream. Without them a TokenRequest is answered 404 with the flags to set
+    (``tokens`` rule 5), not with an unknown method.
  2. The admission chain is built from ``--enable-admission-plugins`` and
     ``--disable-admission-plugins`` (``admission.chain``), whatever the token flags say.
  3. Before the server accepts a request the object index is filled and one pass of the
@@ -150,6 +151,7 @@ class ServiceAccountWiring:
         self._broadcasters = broadcasters
         server.handlers.admission.append(admission_hook(self.chain, self.stores))
         if self.issuer is None or self.authenticator is None:
+            tokens.register_without_signing(server)
             return
         settings = tokens.TokenSettings(
             issuer=self.issuer,

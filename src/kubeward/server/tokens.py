@@ -16,6 +16,10 @@ Rules:
     verification keys, authorized as non-resource URLs: Kubernetes' default policy lets every
     service account read them (``system:service-account-issuer-discovery``), and an operator
     binds that role to ``system:unauthenticated`` to open them to anyone.
+ 5. Without the signing flags there is no TokenRequest. kube-apiserver then does not install
+    the ``token`` subresource, so a request for it is 404 NotFound; kubeward answers the same
+    code and reason, but its message (which ``kubectl create token`` prints) says that
+    signing is not configured and names the flags that turn it on.
 """
 
 from __future__ import annotations
@@ -279,6 +283,31 @@ def discovery_document(settings: TokenSettings) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algorithms,
     }
+
+
+SIGNING_NOT_CONFIGURED = (
+    "service-account token signing is not configured on this server: start it with "
+    "--service-account-issuer and --service-account-signing-key-file (and "
+    "--service-account-key-file for any further keys that verify tokens)"
+)
+
+
+async def token_requests_not_configured(
+    request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
+) -> web.StreamResponse:
+    """The ``serviceaccounts/token`` subresource of a server without the signing flags (rule 5).
+
+    Raises:
+        NotFound: always, with a message naming the flags.
+    """
+    raise NotFound(
+        f'cannot create a token for serviceaccount "{info.name}": {SIGNING_NOT_CONFIGURED}'
+    )
+
+
+def register_without_signing(server: APIServer) -> None:
+    """Rule 5: answer TokenRequests with what is missing instead of an unknown method."""
+    server.virtual[("", "serviceaccounts", "token")] = token_requests_not_configured
 
 
 def register(server: APIServer, stores: dict[ResourceType, Store], settings: TokenSettings) -> None:
