@@ -51,6 +51,7 @@ from kubeward.errors import (
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
     json_response,
+    status_body,
     success_status,
     wants_table,
     warning_header,
@@ -365,7 +366,7 @@ class ResourceHandlers:
             "uid": m.metadata(obj).get("uid", ""),
         }
         return self._with_warnings(
-            ctx, json_response(success_status({k: v for k, v in details.items() if v}))
+            ctx, status_body(success_status({k: v for k, v in details.items() if v}))
         )
 
     async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
