@@ -33,7 +33,7 @@ from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import authz_reviews, certificates, reviews, tables_adapter
+from kubeward.server import authz_reviews, certificates, reviews, scale, tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
@@ -140,6 +140,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     )
     reviews.register(server)
     certificates.register(server)
+    scale.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
     handlers.admission.append(escalation_hook(authorizer, rbac))
     service_accounts.register(server, broadcasters)  # token endpoints, admission chain
