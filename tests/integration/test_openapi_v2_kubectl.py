@@ -15,6 +15,7 @@ import yaml
 from kubectl_runner import Kubectl
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes import watch
 from kubernetes.client import models as client_models
 
 from kubeward.kubeconfig.tls import ClientCredentials
@@ -221,6 +222,38 @@ def test_watch_list_request_of_client_go(cluster: Any, kubectl: Kubectl, tmp_pat
     assert int(end["object"]["metadata"]["resourceVersion"]) >= int(
         events[0]["object"]["metadata"]["resourceVersion"]
     )
+
+
+def test_watch_list_with_the_python_client(
+    apps: k8s.AppsV1Api, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    kubectl.run("apply", "-f", _write(tmp_path, "d.yaml", yaml.safe_dump(DEPLOYMENT)))
+    stream = watch.Watch().stream(
+        apps.list_namespaced_deployment,
+        "default",
+        send_initial_events=True,
+        resource_version_match="NotOlderThan",
+        allow_watch_bookmarks=True,
+        timeout_seconds=1,
+    )
+    events = list(stream)
+    assert [e["type"] for e in events[:2]] == ["ADDED", "BOOKMARK"]
+    assert events[0]["object"].metadata.name == "web"
+    bookmark = events[1]["object"]
+    assert bookmark["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_watch_without_initial_events_starts_now(
+    cluster: Any, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    kubectl.run("apply", "-f", _write(tmp_path, "d.yaml", yaml.safe_dump(DEPLOYMENT)))
+    status, body = _get(
+        cluster,
+        "/apis/apps/v1/namespaces/default/deployments?watch=true&sendInitialEvents=false"
+        "&resourceVersionMatch=NotOlderThan&resourceVersion=&timeoutSeconds=1",
+    )
+    assert status == 200
+    assert [json.loads(line)["type"] for line in body.splitlines()] == []
 
 
 def test_watch_refusal_is_kube_apiservers_status(cluster: Any) -> None:
