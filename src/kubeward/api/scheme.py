@@ -37,12 +37,27 @@ CREATE_ONLY = ("create",)
 
 
 @dataclass(frozen=True)
+class ScalePaths:
+    """Where a kind keeps what its ``scale`` subresource shows and changes.
+
+    As a CustomResourceDefinition's ``subresources.scale`` names them: dotted paths into the
+    object. The label selector may be a structured ``LabelSelector`` (Deployments,
+    ReplicaSets, StatefulSets: ``spec.selector``) or already a string (custom resources).
+    """
+
+    spec_replicas: str = "spec.replicas"
+    status_replicas: str = "status.replicas"
+    label_selector: str = "spec.selector"
+
+
+@dataclass(frozen=True)
 class Subresource:
     name: str
     kind: str
     verbs: tuple[str, ...]
     group: str = ""
     version: str = ""
+    scale: ScalePaths | None = None  # set on a ``scale`` subresource: served by server.scale
 
 
 @dataclass(frozen=True)

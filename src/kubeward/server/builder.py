@@ -34,8 +34,8 @@ from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import authz_reviews, certificates, reviews, tables_adapter
-from kubeward.server.app import APIServer, build_application
+from kubeward.server import authz_reviews, certificates, reviews, scale, tables_adapter
+from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.crd_controller import CRDController
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
@@ -167,10 +167,11 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         max_body_bytes=config.max_request_body_bytes,
         request_timeout=float(config.request_timeout_seconds),
         server_address=f"{config.advertise_address}:{config.secure_port}",
-        openapi=OpenAPIHandler(scheme),
+        openapi=OpenAPIHandler(scheme, KUBERNETES_VERSION["gitVersion"]),
     )
     reviews.register(server)
     certificates.register(server)
+    scale.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
     handlers.admission.append(escalation_hook(authorizer, rbac))
     service_accounts.register(server, broadcasters)  # token endpoints, admission chain

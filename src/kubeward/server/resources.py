@@ -30,6 +30,7 @@ from aiohttp import web
 
 from kubeward.api import meta as m
 from kubeward.api.codec import decode_body
+from kubeward.api.list_options import check_list_options, initial_events
 from kubeward.api.openapi import (
     has_schema,
     strict_decoding_error,
@@ -57,6 +58,7 @@ from kubeward.errors import (
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
     json_response,
+    status_body,
     success_status,
     wants_table,
     warning_header,
@@ -375,7 +377,7 @@ class ResourceHandlers:
             "uid": m.metadata(obj).get("uid", ""),
         }
         return self._with_warnings(
-            ctx, json_response(success_status({k: v for k, v in details.items() if v}))
+            ctx, status_body(success_status({k: v for k, v in details.items() if v}))
         )
 
     async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
@@ -419,7 +421,11 @@ class ResourceHandlers:
     # --- watch ------------------------------------------------------------------------------
     async def watch(self, ctx: RequestContext) -> web.StreamResponse:
         q = ctx.request.query
-        opts = self._list_options(ctx)
+        check_list_options(q, watch=True)
+        opts = ListOptions(
+            label_selector=parse_label_selector(q.get("labelSelector", "")),
+            field_selector=parse_field_selector(q.get("fieldSelector", "")),
+        )
         ctx.store.strategy.check_field_selector_labels(
             [r.field for r in opts.field_selector.requirements]
         )
@@ -433,7 +439,7 @@ class ResourceHandlers:
             # As kube-apiserver: a random duration between min-request-timeout and twice that.
             timeout = self.min_request_timeout * (1 + (time.monotonic_ns() % 1000) / 1000)
         bookmarks = is_true(q.get("allowWatchBookmarks"))
-        send_initial = is_true(q.get("sendInitialEvents"))
+        send_initial = initial_events(q)
         rv_text = q.get("resourceVersion", "")
         as_table = self.table_builder is not None and wants_table(
             ctx.request.headers.get("Accept", "")
@@ -441,12 +447,17 @@ class ResourceHandlers:
         namespace = ctx.info.namespace
         initial: list[m.JSONObject] = []
         if send_initial or rv_text in ("", "0"):
+            # sendInitialEvents=false with no resourceVersion starts at the current revision.
             listed = await ctx.store.list(
                 namespace,
-                ListOptions(label_selector=opts.label_selector, field_selector=opts.field_selector),
+                ListOptions(
+                    label_selector=opts.label_selector,
+                    field_selector=opts.field_selector,
+                    limit=0 if send_initial else 1,
+                ),
             )
             start = int(listed["metadata"]["resourceVersion"])
-            initial = listed["items"]
+            initial = listed["items"] if send_initial else []
         else:
             try:
                 start = int(rv_text)

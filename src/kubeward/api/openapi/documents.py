@@ -25,6 +25,8 @@ Rules:
    kind is served only once ``tools/gen_openapi_schemas.py`` knows it.
 6. Documents are built once per (group, version, resources) and cached with their encoded body;
    callers must treat the returned mappings as read-only.
+7. Schemas carry Kubernetes' descriptions when the user's ``kubernetes`` package provides them
+   (``descriptions.py``); the structure is the same either way.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from kubeward.api.openapi import catalog
+from kubeward.api.openapi import catalog, descriptions
 
 OPENAPI_VERSION = "3.0.0"
 JSON = "application/json"
@@ -252,7 +254,11 @@ class _DocumentBuilder:
             "openapi": OPENAPI_VERSION,
             "info": {"title": "Kubernetes", "version": "unversioned"},
             "paths": self.paths,
-            "components": {"schemas": {n: schemas[n] for n in catalog.closure(self.roots)}},
+            "components": {
+                "schemas": {
+                    n: descriptions.describe(n, schemas[n]) for n in catalog.closure(self.roots)
+                }
+            },
         }
 
     def _schema(self, group: str, version: str, kind: str) -> str:
