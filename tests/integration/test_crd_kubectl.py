@@ -35,7 +35,13 @@ CRD = {
                 "name": "v1",
                 "served": True,
                 "storage": True,
-                "subresources": {"status": {}},
+                "subresources": {
+                    "status": {},
+                    "scale": {
+                        "specReplicasPath": ".spec.number",
+                        "statusReplicasPath": ".status.seats",
+                    },
+                },
                 "selectableFields": [{"jsonPath": ".spec.to"}],
                 "additionalPrinterColumns": [
                     {"name": "From", "type": "string", "jsonPath": ".spec.from"},
@@ -63,7 +69,10 @@ CRD = {
                             },
                             "status": {
                                 "type": "object",
-                                "properties": {"booked": {"type": "boolean"}},
+                                "properties": {
+                                    "booked": {"type": "boolean"},
+                                    "seats": {"type": "integer"},
+                                },
                             },
                         },
                     }
@@ -171,6 +180,28 @@ def test_the_course_flow_with_kubectl(cluster: Cluster, tmp_path: Path) -> None:
     )  # fmt: skip
     selected = kubectl.run("get", "ft", "--field-selector", "spec.to=Lisbon", "-o", "name").stdout
     assert selected.split() == ["flightticket.flights.com/ft-4"]
+
+    kubectl.run("scale", "ft", "ft-4", "--replicas=5")
+    got = json.loads(kubectl.run("get", "ft", "ft-4", "-o", "json").stdout)
+    assert got["spec"]["number"] == 5
+
+
+def test_kubectl_validates_and_explains_from_the_published_schema(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    kubectl = _kubectl(cluster, tmp_path / "home")
+    explained = kubectl.run("explain", "flighttickets.spec").stdout
+    assert "from" in explained and "number" in explained and "<integer>" in explained
+    kubectl.run(  # validation on (kubectl's default): the schema comes from /openapi/v3
+        "create", "-f", "-", input=json.dumps(ticket("ft-5", **{"from": "Lisbon", "to": "Mumbai"}))
+    )
+    unknown = kubectl.run(
+        "create", "-f", "-",
+        input=json.dumps(ticket("ft-6", **{"from": "Lisbon", "to": "Mumbai", "colour": "red"})),
+        check=False,
+    )  # fmt: skip
+    assert unknown.returncode != 0
+    assert 'unknown field "spec.colour"' in unknown.stderr
 
 
 def test_the_python_client_and_deletion(cluster: Cluster, tmp_path: Path) -> None:

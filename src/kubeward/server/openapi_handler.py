@@ -3,9 +3,10 @@
 Rules:
 
 1. The documents are built from the server's scheme on the first OpenAPI request (in a worker
-   thread, so other requests keep being served), then cached for the life of the server:
-   building them may import the user's ``kubernetes`` package for descriptions
-   (``api.openapi.descriptions``), which the start-up path should not pay for.
+   thread, so other requests keep being served), then cached until the scheme changes (a
+   CustomResourceDefinition established or removed): building them may import the user's
+   ``kubernetes`` package for descriptions (``api.openapi.descriptions``), which the start-up
+   path should not pay for.
 2. ``/openapi/v2`` is negotiated as kube-openapi negotiates it: the first media range of the
    ``Accept`` header (by quality) that names JSON or gnostic's protobuf
    (``application/com.github.proto-openapi.spec.v2@v1.0+protobuf``, also spelled with
@@ -65,6 +66,7 @@ class OpenAPIHandler:
         self._scheme = scheme
         self._version = version
         self._built: _Built | None = None
+        self._built_generation = -1
         self._lock = asyncio.Lock()
 
     def build(self) -> _Built:
@@ -80,6 +82,7 @@ class OpenAPIHandler:
                         namespaced=rt.namespaced,
                         verbs=rt.verbs,
                         subresources=tuple(sub.name for sub in rt.subresources),
+                        schema=dumps(rt.openapi_schema).decode() if rt.openapi_schema else "",
                     )
                     for rt in scheme.in_group_version(group, version)
                 ]
@@ -97,10 +100,12 @@ class OpenAPIHandler:
         )
 
     async def _documents(self) -> _Built:
-        if self._built is None:
+        if self._built is None or self._built_generation != self._scheme.generation:
             async with self._lock:
-                if self._built is None:
+                generation = self._scheme.generation
+                if self._built is None or self._built_generation != generation:
                     self._built = await asyncio.to_thread(self.build)
+                    self._built_generation = generation
         return self._built
 
     async def __call__(self, request: web.Request, parts: list[str]) -> web.StreamResponse | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import functools
 import logging
 import time
@@ -30,6 +31,7 @@ from aiohttp import web
 
 from kubeward.api import meta as m
 from kubeward.api.codec import decode_body
+from kubeward.api.customresources.schema import prune
 from kubeward.api.list_options import check_list_options, initial_events
 from kubeward.api.openapi import (
     has_schema,
@@ -105,6 +107,16 @@ def named_field_selector(info: RequestInfo, text: str) -> FieldSelector:
     return selector
 
 
+def _unknown_fields(rt: ResourceType, obj: m.JSONObject) -> list[str]:
+    """The fields of ``obj`` its kind's schema does not know: the catalog's for built-in kinds,
+    the CRD version's for custom resources (what pruning would drop)."""
+    if rt.openapi_schema is not None:
+        return prune(copy.deepcopy(obj), dict(rt.openapi_schema))
+    if has_schema(rt.group, rt.version, rt.kind):
+        return unknown_fields(obj, rt.group, rt.version, rt.kind)
+    return []
+
+
 class ResourceHandlers:
     """The verbs on stored kinds, with the hooks later layers (admission) plug into."""
 
@@ -158,9 +170,9 @@ class ResourceHandlers:
                 f'fieldValidation: Unsupported value: "{mode}": supported values: "Ignore", "Strict", "Warn"'
             )
         rt = ctx.rt
-        if mode == "Ignore" or not has_schema(rt.group, rt.version, rt.kind):
+        if mode == "Ignore":
             return
-        unknown = unknown_fields(obj, rt.group, rt.version, rt.kind)
+        unknown = _unknown_fields(rt, obj)
         if not unknown:
             return
         if mode == "Strict":

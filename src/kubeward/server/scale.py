@@ -36,6 +36,7 @@ from aiohttp import web
 from kubeward.api import meta as m
 from kubeward.api.codec import decode_body
 from kubeward.api.patch import apply_patch
+from kubeward.api.patch.strategies import root_type
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.scheme import ResourceType, ScalePaths
 from kubeward.api.selectors import LabelSelector
@@ -52,14 +53,26 @@ SCALE_GROUP = "autoscaling"
 SCALE_VERSION = "v1"
 SCALE_API_VERSION = f"{SCALE_GROUP}/{SCALE_VERSION}"
 SCALE_KIND = "Scale"
+_SCALE_MERGE_ROOT = root_type(SCALE_GROUP, SCALE_VERSION, SCALE_KIND)
 
 
 def register(server: APIServer) -> None:
-    """Serve ``/scale`` for every kind that declares its scale paths (rule 1)."""
-    for rt in server.scheme:
+    """Serve ``/scale`` for every kind that declares its scale paths (rule 1), including kinds
+    added to the scheme later (custom resources)."""
+
+    def follow(rt: ResourceType, added: bool) -> None:
         sub = rt.subresource("scale")
-        if sub is not None and sub.scale is not None:
-            server.virtual[(rt.group, rt.resource, "scale")] = _handler(server, rt, sub.scale)
+        if sub is None or sub.scale is None:
+            return
+        key = (rt.group, rt.resource, "scale")
+        if added:
+            server.virtual[key] = _handler(server, rt, sub.scale)
+        else:
+            server.virtual.pop(key, None)
+
+    for rt in server.scheme:
+        follow(rt, True)
+    server.scheme.subscribe(follow)
 
 
 def _lookup(obj: Mapping[str, Any], path: str) -> Any:
@@ -170,18 +183,14 @@ def _handler(server: APIServer, rt: ResourceType, paths: ScalePaths) -> VirtualH
                     copy.deepcopy(old_scale),
                     applied,
                     "application/merge-patch+json",
-                    group=SCALE_GROUP,
-                    version=SCALE_VERSION,
-                    kind=SCALE_KIND,
+                    merge_root=_SCALE_MERGE_ROOT,
                 )
             else:
                 new_scale = apply_patch(
                     copy.deepcopy(old_scale),
                     body,
                     content_type,
-                    group=SCALE_GROUP,
-                    version=SCALE_VERSION,
-                    kind=SCALE_KIND,
+                    merge_root=_SCALE_MERGE_ROOT,
                 )
             replicas = _check_scale(new_scale, info.name)
             _assign(current, paths.spec_replicas, replicas)

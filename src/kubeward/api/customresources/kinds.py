@@ -23,7 +23,7 @@ from kubeward.api.customresources.printer import printer_for_columns
 from kubeward.api.customresources.schema import apply_defaults, prune, validate
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
-from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
+from kubeward.api.scheme import ALL_VERBS, ResourceType, ScalePaths, Subresource
 from kubeward.errors import Cause
 
 _IGNORED_FOR_GENERATION = frozenset({"metadata", "apiVersion", "kind"})
@@ -70,6 +70,18 @@ def served_kinds(crd: JSONObject) -> list[ResourceType]:
         subs = []
         if "status" in subresources:
             subs.append(Subresource("status", str(names["kind"]), ("get", "patch", "update")))
+        scale = subresources.get("scale")
+        if isinstance(scale, dict):
+            paths = ScalePaths(
+                spec_replicas=str(scale.get("specReplicasPath", "")).lstrip("."),
+                status_replicas=str(scale.get("statusReplicasPath", "")).lstrip("."),
+                label_selector=str(scale.get("labelSelectorPath") or "").lstrip("."),
+            )
+            subs.append(
+                Subresource(
+                    "scale", "Scale", ("get", "patch", "update"), "autoscaling", "v1", paths
+                )
+            )
         kinds.append(
             ResourceType(
                 str(spec["group"]),
