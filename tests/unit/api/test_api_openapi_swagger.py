@@ -78,7 +78,7 @@ def test_v2_schema_converts_v3_constructs(v3: dict[str, Any], v2: dict[str, Any]
 def _refs(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "$ref":
+            if key == "$ref" and isinstance(item, str):  # JSONSchemaProps has a "$ref" property
                 yield item
             else:
                 yield from _refs(item)
