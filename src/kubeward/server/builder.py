@@ -2,8 +2,9 @@
 
 This is the one place that turns flags into components: the storage backend (by URL, through
 ``storage.factory``), the stores of every served kind, the authenticator union, the authorizer
-chain (through ``authz.modes``), admission hooks and the in-process controllers the API server
-itself runs (namespace lifecycle).
+chain (through ``authz.modes``), the admission chain (through ``admission.registry``), the
+RBAC kinds' escalation checks and the in-process controllers the API server itself runs
+(namespace lifecycle).
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import authz_reviews, certificates, reviews, tables_adapter
+from kubeward.server import authz_reviews, reviews, tables_adapter
+from kubeward.server.admission_wiring import install_admission
 from kubeward.server.app import APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.server.openapi_handler import OpenAPIHandler
-from kubeward.server.rbac_wiring import RBACWiring, escalation_hook
+from kubeward.server.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.resources import ResourceHandlers
 from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
@@ -139,10 +141,16 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         openapi=OpenAPIHandler(scheme),
     )
     reviews.register(server)
-    certificates.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
-    handlers.admission.append(escalation_hook(authorizer, rbac))
-    service_accounts.register(server, broadcasters)  # token endpoints, admission chain
+    install_admission(
+        handlers,
+        stores,
+        authorizer,
+        config.enable_admission_plugins,
+        config.disable_admission_plugins,
+    )
+    attach_escalation_checks(stores, authorizer, rbac)
+    service_accounts.register(server, broadcasters)  # token endpoints
 
     async def storage_ok() -> bool:
         await backend.current_revision()

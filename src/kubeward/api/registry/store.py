@@ -12,6 +12,8 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
     finalizer is removed; removing the last one completes the deletion.
  5. ``dryRun`` runs every check and returns the result without writing.
  6. A failed request writes nothing.
+ 7. Writes made for a request run admission, the strategy and the kind's write checks in the
+    order ``api.registry.scope`` states, on create, update and delete alike.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
 
 from kubeward.api import meta as m
+from kubeward.api.registry.scope import RequestScope, WriteAdmission, WriteCheck
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import EVERYTHING, FieldSelector, LabelSelector
@@ -58,7 +61,6 @@ _CONTINUE_TOO_OLD = (
 )
 
 Mutation = Callable[[m.JSONObject], m.JSONObject]
-AsyncHook = Callable[[m.JSONObject, m.JSONObject | None], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class Store:
         self.rt = resource_type
         self.strategy = strategy
         self.backend = backend
+        # The kind's request-scoped checks (rule 7), added by the server at start.
+        self.write_checks: list[WriteCheck] = []
 
     # --- reads ------------------------------------------------------------------------------
     def _not_found(self, name: str) -> NotFound:
@@ -237,9 +241,17 @@ class Store:
             raise self._invalid(m.name_of(obj), causes)
 
     async def create(
-        self, namespace: str, obj: m.JSONObject, *, dry_run: bool = False
+        self,
+        namespace: str,
+        obj: m.JSONObject,
+        *,
+        dry_run: bool = False,
+        scope: RequestScope | None = None,
+        admission: WriteAdmission | None = None,
     ) -> m.JSONObject:
         obj = copy.deepcopy(obj)
+        if admission is not None:
+            await admission.mutate(obj, None)
         meta = m.metadata(obj)
         if self.rt.namespaced:
             meta["namespace"] = namespace
@@ -257,10 +269,11 @@ class Store:
         meta["uid"] = m.new_uid()
         meta["creationTimestamp"] = m.format_time(m.now())
         meta["generation"] = 1
-        self.strategy.prepare_for_create(obj)
+        self.strategy.prepare_for_create(obj, scope)
         self.strategy.default(obj)
         self._validate_create(obj)
         self._with_type(obj)
+        await self._check_and_admit(namespace, obj, None, scope, admission)
         name = str(meta["name"])
         key = self.rt.storage_key(namespace, name)
         if dry_run:
@@ -275,6 +288,21 @@ class Store:
             raise InternalError(str(exc)) from exc
         meta["resourceVersion"] = str(kv.mod_revision)
         return obj
+
+    async def _check_and_admit(
+        self,
+        namespace: str,
+        obj: m.JSONObject,
+        old: m.JSONObject | None,
+        scope: RequestScope | None,
+        admission: WriteAdmission | None,
+    ) -> None:
+        """Rule 7's last steps before storage: the kind's write checks, validating admission."""
+        if scope is not None:
+            for check in self.write_checks:
+                check(scope, namespace if self.rt.namespaced else "", obj, old)
+        if admission is not None:
+            await admission.validate(obj, old)
 
     def _already_exists(self, name: str) -> AlreadyExists:
         return AlreadyExists(
@@ -304,8 +332,8 @@ class Store:
     def _prepare_update(
         self, new: m.JSONObject, old: m.JSONObject, subresource: str
     ) -> m.JSONObject:
-        if subresource == "status":
-            new = self.strategy.prepare_for_status_update(new, old)
+        if subresource:
+            new = self.strategy.prepare_for_subresource_update(new, old, subresource)
         else:
             new = copy.deepcopy(new)
             self.strategy.prepare_for_update(new, old)
@@ -331,7 +359,10 @@ class Store:
         self.strategy.default(new)
         causes = self.strategy.validate_metadata(new, creating=False)
         causes.extend(self.strategy.validate(new))
-        causes.extend(self.strategy.validate_update(new, old))
+        if subresource:
+            causes.extend(self.strategy.validate_subresource_update(new, old, subresource))
+        else:
+            causes.extend(self.strategy.validate_update(new, old))
         if causes:
             raise self._invalid(m.name_of(old), causes)
         return self._with_type(new)
@@ -344,7 +375,8 @@ class Store:
         *,
         subresource: str = "",
         dry_run: bool = False,
-        before_write: AsyncHook | None = None,
+        scope: RequestScope | None = None,
+        admission: WriteAdmission | None = None,
     ) -> m.JSONObject:
         """Replace the object (PUT). A ``resourceVersion`` in ``new`` makes it conditional."""
         wanted_rv = str(m.metadata(new).get("resourceVersion") or "")
@@ -359,7 +391,8 @@ class Store:
             current,
             subresource=subresource,
             dry_run=dry_run,
-            before_write=before_write,
+            scope=scope,
+            admission=admission,
         )
 
     async def guaranteed_update(
@@ -370,10 +403,14 @@ class Store:
         *,
         subresource: str = "",
         dry_run: bool = False,
-        before_write: AsyncHook | None = None,
+        scope: RequestScope | None = None,
+        admission: WriteAdmission | None = None,
         retries: int = 8,
     ) -> m.JSONObject:
-        """Read, apply ``mutate``, write; retry on a lost race (used by PATCH and controllers)."""
+        """Read, apply ``mutate``, write; retry on a lost race (used by PATCH and controllers).
+
+        Each attempt runs admission and the strategy again on the object it read (rule 7).
+        """
         for _ in range(retries):
             current = await self.get(namespace, name)
             new = mutate(copy.deepcopy(current))
@@ -388,7 +425,8 @@ class Store:
                     current,
                     subresource=subresource,
                     dry_run=dry_run,
-                    before_write=before_write,
+                    scope=scope,
+                    admission=admission,
                 )
             except Conflict:
                 if wanted_rv:
@@ -405,16 +443,19 @@ class Store:
         *,
         subresource: str,
         dry_run: bool,
-        before_write: AsyncHook | None,
+        scope: RequestScope | None,
+        admission: WriteAdmission | None,
     ) -> m.JSONObject:
         new_meta = m.metadata(new)
         if new_meta.get("name") not in (None, "", name):
             raise BadRequest(
                 f"the name of the object ({new_meta.get('name')}) does not match the name on the URL ({name})"
             )
+        if admission is not None:
+            new = copy.deepcopy(new)
+            await admission.mutate(new, current)
         prepared = self._prepare_update(new, current, subresource)
-        if before_write is not None:
-            await before_write(prepared, current)
+        await self._check_and_admit(namespace, prepared, current, scope, admission)
         current_rv = int(current["metadata"]["resourceVersion"])
         prepared_meta = m.metadata(prepared)
         prepared_meta.pop("resourceVersion", None)
@@ -448,13 +489,18 @@ class Store:
         dry_run: bool = False,
         graceful: bool = False,
         grace_period_seconds: int = 0,
+        admission: WriteAdmission | None = None,
     ) -> tuple[m.JSONObject, bool]:
         """Delete; returns ``(object, deleted_now)``.
 
         With finalizers, or with ``graceful`` (a pod bound to a node), the object is only marked
-        with ``deletionTimestamp`` and ``deleted_now`` is False.
+        with ``deletionTimestamp`` and ``deleted_now`` is False. ``admission`` sees the object
+        as stored, as both the object and the old one; a refusal deletes nothing.
         """
         current = await self.get(namespace, name)
+        if admission is not None:
+            await admission.mutate(copy.deepcopy(current), current)
+            await admission.validate(current, current)
         meta = m.metadata(current)
         if precondition_uid and meta.get("uid") != precondition_uid:
             raise Conflict(

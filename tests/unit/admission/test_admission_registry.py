@@ -1,4 +1,4 @@
-"""The admission chain: Kubernetes' plugin names, defaults and fixed order."""
+"""The admission registry: Kubernetes' plugin names, defaults and fixed order, and the flags."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from kubeward.admission.chain import build_chain, enabled_plugins
 from kubeward.admission.interfaces import AdmissionRequest, ObjectReader
+from kubeward.admission.registry import build_chain, enabled_plugins
 from kubeward.api.user import UserInfo
 from kubeward.errors import InputError
 
@@ -23,8 +23,9 @@ def test_defaults_are_kubernetes_default_on_plugins_in_order() -> None:
 @pytest.mark.parametrize(
     ("enable", "disable", "message"),
     [
-        (["Bogus"], [], "plugin 'Bogus' is unknown"),
-        ([], ["Bogus"], "plugin 'Bogus' is unknown"),
+        # kube-apiserver's wording (k8s.io/apiserver/pkg/server/options/admission.go).
+        (["Bogus"], [], 'enable-admission-plugins plugin "Bogus" is unknown'),
+        ([], ["Bogus"], 'disable-admission-plugins plugin "Bogus" is unknown'),
         (["PodSecurity"], ["PodSecurity"], "overlapped"),
     ],
     ids=["unknown-enable", "unknown-disable", "overlap"],
