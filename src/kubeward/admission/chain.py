@@ -34,14 +34,16 @@ class AdmissionChain:
 
     mutating: tuple[MutatingPlugin, ...] = ()
     validating: tuple[ValidatingPlugin, ...] = ()
+    # The plugins' names in the registry's order; by default, mutating ones first.
+    names: tuple[str, ...] = ()
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        seen: list[str] = []
-        for name in [p.name for p in self.mutating] + [p.name for p in self.validating]:
-            if name not in seen:
-                seen.append(name)
-        return tuple(seen)
+    def __post_init__(self) -> None:
+        if not self.names:
+            seen: list[str] = []
+            for plugin in (*self.mutating, *self.validating):
+                if plugin.name not in seen:
+                    seen.append(plugin.name)
+            object.__setattr__(self, "names", tuple(seen))
 
     async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None:
         """Both phases at once, for a request that has no strategy between them."""

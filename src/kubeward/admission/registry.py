@@ -173,10 +173,12 @@ def build_chain(
             )
     mutating: list[MutatingPlugin] = []
     validating: list[ValidatingPlugin] = []
+    built: list[str] = []
     for name in names:
         factory = factories.get(name)
         if factory is None:
             continue
+        built.append(name)
         plugin: Any = factory()
         if hasattr(plugin, "set_authorizer"):
             if authorizer is None:
@@ -186,4 +188,4 @@ def build_chain(
             mutating.append(plugin)
         if hasattr(plugin, "validate"):
             validating.append(plugin)
-    return AdmissionChain(tuple(mutating), tuple(validating))
+    return AdmissionChain(tuple(mutating), tuple(validating), tuple(built))
