@@ -40,9 +40,9 @@ class AdmissionChain:
     def __post_init__(self) -> None:
         if not self.names:
             seen: list[str] = []
-            for plugin in (*self.mutating, *self.validating):
-                if plugin.name not in seen:
-                    seen.append(plugin.name)
+            for name in [p.name for p in self.mutating] + [p.name for p in self.validating]:
+                if name not in seen:
+                    seen.append(name)
             object.__setattr__(self, "names", tuple(seen))
 
     async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None:
