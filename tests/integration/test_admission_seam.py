@@ -248,3 +248,12 @@ def test_certificate_approval_disabled_lets_an_updater_approve() -> None:
     ) as cluster:
         approved = approve_as_updater(cluster, "disabled")
     assert [c.type for c in approved.status.conditions] == ["Approved"]
+
+
+def test_namespace_lifecycle_runs_before_validation_as_upstreams_admit(
+    api: client.CoreV1Api,
+) -> None:
+    status = refused(
+        api.create_namespaced_config_map, "no-such-ns", configmap("Not_Valid", {"a": "b"})
+    )
+    assert (status["code"], status["message"]) == (404, 'namespaces "no-such-ns" not found')

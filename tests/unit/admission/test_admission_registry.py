@@ -171,9 +171,8 @@ def test_plugins_that_ask_for_the_authorizer_get_it() -> None:
 
 def test_mutating_plugins_are_those_with_admit_and_validating_those_with_validate() -> None:
     chain = build_chain(authorizer=AllowEverything())
-    assert [p.name for p in chain.mutating] == ["ServiceAccount"]
+    assert [p.name for p in chain.mutating] == ["NamespaceLifecycle", "ServiceAccount"]
     assert [p.name for p in chain.validating] == [
-        "NamespaceLifecycle",
         "PodSecurity",
         "CertificateApproval",
         "CertificateSigning",
