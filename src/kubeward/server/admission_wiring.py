@@ -1,24 +1,40 @@
 """Admission in the running server: the chain the flags ask for, reading the server's stores.
 
-``server.builder`` calls :func:`install_admission` once the stores and the authorizer exist.
-The chain itself comes from ``admission.registry`` (every plugin by Kubernetes' name and
-order); the request handlers bind it to each write (``server.resources``) and the store runs
-it around the kind's strategy (``api.registry.scope``). This module adds only what a plugin
-needs of the server: an :class:`kubeward.admission.interfaces.ObjectReader` over the stores.
+``server.builder`` calls :func:`build_admission` once the stores and the authorizer exist and
+hands the result to the request handlers. The chain itself comes from ``admission.registry``
+(every plugin by Kubernetes' name and order); the handlers bind it to each write
+(``server.resources``) and the store runs it around the kind's strategy
+(``api.registry.scope``). This module adds what plugins need of the server: an
+:class:`kubeward.admission.interfaces.ObjectReader` over the stores, and the request's options
+in the shape upstream's handlers give them (``CreateOptions``, ``UpdateOptions`` — also for a
+patch, as upstream converts it — and ``DeleteOptions``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubeward.admission.chain import AdmissionChain
+from kubeward.admission.interfaces import CREATE, DELETE, UPDATE
 from kubeward.admission.registry import PLUGINS, build_chain
+from kubeward.api import meta as m
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.scheme import ResourceType
 from kubeward.authz.interfaces import Authorizer
 from kubeward.errors import NotFound
-from kubeward.server.resources import ResourceHandlers
+
+_OPTIONS_KIND = {CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions"}
+
+
+class NoObjects:
+    """The object reader of handlers that have no stores to read (before the builder runs)."""
+
+    async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return None
+
+    async def list(self, resource: str, namespace: str) -> list[dict[str, Any]]:
+        return []
 
 
 class StoreReader:
@@ -49,19 +65,47 @@ class StoreReader:
         return items
 
 
-def install_admission(
-    handlers: ResourceHandlers,
+def build_admission(
     stores: dict[ResourceType, Store],
     authorizer: Authorizer,
     enable: Sequence[str] = (),
     disable: Sequence[str] = (),
-) -> AdmissionChain:
-    """Build the chain from ``--enable/--disable-admission-plugins`` and give it to the handlers.
+) -> tuple[AdmissionChain, StoreReader]:
+    """The chain from ``--enable/--disable-admission-plugins`` and the reader its plugins use.
 
     Raises:
         InputError: the flags name an unknown plugin, or ask for one kubeward lacks.
     """
     chain = build_chain(PLUGINS, enable, disable, authorizer=authorizer)
-    handlers.admission = chain
-    handlers.object_reader = StoreReader(stores)
-    return chain
+    return chain, StoreReader(stores)
+
+
+def operation_options(
+    operation: str,
+    query: Mapping[str, str],
+    dry_run: Sequence[str] = (),
+    given: m.JSONObject | None = None,
+) -> m.JSONObject:
+    """The options object a plugin sees for ``operation``: ``given``, then the query's."""
+    options: m.JSONObject = {
+        "kind": _OPTIONS_KIND[operation],
+        "apiVersion": "meta.k8s.io/v1",
+        **(given or {}),
+    }
+    if dry_run:
+        options["dryRun"] = list(dry_run)
+    for key in ("fieldManager", "fieldValidation"):
+        if operation != DELETE and query.get(key):
+            options[key] = query[key]
+    return options
+
+
+def delete_options(body: m.JSONObject, grace: Any, query: Mapping[str, str]) -> m.JSONObject:
+    """A delete's options: the body's ``DeleteOptions``, with the query's overrides."""
+    options = {k: v for k, v in body.items() if k not in ("kind", "apiVersion")}
+    if grace is not None:
+        options["gracePeriodSeconds"] = grace
+    policy = query.get("propagationPolicy")
+    if policy:
+        options["propagationPolicy"] = policy
+    return options

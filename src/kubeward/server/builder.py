@@ -35,7 +35,7 @@ from kubeward.authz.rbac.index import RBACIndex
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
 from kubeward.server import authz_reviews, reviews, tables_adapter
-from kubeward.server.admission_wiring import install_admission
+from kubeward.server.admission_wiring import build_admission
 from kubeward.server.app import APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
@@ -142,12 +142,8 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     )
     reviews.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
-    install_admission(
-        handlers,
-        stores,
-        authorizer,
-        config.enable_admission_plugins,
-        config.disable_admission_plugins,
+    handlers.admission, handlers.object_reader = build_admission(
+        stores, authorizer, config.enable_admission_plugins, config.disable_admission_plugins
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, broadcasters)  # token endpoints

@@ -53,6 +53,7 @@ from kubeward.errors import (
     NotFound,
     StatusError,
 )
+from kubeward.server.admission_wiring import NoObjects, delete_options, operation_options
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
     json_response,
@@ -67,18 +68,6 @@ log = logging.getLogger(__name__)
 # Kinds whose DELETE answers with the object, as their upstream REST storage does; the others
 # answer with a Status of Success.
 _RETURN_DELETED_OBJECT = frozenset({"Pod", "Namespace", "Node"})
-# The kind of options object each operation's admission sees, as upstream's handlers pass it.
-_OPTIONS_KIND = {CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions"}
-
-
-class _NoObjects:
-    """The object reader of handlers that have no stores to read (tests of single verbs)."""
-
-    async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
-        return None
-
-    async def list(self, resource: str, namespace: str) -> list[dict[str, Any]]:
-        return []
 
 
 @dataclass
@@ -117,7 +106,7 @@ class ResourceHandlers:
         # Set by the server's builder: the chain the admission flags ask for, and what its
         # plugins read other objects through.
         self.admission = AdmissionChain()
-        self.object_reader: ObjectReader = _NoObjects()
+        self.object_reader: ObjectReader = NoObjects()
 
     # --- helpers ----------------------------------------------------------------------------
     async def _read_object(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
@@ -185,17 +174,6 @@ class ResourceHandlers:
     ) -> BoundAdmission:
         """The chain bound to this request; the store calls it around the strategy."""
         rt = ctx.rt
-        query = ctx.request.query
-        given: m.JSONObject = {
-            "kind": _OPTIONS_KIND[operation],
-            "apiVersion": "meta.k8s.io/v1",
-            **(options or {}),
-        }
-        if query.getall("dryRun", []):
-            given["dryRun"] = list(query.getall("dryRun"))
-        for key in ("fieldManager", "fieldValidation"):
-            if operation != DELETE and query.get(key):
-                given[key] = query[key]
         request = AdmissionRequest(
             operation=operation,
             group=rt.group,
@@ -211,7 +189,9 @@ class ResourceHandlers:
             dry_run=ctx.dry_run,
             warnings=ctx.warnings,
             verb=ctx.info.verb,
-            options=given,
+            options=operation_options(
+                operation, ctx.request.query, ctx.request.query.getall("dryRun", []), options
+            ),
         )
         return self.admission.bind(request, self.object_reader)
 
@@ -415,7 +395,7 @@ class ResourceHandlers:
             except ValueError:
                 raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
         preconditions = options.get("preconditions") or {}
-        admission = self._admission(ctx, DELETE, options=_delete_options(options, grace, q))
+        admission = self._admission(ctx, DELETE, options=delete_options(options, grace, q))
         graceful, seconds = await self._graceful(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
@@ -475,7 +455,7 @@ class ResourceHandlers:
             ns = m.namespace_of(item)
             name = m.name_of(item)
             admission = self._admission(
-                ctx, DELETE, namespace=ns, name=name, options=_delete_options(options, None, {})
+                ctx, DELETE, namespace=ns, name=name, options=delete_options(options, None, {})
             )
             with contextlib.suppress(NotFound):
                 obj, _ = await ctx.store.delete(ns, name, dry_run=ctx.dry_run, admission=admission)
@@ -623,14 +603,3 @@ class ResourceHandlers:
             if was_matching and not now_matches:
                 return "DELETED", obj
         return (event.type, obj) if now_matches else None
-
-
-def _delete_options(body: m.JSONObject, grace: Any, query: Any) -> m.JSONObject:
-    """The ``DeleteOptions`` admission sees: the body's, with the query's overrides."""
-    options = {k: v for k, v in body.items() if k not in ("kind", "apiVersion")}
-    if grace is not None:
-        options["gracePeriodSeconds"] = grace
-    policy = query.get("propagationPolicy") if query else None
-    if policy:
-        options["propagationPolicy"] = policy
-    return options

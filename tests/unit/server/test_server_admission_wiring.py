@@ -14,6 +14,7 @@ import pytest
 from kubeward.admission.registry import DEFAULT_ENABLED, KUBEWARD_PLUGINS
 from kubeward.api.resources.rbac import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, ROLE_BINDINGS, ROLES
 from kubeward.errors import InputError
+from kubeward.server.admission_wiring import delete_options, operation_options
 from kubeward.server.builder import ServerParts, build_server
 from kubeward.server.config import ServerConfig
 from kubeward.storage.memory import MemoryBackend
@@ -70,3 +71,23 @@ def test_the_rbac_stores_carry_the_escalation_check_and_no_other_store_does() ->
     rbac = {ROLES, CLUSTER_ROLES, ROLE_BINDINGS, CLUSTER_ROLE_BINDINGS}
     for rt, store in stores.items():
         assert len(store.write_checks) == (1 if rt in rbac else 0), rt.resource
+
+
+def test_plugins_see_upstreams_options_objects() -> None:
+    query = {"fieldManager": "kubectl", "fieldValidation": "Strict", "propagationPolicy": "Orphan"}
+    assert operation_options("CREATE", query, ["All"]) == {
+        "kind": "CreateOptions",
+        "apiVersion": "meta.k8s.io/v1",
+        "dryRun": ["All"],
+        "fieldManager": "kubectl",
+        "fieldValidation": "Strict",
+    }
+    body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": "u"}}
+    assert operation_options("DELETE", query, [], delete_options(body, 0, query)) == {
+        "kind": "DeleteOptions",
+        "apiVersion": "meta.k8s.io/v1",
+        "preconditions": {"uid": "u"},
+        "gracePeriodSeconds": 0,
+        "propagationPolicy": "Orphan",
+    }
+    assert operation_options("UPDATE", {}, [])["kind"] == "UpdateOptions"
