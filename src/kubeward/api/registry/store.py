@@ -18,7 +18,6 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -27,6 +26,14 @@ from dataclasses import dataclass, field
 import orjson
 
 from kubeward.api import meta as m
+from kubeward.api.registry.revisions import (
+    CONTINUE_TOO_OLD,
+    decode,
+    decode_continue,
+    encode,
+    encode_continue,
+    parse_rv,
+)
 from kubeward.api.registry.scope import RequestScope, WriteAdmission, WriteCheck
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType
@@ -48,17 +55,9 @@ from kubeward.errors import (
     StorageError,
     invalid,
 )
-from kubeward.storage.interfaces import Backend, Event, EventType, KeyValue
+from kubeward.storage.interfaces import Backend, Event, EventType
 
 EVERYTHING_FIELDS = FieldSelector(())
-
-_CONTINUE_TOO_OLD = (
-    "The provided continue parameter is too old to display a consistent list result. You can "
-    "start a new list without the continue parameter, or use the continue token in this response "
-    "to retrieve the remainder of the results. Continuing with the provided token results in an "
-    "inconsistent list - objects that were created, modified, or deleted between the time the "
-    "first chunk was returned and now may show up in the list."
-)
 
 Mutation = Callable[[m.JSONObject], m.JSONObject]
 
@@ -88,39 +87,6 @@ class WatchEvent:
         return self._encoded[0]
 
 
-def encode(obj: m.JSONObject) -> bytes:
-    return orjson.dumps(obj)
-
-
-def decode(kv: KeyValue) -> m.JSONObject:
-    obj: m.JSONObject = orjson.loads(kv.value)
-    m.metadata(obj)["resourceVersion"] = str(kv.mod_revision)
-    return obj
-
-
-def _encode_continue(revision: int, last_key: str) -> str:
-    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": last_key})
-    return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=="))
-        return int(data["rv"]), str(data["start"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BadRequest(f"continue key is not valid: {exc}") from exc
-
-
-def _parse_rv(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadRequest(f'invalid resource version "{text}"') from None
-    if value < 0:
-        raise BadRequest(f'invalid resource version "{text}"')
-    return value
-
-
 class Store:
     """Create, read, update, delete, list and watch one kind."""
 
@@ -146,7 +112,7 @@ class Store:
     async def get(self, namespace: str, name: str, resource_version: str = "") -> m.JSONObject:
         revision = 0
         if resource_version not in ("", "0"):
-            revision = _parse_rv(resource_version)
+            revision = parse_rv(resource_version)
         try:
             kv = await self.backend.get(self.rt.storage_key(namespace, name), revision)
         except CompactedError as exc:
@@ -177,11 +143,11 @@ class Store:
         revision = 0
         start_after = ""
         if opts.continue_token:
-            revision, start_after = _decode_continue(opts.continue_token)
+            revision, start_after = decode_continue(opts.continue_token)
         elif opts.resource_version_match == "Exact":
-            revision = _parse_rv(opts.resource_version)
+            revision = parse_rv(opts.resource_version)
         elif opts.resource_version not in ("", "0"):
-            _parse_rv(opts.resource_version)
+            parse_rv(opts.resource_version)
         prefix = self._prefix(namespace)
         pinned = opts.field_selector.exact_value("metadata.name")
         items: list[m.JSONObject] = []
@@ -211,13 +177,13 @@ class Store:
                     break
         except CompactedError as exc:
             if opts.continue_token:
-                raise Gone(_CONTINUE_TOO_OLD) from exc
+                raise Gone(CONTINUE_TOO_OLD) from exc
             raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
         except StorageError as exc:
             raise InternalError(str(exc)) from exc
         list_meta: m.JSONObject = {"resourceVersion": str(read_revision)}
         if opts.limit and more:
-            list_meta["continue"] = _encode_continue(read_revision, start_after)
+            list_meta["continue"] = encode_continue(read_revision, start_after)
             if opts.label_selector.empty and opts.field_selector.empty:
                 list_meta["remainingItemCount"] = remaining
         for obj in items:
