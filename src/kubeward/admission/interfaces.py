@@ -4,10 +4,11 @@ Rules:
  1. A plugin sees an :class:`AdmissionRequest`, never the HTTP request: the operation and the
     verb, the resource and subresource, the namespace and name, the user, the new object (which
     mutating plugins change in place), the old one on updates and deletes, dry run and the
-    request's options (``CreateOptions``, ``UpdateOptions``, ``PatchOptions``,
-    ``DeleteOptions``).
- 2. Mutating plugins (``admit``) all run before validating plugins (``validate``); a plugin may
-    be both, as upstream's ServiceAccount plugin is.
+    request's options (``CreateOptions``, ``UpdateOptions`` — for a patch too, as upstream
+    converts them — or ``DeleteOptions``).
+ 2. Mutating plugins (``admit``) run before defaults and validation, validating plugins
+    (``validate``) after them, on the object as it will be stored (``api.registry.scope``); a
+    plugin may be both, as upstream's ServiceAccount plugin is.
  3. A plugin refuses by raising a :class:`kubeward.errors.StatusError` (usually ``Forbidden``)
     whose message says why; warnings for the client go to ``request.warnings`` (sent as
     ``Warning`` headers) and audit annotations to ``request.audit_annotations``.
