@@ -2,8 +2,9 @@
 
 This is the one place that turns flags into components: the storage backend (by URL, through
 ``storage.factory``), the stores of every served kind, the authenticator union, the authorizer
-chain (through ``authz.modes``), admission hooks and the in-process controllers the API server
-itself runs (namespace lifecycle).
+chain (through ``authz.modes``), the admission chain (through ``admission.registry``), the
+RBAC kinds' escalation checks and the in-process controllers the API server itself runs
+(namespace lifecycle).
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import authz_reviews, certificates, reviews, scale, tables_adapter
+from kubeward.server import authz_reviews, reviews, scale, tables_adapter
+from kubeward.server.admission_wiring import build_admission
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.crd_controller import CRDController
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.server.openapi_handler import OpenAPIHandler
-from kubeward.server.rbac_wiring import RBACWiring, escalation_hook
+from kubeward.server.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.resources import ResourceHandlers
 from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
@@ -170,11 +172,13 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         openapi=OpenAPIHandler(scheme, KUBERNETES_VERSION["gitVersion"]),
     )
     reviews.register(server)
-    certificates.register(server)
     scale.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
-    handlers.admission.append(escalation_hook(authorizer, rbac))
-    service_accounts.register(server, broadcasters)  # token endpoints, admission chain
+    handlers.admission, handlers.object_reader = build_admission(
+        stores, authorizer, config.enable_admission_plugins, config.disable_admission_plugins
+    )
+    attach_escalation_checks(stores, authorizer, rbac)
+    service_accounts.register(server, broadcasters)  # token endpoints
 
     async def storage_ok() -> bool:
         await backend.current_revision()

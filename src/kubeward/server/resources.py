@@ -7,9 +7,12 @@ Rules beyond the generic store's:
     and so must ``metadata.namespace`` and (for update) ``metadata.name`` — 400 otherwise.
  2. ``fieldValidation=Strict`` turns unknown fields into 400, ``Warn`` (the default for clients
     that send nothing) into ``Warning`` headers, ``Ignore`` drops them silently.
- 3. Admission (``handlers.admission``, the NamespaceLifecycle, ServiceAccount, PodSecurity and
-    RBAC escalation plugins) runs on every create, update, patch and delete before the store
-    writes; a delete's hooks see the stored object as both the object and the old one.
+ 3. Every write — create, update, patch, apply, delete, each item of a deletecollection and
+    subresource writes — hands the store the request's scope and the admission chain bound to
+    the request (``handlers.admission``, built by ``admission.registry``); the store runs
+    mutating admission → defaults → validation → validating admission → storage
+    (``api.registry.scope``). Plugins see an ``AdmissionRequest``, never the HTTP request; a
+    delete's plugins see the stored object as both the object and the old one.
  4. A pod bound to an existing node is deleted gracefully (``deletionTimestamp`` set first);
     other pods and objects go at once unless they carry finalizers.
 """
@@ -19,16 +22,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import functools
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from kubeward.admission.chain import AdmissionChain, BoundAdmission
+from kubeward.admission.interfaces import CREATE, DELETE, UPDATE, AdmissionRequest, ObjectReader
 from kubeward.api import meta as m
 from kubeward.api.codec import decode_body
 from kubeward.api.customresources.schema import prune
@@ -40,6 +44,7 @@ from kubeward.api.openapi import (
     unknown_field_warnings,
     unknown_fields,
 )
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.request_info import RequestInfo, is_true
 from kubeward.api.scheme import ResourceType
@@ -57,6 +62,7 @@ from kubeward.errors import (
     NotFound,
     StatusError,
 )
+from kubeward.server.admission_wiring import NoObjects, delete_options, operation_options
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
     json_response,
@@ -68,8 +74,6 @@ from kubeward.server.http import (
 from kubeward.server.watch import Broadcasters
 
 log = logging.getLogger(__name__)
-
-Hook = Callable[["RequestContext", m.JSONObject, m.JSONObject | None], Awaitable[None]]
 
 
 @dataclass
@@ -132,7 +136,10 @@ class ResourceHandlers:
         self.table_builder = table_builder
         self.node_store = node_store
         self.min_request_timeout = min_request_timeout
-        self.admission: list[Hook] = []
+        # Set by the server's builder: the chain the admission flags ask for, and what its
+        # plugins read other objects through.
+        self.admission = AdmissionChain()
+        self.object_reader: ObjectReader = NoObjects()
 
     # --- helpers ----------------------------------------------------------------------------
     async def _read_object(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
@@ -181,11 +188,45 @@ class ResourceHandlers:
             raise strict_decoding_error(unknown, kind=rt.kind, version=rt.api_version)
         ctx.warnings.extend(unknown_field_warnings(unknown))
 
-    async def _admit(
-        self, ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None
-    ) -> None:
-        for hook in self.admission:
-            await hook(ctx, obj, old)
+    def request_scope(self, ctx: RequestContext) -> RequestScope:
+        return RequestScope(
+            user=ctx.user,
+            verb=ctx.info.verb,
+            subresource=ctx.info.subresource,
+            dry_run=ctx.dry_run,
+        )
+
+    def admission_for(
+        self,
+        ctx: RequestContext,
+        operation: str,
+        *,
+        namespace: str | None = None,
+        name: str | None = None,
+        options: m.JSONObject | None = None,
+    ) -> BoundAdmission:
+        """The chain bound to this request; the store calls it around the strategy."""
+        rt = ctx.rt
+        request = AdmissionRequest(
+            operation=operation,
+            group=rt.group,
+            resource=rt.resource,
+            kind=rt.kind,
+            subresource=ctx.info.subresource,
+            namespace=(ctx.info.namespace if namespace is None else namespace)
+            if rt.namespaced
+            else "",
+            name=ctx.info.name if name is None else name,
+            user=ctx.user,
+            object={},
+            dry_run=ctx.dry_run,
+            warnings=ctx.warnings,
+            verb=ctx.info.verb,
+            options=operation_options(
+                operation, ctx.request.query, ctx.request.query.getall("dryRun", []), options
+            ),
+        )
+        return self.admission.bind(request, self.object_reader)
 
     def _respond(self, ctx: RequestContext, obj: m.JSONObject, status: int = 200) -> web.Response:
         if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
@@ -261,8 +302,13 @@ class ResourceHandlers:
                 f"the server does not allow this method on the requested resource (post {ctx.rt.resource} {ctx.info.name})"
             )
         obj = await self._read_object(ctx, body)
-        await self._admit(ctx, obj, None)
-        created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
+        created = await ctx.store.create(
+            ctx.info.namespace,
+            obj,
+            dry_run=ctx.dry_run,
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, CREATE),
+        )
         return self._respond(ctx, created, 201)
 
     async def update(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
@@ -279,7 +325,8 @@ class ResourceHandlers:
             obj,
             subresource=ctx.info.subresource,
             dry_run=ctx.dry_run,
-            before_write=functools.partial(self._admit, ctx),
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, UPDATE),
         )
         return self._respond(ctx, updated)
 
@@ -302,7 +349,8 @@ class ResourceHandlers:
             mutate,
             subresource=ctx.info.subresource,
             dry_run=ctx.dry_run,
-            before_write=functools.partial(self._admit, ctx),
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, UPDATE),
         )
         return self._respond(ctx, updated)
 
@@ -322,8 +370,13 @@ class ResourceHandlers:
             await ctx.store.get(ctx.info.namespace, ctx.info.name)
         except NotFound:
             obj = self._checked_object(ctx, applied)
-            await self._admit(ctx, obj, None)
-            created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
+            created = await ctx.store.create(
+                ctx.info.namespace,
+                obj,
+                dry_run=ctx.dry_run,
+                scope=self.request_scope(ctx),
+                admission=self.admission_for(ctx, CREATE),
+            )
             return self._respond(ctx, created, 201)
         rt = ctx.rt
         patch_bytes = orjson.dumps(applied)
@@ -348,7 +401,8 @@ class ResourceHandlers:
             ctx.info.name,
             mutate,
             dry_run=ctx.dry_run,
-            before_write=functools.partial(self._admit, ctx),
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, UPDATE),
         )
         return self._respond(ctx, updated)
 
@@ -365,9 +419,7 @@ class ResourceHandlers:
             except ValueError:
                 raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
         preconditions = options.get("preconditions") or {}
-        if self.admission:
-            current = await ctx.store.get(ctx.info.namespace, ctx.info.name)
-            await self._admit(ctx, current, current)
+        admission = self.admission_for(ctx, DELETE, options=delete_options(options, grace, q))
         graceful, seconds = await self._graceful(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
@@ -377,6 +429,7 @@ class ResourceHandlers:
             dry_run=ctx.dry_run,
             graceful=graceful,
             grace_period_seconds=seconds,
+            admission=admission,
         )
         if not deleted_now:
             return self._respond(ctx, obj, 200 if ctx.dry_run else 202)
@@ -411,13 +464,25 @@ class ResourceHandlers:
         return True, seconds
 
     async def delete_collection(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        """Delete what the list selects, one item at a time, each through admission.
+
+        As upstream's DeleteCollection, the first refusal ends the request with that error;
+        the refused item stays, and so does every item after it.
+        """
         opts = self._list_options(ctx)
+        options: m.JSONObject = {}
+        if body.strip():
+            options = decode_body(body, ctx.request.headers.get("Content-Type"))
         result = await ctx.store.list(ctx.info.namespace, opts)
         deleted = []
         for item in result["items"]:
             ns = m.namespace_of(item)
+            name = m.name_of(item)
+            admission = self.admission_for(
+                ctx, DELETE, namespace=ns, name=name, options=delete_options(options, None, {})
+            )
             with contextlib.suppress(NotFound):
-                obj, _ = await ctx.store.delete(ns, m.name_of(item), dry_run=ctx.dry_run)
+                obj, _ = await ctx.store.delete(ns, name, dry_run=ctx.dry_run, admission=admission)
                 obj["apiVersion"] = ctx.rt.api_version
                 obj["kind"] = ctx.rt.kind
                 deleted.append(obj)

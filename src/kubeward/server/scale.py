@@ -26,13 +26,13 @@ workload itself: they GET, PUT or PATCH ``.../deployments/NAME/scale`` and speak
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 
+from kubeward.admission.interfaces import UPDATE
 from kubeward.api import meta as m
 from kubeward.api.codec import decode_body
 from kubeward.api.patch import apply_patch
@@ -207,16 +207,9 @@ def _handler(server: APIServer, rt: ResourceType, paths: ScalePaths) -> VirtualH
             info.name,
             mutate,
             dry_run=ctx.dry_run,
-            before_write=functools.partial(_admit, server, ctx),
+            scope=server.handlers.request_scope(ctx),
+            admission=server.handlers.admission_for(ctx, UPDATE),
         )
         return json_response(scale_of(updated, paths))
 
     return handle
-
-
-async def _admit(
-    server: APIServer, ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None
-) -> None:
-    """The same admission hooks every write of the parent resource passes (rule 5)."""
-    for hook in server.handlers.admission:
-        await hook(ctx, obj, old)

@@ -165,6 +165,8 @@ def running_cluster(
     anonymous_auth: bool = True,
     controller_manager: bool = True,
     port: int | None = None,
+    enable_admission_plugins: tuple[str, ...] = (),
+    disable_admission_plugins: tuple[str, ...] = (),
 ) -> Iterator[Cluster]:
     """Start a server on a free port of 127.0.0.1 and stop it on exit.
 
@@ -182,6 +184,8 @@ def running_cluster(
             token_auth_file=token_auth_file,
             basic_auth_file=basic_auth_file,
             anonymous_auth=anonymous_auth,
+            enable_admission_plugins=enable_admission_plugins,
+            disable_admission_plugins=disable_admission_plugins,
         )
         # The stdlib loop, not uvloop: a test process starts and closes many loops, and uvloop's
         # TLS transports can still schedule callbacks on a closed one. `kubeward up` and `serve`

@@ -15,6 +15,7 @@ definition Established and registers its kinds. What the strategy enforces:
 from __future__ import annotations
 
 from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
 from kubeward.api.validation import apiextensions as v
@@ -48,8 +49,8 @@ def storage_version(crd: JSONObject) -> str:
 class CustomResourceDefinitionStrategy(Strategy):
     has_status = True
 
-    def prepare_for_create(self, obj: JSONObject) -> None:
-        super().prepare_for_create(obj)
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        super().prepare_for_create(obj, scope)
         stored = storage_version(obj)
         obj["status"] = {"storedVersions": [stored] if stored else []}
         finalizers = obj.setdefault("metadata", {}).setdefault("finalizers", [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
 from kubeward.api.validation import core as v
@@ -85,7 +86,7 @@ class NamespaceStrategy(Strategy):
         labels = obj.setdefault("metadata", {}).setdefault("labels", {})
         labels["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
 
-    def prepare_for_create(self, obj: JSONObject) -> None:
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
         obj["status"] = {"phase": "Active"}
 
     def blocks_deletion(self, obj: JSONObject) -> bool:
@@ -142,7 +143,7 @@ class PodStrategy(Strategy):
         obj.setdefault("status", {}).setdefault("phase", "Pending")
         obj["status"].setdefault("qosClass", "BestEffort")
 
-    def prepare_for_create(self, obj: JSONObject) -> None:
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
         obj["status"] = {}
 
     def validate(self, obj: JSONObject) -> list[Cause]:
