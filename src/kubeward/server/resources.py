@@ -501,7 +501,7 @@ class ResourceHandlers:
         check_list_options(q, watch=True)
         opts = ListOptions(
             label_selector=parse_label_selector(q.get("labelSelector", "")),
-            field_selector=parse_field_selector(q.get("fieldSelector", "")),
+            field_selector=named_field_selector(ctx.info, q.get("fieldSelector", "")),
         )
         ctx.store.strategy.check_field_selector_labels(
             [r.field for r in opts.field_selector.requirements]
