@@ -2,7 +2,7 @@
 
 - ``catalog``: the generated component schemas (``schemas.json``) and lookups by kind.
 - ``documents``: the ``/openapi/v3`` root and the per-group-version documents.
-- ``fields``: unknown-field detection for ``fieldValidation=Strict|Warn`` and its messages.
+- ``fields``: schema conformance: JSON types, and unknown fields for ``fieldValidation``.
 """
 
 from kubeward.api.openapi.documents import (
@@ -16,7 +16,11 @@ from kubeward.api.openapi.documents import (
     served_document,
 )
 from kubeward.api.openapi.fields import (
+    Conformance,
+    conform,
+    decoding_error,
     has_schema,
+    patch_decoding_error,
     strict_decoding_error,
     strict_decoding_message,
     strict_patch_error,
@@ -25,13 +29,17 @@ from kubeward.api.openapi.fields import (
 )
 
 __all__ = [
+    "Conformance",
     "OpenAPIResource",
     "ServedDocument",
+    "conform",
+    "decoding_error",
     "document_hash",
     "group_version_document",
     "group_version_path",
     "has_schema",
     "parse_group_version_path",
+    "patch_decoding_error",
     "root_document",
     "served_document",
     "strict_decoding_error",
