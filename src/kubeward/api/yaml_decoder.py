@@ -26,8 +26,10 @@ builds the value itself, iteratively. Rules:
  6. Nesting deeper than ``max_depth`` mappings and sequences is a 400 as soon as the parser
     reaches it, so a 3 MiB run of ``[`` costs a hundred events, not three million.
  7. One document per body: a second document is a 400, an empty body decodes to None.
- 8. Every alias use gets its own copy of the anchored value, so later code that fills defaults
-    in place cannot change two places at once.
+ 8. While the document is read, an alias shares the anchored value, so a document refused by
+    rules 4-5 never costs more memory than its source; a document that used aliases is copied
+    once when complete, so that later code filling defaults in place cannot change two places
+    at once.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class _Decoder:
         self.stack: list[_Frame] = []
         self.result: Any = None
         self.documents = 0
+        self.aliased = False
 
     # --- budgets ------------------------------------------------------------------------
     def _count(self, nodes: int, alias_nodes: int, size: int) -> None:
@@ -160,10 +163,8 @@ class _Decoder:
                 "(an alias may only name a node that is complete)"
             )
         self._count(1 + anchored.nodes, anchored.nodes, anchored.size)
-        value = anchored.value
-        if isinstance(value, dict | list):
-            value = orjson.loads(orjson.dumps(value))  # rule 8
-        self._add(value, event)
+        self.aliased = True
+        self._add(anchored.value, event)
 
     def _open(self, event: ev.SequenceStartEvent | ev.MappingStartEvent) -> None:
         tag = event.tag
@@ -245,6 +246,8 @@ def decode_yaml(body: bytes, *, max_depth: int, max_bytes: int) -> Any:
         raise BadRequest(f"the request body is not valid YAML: {_one_line(str(exc))}") from exc
     finally:
         loader.dispose()
+    if decoder.aliased and isinstance(decoder.result, dict | list):
+        return orjson.loads(orjson.dumps(decoder.result))  # rule 8: no shared objects
     return decoder.result
 
 
