@@ -68,6 +68,7 @@ def decode_body(
         obj = decode_json(body)
     elif kind in _YAML_TYPES:
         obj = decode_yaml(body, max_depth=MAX_DEPTH, max_bytes=max_bytes)
+        check_json_value(obj)  # the decoder keeps these bounds already; this proves it
     elif kind == PROTOBUF:
         from kubeward.api.protobuf import decode_protobuf
 

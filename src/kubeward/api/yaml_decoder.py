@@ -88,6 +88,7 @@ class _Anchored:
     value: Any
     nodes: int  # decode operations the anchored node took, its own aliases expanded
     size: int  # bytes of its JSON encoding
+    height: int  # levels of mappings and sequences in it (0 for a scalar)
 
 
 @dataclass
@@ -98,6 +99,7 @@ class _Frame:
     anchor: str | None
     start_nodes: int
     start_size: int
+    height: int = 1
     key: str | None = None  # mappings: the key waiting for its value
     merging: bool = False  # mappings: the waiting key is ``<<``
     merges: list[dict[str, Any]] = field(default_factory=list)
@@ -140,8 +142,8 @@ class _Decoder:
             self._count(1, 0, len(event.value) + 2)
             value = _scalar(event)
             if event.anchor is not None:
-                self.anchors[event.anchor] = _Anchored(value, 1, len(event.value) + 2)
-            self._add(value, event)
+                self.anchors[event.anchor] = _Anchored(value, 1, len(event.value) + 2, 0)
+            self._add(value, 0, event)
         elif isinstance(event, ev.AliasEvent):
             self._alias(event)
         elif isinstance(event, ev.SequenceStartEvent | ev.MappingStartEvent):
@@ -163,8 +165,12 @@ class _Decoder:
                 "(an alias may only name a node that is complete)"
             )
         self._count(1 + anchored.nodes, anchored.nodes, anchored.size)
+        if len(self.stack) + anchored.height > self.max_depth:
+            raise BadRequest(
+                f"the request body is nested too deeply: {_where(event)}exceeded max depth of {self.max_depth}"
+            )
         self.aliased = True
-        self._add(anchored.value, event)
+        self._add(anchored.value, anchored.height, event)
 
     def _open(self, event: ev.SequenceStartEvent | ev.MappingStartEvent) -> None:
         tag = event.tag
@@ -193,15 +199,16 @@ class _Decoder:
             value = merged
         if frame.anchor is not None:
             self.anchors[frame.anchor] = _Anchored(
-                value, self.nodes - frame.start_nodes, self.size - frame.start_size
+                value, self.nodes - frame.start_nodes, self.size - frame.start_size, frame.height
             )
-        self._add(value, event)
+        self._add(value, frame.height, event)
 
-    def _add(self, value: Any, event: ev.Event) -> None:
+    def _add(self, value: Any, height: int, event: ev.Event) -> None:
         if not self.stack:
             self.result = value
             return
         frame = self.stack[-1]
+        frame.height = max(frame.height, height + 1)
         container = frame.value
         if isinstance(container, list):
             container.append(value)

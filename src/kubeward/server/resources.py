@@ -112,13 +112,11 @@ class ResourceHandlers:
         self.admission: list[Hook] = []
 
     # --- helpers ----------------------------------------------------------------------------
-    async def _decode(
-        self, ctx: RequestContext, body: bytes, content_type: str | None
-    ) -> m.JSONObject:
+    async def _decode(self, body: bytes, content_type: str | None) -> m.JSONObject:
         return await decode_body_async(body, content_type, max_bytes=self.max_body_bytes)
 
     async def _read_object(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
-        obj = await self._decode(ctx, body, ctx.request.headers.get("Content-Type"))
+        obj = await self._decode(body, ctx.request.headers.get("Content-Type"))
         return self._checked_object(ctx, obj)
 
     def _checked_object(self, ctx: RequestContext, obj: m.JSONObject) -> m.JSONObject:
@@ -308,7 +306,7 @@ class ResourceHandlers:
         """
         from kubeward.api.patch import apply_patch
 
-        applied = await self._decode(ctx, body, "application/yaml")
+        applied = await self._decode(body, "application/yaml")
         meta = applied.get("metadata")
         if meta is not None and not isinstance(meta, dict):
             raise BadRequest("metadata must be an object")
@@ -403,7 +401,7 @@ class ResourceHandlers:
         """The DeleteOptions body, type-checked like any object; unknown fields are dropped."""
         if not body.strip():
             return {}
-        options = await self._decode(ctx, body, ctx.request.headers.get("Content-Type"))
+        options = await self._decode(body, ctx.request.headers.get("Content-Type"))
         try:
             conform(options, ctx.rt.group, ctx.rt.version, "DeleteOptions").drop_unknown()
         except BadRequest as exc:

@@ -179,3 +179,11 @@ def test_yaml_errors_do_not_leak_past_the_decoder() -> None:
     with pytest.raises(BadRequest) as caught:
         decode(b"\xff\xfe\x00 not utf")
     assert caught.value.code == 400
+
+
+def test_aliases_cannot_nest_past_the_depth_limit() -> None:
+    deep = "[" * 80 + "]" * 80
+    text = f"a: &a {deep}\nb: &b [{'[' * 30}*a{']' * 30}]\n"
+    with pytest.raises(BadRequest, match="exceeded max depth of 100"):
+        decode(text)
+    assert decode(f"a: &a {deep}\nb: [*a]\n")["b"]
