@@ -71,6 +71,8 @@ _ALIAS_RATIO_HIGH = 4_000_000
 _LONGEST_INT_TEXT = 80
 
 _resolver = Resolver()
+# A plain scalar starting with any other character is a string (no implicit resolver matches).
+_RESOLVED_FIRST = frozenset(key for key in Resolver.yaml_implicit_resolvers if key)
 _constructor = SafeConstructor()
 
 
@@ -138,7 +140,7 @@ class _Decoder:
 
     # --- events -------------------------------------------------------------------------
     def feed(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ScalarEvent):
+        if type(event) is ev.ScalarEvent:
             self._count(1, 0, len(event.value) + 2)
             value = _scalar(event)
             if event.anchor is not None:
@@ -272,8 +274,13 @@ def _resolved(event: ev.ScalarEvent) -> str:
 
 
 def _scalar(event: ev.ScalarEvent) -> Any:
-    tag = _resolved(event)
     text = event.value
+    if event.tag is None:  # the common cases first: bodies are mostly plain strings
+        if not event.implicit[0] or (text and text[0] not in _RESOLVED_FIRST):
+            return text
+        if text.isdigit() and len(text) < 19 and (text[0] != "0" or text == "0"):
+            return int(text)
+    tag = _resolved(event)
     if tag in _PLAIN_STRING_TAGS and not (tag == _TIMESTAMP and event.tag is not None):
         return text
     if tag == _NULL:
