@@ -15,7 +15,9 @@ The properties checked for each request:
  1. the answer is never a 5xx;
  2. a refused request (4xx) changes nothing stored: the target kind's list (in its scope) is the
     same before and after;
- 3. the server keeps answering ``/readyz`` with 200.
+ 3. the server keeps answering ``/readyz`` with 200;
+ 4. what an accepted request stored reads back: the kind's list, as JSON and as a Table (what
+    kubectl asks for), is never a 5xx.
 
 Failures are recorded (not raised) so that a campaign reports all of them; the caller asserts.
 """
@@ -50,6 +52,7 @@ SEED = "fz-seed"
 JSON_TYPES = ("application/json",)
 YAML_TYPE = "application/yaml"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io, application/json"
 
 
 # --- targets --------------------------------------------------------------------------------
@@ -651,9 +654,16 @@ class Fuzzer:
         self.tally = Tally()
 
     def send(
-        self, method: str, path: str, body: bytes | None = None, content_type: str = ""
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "",
+        accept: str = "",
     ) -> tuple[int, bytes]:
         headers = {"Content-Type": content_type} if content_type else {}
+        if accept:
+            headers["Accept"] = accept
         for attempt in range(2):
             if self.conn is None:
                 self.conn = http.client.HTTPSConnection(
@@ -720,9 +730,19 @@ class Fuzzer:
             tally.server_errors.append((request, status, data[:500]))
         elif status >= 400 and before is not None and self.snapshot(request) != before:
             tally.stored_changes.append((request, status))
+        elif status < 300 and before is not None:
+            self.read_back(request)
         if tally.examples % 25 == 0:
             self.check_ready()
         return status
+
+    def read_back(self, request: Request) -> None:
+        collection = _collection_of(request.path.split("?", 1)[0])
+        if collection is None:
+            return
+        status, data = self.send("GET", collection, accept=TABLE)
+        if status >= 500:
+            self.tally.server_errors.append((request, status, b"reading back: " + data[:480]))
 
     def check_ready(self) -> None:
         status, _ = self.send("GET", "/readyz")
