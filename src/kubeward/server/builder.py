@@ -157,6 +157,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         table_builder=tables_adapter.build,
         node_store=stores[NODES],
         min_request_timeout=config.min_request_timeout_seconds,
+        max_body_bytes=config.max_request_body_bytes,
     )
     server = APIServer(
         scheme=scheme,

@@ -5,8 +5,12 @@ Rules beyond the generic store's:
 
  1. The body's ``apiVersion``/``kind`` default from the URL; when given they must agree with it,
     and so must ``metadata.namespace`` and (for update) ``metadata.name`` — 400 otherwise.
- 2. ``fieldValidation=Strict`` turns unknown fields into 400, ``Warn`` (the default for clients
-    that send nothing) into ``Warning`` headers, ``Ignore`` drops them silently.
+ 2. Every body (create, update, each patch's result, apply) is checked against the kind's
+    schema before anything else reads it (``api.openapi.conform``; a custom resource's own schema
+    for unknown fields): a value of the wrong JSON type is 400 (422 on ``patch`` for a patch).
+    Unknown fields follow ``fieldValidation``: ``Strict`` is 400, ``Warn`` (the default for
+    clients that send nothing) a ``Warning`` header and the field dropped, ``Ignore`` dropped
+    silently — nothing unknown is ever stored.
  3. Every write — create, update, patch, apply, delete, each item of a deletecollection and
     subresource writes — hands the store the request's scope and the admission chain bound to
     the request (``handlers.admission``, built by ``admission.registry``); the store runs
@@ -34,15 +38,17 @@ from aiohttp import web
 from kubeward.admission.chain import AdmissionChain, BoundAdmission
 from kubeward.admission.interfaces import CREATE, DELETE, UPDATE, AdmissionRequest, ObjectReader
 from kubeward.api import meta as m
-from kubeward.api.codec import decode_body
+from kubeward.api.codec import MAX_BODY_BYTES, check_json_value, decode_body_async
 from kubeward.api.customresources.schema import prune
 from kubeward.api.list_options import check_list_options, initial_events
 from kubeward.api.openapi import (
+    conform,
+    decoding_error,
     has_schema,
+    patch_decoding_error,
     strict_decoding_error,
     strict_patch_error,
     unknown_field_warnings,
-    unknown_fields,
 )
 from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
@@ -74,6 +80,9 @@ from kubeward.server.http import (
 from kubeward.server.watch import Broadcasters
 
 log = logging.getLogger(__name__)
+
+# A deletionTimestamp must stay a date: longer grace periods are cut to this (about 31 years).
+_MAX_GRACE_SECONDS = 10**9
 
 
 @dataclass
@@ -111,16 +120,6 @@ def named_field_selector(info: RequestInfo, text: str) -> FieldSelector:
     return selector
 
 
-def _unknown_fields(rt: ResourceType, obj: m.JSONObject) -> list[str]:
-    """The fields of ``obj`` its kind's schema does not know: the catalog's for built-in kinds,
-    the CRD version's for custom resources (what pruning would drop)."""
-    if rt.openapi_schema is not None:
-        return prune(copy.deepcopy(obj), dict(rt.openapi_schema))
-    if has_schema(rt.group, rt.version, rt.kind):
-        return unknown_fields(obj, rt.group, rt.version, rt.kind)
-    return []
-
-
 class ResourceHandlers:
     """The verbs on stored kinds, with the hooks later layers (admission) plug into."""
 
@@ -131,19 +130,25 @@ class ResourceHandlers:
         table_builder: Callable[..., m.JSONObject] | None = None,
         node_store: Store | None = None,
         min_request_timeout: int = 1800,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.broadcasters = broadcasters
         self.table_builder = table_builder
         self.node_store = node_store
         self.min_request_timeout = min_request_timeout
+        self.max_body_bytes = max_body_bytes
         # Set by the server's builder: the chain the admission flags ask for, and what its
         # plugins read other objects through.
         self.admission = AdmissionChain()
         self.object_reader: ObjectReader = NoObjects()
 
     # --- helpers ----------------------------------------------------------------------------
+    async def _decode(self, body: bytes, content_type: str | None) -> m.JSONObject:
+        return await decode_body_async(body, content_type, max_bytes=self.max_body_bytes)
+
     async def _read_object(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
-        return self._checked_object(ctx, decode_body(body, ctx.request.headers.get("Content-Type")))
+        obj = await self._decode(body, ctx.request.headers.get("Content-Type"))
+        return self._checked_object(ctx, obj)
 
     def _checked_object(self, ctx: RequestContext, obj: m.JSONObject) -> m.JSONObject:
         rt = ctx.rt
@@ -160,12 +165,12 @@ class ResourceHandlers:
         meta = obj.get("metadata")
         if meta is not None and not isinstance(meta, dict):
             raise BadRequest("metadata must be an object")
+        self._check_fields(ctx, obj)
         body_ns = m.namespace_of(obj)
         if rt.namespaced and body_ns and body_ns != ctx.info.namespace:
             raise BadRequest(
                 "the namespace of the provided object does not match the namespace sent on the request"
             )
-        self._check_fields(ctx, obj)
         return obj
 
     def _check_fields(
@@ -177,16 +182,35 @@ class ResourceHandlers:
                 f'fieldValidation: Unsupported value: "{mode}": supported values: "Ignore", "Strict", "Warn"'
             )
         rt = ctx.rt
-        if mode == "Ignore":
+        if patching:
+            check_json_value(obj)  # a JSON patch can nest one body inside another
+        if rt.openapi_schema is not None:
+            # A custom resource: its strategy prunes what its schema does not know.
+            unknown = prune(copy.deepcopy(obj), dict(rt.openapi_schema))
+            if unknown and mode == "Strict":
+                if patching:
+                    raise strict_patch_error(unknown, obj)
+                raise strict_decoding_error(unknown, kind=rt.kind, version=rt.api_version)
+            if unknown and mode == "Warn":
+                ctx.warnings.extend(unknown_field_warnings(unknown))
             return
-        unknown = _unknown_fields(rt, obj)
-        if not unknown:
+        if not has_schema(rt.group, rt.version, rt.kind):
+            return
+        try:
+            found = conform(obj, rt.group, rt.version, rt.kind)
+        except BadRequest as exc:
+            if patching:
+                raise patch_decoding_error(exc, obj) from None
+            raise decoding_error(exc, kind=rt.kind, version=rt.api_version) from None
+        if not found.unknown:
             return
         if mode == "Strict":
             if patching:
-                raise strict_patch_error(unknown, obj)
-            raise strict_decoding_error(unknown, kind=rt.kind, version=rt.api_version)
-        ctx.warnings.extend(unknown_field_warnings(unknown))
+                raise strict_patch_error(found.unknown, obj)
+            raise strict_decoding_error(found.unknown, kind=rt.kind, version=rt.api_version)
+        if mode == "Warn":
+            ctx.warnings.extend(unknown_field_warnings(found.unknown))
+        found.drop_unknown()
 
     def request_scope(self, ctx: RequestContext) -> RequestScope:
         return RequestScope(
@@ -362,10 +386,13 @@ class ResourceHandlers:
         """
         from kubeward.api.patch import apply_patch
 
-        applied = decode_body(body, "application/yaml")
+        applied = await self._decode(body, "application/yaml")
+        meta = applied.get("metadata")
+        if meta is not None and not isinstance(meta, dict):
+            raise BadRequest("metadata must be an object")
         if m.name_of(applied) not in ("", ctx.info.name):
             raise BadRequest("the name of the object does not match the name on the URL")
-        applied.setdefault("metadata", {})["name"] = ctx.info.name
+        m.metadata(applied)["name"] = ctx.info.name
         try:
             await ctx.store.get(ctx.info.namespace, ctx.info.name)
         except NotFound:
@@ -382,6 +409,11 @@ class ResourceHandlers:
         patch_bytes = orjson.dumps(applied)
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
+            patched = merge(current)
+            self._check_fields(ctx, patched, patching=True)
+            return patched
+
+        def merge(current: m.JSONObject) -> m.JSONObject:
             try:
                 return apply_patch(
                     current,
@@ -407,9 +439,7 @@ class ResourceHandlers:
         return self._respond(ctx, updated)
 
     async def delete(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
-        options: m.JSONObject = {}
-        if body.strip():
-            options = decode_body(body, ctx.request.headers.get("Content-Type"))
+        options = await self._delete_options(ctx, body)
         q = ctx.request.query
         grace_text = q.get("gracePeriodSeconds")
         grace = options.get("gracePeriodSeconds")
@@ -445,6 +475,17 @@ class ResourceHandlers:
             ctx, status_body(success_status({k: v for k, v in details.items() if v}))
         )
 
+    async def _delete_options(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
+        """The DeleteOptions body, type-checked like any object; unknown fields are dropped."""
+        if not body.strip():
+            return {}
+        options = await self._decode(body, ctx.request.headers.get("Content-Type"))
+        try:
+            conform(options, ctx.rt.group, ctx.rt.version, "DeleteOptions").drop_unknown()
+        except BadRequest as exc:
+            raise decoding_error(exc, kind="DeleteOptions", version="v1") from None
+        return options
+
     async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
         if not ctx.rt.graceful_delete:
             return False, 0
@@ -457,6 +498,7 @@ class ResourceHandlers:
         )
         if not node or seconds <= 0 or self.node_store is None:
             return False, 0
+        seconds = min(seconds, _MAX_GRACE_SECONDS)
         try:
             await self.node_store.get("", str(node))
         except NotFound:
@@ -470,9 +512,7 @@ class ResourceHandlers:
         the refused item stays, and so does every item after it.
         """
         opts = self._list_options(ctx)
-        options: m.JSONObject = {}
-        if body.strip():
-            options = decode_body(body, ctx.request.headers.get("Content-Type"))
+        options = await self._delete_options(ctx, body)
         result = await ctx.store.list(ctx.info.namespace, opts)
         deleted = []
         for item in result["items"]:

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kubeward.api import meta as m
-from kubeward.api.codec import decode_body
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.resources.core import NODES, PODS, SECRETS, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
@@ -47,6 +46,7 @@ from kubeward.errors import (
     StatusDetails,
     invalid,
 )
+from kubeward.server.bodies import read_body_as
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:
@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kubeward.apiserver.tokens")
 
-AUTHENTICATION_V1 = "authentication.k8s.io/v1"
+AUTHENTICATION_GROUP = "authentication.k8s.io"
+AUTHENTICATION_V1 = f"{AUTHENTICATION_GROUP}/v1"
 DEFAULT_EXPIRATION_SECONDS = 3600
 MIN_EXPIRATION_SECONDS = 600
 MAX_EXPIRATION_SECONDS = 1 << 32
@@ -84,7 +85,11 @@ class TokenRequests:
     async def __call__(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        obj = decode_body(body, request.headers.get("Content-Type")) if body.strip() else {}
+        obj = (
+            await read_body_as(request, body, group=AUTHENTICATION_GROUP, kind="TokenRequest")
+            if body.strip()
+            else {}
+        )
         spec = dict(obj.get("spec") or {})
         expiration = self._expiration(info.name, spec.get("expirationSeconds"))
         audiences = (
@@ -234,7 +239,7 @@ class TokenReviews:
     async def __call__(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        obj = decode_body(body, request.headers.get("Content-Type"))
+        obj = await read_body_as(request, body, group=AUTHENTICATION_GROUP, kind="TokenReview")
         spec = dict(obj.get("spec") or {})
         token = spec.get("token")
         if not isinstance(token, str) or not token:

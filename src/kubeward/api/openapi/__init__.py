@@ -2,7 +2,7 @@
 
 - ``catalog``: the generated component schemas (``schemas.json``) and lookups by kind.
 - ``documents``: the ``/openapi/v3`` root and the per-group-version documents.
-- ``fields``: unknown-field detection for ``fieldValidation=Strict|Warn`` and its messages.
+- ``fields``: schema conformance: JSON types, and unknown fields for ``fieldValidation``.
 - ``swagger`` and ``swagger_proto``: the ``/openapi/v2`` document derived from the v3 ones, as
   JSON and as the gnostic protobuf kubectl reads.
 - ``descriptions``: Kubernetes' API descriptions, read at run time from the user's
@@ -21,7 +21,11 @@ from kubeward.api.openapi.documents import (
     served_document,
 )
 from kubeward.api.openapi.fields import (
+    Conformance,
+    conform,
+    decoding_error,
     has_schema,
+    patch_decoding_error,
     strict_decoding_error,
     strict_decoding_message,
     strict_patch_error,
@@ -32,8 +36,11 @@ from kubeward.api.openapi.swagger import swagger_document
 from kubeward.api.openapi.swagger_proto import encode_document as encode_swagger
 
 __all__ = [
+    "Conformance",
     "OpenAPIResource",
     "ServedDocument",
+    "conform",
+    "decoding_error",
     "descriptions_available",
     "document_hash",
     "encode_swagger",
@@ -41,6 +48,7 @@ __all__ = [
     "group_version_path",
     "has_schema",
     "parse_group_version_path",
+    "patch_decoding_error",
     "root_document",
     "served_document",
     "strict_decoding_error",
