@@ -202,9 +202,42 @@ def seed(kind: str, name: str, csr: str) -> dict[str, Any]:
         "DeleteOptions": {"gracePeriodSeconds": 0},
     }
     obj: dict[str, Any] = json.loads(json.dumps(specs.get(kind, {})))
+    if kind == "CustomResourceDefinition":
+        return _crd_seed(name)
     if kind != "DeleteOptions":
         obj["metadata"] = {"name": name}
     return obj
+
+
+def _crd_seed(name: str) -> dict[str, Any]:
+    """A valid definition; its name must be ``<plural>.<group>``, so it is derived from ``name``."""
+    plural = "".join(c for c in name.lower() if c.isalpha()) or "fz"
+    return {
+        "metadata": {"name": f"{plural}.fuzz.example.com"},
+        "spec": {
+            "group": "fuzz.example.com",
+            "scope": "Namespaced",
+            "names": {"plural": plural, "kind": plural.capitalize()},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {"size": {"type": "integer"}},
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
 
 
 # --- values ---------------------------------------------------------------------------------
