@@ -64,6 +64,7 @@ GROUP_PACKAGES = {
     "authentication.k8s.io": "authentication",
     "certificates.k8s.io": "certificates",
     "networking.k8s.io": "networking",
+    "apiextensions.k8s.io": "apiextensions",
 }
 
 
@@ -116,6 +117,13 @@ KINDS = (
         "V1CertificateSigningRequestList",
     ),
     Kind("V1NetworkPolicy", "networking.k8s.io", "v1", "NetworkPolicy", "V1NetworkPolicyList"),
+    Kind(
+        "V1CustomResourceDefinition",
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "V1CustomResourceDefinitionList",
+    ),
 )
 
 # One line per kind, written for kubeward (rule 2).
@@ -146,6 +154,7 @@ DESCRIPTIONS = {
     "TokenRequest": "Requests a bound token for a service account.",
     "CertificateSigningRequest": "A request to have a certificate signed by a named signer.",
     "NetworkPolicy": "Which network traffic is allowed to and from a set of pods.",
+    "CustomResourceDefinition": "A new kind of resource that the API server serves.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).

@@ -149,17 +149,26 @@ class StatusError(KubewardError):
         self.details = details
 
     def to_status(self) -> dict[str, Any]:
+        """The ``metav1.Status`` body, its keys in the order kube-apiserver writes them.
+
+        Go encodes a struct's fields in declaration order and leaves out empty ``omitempty``
+        ones: kind, apiVersion, metadata (always, even empty), status, message, reason,
+        details, code. Clients that compare bodies byte for byte see the same layout.
+        """
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
         }
+        if self.message:
+            body["message"] = self.message
+        if self.reason:
+            body["reason"] = self.reason
         if self.details is not None:
             body["details"] = self.details.to_dict()
+        if self.code:
+            body["code"] = self.code
         return body
 
 

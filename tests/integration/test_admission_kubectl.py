@@ -206,6 +206,56 @@ def test_labelling_a_namespace_warns_about_existing_pods(kubectl: Any) -> None:
     assert "Warning: hostnet: host namespaces" in result.stderr
 
 
+LEVEL_INVALID = (
+    'The Namespace "{ns}" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: '
+    'Invalid value: "strict": must be one of privileged, baseline, restricted'
+)
+
+
+def test_an_invalid_pod_security_level_is_refused_when_labelled(kubectl: Any) -> None:
+    kubectl.run("create", "namespace", "strict-ns")
+    refused = kubectl.run(
+        "label", "namespace", "strict-ns", "pod-security.kubernetes.io/enforce=strict", check=False
+    )
+    assert refused.returncode == 1
+    assert LEVEL_INVALID.format(ns="strict-ns") in refused.stderr
+    labels = json.loads(kubectl.run("get", "ns", "strict-ns", "-o", "json").stdout)["metadata"][
+        "labels"
+    ]
+    assert "pod-security.kubernetes.io/enforce" not in labels
+    version = kubectl.run(
+        "label",
+        "namespace",
+        "strict-ns",
+        "pod-security.kubernetes.io/warn=baseline",
+        "pod-security.kubernetes.io/warn-version=1.29",
+        check=False,
+    )
+    assert version.returncode == 1
+    assert (
+        "metadata.labels[pod-security.kubernetes.io/warn-version]: "
+        'Invalid value: "1.29": must be "latest" or "v1.x"'
+    ) in version.stderr
+    kubectl.run(
+        "label",
+        "namespace",
+        "strict-ns",
+        "pod-security.kubernetes.io/enforce=restricted",
+        "pod-security.kubernetes.io/enforce-version=v1.29",
+    )
+
+
+def test_an_invalid_pod_security_level_is_refused_at_create(kubectl: Any) -> None:
+    manifest = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: strict-new\n"
+        "  labels: {pod-security.kubernetes.io/enforce: strict}\n"
+    )
+    refused = kubectl.run("apply", "-f", "-", input=manifest, check=False)
+    assert refused.returncode == 1
+    assert LEVEL_INVALID.format(ns="strict-new") in refused.stderr
+    assert kubectl.run("get", "ns", "strict-new", check=False).returncode == 1
+
+
 def test_the_system_namespaces_cannot_be_deleted(kubectl: Any) -> None:
     for name in ("default", "kube-system", "kube-public"):
         refused = kubectl.run("delete", "namespace", name, check=False)

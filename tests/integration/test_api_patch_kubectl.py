@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kubeward.api.patch import apply_patch
+from kubeward.api.patch.strategies import root_type
 from kubeward.errors import BadRequest, Invalid, StatusError
 
 STRATEGIC = "application/strategic-merge-patch+json"
@@ -529,9 +530,7 @@ def test_patch_matches_kubectls_implementation(
         obj,
         json.dumps(patch).encode(),
         content_type,
-        group=group,
-        version=version,
-        kind=obj["kind"],
+        merge_root=root_type(group, version, obj["kind"]),
     )
     assert ours == _kubectl_patch(tmp_path, obj, content_type, patch)
 
@@ -622,8 +621,6 @@ def test_patch_kubectl_refuses_is_refused(
             obj,
             json.dumps(patch).encode(),
             content_type,
-            group=group,
-            version=version,
-            kind=obj["kind"],
+            merge_root=root_type(group, version, obj["kind"]),
         )
     assert _kubectl_patch_fails(tmp_path, obj, content_type, patch)

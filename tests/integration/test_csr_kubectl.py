@@ -275,8 +275,26 @@ def test_spec_is_immutable(kubectl: Kubectl, tmp_path: Path) -> None:
         ("bad-signer", ("signerName", "nodomain"), "spec.signerName"),
         ("short", ("expirationSeconds", "599"), "may not specify a duration less than 600 seconds"),
         ("bad-signature", ("request", "TAMPER"), "spec.request"),
+        (
+            "raw-pem",
+            ("request", "RAW-PEM"),
+            "illegal base64 data at input byte 0 ('-'): spec.request must be the PEM "
+            "certificate request encoded in base64",
+        ),
+        (
+            "truncated",
+            ("request", "TRUNCATE"),
+            "the CERTIFICATE REQUEST PEM block has no END line: the request is truncated",
+        ),
     ],
-    ids=["not-pem", "unknown-signer-format", "expiration-below-600", "signature-does-not-verify"],
+    ids=[
+        "not-pem",
+        "unknown-signer-format",
+        "expiration-below-600",
+        "signature-does-not-verify",
+        "pem-not-encoded",
+        "truncated-base64",
+    ],
 )
 def test_bad_requests_are_422_and_not_stored(
     kubectl: Kubectl, tmp_path: Path, name: str, doc_change: tuple[str, str], message: str
@@ -310,11 +328,17 @@ def test_bad_requests_are_422_and_not_stored(
             check=True,
         ).stdout
         doc["spec"]["request"] = base64.b64encode(pem).decode()
+    elif value == "RAW-PEM":
+        doc["spec"]["request"] = request.decode()
+    elif value == "TRUNCATE":
+        encoded = base64.b64encode(request).decode()
+        doc["spec"]["request"] = encoded[: len(encoded) // 8 * 4]
     else:
         doc["spec"][field] = int(value) if value.isdigit() else value
     result = kubectl.run("create", "-f", "-", input=json.dumps(doc), check=False)
     assert result.returncode != 0
     assert "is invalid" in result.stderr and message in result.stderr
+    assert "cryptography.io" not in result.stderr
     missing = kubectl.run("get", "csr", name, check=False)
     assert missing.returncode != 0 and "NotFound" in missing.stderr
 

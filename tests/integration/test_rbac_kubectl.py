@@ -410,14 +410,18 @@ def kubeward_rbac(cluster: Any, home: Path, *args: str) -> subprocess.CompletedP
             1,
             [
                 "no",
-                '  RBAC: no rule allows User "dev-user" (groups []) to "list" on resource "deployments"'
+                '  RBAC: no rule allows User "dev-user" (groups ["system:authenticated"]) to "list"'
+                ' on resource "deployments"'
                 ' in API group "apps" in namespace "default"',
             ],
         ),
         (("--as", "someone", "--as-group", "system:masters", "delete", "nodes"), 0, ["yes"]),
         (("--as", "dev-user", "get", "pods", "-n", "kube-system"), 1, ["no"]),
-        (("--as", "dev-user", "get", "/healthz"), 1, ["no"]),
+        # As kubectl --as: dev-user is in system:authenticated, which system:public-info-viewer
+        # lets read /healthz; asking for system:unauthenticated alone is the user without it.
+        (("--as", "dev-user", "get", "/healthz"), 0, ["yes"]),
         (("--as", "dev-user", "--as-group", "system:authenticated", "get", "/healthz"), 0, ["yes"]),
+        (("--as", "dev-user", "--as-group", "system:unauthenticated", "get", "/nope"), 1, ["no"]),
     ],
     ids=[
         "allowed",
@@ -426,6 +430,7 @@ def kubeward_rbac(cluster: Any, home: Path, *args: str) -> subprocess.CompletedP
         "other-namespace",
         "url-no-groups",
         "url",
+        "url-unauthenticated",
     ],
 )
 def test_rbac_explain(
@@ -438,6 +443,53 @@ def test_rbac_explain(
         for want, got in zip(expected, lines, strict=False):
             assert got.startswith(want), result.stdout
         assert len(lines) >= len(expected)
+
+    eventually(check, attempts=20)
+
+
+@pytest.fixture(scope="module")
+def authenticated_can_read_configmaps(kubectl: Kubectl) -> None:
+    kubectl.run("create", "clusterrole", "cm-reader", "--verb=get,list", "--resource=configmaps")
+    kubectl.run(
+        "create",
+        "clusterrolebinding",
+        "everyone-reads-cm",
+        "--clusterrole=cm-reader",
+        "--group=system:authenticated",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("list", "configmaps", "--as", "dev-user"), 0),
+        (("get", "configmaps", "--as", "system:serviceaccount:default:bot"), 0),
+        (("list", "configmaps", "--as", "dev-user", "--as-group", "system:unauthenticated"), 1),
+        (("list", "configmaps", "--as", "system:anonymous"), 1),
+        (("list", "secrets", "--as", "dev-user"), 1),
+        (("create", "pods", "--as", "dev-user"), 0),
+    ],
+    ids=["user", "service-account", "asked-unauthenticated", "anonymous", "no-grant", "role"],
+)
+def test_rbac_explain_agrees_with_kubectl_auth_can_i(
+    kubectl: Kubectl,
+    cluster: Any,
+    home: Path,
+    developer: None,
+    authenticated_can_read_configmaps: None,
+    args: tuple[str, ...],
+    code: int,
+) -> None:
+    verb, resource, *who = args
+
+    def check() -> None:
+        assert can_i(kubectl, *args)[0] == code
+        explained = kubeward_rbac(cluster, home, "explain", *who, verb, resource)
+        assert explained.returncode == code, explained.stdout + explained.stderr
+        if resource == "configmaps" and code == 0:
+            # Found through the binding to system:authenticated, which impersonation adds.
+            assert '"everyone-reads-cm"' in explained.stdout
+            assert 'Group "system:authenticated"' in explained.stdout
 
     eventually(check, attempts=20)
 

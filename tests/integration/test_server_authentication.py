@@ -6,10 +6,12 @@ import base64
 import datetime
 import json
 import ssl
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import kubernetes.client
 import pytest
 
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
@@ -203,3 +205,58 @@ def test_anonymous_on_and_off(server, tmp_path):
     with running_cluster(data_dir=tmp_path / "c", anonymous_auth=False) as cluster:
         status, body = get(cluster, _context(cluster), "/version")
         assert status == 401 and body["reason"] == "Unauthorized"
+
+
+# The course's user-details.csv: five users, all with the same password.
+COURSE_USER_DETAILS = "".join(f"password123,user{n},u000{n}\n" for n in range(1, 6))
+COURSE_USERS = [f"user{n}" for n in range(1, 6)]
+
+
+@pytest.fixture(scope="module")
+def course_server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("course-basic")
+    (d / "user-details.csv").write_text(COURSE_USER_DETAILS)
+    with running_cluster(data_dir=d / "cluster", basic_auth_file=d / "user-details.csv") as cluster:
+        yield cluster
+
+
+@pytest.mark.parametrize("user", COURSE_USERS)
+def test_course_user_details_every_user_authenticates_with_curl(course_server, user):
+    # The course's request: curl https://<ip>:6443/api/v1/pods -u "user1:password123".
+    # Authenticated but not granted anything, so RBAC refuses the named user (403, not 401).
+    result = subprocess.run(
+        [
+            "curl", "-sS", "--cacert", str(course_server.ca_file),
+            "-u", f"{user}:password123", f"{course_server.url}/api/v1/pods",
+            "-w", "\n%{http_code}",
+        ],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    body, _, code = result.stdout.rpartition("\n")
+    assert code == "403", result.stdout
+    assert f'User "{user}" cannot list resource "pods"' in json.loads(body)["message"]
+    wrong = subprocess.run(
+        [
+            "curl", "-sS", "--cacert", str(course_server.ca_file),
+            "-u", f"{user}:password124", f"{course_server.url}/api/v1/pods",
+            "-o", "/dev/null", "-w", "%{http_code}",
+        ],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    assert wrong.stdout == "401"
+
+
+@pytest.mark.parametrize("user", COURSE_USERS)
+def test_course_user_details_every_user_is_itself_to_the_python_client(course_server, user):
+    configuration = kubernetes.client.Configuration()
+    configuration.host = course_server.url
+    configuration.ssl_ca_cert = str(course_server.ca_file)
+    credentials = base64.b64encode(f"{user}:password123".encode()).decode()
+    configuration.api_key = {"authorization": f"Basic {credentials}"}
+    with kubernetes.client.ApiClient(configuration) as api:
+        review = kubernetes.client.AuthenticationV1Api(api).create_self_subject_review(
+            {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        )
+    info = review.status.user_info
+    assert (info.username, info.uid) == (user, f"u000{COURSE_USERS.index(user) + 1}")
+    assert info.groups == ["system:authenticated"]

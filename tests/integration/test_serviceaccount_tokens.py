@@ -10,7 +10,10 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import ssl
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -349,3 +352,81 @@ def test_python_client_requests_and_reviews_tokens(cluster: Any, dashboard: str)
     result = client.AuthenticationV1Api(api_client).create_token_review(review).status
     assert result is not None and result.authenticated is True and result.user is not None
     assert result.user.username == "system:serviceaccount:default:dashboard-sa"
+
+
+# --- kubeward serve without the signing flags ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def unsigned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """``kubeward serve`` with TLS and RBAC but none of the service-account signing flags."""
+    from kubeward.server.local import local_config
+    from kubeward.testing.cluster import free_port
+
+    data = tmp_path_factory.mktemp("unsigned")
+    port = free_port()
+    _config, admin = local_config(data / "data", port)
+    pki = data / "data" / "pki"
+    args = [
+        sys.executable, "-m", "kubeward", "serve",
+        "--secure-port", str(port), "--bind-address", "127.0.0.1",
+        "--data-dir", str(data / "data"),
+        "--tls-cert-file", str(pki / "apiserver.crt"),
+        "--tls-private-key-file", str(pki / "apiserver.key"),
+        "--client-ca-file", str(pki / "ca.crt"),
+        "--authorization-mode", "RBAC",
+    ]  # fmt: skip
+    log = data / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+            for _ in range(400):
+                assert process.poll() is None, log.read_text()
+                try:
+                    urllib.request.urlopen(
+                        f"https://127.0.0.1:{port}/readyz", context=context, timeout=2
+                    ).close()
+                    break
+                except (OSError, urllib.error.URLError):
+                    time.sleep(0.05)
+            yield admin, data
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def test_create_token_without_signing_flags_names_the_flags(
+    unsigned_server: tuple[Path, Path],
+) -> None:
+    admin, home = unsigned_server
+    env = {**os.environ, "KUBECONFIG": str(admin), "HOME": str(home)}
+    kubectl = ["kubectl", "create", "token", "default"]
+    result = subprocess.run(kubectl, capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'error: failed to create token: cannot create a token for serviceaccount "default": '
+        "service-account token signing is not configured on this server: start it with "
+        "--service-account-issuer and --service-account-signing-key-file (and "
+        "--service-account-key-file for any further keys that verify tokens)"
+    )
+
+
+def test_token_request_without_signing_is_a_404_status_for_the_python_client(
+    unsigned_server: tuple[Path, Path],
+) -> None:
+    import kubernetes.client
+    import kubernetes.config
+
+    admin, _ = unsigned_server
+    with (
+        kubernetes.config.new_client_from_config(str(admin)) as api,
+        pytest.raises(kubernetes.client.ApiException) as raised,
+    ):
+        kubernetes.client.CoreV1Api(api).create_namespaced_service_account_token(
+            "default", "default", {"spec": {}}
+        )
+    assert raised.value.status == 404
+    status = json.loads(raised.value.body)
+    assert (status["kind"], status["reason"], status["code"]) == ("Status", "NotFound", 404)
+    assert "--service-account-signing-key-file" in status["message"]

@@ -1,16 +1,22 @@
 """The admission seam: what a plugin sees of a write, and the two kinds of plugin.
 
 Rules:
- 1. A plugin sees an :class:`AdmissionRequest`, never the HTTP request: the operation, the
-    resource, the namespace and name, the user, the new object (which mutating plugins change
-    in place) and the old one on updates.
- 2. Mutating plugins (``admit``) all run before validating plugins (``validate``); a plugin may
-    be both, as upstream's ServiceAccount plugin is.
+ 1. A plugin sees an :class:`AdmissionRequest`, never the HTTP request: the operation and the
+    verb, the resource and subresource, the namespace and name, the user, the new object (which
+    mutating plugins change in place), the old one on updates and deletes, dry run and the
+    request's options (``CreateOptions``, ``UpdateOptions`` — for a patch too, as upstream
+    converts them — or ``DeleteOptions``).
+ 2. Mutating plugins (``admit``) run before defaults and validation, validating plugins
+    (``validate``) after them, on the object as it will be stored (``api.registry.scope``); a
+    plugin may be both, as upstream's ServiceAccount plugin is.
  3. A plugin refuses by raising a :class:`kubeward.errors.StatusError` (usually ``Forbidden``)
     whose message says why; warnings for the client go to ``request.warnings`` (sent as
     ``Warning`` headers) and audit annotations to ``request.audit_annotations``.
  4. Plugins read other objects through an :class:`ObjectReader`, so each can be tested
     without a server.
+ 5. A plugin that needs the authorizer says so by having ``set_authorizer``
+    (:class:`WantsAuthorizer`, upstream's ``WantsAuthorizer`` initializer); the registry gives
+    it the server's authorizer chain when it builds the chain.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kubeward.api.user import UserInfo
+from kubeward.authz.interfaces import Authorizer
 from kubeward.errors import Forbidden, StatusDetails
 
 CREATE = "CREATE"
@@ -50,6 +57,9 @@ class AdmissionRequest:
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
     audit_annotations: dict[str, str] = field(default_factory=dict)
+    # The API verb (create, update, patch, delete, deletecollection); the operation is coarser.
+    verb: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
 
     def is_pod(self) -> bool:
         return self.group == "" and self.resource == "pods" and not self.subresource
@@ -65,6 +75,12 @@ class ValidatingPlugin(Protocol):
     name: str
 
     async def validate(self, request: AdmissionRequest, reader: ObjectReader) -> None: ...
+
+
+class WantsAuthorizer(Protocol):
+    """A plugin that asks the authorizer (rule 5), as CertificateApproval does."""
+
+    def set_authorizer(self, authorizer: Authorizer) -> None: ...
 
 
 def forbidden(request: AdmissionRequest, reason: str) -> Forbidden:

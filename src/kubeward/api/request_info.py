@@ -8,13 +8,22 @@ This follows Kubernetes' ``RequestInfoFactory``:
     namespace object itself (and ``namespaces/NS/status`` or ``/finalize`` its subresources).
  3. Verbs: GET is ``get`` on a name, ``list`` on a collection, ``watch`` when ``watch=true`` (or the
     deprecated ``/watch/`` prefix); POST is ``create``; PUT ``update``; PATCH ``patch``; DELETE is
-    ``delete`` on a name and ``deletecollection`` on a collection.
+    ``delete`` on a name and ``deletecollection`` on a collection. A GET of a name is always
+    ``get``: only the ``/watch/`` prefix watches one object by its path (``?watch=`` on a
+    named path is ignored, as kube-apiserver routes it), and on a collection any ``watch``
+    value but ``false`` or ``0`` watches.
+ 4. A list or watch whose field selector pins ``metadata.name`` (``=`` or ``==``) carries that
+    name, so authorization decides on it (that is how ``resourceNames`` can allow watching one
+    object); the handler then serves that name and nothing else (``named_list_options``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from kubeward.api.selectors import parse_field_selector
+from kubeward.errors import BadRequest
 
 _METHOD_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
@@ -38,6 +47,27 @@ class RequestInfo:
 
 def is_true(value: str | None) -> bool:
     return value is not None and value.lower() in _TRUE
+
+
+def _watch_requested(query: Mapping[str, str]) -> bool:
+    value = query.get("watch")
+    return value is not None and value.lower() not in ("false", "0")
+
+
+def selected_name(field_selector: str) -> str:
+    """The name a field selector pins with ``metadata.name=`` (the first such term), or ``""``.
+
+    A selector that does not parse, or a name that could not be a path segment, pins nothing:
+    the request is then authorized as the whole collection and the handler refuses a bad
+    selector itself.
+    """
+    try:
+        name = parse_field_selector(field_selector).exact_value("metadata.name")
+    except BadRequest:
+        return ""
+    if not name or name in (".", "..") or "/" in name or "%" in name:
+        return ""
+    return name
 
 
 def parse_request_info(method: str, path: str, query: Mapping[str, str]) -> RequestInfo:
@@ -96,25 +126,18 @@ def _finish(
         # /api/v1/namespaces/NS is the Namespace object, which is not itself namespaced.
         namespace = name
     if method == "GET" or method == "HEAD":
-        if watch_prefix or is_true(query.get("watch")):
+        if watch_prefix:
             verb = "watch"
         elif name:
             verb = "get"
         else:
-            verb = "list"
+            verb = "watch" if _watch_requested(query) else "list"
     elif method == "DELETE":
         verb = "delete" if name else "deletecollection"
     else:
         verb = _METHOD_VERBS.get(method, method.lower())
-    # A field selector pinning metadata.name narrows list/watch to one name, as upstream does.
     if verb in ("list", "watch") and not name:
-        selector = query.get("fieldSelector", "")
-        for term in selector.split(","):
-            key, sep, value = term.partition("=")
-            if sep and key.strip() == "metadata.name" and not value.startswith("="):
-                name = value.strip()
-            elif sep and key.strip() == "metadata.name" and value.startswith("="):
-                name = value[1:].strip()
+        name = selected_name(query.get("fieldSelector", ""))
     return RequestInfo(
         verb=verb,
         path=path,

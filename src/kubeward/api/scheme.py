@@ -1,19 +1,53 @@
-"""Which kinds the server serves, and under which group, version and resource name.
+"""Which kinds the server serves: one descriptor per kind, in a registry that can change.
 
-A :class:`ResourceType` is everything discovery, OpenAPI, request routing and the generic store
-need to know about a kind. Kinds register themselves in ``kubeward.api.resources`` (one module
-per API group); adding a kind is one ``ResourceType`` and one strategy there.
+A :class:`ResourceType` is everything discovery, OpenAPI, request routing, tables, patching and
+the generic store need to know about a kind: its group, version, names, scope, verbs and
+subresources (its identity), and its behaviour — the strategy, the table printer, the
+strategic-merge root type, the OpenAPI schema, whether DELETE answers with the object and
+whether pods of it are deleted gracefully. Nothing else in the server keeps a per-kind table.
+
+Rules:
+
+ 1. A descriptor's identity is its group, version, kind, resource and scope; behaviour fields
+    do not take part in equality or hashing, so a descriptor completed with its behaviour is
+    the same dictionary key as the bare constant a module imports.
+ 2. The :class:`Scheme` is the registry. Built-in kinds are registered at start by
+    ``kubeward.api.resources.build_scheme()``; kinds can be added and removed while the server
+    runs (CustomResourceDefinitions), and every subscriber (stores, watch broadcasters,
+    OpenAPI) is told of each change, in registration order.
+ 3. A group is served while it has at least one kind; its versions are listed in the order
+    they were first registered (core first).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kubeward.api.tables.columns import TablePrinter
+
+if TYPE_CHECKING:
+    from kubeward.api.registry.strategy import Strategy
 
 READ_VERBS = ("get", "list", "watch")
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 CREATE_ONLY = ("create",)
+
+
+@dataclass(frozen=True)
+class ScalePaths:
+    """Where a kind keeps what its ``scale`` subresource shows and changes.
+
+    As a CustomResourceDefinition's ``subresources.scale`` names them: dotted paths into the
+    object. The label selector may be a structured ``LabelSelector`` (Deployments,
+    ReplicaSets, StatefulSets: ``spec.selector``) or already a string (custom resources).
+    """
+
+    spec_replicas: str = "spec.replicas"
+    status_replicas: str = "status.replicas"
+    label_selector: str = "spec.selector"
 
 
 @dataclass(frozen=True)
@@ -23,6 +57,7 @@ class Subresource:
     verbs: tuple[str, ...]
     group: str = ""
     version: str = ""
+    scale: ScalePaths | None = None  # set on a ``scale`` subresource: served by server.scale
 
 
 @dataclass(frozen=True)
@@ -37,6 +72,25 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     subresources: tuple[Subresource, ...] = ()
     stored: bool = True  # False for virtual kinds such as SubjectAccessReview
+    # --- behaviour (rule 1: not part of the identity) ---
+    strategy: type[Strategy] | None = field(default=None, compare=False)
+    printer: TablePrinter | None = field(default=None, compare=False)  # None: Name, Created At
+    # The strategic-merge type the object starts from; None refuses strategic merge patch (415),
+    # as Kubernetes refuses it for custom resources.
+    merge_root: str | None = field(default=None, compare=False)
+    # The OpenAPI component schema of the kind, by name in the catalog (built-in kinds) ...
+    schema_name: str | None = field(default=None, compare=False)
+    # ... or the schema itself (custom resources: the CRD version's openAPIV3Schema).
+    openapi_schema: Mapping[str, Any] | None = field(default=None, compare=False)
+    # Field selector labels beyond metadata.name/namespace, when the kind's strategy does not
+    # declare them itself (a CRD version's selectableFields).
+    selectable_fields: tuple[str, ...] = field(default=(), compare=False)
+    # The singular name when it is not the lower-cased kind (a CRD's spec.names.singular).
+    singular_name: str = field(default="", compare=False)
+    # DELETE answers with the deleted object (as Pod, Namespace and Node do), not a Status.
+    returns_deleted_object: bool = field(default=False, compare=False)
+    # A DELETE of an object bound to an existing node sets deletionTimestamp and waits (pods).
+    graceful_delete: bool = field(default=False, compare=False)
 
     @property
     def group_version(self) -> str:
@@ -48,7 +102,7 @@ class ResourceType:
 
     @property
     def singular(self) -> str:
-        return self.kind.lower()
+        return self.singular_name or self.kind.lower()
 
     @property
     def list_kind(self) -> str:
@@ -80,13 +134,22 @@ class ResourceType:
         return f"{self.storage_prefix()}{name}"
 
 
+SchemeListener = Callable[[ResourceType, bool], None]
+
+
 class Scheme:
-    """The set of served resource types, looked up by URL parts or by kind."""
+    """The registry of served kinds, looked up by URL parts or by kind (rules 2 and 3)."""
 
     def __init__(self) -> None:
         self._by_resource: dict[tuple[str, str, str], ResourceType] = {}
         self._by_kind: dict[tuple[str, str], ResourceType] = {}
         self._groups: dict[str, list[str]] = {}
+        self._listeners: list[SchemeListener] = []
+        self.generation = 0  # bumped by every add and remove, for caches of derived documents
+
+    def subscribe(self, listener: SchemeListener) -> None:
+        """Call ``listener(rt, added)`` after every later add (True) and remove (False)."""
+        self._listeners.append(listener)
 
     def add(self, rt: ResourceType) -> None:
         key = (rt.group, rt.version, rt.resource)
@@ -97,6 +160,38 @@ class Scheme:
         versions = self._groups.setdefault(rt.group, [])
         if rt.version not in versions:
             versions.append(rt.version)
+        self.generation += 1
+        for listener in self._listeners:
+            listener(rt, True)
+
+    def remove(self, rt: ResourceType) -> None:
+        """Stop serving ``rt``; a no-op when it is not served.
+
+        Raises:
+            ValueError: a different descriptor is registered under the same resource.
+        """
+        key = (rt.group, rt.version, rt.resource)
+        found = self._by_resource.get(key)
+        if found is None:
+            return
+        if found != rt:
+            raise ValueError(f"resource {rt.resource} in {rt.group_version} is another kind")
+        del self._by_resource[key]
+        if self._by_kind.get((rt.group, rt.kind)) == rt:
+            del self._by_kind[(rt.group, rt.kind)]
+            other = next(
+                (t for t in self._by_resource.values() if (t.group, t.kind) == (rt.group, rt.kind)),
+                None,
+            )
+            if other is not None:
+                self._by_kind[(rt.group, rt.kind)] = other
+        if not self.in_group_version(rt.group, rt.version):
+            self._groups[rt.group].remove(rt.version)
+            if not self._groups[rt.group]:
+                del self._groups[rt.group]
+        self.generation += 1
+        for listener in self._listeners:
+            listener(rt, False)
 
     def lookup(self, group: str, version: str, resource: str) -> ResourceType | None:
         return self._by_resource.get((group, version, resource))
@@ -112,7 +207,7 @@ class Scheme:
         return list(self._groups.get(group, []))
 
     def __iter__(self) -> Iterator[ResourceType]:
-        return iter(self._by_resource.values())
+        return iter(list(self._by_resource.values()))
 
     def in_group_version(self, group: str, version: str) -> list[ResourceType]:
         return [rt for rt in self if rt.group == group and rt.version == version]

@@ -7,7 +7,7 @@ The well-known names live here, in one place, as Kubernetes keeps them in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -72,3 +72,39 @@ def split_service_account_username(username: str) -> tuple[str, str] | None:
 def service_account_groups(namespace: str) -> tuple[str, ...]:
     """The groups every service account of ``namespace`` is in."""
     return (SERVICE_ACCOUNTS_GROUP, f"{SERVICE_ACCOUNT_GROUP_PREFIX}{namespace}")
+
+
+def impersonated_user(
+    name: str,
+    groups: Sequence[str] = (),
+    *,
+    uid: str = "",
+    extra: Mapping[str, Sequence[str]] | None = None,
+) -> UserInfo:
+    """The identity impersonating ``name`` (with ``groups``) yields, as kube-apiserver builds it.
+
+    The one place both the server's impersonation filter and the ``kubeward rbac`` tools build
+    an ``--as`` user, so a review asked about that user cannot disagree with
+    ``kubectl --as``. Rules (k8s.io/apiserver's impersonation filter):
+
+     1. A service account asked for without groups gets its fixed groups
+        (``system:serviceaccounts`` and ``system:serviceaccounts:NS``).
+     2. Any user but ``system:anonymous`` gets ``system:authenticated`` unless
+        ``system:authenticated`` or ``system:unauthenticated`` is among its groups;
+        ``system:anonymous`` gets ``system:unauthenticated`` unless it is there already.
+    """
+    chosen = list(groups)
+    service_account = split_service_account_username(name)
+    if service_account is not None and not chosen:
+        chosen.extend(service_account_groups(service_account[0]))
+    if name != ANONYMOUS:
+        if ALL_AUTHENTICATED not in chosen and ALL_UNAUTHENTICATED not in chosen:
+            chosen.append(ALL_AUTHENTICATED)
+    elif ALL_UNAUTHENTICATED not in chosen:
+        chosen.append(ALL_UNAUTHENTICATED)
+    return UserInfo(
+        name=name,
+        uid=uid,
+        groups=tuple(chosen),
+        extra={key: tuple(values) for key, values in (extra or {}).items()},
+    )

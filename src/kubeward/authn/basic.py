@@ -3,7 +3,10 @@
 Rules:
  1. Off unless the flag is given; the server warns at start, and every response to a request
     authenticated this way carries a ``Warning`` header saying the mechanism is deprecated.
- 2. ``Authorization: Basic`` with a user not in the file, or a wrong password, is 401.
+ 2. The file is keyed by user name (``password,user,uid[,"group1,group2"]``, as
+    kube-apiserver's was): the name in the request picks the record and its password is
+    checked, so any number of users may share a password.
+ 3. ``Authorization: Basic`` with a user not in the file, or a wrong password, is 401.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import binascii
 import hmac
 import os
 
-from kubeward.authn.csvfile import CredentialFile
+from kubeward.authn.csvfile import CredentialFile, KeyedBy
 from kubeward.authn.interfaces import AuthenticationError, AuthRequest, AuthResponse
 
 WARNING = (
@@ -26,7 +29,7 @@ class BasicAuthenticator:
     name = "basic-auth-file"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self._file = CredentialFile(path)
+        self._file = CredentialFile(path, KeyedBy.USER_NAME)
 
     def authenticate(self, request: AuthRequest) -> AuthResponse | None:
         value = request.headers.get("Authorization") or ""

@@ -4,17 +4,23 @@ Format, one credential per line: ``secret,user,uid,"group1,group2"`` (the group 
 optional; blank lines and lines starting with ``#`` are skipped).
 
 Rules:
- 1. Unlike Kubernetes, which reads the file once at start, the file is re-read when its
+ 1. A token file is keyed by its secret (the token names the user); a password file is keyed
+    by the user name (the name picks the record, then its password is checked), as
+    kube-apiserver's old password file was. Several users may therefore share a password —
+    the course's ``user-details.csv`` gives all five ``password123`` — but not a token.
+ 2. A duplicate key is logged with its line, and the later line wins (as in Kubernetes).
+ 3. Unlike Kubernetes, which reads the file once at start, the file is re-read when its
     modification time or size changes (checked at most once a second), so revoking a token
     takes effect without a restart.
- 2. A file that fails to parse at start is an error naming the file and line; a later broken
+ 4. A file that fails to parse at start is an error naming the file and line; a later broken
     edit keeps the last good contents and is logged.
- 3. Secrets are compared in constant time.
+ 5. Secrets are compared in constant time.
 """
 
 from __future__ import annotations
 
 import csv
+import enum
 import hmac
 import io
 import logging
@@ -30,14 +36,31 @@ from kubeward.fileio import read_bytes
 log = logging.getLogger(__name__)
 
 
+class KeyedBy(enum.Enum):
+    """What picks a record out of a credential file (rule 1)."""
+
+    SECRET = "token"  # --token-auth-file
+    USER_NAME = "user name"  # --basic-auth-file
+
+
 @dataclass(frozen=True)
 class Credential:
     secret: str
     user: UserInfo
 
 
-def parse_credentials(text: str, source: str) -> dict[str, Credential]:
-    """Parse the CSV text; InputError naming ``source`` and the line on a bad record."""
+def _key_of(credential: Credential, keyed_by: KeyedBy) -> str:
+    return credential.secret if keyed_by is KeyedBy.SECRET else credential.user.name
+
+
+def parse_credentials(
+    text: str, source: str, keyed_by: KeyedBy = KeyedBy.SECRET
+) -> dict[str, Credential]:
+    """Parse the CSV text into records by ``keyed_by``.
+
+    Raises:
+        InputError: naming ``source`` and the line of a bad record.
+    """
     out: dict[str, Credential] = {}
     reader = csv.reader(io.StringIO(text))
     for line_number, row in enumerate(reader, start=1):
@@ -55,17 +78,27 @@ def parse_credentials(text: str, source: str) -> dict[str, Credential]:
         groups: tuple[str, ...] = ()
         if len(row) > 3 and row[3].strip():
             groups = tuple(g.strip() for g in row[3].split(",") if g.strip())
-        if secret in out:
-            log.warning("%s:%d: duplicate secret; the later line wins", source, line_number)
-        out[secret] = Credential(secret, UserInfo(name=name, uid=uid, groups=groups))
+        credential = Credential(secret, UserInfo(name=name, uid=uid, groups=groups))
+        key = _key_of(credential, keyed_by)
+        if key in out:
+            shown = f" {name!r}" if keyed_by is KeyedBy.USER_NAME else ""
+            log.warning(
+                "%s:%d: duplicate %s%s; the later line wins",
+                source,
+                line_number,
+                keyed_by.value,
+                shown,
+            )
+        out[key] = credential
     return out
 
 
 class CredentialFile:
-    """A CSV credential file, re-read when it changes."""
+    """A CSV credential file keyed by ``keyed_by``, re-read when it changes."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], keyed_by: KeyedBy = KeyedBy.SECRET) -> None:
         self.path = Path(path)
+        self.keyed_by = keyed_by
         self._stamp: tuple[float, int] | None = None
         self._checked = 0.0
         self._credentials: dict[str, Credential] = {}
@@ -78,7 +111,7 @@ class CredentialFile:
             if stamp == self._stamp:
                 return
             text = read_bytes(self.path).decode("utf-8")
-            self._credentials = parse_credentials(text, str(self.path))
+            self._credentials = parse_credentials(text, str(self.path), self.keyed_by)
             self._stamp = stamp
         except (OSError, UnicodeDecodeError, InputError) as exc:
             if strict:
@@ -87,20 +120,25 @@ class CredentialFile:
                 raise InputError(f"{self.path}: cannot read: {exc}") from exc
             log.error("%s: keeping the previous credentials: %s", self.path, exc)
 
-    def lookup(self, secret: str) -> Credential | None:
+    def _refresh(self) -> None:
         now = time.monotonic()
         if now - self._checked >= 1.0:
             self._checked = now
             self._load(strict=False)
+
+    def lookup(self, secret: str) -> Credential | None:
+        """For a token file: the record whose secret is ``secret``."""
+        if self.keyed_by is not KeyedBy.SECRET:
+            raise TypeError(f"{self.path} is keyed by {self.keyed_by.value}, not by secret")
+        self._refresh()
         found = self._credentials.get(secret)
-        if found is not None and hmac.compare_digest(found.secret, secret):
+        if found is not None and hmac.compare_digest(found.secret.encode(), secret.encode()):
             return found
         return None
 
     def lookup_user(self, name: str) -> Credential | None:
-        """For basic auth: the record of a user name."""
-        self.lookup("")  # refresh
-        for credential in self._credentials.values():
-            if credential.user.name == name:
-                return credential
-        return None
+        """For a password file: the record of the user ``name`` (its password unchecked)."""
+        if self.keyed_by is not KeyedBy.USER_NAME:
+            raise TypeError(f"{self.path} is keyed by {self.keyed_by.value}, not by user name")
+        self._refresh()
+        return self._credentials.get(name)

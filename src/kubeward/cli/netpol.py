@@ -10,7 +10,13 @@ cluster of ``--kubeconfig``. Rules:
     stands for that pod, any other IP is outside the cluster.
  3. A named ``--port`` is resolved on the destination pod's container ports, as a named port in
     a policy is.
- 4. ``lint`` exits 1 when it has findings, so that it can gate a pipeline.
+ 4. ``check`` exits 0 when the connection is allowed and 1 when it is denied, as
+    ``kubectl auth can-i`` does, so that a script can test it; ``lint`` exits 1 when it has
+    findings, so that it can gate a pipeline. Usage errors exit 2 (click's).
+ 5. ``diff --kubeconfig K --after FILE`` compares the live cluster (before) with the live
+    cluster and FILE's objects laid over it (after): a policy in FILE replaces the live one of
+    the same namespace and name, or is added. ``diff --before … --after …`` compares two
+    complete sets of files.
 """
 
 from __future__ import annotations
@@ -31,10 +37,10 @@ from kubeward.netpol.diff import diff_inventories
 from kubeward.netpol.evaluator import Evaluator
 from kubeward.netpol.explain import explain_pod
 from kubeward.netpol.lint import lint as lint_policies
-from kubeward.netpol.load import load_inventory_from_files
+from kubeward.netpol.load import load_inventory_from_files, read_documents
 from kubeward.netpol.matrix import Probe, build_truth_table, parse_port
 from kubeward.netpol.model import PROTOCOLS, Endpoint, ExternalEndpoint, Inventory, Pod
-from kubeward.netpol.objects import inventory_from_objects
+from kubeward.netpol.objects import Document, inventory_from_documents, overlay_documents
 from kubeward.netpol.render import (
     to_json,
     truth_table_json,
@@ -57,10 +63,15 @@ _LIVE_TYPES = (NAMESPACES, PODS, NETWORK_POLICIES)
 
 def load_live_inventory(kubeconfig: str) -> Inventory:
     """The live cluster's Namespaces, Pods and NetworkPolicies, read with the kubeconfig's identity."""
+    return inventory_from_documents(read_live_documents(kubeconfig))
+
+
+def read_live_documents(kubeconfig: str) -> list[Document]:
+    """The live cluster's Namespaces, Pods and NetworkPolicies as documents naming the server."""
     return run_async(_read_live(kubeconfig))
 
 
-async def _read_live(kubeconfig: str) -> Inventory:
+async def _read_live(kubeconfig: str) -> list[Document]:
     objects: list[dict[str, Any]] = []
     try:
         async with APIClient.from_kubeconfig(kubeconfig, user_agent="kubeward-netpol") as client:
@@ -73,7 +84,7 @@ async def _read_live(kubeconfig: str) -> Inventory:
             server = client.credentials.server
     except StatusError as exc:
         raise InputError(f"--kubeconfig {kubeconfig}: {exc.message}") from exc
-    return inventory_from_objects(objects, origin=f"cluster {server}")
+    return [Document(obj, f"cluster {server}") for obj in objects]
 
 
 def read_inventory(paths: Iterable[str], recursive: bool, kubeconfig: str | None) -> Inventory:
@@ -192,7 +203,10 @@ def check(
     protocol: str | None,
     output: str,
 ) -> None:
-    """Whether one connection is allowed, and which policies and rules decided."""
+    """Whether one connection is allowed, and which policies and rules decided.
+
+    Exits 0 when it is allowed, 1 when it is denied.
+    """
     inventory = read_inventory(filenames, recursive, kubeconfig)
     src = resolve_endpoint(inventory, source, "--from")
     dst = resolve_endpoint(inventory, destination, "--to")
@@ -205,6 +219,7 @@ def check(
     evaluator = Evaluator(inventory, ip_block_matches_pods=ipblock_matches_pods)
     verdict = evaluator.check(src, dst, number, proto)
     _emit(verdict_json(verdict) if output == "json" else verdict_text(verdict))
+    sys.exit(0 if verdict.allowed else 1)
 
 
 # --- matrix ----------------------------------------------------------------------------------
@@ -289,7 +304,11 @@ def explain(
     help="Manifests after the change (repeatable).",
 )
 @click.option("-R", "--recursive", is_flag=True, help="Read folders recursively.")
-@click.option("--kubeconfig", metavar="PATH", help="Take the live cluster as the before state.")
+@click.option(
+    "--kubeconfig",
+    metavar="PATH",
+    help="Take the live cluster as the before state, and it with --after laid over as the after.",
+)
 @_ipblock_option
 @click.option(
     "--port", "ports", multiple=True, metavar="PORT/PROTOCOL", help="Also compare these ports."
@@ -311,8 +330,14 @@ def diff(
             raise InputError(f"--port {probe}: diff compares port numbers; give a number")
     if bool(split_paths(before)) == bool(kubeconfig):
         raise InputError("give the state before the change: --before PATH or --kubeconfig")
-    old = read_inventory(before, recursive, kubeconfig)
-    new = load_inventory_from_files(split_paths(after), recursive=recursive)
+    changed = read_documents(split_paths(after), recursive=recursive)
+    if kubeconfig:
+        live = read_live_documents(kubeconfig)
+        old = inventory_from_documents(live)
+        new = inventory_from_documents(overlay_documents(live, changed))
+    else:
+        old = load_inventory_from_files(split_paths(before), recursive=recursive)
+        new = inventory_from_documents(changed)
     changes = diff_inventories(old, new, extra, ip_block_matches_pods=ipblock_matches_pods)
     _emit(to_json(changes.to_dict()) if output == "json" else changes.to_text())
 

@@ -11,8 +11,12 @@ enforces requests — not from a re-implementation on the client side. Rules:
  3. The first line says ``yes`` or ``no``; the trail the server gives in ``status.reason``
     follows, one indented line each. The exit status is 0 for yes and 1 for no, as
     ``kubectl auth can-i``.
- 4. The caller needs ``create`` on ``subjectaccessreviews`` (cluster-admin has it).
- 5. ``kubeward rbac who-can VERB RESOURCE [NAME]`` lists every subject allowed, through which
+ 4. ``--as``/``--as-group`` build the user exactly as the server's impersonation does for
+    ``kubectl --as`` (:func:`kubeward.api.user.impersonated_user`): ``system:authenticated``
+    is added, and a service account without ``--as-group`` gets its groups, so the answer
+    agrees with ``kubectl auth can-i --as``. A SubjectAccessReview adds no group itself.
+ 5. The caller needs ``create`` on ``subjectaccessreviews`` (cluster-admin has it).
+ 6. ``kubeward rbac who-can VERB RESOURCE [NAME]`` lists every subject allowed, through which
     binding and role, from the server's ``/debug/rbac/who-can`` (``system:masters`` first);
     ``-o json`` gives the list as JSON.
 """
@@ -29,6 +33,7 @@ from urllib.parse import urlencode, urlsplit
 import click
 import orjson
 
+from kubeward.api.user import impersonated_user
 from kubeward.errors import InputError
 from kubeward.kubeconfig.tls import ClientCredentials
 
@@ -201,9 +206,10 @@ def explain(
     if not resource.startswith("/"):
         found, from_text = resolve_resource(client, resource)
         subresource = subresource or from_text
+    user = impersonated_user(as_user, as_groups)
     review = access_review(
-        as_user,
-        as_groups,
+        user.name,
+        user.groups,
         verb,
         found,
         subresource,

@@ -12,7 +12,9 @@ through one stream, however many handlers it feeds. Rules:
  3. :meth:`InformerFactory.wait_for_sync` returns once the named kinds (default: all) have
     delivered their first list. The server awaits it before it accepts a request, so that what
     it decides from an index (RBAC, service-account tokens) is never decided from an empty one.
- 4. :meth:`InformerFactory.stop` cancels and awaits every informer's task.
+ 4. :meth:`InformerFactory.stop` cancels and awaits every informer's task;
+    :meth:`InformerFactory.remove` stops one kind's (a kind no longer served, such as a custom
+    resource whose definition was deleted).
 """
 
 from __future__ import annotations
@@ -68,12 +70,20 @@ class InformerFactory:
                 task.result()  # raises what killed the informer
                 raise RuntimeError(f"informer for {rt.resource} stopped before it synced")
 
+    def remove(self, rt: ResourceType) -> None:
+        """Rule 4: forget the kind's informer and cancel its task."""
+        self._informers.pop(rt, None)
+        task = self._tasks.pop(rt, None)
+        if task is not None:
+            task.cancel()
+
     def tasks(self) -> list[asyncio.Task[None]]:
         return list(self._tasks.values())
 
     async def stop(self) -> None:
         """Rule 4."""
         tasks = list(self._tasks.values())
+        self._tasks.clear()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -7,7 +7,8 @@ Rules:
     with finalizers of their own (or pods waiting for their node) keep the namespace until
     they are gone.
  3. The controller follows namespaces and every namespaced kind through shared informers
-    (``controllers.factory``). A namespace is looked at again when it changes and whenever an
+    (``controllers.factory``), kinds added while the server runs (custom resources) included.
+    A namespace is looked at again when it changes and whenever an
     object in it is added, changed or deleted while it is terminating; so the deletion of the
     last object finishes the namespace, without a timer.
  4. Before the finalizer is cleared, storage itself is asked (one list per kind, limit 1) whether
@@ -28,7 +29,7 @@ import logging
 from kubeward.api import meta as m
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.resources.core import NAMESPACES
-from kubeward.api.scheme import ResourceType
+from kubeward.api.scheme import ResourceType, Scheme
 from kubeward.controllers.base import Controller
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.informer import Informer
@@ -64,6 +65,7 @@ class NamespaceController(Controller):
         stores: dict[ResourceType, Store],
         informers: InformerFactory,
         *,
+        scheme: Scheme | None = None,
         deletion_grace: float = DELETION_GRACE_SECONDS,
     ) -> None:
         super().__init__(informers.informer(NAMESPACES))
@@ -77,16 +79,33 @@ class NamespaceController(Controller):
             on_update=lambda _old, new: self._namespace_changed(new),
             on_delete=self._namespace_deleted,
         )
-        self._contents: dict[ResourceType, Informer] = {
-            rt: informers.informer(rt) for rt in stores if rt.namespaced
-        }
-        for informer in self._contents.values():
-            informer.add_event_handler(
-                on_add=self._content_changed,
-                on_update=lambda _old, new: self._content_changed(new),
-                on_delete=self._content_changed,
-            )
+        self._factory = informers
+        self._contents: dict[ResourceType, Informer] = {}
+        for rt in list(stores):
+            if rt.namespaced:
+                self._follow_contents(rt)
         self.depends_on(*self._contents.values())
+        if scheme is not None:
+            scheme.subscribe(self._kind_changed)
+
+    def _follow_contents(self, rt: ResourceType) -> None:
+        informer = self._factory.informer(rt)
+        informer.add_event_handler(
+            on_add=self._content_changed,
+            on_update=lambda _old, new: self._content_changed(new),
+            on_delete=self._content_changed,
+        )
+        self._contents[rt] = informer
+
+    def _kind_changed(self, rt: ResourceType, added: bool) -> None:
+        """Rule 3 for kinds that come and go at run time (the store follows the scheme first)."""
+        if not rt.namespaced:
+            return
+        if added and rt in self._stores and rt not in self._contents:
+            self._follow_contents(rt)
+            self._factory.start()
+        elif not added and self._contents.pop(rt, None) is not None:
+            self._factory.remove(rt)
 
     def _namespace_changed(self, namespace: m.JSONObject) -> None:
         """Rule 5: the first sight of a terminating namespace starts its grace period."""
@@ -113,13 +132,14 @@ class NamespaceController(Controller):
         if not _terminating(self.cached(key)) or key in self._in_grace:
             return None  # in grace: its end brings the namespace back (rule 5)
         remaining = 0
-        for rt, informer in self._contents.items():
-            for item in informer.in_namespace(key):
+        for rt, informer in list(self._contents.items()):
+            store = self._stores.get(rt)
+            for item in list(informer.in_namespace(key)):
                 remaining += 1
-                if m.metadata(item).get("deletionTimestamp"):
+                if store is None or m.metadata(item).get("deletionTimestamp"):
                     continue  # being deleted: its own finalizers or its node decide when
                 with contextlib.suppress(NotFound, Conflict):
-                    await self._stores[rt].delete(key, m.name_of(item))
+                    await store.delete(key, m.name_of(item))
         if remaining or not await self._empty_in_storage(key):
             return None  # the deletions' events bring the namespace back here (rule 3)
         await self._finish(key)
@@ -127,8 +147,11 @@ class NamespaceController(Controller):
 
     async def _empty_in_storage(self, namespace: str) -> bool:
         """Rule 4."""
-        for rt in self._contents:
-            listed = await self._stores[rt].list(namespace, ListOptions(limit=1))
+        for rt in list(self._contents):
+            store = self._stores.get(rt)
+            if store is None:
+                continue  # no longer served
+            listed = await store.list(namespace, ListOptions(limit=1))
             if listed["items"]:
                 return False
         return True

@@ -21,7 +21,9 @@ them:
  7. ``ipBlock`` matches IPs in ``cidr`` outside every ``except``. Upstream says ipBlock is meant
     for cluster-external IPs and leaves pod IPs implementation-defined; like Calico and the
     iptables-based plugins we also match pod IPs (``ip_block_matches_pods=False`` gives Cilium's
-    behaviour, where pods are reached only through selectors).
+    behaviour, where pods are reached only through selectors). A pod without an IP matches no
+    ipBlock. When a side is denied and an ipBlock of the isolating policies passed over the
+    peer pod for either reason, the verdict carries a note saying so.
  8. Traffic from an IP outside the cluster to a pod is judged on the ingress side only; traffic
     from a pod to an IP outside the cluster on the egress side only.
  9. A pod talking to itself is judged like any other pair, as the upstream e2e truth tables do.
@@ -88,6 +90,7 @@ class SideVerdict:
     applies: bool
     isolated_by: tuple[str, ...] = ()
     allowed_by: tuple[RuleMatch, ...] = ()
+    notes: tuple[str, ...] = ()  # why an ipBlock could not match the peer pod (rule 7)
 
     @property
     def allowed(self) -> bool:
@@ -107,8 +110,12 @@ class SideVerdict:
         other = "to" if self.direction == EGRESS else "from"
         return (
             f"{isolated}, and no {word} rule of theirs allows traffic {other} {self.peer} "
-            f"on {self.port}/{self.protocol}"
+            f"on {self.port}/{self.protocol}{self._noted}"
         )
+
+    @property
+    def _noted(self) -> str:
+        return "".join(f"; {note}" for note in self.notes)
 
     @property
     def summary(self) -> str:
@@ -121,16 +128,19 @@ class SideVerdict:
         isolated = f"isolated for {word} by {', '.join(self.isolated_by)}"
         if self.allowed_by:
             return f"{isolated}; allowed by {'; '.join(str(m) for m in self.allowed_by)}"
-        return f"{isolated}; no {word} rule of theirs matches"
+        return f"{isolated}; no {word} rule of theirs matches{self._noted}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "allowed": self.allowed,
             "applies": self.applies,
             "isolatedBy": list(self.isolated_by),
             "allowedBy": [m.to_dict() for m in self.allowed_by],
             "reason": self.reason,
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass(frozen=True)
@@ -335,6 +345,7 @@ class Evaluator:
                             compiled.policy.key, direction, rule.index, peer_index, port_index
                         )
                     )
+        notes = () if matches else self._ip_block_notes(policies, direction, peer)
         return SideVerdict(
             direction,
             endpoint.key,
@@ -344,7 +355,31 @@ class Evaluator:
             applies=True,
             isolated_by=tuple(c.policy.key for c in policies),
             allowed_by=tuple(matches),
+            notes=notes,
         )
+
+    def _ip_block_notes(
+        self, policies: tuple[CompiledPolicy, ...], direction: str, peer: Endpoint
+    ) -> tuple[str, ...]:
+        """Why the ipBlocks of ``policies`` could not match the peer pod (rule 7), if they could not."""
+        if not isinstance(peer, Pod):
+            return ()
+        has_ip_block = any(
+            compiled.peer.ip_block is not None
+            for policy in policies
+            for rule in policy.rules(direction)
+            for compiled in rule.peers
+        )
+        if not has_ip_block:
+            return ()
+        if not self.ip_block_matches_pods:
+            return (
+                f"ipBlock peers match only addresses outside the cluster here, "
+                f"never a pod such as {peer.key}",
+            )
+        if peer.ip is None:
+            return (f"{peer.key} has no IP (no status.podIP), so no ipBlock can match it",)
+        return ()
 
     def _match_rule(
         self, rule: CompiledRule, peer: Endpoint, port: int, protocol: str, destination: Pod | None

@@ -9,7 +9,9 @@ today. Rules:
  2. A policy isolating the pod with no rule for the direction is shown as letting nothing
     through: it is a deny-all for that pod.
  3. Peers are listed with the pods they match now; ipBlock peers list the pods whose IP they
-    contain when the evaluator matches ipBlocks against pod IPs.
+    contain when the evaluator matches ipBlocks against pod IPs, and say which pods they
+    cannot match: those without an IP (every pod of a live kubeward cluster), or every pod
+    when ipBlocks are not matched against pods.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubeward.netpol.evaluator import Evaluator
-from kubeward.netpol.model import DIRECTIONS, Pod
+from kubeward.netpol.model import DIRECTIONS, Peer, Pod
 from kubeward.netpol.words import peer_text, rule_text
 
 
@@ -27,9 +29,13 @@ class PeerExplanation:
     index: int
     text: str
     pods: tuple[str, ...]
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"peer": self.index, "text": self.text, "pods": list(self.pods)}
+        out: dict[str, Any] = {"peer": self.index, "text": self.text, "pods": list(self.pods)}
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,24 @@ def _direction_lines(explained: DirectionExplanation) -> list[str]:
             lines.append(f"    rule {rule.index}: {rule.text}")
             for peer in rule.peers:
                 matched = ", ".join(peer.pods) if peer.pods else "no pod"
-                lines.append(f"      peer {peer.index} ({peer.text}) matches now: {matched}")
+                note = f" ({peer.note})" if peer.note else ""
+                lines.append(f"      peer {peer.index} ({peer.text}) matches now: {matched}{note}")
     return lines
+
+
+def _ip_block_note(evaluator: Evaluator, peer: Peer) -> str:
+    """Which pods an ipBlock peer cannot match, and why (rule 3)."""
+    if peer.ip_block is None:
+        return ""
+    if not evaluator.ip_block_matches_pods:
+        return "ipBlocks are not matched against pods here"
+    without_ip = sum(1 for pod in evaluator.pods if pod.ip is None)
+    if not without_ip:
+        return ""
+    if without_ip == len(evaluator.pods):
+        return "no pod has an IP, and a pod without one never matches an ipBlock"
+    pods = "pod has" if without_ip == 1 else "pods have"
+    return f"{without_ip} {pods} no IP and cannot match it"
 
 
 def explain_pod(evaluator: Evaluator, pod: Pod) -> PodExplanation:
@@ -129,6 +151,7 @@ def explain_pod(evaluator: Evaluator, pod: Pod) -> PodExplanation:
                             peer.index,
                             peer_text(peer.peer, policy.namespace),
                             tuple(p.key for p in evaluator.pods_of(peer.pods)),
+                            _ip_block_note(evaluator, peer.peer),
                         )
                         for peer in rule.peers
                     ),

@@ -13,9 +13,13 @@ objects fetched through the API), so both are judged alike. Rules:
  5. A pod's IP is ``status.podIP`` (or the first of ``status.podIPs``); container ports come
     from ``spec.containers[*].ports`` (and init containers), protocol defaulted to TCP.
  6. A NetworkPolicy is defaulted and validated as the API server does; a failure is bad input.
- 7. When any policy has an ``ipBlock`` peer, every pod needs an IP, since whether the block
-    matches it cannot otherwise be told.
+ 7. A pod without an IP is accepted whatever the policies say: it matches no ``ipBlock``
+    (there is no address to test), and the evaluator says so when that decides a
+    connection. Pods of a live kubeward cluster have no IP — nothing runs them — so this is
+    how ``--kubeconfig`` inputs are judged.
  8. The same object twice is bad input.
+ 9. :func:`overlay_documents` lays objects over others by identity (kind, namespace, name):
+    ``netpol diff --kubeconfig K --after FILE`` judges the live cluster with FILE applied.
 
 Every problem raises :class:`~kubeward.errors.InputError` naming the object and where it came
 from, one line, before anything is returned.
@@ -94,19 +98,31 @@ def inventory_from_documents(documents: Iterable[Document]) -> Inventory:
         _require_namespace(pod.namespace, namespaces, where)
     for policy, where in policies.values():
         _require_namespace(policy.namespace, namespaces, where)
-    needs_ip = next((p for p, _ in policies.values() if _has_ip_block(p)), None)
-    if needs_ip is not None:
-        for pod, where in pods.values():
-            if pod.ip is None:
-                raise InputError(
-                    f"{where}: no status.podIP, and NetworkPolicy {needs_ip.key} has an ipBlock "
-                    "that may match it; give the pod its IP"
-                )
     return Inventory(
         tuple(namespaces.values()),
         tuple(pod for pod, _ in pods.values()),
         tuple(policy for policy, _ in policies.values()),
     )
+
+
+def overlay_documents(base: Iterable[Document], overlay: Iterable[Document]) -> list[Document]:
+    """``base`` with each object of ``overlay`` in place of the base object it names (rule 9).
+
+    Objects of ``overlay`` that name no base object are added; two objects in ``overlay`` with
+    one identity stay two, and the builder refuses them as any duplicate.
+
+    Raises:
+        InputError: an object of either side has no usable kind or name.
+    """
+    laid = list(overlay)
+    replaced = {_key(doc) for doc in laid}
+    return [doc for doc in base if _key(doc) not in replaced] + laid
+
+
+def _key(doc: Document) -> tuple[str, str]:
+    kind = _kind(doc)
+    name, namespace = _identity(doc, kind)
+    return kind, name if kind == "Namespace" else f"{namespace}/{name}"
 
 
 def _where(doc: Document, kind: str, key: str) -> str:
@@ -266,11 +282,3 @@ def _network(text: str) -> IPNetwork:
     network = parse_cidr(text)
     assert network is not None, "validated before"
     return network
-
-
-def _has_ip_block(policy: NetworkPolicy) -> bool:
-    return any(
-        peer.ip_block is not None
-        for rule in (*policy.ingress, *policy.egress)
-        for peer in rule.peers
-    )

@@ -5,7 +5,7 @@ Rules:
  1. The text grid is the upstream e2e suite's ``TruthTable.PrettyPrint``: a header row ``-``
     followed by the destination pods, then one row per source pod, tab-separated, ``.`` for an
     allowed connection and ``X`` for a refused one. Each probe's grid is preceded by a line
-    naming the probe (``80/TCP:``).
+    naming the probe (``80/TCP:``), and a legend saying how to read the grids follows them.
  2. JSON is exactly ``{"pods": [...], "probes": [{"port", "protocol", "matrix"}]}``, keys in
     that order, ``matrix[i][j]`` for ``pods[i]`` connecting to ``pods[j]``.
 """
@@ -27,10 +27,16 @@ def grid_text(pods: list[str], result: ProbeResult) -> str:
     return "\n".join(lines)
 
 
+LEGEND = (
+    "Legend: each row is a source pod, each column a destination pod; "
+    "'.' = the connection is allowed, 'X' = it is denied."
+)
+
+
 def truth_table_text(table: TruthTable) -> str:
     pods = [pod.key for pod in table.pods]
     blocks = [f"{result.probe}:\n{grid_text(pods, result)}" for result in table.probes]
-    return "\n\n".join(blocks)
+    return "\n\n".join([*blocks, LEGEND])
 
 
 def to_json(data: Any) -> str:

@@ -203,7 +203,7 @@ class APIServer:
         if not info.is_resource_request:
             return await self._non_resource(request, info)
         rt = self.scheme.lookup(info.api_group, info.api_version, info.resource)
-        if rt is None:
+        if rt is None or not _routable(rt, info):
             raise NotFound("the server could not find the requested resource")
         verb = info.verb
         if info.subresource:
@@ -326,6 +326,23 @@ class APIServer:
 
 async def _always_ok() -> bool:
     return True
+
+
+def _routable(rt: ResourceType, info: RequestInfo) -> bool:
+    """Whether kube-apiserver has a route for this scope, whatever authorization said.
+
+    A cluster-scoped kind has no route under ``/namespaces/NS/`` (but the Namespace object
+    itself is ``/namespaces/NS``), and a namespaced kind has no route for a name outside a
+    namespace (``/api/v1/secrets/NAME``): a Role in one namespace must never reach nodes, and a
+    name granted cluster-wide must not pick an object from every namespace.
+    """
+    if not rt.namespaced:
+        is_namespace_object = (
+            rt.resource == "namespaces" and not rt.group and info.name == info.namespace
+        )
+        return not info.namespace or is_namespace_object
+    has_path_name = len(info.parts) > 1
+    return bool(info.namespace) or not has_path_name
 
 
 def _method_not_allowed(request: web.Request, info: RequestInfo) -> MethodNotAllowed:

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from kubeward.api.codec import decode_body
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.resources.authorization import GROUP
 from kubeward.api.user import UserInfo
@@ -39,6 +38,7 @@ from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, Decis
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.rbac.whocan import who_can
 from kubeward.errors import BadRequest, Cause, invalid
+from kubeward.server.bodies import read_body_as
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:
@@ -58,11 +58,13 @@ def _text(spec: Mapping[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def read_review(request: web.Request, info: RequestInfo, body: bytes) -> dict[str, Any]:
-    """The decoded review body (only ``create`` is served)."""
+async def read_review(
+    request: web.Request, info: RequestInfo, body: bytes, kind: str
+) -> dict[str, Any]:
+    """The decoded, type-checked review body (only ``create`` is served)."""
     if not body.strip():
         raise BadRequest("the request body is empty")
-    return decode_body(body, request.headers.get("Content-Type"))
+    return await read_body_as(request, body, group=GROUP, kind=kind)
 
 
 def attribute_causes(spec: Mapping[str, Any]) -> list[Cause]:
@@ -167,7 +169,7 @@ class AccessReviews:
     async def self_subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        review = read_review(request, info, body)
+        review = await read_review(request, info, body, "SelfSubjectAccessReview")
         spec = _mapping(review.get("spec")) or {}
         causes = attribute_causes(spec)
         if causes:
@@ -177,7 +179,7 @@ class AccessReviews:
     async def subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        review = read_review(request, info, body)
+        review = await read_review(request, info, body, "SubjectAccessReview")
         spec = _mapping(review.get("spec")) or {}
         causes = attribute_causes(spec)
         if not _text(spec, "user") and not spec.get("groups"):
@@ -191,7 +193,7 @@ class AccessReviews:
     async def local_subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        review = read_review(request, info, body)
+        review = await read_review(request, info, body, "LocalSubjectAccessReview")
         spec = dict(_mapping(review.get("spec")) or {})
         causes = attribute_causes(spec)
         if _mapping(spec.get("nonResourceAttributes")) is not None:
@@ -225,7 +227,7 @@ class AccessReviews:
     async def self_subject_rules_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        review = read_review(request, info, body)
+        review = await read_review(request, info, body, "SelfSubjectRulesReview")
         spec = _mapping(review.get("spec")) or {}
         result = self.resolver.rules_for(user, _text(spec, "namespace"))
         status: dict[str, Any] = {

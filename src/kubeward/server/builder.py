@@ -2,9 +2,10 @@
 
 This is the one place that turns flags into components: the storage backend (by URL, through
 ``storage.factory``), the stores of every served kind, the authenticator union, the authorizer
-chain (through ``authz.modes``), admission hooks, the shared informers over the server's own
-stores (``controllers.factory``) and the in-process controllers the API server itself runs
-(namespace lifecycle, service accounts).
+chain (through ``authz.modes``), the admission chain (through ``admission.registry``), the
+RBAC kinds' escalation checks, the shared informers over the server's own stores
+(``controllers.factory``) and the in-process controllers the API server itself runs (namespace
+lifecycle, service accounts, CustomResourceDefinitions).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from cryptography import x509
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
+from kubeward.api.scheme import ResourceType
 from kubeward.authn.basic import WARNING as BASIC_WARNING
 from kubeward.authn.basic import BasicAuthenticator
 from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
@@ -37,11 +39,13 @@ from kubeward.controllers.namespaces import NamespaceController, ensure_default_
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import authz_reviews, certificates, reviews, tables_adapter
-from kubeward.server.app import APIServer, build_application
+from kubeward.server import authz_reviews, reviews, scale, tables_adapter
+from kubeward.server.admission_wiring import build_admission
+from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
+from kubeward.server.crd_controller import CRDController
 from kubeward.server.openapi_handler import OpenAPIHandler
-from kubeward.server.rbac_wiring import RBACWiring, escalation_hook
+from kubeward.server.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.resources import ResourceHandlers
 from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
@@ -69,6 +73,8 @@ class RunningServer:
     broadcasters: Broadcasters
     background: list[asyncio.Task[None]]
     port: int
+    # Informers started after start-up (kinds added at run time) are not in ``background``.
+    informers: InformerFactory | None = None
 
     async def stop(self) -> None:
         for task in self.background:
@@ -76,6 +82,8 @@ class RunningServer:
         for task in self.background:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self.informers is not None:
+            await self.informers.stop()
         await self.broadcasters.close()
         await self.runner.cleanup()
         # A TLS close waits up to 30 s for the peer's close_notify; a stopped server does not.
@@ -85,6 +93,33 @@ class RunningServer:
         await self.backend.close()
         # Let the closed connections' callbacks run before the caller stops the loop.
         await asyncio.sleep(0.1)
+
+
+class _StoreFollower:
+    """Keeps the server's stores in step with the scheme as kinds come and go at run time.
+
+    A kind added while the server runs (a CustomResourceDefinition becoming established) gets a
+    store over the same backend; a removed kind loses its store, and its watchers' streams end.
+    """
+
+    def __init__(
+        self, stores: dict[ResourceType, Store], broadcasters: Broadcasters, backend: Backend
+    ) -> None:
+        self._stores = stores
+        self._broadcasters = broadcasters
+        self._backend = backend
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __call__(self, rt: ResourceType, added: bool) -> None:
+        if added:
+            if rt.stored and rt.strategy is not None:
+                self._stores[rt] = Store(rt, rt.strategy(rt), self._backend)
+            return
+        store = self._stores.pop(rt, None)
+        if store is not None:
+            task = asyncio.get_running_loop().create_task(self._broadcasters.discard(store))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
 
 @dataclass(frozen=True)
@@ -97,6 +132,7 @@ class ServerParts:
     rbac: RBACWiring
     service_accounts: ServiceAccountWiring
     namespaces: NamespaceController
+    crds: CRDController
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
@@ -124,6 +160,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
     rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
     broadcasters = Broadcasters()
+    scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
     # One informer per kind for everything in the process that follows storage, fed by the
     # same watch fan-out the API's watchers use.
     informers = InformerFactory(StoreSources(stores, broadcasters.for_store))
@@ -132,6 +169,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         table_builder=tables_adapter.build,
         node_store=stores[NODES],
         min_request_timeout=config.min_request_timeout_seconds,
+        max_body_bytes=config.max_request_body_bytes,
     )
     server = APIServer(
         scheme=scheme,
@@ -144,13 +182,16 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         max_body_bytes=config.max_request_body_bytes,
         request_timeout=float(config.request_timeout_seconds),
         server_address=f"{config.advertise_address}:{config.secure_port}",
-        openapi=OpenAPIHandler(scheme),
+        openapi=OpenAPIHandler(scheme, KUBERNETES_VERSION["gitVersion"]),
     )
     reviews.register(server)
-    certificates.register(server)
+    scale.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
-    handlers.admission.append(escalation_hook(authorizer, rbac))
-    service_accounts.register(server, informers)  # token endpoints, admission chain
+    handlers.admission, handlers.object_reader = build_admission(
+        stores, authorizer, config.enable_admission_plugins, config.disable_admission_plugins
+    )
+    attach_escalation_checks(stores, authorizer, rbac)
+    service_accounts.register(server, informers)  # token endpoints, index and controllers
 
     async def storage_ok() -> bool:
         await backend.current_revision()
@@ -163,7 +204,8 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         informers,
         RBACWiring(rbac_index, stores, informers),
         service_accounts,
-        NamespaceController(stores, informers),
+        NamespaceController(stores, informers, scheme=scheme),
+        CRDController(scheme, stores, informers),
     )
 
 
@@ -180,6 +222,7 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         await ensure_default_namespaces(server.stores)
         await parts.rbac.prepare()  # starts the informers; returns once RBAC's have synced
         await parts.service_accounts.prepare()
+        await parts.crds.prepare()
         app = build_application(server)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
@@ -202,9 +245,12 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
+        asyncio.create_task(parts.crds.run(), name="crd-controller"),
     ]
     log.info("serving securely on %s:%d", config.bind_address, port)
-    return RunningServer(server, backend, runner, parts.broadcasters, background, port)
+    return RunningServer(
+        server, backend, runner, parts.broadcasters, background, port, parts.informers
+    )
 
 
 async def serve_until_signalled(

@@ -2,6 +2,11 @@
 
 Every response carries ``Cache-Control: no-cache, private`` as kube-apiserver's do (kubectl
 otherwise caches ``/version`` and picks its binary without asking again).
+
+A ``Status`` body is written byte for byte as kube-apiserver writes it, since clients compare
+them: the key order of ``StatusError.to_status()``, Go's ``encoding/json`` escaping (``<``, ``>``
+and ``&`` as ``\u003c``, ``\u003e``, ``\u0026``; U+2028 and U+2029 escaped) and the newline its
+``json.Encoder`` ends every value with.
 """
 
 from __future__ import annotations
@@ -30,8 +35,34 @@ def json_response(
     return response
 
 
+# Go's encoding/json escapes these inside strings (HTML safety); nowhere else can they occur.
+_GO_ESCAPES = (
+    (b"&", b"\\u0026"),
+    (b"<", b"\\u003c"),
+    (b">", b"\\u003e"),
+    ("\u2028".encode(), b"\\u2028"),
+    ("\u2029".encode(), b"\\u2029"),
+)
+
+
+def go_json(obj: Any) -> bytes:
+    """``obj`` encoded as Go's ``json.Encoder`` writes it: escaped as above, newline-terminated."""
+    body = dumps(obj)
+    for raw, escaped in _GO_ESCAPES:
+        if raw in body:
+            body = body.replace(raw, escaped)
+    return body + b"\n"
+
+
+def status_body(status: dict[str, Any], code: int = 200) -> web.Response:
+    """A ``Status`` response with kube-apiserver's exact bytes."""
+    response = web.Response(body=go_json(status), status=code, headers=CACHE_HEADERS)
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
 def status_response(error: StatusError) -> web.Response:
-    response = json_response(error.to_status(), status=error.code)
+    response = status_body(error.to_status(), error.code)
     if error.code == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="kubernetes-master"'
     return response

@@ -13,11 +13,11 @@ applied right after authentication. Rules:
     ``uids`` and each extra value on ``userextras/<key>`` (both in API group
     ``authentication.k8s.io``; the others in the core group). The object name is the value.
     The first part refused ends the request with 403, worded as any other refusal.
- 4. A service account impersonated without groups gets its fixed groups
-    (``system:serviceaccounts`` and ``system:serviceaccounts:NS``).
- 5. An impersonated user other than ``system:anonymous`` gets ``system:authenticated`` unless
-    ``system:authenticated`` or ``system:unauthenticated`` was asked for; ``system:anonymous``
-    gets ``system:unauthenticated`` unless it was asked for.
+ 4. The identity is built by :func:`kubeward.api.user.impersonated_user` — the function
+    ``kubeward rbac explain --as`` uses too: a service account asked for without groups gets
+    its fixed groups, any user but ``system:anonymous`` gets ``system:authenticated`` (unless
+    it or ``system:unauthenticated`` was asked for), ``system:anonymous`` gets
+    ``system:unauthenticated``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,7 @@ from urllib.parse import unquote
 
 from multidict import MultiMapping
 
-from kubeward.api.user import (
-    ALL_AUTHENTICATED,
-    ALL_UNAUTHENTICATED,
-    ANONYMOUS,
-    UserInfo,
-    service_account_groups,
-    split_service_account_username,
-)
+from kubeward.api.user import UserInfo, impersonated_user, split_service_account_username
 from kubeward.authz.interfaces import Attributes, Authorizer, Decision
 from kubeward.errors import InternalError
 
@@ -109,32 +102,16 @@ def impersonate(
         if result.decision is not Decision.ALLOW:
             raise ImpersonationRefused(attributes, result.reason)
 
-    groups: list[str] = []
     service_account = split_service_account_username(name)
     if service_account is not None:
-        sa_namespace, sa_name = service_account
-        check("serviceaccounts", sa_name, namespace=sa_namespace)
-        if not groups_requested:
-            groups.extend(service_account_groups(sa_namespace))
+        check("serviceaccounts", service_account[1], namespace=service_account[0])
     else:
         check("users", name)
     if uid:
         check("uids", uid, group=AUTHENTICATION_GROUP)
     for group in groups_requested:
         check("groups", group)
-        groups.append(group)
     for key, values in extras.items():
         for value in values:
             check("userextras", value, group=AUTHENTICATION_GROUP, subresource=key)
-
-    if name != ANONYMOUS:
-        if ALL_AUTHENTICATED not in groups and ALL_UNAUTHENTICATED not in groups:
-            groups.append(ALL_AUTHENTICATED)
-    elif ALL_UNAUTHENTICATED not in groups:
-        groups.append(ALL_UNAUTHENTICATED)
-    return UserInfo(
-        name=name,
-        uid=uid,
-        groups=tuple(groups),
-        extra={key: tuple(values) for key, values in extras.items()},
-    )
+    return impersonated_user(name, groups_requested, uid=uid, extra=extras)

@@ -18,8 +18,9 @@ listers current. Rules:
     starts accepting requests after ``prepare``: no request is authorized from a partial index.
  4. A task re-aggregates whenever a ClusterRole changes and writes the ``rules`` of every
     aggregated ClusterRole that differs, through the store (so the write is itself watched).
- 5. Writes of the four kinds through the API pass the escalation checks of
-    ``authz.rbac.escalation`` as an admission hook (system-internal writes here do not).
+ 5. Writes of the four kinds through the API pass the escalation checks: the stores carry
+    ``authz.rbac.policybased``'s write check (:func:`attach_escalation_checks`); the server's
+    own writes here carry no request scope and are not checked.
 """
 
 from __future__ import annotations
@@ -36,12 +37,10 @@ from kubeward.authz.interfaces import Authorizer
 from kubeward.authz.rbac.aggregation import aggregate_cluster_roles, rules_equal
 from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.bootstrap import ReconcileOperation, bootstrap_objects, reconcile
-from kubeward.authz.rbac.escalation import check_binding_write, check_role_write
 from kubeward.authz.rbac.index import ADDED, DELETED, MODIFIED, RBACIndex
-from kubeward.authz.rbac.objects import RBAC_GROUP
+from kubeward.authz.rbac.policybased import escalation_check
 from kubeward.controllers.factory import InformerFactory
 from kubeward.errors import NotFound
-from kubeward.server.resources import Hook, RequestContext
 
 log = logging.getLogger("kubeward.apiserver.rbac")
 
@@ -168,41 +167,13 @@ class RBACWiring:
 # --- escalation prevention --------------------------------------------------------------------
 
 
-def escalation_hook(authorizer: Authorizer, rbac: RBACAuthorizer) -> Hook:
-    """An admission hook refusing Role and binding writes that grant what the writer lacks.
+def attach_escalation_checks(
+    stores: dict[ResourceType, Store], authorizer: Authorizer, rbac: RBACAuthorizer
+) -> None:
+    """Rule 5: every write of the four kinds made for a request checks escalation.
 
     ``authorizer`` is the whole chain (for the ``escalate`` and ``bind`` verbs), ``rbac`` the
     RBAC authorizer whose rules the writer's own are read from (``authz.rbac.escalation``).
     """
-
-    async def check(ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None) -> None:
-        rt = ctx.rt
-        if rt.group != RBAC_GROUP or ctx.info.verb in ("delete", "deletecollection"):
-            return
-        namespace = ctx.info.namespace if rt.namespaced else ""
-        if rt.resource in ("roles", "clusterroles"):
-            error = check_role_write(
-                authorizer=authorizer,
-                rbac=rbac,
-                user=ctx.user,
-                resource=rt.resource,
-                namespace=namespace,
-                new=obj,
-                old=old,
-            )
-        elif rt.resource in ("rolebindings", "clusterrolebindings"):
-            error = check_binding_write(
-                authorizer=authorizer,
-                rbac=rbac,
-                user=ctx.user,
-                resource=rt.resource,
-                namespace=namespace,
-                new=obj,
-                old=old,
-            )
-        else:
-            return
-        if error is not None:
-            raise error
-
-    return check
+    for rt in RBAC_TYPES:
+        stores[rt].write_checks.append(escalation_check(authorizer, rbac, rt.resource))

@@ -5,11 +5,18 @@ Rules beyond the generic store's:
 
  1. The body's ``apiVersion``/``kind`` default from the URL; when given they must agree with it,
     and so must ``metadata.namespace`` and (for update) ``metadata.name`` — 400 otherwise.
- 2. ``fieldValidation=Strict`` turns unknown fields into 400, ``Warn`` (the default for clients
-    that send nothing) into ``Warning`` headers, ``Ignore`` drops them silently.
- 3. Admission (``handlers.admission``, the NamespaceLifecycle, ServiceAccount, PodSecurity and
-    RBAC escalation plugins) runs on every create, update, patch and delete before the store
-    writes; a delete's hooks see the stored object as both the object and the old one.
+ 2. Every body (create, update, each patch's result, apply) is checked against the kind's
+    schema before anything else reads it (``api.openapi.conform``; a custom resource's own schema
+    for unknown fields): a value of the wrong JSON type is 400 (422 on ``patch`` for a patch).
+    Unknown fields follow ``fieldValidation``: ``Strict`` is 400, ``Warn`` (the default for
+    clients that send nothing) a ``Warning`` header and the field dropped, ``Ignore`` dropped
+    silently — nothing unknown is ever stored.
+ 3. Every write — create, update, patch, apply, delete, each item of a deletecollection and
+    subresource writes — hands the store the request's scope and the admission chain bound to
+    the request (``handlers.admission``, built by ``admission.registry``); the store runs
+    mutating admission → defaults → validation → validating admission → storage
+    (``api.registry.scope``). Plugins see an ``AdmissionRequest``, never the HTTP request; a
+    delete's plugins see the stored object as both the object and the old one.
  4. A pod bound to an existing node is deleted gracefully (``deletionTimestamp`` set first);
     other pods and objects go at once unless they carry finalizers.
 """
@@ -18,29 +25,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import copy
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from kubeward.admission.chain import AdmissionChain, BoundAdmission
+from kubeward.admission.interfaces import CREATE, DELETE, UPDATE, AdmissionRequest, ObjectReader
 from kubeward.api import meta as m
-from kubeward.api.codec import decode_body
+from kubeward.api.codec import MAX_BODY_BYTES, check_json_value, decode_body_async
+from kubeward.api.customresources.schema import prune
+from kubeward.api.list_options import check_list_options, initial_events
 from kubeward.api.openapi import (
+    conform,
+    decoding_error,
     has_schema,
+    patch_decoding_error,
     strict_decoding_error,
     strict_patch_error,
     unknown_field_warnings,
-    unknown_fields,
 )
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.request_info import RequestInfo, is_true
 from kubeward.api.scheme import ResourceType
-from kubeward.api.selectors import parse_field_selector, parse_label_selector
+from kubeward.api.selectors import (
+    EQUALS,
+    FieldRequirement,
+    FieldSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
 from kubeward.api.user import UserInfo
 from kubeward.errors import (
     BadRequest,
@@ -48,9 +68,11 @@ from kubeward.errors import (
     NotFound,
     StatusError,
 )
+from kubeward.server.admission_wiring import NoObjects, delete_options, operation_options
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
     json_response,
+    status_body,
     success_status,
     wants_table,
     warning_header,
@@ -59,11 +81,8 @@ from kubeward.server.watch import Broadcasters
 
 log = logging.getLogger(__name__)
 
-# Kinds whose DELETE answers with the object, as their upstream REST storage does; the others
-# answer with a Status of Success.
-_RETURN_DELETED_OBJECT = frozenset({"Pod", "Namespace", "Node"})
-
-Hook = Callable[["RequestContext", m.JSONObject, m.JSONObject | None], Awaitable[None]]
+# A deletionTimestamp must stay a date: longer grace periods are cut to this (about 31 years).
+_MAX_GRACE_SECONDS = 10**9
 
 
 @dataclass
@@ -84,6 +103,23 @@ class RequestContext:
         return bool(values)
 
 
+def named_field_selector(info: RequestInfo, text: str) -> FieldSelector:
+    """The field selector of a list or watch, narrowed to the request's name when it has one.
+
+    Authorization decided on ``info.name`` (the path's name, or the one a ``metadata.name=``
+    selector pins), so the objects served must be that name's and no other's: a selector that
+    pins no name gets the name added, and one that pins another name is a 400, as upstream.
+    """
+    selector = parse_field_selector(text)
+    if not info.name:
+        return selector
+    if selector.empty:
+        return FieldSelector((FieldRequirement("metadata.name", EQUALS, info.name),))
+    if selector.exact_value("metadata.name") != info.name:
+        raise BadRequest("fieldSelector metadata.name doesn't match requested name")
+    return selector
+
+
 class ResourceHandlers:
     """The verbs on stored kinds, with the hooks later layers (admission) plug into."""
 
@@ -94,16 +130,25 @@ class ResourceHandlers:
         table_builder: Callable[..., m.JSONObject] | None = None,
         node_store: Store | None = None,
         min_request_timeout: int = 1800,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.broadcasters = broadcasters
         self.table_builder = table_builder
         self.node_store = node_store
         self.min_request_timeout = min_request_timeout
-        self.admission: list[Hook] = []
+        self.max_body_bytes = max_body_bytes
+        # Set by the server's builder: the chain the admission flags ask for, and what its
+        # plugins read other objects through.
+        self.admission = AdmissionChain()
+        self.object_reader: ObjectReader = NoObjects()
 
     # --- helpers ----------------------------------------------------------------------------
+    async def _decode(self, body: bytes, content_type: str | None) -> m.JSONObject:
+        return await decode_body_async(body, content_type, max_bytes=self.max_body_bytes)
+
     async def _read_object(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
-        return self._checked_object(ctx, decode_body(body, ctx.request.headers.get("Content-Type")))
+        obj = await self._decode(body, ctx.request.headers.get("Content-Type"))
+        return self._checked_object(ctx, obj)
 
     def _checked_object(self, ctx: RequestContext, obj: m.JSONObject) -> m.JSONObject:
         rt = ctx.rt
@@ -120,12 +165,12 @@ class ResourceHandlers:
         meta = obj.get("metadata")
         if meta is not None and not isinstance(meta, dict):
             raise BadRequest("metadata must be an object")
+        self._check_fields(ctx, obj)
         body_ns = m.namespace_of(obj)
         if rt.namespaced and body_ns and body_ns != ctx.info.namespace:
             raise BadRequest(
                 "the namespace of the provided object does not match the namespace sent on the request"
             )
-        self._check_fields(ctx, obj)
         return obj
 
     def _check_fields(
@@ -137,22 +182,75 @@ class ResourceHandlers:
                 f'fieldValidation: Unsupported value: "{mode}": supported values: "Ignore", "Strict", "Warn"'
             )
         rt = ctx.rt
-        if mode == "Ignore" or not has_schema(rt.group, rt.version, rt.kind):
+        if patching:
+            check_json_value(obj)  # a JSON patch can nest one body inside another
+        if rt.openapi_schema is not None:
+            # A custom resource: its strategy prunes what its schema does not know.
+            unknown = prune(copy.deepcopy(obj), dict(rt.openapi_schema))
+            if unknown and mode == "Strict":
+                if patching:
+                    raise strict_patch_error(unknown, obj)
+                raise strict_decoding_error(unknown, kind=rt.kind, version=rt.api_version)
+            if unknown and mode == "Warn":
+                ctx.warnings.extend(unknown_field_warnings(unknown))
             return
-        unknown = unknown_fields(obj, rt.group, rt.version, rt.kind)
-        if not unknown:
+        if not has_schema(rt.group, rt.version, rt.kind):
+            return
+        try:
+            found = conform(obj, rt.group, rt.version, rt.kind)
+        except BadRequest as exc:
+            if patching:
+                raise patch_decoding_error(exc, obj) from None
+            raise decoding_error(exc, kind=rt.kind, version=rt.api_version) from None
+        if not found.unknown:
             return
         if mode == "Strict":
             if patching:
-                raise strict_patch_error(unknown, obj)
-            raise strict_decoding_error(unknown, kind=rt.kind, version=rt.api_version)
-        ctx.warnings.extend(unknown_field_warnings(unknown))
+                raise strict_patch_error(found.unknown, obj)
+            raise strict_decoding_error(found.unknown, kind=rt.kind, version=rt.api_version)
+        if mode == "Warn":
+            ctx.warnings.extend(unknown_field_warnings(found.unknown))
+        found.drop_unknown()
 
-    async def _admit(
-        self, ctx: RequestContext, obj: m.JSONObject, old: m.JSONObject | None
-    ) -> None:
-        for hook in self.admission:
-            await hook(ctx, obj, old)
+    def request_scope(self, ctx: RequestContext) -> RequestScope:
+        return RequestScope(
+            user=ctx.user,
+            verb=ctx.info.verb,
+            subresource=ctx.info.subresource,
+            dry_run=ctx.dry_run,
+        )
+
+    def admission_for(
+        self,
+        ctx: RequestContext,
+        operation: str,
+        *,
+        namespace: str | None = None,
+        name: str | None = None,
+        options: m.JSONObject | None = None,
+    ) -> BoundAdmission:
+        """The chain bound to this request; the store calls it around the strategy."""
+        rt = ctx.rt
+        request = AdmissionRequest(
+            operation=operation,
+            group=rt.group,
+            resource=rt.resource,
+            kind=rt.kind,
+            subresource=ctx.info.subresource,
+            namespace=(ctx.info.namespace if namespace is None else namespace)
+            if rt.namespaced
+            else "",
+            name=ctx.info.name if name is None else name,
+            user=ctx.user,
+            object={},
+            dry_run=ctx.dry_run,
+            warnings=ctx.warnings,
+            verb=ctx.info.verb,
+            options=operation_options(
+                operation, ctx.request.query, ctx.request.query.getall("dryRun", []), options
+            ),
+        )
+        return self.admission.bind(request, self.object_reader)
 
     def _respond(self, ctx: RequestContext, obj: m.JSONObject, status: int = 200) -> web.Response:
         if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
@@ -195,7 +293,7 @@ class ResourceHandlers:
             raise BadRequest("specifying resource version is not allowed when using continue")
         return ListOptions(
             label_selector=parse_label_selector(q.get("labelSelector", "")),
-            field_selector=parse_field_selector(q.get("fieldSelector", "")),
+            field_selector=named_field_selector(ctx.info, q.get("fieldSelector", "")),
             limit=limit,
             continue_token=q.get("continue", ""),
             resource_version=q.get("resourceVersion", ""),
@@ -228,8 +326,13 @@ class ResourceHandlers:
                 f"the server does not allow this method on the requested resource (post {ctx.rt.resource} {ctx.info.name})"
             )
         obj = await self._read_object(ctx, body)
-        await self._admit(ctx, obj, None)
-        created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
+        created = await ctx.store.create(
+            ctx.info.namespace,
+            obj,
+            dry_run=ctx.dry_run,
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, CREATE),
+        )
         return self._respond(ctx, created, 201)
 
     async def update(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
@@ -246,7 +349,8 @@ class ResourceHandlers:
             obj,
             subresource=ctx.info.subresource,
             dry_run=ctx.dry_run,
-            before_write=functools.partial(self._admit, ctx),
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, UPDATE),
         )
         return self._respond(ctx, updated)
 
@@ -259,9 +363,7 @@ class ResourceHandlers:
             return await self._server_side_apply(ctx, body)
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
-            patched = apply_patch(
-                current, body, content_type, group=rt.group, version=rt.version, kind=rt.kind
-            )
+            patched = apply_patch(current, body, content_type, merge_root=rt.merge_root)
             self._check_fields(ctx, patched, patching=True)
             return patched
 
@@ -271,7 +373,8 @@ class ResourceHandlers:
             mutate,
             subresource=ctx.info.subresource,
             dry_run=ctx.dry_run,
-            before_write=functools.partial(self._admit, ctx),
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, UPDATE),
         )
         return self._respond(ctx, updated)
 
@@ -283,40 +386,46 @@ class ResourceHandlers:
         """
         from kubeward.api.patch import apply_patch
 
-        applied = decode_body(body, "application/yaml")
+        applied = await self._decode(body, "application/yaml")
+        meta = applied.get("metadata")
+        if meta is not None and not isinstance(meta, dict):
+            raise BadRequest("metadata must be an object")
         if m.name_of(applied) not in ("", ctx.info.name):
             raise BadRequest("the name of the object does not match the name on the URL")
-        applied.setdefault("metadata", {})["name"] = ctx.info.name
+        m.metadata(applied)["name"] = ctx.info.name
         try:
             await ctx.store.get(ctx.info.namespace, ctx.info.name)
         except NotFound:
             obj = self._checked_object(ctx, applied)
-            await self._admit(ctx, obj, None)
-            created = await ctx.store.create(ctx.info.namespace, obj, dry_run=ctx.dry_run)
+            created = await ctx.store.create(
+                ctx.info.namespace,
+                obj,
+                dry_run=ctx.dry_run,
+                scope=self.request_scope(ctx),
+                admission=self.admission_for(ctx, CREATE),
+            )
             return self._respond(ctx, created, 201)
         rt = ctx.rt
         patch_bytes = orjson.dumps(applied)
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
+            patched = merge(current)
+            self._check_fields(ctx, patched, patching=True)
+            return patched
+
+        def merge(current: m.JSONObject) -> m.JSONObject:
             try:
                 return apply_patch(
                     current,
                     patch_bytes,
                     "application/strategic-merge-patch+json",
-                    group=rt.group,
-                    version=rt.version,
-                    kind=rt.kind,
+                    merge_root=rt.merge_root,
                 )
             except StatusError as exc:
                 if exc.code != 415:
                     raise
                 return apply_patch(
-                    current,
-                    patch_bytes,
-                    "application/merge-patch+json",
-                    group=rt.group,
-                    version=rt.version,
-                    kind=rt.kind,
+                    current, patch_bytes, "application/merge-patch+json", merge_root=rt.merge_root
                 )
 
         updated = await ctx.store.guaranteed_update(
@@ -324,14 +433,13 @@ class ResourceHandlers:
             ctx.info.name,
             mutate,
             dry_run=ctx.dry_run,
-            before_write=functools.partial(self._admit, ctx),
+            scope=self.request_scope(ctx),
+            admission=self.admission_for(ctx, UPDATE),
         )
         return self._respond(ctx, updated)
 
     async def delete(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
-        options: m.JSONObject = {}
-        if body.strip():
-            options = decode_body(body, ctx.request.headers.get("Content-Type"))
+        options = await self._delete_options(ctx, body)
         q = ctx.request.query
         grace_text = q.get("gracePeriodSeconds")
         grace = options.get("gracePeriodSeconds")
@@ -341,9 +449,7 @@ class ResourceHandlers:
             except ValueError:
                 raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
         preconditions = options.get("preconditions") or {}
-        if self.admission:
-            current = await ctx.store.get(ctx.info.namespace, ctx.info.name)
-            await self._admit(ctx, current, current)
+        admission = self.admission_for(ctx, DELETE, options=delete_options(options, grace, q))
         graceful, seconds = await self._graceful(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
@@ -353,10 +459,11 @@ class ResourceHandlers:
             dry_run=ctx.dry_run,
             graceful=graceful,
             grace_period_seconds=seconds,
+            admission=admission,
         )
         if not deleted_now:
             return self._respond(ctx, obj, 200 if ctx.dry_run else 202)
-        if ctx.rt.kind in _RETURN_DELETED_OBJECT and not ctx.rt.group:
+        if ctx.rt.returns_deleted_object:
             return self._respond(ctx, obj)
         details = {
             "name": ctx.info.name,
@@ -365,11 +472,22 @@ class ResourceHandlers:
             "uid": m.metadata(obj).get("uid", ""),
         }
         return self._with_warnings(
-            ctx, json_response(success_status({k: v for k, v in details.items() if v}))
+            ctx, status_body(success_status({k: v for k, v in details.items() if v}))
         )
 
+    async def _delete_options(self, ctx: RequestContext, body: bytes) -> m.JSONObject:
+        """The DeleteOptions body, type-checked like any object; unknown fields are dropped."""
+        if not body.strip():
+            return {}
+        options = await self._decode(body, ctx.request.headers.get("Content-Type"))
+        try:
+            conform(options, ctx.rt.group, ctx.rt.version, "DeleteOptions").drop_unknown()
+        except BadRequest as exc:
+            raise decoding_error(exc, kind="DeleteOptions", version="v1") from None
+        return options
+
     async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
-        if ctx.rt.kind != "Pod" or ctx.rt.group:
+        if not ctx.rt.graceful_delete:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
         node = (pod.get("spec") or {}).get("nodeName")
@@ -380,6 +498,7 @@ class ResourceHandlers:
         )
         if not node or seconds <= 0 or self.node_store is None:
             return False, 0
+        seconds = min(seconds, _MAX_GRACE_SECONDS)
         try:
             await self.node_store.get("", str(node))
         except NotFound:
@@ -387,13 +506,23 @@ class ResourceHandlers:
         return True, seconds
 
     async def delete_collection(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
+        """Delete what the list selects, one item at a time, each through admission.
+
+        As upstream's DeleteCollection, the first refusal ends the request with that error;
+        the refused item stays, and so does every item after it.
+        """
         opts = self._list_options(ctx)
+        options = await self._delete_options(ctx, body)
         result = await ctx.store.list(ctx.info.namespace, opts)
         deleted = []
         for item in result["items"]:
             ns = m.namespace_of(item)
+            name = m.name_of(item)
+            admission = self.admission_for(
+                ctx, DELETE, namespace=ns, name=name, options=delete_options(options, None, {})
+            )
             with contextlib.suppress(NotFound):
-                obj, _ = await ctx.store.delete(ns, m.name_of(item), dry_run=ctx.dry_run)
+                obj, _ = await ctx.store.delete(ns, name, dry_run=ctx.dry_run, admission=admission)
                 obj["apiVersion"] = ctx.rt.api_version
                 obj["kind"] = ctx.rt.kind
                 deleted.append(obj)
@@ -409,7 +538,11 @@ class ResourceHandlers:
     # --- watch ------------------------------------------------------------------------------
     async def watch(self, ctx: RequestContext) -> web.StreamResponse:
         q = ctx.request.query
-        opts = self._list_options(ctx)
+        check_list_options(q, watch=True)
+        opts = ListOptions(
+            label_selector=parse_label_selector(q.get("labelSelector", "")),
+            field_selector=named_field_selector(ctx.info, q.get("fieldSelector", "")),
+        )
         ctx.store.strategy.check_field_selector_labels(
             [r.field for r in opts.field_selector.requirements]
         )
@@ -423,7 +556,7 @@ class ResourceHandlers:
             # As kube-apiserver: a random duration between min-request-timeout and twice that.
             timeout = self.min_request_timeout * (1 + (time.monotonic_ns() % 1000) / 1000)
         bookmarks = is_true(q.get("allowWatchBookmarks"))
-        send_initial = is_true(q.get("sendInitialEvents"))
+        send_initial = initial_events(q)
         rv_text = q.get("resourceVersion", "")
         as_table = self.table_builder is not None and wants_table(
             ctx.request.headers.get("Accept", "")
@@ -431,12 +564,17 @@ class ResourceHandlers:
         namespace = ctx.info.namespace
         initial: list[m.JSONObject] = []
         if send_initial or rv_text in ("", "0"):
+            # sendInitialEvents=false with no resourceVersion starts at the current revision.
             listed = await ctx.store.list(
                 namespace,
-                ListOptions(label_selector=opts.label_selector, field_selector=opts.field_selector),
+                ListOptions(
+                    label_selector=opts.label_selector,
+                    field_selector=opts.field_selector,
+                    limit=0 if send_initial else 1,
+                ),
             )
             start = int(listed["metadata"]["resourceVersion"])
-            initial = listed["items"]
+            initial = listed["items"] if send_initial else []
         else:
             try:
                 start = int(rv_text)

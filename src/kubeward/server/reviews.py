@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from kubeward.api.codec import decode_body
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.user import UserInfo
+from kubeward.server.bodies import read_body_as
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ async def self_subject_review(
     request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
 ) -> web.StreamResponse:
     if body.strip():
-        decode_body(body, request.headers.get("Content-Type"))
+        await read_body_as(request, body, group="authentication.k8s.io", kind="SelfSubjectReview")
     return json_response(
         {
             "kind": "SelfSubjectReview",

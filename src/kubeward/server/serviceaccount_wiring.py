@@ -1,18 +1,17 @@
-"""Service accounts and admission in the running server, assembled from the flags.
+"""Service accounts in the running server, assembled from the flags.
 
 ``server.builder`` calls this module at three points: :meth:`ServiceAccountWiring.create`
 (before the authenticator union is built, to add the service-account token authenticator),
-:meth:`register` (once the :class:`APIServer` and the server's shared informers exist: endpoints,
-the admission hook, and the index and controllers' handlers) and
+:meth:`register` (once the :class:`APIServer` and the server's shared informers exist:
+endpoints, and the handlers of the index and the controllers) and
 :meth:`prepare`/:meth:`tasks` (before and after the site starts). Rules:
 
  1. Service-account tokens are on when ``--service-account-issuer`` is set; the signing key is
     then required (``--service-account-signing-key-file``), and the verification keys are its
     public half plus every ``--service-account-key-file``. ``--api-audiences`` defaults to the
-    issuers, as upstream.
- 2. The admission chain is built from ``--enable-admission-plugins`` and
-    ``--disable-admission-plugins`` (``admission.chain``), whatever the token flags say.
- 3. Before the server accepts a request the object index's informers have synced and one pass
+    issuers, as upstream. Without them a TokenRequest is answered 404 with the flags to set
+    (``tokens`` rule 5), not with an unknown method.
+ 2. Before the server accepts a request the object index's informers have synced and one pass
     of the service-account controllers has run, so that the initial namespaces have their
     ``default`` service account and ``kube-root-ca.crt`` from the first request.
 """
@@ -20,18 +19,10 @@ the admission hook, and the index and controllers' handlers) and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from kubeward.admission.chain import AdmissionChain, build_chain
-from kubeward.admission.plugins.namespacelifecycle import PLUGIN_NAME as NAMESPACE_LIFECYCLE
-from kubeward.admission.plugins.namespacelifecycle import NamespaceLifecyclePlugin
-from kubeward.admission.plugins.podsecurity import PLUGIN_NAME as POD_SECURITY
-from kubeward.admission.plugins.podsecurity import PodSecurityPlugin
-from kubeward.admission.plugins.serviceaccount import PLUGIN_NAME as SERVICE_ACCOUNT
-from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
 from kubeward.api.registry.store import Store
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.interfaces import TokenAuthenticator
@@ -43,7 +34,6 @@ from kubeward.controllers.serviceaccounts import ServiceAccountControllers
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
 from kubeward.server import tokens
-from kubeward.server.admission_hook import admission_hook
 from kubeward.server.config import ServerConfig
 from kubeward.server.serviceaccount_index import ObjectIndex
 
@@ -53,15 +43,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ServiceAccountOptions:
-    """kube-apiserver's service-account and admission flags."""
+    """kube-apiserver's service-account flags."""
 
     issuers: tuple[str, ...] = ()
     signing_key_file: Path | None = None
     key_files: tuple[Path, ...] = ()
     api_audiences: tuple[str, ...] = ()
     max_token_expiration_seconds: int = 0
-    enable_admission_plugins: tuple[str, ...] = ()
-    disable_admission_plugins: tuple[str, ...] = ()
     client_ca_file: Path | None = None
 
     @classmethod
@@ -72,18 +60,8 @@ class ServiceAccountOptions:
             key_files=config.service_account_key_files,
             api_audiences=config.api_audiences,
             max_token_expiration_seconds=config.service_account_max_token_expiration_seconds,
-            enable_admission_plugins=config.enable_admission_plugins,
-            disable_admission_plugins=config.disable_admission_plugins,
             client_ca_file=config.client_ca_file,
         )
-
-
-# Kubernetes plugin name -> constructor, for the plugins kubeward implements.
-PLUGIN_FACTORIES: dict[str, Callable[[], Any]] = {
-    NAMESPACE_LIFECYCLE: NamespaceLifecyclePlugin,
-    SERVICE_ACCOUNT: ServiceAccountPlugin,
-    POD_SECURITY: PodSecurityPlugin,
-}
 
 
 class ServiceAccountWiring:
@@ -91,7 +69,6 @@ class ServiceAccountWiring:
         self,
         config: ServiceAccountOptions,
         stores: dict[ResourceType, Store],
-        chain: AdmissionChain,
         issuer: TokenIssuer | None,
         keys: KeySet,
         authenticator: ServiceAccountAuthenticator | None,
@@ -99,7 +76,6 @@ class ServiceAccountWiring:
     ) -> None:
         self.config = config
         self.stores = stores
-        self.chain = chain
         self.issuer = issuer
         self.keys = keys
         self.authenticator = authenticator
@@ -115,20 +91,17 @@ class ServiceAccountWiring:
         config: ServiceAccountOptions,
         stores: dict[ResourceType, Store],
     ) -> ServiceAccountWiring:
-        """Rules 1 and 2.
+        """Rule 1.
 
         Raises:
             InputError: inconsistent flags or unreadable key files.
         """
-        chain = build_chain(
-            PLUGIN_FACTORIES, config.enable_admission_plugins, config.disable_admission_plugins
-        )
         if not config.issuers:
             if config.signing_key_file is not None:
                 raise InputError(
                     "--service-account-signing-key-file: requires --service-account-issuer"
                 )
-            return cls(config, stores, chain, None, KeySet(()), None, None)
+            return cls(config, stores, None, KeySet(()), None, None)
         if config.signing_key_file is None:
             raise InputError(
                 "--service-account-issuer: requires --service-account-signing-key-file"
@@ -141,21 +114,21 @@ class ServiceAccountWiring:
         authenticator = ServiceAccountAuthenticator(
             issuers=config.issuers, keys=keys, api_audiences=audiences, lookup=index
         )
-        return cls(config, stores, chain, issuer, keys, authenticator, index)
+        return cls(config, stores, issuer, keys, authenticator, index)
 
     def token_authenticators(self) -> list[TokenAuthenticator]:
         return [] if self.authenticator is None else [self.authenticator]
 
     def register(self, server: APIServer, informers: InformerFactory) -> None:
-        """The token endpoints (when tokens are on), the admission hook, and the handlers of
-        the index and the controllers on the server's shared informers."""
+        """The token endpoints (when tokens are on), and the handlers of the index and the
+        controllers on the server's shared informers."""
         self.controllers = ServiceAccountControllers(
             self.stores, ca_pem=self._ca_pem, issuer=self.issuer, informers=informers
         )
         if self.index is not None:
             self.index.follow(informers)
-        server.handlers.admission.append(admission_hook(self.chain, self.stores))
         if self.issuer is None or self.authenticator is None:
+            tokens.register_without_signing(server)
             return
         settings = tokens.TokenSettings(
             issuer=self.issuer,
@@ -168,7 +141,7 @@ class ServiceAccountWiring:
         tokens.register(server, self.stores, settings)
 
     async def prepare(self) -> None:
-        """Rule 3 (call after :meth:`register`)."""
+        """Rule 2 (call after :meth:`register`)."""
         if self.controllers is None:
             raise RuntimeError("ServiceAccountWiring.register() was not called")
         if self.index is not None:

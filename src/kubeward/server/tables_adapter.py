@@ -7,6 +7,7 @@ from typing import Any
 
 from kubeward.api.meta import now
 from kubeward.api.scheme import ResourceType
+from kubeward.api.tables.registry import DEFAULT_PRINTER
 from kubeward.api.tables.table import build_table
 
 
@@ -21,7 +22,7 @@ def build(
     with_headers: bool = True,
 ) -> dict[str, Any]:
     return build_table(
-        (rt.group, rt.kind),
+        rt.printer or DEFAULT_PRINTER,
         objects,
         now=now(),
         include_object=include_object,

@@ -16,6 +16,10 @@ Rules:
     verification keys, authorized as non-resource URLs: Kubernetes' default policy lets every
     service account read them (``system:service-account-issuer-discovery``), and an operator
     binds that role to ``system:unauthenticated`` to open them to anyone.
+ 5. Without the signing flags there is no TokenRequest. kube-apiserver then does not install
+    the ``token`` subresource, so a request for it is 404 NotFound; kubeward answers the same
+    code and reason, but its message (which ``kubectl create token`` prints) says that
+    signing is not configured and names the flags that turn it on.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from kubeward.api import meta as m
-from kubeward.api.codec import decode_body
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.resources.core import NODES, PODS, SECRETS, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
@@ -43,6 +46,7 @@ from kubeward.errors import (
     StatusDetails,
     invalid,
 )
+from kubeward.server.bodies import read_body_as
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:
@@ -51,7 +55,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kubeward.apiserver.tokens")
 
-AUTHENTICATION_V1 = "authentication.k8s.io/v1"
+AUTHENTICATION_GROUP = "authentication.k8s.io"
+AUTHENTICATION_V1 = f"{AUTHENTICATION_GROUP}/v1"
 DEFAULT_EXPIRATION_SECONDS = 3600
 MIN_EXPIRATION_SECONDS = 600
 MAX_EXPIRATION_SECONDS = 1 << 32
@@ -80,7 +85,11 @@ class TokenRequests:
     async def __call__(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        obj = decode_body(body, request.headers.get("Content-Type")) if body.strip() else {}
+        obj = (
+            await read_body_as(request, body, group=AUTHENTICATION_GROUP, kind="TokenRequest")
+            if body.strip()
+            else {}
+        )
         spec = dict(obj.get("spec") or {})
         expiration = self._expiration(info.name, spec.get("expirationSeconds"))
         audiences = (
@@ -230,7 +239,7 @@ class TokenReviews:
     async def __call__(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
-        obj = decode_body(body, request.headers.get("Content-Type"))
+        obj = await read_body_as(request, body, group=AUTHENTICATION_GROUP, kind="TokenReview")
         spec = dict(obj.get("spec") or {})
         token = spec.get("token")
         if not isinstance(token, str) or not token:
@@ -279,6 +288,31 @@ def discovery_document(settings: TokenSettings) -> dict[str, Any]:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": algorithms,
     }
+
+
+SIGNING_NOT_CONFIGURED = (
+    "service-account token signing is not configured on this server: start it with "
+    "--service-account-issuer and --service-account-signing-key-file (and "
+    "--service-account-key-file for any further keys that verify tokens)"
+)
+
+
+async def token_requests_not_configured(
+    request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
+) -> web.StreamResponse:
+    """The ``serviceaccounts/token`` subresource of a server without the signing flags (rule 5).
+
+    Raises:
+        NotFound: always, with a message naming the flags.
+    """
+    raise NotFound(
+        f'cannot create a token for serviceaccount "{info.name}": {SIGNING_NOT_CONFIGURED}'
+    )
+
+
+def register_without_signing(server: APIServer) -> None:
+    """Rule 5: answer TokenRequests with what is missing instead of an unknown method."""
+    server.virtual[("", "serviceaccounts", "token")] = token_requests_not_configured
 
 
 def register(server: APIServer, stores: dict[ResourceType, Store], settings: TokenSettings) -> None:

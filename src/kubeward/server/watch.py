@@ -132,6 +132,12 @@ class Broadcasters:
             self._by_store[id(store)] = found
         return found
 
+    async def discard(self, store: Store) -> None:
+        """Stop the broadcaster of a store no longer served: its watchers' streams end."""
+        found = self._by_store.pop(id(store), None)
+        if found is not None:
+            await found.close()
+
     async def close(self) -> None:
         for broadcaster in self._by_store.values():
             await broadcaster.close()

@@ -164,22 +164,28 @@ def running_cluster(
     basic_auth_file: Path | None = None,
     anonymous_auth: bool = True,
     controller_manager: bool = True,
+    port: int | None = None,
+    enable_admission_plugins: tuple[str, ...] = (),
+    disable_admission_plugins: tuple[str, ...] = (),
 ) -> Iterator[Cluster]:
     """Start a server on a free port of 127.0.0.1 and stop it on exit.
 
     With ``controller_manager`` (the default) the CSR controllers run in the same process as a
     separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``).
+    ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeward-")))
-        port = free_port()
+        port = port or free_port()
         config, admin = local_config(data_dir, port, "127.0.0.1", authorization_mode)
         config = replace(
             config,
             token_auth_file=token_auth_file,
             basic_auth_file=basic_auth_file,
             anonymous_auth=anonymous_auth,
+            enable_admission_plugins=enable_admission_plugins,
+            disable_admission_plugins=disable_admission_plugins,
         )
         # The stdlib loop, not uvloop: a test process starts and closes many loops, and uvloop's
         # TLS transports can still schedule callbacks on a closed one. `kubeward up` and `serve`

@@ -1,4 +1,4 @@
-"""The admission chain: Kubernetes' plugin names, defaults and fixed order."""
+"""The admission chain bound to one request: two phases, fresh requests, shared warnings."""
 
 from __future__ import annotations
 
@@ -7,43 +7,10 @@ from typing import Any
 
 import pytest
 
-from kubeward.admission.chain import build_chain, enabled_plugins
+from kubeward.admission.chain import AdmissionChain
 from kubeward.admission.interfaces import AdmissionRequest, ObjectReader
 from kubeward.api.user import UserInfo
-from kubeward.errors import InputError
-
-
-def test_defaults_are_kubernetes_default_on_plugins_in_order() -> None:
-    names = enabled_plugins()
-    assert names[:3] == ["NamespaceLifecycle", "LimitRanger", "ServiceAccount"]
-    assert names.index("ServiceAccount") < names.index("PodSecurity") < names.index("ResourceQuota")
-    assert "AlwaysPullImages" not in names
-
-
-@pytest.mark.parametrize(
-    ("enable", "disable", "message"),
-    [
-        (["Bogus"], [], "plugin 'Bogus' is unknown"),
-        ([], ["Bogus"], "plugin 'Bogus' is unknown"),
-        (["PodSecurity"], ["PodSecurity"], "overlapped"),
-    ],
-    ids=["unknown-enable", "unknown-disable", "overlap"],
-)
-def test_bad_flags_are_input_errors(enable: list[str], disable: list[str], message: str) -> None:
-    with pytest.raises(InputError, match=message):
-        enabled_plugins(enable, disable)
-
-
-class Recorder:
-    def __init__(self, name: str, log: list[str]) -> None:
-        self.name = name
-        self._log = log
-
-    async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None:
-        self._log.append(f"admit {self.name}")
-
-    async def validate(self, request: AdmissionRequest, reader: ObjectReader) -> None:
-        self._log.append(f"validate {self.name}")
+from kubeward.errors import Forbidden
 
 
 class NoReader:
@@ -54,26 +21,81 @@ class NoReader:
         return []
 
 
-def test_order_is_kubernetes_not_the_flag_and_mutators_run_first() -> None:
-    log: list[str] = []
-    factories = {
-        "AlwaysPullImages": lambda: Recorder("AlwaysPullImages", log),
-        "ServiceAccount": lambda: Recorder("ServiceAccount", log),
-    }
-    chain = build_chain(factories, enable=["AlwaysPullImages"], disable=[])
-    assert chain.names == ("ServiceAccount", "AlwaysPullImages")
-    request = AdmissionRequest("CREATE", "", "pods", "Pod", "", "default", "p", UserInfo("u"), {})
-    asyncio.run(chain.admit(request, NoReader()))
-    assert log == [
-        "admit ServiceAccount",
-        "admit AlwaysPullImages",
-        "validate ServiceAccount",
-        "validate AlwaysPullImages",
-    ]
+class Labeller:
+    name = "Labeller"
+
+    def __init__(self, seen: list[AdmissionRequest]) -> None:
+        self.seen = seen
+
+    async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None:
+        self.seen.append(request)
+        request.object.setdefault("metadata", {}).setdefault("labels", {})["admitted"] = "yes"
+        request.warnings.append("labelled")
 
 
-def test_disabling_removes_and_unimplemented_explicit_plugins_are_refused() -> None:
-    factories = {"ServiceAccount": lambda: Recorder("ServiceAccount", [])}
-    assert build_chain(factories, disable=["ServiceAccount"]).names == ()
-    with pytest.raises(InputError, match="not implemented by kubeward"):
-        build_chain(factories, enable=["AlwaysPullImages"])
+class Refuser:
+    name = "Refuser"
+
+    def __init__(self, seen: list[AdmissionRequest]) -> None:
+        self.seen = seen
+
+    async def validate(self, request: AdmissionRequest, reader: ObjectReader) -> None:
+        self.seen.append(request)
+        if request.name == "refused":
+            raise Forbidden("refused by the test")
+
+
+def template(warnings: list[str], name: str = "") -> AdmissionRequest:
+    return AdmissionRequest(
+        "CREATE",
+        "",
+        "configmaps",
+        "ConfigMap",
+        "",
+        "default",
+        name,
+        UserInfo("jane"),
+        {},
+        warnings=warnings,
+        verb="create",
+        options={"kind": "CreateOptions"},
+    )
+
+
+def test_each_phase_runs_its_plugins_on_the_object_of_that_moment() -> None:
+    seen: list[AdmissionRequest] = []
+    warnings: list[str] = []
+    bound = AdmissionChain((Labeller(seen),), (Refuser(seen),)).bind(template(warnings), NoReader())
+    obj: dict[str, Any] = {"metadata": {"name": "cm"}}
+
+    asyncio.run(bound.mutate(obj, None))
+    assert obj["metadata"]["labels"] == {"admitted": "yes"}
+    stored = {"metadata": {"name": "cm", "uid": "1"}}
+    asyncio.run(bound.validate(stored, None))
+
+    mutated, validated = seen
+    assert mutated.object is obj and validated.object is stored
+    assert (mutated.name, validated.name) == ("cm", "cm")
+    assert (validated.verb, validated.options, validated.user.name) == (
+        "create",
+        {"kind": "CreateOptions"},
+        "jane",
+    )
+    assert warnings == ["labelled"]
+
+
+def test_a_validating_refusal_raises_and_the_name_comes_from_the_url_when_the_object_has_none() -> (
+    None
+):
+    seen: list[AdmissionRequest] = []
+    bound = AdmissionChain((), (Refuser(seen),)).bind(template([], name="refused"), NoReader())
+    with pytest.raises(Forbidden, match="refused by the test"):
+        asyncio.run(bound.validate({"metadata": {}}, {"metadata": {}}))
+    assert seen[0].name == "refused"
+
+
+def test_names_follow_the_given_order_or_mutating_first() -> None:
+    seen: list[AdmissionRequest] = []
+    assert AdmissionChain((Labeller(seen),), (Refuser(seen),)).names == ("Labeller", "Refuser")
+    ordered = AdmissionChain((Labeller(seen),), (Refuser(seen),), ("Refuser", "Labeller"))
+    assert ordered.names == ("Refuser", "Labeller")

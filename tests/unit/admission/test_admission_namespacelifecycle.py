@@ -31,7 +31,7 @@ class Reader:
 
 def validate(operation: str, resource: str, namespace: str, name: str = "x") -> None:
     request = AdmissionRequest(operation, "", resource, "", "", namespace, name, UserInfo("u"), {})
-    asyncio.run(NamespaceLifecyclePlugin().validate(request, Reader()))
+    asyncio.run(NamespaceLifecyclePlugin().admit(request, Reader()))
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from kubeward.admission.plugins.podsecurity import (
 )
 from kubeward.admission.plugins.podsecurity_checks import check_pod
 from kubeward.api.user import UserInfo
-from kubeward.errors import Forbidden
+from kubeward.errors import Forbidden, Invalid
 
 RESTRICTED_OK: dict[str, Any] = {
     "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -244,3 +244,91 @@ def test_workload_templates_get_warnings_for_enforce_not_refusals() -> None:
     assert request.warnings[0].startswith(
         'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation'
     )
+
+
+def namespace_request(
+    operation: str, labels: dict[str, str], old_labels: dict[str, str] | None = None
+) -> AdmissionRequest:
+    new = {"metadata": {"name": "ns", "labels": labels}}
+    old = None if old_labels is None else {"metadata": {"name": "ns", "labels": old_labels}}
+    return AdmissionRequest(
+        operation, "", "namespaces", "Namespace", "", "", "ns", UserInfo("u"), new, old
+    )
+
+
+ENFORCE = "pod-security.kubernetes.io/enforce"
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (
+            {ENFORCE: "strict"},
+            'Namespace "ns" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: '
+            'Invalid value: "strict": must be one of privileged, baseline, restricted',
+        ),
+        (
+            {f"{ENFORCE}-version": "1.29"},
+            'Namespace "ns" is invalid: metadata.labels[pod-security.kubernetes.io/enforce-version]: '
+            'Invalid value: "1.29": must be "latest" or "v1.x"',
+        ),
+        (
+            {"pod-security.kubernetes.io/warn": "Baseline", "pod-security.kubernetes.io/audit": ""},
+            'Namespace "ns" is invalid: ['
+            'metadata.labels[pod-security.kubernetes.io/audit]: Invalid value: "": '
+            "must be one of privileged, baseline, restricted, "
+            'metadata.labels[pod-security.kubernetes.io/warn]: Invalid value: "Baseline": '
+            "must be one of privileged, baseline, restricted]",
+        ),
+    ],
+    ids=["enforce-strict", "version-without-v", "two-at-once"],
+)
+def test_invalid_labels_are_refused_on_create(labels: dict[str, str], message: str) -> None:
+    with pytest.raises(Invalid) as raised:
+        asyncio.run(PodSecurityPlugin().validate(namespace_request("CREATE", labels), Reader({})))
+    status = raised.value.to_status()
+    assert (status["code"], status["reason"]) == (422, "Invalid")
+    assert status["message"] == message
+    assert status["details"]["kind"] == "Namespace" and status["details"]["name"] == "ns"
+
+
+def test_an_update_is_refused_only_when_it_brings_a_new_problem() -> None:
+    plugin = PodSecurityPlugin(PodSecurityConfiguration(exempt_namespaces=frozenset({"ns"})))
+    bad = {ENFORCE: "strict"}
+    with pytest.raises(Invalid):  # new problem, exempt namespace or not (checked first)
+        asyncio.run(plugin.validate(namespace_request("UPDATE", bad, {}), Reader({})))
+    # The same problem already stored: an unrelated label change goes through.
+    same = namespace_request("UPDATE", {**bad, "team": "a"}, bad)
+    asyncio.run(plugin.validate(same, Reader({})))
+    with pytest.raises(Invalid):  # a different bad value is a new problem
+        asyncio.run(
+            plugin.validate(namespace_request("UPDATE", {ENFORCE: "strictest"}, bad), Reader({}))
+        )
+    asyncio.run(
+        plugin.validate(namespace_request("UPDATE", {ENFORCE: "baseline"}, bad), Reader({}))
+    )
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (
+            {ENFORCE: "strict", "pod-security.kubernetes.io/warn": "strict"},
+            {"enforce": Policy("restricted", "latest"), "warn": Policy("privileged", "latest")},
+        ),
+        (
+            {ENFORCE: "baseline", f"{ENFORCE}-version": "next"},
+            {"enforce": Policy("baseline", "latest")},
+        ),
+        (
+            {"pod-security.kubernetes.io/audit-version": "v1.25"},
+            {"audit": Policy("privileged", "v1.25")},
+        ),
+    ],
+    ids=["enforce-closed-warn-open", "bad-version-is-latest", "version-alone"],
+)
+def test_stored_invalid_labels_are_evaluated_as_upstream(
+    labels: dict[str, str], expected: dict[str, Policy]
+) -> None:
+    policies = namespace_policies(labels, {})
+    assert {mode: policies[mode] for mode in expected} == expected

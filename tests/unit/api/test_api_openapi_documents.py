@@ -81,7 +81,7 @@ def _operations(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, An
 def _refs(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "$ref":
+            if key == "$ref" and isinstance(item, str):  # JSONSchemaProps has a "$ref" property
                 yield item
             else:
                 yield from _refs(item)
@@ -437,9 +437,23 @@ def test_group_documents_do_not_carry_other_groups_kinds() -> None:
     assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in schemas
 
 
-def test_unknown_kind_is_a_programming_error() -> None:
-    with pytest.raises(ValueError, match=r"no schema for apps/v1 Gizmo"):
-        served_document("apps", "v1", (R("Gizmo", "gizmos", True, CRUD),))
+def test_a_kind_the_catalog_lacks_publishes_its_own_schema() -> None:
+    """Rule 5: custom resources, named as upstream names CRD schemas."""
+    own = '{"type": "object", "properties": {"spec": {"type": "object"}}}'
+    served = served_document("gizmos.example.org", "v1", (R("Gizmo", "gizmos", True, CRUD, (), own),))
+    schemas = served.document["components"]["schemas"]
+    gizmo = schemas["org.example.gizmos.v1.Gizmo"]
+    assert set(gizmo["properties"]) == {"apiVersion", "kind", "metadata", "spec"}
+    assert gizmo["x-kubernetes-group-version-kind"] == [
+        {"group": "gizmos.example.org", "kind": "Gizmo", "version": "v1"}
+    ]
+    assert schemas["org.example.gizmos.v1.GizmoList"]["properties"]["items"]["items"] == {
+        "allOf": [{"$ref": "#/components/schemas/org.example.gizmos.v1.Gizmo"}]
+    }
+    bare = served_document("gizmos.example.org", "v2", (R("Gizmo", "gizmos", True, CRUD),))
+    assert bare.document["components"]["schemas"]["org.example.gizmos.v2.Gizmo"][
+        "x-kubernetes-preserve-unknown-fields"
+    ]
 
 
 def test_documents_are_cached_and_hashed_deterministically() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -259,3 +260,206 @@ def test_strict_patch_error_is_invalid_on_the_patch_field() -> None:
             "message": status["message"].removeprefix(' "" is invalid: patch: '),
         }
     ]
+
+
+# -- types (conform) ---------------------------------------------------------------------------
+from kubeward.api.openapi import conform, decoding_error, patch_decoding_error  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("group", "kind", "obj", "message"),
+    [
+        (
+            "rbac.authorization.k8s.io",
+            "Role",
+            {"metadata": {"name": {"x": 1}}},
+            "cannot unmarshal object into Go struct field ObjectMeta.metadata.name of type string",
+        ),
+        (
+            "",
+            "ConfigMap",
+            {"metadata": {"namespace": 5}},
+            "ObjectMeta.metadata.namespace of type string",
+        ),
+        (
+            "",
+            "ConfigMap",
+            {"metadata": {"generateName": []}},
+            "metadata.generateName of type string",
+        ),
+        (
+            "",
+            "Pod",
+            {"spec": {"containers": [False]}},
+            "cannot unmarshal bool into Go struct field PodSpec.spec.containers[0] of type v1.Container",
+        ),
+        (
+            "",
+            "Pod",
+            {"spec": -0.0},
+            "cannot unmarshal number into Go struct field Pod.spec of type v1.PodSpec",
+        ),
+        ("", "ConfigMap", {"data": -1}, "Go struct field ConfigMap.data of type map[string]string"),
+        (
+            "",
+            "ConfigMap",
+            {"data": {"a": 1}},
+            "cannot unmarshal number into Go struct field ConfigMap.data.a of type string",
+        ),
+        (
+            "apps",
+            "Deployment",
+            {"spec": {"replicas": 1.5}},
+            "cannot unmarshal number 1.5 into Go struct field DeploymentSpec.spec.replicas of type int64",
+        ),
+        ("apps", "Deployment", {"spec": {"replicas": 2.0**64}}, "number 18446744073709551616 into"),
+        ("apps", "Deployment", {"spec": {"replicas": "3"}}, "cannot unmarshal string"),
+        ("apps", "Deployment", {"spec": {"paused": "true"}}, "of type bool"),
+        (
+            "",
+            "Pod",
+            {"spec": {"containers": [{"name": "c", "ports": [{"containerPort": True}]}]}},
+            "cannot unmarshal bool",
+        ),
+        (
+            "apps",
+            "Deployment",
+            {"spec": {"strategy": {"rollingUpdate": {"maxSurge": True}}}},
+            "of type intstr.IntOrString",
+        ),
+        (
+            "",
+            "Pod",
+            {"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": []}}}]}},
+            "of type resource.Quantity",
+        ),
+        (
+            "",
+            "Pod",
+            {"status": {"startTime": "yesterday"}},
+            'parsing time "yesterday" at status.startTime',
+        ),
+        ("", "Secret", {"data": {"a": "not base64!"}}, "illegal base64 data at data.a"),
+        (
+            "certificates.k8s.io",
+            "CertificateSigningRequest",
+            {"spec": {"request": 5}},
+            "of type []uint8",
+        ),
+        (
+            "authentication.k8s.io",
+            "TokenReview",
+            {"spec": "x"},
+            "TokenReview.spec of type v1.TokenReviewSpec",
+        ),
+        ("authentication.k8s.io", "TokenReview", {"spec": {"audiences": "x"}}, "of type []string"),
+        (
+            "authorization.k8s.io",
+            "LocalSubjectAccessReview",
+            {"spec": {"resourceAttributes": 5}},
+            "of type v1.ResourceAttributes",
+        ),
+        (
+            "",
+            "DeleteOptions",
+            {"preconditions": "x"},
+            "DeleteOptions.preconditions of type v1.Preconditions",
+        ),
+        ("", "DeleteOptions", {"gracePeriodSeconds": "1e999"}, "cannot unmarshal string"),
+    ],
+    ids=[
+        "name-object",
+        "namespace-number",
+        "generate-name-list",
+        "container-bool",
+        "spec-minus-zero",
+        "data-number",
+        "data-value-number",
+        "int-fraction",
+        "int-past-int64",
+        "int-as-string",
+        "bool-as-string",
+        "port-bool",
+        "int-or-string-bool",
+        "quantity-list",
+        "date-time",
+        "base64",
+        "csr-request-number",
+        "tokenreview-spec",
+        "audiences-string",
+        "lsar-attributes",
+        "preconditions",
+        "grace-period-string",
+    ],
+)
+def test_wrong_types_are_refused(group: str, kind: str, obj: dict[str, Any], message: str) -> None:
+    with pytest.raises(BadRequest, match=re.escape(message)):
+        conform(obj, group, "v1", kind)
+
+
+def test_well_typed_values_pass_and_are_normalized() -> None:
+    obj: dict[str, Any] = {
+        "metadata": {"name": "d", "labels": None, "annotations": {"a": None}},
+        "spec": {
+            "replicas": 2.0,
+            "minReadySeconds": -0.0,
+            "strategy": {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 1}},
+            "template": {
+                "spec": {
+                    "containers": [
+                        None,
+                        {"name": "c", "resources": {"limits": {"cpu": 0.5, "memory": "1Gi"}}},
+                    ],
+                    "nodeSelector": {"a": None},
+                }
+            },
+        },
+    }
+    assert conform(obj, "apps", "v1", "Deployment").unknown == []
+    assert obj["metadata"] == {"name": "d", "annotations": {"a": ""}}
+    spec = obj["spec"]
+    assert spec["replicas"] == 2 and isinstance(spec["replicas"], int)
+    assert spec["minReadySeconds"] == 0 and isinstance(spec["minReadySeconds"], int)
+    assert spec["template"]["spec"]["containers"][0] == {}
+    assert spec["template"]["spec"]["nodeSelector"] == {"a": ""}
+
+
+def test_free_form_fields_take_anything() -> None:
+    obj = {"metadata": {"managedFields": [{"fieldsV1": {"f:x": [1, "a", None]}}]}}
+    assert conform(obj, "", "v1", "ConfigMap").unknown == []
+
+
+def test_unknown_fields_are_reported_and_dropped_on_request() -> None:
+    obj: dict[str, Any] = {
+        "metadata": {"name": "c", "labelz": {}},
+        "status": {"a": 1},
+        "data": {"k": "v"},
+    }
+    found = conform(obj, "", "v1", "ConfigMap")
+    assert found.unknown == ["metadata.labelz", "status"]
+    assert "status" in obj
+    found.drop_unknown()
+    assert obj == {"metadata": {"name": "c"}, "data": {"k": "v"}}
+
+
+def test_unknown_fields_neither_checks_types_nor_changes_the_object() -> None:
+    obj = {"metadata": {"name": {"x": 1}, "labels": None}, "spec": -0.0, "bogus": 1}
+    assert unknown_fields(obj, "", "v1", "Pod") == ["bogus"]
+    assert obj == {"metadata": {"name": {"x": 1}, "labels": None}, "spec": -0.0, "bogus": 1}
+
+
+def test_type_error_messages_for_create_and_patch() -> None:
+    with pytest.raises(BadRequest) as caught:
+        conform({"spec": 1}, "", "v1", "Pod")
+    error = decoding_error(caught.value, kind="Pod", version="v1")
+    assert error.code == 400
+    assert error.message == (
+        'Pod in version "v1" cannot be handled as a Pod: json: cannot unmarshal number into '
+        "Go struct field Pod.spec of type v1.PodSpec"
+    )
+    patched = patch_decoding_error(caught.value, {"spec": 1})
+    assert patched.code == 422
+    assert patched.message == (
+        ' "" is invalid: patch: Invalid value: "{\\"spec\\":1}": json: cannot unmarshal number '
+        "into Go struct field Pod.spec of type v1.PodSpec"
+    )

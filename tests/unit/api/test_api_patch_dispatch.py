@@ -14,6 +14,7 @@ from kubeward.api.patch import (
     patch_types,
     supports_strategic_merge,
 )
+from kubeward.api.patch.strategies import root_type
 from kubeward.errors import BadRequest, Invalid, UnsupportedMediaType
 
 POD: dict[str, Any] = {
@@ -32,7 +33,7 @@ CONTAINER_PATCH = json.dumps({"spec": {"containers": [{"name": "c", "image": "x:
 
 
 def pod_patch(content_type: str, body: bytes = CONTAINER_PATCH) -> dict[str, Any]:
-    return apply_patch(POD, body, content_type, group="", version="v1", kind="Pod")
+    return apply_patch(POD, body, content_type, merge_root=root_type("", "v1", "Pod"))
 
 
 @pytest.mark.parametrize(
@@ -60,9 +61,7 @@ def test_custom_resources_take_json_and_merge_patches() -> None:
         WIDGET,
         b'{"spec": {"items": [{"name": "b"}]}}',
         "application/merge-patch+json",
-        group="example.com",
-        version="v1",
-        kind="Widget",
+        merge_root=root_type("example.com", "v1", "Widget"),
     )
     assert merged["spec"] == {"items": [{"name": "b"}]}
 
@@ -73,9 +72,7 @@ def test_strategic_merge_patch_is_refused_for_custom_resources() -> None:
             WIDGET,
             b"{}",
             "application/strategic-merge-patch+json",
-            group="example.com",
-            version="v1",
-            kind="Widget",
+            merge_root=root_type("example.com", "v1", "Widget"),
         )
     assert caught.value.code == 415
     assert caught.value.message == (
@@ -147,8 +144,10 @@ def test_stored_object_is_untouched() -> None:
     ],
 )
 def test_patch_types_per_kind(group: str, version: str, kind: str, types: tuple[str, ...]) -> None:
-    assert patch_types(group, version, kind) == types
-    assert supports_strategic_merge(group, version, kind) == (types == BUILTIN_PATCH_TYPES)
+    assert patch_types(root_type(group, version, kind)) == types
+    assert supports_strategic_merge(root_type(group, version, kind)) == (
+        types == BUILTIN_PATCH_TYPES
+    )
 
 
 def test_nesting_too_deep_to_merge_is_400() -> None:
@@ -162,5 +161,8 @@ def test_nesting_too_deep_to_merge_is_400() -> None:
     body = ('{"spec": ' + '{"a": ' * depth + "1" + "}" * depth + "}").encode()
     with pytest.raises(BadRequest, match="nested too deeply"):
         apply_patch(
-            obj, body, "application/merge-patch+json", group="example.com", version="v1", kind="W"
+            obj,
+            body,
+            "application/merge-patch+json",
+            merge_root=root_type("example.com", "v1", "W"),
         )

@@ -87,7 +87,7 @@ def messages(causes: list[Any]) -> list[str]:
         ),
         (
             {"request": "%%%"},
-            ['spec.request: Invalid value: "%%%": PEM block type must be CERTIFICATE REQUEST'],
+            ['spec.request: Invalid value: "%%%": illegal base64 data at input byte 0'],
         ),
         ({"request": b64(_bad_signature_pem())}, ["spec.request"]),
         ({"usages": []}, ["spec.usages: Required value"]),
@@ -232,3 +232,88 @@ def test_update_rules(
 def test_parse_request_returns_the_subject() -> None:
     request = v.parse_request(csr(request=b64(_csr_pem("jane", ("dev",)))))
     assert request.subject.rfc4514_string() == "O=dev,CN=jane"
+
+
+def _truncated_pem_base64() -> str:
+    encoded = b64(_csr_pem())
+    return encoded[: len(encoded) // 8 * 4]  # a multiple of 4: decodes, but the PEM is cut
+
+
+REQUEST_PROBLEMS = [
+    ("absent", "", "spec.request: Required value"),
+    (
+        "raw-pem-pasted",
+        _csr_pem().decode(),
+        "spec.request: Invalid value: \"<request data>\": illegal base64 data at input byte 0 ('-')",
+    ),
+    (
+        "space-inside",
+        "aGVs bG8=",
+        "spec.request: Invalid value: \"aGVs bG8=\": illegal base64 data at input byte 4 (' ')",
+    ),
+    (
+        "cut-mid-quantum",
+        b64(_csr_pem())[:-3],
+        "the base64 is truncated: ",
+    ),
+    (
+        "cut-on-a-quantum",
+        _truncated_pem_base64(),
+        "the CERTIFICATE REQUEST PEM block has no END line: the request is truncated",
+    ),
+    (
+        "encoded-twice",
+        b64(b64(_csr_pem()).encode()),
+        "PEM block type must be CERTIFICATE REQUEST: the request is base64-encoded twice",
+    ),
+    (
+        "der",
+        b64(x509.load_pem_x509_csr(_csr_pem()).public_bytes(serialization.Encoding.DER)),
+        "PEM block type must be CERTIFICATE REQUEST: the request is DER, not PEM",
+    ),
+    (
+        "private-key",
+        b64(
+            KEY.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            )
+        ),
+        'PEM block type must be CERTIFICATE REQUEST, found "EC PRIVATE KEY" (a private key',
+    ),
+    (
+        "a-certificate",
+        b64(_cert_pem()),
+        'PEM block type must be CERTIFICATE REQUEST, found "CERTIFICATE"',
+    ),
+    (
+        "pem-body-not-base64",
+        b64(_csr_pem().replace(b"\n", b"\n!", 2)),
+        "x509: malformed certificate request: the PEM block's content is not base64",
+    ),
+    (
+        "pem-body-not-pkcs10",
+        b64(b"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"),
+        "x509: malformed certificate request: the PEM block does not hold a PKCS#10 request",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "message"),
+    [case[1:] for case in REQUEST_PROBLEMS],
+    ids=[case[0] for case in REQUEST_PROBLEMS],
+)
+def test_each_bad_request_names_its_problem(request_text: str, message: str) -> None:
+    found = messages(v.validate_csr(csr(request=request_text)))
+    assert len(found) == 1, found
+    assert message in found[0]
+    assert "cryptography.io" not in found[0] and "ParseError" not in found[0]
+
+
+def test_line_broken_base64_is_accepted_as_go_decodes_it() -> None:
+    wrapped = base64.encodebytes(_csr_pem()).decode()  # 76-character lines, as base64(1) writes
+    assert "\n" in wrapped
+    assert v.validate_csr(csr(request=wrapped)) == []
+    assert v.parse_request(csr(request=wrapped)).subject.rfc4514_string() == "CN=akshay"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 import yaml
@@ -126,3 +127,32 @@ def endpoint(inventory: Inventory, text: str) -> Endpoint:
     if "/" in text:
         return inventory.pods_by_key[text]
     return ExternalEndpoint(ipaddress.ip_address(text))
+
+
+# THREE_TIER as a live kubeward cluster shows it: no pod has an IP (nothing runs them).
+THREE_TIER_WITHOUT_IPS = re.sub(r"\n *status: \{podIP: [^}]*\}", "", THREE_TIER)
+
+# The course's database policy: only the API pod of prod may reach the database on 3306, and
+# so may the backup server outside the cluster, by IP; the database may send to the backup
+# server on 80 and nothing else.
+COURSE_DB_POLICY = """
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-policy, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from:
+    - podSelector: {matchLabels: {app: api}}
+      namespaceSelector: {matchLabels: {env: prod}}
+    - ipBlock: {cidr: 192.168.5.10/32}
+    ports:
+    - {protocol: TCP, port: 3306}
+  egress:
+  - to:
+    - ipBlock: {cidr: 192.168.5.10/32}
+    ports:
+    - {protocol: TCP, port: 80}
+"""

@@ -60,7 +60,7 @@ def test_check_text_and_json(cluster: Path) -> None:
             "json",
         ]
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # denied, as kubectl auth can-i says "no"
     data = json.loads(result.output)
     assert list(data) == ["allowed", "egress", "ingress"]
     assert data["allowed"] is False

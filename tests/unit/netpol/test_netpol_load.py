@@ -13,7 +13,12 @@ from netpol_fixtures import THREE_TIER
 from kubeward.errors import InputError
 from kubeward.netpol.load import load_inventory_from_files
 from kubeward.netpol.model import NAMESPACE_NAME_LABEL
-from kubeward.netpol.objects import inventory_from_objects
+from kubeward.netpol.objects import (
+    Document,
+    inventory_from_documents,
+    inventory_from_objects,
+    overlay_documents,
+)
 
 POLICY = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -156,19 +161,16 @@ def test_bad_input_is_one_line_naming_the_object(
     assert re.search(pattern, message), message
 
 
-def test_pod_without_ip_when_an_ipblock_needs_it(tmp_path: Path) -> None:
+def test_pod_without_ip_is_accepted_beside_an_ipblock(tmp_path: Path) -> None:
+    # Live pods have no IP; such a pod simply matches no ipBlock (the evaluator says so).
     text = (
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\n"
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\n"
         "spec: {ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}]}]}\n"
     )
-    path = write(tmp_path, "x.yaml", text)
-    with pytest.raises(
-        InputError,
-        match=r'#1: Pod "default/p": no status\.podIP, and '
-        r"NetworkPolicy default/n has an ipBlock",
-    ):
-        load_inventory_from_files([path])
+    inventory = load_inventory_from_files([write(tmp_path, "x.yaml", text)])
+    assert [pod.ip for pod in inventory.pods] == [None]
+    assert [policy.key for policy in inventory.policies] == ["default/n"]
 
 
 def test_pod_without_ip_is_fine_without_ipblocks(tmp_path: Path) -> None:
@@ -195,3 +197,21 @@ def test_live_objects_without_origin() -> None:
     assert [p.key for p in inventory.pods] == ["prod/a"]
     with pytest.raises(InputError, match=r'^Pod "x/a": namespace "x" not found'):
         inventory_from_objects([{**objects[1], "metadata": {"name": "a", "namespace": "x"}}])
+
+
+def test_overlay_replaces_objects_by_identity_and_adds_the_rest() -> None:
+    live = [
+        Document({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "prod"}}, "live"),
+        Document(yaml.safe_load(POLICY), "live"),
+    ]
+    changed = yaml.safe_load(POLICY.replace("port: 3306", "port: 3307"))
+    added = yaml.safe_load(POLICY.replace("name: db,", "name: extra,"))
+    laid = overlay_documents(live, [Document(changed, "after.yaml"), Document(added, "after.yaml")])
+    inventory = inventory_from_documents(laid)
+    by_key = {policy.key: policy for policy in inventory.policies}
+    assert sorted(by_key) == ["prod/db", "prod/extra"]
+    assert by_key["prod/db"].origin == "after.yaml"
+    assert by_key["prod/db"].ingress[0].ports[0].port == 3307
+    twice = overlay_documents(live, [Document(changed, "a.yaml"), Document(changed, "b.yaml")])
+    with pytest.raises(InputError, match="defined twice"):
+        inventory_from_documents(twice)

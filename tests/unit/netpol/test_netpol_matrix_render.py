@@ -54,15 +54,20 @@ def test_probe_parse_rejects(text: str, problem: str) -> None:
         Probe.parse(text)
 
 
-def test_text_grid_is_the_e2e_pretty_print() -> None:
+def test_text_grid_is_the_e2e_pretty_print_then_a_legend() -> None:
     inventory = build(THREE_TIER, DB_FROM_API)
     table = build_truth_table(Evaluator(inventory), [Probe(3306)], ["prod"])
-    assert truth_table_text(table) == (
+    grids, _, legend = truth_table_text(table).rpartition("\n\n")
+    assert grids == (
         "3306/TCP:\n"
         "-\tprod/api\tprod/db\tprod/web\n"
         "prod/api\t.\t.\t.\n"
         "prod/db\t.\tX\t.\n"
         "prod/web\t.\tX\t."
+    )
+    assert legend == (
+        "Legend: each row is a source pod, each column a destination pod; "
+        "'.' = the connection is allowed, 'X' = it is denied."
     )
 
 

@@ -20,7 +20,12 @@ from kubeward.api.user import UserInfo
 from kubeward.authn.serviceaccount_keys import KeySet
 from kubeward.authn.serviceaccount_tokens import TokenIssuer
 from kubeward.errors import BadRequest, Conflict, Invalid, NotFound, StatusError
-from kubeward.server.tokens import TokenRequests, TokenSettings, discovery_document
+from kubeward.server.tokens import (
+    TokenRequests,
+    TokenSettings,
+    discovery_document,
+    token_requests_not_configured,
+)
 from kubeward.storage.memory import MemoryBackend
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"
@@ -160,3 +165,19 @@ def test_discovery_document() -> None:
     assert doc["response_types_supported"] == ["id_token"] and doc["subject_types_supported"] == [
         "public"
     ]
+
+
+def test_without_signing_a_token_request_is_404_naming_the_flags() -> None:
+    request = make_mocked_request("POST", PATH, headers={"Content-Type": "application/json"})
+    info = parse_request_info("POST", PATH, request.query)
+    with pytest.raises(NotFound) as raised:
+        asyncio.run(token_requests_not_configured(request, info, UserInfo("admin"), b"{}"))
+    status = raised.value.to_status()
+    assert (status["code"], status["reason"]) == (404, "NotFound")
+    for flag in (
+        "--service-account-issuer",
+        "--service-account-signing-key-file",
+        "--service-account-key-file",
+    ):
+        assert flag in status["message"]
+    assert status["message"].startswith('cannot create a token for serviceaccount "bot": ')

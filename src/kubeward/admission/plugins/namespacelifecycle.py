@@ -9,6 +9,8 @@ Rules (upstream's ``k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle``)
     ``this namespace may not be deleted``) — applied when the server runs admission on
     deletes (``DELETE`` requests).
  Updates and deletes inside a terminating namespace stay allowed, so that finalizers can run.
+ It runs in the mutating phase (``admit``), as upstream's does, although it changes nothing:
+ a write into a missing namespace is 404 before defaults, validation or any other plugin.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 class NamespaceLifecyclePlugin:
     name = PLUGIN_NAME
 
-    async def validate(self, request: AdmissionRequest, reader: ObjectReader) -> None:
+    async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None:
         if request.group == "" and request.resource == "namespaces":
             if request.operation == DELETE and request.name in IMMORTAL_NAMESPACES:
                 raise forbidden(request, "this namespace may not be deleted")

@@ -3,9 +3,11 @@
 Rules (as ``k8s.io/pod-security-admission``):
  1. A namespace picks a level for each mode with the labels
     ``pod-security.kubernetes.io/{enforce,audit,warn}`` (``privileged``, ``baseline`` or
-    ``restricted``) and the version with ``...-version`` (``latest`` or ``v1.N``, default
-    ``latest``). Unlabelled modes use the configured defaults (``privileged:latest``). A label
-    value that does not parse is evaluated as ``restricted:latest`` — the check fails closed.
+    ``restricted``) and the version with ``...-version`` (``latest`` or ``v1.N``). A label
+    that is absent takes the configured default (``privileged``, ``latest``). A value that
+    does not parse is evaluated as upstream does: an ``enforce`` level as ``restricted`` (fail
+    closed), an ``audit`` or ``warn`` level as ``privileged`` (fail open), a version as
+    ``latest``.
  2. ``enforce`` refuses a pod that violates its level, listing every violation:
     ``pods "p" is forbidden: violates PodSecurity "restricted:latest": <reason> (<detail>), ...``.
  3. ``warn`` adds ``would violate PodSecurity "<level>:<version>": ...`` as a ``Warning``
@@ -17,9 +19,15 @@ Rules (as ``k8s.io/pod-security-admission``):
     ``warn`` levels for warnings (their pods meet ``enforce`` when created) and ``audit``.
  5. Exemptions: requests by an exempt user, in an exempt namespace, or for a pod with an exempt
     runtime class are not checked at all.
- 6. Changing a namespace's ``enforce`` label is never refused, but warns about the pods already
-    there that the new level would refuse: ``existing pods in namespace "ns" violate the new
-    PodSecurity enforce level "restricted:latest"``, then one ``<pod>: <reasons>`` per pod.
+ 6. Changing a namespace's ``enforce`` label to a valid value is never refused, but a change
+    that tightens it warns about the pods already there that the new level would refuse:
+    ``existing pods in namespace "ns" violate the new PodSecurity enforce level
+    "restricted:latest"``, then one ``<pod>: <reasons>`` per pod.
+ 7. Those labels are validated when a namespace is created, and when it is updated unless the
+    same problems were already there: an invalid value is refused with 422 Invalid, as
+    upstream words it: ``Namespace "ns" is invalid: metadata.labels[pod-security.kubernetes.io/
+    enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted`` (for a
+    version: ``must be "latest" or "v1.x"``). This is checked before exemptions, as upstream.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from typing import Any
 
 from kubeward.admission.interfaces import CREATE, UPDATE, AdmissionRequest, ObjectReader, forbidden
 from kubeward.admission.plugins.podsecurity_checks import check_pod
+from kubeward.api.validation import field as fields
+from kubeward.errors import Cause, invalid
 
 PLUGIN_NAME = "PodSecurity"
 LABEL_PREFIX = "pod-security.kubernetes.io/"
@@ -84,21 +94,37 @@ class PodSecurityConfiguration:
 
 def namespace_policies(labels: dict[str, str], defaults: dict[str, Policy]) -> dict[str, Policy]:
     """Rule 1: each mode's policy from a namespace's labels."""
+    return parse_namespace_labels(labels, defaults)[0]
+
+
+def parse_namespace_labels(
+    labels: dict[str, str], defaults: dict[str, Policy]
+) -> tuple[dict[str, Policy], list[Cause]]:
+    """Rules 1 and 7: each mode's policy, and what is wrong with the labels (in label order)."""
     policies: dict[str, Policy] = {}
+    causes: list[Cause] = []
     for mode in MODES:
         default = defaults.get(mode, DEFAULT_POLICY)
-        level = labels.get(LABEL_PREFIX + mode)
-        version = labels.get(f"{LABEL_PREFIX}{mode}-version")
-        if level is None and version is None:
-            policies[mode] = default
-            continue
-        level = default.level if level is None else level
-        version = "latest" if version is None else version
-        if level not in LEVELS or not (version == "latest" or _VERSION.match(version)):
-            policies[mode] = FAIL_CLOSED
-            continue
+        level_label = LABEL_PREFIX + mode
+        version_label = f"{level_label}-version"
+        level = labels.get(level_label, default.level)
+        version = labels.get(version_label, default.version)
+        if level_label in labels and level not in LEVELS:
+            causes.append(
+                fields.invalid(
+                    f"metadata.labels[{level_label}]", level, f"must be one of {', '.join(LEVELS)}"
+                )
+            )
+            level = "restricted" if mode == "enforce" else "privileged"
+        if version_label in labels and not (version == "latest" or _VERSION.match(version)):
+            causes.append(
+                fields.invalid(
+                    f"metadata.labels[{version_label}]", version, 'must be "latest" or "v1.x"'
+                )
+            )
+            version = "latest"
         policies[mode] = Policy(level, version)
-    return policies
+    return policies, causes
 
 
 def _template(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
@@ -126,6 +152,7 @@ class PodSecurityPlugin:
         if request.operation not in (CREATE, UPDATE) or request.subresource:
             return
         if request.group == "" and request.resource == "namespaces":
+            self._validate_namespace_labels(request)
             await self._warn_existing_pods(request, reader)
             return
         is_pod = request.group == "" and request.resource == "pods"
@@ -178,6 +205,20 @@ class PodSecurityPlugin:
             if found:
                 request.warnings.append(f'would violate PodSecurity "{policy}": {found}')
 
+    def _validate_namespace_labels(self, request: AdmissionRequest) -> None:
+        """Rule 7."""
+        defaults = self.configuration.defaults
+        labels = (request.object.get("metadata") or {}).get("labels") or {}
+        causes = parse_namespace_labels(labels, defaults)[1]
+        if not causes:
+            return
+        if request.operation == UPDATE and request.old_object is not None:
+            old_labels = (request.old_object.get("metadata") or {}).get("labels") or {}
+            if causes == parse_namespace_labels(old_labels, defaults)[1]:
+                return  # the same problems as before: an unrelated update goes through
+        name = str((request.object.get("metadata") or {}).get("name") or request.name)
+        raise invalid("Namespace", name, causes)
+
     async def _warn_existing_pods(self, request: AdmissionRequest, reader: ObjectReader) -> None:
         """Rule 6."""
         name = str((request.object.get("metadata") or {}).get("name") or request.name)
@@ -191,10 +232,9 @@ class PodSecurityPlugin:
         labels = (request.object.get("metadata") or {}).get("labels") or {}
         old_labels = (request.old_object.get("metadata") or {}).get("labels") or {}
         new = namespace_policies(labels, config.defaults)["enforce"]
-        if (
-            new == namespace_policies(old_labels, config.defaults)["enforce"]
-            or new.level == "privileged"
-        ):
+        old = namespace_policies(old_labels, config.defaults)["enforce"]
+        relaxed = new.version == old.version and LEVELS.index(new.level) <= LEVELS.index(old.level)
+        if new == old or new.level == "privileged" or relaxed:
             return
         offenders: list[str] = []
         for pod in await reader.list("pods", name):

@@ -21,10 +21,15 @@ Rules:
    ``fieldValidation``; PATCH also takes ``force``.
 4. ``components.schemas`` holds exactly the schemas reachable from the group-version's kinds,
    their lists, their subresources' kinds and the meta kinds every group serves.
-5. A resource whose kind the schema catalog lacks is a programming error (``ValueError``): a
-   kind is served only once ``tools/gen_openapi_schemas.py`` knows it.
+5. A kind the schema catalog lacks (a custom resource) brings its own schema
+   (``OpenAPIResource.schema``, the CRD version's ``openAPIV3Schema``; an object that keeps
+   unknown fields when it has none). It is published as upstream publishes CRD schemas: named
+   by the reversed group (``com.example.v1.Widget``), with ``apiVersion``, ``kind`` and
+   ``metadata`` added, and a ``<Kind>List``.
 6. Documents are built once per (group, version, resources) and cached with their encoded body;
    callers must treat the returned mappings as read-only.
+7. Schemas carry Kubernetes' descriptions when the user's ``kubernetes`` package provides them
+   (``descriptions.py``); the structure is the same either way.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from kubeward.api.openapi import catalog
+from kubeward.api.openapi import catalog, descriptions
 
 OPENAPI_VERSION = "3.0.0"
 JSON = "application/json"
@@ -75,6 +80,7 @@ class OpenAPIResource:
     namespaced: bool
     verbs: tuple[str, ...]
     subresources: tuple[str, ...] = ()
+    schema: str = ""  # JSON of the kind's own schema, for kinds the catalog lacks (rule 5)
 
 
 @dataclass(frozen=True)
@@ -245,6 +251,8 @@ class _DocumentBuilder:
         self.op_prefix = "".join(w.capitalize() for w in words) + version.capitalize()
         self.paths: dict[str, dict[str, Any]] = {}
         self.roots: set[str] = set(_META_SCHEMAS)
+        self.inline: dict[str, dict[str, Any]] = {}  # rule 5: name -> schema
+        self._inline_names: dict[str, str] = {}  # kind -> name
 
     def document(self) -> dict[str, Any]:
         schemas = catalog.all_schemas()
@@ -252,10 +260,22 @@ class _DocumentBuilder:
             "openapi": OPENAPI_VERSION,
             "info": {"title": "Kubernetes", "version": "unversioned"},
             "paths": self.paths,
-            "components": {"schemas": {n: schemas[n] for n in catalog.closure(self.roots)}},
+            "components": {
+                "schemas": {
+                    **{
+                        n: descriptions.describe(n, schemas[n]) for n in catalog.closure(self.roots)
+                    },
+                    **self.inline,
+                }
+            },
         }
 
     def _schema(self, group: str, version: str, kind: str) -> str:
+        inline = (
+            self._inline_names.get(kind) if (group, version) == (self.group, self.version) else None
+        )
+        if inline is not None:
+            return inline
         name = catalog.schema_name(group, version, kind)
         if name is None:
             gv = f"{group}/{version}" if group else version
@@ -266,9 +286,13 @@ class _DocumentBuilder:
     def add(self, resource: OpenAPIResource) -> None:
         """Add the paths of one resource and the schemas of its kinds (rules 2 and 4)."""
         gvk = {"group": self.group, "kind": resource.kind, "version": self.version}
+        if catalog.schema_name(self.group, self.version, resource.kind) is None:
+            self._add_inline(resource)
         kind_schema = self._schema(self.group, self.version, resource.kind)
-        list_schema = catalog.schema_name(self.group, self.version, f"{resource.kind}List")
-        if list_schema is not None:
+        list_schema = self._inline_names.get(f"{resource.kind}List") or catalog.schema_name(
+            self.group, self.version, f"{resource.kind}List"
+        )
+        if list_schema is not None and list_schema not in self.inline:
             self.roots.add(list_schema)
         listed = list_schema or kind_schema
         verbs = set(resource.verbs)
@@ -299,6 +323,41 @@ class _DocumentBuilder:
             spec = _SUBRESOURCES.get(sub)
             if spec is not None:
                 self._add_subresource(item, sub, spec, resource.namespaced, gvk, name)
+
+    def _add_inline(self, resource: OpenAPIResource) -> None:
+        """Rule 5: the kind's own schema and its list, named as upstream names CRD schemas."""
+        prefix = ".".join(reversed(self.group.split("."))) + "." + self.version
+        own: dict[str, Any] = orjson.loads(resource.schema) if resource.schema else {}
+        if not own:
+            own = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+        properties = {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"allOf": [_ref(catalog.OBJECT_META)]},
+            **{k: v for k, v in (own.get("properties") or {}).items() if k != "metadata"},
+        }
+        gvk = {"group": self.group, "kind": resource.kind, "version": self.version}
+        name = f"{prefix}.{resource.kind}"
+        self.inline[name] = {
+            **own,
+            "type": "object",
+            "properties": properties,
+            "x-kubernetes-group-version-kind": [gvk],
+        }
+        list_name = f"{name}List"
+        self.inline[list_name] = {
+            "type": "object",
+            "required": ["items"],
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"allOf": [_ref(catalog.LIST_META)]},
+                "items": {"type": "array", "items": {"allOf": [_ref(name)]}},
+            },
+            "x-kubernetes-group-version-kind": [{**gvk, "kind": f"{resource.kind}List"}],
+        }
+        self._inline_names[resource.kind] = name
+        self._inline_names[f"{resource.kind}List"] = list_name
 
     def _add_subresource(
         self,

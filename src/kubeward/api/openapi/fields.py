@@ -1,24 +1,36 @@
-"""Unknown-field detection behind ``fieldValidation=Strict|Warn``.
+"""Schema conformance behind decoding: unknown fields (``fieldValidation``) and JSON types.
 
 kubectl trusts the server to reject unknown fields once the OpenAPI document says the server
 takes ``fieldValidation`` (see ``documents.py``), so this check is what stands between a typo
-such as ``imagePullPolcy`` and an object stored without the field the user meant to set.
+such as ``imagePullPolcy`` and an object stored without the field the user meant to set. It is
+also what Go's typed decoding gives kube-apiserver for free: a value of the wrong JSON type never
+reaches defaulting or validation, where it would otherwise crash a strategy written for the
+right type.
 
 Rules, as Kubernetes' strict JSON decoding (sigs.k8s.io/json) applies them:
 
 1. A field is unknown when the schema of the object that holds it has no property of that exact
    (case-sensitive) name. Paths read ``spec.containers[0].imagePullPolcy``: fields joined by
-   ``.``, list items as ``[i]``.
+   ``.``, list items as ``[i]``, map values as ``.key``.
 2. Maps (``additionalProperties``) accept any key; their values are checked against the value
    schema. Free-form values (``x-kubernetes-preserve-unknown-fields``, or an object schema with
    neither properties nor additionalProperties, such as RawExtension) accept anything.
 3. ``metadata`` is checked against ObjectMeta like any other field.
-4. Values of the wrong JSON type are left to validation; this check only names unknown fields.
-5. Paths are reported in document order, at most 100 of them, as the Go decoder does.
-6. Messages: Strict answers 400 BadRequest ``strict decoding error: unknown field "a", unknown
+4. :func:`conform` also checks every value's JSON type against the schema, as Go's decoder
+   does: objects, arrays, strings, booleans; integers within int64 (an integral float such as
+   ``1.0`` or ``-0.0`` is taken as that integer); ``int-or-string``; quantities (string or
+   number); ``date-time`` strings in RFC 3339; ``byte`` strings in standard base64. The first
+   mismatch is a 400 ``json: cannot unmarshal string into Go struct field PodSpec.spec.containers
+   of type []v1.Container`` (create and update prefix it as below; a patch whose result
+   mismatches is the 422 on ``patch`` of rule 7).
+5. Nulls are read as Go reads them: a null field is left unset (removed), a null list item or
+   map value becomes its type's zero value (``{}``, ``""``, ``0``, ``false``).
+6. Paths are reported in document order, at most 100 of them, as the Go decoder does;
+   :meth:`Conformance.drop_unknown` removes every unknown field, reported or not.
+7. Messages: Strict answers 400 BadRequest ``strict decoding error: unknown field "a", unknown
    field "b"`` (create and update prefix it with ``<Kind> in version "<v>" cannot be handled as
    a <Kind>: ``); Warn adds one ``unknown field "a"`` warning per field; a merge or JSON patch
-   that yields unknown fields is a 422 on the field ``patch``.
+   that yields unknown fields (Strict) or wrong types is a 422 on the field ``patch``.
 
 Speed: this runs on every write, so each schema is compiled once into a tree of small checker
 objects (a dict lookup per field) and cached per kind.
@@ -26,76 +38,261 @@ objects (a dict lookup per field) and cached per kind.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime
 import functools
 import json
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from kubeward.api.openapi import catalog
 from kubeward.errors import BadRequest, Cause, Invalid, invalid
 
 MAX_REPORTED = 100
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
+
+
+@dataclass
+class Conformance:
+    """What :func:`conform` found: the unknown fields, and where they are."""
+
+    unknown: list[str] = field(default_factory=list)
+    _holders: list[tuple[dict[str, Any], str]] = field(default_factory=list, repr=False)
+
+    def drop_unknown(self) -> None:
+        """Remove every unknown field from the object (Warn and Ignore never store them)."""
+        for holder, key in self._holders:
+            holder.pop(key, None)
+        self._holders.clear()
+
+
+class _Run:
+    __slots__ = ("check_types", "holders", "unknown")
+
+    def __init__(self, check_types: bool) -> None:
+        self.check_types = check_types
+        self.unknown: list[str] = []
+        self.holders: list[tuple[dict[str, Any], str]] = []
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, int | float):
+        return "number"
+    return "string"
+
+
+def _mismatch(
+    value: object, path: str, struct: str, go_type: str, literal: bool = False
+) -> BadRequest:
+    shown = _json_type(value)
+    if literal and shown == "number":
+        shown = f"number {json.dumps(value)}"
+    return BadRequest(
+        f"json: cannot unmarshal {shown} into Go struct field {struct}.{path} of type {go_type}"
+    )
 
 
 class _Checker:
-    """Appends the paths of unknown fields under ``value`` (found at ``path``) to ``out``."""
+    """Checks ``value`` (found at ``path``, in a struct named ``struct``); returns what to keep."""
 
     __slots__ = ()
+    go_type = "interface {}"
 
-    def check(self, value: object, path: str, out: list[str]) -> None:
+    def check(self, value: object, path: str, struct: str, run: _Run) -> object:
         raise NotImplementedError
+
+    def zero(self) -> object:
+        return None
+
+
+_ZEROS: dict[str, object] = {
+    "string": "",
+    "integer": 0,
+    "boolean": False,
+    "int-or-string": 0,
+    "number": "0",
+}
+
+
+class _Scalar(_Checker):
+    __slots__ = ("format", "go_type")
+
+    def __init__(self, fmt: str, go_type: str) -> None:
+        self.format = fmt
+        self.go_type = go_type
+
+    def zero(self) -> object:
+        return _ZEROS.get(self.format)
+
+    def check(self, value: object, path: str, struct: str, run: _Run) -> object:
+        if not run.check_types:
+            return value
+        fmt = self.format
+        if fmt in ("string", "date-time", "byte"):
+            if not isinstance(value, str):
+                raise _mismatch(value, path, struct, self.go_type)
+            if fmt == "date-time" and not _is_time(value):
+                raise BadRequest(f'parsing time "{value[:64]}" at {path}: not an RFC 3339 time')
+            if fmt == "byte" and not _is_base64(value):
+                raise BadRequest(f"illegal base64 data at {path}")
+            return value
+        if fmt == "boolean":
+            if not isinstance(value, bool):
+                raise _mismatch(value, path, struct, self.go_type)
+            return value
+        if fmt == "number":  # resource.Quantity: its text or a plain number
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise _mismatch(value, path, struct, self.go_type)
+            return value
+        if fmt == "int-or-string" and isinstance(value, str):
+            return value
+        return _integer(value, path, struct, self.go_type)
+
+
+def _integer(value: object, path: str, struct: str, go_type: str) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _mismatch(value, path, struct, go_type)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _mismatch(value, path, struct, go_type, literal=True)
+        value = int(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise _mismatch(value, path, struct, go_type, literal=True)
+    return value
+
+
+def _is_time(text: str) -> bool:
+    if _RFC3339.fullmatch(text) is None:
+        return False
+    try:
+        datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_base64(text: str) -> bool:
+    try:
+        base64.b64decode(text.replace("\n", "").replace("\r", ""), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def _check_child(
+    checker: _Checker | None, value: object, path: str, struct: str, run: _Run
+) -> object:
+    """A list item or map value: nulls become the zero value (rule 5)."""
+    if value is None:
+        return checker.zero() if checker is not None and run.check_types else None
+    if checker is None:
+        return value
+    return checker.check(value, path, struct, run)
 
 
 class _Struct(_Checker):
-    __slots__ = ("fields",)
+    __slots__ = ("fields", "go_type", "name")
 
-    def __init__(self) -> None:
-        # Field name -> checker for its value, or None when any value is fine (scalars,
-        # free-form objects, maps of scalars).
+    def __init__(self, name: str = "", go_type: str = "struct") -> None:
+        # Field name -> checker for its value, or None when any value is fine (free-form).
         self.fields: dict[str, _Checker | None] = {}
+        self.name = name or "struct"
+        self.go_type = go_type
 
-    def check(self, value: object, path: str, out: list[str]) -> None:
+    def zero(self) -> object:
+        return {}
+
+    def check(self, value: object, path: str, struct: str, run: _Run) -> object:
         if not isinstance(value, dict):
-            return
+            if run.check_types:
+                raise _mismatch(value, path, struct, self.go_type)
+            return value
         fields = self.fields
         prefix = f"{path}." if path else ""
+        nulls: list[str] = []
         for key, item in value.items():
             if key in fields:
                 checker = fields[key]
-                if checker is not None and item is not None:
-                    checker.check(item, prefix + key, out)
+                if item is None:
+                    nulls.append(key)
+                elif checker is not None:
+                    kept = checker.check(item, prefix + key, self.name, run)
+                    if kept is not item:
+                        value[key] = kept
             else:
-                out.append(prefix + key)
+                run.unknown.append(prefix + key)
+                run.holders.append((value, key))
+        if nulls and run.check_types:
+            for key in nulls:
+                del value[key]
+        return value
 
 
 class _List(_Checker):
-    __slots__ = ("item",)
+    __slots__ = ("go_type", "item")
 
-    def __init__(self, item: _Checker) -> None:
+    def __init__(self, item: _Checker | None) -> None:
         self.item = item
+        self.go_type = "[]" + (item.go_type if item is not None else "interface {}")
 
-    def check(self, value: object, path: str, out: list[str]) -> None:
+    def check(self, value: object, path: str, struct: str, run: _Run) -> object:
         if not isinstance(value, list):
-            return
+            if run.check_types:
+                raise _mismatch(value, path, struct, self.go_type)
+            return value
         item = self.item
         for index, element in enumerate(value):
-            if element is not None:
-                item.check(element, f"{path}[{index}]", out)
+            kept = _check_child(item, element, f"{path}[{index}]", struct, run)
+            if kept is not element:
+                value[index] = kept
+        return value
 
 
 class _Map(_Checker):
-    __slots__ = ("value",)
+    __slots__ = ("go_type", "value")
 
-    def __init__(self, value: _Checker) -> None:
+    def __init__(self, value: _Checker | None) -> None:
         self.value = value
+        self.go_type = "map[string]" + (value.go_type if value is not None else "interface {}")
 
-    def check(self, value: object, path: str, out: list[str]) -> None:
+    def check(self, value: object, path: str, struct: str, run: _Run) -> object:
         if not isinstance(value, dict):
-            return
+            if run.check_types:
+                raise _mismatch(value, path, struct, self.go_type)
+            return value
         checker = self.value
         for key, element in value.items():
-            if element is not None:
-                checker.check(element, f"{path}.{key}", out)
+            kept = _check_child(checker, element, f"{path}.{key}", struct, run)
+            if kept is not element:
+                value[key] = kept
+        return value
+
+
+_SCALARS = {
+    ("string", None): ("string", "string"),
+    ("string", "date-time"): ("date-time", "v1.Time"),
+    ("string", "byte"): ("byte", "[]uint8"),
+    ("integer", None): ("integer", "int64"),
+    ("boolean", None): ("boolean", "bool"),
+    ("number", None): ("number", "float64"),
+}
+
+
+def _go_name(schema_name: str) -> str:
+    """``io.k8s.api.core.v1.PodSpec`` → ``v1.PodSpec``, as Go prints the type."""
+    parts = schema_name.split(".")
+    return ".".join(parts[-2:])
 
 
 class _Compiler:
@@ -110,11 +307,16 @@ class _Compiler:
             return self.named[name]
         schema = self.schemas[name]
         if "properties" in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
-            struct = _Struct()
+            struct = _Struct(name.rsplit(".", 1)[-1], _go_name(name))
             self.named[name] = struct  # registered before its fields: schemas may recurse
             struct.fields = {key: self.compile(sub) for key, sub in schema["properties"].items()}
             return struct
-        checker = self.compile(schema)
+        if schema.get("x-kubernetes-int-or-string"):
+            checker: _Checker | None = _Scalar("int-or-string", "intstr.IntOrString")
+        elif "oneOf" in schema:  # resource.Quantity
+            checker = _Scalar("number", _go_name(name))
+        else:
+            checker = self.compile(schema)
         self.named[name] = checker
         return checker
 
@@ -124,17 +326,21 @@ class _Compiler:
         target = catalog.ref_target(schema)
         if target is not None:
             return self.named_checker(target)
-        if schema.get("type") == "array":
-            item = self.compile(schema.get("items") or {})
-            return _List(item) if item is not None else None
+        if schema.get("x-kubernetes-int-or-string"):
+            return _Scalar("int-or-string", "intstr.IntOrString")
+        kind = schema.get("type")
+        if kind == "array":
+            return _List(self.compile(schema.get("items") or {}))
         if "properties" in schema:
             struct = _Struct()
             struct.fields = {key: self.compile(sub) for key, sub in schema["properties"].items()}
             return struct
         additional = schema.get("additionalProperties")
         if isinstance(additional, dict):
-            value = self.compile(additional)
-            return _Map(value) if value is not None else None
+            return _Map(self.compile(additional))
+        scalar = _SCALARS.get((str(kind), schema.get("format")))
+        if scalar is not None:
+            return _Scalar(*scalar)
         return None
 
 
@@ -165,15 +371,53 @@ def has_schema(group: str, version: str, kind: str) -> bool:
 def unknown_fields(obj: Mapping[str, Any], group: str, version: str, kind: str) -> list[str]:
     """The paths of every field of ``obj`` that the kind's schema does not declare.
 
+    Neither types nor nulls are looked at, and ``obj`` is not changed.
+
     Raises:
         KeyError: the catalog has no schema for the kind (see :func:`has_schema`).
     """
     checker = _checker_for(group, version, kind)
     if checker is None:
         return []
-    out: list[str] = []
-    checker.check(obj, "", out)
-    return out[:MAX_REPORTED]
+    run = _Run(check_types=False)
+    checker.check(obj, "", kind, run)
+    return run.unknown[:MAX_REPORTED]
+
+
+def conform(obj: dict[str, Any], group: str, version: str, kind: str) -> Conformance:
+    """Check ``obj`` against the kind's schema (rules 1-6), normalizing nulls and integers.
+
+    Returns:
+        The unknown fields; the caller decides (by ``fieldValidation``) whether they are an
+        error, a warning or silently dropped.
+
+    Raises:
+        KeyError: the catalog has no schema for the kind (see :func:`has_schema`).
+        BadRequest: the first value of the wrong type, as Go's decoder words it (rule 4),
+            without the kind prefix: see :func:`decoding_error` and :func:`patch_decoding_error`.
+    """
+    checker = _checker_for(group, version, kind)
+    if checker is None:
+        return Conformance()
+    run = _Run(check_types=True)
+    checker.check(obj, "", kind, run)
+    return Conformance(run.unknown[:MAX_REPORTED], run.holders)
+
+
+def decoding_error(error: BadRequest, *, kind: str, version: str) -> BadRequest:
+    """The 400 create and update answer for a value of the wrong type."""
+    return BadRequest(
+        f"{kind} in version {_go_quote(version)} cannot be handled as a {kind}: {error.message}"
+    )
+
+
+def patch_decoding_error(error: BadRequest, patched: Mapping[str, Any]) -> Invalid:
+    """The 422 on ``patch`` a patch gets when its result has a value of the wrong type."""
+    rendered = json.dumps(patched, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    cause = Cause(
+        "FieldValueInvalid", f"Invalid value: {_go_quote(rendered)}: {error.message}", "patch"
+    )
+    return invalid("", "", [cause])
 
 
 def _go_quote(text: str) -> str:

@@ -5,8 +5,9 @@ Rules:
  1. The patch format comes from the Content-Type (parameters such as ``charset`` ignored),
     matched exactly as Kubernetes matches it. An unknown format is 415 UnsupportedMediaType
     listing the formats the kind accepts.
- 2. Strategic merge patch is for built-in kinds only (:mod:`.strategies` lists them); for any
-    other kind it is refused with 415, as Kubernetes refuses it for custom resources.
+ 2. Strategic merge patch needs the kind's merge root type (its descriptor's ``merge_root``,
+    from :mod:`.strategies` for built-in kinds); a kind without one is refused with 415, as
+    Kubernetes refuses strategic merge for custom resources.
  3. Server-side apply (``application/apply-patch+yaml``) is not a patch this package applies:
     the caller routes it to the field manager before calling :func:`apply_patch`.
  4. The result must still be a JSON object, or the patch is 422 Invalid.
@@ -22,7 +23,6 @@ from typing import Any, Final
 from kubeward.api.patch.jsonpatch import apply_json_patch
 from kubeward.api.patch.mergepatch import apply_merge_patch
 from kubeward.api.patch.strategic import apply_strategic_merge_patch
-from kubeward.api.patch.strategies import root_type
 from kubeward.errors import BadRequest, Cause, UnsupportedMediaType, invalid
 
 JSON_PATCH: Final = "application/json-patch+json"
@@ -34,18 +34,14 @@ BUILTIN_PATCH_TYPES: Final = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, AP
 CUSTOM_PATCH_TYPES: Final = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH_YAML)
 
 
-def supports_strategic_merge(group: str, version: str, kind: str) -> bool:
-    """Whether ``application/strategic-merge-patch+json`` is accepted for this kind."""
-    return root_type(group, version, kind) is not None
+def supports_strategic_merge(merge_root: str | None) -> bool:
+    """Whether ``application/strategic-merge-patch+json`` is accepted for a kind."""
+    return merge_root is not None
 
 
-def patch_types(group: str, version: str, kind: str) -> tuple[str, ...]:
-    """The PATCH Content-Types a kind accepts, in Kubernetes' order."""
-    return (
-        BUILTIN_PATCH_TYPES
-        if supports_strategic_merge(group, version, kind)
-        else CUSTOM_PATCH_TYPES
-    )
+def patch_types(merge_root: str | None) -> tuple[str, ...]:
+    """The PATCH Content-Types a kind with this merge root accepts, in Kubernetes' order."""
+    return BUILTIN_PATCH_TYPES if supports_strategic_merge(merge_root) else CUSTOM_PATCH_TYPES
 
 
 def apply_patch(
@@ -53,11 +49,12 @@ def apply_patch(
     patch_bytes: bytes,
     content_type: str,
     *,
-    group: str,
-    version: str,
-    kind: str,
+    merge_root: str | None,
 ) -> dict[str, Any]:
     """Apply a PATCH body to ``obj`` (the stored object, JSON-shaped) and return the new object.
+
+    ``merge_root`` is the kind's strategic-merge root type (``ResourceType.merge_root``), or
+    None for a kind that refuses strategic merge patch.
 
     Raises:
         UnsupportedMediaType: the Content-Type is not a patch format the kind accepts.
@@ -70,7 +67,7 @@ def apply_patch(
     if media_type == APPLY_PATCH_YAML:
         raise ValueError("server-side apply is handled by the field manager, not apply_patch")
     try:
-        result = _apply(obj, patch_bytes, media_type, group, version, kind)
+        result = _apply(obj, patch_bytes, media_type, merge_root)
     except RecursionError as exc:
         raise BadRequest("the patch or the object is nested too deeply to merge") from exc
     if not isinstance(result, dict):
@@ -83,16 +80,14 @@ def apply_patch(
     return result
 
 
-def _apply(
-    obj: dict[str, Any], patch_bytes: bytes, media_type: str, group: str, version: str, kind: str
-) -> Any:
+def _apply(obj: dict[str, Any], patch_bytes: bytes, media_type: str, merge_root: str | None) -> Any:
     if media_type == JSON_PATCH:
         return apply_json_patch(obj, patch_bytes)
     if media_type == MERGE_PATCH:
         return apply_merge_patch(obj, patch_bytes)
-    if media_type == STRATEGIC_MERGE_PATCH and (root := root_type(group, version, kind)):
-        return apply_strategic_merge_patch(obj, patch_bytes, root)
-    accepted = ", ".join(patch_types(group, version, kind))
+    if media_type == STRATEGIC_MERGE_PATCH and merge_root is not None:
+        return apply_strategic_merge_patch(obj, patch_bytes, merge_root)
+    accepted = ", ".join(patch_types(merge_root))
     raise UnsupportedMediaType(
         "the body of the request was in an unknown format - accepted media types include: "
         + accepted

@@ -2,7 +2,8 @@
 JSON (not Python) does, and printing values the way Go's ``%v`` does in Kubernetes' messages.
 
 Rules:
- 1. A patch body is strict JSON (no NaN or Infinity); anything else is a 400 naming the problem.
+ 1. A patch body is strict JSON (no NaN or Infinity), held to the bounds of any body (nesting
+    depth, int64 integers: ``api.codec``); anything else is a 400 naming the problem.
  2. JSON equality keeps booleans apart from numbers (Python's ``True == 1`` does not hold here).
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from kubeward.api.codec import check_json_value
 from kubeward.errors import BadRequest
 
 
@@ -22,9 +24,11 @@ def parse_json(body: bytes) -> Any:
         BadRequest: the body is not JSON.
     """
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"error decoding patch: {exc}") from exc
+    check_json_value(value)
+    return value
 
 
 def json_equal(left: Any, right: Any) -> bool:

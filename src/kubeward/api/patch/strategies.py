@@ -130,6 +130,7 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("", "v1", "ReplicationController"): "ReplicationController",
     ("", "v1", "ComponentStatus"): "ComponentStatus",
     ("", "v1", "ConfigMap"): "Object",
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition"): "Object",
     ("", "v1", "Secret"): "Object",
     ("", "v1", "Event"): "Object",
     ("", "v1", "Endpoints"): "Object",

@@ -12,19 +12,29 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
     finalizer is removed; removing the last one completes the deletion.
  5. ``dryRun`` runs every check and returns the result without writing.
  6. A failed request writes nothing.
+ 7. Writes made for a request run admission, the strategy and the kind's write checks in the
+    order ``api.registry.scope`` states, on create, update and delete alike.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
 
 from kubeward.api import meta as m
+from kubeward.api.registry.revisions import (
+    CONTINUE_TOO_OLD,
+    decode,
+    decode_continue,
+    encode,
+    encode_continue,
+    parse_rv,
+)
+from kubeward.api.registry.scope import RequestScope, WriteAdmission, WriteCheck
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import EVERYTHING, FieldSelector, LabelSelector
@@ -45,20 +55,11 @@ from kubeward.errors import (
     StorageError,
     invalid,
 )
-from kubeward.storage.interfaces import Backend, Event, EventType, KeyValue
+from kubeward.storage.interfaces import Backend, Event, EventType
 
 EVERYTHING_FIELDS = FieldSelector(())
 
-_CONTINUE_TOO_OLD = (
-    "The provided continue parameter is too old to display a consistent list result. You can "
-    "start a new list without the continue parameter, or use the continue token in this response "
-    "to retrieve the remainder of the results. Continuing with the provided token results in an "
-    "inconsistent list - objects that were created, modified, or deleted between the time the "
-    "first chunk was returned and now may show up in the list."
-)
-
 Mutation = Callable[[m.JSONObject], m.JSONObject]
-AsyncHook = Callable[[m.JSONObject, m.JSONObject | None], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -86,39 +87,6 @@ class WatchEvent:
         return self._encoded[0]
 
 
-def encode(obj: m.JSONObject) -> bytes:
-    return orjson.dumps(obj)
-
-
-def decode(kv: KeyValue) -> m.JSONObject:
-    obj: m.JSONObject = orjson.loads(kv.value)
-    m.metadata(obj)["resourceVersion"] = str(kv.mod_revision)
-    return obj
-
-
-def _encode_continue(revision: int, last_key: str) -> str:
-    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": last_key})
-    return base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(token.encode("ascii") + b"=="))
-        return int(data["rv"]), str(data["start"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BadRequest(f"continue key is not valid: {exc}") from exc
-
-
-def _parse_rv(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadRequest(f'invalid resource version "{text}"') from None
-    if value < 0:
-        raise BadRequest(f'invalid resource version "{text}"')
-    return value
-
-
 class Store:
     """Create, read, update, delete, list and watch one kind."""
 
@@ -126,6 +94,8 @@ class Store:
         self.rt = resource_type
         self.strategy = strategy
         self.backend = backend
+        # The kind's request-scoped checks (rule 7), added by the server at start.
+        self.write_checks: list[WriteCheck] = []
 
     # --- reads ------------------------------------------------------------------------------
     def _not_found(self, name: str) -> NotFound:
@@ -142,7 +112,7 @@ class Store:
     async def get(self, namespace: str, name: str, resource_version: str = "") -> m.JSONObject:
         revision = 0
         if resource_version not in ("", "0"):
-            revision = _parse_rv(resource_version)
+            revision = parse_rv(resource_version)
         try:
             kv = await self.backend.get(self.rt.storage_key(namespace, name), revision)
         except CompactedError as exc:
@@ -173,11 +143,11 @@ class Store:
         revision = 0
         start_after = ""
         if opts.continue_token:
-            revision, start_after = _decode_continue(opts.continue_token)
+            revision, start_after = decode_continue(opts.continue_token)
         elif opts.resource_version_match == "Exact":
-            revision = _parse_rv(opts.resource_version)
+            revision = parse_rv(opts.resource_version)
         elif opts.resource_version not in ("", "0"):
-            _parse_rv(opts.resource_version)
+            parse_rv(opts.resource_version)
         prefix = self._prefix(namespace)
         pinned = opts.field_selector.exact_value("metadata.name")
         items: list[m.JSONObject] = []
@@ -207,13 +177,13 @@ class Store:
                     break
         except CompactedError as exc:
             if opts.continue_token:
-                raise Gone(_CONTINUE_TOO_OLD) from exc
+                raise Gone(CONTINUE_TOO_OLD) from exc
             raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
         except StorageError as exc:
             raise InternalError(str(exc)) from exc
         list_meta: m.JSONObject = {"resourceVersion": str(read_revision)}
         if opts.limit and more:
-            list_meta["continue"] = _encode_continue(read_revision, start_after)
+            list_meta["continue"] = encode_continue(read_revision, start_after)
             if opts.label_selector.empty and opts.field_selector.empty:
                 list_meta["remainingItemCount"] = remaining
         for obj in items:
@@ -237,9 +207,17 @@ class Store:
             raise self._invalid(m.name_of(obj), causes)
 
     async def create(
-        self, namespace: str, obj: m.JSONObject, *, dry_run: bool = False
+        self,
+        namespace: str,
+        obj: m.JSONObject,
+        *,
+        dry_run: bool = False,
+        scope: RequestScope | None = None,
+        admission: WriteAdmission | None = None,
     ) -> m.JSONObject:
         obj = copy.deepcopy(obj)
+        if admission is not None:
+            await admission.mutate(obj, None)
         meta = m.metadata(obj)
         if self.rt.namespaced:
             meta["namespace"] = namespace
@@ -257,10 +235,11 @@ class Store:
         meta["uid"] = m.new_uid()
         meta["creationTimestamp"] = m.format_time(m.now())
         meta["generation"] = 1
-        self.strategy.prepare_for_create(obj)
+        self.strategy.prepare_for_create(obj, scope)
         self.strategy.default(obj)
         self._validate_create(obj)
         self._with_type(obj)
+        await self._check_and_admit(namespace, obj, None, scope, admission)
         name = str(meta["name"])
         key = self.rt.storage_key(namespace, name)
         if dry_run:
@@ -275,6 +254,21 @@ class Store:
             raise InternalError(str(exc)) from exc
         meta["resourceVersion"] = str(kv.mod_revision)
         return obj
+
+    async def _check_and_admit(
+        self,
+        namespace: str,
+        obj: m.JSONObject,
+        old: m.JSONObject | None,
+        scope: RequestScope | None,
+        admission: WriteAdmission | None,
+    ) -> None:
+        """Rule 7's last steps before storage: the kind's write checks, validating admission."""
+        if scope is not None:
+            for check in self.write_checks:
+                check(scope, namespace if self.rt.namespaced else "", obj, old)
+        if admission is not None:
+            await admission.validate(obj, old)
 
     def _already_exists(self, name: str) -> AlreadyExists:
         return AlreadyExists(
@@ -304,8 +298,8 @@ class Store:
     def _prepare_update(
         self, new: m.JSONObject, old: m.JSONObject, subresource: str
     ) -> m.JSONObject:
-        if subresource == "status":
-            new = self.strategy.prepare_for_status_update(new, old)
+        if subresource:
+            new = self.strategy.prepare_for_subresource_update(new, old, subresource)
         else:
             new = copy.deepcopy(new)
             self.strategy.prepare_for_update(new, old)
@@ -331,7 +325,10 @@ class Store:
         self.strategy.default(new)
         causes = self.strategy.validate_metadata(new, creating=False)
         causes.extend(self.strategy.validate(new))
-        causes.extend(self.strategy.validate_update(new, old))
+        if subresource:
+            causes.extend(self.strategy.validate_subresource_update(new, old, subresource))
+        else:
+            causes.extend(self.strategy.validate_update(new, old))
         if causes:
             raise self._invalid(m.name_of(old), causes)
         return self._with_type(new)
@@ -344,7 +341,8 @@ class Store:
         *,
         subresource: str = "",
         dry_run: bool = False,
-        before_write: AsyncHook | None = None,
+        scope: RequestScope | None = None,
+        admission: WriteAdmission | None = None,
     ) -> m.JSONObject:
         """Replace the object (PUT). A ``resourceVersion`` in ``new`` makes it conditional."""
         wanted_rv = str(m.metadata(new).get("resourceVersion") or "")
@@ -359,7 +357,8 @@ class Store:
             current,
             subresource=subresource,
             dry_run=dry_run,
-            before_write=before_write,
+            scope=scope,
+            admission=admission,
         )
 
     async def guaranteed_update(
@@ -370,10 +369,14 @@ class Store:
         *,
         subresource: str = "",
         dry_run: bool = False,
-        before_write: AsyncHook | None = None,
+        scope: RequestScope | None = None,
+        admission: WriteAdmission | None = None,
         retries: int = 8,
     ) -> m.JSONObject:
-        """Read, apply ``mutate``, write; retry on a lost race (used by PATCH and controllers)."""
+        """Read, apply ``mutate``, write; retry on a lost race (used by PATCH and controllers).
+
+        Each attempt runs admission and the strategy again on the object it read (rule 7).
+        """
         for _ in range(retries):
             current = await self.get(namespace, name)
             new = mutate(copy.deepcopy(current))
@@ -388,7 +391,8 @@ class Store:
                     current,
                     subresource=subresource,
                     dry_run=dry_run,
-                    before_write=before_write,
+                    scope=scope,
+                    admission=admission,
                 )
             except Conflict:
                 if wanted_rv:
@@ -405,16 +409,19 @@ class Store:
         *,
         subresource: str,
         dry_run: bool,
-        before_write: AsyncHook | None,
+        scope: RequestScope | None,
+        admission: WriteAdmission | None,
     ) -> m.JSONObject:
         new_meta = m.metadata(new)
         if new_meta.get("name") not in (None, "", name):
             raise BadRequest(
                 f"the name of the object ({new_meta.get('name')}) does not match the name on the URL ({name})"
             )
+        if admission is not None:
+            new = copy.deepcopy(new)
+            await admission.mutate(new, current)
         prepared = self._prepare_update(new, current, subresource)
-        if before_write is not None:
-            await before_write(prepared, current)
+        await self._check_and_admit(namespace, prepared, current, scope, admission)
         current_rv = int(current["metadata"]["resourceVersion"])
         prepared_meta = m.metadata(prepared)
         prepared_meta.pop("resourceVersion", None)
@@ -448,13 +455,18 @@ class Store:
         dry_run: bool = False,
         graceful: bool = False,
         grace_period_seconds: int = 0,
+        admission: WriteAdmission | None = None,
     ) -> tuple[m.JSONObject, bool]:
         """Delete; returns ``(object, deleted_now)``.
 
         With finalizers, or with ``graceful`` (a pod bound to a node), the object is only marked
-        with ``deletionTimestamp`` and ``deleted_now`` is False.
+        with ``deletionTimestamp`` and ``deleted_now`` is False. ``admission`` sees the object
+        as stored, as both the object and the old one; a refusal deletes nothing.
         """
         current = await self.get(namespace, name)
+        if admission is not None:
+            await admission.mutate(copy.deepcopy(current), current)
+            await admission.validate(current, current)
         meta = m.metadata(current)
         if precondition_uid and meta.get("uid") != precondition_uid:
             raise Conflict(

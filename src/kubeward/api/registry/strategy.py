@@ -1,12 +1,14 @@
 """The per-kind rules the generic store applies: defaults, validation, status, fields.
 
 A :class:`Strategy` is what Kubernetes calls a ``RESTCreateStrategy`` / ``RESTUpdateStrategy``
-rolled into one. The generic store calls, in order:
+rolled into one. The generic store calls, in order (after mutating admission, before validating
+admission — ``api.registry.scope``):
 
- on create: ``prepare_for_create`` → ``default`` → ``validate`` (→ 422 on any cause)
+ on create: ``prepare_for_create`` (with the request's scope: who asks) → ``default`` →
+ ``validate`` (→ 422 on any cause)
  on update: ``prepare_for_update`` → ``default`` → ``validate`` + ``validate_update``
- on a ``/status`` update: ``prepare_for_status_update`` (keeps everything but status) → the same
- validation.
+ on a subresource update: ``prepare_for_subresource_update`` (for ``/status``: keeps everything
+ but status) → ``default`` → ``validate`` + ``validate_subresource_update``.
 
 Strategies never touch storage. Rules common to every kind (object names, labels,
 annotations, immutable uid and creationTimestamp) live here so each kind adds only its own.
@@ -19,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubeward.api.meta import JSONObject, get_path
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.scheme import ResourceType
 from kubeward.api.validation import field
 from kubeward.api.validation.meta import (
@@ -60,7 +63,8 @@ class Strategy:
         """Rules that compare the new object with the stored one (immutable fields)."""
         return []
 
-    def prepare_for_create(self, obj: JSONObject) -> None:
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        """Clear what a client may not set; ``scope`` is ``None`` for the server's own writes."""
         if self.has_status:
             obj.pop("status", None)
 
@@ -81,6 +85,22 @@ class Strategy:
             merged.pop("status", None)
         # Labels and annotations may change through status too? Kubernetes keeps them; so do we.
         return merged
+
+    def prepare_for_subresource_update(
+        self, new: JSONObject, old: JSONObject, subresource: str
+    ) -> JSONObject:
+        """What an update through ``subresource`` may change (``status``: only the status)."""
+        if subresource == "status":
+            return self.prepare_for_status_update(new, old)
+        new = copy.deepcopy(new)
+        self.prepare_for_update(new, old)
+        return new
+
+    def validate_subresource_update(
+        self, new: JSONObject, old: JSONObject, subresource: str
+    ) -> list[Cause]:
+        """Rules for an update through ``subresource``; by default those of the main resource."""
+        return self.validate_update(new, old)
 
     def blocks_deletion(self, obj: JSONObject) -> bool:
         """True while something other than metadata.finalizers holds the object (namespaces)."""

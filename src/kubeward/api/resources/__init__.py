@@ -1,13 +1,23 @@
-"""The kinds kubeward serves, one module per API group.
+"""The built-in kinds kubeward serves, one module per API group.
 
-``build_scheme()`` is the one place that lists them; a new kind is a ``ResourceType`` and a
-``Strategy`` in its group's module plus one line here.
+``build_scheme()`` is the one place that lists them. A group module declares each kind's
+``ResourceType`` and its ``Strategy`` (``TYPES`` and ``STRATEGIES``); a new kind is one
+declaration there plus, for a new group, one line in ``_MODULES``. Registration completes each
+descriptor with the facts kept beside their own machinery — the table printer
+(``api.tables``), the strategic-merge root type (``api.patch.strategies``) and the OpenAPI
+schema (``api.openapi.catalog``) — so that handlers read everything from the descriptor and a
+kind added at run time (a CustomResourceDefinition) brings its own.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from kubeward.api.openapi.catalog import schema_name
+from kubeward.api.patch.strategies import root_type
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources import (
+    apiextensions,
     apps,
     authentication,
     authorization,
@@ -17,17 +27,41 @@ from kubeward.api.resources import (
     rbac,
 )
 from kubeward.api.scheme import ResourceType, Scheme
+from kubeward.api.tables.registry import PRINTERS
 
-_MODULES = (core, apps, authentication, authorization, networking, rbac, certificates)
+_MODULES = (
+    core,
+    apps,
+    authentication,
+    authorization,
+    networking,
+    rbac,
+    certificates,
+    apiextensions,
+)
+
+
+def builtin(rt: ResourceType, strategy: type[Strategy] | None) -> ResourceType:
+    """``rt`` completed with its strategy and the built-in facts its declaration leaves out."""
+    return replace(
+        rt,
+        strategy=strategy,
+        printer=rt.printer or PRINTERS.get((rt.group, rt.kind)),
+        merge_root=rt.merge_root or root_type(rt.group, rt.version, rt.kind),
+        schema_name=rt.schema_name or schema_name(rt.group, rt.version, rt.kind),
+    )
 
 
 def build_scheme() -> tuple[Scheme, dict[ResourceType, Strategy]]:
-    """Every served resource type and the strategy that governs it."""
+    """Every built-in kind, registered, and the strategy instance of each stored one."""
     scheme = Scheme()
     strategies: dict[ResourceType, Strategy] = {}
     for module in _MODULES:
-        for rt in module.TYPES:
+        for declared in module.TYPES:
+            rt = builtin(declared, module.STRATEGIES.get(declared))
             scheme.add(rt)
             if rt.stored:
-                strategies[rt] = module.STRATEGIES[rt](rt)
+                if rt.strategy is None:
+                    raise ValueError(f"{rt.qualified_kind} is stored but has no strategy")
+                strategies[rt] = rt.strategy(rt)
     return scheme, strategies

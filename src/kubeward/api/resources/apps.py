@@ -6,7 +6,7 @@ from __future__ import annotations
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources.core import PodStrategy
-from kubeward.api.scheme import ResourceType, Subresource
+from kubeward.api.scheme import ResourceType, ScalePaths, Subresource
 from kubeward.api.selectors import LabelSelector
 from kubeward.api.validation import field
 from kubeward.api.validation.core import validate_pod_spec
@@ -24,7 +24,12 @@ DEPLOYMENTS = ResourceType(
     subresources=(
         Subresource("status", "Deployment", ("get", "patch", "update")),
         Subresource(
-            "scale", "Scale", ("get", "patch", "update"), group="autoscaling", version="v1"
+            "scale",
+            "Scale",
+            ("get", "patch", "update"),
+            group="autoscaling",
+            version="v1",
+            scale=ScalePaths(),
         ),
     ),
 )

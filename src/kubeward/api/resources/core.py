@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
 from kubeward.api.validation import core as v
@@ -24,6 +25,7 @@ NAMESPACES = ResourceType(
         Subresource("status", "Namespace", ("get", "patch", "update")),
         Subresource("finalize", "Namespace", ("update",)),
     ),
+    returns_deleted_object=True,
 )
 PODS = ResourceType(
     "",
@@ -37,6 +39,8 @@ PODS = ResourceType(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
     ),
+    returns_deleted_object=True,
+    graceful_delete=True,
 )
 NODES = ResourceType(
     "",
@@ -46,6 +50,7 @@ NODES = ResourceType(
     False,
     short_names=("no",),
     subresources=(Subresource("status", "Node", ("get", "patch", "update")),),
+    returns_deleted_object=True,
 )
 CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))
 SECRETS = ResourceType("", "v1", "Secret", "secrets", True)
@@ -81,7 +86,7 @@ class NamespaceStrategy(Strategy):
         labels = obj.setdefault("metadata", {}).setdefault("labels", {})
         labels["kubernetes.io/metadata.name"] = obj["metadata"].get("name", "")
 
-    def prepare_for_create(self, obj: JSONObject) -> None:
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
         obj["status"] = {"phase": "Active"}
 
     def blocks_deletion(self, obj: JSONObject) -> bool:
@@ -138,7 +143,7 @@ class PodStrategy(Strategy):
         obj.setdefault("status", {}).setdefault("phase", "Pending")
         obj["status"].setdefault("qosClass", "BestEffort")
 
-    def prepare_for_create(self, obj: JSONObject) -> None:
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
         obj["status"] = {}
 
     def validate(self, obj: JSONObject) -> list[Cause]:

@@ -1,8 +1,8 @@
 """rbac.authorization.k8s.io/v1: roles, rolebindings, clusterroles, clusterrolebindings.
 
 Validation is Kubernetes' (``api.validation.rbac``); object names are path segments, not DNS
-names. Escalation prevention needs the authorizer and so lives above this layer, in the
-server's admission hooks.
+names. Escalation prevention needs the authorizer and so lives above this layer, in
+``authz.rbac.policybased``: a write check the server attaches to these four stores.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-Cell = str | int
-"""One table cell. Kubernetes allows more JSON types; the built-in printers use only these."""
+Cell = str | int | float | bool | None
+"""One table cell: the built-in printers use strings and integers; custom resources' printer
+columns also give numbers, booleans and ``null`` for a path that is absent."""
 
 KindKey = tuple[str, str]
 """(API group, kind) a printer prints: ``("", "Pod")``, ``("apps", "Deployment")``."""

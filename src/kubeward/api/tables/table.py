@@ -93,7 +93,7 @@ def render_rows(
 
 
 def build_table(
-    kind_key: KindKey,
+    kind_key: KindKey | TablePrinter,
     objects: Iterable[Mapping[str, Any]],
     *,
     now: datetime,
@@ -104,11 +104,12 @@ def build_table(
     with_headers: bool = True,
     api_version: str = TABLE_API_VERSION,
 ) -> dict[str, Any]:
-    """The ``Table`` body for ``objects`` of the kind ``kind_key`` (``("apps", "Deployment")``).
+    """The ``Table`` body for ``objects`` of one kind.
 
     Args:
-        kind_key: (API group, kind) of the objects; kinds without a printer of their own get
-            the default Name/Created At table.
+        kind_key: the kind's printer (``ResourceType.printer``, which a kind added at run time
+            brings), or its (API group, kind) to look the built-in printer up; kinds without a
+            printer get the default Name/Created At table.
         objects: the objects as stored, each a decoded JSON object. With ``Object`` they are
             put in the rows as they are, not copied.
         now: the time ages are measured against; a naive datetime is taken as UTC.
@@ -127,7 +128,7 @@ def build_table(
     policy = include_object_policy(include_object)
     if api_version not in TABLE_API_VERSIONS:
         raise NotAcceptable(f"no Table exists in group version {api_version}")
-    printer = printer_for(kind_key)
+    printer = kind_key if isinstance(kind_key, TablePrinter) else printer_for(kind_key)
     metadata: dict[str, Any] = {}
     if resource_version:
         metadata["resourceVersion"] = resource_version

@@ -3,7 +3,8 @@
 Kubernetes' ``pkg/apis/certificates/validation`` is the reference; the rules, worded as it
 words them:
 
- 1. ``spec.request`` is a base64 PEM ``CERTIFICATE REQUEST`` whose signature verifies.
+ 1. ``spec.request`` is a base64 PEM ``CERTIFICATE REQUEST`` whose signature verifies; what
+    is wrong with one that is not is said precisely (``csr_request``).
  2. ``spec.usages`` is required, each from Kubernetes' list, none twice.
  3. ``spec.signerName`` is required and a qualified ``domain/path`` name; the legacy
     ``kubernetes.io/legacy-unknown`` signer cannot be requested through v1.
@@ -33,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 
 from kubeward.api.meta import JSONObject
 from kubeward.api.validation import field
+from kubeward.api.validation.csr_request import decode_request_base64, load_request_pem
 from kubeward.api.validation.meta import check_dns1123_subdomain
 from kubeward.errors import Cause
 
@@ -94,8 +96,8 @@ def request_bytes(csr: JSONObject) -> bytes:
     if not isinstance(raw, str):
         return b""
     try:
-        return base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
+        return decode_request_base64(raw)
+    except ValueError:
         return b""
 
 
@@ -103,23 +105,24 @@ def parse_request(csr: JSONObject) -> x509.CertificateSigningRequest:
     """The parsed PKCS#10 request of a CSR object.
 
     Raises:
-        ValueError: with Kubernetes' wording, when it is not a PEM CSR or its signature fails.
+        ValueError: naming what is wrong (see :mod:`~kubeward.api.validation.csr_request`):
+            not base64, no PEM block, another PEM type, truncated, not PKCS#10, or a
+            signature that does not verify.
     """
-    pem = request_bytes(csr)
-    begin = pem.find(b"-----BEGIN ")
-    if begin < 0:
-        raise ValueError("PEM block type must be CERTIFICATE REQUEST")
-    label_end = pem.find(b"-----", begin + 11)
-    label = pem[begin + 11 : label_end].decode("ascii", "replace")
-    if label != "CERTIFICATE REQUEST":
-        raise ValueError("PEM block type must be CERTIFICATE REQUEST")
-    try:
-        request = x509.load_pem_x509_csr(pem[begin:])
-    except ValueError as exc:
-        raise ValueError(f"x509: malformed certificate request ({exc})") from exc
+    raw = (csr.get("spec") or {}).get("request") or ""
+    if not isinstance(raw, str):
+        raise ValueError("must be a base64-encoded string")
+    request = load_request_pem(decode_request_base64(raw))
     if not request.is_signature_valid:
         raise ValueError("x509: ECDSA or RSA verification failure: the signature does not verify")
     return request
+
+
+def _shown_request(raw: object) -> object:
+    """The request as an error shows it: a long one would bury the message behind it."""
+    if isinstance(raw, str) and len(raw) > 64:
+        return "<request data>"
+    return raw
 
 
 def _validate_signer_name(value: Any) -> list[Cause]:
@@ -230,10 +233,13 @@ def validate_csr(csr: JSONObject, old: JSONObject | None = None) -> list[Cause]:
     spec = csr.get("spec") or {}
     old_spec = (old or {}).get("spec") or {}
     causes: list[Cause] = []
-    try:
-        parse_request(csr)
-    except ValueError as exc:
-        causes.append(field.invalid("spec.request", spec.get("request") or "", str(exc)))
+    if not spec.get("request"):
+        causes.append(field.required("spec.request"))
+    else:
+        try:
+            parse_request(csr)
+        except ValueError as exc:
+            causes.append(field.invalid("spec.request", _shown_request(spec["request"]), str(exc)))
     usages = spec.get("usages") or []
     old_usages = old_spec.get("usages") or []
     if not isinstance(usages, list) or not usages:

@@ -1,0 +1,104 @@
+"""The kinds a CustomResourceDefinition serves, and the strategy of their objects.
+
+One :class:`~kubeward.api.scheme.ResourceType` per served version, all sharing one storage
+prefix (``/registry/<group>/<plural>/``): conversion between versions is ``None``, so an object
+read in another version differs only in its ``apiVersion``, as upstream's None strategy gives.
+Rules of the objects (:class:`CustomResourceStrategy`):
+
+ 1. On every write the version's schema defaults, prunes and validates the object
+    (``schema.py``); a 422 lists every cause.
+ 2. With the ``status`` subresource, the main resource cannot change ``status`` and
+    ``/status`` changes nothing else; without it, ``status`` is an ordinary field.
+ 3. ``metadata.generation`` moves on every change outside ``metadata`` (and outside
+    ``status`` when the subresource is on).
+ 4. Field selectors: ``metadata.name``, ``metadata.namespace`` and the version's
+    ``selectableFields``. Strategic merge patch is refused (415), as upstream.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeward.api.customresources.printer import printer_for_columns
+from kubeward.api.customresources.schema import apply_defaults, prune, validate
+from kubeward.api.meta import JSONObject
+from kubeward.api.registry.strategy import Strategy
+from kubeward.api.scheme import ALL_VERBS, ResourceType, ScalePaths, Subresource
+from kubeward.errors import Cause
+
+_IGNORED_FOR_GENERATION = frozenset({"metadata", "apiVersion", "kind"})
+
+
+class CustomResourceStrategy(Strategy):
+    """Rules 1 to 4, reading the schema from the kind's descriptor."""
+
+    def __init__(self, resource_type: ResourceType) -> None:
+        super().__init__(resource_type)
+        self.schema: dict[str, Any] = dict(resource_type.openapi_schema or {"type": "object"})
+        self.has_status = resource_type.subresource("status") is not None
+        self.selectable_fields = resource_type.selectable_fields
+        self.last_pruned: list[str] = []
+
+    def default(self, obj: JSONObject) -> None:
+        apply_defaults(obj, self.schema)
+        self.last_pruned = prune(obj, self.schema)
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return validate(obj, self.schema)
+
+    def generation_changed(self, new: JSONObject, old: JSONObject) -> bool:
+        ignored = _IGNORED_FOR_GENERATION | ({"status"} if self.has_status else set())
+        keys = (set(new) | set(old)) - ignored
+        return any(new.get(k) != old.get(k) for k in keys)
+
+
+def served_kinds(crd: JSONObject) -> list[ResourceType]:
+    """A descriptor for every served version of a (valid) definition."""
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    kinds = []
+    for version in spec.get("versions") or []:
+        if not version.get("served"):
+            continue
+        schema = dict((version.get("schema") or {}).get("openAPIV3Schema") or {"type": "object"})
+        selectable = tuple(
+            str(f.get("jsonPath", "")).lstrip(".")
+            for f in version.get("selectableFields") or []
+            if isinstance(f, dict)
+        )
+        subresources = version.get("subresources") or {}
+        subs = []
+        if "status" in subresources:
+            subs.append(Subresource("status", str(names["kind"]), ("get", "patch", "update")))
+        scale = subresources.get("scale")
+        if isinstance(scale, dict):
+            paths = ScalePaths(
+                spec_replicas=str(scale.get("specReplicasPath", "")).lstrip("."),
+                status_replicas=str(scale.get("statusReplicasPath", "")).lstrip("."),
+                label_selector=str(scale.get("labelSelectorPath") or "").lstrip("."),
+            )
+            subs.append(
+                Subresource(
+                    "scale", "Scale", ("get", "patch", "update"), "autoscaling", "v1", paths
+                )
+            )
+        kinds.append(
+            ResourceType(
+                str(spec["group"]),
+                str(version["name"]),
+                str(names["kind"]),
+                str(names["plural"]),
+                spec.get("scope") == "Namespaced",
+                verbs=ALL_VERBS,
+                short_names=tuple(names.get("shortNames") or ()),
+                categories=tuple(names.get("categories") or ()),
+                subresources=tuple(subs),
+                strategy=CustomResourceStrategy,
+                printer=printer_for_columns(version.get("additionalPrinterColumns")),
+                merge_root=None,
+                openapi_schema=schema,
+                selectable_fields=selectable,
+                singular_name=str(names.get("singular") or ""),
+            )
+        )
+    return kinds

@@ -1,0 +1,111 @@
+"""Admission in the running server: the chain the flags ask for, reading the server's stores.
+
+``server.builder`` calls :func:`build_admission` once the stores and the authorizer exist and
+hands the result to the request handlers. The chain itself comes from ``admission.registry``
+(every plugin by Kubernetes' name and order); the handlers bind it to each write
+(``server.resources``) and the store runs it around the kind's strategy
+(``api.registry.scope``). This module adds what plugins need of the server: an
+:class:`kubeward.admission.interfaces.ObjectReader` over the stores, and the request's options
+in the shape upstream's handlers give them (``CreateOptions``, ``UpdateOptions`` — also for a
+patch, as upstream converts it — and ``DeleteOptions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kubeward.admission.chain import AdmissionChain
+from kubeward.admission.interfaces import CREATE, DELETE, UPDATE
+from kubeward.admission.registry import PLUGINS, build_chain
+from kubeward.api import meta as m
+from kubeward.api.registry.store import ListOptions, Store
+from kubeward.api.scheme import ResourceType
+from kubeward.authz.interfaces import Authorizer
+from kubeward.errors import NotFound
+
+_OPTIONS_KIND = {CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions"}
+
+
+class NoObjects:
+    """The object reader of handlers that have no stores to read (before the builder runs)."""
+
+    async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return None
+
+    async def list(self, resource: str, namespace: str) -> list[dict[str, Any]]:
+        return []
+
+
+class StoreReader:
+    """An :class:`kubeward.admission.interfaces.ObjectReader` over the server's stores."""
+
+    def __init__(self, stores: dict[ResourceType, Store]) -> None:
+        self._by_resource = {(rt.group, rt.resource): store for rt, store in stores.items()}
+
+    def _store(self, resource: str) -> Store | None:
+        plain, _, group = resource.partition(".")
+        return self._by_resource.get((group, plain))
+
+    async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        store = self._store(resource)
+        if store is None or not name:
+            return None
+        try:
+            return await store.get(namespace, name)
+        except NotFound:
+            return None
+
+    async def list(self, resource: str, namespace: str) -> list[dict[str, Any]]:
+        store = self._store(resource)
+        if store is None:
+            return []
+        listed = await store.list(namespace, ListOptions())
+        items: list[dict[str, Any]] = listed["items"]
+        return items
+
+
+def build_admission(
+    stores: dict[ResourceType, Store],
+    authorizer: Authorizer,
+    enable: Sequence[str] = (),
+    disable: Sequence[str] = (),
+) -> tuple[AdmissionChain, StoreReader]:
+    """The chain from ``--enable/--disable-admission-plugins`` and the reader its plugins use.
+
+    Raises:
+        InputError: the flags name an unknown plugin, or ask for one kubeward lacks.
+    """
+    chain = build_chain(PLUGINS, enable, disable, authorizer=authorizer)
+    return chain, StoreReader(stores)
+
+
+def operation_options(
+    operation: str,
+    query: Mapping[str, str],
+    dry_run: Sequence[str] = (),
+    given: m.JSONObject | None = None,
+) -> m.JSONObject:
+    """The options object a plugin sees for ``operation``: ``given``, then the query's."""
+    options: m.JSONObject = {
+        "kind": _OPTIONS_KIND[operation],
+        "apiVersion": "meta.k8s.io/v1",
+        **(given or {}),
+    }
+    if dry_run:
+        options["dryRun"] = list(dry_run)
+    for key in ("fieldManager", "fieldValidation"):
+        if operation != DELETE and query.get(key):
+            options[key] = query[key]
+    return options
+
+
+def delete_options(body: m.JSONObject, grace: Any, query: Mapping[str, str]) -> m.JSONObject:
+    """A delete's options: the body's ``DeleteOptions``, with the query's overrides."""
+    options = {k: v for k, v in body.items() if k not in ("kind", "apiVersion")}
+    if grace is not None:
+        options["gracePeriodSeconds"] = grace
+    policy = query.get("propagationPolicy")
+    if policy:
+        options["propagationPolicy"] = policy
+    return options
