@@ -13,7 +13,8 @@ Rules:
     whose message says why; warnings for the client go to ``request.warnings`` (sent as
     ``Warning`` headers) and audit annotations to ``request.audit_annotations``.
  4. Plugins read other objects through an :class:`ObjectReader`, so each can be tested
-    without a server.
+    without a server. The server's reader is also an :class:`ObjectWaiter`: a plugin may wait
+    for an object about to be written (it is told by an informer, never by asking again).
  5. A plugin that needs the authorizer says so by having ``set_authorizer``
     (:class:`WantsAuthorizer`, upstream's ``WantsAuthorizer`` initializer); the registry gives
     it the server's authorizer chain when it builds the chain.
@@ -22,7 +23,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from kubeward.api.user import UserInfo
 from kubeward.authz.interfaces import Authorizer
@@ -40,6 +41,15 @@ class ObjectReader(Protocol):
     async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None: ...
 
     async def list(self, resource: str, namespace: str) -> list[dict[str, Any]]: ...
+
+
+@runtime_checkable
+class ObjectWaiter(Protocol):
+    """A reader that can wait, up to ``timeout`` seconds, for an object to exist (rule 4)."""
+
+    async def wait_for(
+        self, resource: str, namespace: str, name: str, timeout: float
+    ) -> dict[str, Any] | None: ...
 
 
 @dataclass

@@ -5,13 +5,16 @@ hands the result to the request handlers. The chain itself comes from ``admissio
 (every plugin by Kubernetes' name and order); the handlers bind it to each write
 (``server.resources``) and the store runs it around the kind's strategy
 (``api.registry.scope``). This module adds what plugins need of the server: an
-:class:`kubeward.admission.interfaces.ObjectReader` over the stores, and the request's options
+:class:`kubeward.admission.interfaces.ObjectReader` over the stores (also an ``ObjectWaiter``,
+told by the server's informers when an awaited object appears), and the request's options
 in the shape upstream's handlers give them (``CreateOptions``, ``UpdateOptions`` — also for a
 patch, as upstream converts it — and ``DeleteOptions``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +25,7 @@ from kubeward.api import meta as m
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.scheme import ResourceType
 from kubeward.authz.interfaces import Authorizer
+from kubeward.controllers.factory import InformerFactory
 from kubeward.errors import NotFound
 
 _OPTIONS_KIND = {CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions"}
@@ -40,8 +44,13 @@ class NoObjects:
 class StoreReader:
     """An :class:`kubeward.admission.interfaces.ObjectReader` over the server's stores."""
 
-    def __init__(self, stores: dict[ResourceType, Store]) -> None:
+    def __init__(
+        self, stores: dict[ResourceType, Store], informers: InformerFactory | None = None
+    ) -> None:
         self._by_resource = {(rt.group, rt.resource): store for rt, store in stores.items()}
+        self._informers = informers
+        self._followed: set[ResourceType] = set()
+        self._waiting: dict[tuple[str, str, str], list[asyncio.Future[dict[str, Any]]]] = {}
 
     def _store(self, resource: str) -> Store | None:
         plain, _, group = resource.partition(".")
@@ -64,12 +73,55 @@ class StoreReader:
         items: list[dict[str, Any]] = listed["items"]
         return items
 
+    async def wait_for(
+        self, resource: str, namespace: str, name: str, timeout: float
+    ) -> dict[str, Any] | None:
+        """The object, waiting up to ``timeout`` seconds for the kind's informer to see it."""
+        store = self._store(resource)
+        if store is None or not name or self._informers is None:
+            return await self.get(resource, namespace, name)
+        self._follow(store.rt, resource)
+        key = (resource, namespace, name)
+        arrived: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append(arrived)
+        try:
+            # Registered first, then read: an object written in between is not missed.
+            found = await self.get(resource, namespace, name)
+            if found is not None:
+                return found
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(arrived, timeout)
+            return None
+        finally:
+            waiters = self._waiting.get(key, [])
+            if arrived in waiters:
+                waiters.remove(arrived)
+            if not waiters:
+                self._waiting.pop(key, None)
+
+    def _follow(self, rt: ResourceType, resource: str) -> None:
+        if rt in self._followed or self._informers is None:
+            return
+        self._followed.add(rt)
+        self._informers.informer(rt).add_event_handler(
+            on_add=lambda obj: self._arrived(resource, obj),
+            on_update=lambda _old, new: self._arrived(resource, new),
+        )
+        self._informers.start()
+
+    def _arrived(self, resource: str, obj: dict[str, Any]) -> None:
+        key = (resource, m.namespace_of(obj), m.name_of(obj))
+        for waiter in self._waiting.get(key, []):
+            if not waiter.done():
+                waiter.set_result(obj)
+
 
 def build_admission(
     stores: dict[ResourceType, Store],
     authorizer: Authorizer,
     enable: Sequence[str] = (),
     disable: Sequence[str] = (),
+    informers: InformerFactory | None = None,
 ) -> tuple[AdmissionChain, StoreReader]:
     """The chain from ``--enable/--disable-admission-plugins`` and the reader its plugins use.
 
@@ -77,7 +129,7 @@ def build_admission(
         InputError: the flags name an unknown plugin, or ask for one kubeward lacks.
     """
     chain = build_chain(PLUGINS, enable, disable, authorizer=authorizer)
-    return chain, StoreReader(stores)
+    return chain, StoreReader(stores, informers)
 
 
 def operation_options(

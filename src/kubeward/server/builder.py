@@ -188,7 +188,11 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scale.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index)
     handlers.admission, handlers.object_reader = build_admission(
-        stores, authorizer, config.enable_admission_plugins, config.disable_admission_plugins
+        stores,
+        authorizer,
+        config.enable_admission_plugins,
+        config.disable_admission_plugins,
+        informers=informers,
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, informers)  # token endpoints, index and controllers

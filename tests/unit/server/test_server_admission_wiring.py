@@ -91,3 +91,42 @@ def test_plugins_see_upstreams_options_objects() -> None:
         "propagationPolicy": "Orphan",
     }
     assert operation_options("UPDATE", {}, [])["kind"] == "UpdateOptions"
+
+
+def test_the_store_reader_waits_for_an_object_on_the_informer_not_by_asking_again() -> None:
+    from kubeward.admission.interfaces import ObjectWaiter
+    from kubeward.api.registry.store import Store
+    from kubeward.api.resources import build_scheme
+    from kubeward.api.resources.core import SERVICEACCOUNTS
+    from kubeward.controllers.factory import InformerFactory
+    from kubeward.controllers.sources import StoreSources
+    from kubeward.server.admission_wiring import StoreReader
+
+    class CountingReader(StoreReader):
+        gets = 0
+
+        async def get(self, resource: str, namespace: str, name: str) -> dict[str, object] | None:
+            CountingReader.gets += 1
+            return await super().get(resource, namespace, name)
+
+    async def go() -> tuple[bool, object, object, int]:
+        backend = MemoryBackend()
+        await backend.start()
+        scheme, strategies = build_scheme()
+        stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+        informers = InformerFactory(StoreSources(stores), resync=0)
+        reader = CountingReader(stores, informers)
+        waiting = asyncio.create_task(reader.wait_for("serviceaccounts", "ns", "default", 30))
+        await asyncio.sleep(0.05)  # the waiter is registered and has looked once
+        await stores[SERVICEACCOUNTS].create("ns", {"metadata": {"name": "default"}})
+        found = await waiting
+        missing = await reader.wait_for("serviceaccounts", "ns", "absent", 0.05)
+        await informers.stop()
+        await backend.close()
+        return isinstance(reader, ObjectWaiter), found, missing, CountingReader.gets
+
+    is_waiter, found, missing, gets = asyncio.run(go())
+    assert is_waiter
+    assert isinstance(found, dict) and found["metadata"]["name"] == "default"
+    assert missing is None
+    assert gets == 2  # one look per wait: the arrival came from the informer

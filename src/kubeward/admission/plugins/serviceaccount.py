@@ -16,11 +16,16 @@ On pod creation (mirror pods excepted), as upstream's plugin does:
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from typing import Any
 
-from kubeward.admission.interfaces import CREATE, AdmissionRequest, ObjectReader, forbidden
+from kubeward.admission.interfaces import (
+    CREATE,
+    AdmissionRequest,
+    ObjectReader,
+    ObjectWaiter,
+    forbidden,
+)
 
 PLUGIN_NAME = "ServiceAccount"
 DEFAULT_SERVICE_ACCOUNT = "default"
@@ -104,19 +109,18 @@ async def _wait_for_default(reader: ObjectReader, namespace: str) -> dict[str, A
     """The ``default`` account of a namespace created a moment ago.
 
     ``kubectl apply -f`` of a Namespace and its Pods sends them back to back; the serviceaccount
-    controller creates ``default`` right after the namespace. Waiting for it briefly, rather than
-    refusing the pods, is what makes that one-file apply work.
+    controller creates ``default`` right after the namespace. Waiting for it briefly (told by
+    the server's informer when it appears), rather than refusing the pods, is what makes that
+    one-file apply work. A reader that cannot wait gets no second look.
     """
-    for _ in range(_DEFAULT_WAIT_STEPS):
-        await asyncio.sleep(_DEFAULT_WAIT_STEP)
-        found = await reader.get("serviceaccounts", namespace, DEFAULT_SERVICE_ACCOUNT)
-        if found is not None:
-            return found
-    return None
+    if not isinstance(reader, ObjectWaiter):
+        return None
+    return await reader.wait_for(
+        "serviceaccounts", namespace, DEFAULT_SERVICE_ACCOUNT, _DEFAULT_WAIT_SECONDS
+    )
 
 
-_DEFAULT_WAIT_STEP = 0.05
-_DEFAULT_WAIT_STEPS = 40  # two seconds
+_DEFAULT_WAIT_SECONDS = 2.0
 
 
 class ServiceAccountPlugin:
