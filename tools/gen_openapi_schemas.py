@@ -64,6 +64,7 @@ GROUP_PACKAGES = {
     "authentication.k8s.io": "authentication",
     "certificates.k8s.io": "certificates",
     "networking.k8s.io": "networking",
+    "flowcontrol.apiserver.k8s.io": "flowcontrol",
 }
 
 
@@ -116,6 +117,14 @@ KINDS = (
         "V1CertificateSigningRequestList",
     ),
     Kind("V1NetworkPolicy", "networking.k8s.io", "v1", "NetworkPolicy", "V1NetworkPolicyList"),
+    Kind("V1FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "V1FlowSchemaList"),
+    Kind(
+        "V1PriorityLevelConfiguration",
+        "flowcontrol.apiserver.k8s.io",
+        "v1",
+        "PriorityLevelConfiguration",
+        "V1PriorityLevelConfigurationList",
+    ),
 )
 
 # One line per kind, written for kubeward (rule 2).
@@ -146,6 +155,8 @@ DESCRIPTIONS = {
     "TokenRequest": "Requests a bound token for a service account.",
     "CertificateSigningRequest": "A request to have a certificate signed by a named signer.",
     "NetworkPolicy": "Which network traffic is allowed to and from a set of pods.",
+    "FlowSchema": "Which requests go to which priority level, and how they are split into flows.",
+    "PriorityLevelConfiguration": "A share of the server's concurrency and how requests queue for it.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).

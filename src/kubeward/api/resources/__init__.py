@@ -13,12 +13,22 @@ from kubeward.api.resources import (
     authorization,
     certificates,
     core,
+    flowcontrol,
     networking,
     rbac,
 )
 from kubeward.api.scheme import ResourceType, Scheme
 
-_MODULES = (core, apps, authentication, authorization, networking, rbac, certificates)
+_MODULES = (
+    core,
+    apps,
+    authentication,
+    authorization,
+    networking,
+    rbac,
+    certificates,
+    flowcontrol,
+)
 
 
 def build_scheme() -> tuple[Scheme, dict[ResourceType, Strategy]]:
