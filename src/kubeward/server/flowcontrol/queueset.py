@@ -13,10 +13,13 @@ and a queue length limit. Rules, after k8s.io/apiserver's ``fairqueuing/queueset
     A level whose limit response is ``Reject`` has no queues: a request runs if a seat is
     free and is rejected otherwise.
  4. When a seat is freed it goes to the head of the non-empty queue with the fewest requests
-    executing, ties to the request that arrived first. Upstream orders queues by virtual finish
-    time (fair queuing with estimated work); with every request costing one seat this gives
-    each active queue an equal share of the seats, which is the property that matters: a flow
-    that keeps its queue full cannot take the seats another flow's queue is waiting for.
+    executing; among equals, to the queue that has been served least (start-time fair queuing:
+    each dispatch from a queue advances its virtual finish tag by one, a queue that was idle
+    starts at the current virtual time), then to the request that arrived first. Upstream orders
+    queues by virtual finish time with estimated work and durations; with every request costing
+    one seat this gives each active queue an equal share of the seats, which is the property
+    that matters: a flow that keeps its queues full cannot take the seats another flow's queue
+    is waiting for.
  5. A seat is released exactly once (a watch releases it when its response starts, every other
     request when its handler returns); a request cancelled while waiting leaves its queue.
 """
@@ -82,6 +85,7 @@ class _Waiter:
 class _Queue:
     waiting: collections.deque[_Waiter] = field(default_factory=collections.deque)
     executing: int = 0
+    finish_tag: float = 0.0  # virtual time at which what this queue was given is "paid for"
 
 
 class QueueSet:
@@ -104,6 +108,7 @@ class QueueSet:
         self.executing = 0
         self.waiting = 0
         self.rejected = 0
+        self.virtual_time = 0.0
         self._arrivals = itertools.count()
 
     @property
@@ -115,10 +120,16 @@ class QueueSet:
         hand = deal_hand(hash_value, len(self.queues), self.hand_size)
         return min(hand, key=lambda i: len(self.queues[i].waiting) + self.queues[i].executing)
 
+    def _start_tag(self, queue: _Queue) -> float:
+        return max(queue.finish_tag, self.virtual_time)
+
     def _start(self, queue: _Queue | None) -> Seat:
         self.executing += 1
         if queue is not None:
             queue.executing += 1
+            start = self._start_tag(queue)
+            queue.finish_tag = start + 1
+            self.virtual_time = start
 
         def release() -> None:
             self.executing -= 1
@@ -133,7 +144,7 @@ class QueueSet:
         while self.executing < self.concurrency_limit and self.waiting:
             best = min(
                 (q for q in self.queues if q.waiting),
-                key=lambda q: (q.executing, q.waiting[0].arrival),
+                key=lambda q: (q.executing, self._start_tag(q), q.waiting[0].arrival),
             )
             waiter = best.waiting.popleft()
             self.waiting -= 1
