@@ -5,7 +5,9 @@ Rules:
     bounds: at most ``--max-request-body-bytes`` (413 beyond; a declared Content-Length over it
     is refused before reading), and at most ``--request-body-timeout`` seconds for all of it. A
     body that trickles in slower is cut off as Go's ``http.Server`` ``ReadTimeout`` cuts it: the
-    connection is closed without an answer, and the request's seat is given back.
+    connection is closed without an answer. A body that has not fully arrived with the headers
+    is awaited inside ``state.waiting_for_client()``: the request holds no priority-and-fairness
+    seat while its client is sending.
  2. Non-resource paths: ``/version``, health (``/healthz``, ``/livez``, ``/readyz`` and their
     ``/<check>`` and ``?verbose`` forms), discovery, extra non-resource handlers, OpenAPI.
  3. Resource paths: the kind must be served and the verb (or the subresource's verb) allowed
@@ -80,9 +82,12 @@ class APIHandler:
         request = state.request
         body = b""
         if request.method in _BODY_METHODS:
-            body = await read_body(
-                request, self.server.max_body_bytes, self.server.request_body_timeout
-            )
+            limit, timeout = self.server.max_body_bytes, self.server.request_body_timeout
+            if request.content.is_eof():  # it came with the headers: nothing to wait for
+                body = await read_body(request, limit, timeout)
+            else:
+                async with state.waiting_for_client():
+                    body = await read_body(request, limit, timeout)
         return await self.dispatch(state, body)
 
     async def dispatch(self, state: RequestState, body: bytes) -> web.StreamResponse:

@@ -381,3 +381,55 @@ async def test_a_watch_gives_its_seat_back_when_its_response_starts() -> None:
     finish.set()
     await task
     assert queue_set.executing == 0
+
+
+@run_async
+async def test_a_request_waiting_for_its_client_holds_no_seat() -> None:
+    flow_control = _flow_control()
+    queue_set = flow_control.queue_sets["global-default"]
+    seen: list[int] = []
+
+    async def reads_a_slow_body(state: RequestState) -> web.StreamResponse:
+        seen.append(queue_set.executing)
+        async with state.waiting_for_client():
+            seen.append(queue_set.executing)
+        seen.append(queue_set.executing)
+        return web.Response()
+
+    await PriorityAndFairness(flow_control)(
+        state_for("POST", "/api/v1/namespaces/a/pods"), reads_a_slow_body
+    )
+    assert seen == [1, 0, 1]
+    assert queue_set.executing == 0
+
+
+@run_async
+async def test_taking_the_seat_back_after_the_client_can_be_refused() -> None:
+    flow_control = _flow_control(queue_length=1, hand_size=1)
+    seats = flow_control.limits["global-default"]
+    queue_set = flow_control.queue_sets["global-default"]
+    queue_set.wait_limit = 0.01  # the second wait gives up at once
+
+    async def reads_while_others_take_every_seat(state: RequestState) -> web.StreamResponse:
+        async with state.waiting_for_client():
+            for _ in range(seats):
+                assert await queue_set.acquire(12345) is not None
+        raise AssertionError("the seat cannot be taken back")
+
+    with pytest.raises(TooManyRequests):
+        await PriorityAndFairness(flow_control)(
+            state_for("POST", "/api/v1/namespaces/a/pods"), reads_while_others_take_every_seat
+        )
+
+
+def test_a_429_carries_retry_after() -> None:
+    from kubeward.server.filters.max_inflight import too_many_requests
+    from kubeward.server.http import status_response
+
+    response = status_response(too_many_requests())
+    assert response.status == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response.body is not None
+    body = orjson.loads(response.body)  # type: ignore[arg-type]
+    assert body["details"] == {"retryAfterSeconds": 1}
+    assert body["message"] == "Too many requests, please try again later."

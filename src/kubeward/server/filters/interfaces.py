@@ -16,11 +16,15 @@ Rules:
     starts, whether it is the handler's answer, a refusal or a streamed watch.
  4. ``state.on_response_started`` callbacks run once, when the response headers are about to
     be sent: a watch is "initialized" then, and priority and fairness gives its seat back.
+ 5. Whatever waits on the client rather than on the server (reading a body that has not
+    arrived yet) runs inside ``state.waiting_for_client()``: priority and fairness lends the
+    request's seat out meanwhile, so a client that is slow to send holds no seat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +37,11 @@ Handler = Callable[["RequestState"], Awaitable[web.StreamResponse]]
 """The rest of the chain, as a filter sees it: give it the state, get a response."""
 
 STATE_KEY = "kubeward.request_state"
+
+
+@contextlib.asynccontextmanager
+async def _holding_nothing() -> AsyncIterator[None]:
+    yield
 
 
 class Filter(Protocol):
@@ -60,6 +69,10 @@ class RequestState:
     # Priority and fairness: which FlowSchema and priority level the request was classified to.
     flow_schema: str = ""
     priority_level: str = ""
+    # Rule 5: replaced by priority and fairness while the request holds a seat.
+    waiting_for_client: Callable[[], contextlib.AbstractAsyncContextManager[None]] = field(
+        default=_holding_nothing
+    )
 
     def response_started(self) -> None:
         """Run (once) what waits for the response to start (rule 4)."""
