@@ -214,3 +214,25 @@ def test_an_idle_keep_alive_connection_is_closed(
 
     answer = asyncio.run(scenario())
     assert answer.startswith(b"HTTP/1.1 200 OK")
+
+
+def test_a_watch_outlives_the_header_and_idle_timeouts(
+    small_cluster: Any, admin_context: ssl.SSLContext
+) -> None:
+    async def scenario() -> bytes:
+        connector = aiohttp.TCPConnector(ssl=admin_context)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            url = small_cluster.url + ADMIN_PATH
+            watch = await session.get(url, params={"watch": "true"})
+            assert watch.status == 200
+            await asyncio.sleep(5)  # longer than the header (2 s) and idle (4 s) timeouts
+            created = await session.post(url, json={"metadata": {"name": "late"}})
+            assert created.status == 201
+            line = b""
+            while b'"name":"late"' not in line:
+                line = await asyncio.wait_for(watch.content.readline(), 30)
+                assert line, "the watch was closed"
+            watch.close()
+            return line
+
+    assert b'"type":"ADDED"' in asyncio.run(scenario())

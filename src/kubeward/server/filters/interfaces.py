@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -35,8 +35,6 @@ from kubeward.api.user import UserInfo
 
 Handler = Callable[["RequestState"], Awaitable[web.StreamResponse]]
 """The rest of the chain, as a filter sees it: give it the state, get a response."""
-
-STATE_KEY = "kubeward.request_state"
 
 
 @contextlib.asynccontextmanager
@@ -79,6 +77,17 @@ class RequestState:
         callbacks, self.on_response_started = self.on_response_started, []
         for callback in callbacks:
             callback()
+
+
+def _state_key() -> Any:
+    """aiohttp 3.14 wants typed keys for the request's storage (and warns about strings)."""
+    request_key = getattr(web, "RequestKey", None)
+    if request_key is not None:
+        return request_key("kubeward_request_state", RequestState)
+    return "kubeward.request_state"
+
+
+STATE_KEY: Any = _state_key()
 
 
 def state_of(request: web.Request) -> RequestState | None:
