@@ -27,7 +27,7 @@ from aiohttp import web
 from kubeward import __version__
 from kubeward.api import discovery
 from kubeward.api.request_info import RequestInfo
-from kubeward.errors import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from kubeward.errors import MethodNotAllowed, NotFound, RequestEntityTooLarge, Timeout
 from kubeward.server.filters.interfaces import RequestState
 from kubeward.server.http import json_response
 from kubeward.server.resources import RequestContext
@@ -68,7 +68,8 @@ async def read_body(request: web.Request, max_bytes: int, timeout_seconds: float
         )
         if request.transport is not None:
             request.transport.close()
-        raise ConnectionResetError("request body read timed out") from None
+        # Answered for the record; the closed connection takes no answer, quietly (rule 1).
+        raise Timeout(f"the request body was not received within {timeout_seconds:g}s") from None
     return b"".join(chunks)
 
 

@@ -18,6 +18,11 @@ What differs from upstream:
  5. Of the status, only FlowSchema's ``Dangling`` condition is written; priority levels get no
     status conditions.
  6. There is no ``/debug/api_priority_and_fairness`` endpoint and no metrics.
+ 7. A request whose body is still arriving lends its seat out until the body is in
+    (``server.filters.priority_fairness``, rule 4); upstream holds it, so slow clients can fill
+    a level there.
+ 8. Configuration changes apply as the watch delivers them (normally before the next request);
+    upstream's config controller batches them.
 """
 
 from kubeward.server.flowcontrol.controller import Classification, FlowControl
