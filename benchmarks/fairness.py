@@ -41,6 +41,7 @@ from overload_clients import (  # noqa: E402  (the clients the integration tests
     SlowBodyOutcome,
     WatchOutcome,
     administrator,
+    end_watches,
     idle_connections,
     open_watches,
     slow_body_post,
@@ -141,8 +142,7 @@ async def measure(port: int, data: Path, admin_requests: int, scale: float) -> l
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         watches = await open_watches(session, url, ADMIN_PATH, count, watch_outcome)
         figures = await administrator(url, admin, admin_requests, ADMIN_PATH)
-        for watch in watches:
-            watch.close()
+        end_watches(watches)
     rows.append(
         line(f"{count} watches", figures, idle.p99(), f"watch starts {watch_outcome.statuses}")
     )

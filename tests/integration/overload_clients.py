@@ -133,6 +133,15 @@ async def open_watches(
     return [response for response in opened if response is not None]
 
 
+def end_watches(watches: list[aiohttp.ClientResponse]) -> None:
+    """Drop the watches' connections at once (a TLS close would wait for the server's reply)."""
+    for watch in watches:
+        connection = watch.connection
+        if connection is not None and connection.transport is not None:
+            connection.transport.abort()
+        watch.close()
+
+
 @dataclass
 class IdleConnections:
     writers: list[asyncio.StreamWriter] = field(default_factory=list)

@@ -31,6 +31,7 @@ from overload_clients import (
     SlowBodyOutcome,
     WatchOutcome,
     administrator,
+    end_watches,
     idle_connections,
     open_watches,
     slow_body_post,
@@ -144,8 +145,7 @@ def test_watches_count_only_while_they_start(
             # With 300 watches streaming, the attacker's own level still has its 9 seats free.
             async with session.get(small_cluster.url + ADMIN_PATH) as response:
                 own = response.status
-            for watch in watches:
-                watch.close()
+            end_watches(watches)
         return figures, outcome, len(watches), own
 
     figures, outcome, streaming, own = asyncio.run(scenario())
@@ -233,7 +233,7 @@ def test_a_watch_outlives_the_header_and_idle_timeouts(
             while b'"name":"late"' not in line:
                 line = await asyncio.wait_for(watch.content.readline(), 30)
                 assert line, "the watch was closed"
-            watch.close()
+            end_watches([watch])
             return line
 
     assert b'"type":"ADDED"' in asyncio.run(scenario())
