@@ -100,6 +100,44 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Maximum concurrent non-watch requests; more get 429.",
 )
 @click.option(
+    "--max-mutating-requests-inflight",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="Maximum concurrent mutating requests (with priority and fairness, added to --max-requests-inflight to make the server's concurrency limit).",
+)
+@click.option(
+    "--enable-priority-and-fairness",
+    type=click.BOOL,
+    default=True,
+    show_default=True,
+    help="API Priority and Fairness (FlowSchemas, priority levels, fair queuing); off means the plain in-flight limits (--enable-priority-and-fairness=false, as kube-apiserver).",
+)
+@click.option(
+    "--tls-handshake-timeout",
+    default="32s",
+    show_default=True,
+    help="Longest a client may take to complete the TLS handshake (a duration: 32s, 1m).",
+)
+@click.option(
+    "--request-header-timeout",
+    default="32s",
+    show_default=True,
+    help="Longest a client may take to send a request's line and headers (kube-apiserver's ReadHeaderTimeout).",
+)
+@click.option(
+    "--request-body-timeout",
+    default="60s",
+    show_default=True,
+    help="Longest a client may take to send a request body; slower bodies are cut off and the connection closed.",
+)
+@click.option(
+    "--idle-connection-timeout",
+    default="90s",
+    show_default=True,
+    help="How long a kept-alive connection may stay idle between requests (kube-apiserver's IdleTimeout).",
+)
+@click.option(
     "--request-timeout",
     "request_timeout",
     type=click.IntRange(1),
@@ -161,6 +199,12 @@ def serve(
     anonymous_auth: bool,
     authorization_mode: str,
     max_requests_inflight: int,
+    max_mutating_requests_inflight: int,
+    enable_priority_and_fairness: bool,
+    tls_handshake_timeout: str,
+    request_header_timeout: str,
+    request_body_timeout: str,
+    idle_connection_timeout: str,
     request_timeout: int,
     service_account_issuers: tuple[str, ...],
     service_account_signing_key_file: Path | None,
@@ -189,6 +233,20 @@ def serve(
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         max_requests_inflight=max_requests_inflight,
+        max_mutating_requests_inflight=max_mutating_requests_inflight,
+        enable_priority_and_fairness=enable_priority_and_fairness,
+        tls_handshake_timeout_seconds=timeout_seconds(
+            "--tls-handshake-timeout", tls_handshake_timeout
+        ),
+        request_header_timeout_seconds=timeout_seconds(
+            "--request-header-timeout", request_header_timeout
+        ),
+        request_body_timeout_seconds=timeout_seconds(
+            "--request-body-timeout", request_body_timeout
+        ),
+        idle_connection_timeout_seconds=timeout_seconds(
+            "--idle-connection-timeout", idle_connection_timeout
+        ),
         request_timeout_seconds=request_timeout,
         service_account_issuers=service_account_issuers,
         service_account_signing_key_file=service_account_signing_key_file,
@@ -206,6 +264,20 @@ def serve(
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def timeout_seconds(flag: str, text: str) -> float:
+    """A timeout flag's value in seconds: a Go duration (``32s``, ``1m30s``) or a number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parse_duration(text).total_seconds()
+        except InputError as exc:
+            raise InputError(f"{flag}: {exc}") from exc
+    if seconds <= 0:
+        raise InputError(f"{flag}: {text!r} must be positive")
+    return seconds
 
 
 def _seconds(text: str) -> int:

@@ -40,12 +40,14 @@ from kubeward.server.admission_wiring import build_admission
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.crd_controller import CRDController
+from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
 from kubeward.server.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.server.openapi_handler import OpenAPIHandler
 from kubeward.server.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.resources import ResourceHandlers
 from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
+from kubeward.server.transport import ConnectionGuards, ConnectionTimeouts, GuardedSite
 from kubeward.server.watch import Broadcasters
 from kubeward.storage.factory import backend_from_url
 from kubeward.storage.interfaces import Backend
@@ -124,6 +126,7 @@ class ServerParts:
     rbac: RBACWiring
     service_accounts: ServiceAccountWiring
     crds: CRDController
+    flow_control: FlowControlWiring | None = None
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
@@ -152,6 +155,13 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
+    flow_control = None
+    if config.enable_priority_and_fairness:
+        # Upstream's request wait limit: a quarter of the request timeout.
+        flow_control = FlowControl(
+            config.max_requests_inflight + config.max_mutating_requests_inflight,
+            wait_limit=config.request_timeout_seconds / 4,
+        )
     handlers = ResourceHandlers(
         broadcasters,
         table_builder=tables_adapter.build,
@@ -167,10 +177,20 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         handlers=handlers,
         client_ca_certs=client_cas,
         max_requests_inflight=config.max_requests_inflight,
+        max_mutating_requests_inflight=config.max_mutating_requests_inflight,
         max_body_bytes=config.max_request_body_bytes,
         request_timeout=float(config.request_timeout_seconds),
+        request_body_timeout=config.request_body_timeout_seconds,
         server_address=f"{config.advertise_address}:{config.secure_port}",
         openapi=OpenAPIHandler(scheme, KUBERNETES_VERSION["gitVersion"]),
+        flow_control=flow_control,
+        connections=ConnectionGuards(
+            ConnectionTimeouts(
+                tls_handshake=config.tls_handshake_timeout_seconds,
+                request_header=config.request_header_timeout_seconds,
+                idle_connection=config.idle_connection_timeout_seconds,
+            )
+        ),
     )
     reviews.register(server)
     scale.register(server)
@@ -192,6 +212,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         RBACWiring(rbac_index, stores, broadcasters),
         service_accounts,
         CRDController(scheme, stores, broadcasters),
+        FlowControlWiring(flow_control, stores, broadcasters) if flow_control else None,
     )
 
 
@@ -208,26 +229,37 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         await parts.rbac.prepare()
         await parts.service_accounts.prepare()
         await parts.crds.prepare()
+        if parts.flow_control is not None:
+            await parts.flow_control.prepare()
         app = build_application(server)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=config.idle_connection_timeout_seconds,
+        )
         await runner.setup()
-        site = web.TCPSite(
-            runner, config.bind_address, config.secure_port, ssl_context=ssl_context, backlog=1024
+        site = GuardedSite(
+            runner,
+            config.bind_address,
+            config.secure_port,
+            ssl_context=ssl_context,
+            guards=server.connections,
+            backlog=1024,
         )
         await site.start()
     except BaseException:
         await backend.close()
         raise
-    port = config.secure_port
-    sockets = getattr(site, "_server", None)
-    if sockets is not None and sockets.sockets:
-        port = sockets.sockets[0].getsockname()[1]
+    port = site.bound_port
     controller = NamespaceController(server.stores)
     background = [
         asyncio.create_task(controller.run()),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
         asyncio.create_task(parts.crds.run(), name="crd-controller"),
+        *(parts.flow_control.tasks() if parts.flow_control is not None else []),
     ]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(server, backend, runner, parts.broadcasters, background, port)
