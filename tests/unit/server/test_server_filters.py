@@ -183,7 +183,7 @@ async def test_recovery_turns_errors_into_status_bodies() -> None:
 
 @run_async
 async def test_request_info_is_parsed_once_into_the_state() -> None:
-    request = make_mocked_request("GET", "/api/v1/namespaces/a/pods/p?watch=1")
+    request = make_mocked_request("GET", "/api/v1/watch/namespaces/a/pods/p")
     state = RequestState(request)
     seen: list[str] = []
 
