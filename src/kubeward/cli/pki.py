@@ -312,9 +312,10 @@ def sign(
 @click.option(
     "--dir",
     "directory",
-    required=True,
+    default=Path(".kubeward"),
+    show_default=True,
     type=click.Path(path_type=Path),
-    help="Directory holding pki/ and the kubeconfigs.",
+    help="Directory holding pki/ and the kubeconfigs (`kubeward up --data-dir`'s default).",
 )
 @click.option(
     "--warn",
@@ -444,9 +445,10 @@ def audit(
 @click.option(
     "--dir",
     "directory",
-    required=True,
+    default=Path(".kubeward"),
+    show_default=True,
     type=click.Path(path_type=Path),
-    help="Directory holding pki/ and the kubeconfigs.",
+    help="Directory holding pki/ and the kubeconfigs (`kubeward up --data-dir`'s default).",
 )
 @click.option(
     "--cert-validity",
