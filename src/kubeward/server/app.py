@@ -50,6 +50,7 @@ from kubeward.errors import (
 from kubeward.server.http import json_response, status_response, warning_header
 from kubeward.server.impersonation import ImpersonationRefused, impersonate
 from kubeward.server.resources import RequestContext, ResourceHandlers
+from kubeward.server.tls import peer_certificate_chain
 
 log = logging.getLogger("kubeward.apiserver")
 
@@ -153,16 +154,19 @@ class APIServer:
         transport = request.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
         if isinstance(ssl_object, ssl.SSLObject):
-            der = ssl_object.getpeercert(binary_form=True)
-            if der:
-                peer = (self._peer_certificate(der),)
+            # Not verified by TLS: the x509 authenticator judges the chain (server.tls rule 2).
+            peer = tuple(self._peer_certificate(der) for der in peer_certificate_chain(ssl_object))
         auth_request = AuthRequest(
             headers=request.headers, peer_certificates=peer, path=request.path
         )
         try:
             return self.authenticator.authenticate(auth_request)
         except AuthenticationError as exc:
-            log.info("401 %s %s from %s: %s", request.method, request.path, request.remote, exc)
+            # One line with the peer and the reason, as kube-apiserver's "Unable to authenticate
+            # the request"; the client gets only "Unauthorized".
+            peername = transport.get_extra_info("peername") if transport is not None else None
+            where = f"{peername[0]}:{peername[1]}" if peername else request.remote
+            log.warning("401 %s %s from %s: %s", request.method, request.path, where, exc)
             raise Unauthorized("Unauthorized") from exc
 
     def _impersonate(self, request: web.Request, user: UserInfo) -> UserInfo:
