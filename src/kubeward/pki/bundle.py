@@ -57,7 +57,7 @@ from kubeward.pki.layout import (
     plan,
 )
 from kubeward.pki.names import AltNames, build_subject, common_name, organizations
-from kubeward.pki.profiles import CertificateUsages, is_ca
+from kubeward.pki.profiles import CertificateUsages, not_a_ca_reason
 from kubeward.pki.reading import load_certificate, load_private_key, read_public_key
 from kubeward.pki.verify import key_matches, signed_by
 
@@ -161,8 +161,9 @@ def _inspect_ca(layout: Layout, spec: CASpec, now: datetime.datetime) -> _CAStat
         cert = authority.cert
     else:
         authority, cert = None, load_certificate(crt)
-        if not is_ca(cert):
-            raise InputError(f"{crt}: not a CA certificate (basicConstraints CA:FALSE)")
+        reason = not_a_ca_reason(cert)
+        if reason:
+            raise InputError(f"{crt}: not a CA certificate ({reason})")
     if cert.not_valid_after_utc <= now:
         raise InputError(
             f"{crt}: the {spec.name} CA expired on {cert.not_valid_after_utc:%Y-%m-%d}; "
