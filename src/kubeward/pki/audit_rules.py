@@ -18,8 +18,7 @@ Rules, in the order the issue lists them (severity in brackets, policy in :mod:`
      ``O=system:nodes`` [error].
  11. ``O=system:masters`` on a cluster-CA client certificate outside super-admin.conf [error].
  12. a kubeconfig that does not trust the CA of the API server certificate [error].
- 13. a private key (key file or kubeconfig with an embedded key) readable by others
-     [critical] or by the group [error]; an unreadable certificate file [warning].
+ 13. (files, not certificates: :mod:`.audit_files`).
  14. Roles come from the certificate itself, so that a file's name does not change the findings:
      a server certificate has serverAuth, SANs or the API server's CN; a client certificate has
      clientAuth, sits in a kubeconfig, or is a plain identity (no SANs, not a CA). The files of
@@ -101,44 +100,6 @@ def certificate_findings(
     return out
 
 
-def file_findings(inventory: Inventory) -> list[Finding]:
-    """Rule 13: private keys others can read, and files that could not be read."""
-    out = []
-    for secret in inventory.secret_files:
-        shown = _shown(inventory, secret.path)
-        if secret.mode & 0o007:
-            out.append(
-                Finding(
-                    Severity.CRITICAL,
-                    "key-readable-by-others",
-                    shown,
-                    f"private key file mode {secret.mode:04o}: readable by every user",
-                    f"chmod 600 {secret.path}",
-                )
-            )
-        elif secret.mode & 0o070:
-            out.append(
-                Finding(
-                    Severity.ERROR,
-                    "key-readable-by-group",
-                    shown,
-                    f"private key file mode {secret.mode:04o}: readable by its group",
-                    f"chmod 600 {secret.path}",
-                )
-            )
-    for bad in inventory.unreadable:
-        out.append(
-            Finding(
-                Severity.WARNING,
-                "unreadable",
-                _shown(inventory, bad.path),
-                bad.reason,
-                "fix or remove the file",
-            )
-        )
-    return out
-
-
 def _cluster_dir(path: Path) -> Path:
     """The directory holding ``pki/`` for a file inside it; a kubeconfig's own directory."""
     for parent in path.parents:
@@ -151,15 +112,6 @@ def _usage_words(present: list[str]) -> str:
     return ", ".join(
         "nonRepudiation (content commitment)" if word == "content commitment" else word
         for word in present
-    )
-
-
-def _shown(inventory: Inventory, path: Path) -> str:
-    target = path
-    return (
-        str(target.relative_to(inventory.root))
-        if target.is_relative_to(inventory.root)
-        else str(target)
     )
 
 
