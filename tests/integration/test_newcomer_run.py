@@ -64,9 +64,9 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``python3 -m venv`` and the README's ``pip install .`` of a copy of the checkout."""
     base = tmp_path_factory.mktemp("newcomer")
     source = base / "kubeward"
-    for part in ("src", "pyproject.toml", "README.md"):
-        copy = shutil.copytree if (CHECKOUT / part).is_dir() else shutil.copy
-        copy(CHECKOUT / part, source / part if part == "src" else source)  # type: ignore[operator]
+    shutil.copytree(CHECKOUT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(CHECKOUT / name, source / name)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     target = base / "venv"
     made = subprocess.run(
