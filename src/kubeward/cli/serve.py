@@ -1,8 +1,13 @@
-"""``kubeward serve``: the API server, with kube-apiserver's flag names."""
+"""``kubeward serve``: the API server, with kube-apiserver's flag names.
+
+It says on stderr, before it starts, what in its flags weakens the defaults a newcomer may take
+for granted — listening beyond this machine, no client-certificate authentication, AlwaysAllow —
+and on stdout when it is ready to serve.
+"""
 
 from __future__ import annotations
 
-import logging
+import ipaddress
 from pathlib import Path
 
 import click
@@ -10,7 +15,7 @@ import click
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
-from kubeward.server.builder import serve_until_signalled
+from kubeward.server.builder import RunningServer, serve_until_signalled
 from kubeward.server.config import ServerConfig
 
 _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
@@ -256,10 +261,45 @@ def serve(
         enable_admission_plugins=_split(enable_admission_plugins),
         disable_admission_plugins=_split(disable_admission_plugins),
     )
-    log = logging.getLogger("kubeward")
-    run_async(
-        serve_until_signalled(config, on_ready=lambda r: log.info("ready on port %d", r.port))
-    )
+    for warning in startup_warnings(config):
+        click.echo(f"warning: {warning}", err=True)
+
+    def ready(running: RunningServer) -> None:
+        host = config.bind_address if ":" not in config.bind_address else f"[{config.bind_address}]"
+        click.echo(f"kubeward API server is ready: https://{host}:{running.port}")
+
+    run_async(serve_until_signalled(config, on_ready=ready))
+
+
+def is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def startup_warnings(config: ServerConfig) -> list[str]:
+    """What in the flags exposes more than a newcomer may expect, one line each."""
+    warnings = []
+    if not is_loopback(config.bind_address):
+        warnings.append(
+            f"--bind-address {config.bind_address}: the API server accepts connections from other "
+            "machines; use --bind-address 127.0.0.1 to keep it on this one"
+        )
+    if config.client_ca_file is None:
+        warnings.append(
+            "no --client-ca-file: client certificates are not asked for, so a kubeconfig with a "
+            "certificate (admin.conf) is treated as anonymous; give the cluster CA (pki/ca.crt)"
+        )
+    if "AlwaysAllow" in config.authorization_modes:
+        who = "anyone, anonymous users included" if config.anonymous_auth else "any user"
+        warnings.append(
+            f"--authorization-mode {','.join(config.authorization_modes)}: AlwaysAllow allows "
+            f"every request that reaches it, from {who}; use RBAC"
+        )
+    return warnings
 
 
 def _split(text: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 from collections.abc import Callable
@@ -216,8 +217,33 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     )
 
 
-async def start_server(config: ServerConfig, backend: Backend | None = None) -> RunningServer:
-    """Start serving on ``config.bind_address:config.secure_port`` (port 0 picks a free one)."""
+def listen_error(config: ServerConfig, exc: OSError, port_flag: str = "--secure-port") -> str:
+    """One line naming why the port cannot be opened and what to do about it."""
+    where = f"cannot listen on {config.bind_address}:{config.secure_port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"{where}: the port is already in use (another kubeward or API server?); "
+            f"stop it or choose another port with {port_flag}"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{where}: {config.bind_address} is not an address of this machine; "
+            "give one of its addresses, 127.0.0.1 or 0.0.0.0 with --bind-address"
+        )
+    if exc.errno == errno.EACCES:
+        return f"{where}: permission denied (ports below 1024 need privileges); choose another port with {port_flag}"
+    return f"{where}: {exc.strerror or exc}"
+
+
+async def start_server(
+    config: ServerConfig, backend: Backend | None = None, *, port_flag: str = "--secure-port"
+) -> RunningServer:
+    """Start serving on ``config.bind_address:config.secure_port`` (port 0 picks a free one).
+
+    Raises:
+        InputError: the address cannot be listened on (in use, not local, not permitted), in
+            one line that names the flag to change (``port_flag``).
+    """
     ssl_context = server_ssl_context(config)
     if backend is None:
         backend = backend_from_url(config.storage_url)
@@ -248,7 +274,11 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
             guards=server.connections,
             backlog=1024,
         )
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise InputError(listen_error(config, exc, port_flag)) from exc
     except BaseException:
         await backend.close()
         raise
@@ -266,10 +296,13 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
 
 
 async def serve_until_signalled(
-    config: ServerConfig, on_ready: Callable[[RunningServer], None] | None = None
+    config: ServerConfig,
+    on_ready: Callable[[RunningServer], None] | None = None,
+    *,
+    port_flag: str = "--secure-port",
 ) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first)."""
-    running = await start_server(config)
+    running = await start_server(config, port_flag=port_flag)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

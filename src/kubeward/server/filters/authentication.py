@@ -1,11 +1,13 @@
 """Authentication: who is asking, from the client certificate and the request headers.
 
 Rules:
- 1. The client certificate the TLS layer verified (if any) and the headers go to the
-    authenticator union (``authn.union``); its answer sets ``state.requester`` and
-    ``state.user`` (impersonation may replace the latter).
+ 1. The chain of certificates the client sent (not judged by TLS: the x509 authenticator
+    verifies it, ``server.tls`` rule 2) and the headers go to the authenticator union
+    (``authn.union``); its answer sets ``state.requester`` and ``state.user`` (impersonation
+    may replace the latter).
  2. Credentials that are presented but invalid are a 401 ``Unauthorized`` whose message says
-    nothing more; the reason is logged, without header values.
+    nothing more; the reason is logged in one line with the peer's address, as
+    kube-apiserver's "Unable to authenticate the request", without header values.
  3. Warnings the authenticators attach (legacy basic auth, a token about to expire) become
     ``Warning`` headers on the response.
  4. Client certificates are parsed once per distinct certificate: keep-alive clients present
@@ -24,6 +26,7 @@ from cryptography import x509
 from kubeward.authn.interfaces import AuthenticationError, AuthRequest, AuthResponse
 from kubeward.errors import Unauthorized
 from kubeward.server.filters.interfaces import Handler, RequestState
+from kubeward.server.tls import peer_certificate_chain
 
 log = logging.getLogger("kubeward.apiserver")
 
@@ -54,9 +57,7 @@ class Authentication:
         transport = request.transport
         ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
         if isinstance(ssl_object, ssl.SSLObject):
-            der = ssl_object.getpeercert(binary_form=True)
-            if der:
-                return (self.peer_certificate(der),)
+            return tuple(self.peer_certificate(der) for der in peer_certificate_chain(ssl_object))
         return ()
 
     async def __call__(self, state: RequestState, next: Handler) -> web.StreamResponse:
@@ -67,7 +68,10 @@ class Authentication:
         try:
             answer = self.authenticator.authenticate(auth_request)
         except AuthenticationError as exc:
-            log.info("401 %s %s from %s: %s", request.method, request.path, request.remote, exc)
+            transport = request.transport
+            peername = transport.get_extra_info("peername") if transport is not None else None
+            where = f"{peername[0]}:{peername[1]}" if peername else request.remote
+            log.warning("401 %s %s from %s: %s", request.method, request.path, where, exc)
             raise Unauthorized("Unauthorized") from exc
         state.requester = state.user = answer.user
         state.warnings.extend(answer.warnings)
