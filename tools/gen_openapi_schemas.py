@@ -65,6 +65,7 @@ GROUP_PACKAGES = {
     "certificates.k8s.io": "certificates",
     "networking.k8s.io": "networking",
     "apiextensions.k8s.io": "apiextensions",
+    "flowcontrol.apiserver.k8s.io": "flowcontrol",
 }
 
 
@@ -124,6 +125,14 @@ KINDS = (
         "CustomResourceDefinition",
         "V1CustomResourceDefinitionList",
     ),
+    Kind("V1FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "V1FlowSchemaList"),
+    Kind(
+        "V1PriorityLevelConfiguration",
+        "flowcontrol.apiserver.k8s.io",
+        "v1",
+        "PriorityLevelConfiguration",
+        "V1PriorityLevelConfigurationList",
+    ),
 )
 
 # One line per kind, written for kubeward (rule 2).
@@ -155,6 +164,8 @@ DESCRIPTIONS = {
     "CertificateSigningRequest": "A request to have a certificate signed by a named signer.",
     "NetworkPolicy": "Which network traffic is allowed to and from a set of pods.",
     "CustomResourceDefinition": "A new kind of resource that the API server serves.",
+    "FlowSchema": "Which requests go to which priority level, and how they are split into flows.",
+    "PriorityLevelConfiguration": "A share of the server's concurrency and how requests queue for it.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).

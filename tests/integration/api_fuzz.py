@@ -200,6 +200,31 @@ def seed(kind: str, name: str, csr: str) -> dict[str, Any]:
         "Scale": {"spec": {"replicas": 2}},
         "Binding": {"target": {"kind": "Node", "name": "fz-seed"}},
         "DeleteOptions": {"gracePeriodSeconds": 0},
+        "FlowSchema": {
+            "spec": {
+                "priorityLevelConfiguration": {"name": "global-default"},
+                "matchingPrecedence": 5000,
+                "rules": [
+                    {
+                        "subjects": [{"kind": "User", "user": {"name": "fz"}}],
+                        "resourceRules": [
+                            {
+                                "verbs": ["get"],
+                                "apiGroups": [""],
+                                "resources": ["pods"],
+                                "namespaces": ["*"],
+                            }
+                        ],
+                    }
+                ],
+            }
+        },
+        "PriorityLevelConfiguration": {
+            "spec": {
+                "type": "Limited",
+                "limited": {"nominalConcurrencyShares": 5, "limitResponse": {"type": "Reject"}},
+            }
+        },
     }
     obj: dict[str, Any] = json.loads(json.dumps(specs.get(kind, {})))
     if kind == "CustomResourceDefinition":

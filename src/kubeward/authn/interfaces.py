@@ -27,7 +27,8 @@ class AuthenticationError(KubewardError):
 @dataclass(frozen=True)
 class AuthRequest:
     headers: Mapping[str, str]
-    # The client certificate chain the TLS layer verified (leaf first); empty without one.
+    # The certificate chain the client sent (leaf first, then its intermediates), not verified
+    # by TLS (the x509 authenticator does that); empty without one.
     peer_certificates: tuple[x509.Certificate, ...] = ()
     path: str = "/"
 

@@ -3,7 +3,8 @@
 Command groups live in their own modules and are imported only when invoked, so that
 ``kubeward --help`` and short commands start fast and a broken optional module cannot break
 the others. Every :class:`kubeward.errors.KubewardError` that reaches the top is printed as one
-line on stderr with exit code 1 — never a traceback.
+line on stderr with exit code 1 — never a traceback; so is an operating-system error that no
+layer turned into one (a file or port the system refused), as a last resort.
 """
 
 from __future__ import annotations
@@ -91,4 +92,8 @@ def main(argv: list[str] | None = None) -> Any:
         return cli.main(args=argv, prog_name="kubeward", standalone_mode=True)
     except KubewardError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
         sys.exit(1)

@@ -299,11 +299,17 @@ def sign(
     come from --profile, never from the request.
     """
     from kubeward.pki.ca import CertificateAuthority, certificate_pem
-    from kubeward.pki.profiles import Profile
+    from kubeward.pki.profiles import Profile, is_v1_root
     from kubeward.pki.reading import load_csr
 
     request = load_csr(csr_file)
     authority = CertificateAuthority.from_dir(ca_dir)
+    if is_v1_root(authority.cert):
+        click.echo(
+            f"note: {ca_dir}: the CA is a version 1 self-signed certificate without extensions "
+            "(as `openssl x509 -req -signkey` makes); it is used as a CA, as OpenSSL does",
+            err=True,
+        )
     cert = authority.sign_csr(request, Profile(profile), duration, source=csr_file)
     _emit(certificate_pem(cert), out, PUBLIC, force)
 
@@ -312,9 +318,10 @@ def sign(
 @click.option(
     "--dir",
     "directory",
-    required=True,
+    default=Path(".kubeward"),
+    show_default=True,
     type=click.Path(path_type=Path),
-    help="Directory holding pki/ and the kubeconfigs.",
+    help="Directory holding pki/ and the kubeconfigs (`kubeward up --data-dir`'s default).",
 )
 @click.option(
     "--warn",
@@ -444,9 +451,10 @@ def audit(
 @click.option(
     "--dir",
     "directory",
-    required=True,
+    default=Path(".kubeward"),
+    show_default=True,
     type=click.Path(path_type=Path),
-    help="Directory holding pki/ and the kubeconfigs.",
+    help="Directory holding pki/ and the kubeconfigs (`kubeward up --data-dir`'s default).",
 )
 @click.option(
     "--cert-validity",

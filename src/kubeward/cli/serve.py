@@ -1,8 +1,13 @@
-"""``kubeward serve``: the API server, with kube-apiserver's flag names."""
+"""``kubeward serve``: the API server, with kube-apiserver's flag names.
+
+It says on stderr, before it starts, what in its flags weakens the defaults a newcomer may take
+for granted — listening beyond this machine, no client-certificate authentication, AlwaysAllow —
+and on stdout when it is ready to serve.
+"""
 
 from __future__ import annotations
 
-import logging
+import ipaddress
 from pathlib import Path
 
 import click
@@ -10,7 +15,7 @@ import click
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
-from kubeward.server.builder import serve_until_signalled
+from kubeward.server.builder import RunningServer, serve_until_signalled
 from kubeward.server.config import ServerConfig
 
 _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
@@ -100,6 +105,44 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Maximum concurrent non-watch requests; more get 429.",
 )
 @click.option(
+    "--max-mutating-requests-inflight",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="Maximum concurrent mutating requests (with priority and fairness, added to --max-requests-inflight to make the server's concurrency limit).",
+)
+@click.option(
+    "--enable-priority-and-fairness",
+    type=click.BOOL,
+    default=True,
+    show_default=True,
+    help="API Priority and Fairness (FlowSchemas, priority levels, fair queuing); off means the plain in-flight limits (--enable-priority-and-fairness=false, as kube-apiserver).",
+)
+@click.option(
+    "--tls-handshake-timeout",
+    default="32s",
+    show_default=True,
+    help="Longest a client may take to complete the TLS handshake (a duration: 32s, 1m).",
+)
+@click.option(
+    "--request-header-timeout",
+    default="32s",
+    show_default=True,
+    help="Longest a client may take to send a request's line and headers (kube-apiserver's ReadHeaderTimeout).",
+)
+@click.option(
+    "--request-body-timeout",
+    default="60s",
+    show_default=True,
+    help="Longest a client may take to send a request body; slower bodies are cut off and the connection closed.",
+)
+@click.option(
+    "--idle-connection-timeout",
+    default="90s",
+    show_default=True,
+    help="How long a kept-alive connection may stay idle between requests (kube-apiserver's IdleTimeout).",
+)
+@click.option(
     "--request-timeout",
     "request_timeout",
     type=click.IntRange(1),
@@ -161,6 +204,12 @@ def serve(
     anonymous_auth: bool,
     authorization_mode: str,
     max_requests_inflight: int,
+    max_mutating_requests_inflight: int,
+    enable_priority_and_fairness: bool,
+    tls_handshake_timeout: str,
+    request_header_timeout: str,
+    request_body_timeout: str,
+    idle_connection_timeout: str,
     request_timeout: int,
     service_account_issuers: tuple[str, ...],
     service_account_signing_key_file: Path | None,
@@ -189,6 +238,20 @@ def serve(
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         max_requests_inflight=max_requests_inflight,
+        max_mutating_requests_inflight=max_mutating_requests_inflight,
+        enable_priority_and_fairness=enable_priority_and_fairness,
+        tls_handshake_timeout_seconds=timeout_seconds(
+            "--tls-handshake-timeout", tls_handshake_timeout
+        ),
+        request_header_timeout_seconds=timeout_seconds(
+            "--request-header-timeout", request_header_timeout
+        ),
+        request_body_timeout_seconds=timeout_seconds(
+            "--request-body-timeout", request_body_timeout
+        ),
+        idle_connection_timeout_seconds=timeout_seconds(
+            "--idle-connection-timeout", idle_connection_timeout
+        ),
         request_timeout_seconds=request_timeout,
         service_account_issuers=service_account_issuers,
         service_account_signing_key_file=service_account_signing_key_file,
@@ -198,14 +261,63 @@ def serve(
         enable_admission_plugins=_split(enable_admission_plugins),
         disable_admission_plugins=_split(disable_admission_plugins),
     )
-    log = logging.getLogger("kubeward")
-    run_async(
-        serve_until_signalled(config, on_ready=lambda r: log.info("ready on port %d", r.port))
-    )
+    for warning in startup_warnings(config):
+        click.echo(f"warning: {warning}", err=True)
+
+    def ready(running: RunningServer) -> None:
+        host = config.bind_address if ":" not in config.bind_address else f"[{config.bind_address}]"
+        click.echo(f"kubeward API server is ready: https://{host}:{running.port}")
+
+    run_async(serve_until_signalled(config, on_ready=ready))
+
+
+def is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def startup_warnings(config: ServerConfig) -> list[str]:
+    """What in the flags exposes more than a newcomer may expect, one line each."""
+    warnings = []
+    if not is_loopback(config.bind_address):
+        warnings.append(
+            f"--bind-address {config.bind_address}: the API server accepts connections from other "
+            "machines; use --bind-address 127.0.0.1 to keep it on this one"
+        )
+    if config.client_ca_file is None:
+        warnings.append(
+            "no --client-ca-file: client certificates are not asked for, so a kubeconfig with a "
+            "certificate (admin.conf) is treated as anonymous; give the cluster CA (pki/ca.crt)"
+        )
+    if "AlwaysAllow" in config.authorization_modes:
+        who = "anyone, anonymous users included" if config.anonymous_auth else "any user"
+        warnings.append(
+            f"--authorization-mode {','.join(config.authorization_modes)}: AlwaysAllow allows "
+            f"every request that reaches it, from {who}; use RBAC"
+        )
+    return warnings
 
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def timeout_seconds(flag: str, text: str) -> float:
+    """A timeout flag's value in seconds: a Go duration (``32s``, ``1m30s``) or a number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parse_duration(text).total_seconds()
+        except InputError as exc:
+            raise InputError(f"{flag}: {exc}") from exc
+    if seconds <= 0:
+        raise InputError(f"{flag}: {text!r} must be positive")
+    return seconds
 
 
 def _seconds(text: str) -> int:

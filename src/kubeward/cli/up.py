@@ -15,9 +15,17 @@ from pathlib import Path
 import click
 
 from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.cli.serve import startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.server.builder import RunningServer, serve_until_signalled
 from kubeward.server.local import local_config
+
+# What the README's "Run it" section shows after the export, in the same order.
+NEXT_COMMANDS = (
+    "kubectl get namespaces",
+    "kubectl auth whoami",
+    "kubectl auth can-i create pods --as dev-user",
+)
 
 
 @click.command("up")
@@ -48,7 +56,15 @@ from kubeward.server.local import local_config
 def up(data_dir: Path, port: int, bind_address: str, authorization_mode: str, verbose: int) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
-    config, admin = local_config(data_dir, port, bind_address, authorization_mode)
+    config, admin = local_config(
+        data_dir,
+        port,
+        bind_address,
+        authorization_mode,
+        note=lambda text: click.echo(text, err=True),
+    )
+    for warning in startup_warnings(config):
+        click.echo(f"warning: {warning}", err=True)
 
     def ready(running: RunningServer) -> None:
         # The controller-manager: in this process, but a client with its own certificate.
@@ -57,8 +73,9 @@ def up(data_dir: Path, port: int, bind_address: str, authorization_mode: str, ve
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")
-        click.echo("  kubectl get namespaces")
+        for command in NEXT_COMMANDS:
+            click.echo(f"  {command}")
         click.echo("Stop with Ctrl-C; data is kept in " + str(data_dir.resolve()))
 
-    run_async(serve_until_signalled(config, on_ready=ready))
+    run_async(serve_until_signalled(config, on_ready=ready, port_flag="--port"))
     logging.getLogger("kubeward").info("stopped")

@@ -20,6 +20,10 @@ tests) gets its TLS setup here, so the rules are in one place:
     than a silently anonymous client.
  7. Relative file references resolve against the folder of the kubeconfig file they came from.
  8. Plain ``http://`` servers are refused: kubeward only speaks TLS.
+ 9. Every file the chosen context names that cannot be read is reported at once, in one line
+    (kubectl lists them all too), rather than the first one alone.
+10. A kubeconfig file that does not exist is said to be missing — not read as an empty
+    kubeconfig whose "current-context is not set".
 """
 
 from __future__ import annotations
@@ -75,6 +79,28 @@ def transient_file(data: bytes, *, in_memory: bool | None = None) -> Iterator[st
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+def _unreadable_files(cluster: Cluster, user: AuthInfo) -> list[str]:
+    """Rule 9: each file reference of the context that cannot be read, in kubectl's order."""
+    references = []
+    if user.client_certificate_data is None and user.client_certificate:
+        references.append(("client-cert", user.client_certificate, user.source, user.name))
+    if user.client_key_data is None and user.client_key:
+        references.append(("client-key", user.client_key, user.source, user.name))
+    if not user.token and user.token_file:
+        references.append(("tokenFile", user.token_file, user.source, user.name))
+    if cluster.certificate_authority_data is None and cluster.certificate_authority:
+        references.append(
+            ("certificate-authority", cluster.certificate_authority, cluster.source, cluster.name)
+        )
+    problems = []
+    for field, reference, source, owner in references:
+        try:
+            read_bytes(resolve_path(reference, source))
+        except InputError as exc:
+            problems.append(f"unable to read {field} for {owner}: {exc}")
+    return problems
 
 
 def _no_passphrase() -> bytes:
@@ -214,6 +240,17 @@ class ClientCredentials:
         ``$KUBECONFIG`` files, else ``~/.kube/config`` (see :mod:`kubeward.kubeconfig.load`).
         """
         paths = KubeconfigPaths.resolve(kubeconfig)
+        if not any(os.path.exists(path) for path in paths.precedence):  # rule 10
+            if paths.explicit:
+                raise InputError(f"{paths.describe()}: no such file (given with --kubeconfig)")
+            if paths.from_env:
+                raise InputError(
+                    f"{paths.describe()}: no such file (every file KUBECONFIG names is missing)"
+                )
+            raise InputError(
+                f"{paths.describe()}: no such file; pass --kubeconfig or set KUBECONFIG "
+                "(kubeward up writes .kubeward/admin.conf)"
+            )
         return cls.from_config(load_merged(paths), context, source=paths.describe())
 
     @classmethod
@@ -244,6 +281,9 @@ class ClientCredentials:
             raise InputError(
                 f'user "{user.name}": exec credential plugins and auth providers are not supported'
             )
+        unreadable = _unreadable_files(cluster, user)
+        if unreadable:
+            raise InputError(f'{source}: context "{name}": ' + "; ".join(unreadable))
         token = user.token
         if not token and user.token_file:
             token = read_bytes(resolve_path(user.token_file, user.source)).decode().strip()

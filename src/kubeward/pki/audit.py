@@ -26,7 +26,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 
-from kubeward.pki.audit_rules import certificate_findings, file_findings
+from kubeward.pki.audit_files import file_findings
+from kubeward.pki.audit_rules import certificate_findings
 from kubeward.pki.findings import (
     EXIT_CODES,
     AuditOptions,

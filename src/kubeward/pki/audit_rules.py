@@ -18,11 +18,19 @@ Rules, in the order the issue lists them (severity in brackets, policy in :mod:`
      ``O=system:nodes`` [error].
  11. ``O=system:masters`` on a cluster-CA client certificate outside super-admin.conf [error].
  12. a kubeconfig that does not trust the CA of the API server certificate [error].
- 13. a private key (key file or kubeconfig with an embedded key) readable by others
-     [critical] or by the group [error]; an unreadable certificate file [warning].
-
-Roles (server, client, etcd, kubelet client) are read from names as kubeadm lays them out
-(``apiserver``, ``etcd-server``, ``*-client``, ``kubelet-NAME.conf``) and from the usages.
+ 13. (files, not certificates: :mod:`.audit_files`).
+ 14. Roles come from the certificate itself, so that a file's name does not change the findings:
+     a server certificate has serverAuth, SANs or the API server's CN; a client certificate has
+     clientAuth, sits in a kubeconfig, or is a plain identity (no SANs, not a CA). The files of
+     the kubeadm layout under ``pki/`` (``apiserver``, ``*-client``, ``etcd-server``,
+     ``etcd-peer``, ``kubelet-NAME``) also have the role kube-apiserver, etcd and kubelet give
+     them.
+ 15. a leaf whose keyUsage lacks what OpenSSL requires for its role — digitalSignature,
+     keyEncipherment or keyAgreement for a server, digitalSignature or keyAgreement for a client —
+     [error]: curl refuses it ("unsuitable certificate purpose") although Go clients ignore it.
+ 16. A certificate that signs others here without being a CA for OpenSSL (a v3 certificate
+     without basicConstraints CA:TRUE) [error]; a version 1 self-signed CA, which OpenSSL trusts
+     as a root, is only noted [info].
 """
 
 from __future__ import annotations
@@ -40,11 +48,30 @@ from kubeward.pki.duration import short_human_duration
 from kubeward.pki.findings import AuditOptions, Finding, Severity
 from kubeward.pki.inventory import FoundCertificate, Inventory
 from kubeward.pki.names import AltNames, common_name, organizations
-from kubeward.pki.profiles import extended_key_usages, is_ca, key_usages
+from kubeward.pki.profiles import (
+    claims_ca,
+    extended_key_usages,
+    is_ca,
+    is_v1_root,
+    key_usages,
+    not_a_ca_reason,
+)
 from kubeward.pki.trust import TrustIndex, fingerprint
 from kubeward.pki.verify import IssuerStatus, key_matches
 
 IN_CLUSTER_NAMES = ("kubernetes", "kubernetes.default", "kubernetes.default.svc")
+# Rule 14: the roles of the kubeadm layout's files under pki/ (kubelet-NAME is kubeward's).
+LAYOUT_ROLES = {
+    "apiserver": "apiserver",
+    "apiserver-kubelet-client": "client",
+    "apiserver-etcd-client": "client",
+    "front-proxy-client": "client",
+    "etcd-healthcheck-client": "client",
+}
+LAYOUT_ROLE_PREFIXES = (("etcd-server", "peer"), ("etcd-peer", "peer"), ("kubelet-", "server"))
+# Rule 15: OpenSSL's purpose checks (check_purpose_ssl_server / _client) want one of these bits.
+OPENSSL_SERVER_KEY_USAGES = ("digital signature", "key encipherment", "key agreement")
+OPENSSL_CLIENT_KEY_USAGES = ("digital signature", "key agreement")
 KUBELET_KUBECONFIG_PREFIX = "kubelet"
 
 
@@ -63,50 +90,13 @@ def certificate_findings(
     ctx.key()
     ctx.apiserver_names()
     ctx.usages()
+    ctx.tls_key_usage()
     ctx.ca_flags()
     ctx.strength()
     ctx.etcd_trust()
     ctx.kubelet_identity()
     ctx.masters()
     ctx.kubeconfig_trust()
-    return out
-
-
-def file_findings(inventory: Inventory) -> list[Finding]:
-    """Rule 13: private keys others can read, and files that could not be read."""
-    out = []
-    for secret in inventory.secret_files:
-        shown = _shown(inventory, secret.path)
-        if secret.mode & 0o007:
-            out.append(
-                Finding(
-                    Severity.CRITICAL,
-                    "key-readable-by-others",
-                    shown,
-                    f"private key file mode {secret.mode:04o}: readable by every user",
-                    f"chmod 600 {secret.path}",
-                )
-            )
-        elif secret.mode & 0o070:
-            out.append(
-                Finding(
-                    Severity.ERROR,
-                    "key-readable-by-group",
-                    shown,
-                    f"private key file mode {secret.mode:04o}: readable by its group",
-                    f"chmod 600 {secret.path}",
-                )
-            )
-    for bad in inventory.unreadable:
-        out.append(
-            Finding(
-                Severity.WARNING,
-                "unreadable",
-                _shown(inventory, bad.path),
-                bad.reason,
-                "fix or remove the file",
-            )
-        )
     return out
 
 
@@ -118,12 +108,10 @@ def _cluster_dir(path: Path) -> Path:
     return path.parent
 
 
-def _shown(inventory: Inventory, path: Path) -> str:
-    target = path
-    return (
-        str(target.relative_to(inventory.root))
-        if target.is_relative_to(inventory.root)
-        else str(target)
+def _usage_words(present: list[str]) -> str:
+    return ", ".join(
+        "nonRepudiation (content commitment)" if word == "content commitment" else word
+        for word in present
     )
 
 
@@ -246,7 +234,7 @@ class _Context:
 
     def _is_apiserver(self) -> bool:
         return self.found.kubeconfig is None and (
-            self.name == "apiserver"
+            self._layout_role() == "apiserver"
             or common_name(self.cert.subject) == names.APISERVER_COMMON_NAME
         )
 
@@ -283,20 +271,59 @@ class _Context:
                     f"{'peer' if len(wanted) == 2 else role} --csr ...",
                 )
 
+    def _layout_role(self) -> str:
+        """The role a file has by its place in the kubeadm layout under ``pki/`` (rule 14)."""
+        if self.found.kubeconfig is not None or "pki" not in self.found.path.parts:
+            return ""
+        return LAYOUT_ROLES.get(self.name) or next(
+            (role for prefix, role in LAYOUT_ROLE_PREFIXES if self.name.startswith(prefix)), ""
+        )
+
     def _is_server(self) -> bool:
+        """Rule 14: serverAuth, names of hosts (SANs), the API server's CN, or its kubeadm place."""
         if self.found.kubeconfig is not None:
             return False
-        n = self.name
         return (
-            n == "apiserver"
-            or "server" in n.replace("apiserver-", "")
-            or "peer" in n
-            or (n.startswith("kubelet") and "client" not in n)
+            "server auth" in extended_key_usages(self.cert)
+            or bool(AltNames.of(self.cert))
+            or common_name(self.cert.subject) == names.APISERVER_COMMON_NAME
+            or self._layout_role() in ("server", "peer")
         )
 
     def _is_client(self) -> bool:
-        n = self.name
-        return self.found.kubeconfig is not None or "client" in n or "peer" in n
+        """Rule 14: in a kubeconfig, clientAuth, its kubeadm place, or a plain identity (no SANs)."""
+        if self.found.kubeconfig is not None or "client auth" in extended_key_usages(self.cert):
+            return True
+        role = self._layout_role()
+        if role:
+            return role in ("client", "peer")
+        return not self._is_server() and not self.index.acts_as_ca(self.found)
+
+    def tls_key_usage(self) -> None:
+        """Rule 15: a keyUsage that OpenSSL (curl) refuses for the certificate's TLS role."""
+        if self.index.acts_as_ca(self.found):
+            return
+        present = key_usages(self.cert)
+        if not present:
+            return
+        roles = [
+            (role, needed)
+            for role, wanted, needed in (
+                ("server", self._is_server(), OPENSSL_SERVER_KEY_USAGES),
+                ("client", self._is_client(), OPENSSL_CLIENT_KEY_USAGES),
+            )
+            if wanted
+        ]
+        for role, needed in roles:
+            if not set(needed) & set(present):
+                self.add(
+                    Severity.ERROR,
+                    f"{role}-key-usage-unsuitable",
+                    f"{role} certificate whose keyUsage is only {_usage_words(present)}: curl and "
+                    "other OpenSSL clients refuse it (unsuitable certificate purpose); Go clients "
+                    "such as kubectl ignore keyUsage",
+                    f"reissue it with keyUsage {' or '.join(needed)}: {self.renew_fix()}",
+                )
 
     # rule 6
     def ca_flags(self) -> None:
@@ -307,7 +334,7 @@ class _Context:
             or bool(AltNames.of(self.cert))
             or (signs_nothing and (self._is_server() or self._is_client()))
         )
-        if is_ca(self.cert) and looks_like_leaf:
+        if claims_ca(self.cert) and looks_like_leaf:
             self.add(
                 Severity.CRITICAL,
                 "leaf-is-ca",
@@ -315,7 +342,26 @@ class _Context:
                 "issue certificates the cluster trusts",
                 f"reissue it as a leaf (CA:FALSE): {self.renew_fix()}",
             )
-        elif is_ca(self.cert):
+        elif (
+            self.index.acts_as_ca(self.found) and not is_ca(self.cert) and not claims_ca(self.cert)
+        ):
+            self.add(
+                Severity.ERROR,
+                "signer-not-a-ca",
+                f"signs certificates here but is not a CA for OpenSSL ({not_a_ca_reason(self.cert)}): "
+                "openssl verify and curl refuse what it signs (invalid CA certificate); Go "
+                "clients such as kubectl accept it as a root",
+                "create a new CA (kubeward pki init) and reissue what it signed",
+            )
+        elif is_v1_root(self.cert):
+            self.add(
+                Severity.INFO,
+                "version-1-ca",
+                "a version 1 self-signed CA without extensions (as `openssl x509 -req -signkey` "
+                "makes): OpenSSL, Go and kubeward trust it as a CA",
+                "nothing needed; kubeward pki init makes v3 CAs with basicConstraints CA:TRUE",
+            )
+        elif claims_ca(self.cert):
             present = key_usages(self.cert)
             if present and "cert sign" not in present:
                 self.add(

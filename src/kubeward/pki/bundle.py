@@ -17,6 +17,10 @@ Rules:
     the slow RSA consistency check is skipped: a re-run costs milliseconds, not seconds.
  6. The service-account key follows ``--key-algorithm``, except that Ed25519 becomes ECDSA P-256:
     the API server does not verify Ed25519 service-account tokens.
+ 7. With ``retarget_kubeconfigs`` (``kubeward up``, which owns its directory), a kubeconfig whose
+    only fault is its server URL — the port or address changed — gets the new URL and keeps its
+    certificate and key (``retargeted``). No certificate names the port, so nothing else changes;
+    ``pki init`` still asks for ``--force`` (the directory may be someone else's).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from cryptography import x509
 
 from kubeward.errors import InputError
@@ -52,13 +57,14 @@ from kubeward.pki.layout import (
     plan,
 )
 from kubeward.pki.names import AltNames, build_subject, common_name, organizations
-from kubeward.pki.profiles import CertificateUsages, is_ca
+from kubeward.pki.profiles import CertificateUsages, not_a_ca_reason
 from kubeward.pki.reading import load_certificate, load_private_key, read_public_key
 from kubeward.pki.verify import key_matches, signed_by
 
 CREATED = "created"
 KEPT = "kept"
 REISSUED = "reissued"
+RETARGETED = "retargeted"
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,9 @@ def ensure_bundle(options: BundleOptions, *, now: datetime.datetime | None = Non
     force_all = "all" in options.force
     for leaf in layout.leaves:
         forced = force_all or leaf.name in options.force
-        action = _inspect_leaf(layout, leaf, work.cas[leaf.ca], forced, now)
+        action = _inspect_leaf(
+            layout, leaf, work.cas[leaf.ca], forced, now, options.retarget_kubeconfigs
+        )
         work.actions.append((leaf.name, action))
         if action != KEPT:
             work.leaves.append((leaf, action))
@@ -153,8 +161,9 @@ def _inspect_ca(layout: Layout, spec: CASpec, now: datetime.datetime) -> _CAStat
         cert = authority.cert
     else:
         authority, cert = None, load_certificate(crt)
-        if not is_ca(cert):
-            raise InputError(f"{crt}: not a CA certificate (basicConstraints CA:FALSE)")
+        reason = not_a_ca_reason(cert)
+        if reason:
+            raise InputError(f"{crt}: not a CA certificate ({reason})")
     if cert.not_valid_after_utc <= now:
         raise InputError(
             f"{crt}: the {spec.name} CA expired on {cert.not_valid_after_utc:%Y-%m-%d}; "
@@ -179,7 +188,12 @@ def _inspect_service_account_key(layout: Layout) -> bool:
 
 
 def _inspect_leaf(
-    layout: Layout, spec: LeafSpec, ca: _CAState, forced: bool, now: datetime.datetime
+    layout: Layout,
+    spec: LeafSpec,
+    ca: _CAState,
+    forced: bool,
+    now: datetime.datetime,
+    retarget: bool = False,
 ) -> str:
     paths = _leaf_paths(layout, spec)
     present = [p for p in paths if p.exists()]
@@ -203,9 +217,11 @@ def _inspect_leaf(
         missing = next(p for p in paths if not p.exists())
         raise InputError(f"{missing}: missing while {present[0].name} exists; {_hint(spec)}")
     assert ca.cert is not None
-    problem = _leaf_problem(layout, spec, ca.cert, now)
+    problem = _leaf_problem(layout, spec, ca.cert, now, any_server=retarget)
     if problem:
         raise InputError(f"{problem}; {_hint(spec)}")
+    if retarget and spec.kubeconfig and _kubeconfig_server(layout, spec) != layout.server:
+        return RETARGETED
     return KEPT
 
 
@@ -219,10 +235,41 @@ def _leaf_paths(layout: Layout, spec: LeafSpec) -> list[Path]:
     return [key_path(layout.pki_dir, spec.base), cert_path(layout.pki_dir, spec.base)]
 
 
+def _kubeconfig_server(layout: Layout, spec: LeafSpec) -> str:
+    creds = read_kubeconfig(layout.directory / spec.kubeconfig, validate_keys=False)
+    cluster = creds.cluster(creds.current_cluster)
+    return cluster.server if cluster else ""
+
+
+def _retarget(path: Path, server: str) -> None:
+    """Rule 7: the current context's cluster gets ``server``; everything else stays."""
+    document = yaml.safe_load(read_bytes(path))
+    current = next(
+        (
+            c.get("context", {}).get("cluster")
+            for c in document.get("contexts") or []
+            if c.get("name") == document.get("current-context")
+        ),
+        None,
+    )
+    for entry in document.get("clusters") or []:
+        if entry.get("name") == current:
+            entry["cluster"]["server"] = server
+    write_kubeconfig(path, document, overwrite=True)
+
+
 def _leaf_problem(
-    layout: Layout, spec: LeafSpec, ca_cert: x509.Certificate, now: datetime.datetime
+    layout: Layout,
+    spec: LeafSpec,
+    ca_cert: x509.Certificate,
+    now: datetime.datetime,
+    *,
+    any_server: bool = False,
 ) -> str:
-    """Why an existing leaf cannot be kept, as ``<file>: <problem>``; ``""`` if it can."""
+    """Why an existing leaf cannot be kept, as ``<file>: <problem>``; ``""`` if it can.
+
+    With ``any_server``, a kubeconfig's server URL is not a problem (rule 7).
+    """
     if spec.kubeconfig:
         path = layout.directory / spec.kubeconfig
         creds = read_kubeconfig(path, validate_keys=False)
@@ -230,7 +277,7 @@ def _leaf_problem(
         if user is None:
             return f"{path}: has no client certificate"
         cluster = creds.cluster(creds.current_cluster)
-        if cluster is None or cluster.server != layout.server:
+        if cluster is None or (cluster.server != layout.server and not any_server):
             found = cluster.server if cluster else "none"
             return f"{path}: server is {found}, not {layout.server}"
         if ca_cert not in cluster.ca_certs:
@@ -287,7 +334,8 @@ def _write(layout: Layout, options: BundleOptions, work: _Work, now: datetime.da
     new_cas = [state for state in work.cas.values() if state.create]
     sa_algorithm = "ecdsa-p256" if options.key_algorithm == "ed25519" else options.key_algorithm
     shared_sa = work.create_sa and sa_algorithm == options.key_algorithm
-    count = len(new_cas) + len(work.leaves) + (1 if shared_sa else 0)
+    issued = [leaf for leaf, action in work.leaves if action != RETARGETED]
+    count = len(new_cas) + len(issued) + (1 if shared_sa else 0)
     keys = generate_private_keys(options.key_algorithm, count)
     if work.create_sa:
         sa_key = keys.pop() if shared_sa else generate_private_keys(sa_algorithm, 1)[0]
@@ -300,6 +348,9 @@ def _write(layout: Layout, options: BundleOptions, work: _Work, now: datetime.da
         _write_pair(layout.pki_dir, state.spec.base, authority.cert, authority.key, overwrite=False)
         state.authority, state.cert = authority, authority.cert
     for spec, action in work.leaves:
+        if action == RETARGETED:
+            _retarget(layout.directory / spec.kubeconfig, layout.server)
+            continue
         signer = work.cas[spec.ca].authority
         assert signer is not None
         key = keys.pop()

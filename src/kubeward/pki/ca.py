@@ -34,7 +34,7 @@ from kubeward.pki.keys import (
     generate_private_key,
 )
 from kubeward.pki.names import AltNames, build_subject, common_name
-from kubeward.pki.profiles import CertificateUsages, Profile, is_ca
+from kubeward.pki.profiles import CertificateUsages, Profile, not_a_ca_reason
 from kubeward.pki.reading import load_certificate, load_private_key
 from kubeward.pki.verify import key_matches
 
@@ -116,8 +116,9 @@ class CertificateAuthority:
             InputError: a file is missing or unreadable, or the pair is not a CA.
         """
         cert = load_certificate(cert_path)
-        if not is_ca(cert):
-            raise InputError(f"{cert_path}: not a CA certificate (basicConstraints CA:FALSE)")
+        reason = not_a_ca_reason(cert)
+        if reason:
+            raise InputError(f"{cert_path}: not a CA certificate ({reason})")
         key = load_private_key(key_path, password, validate=validate_key)
         if not key_matches(cert, key):
             raise InputError(f"{key_path}: private key does not match {cert_path}")

@@ -167,6 +167,18 @@ def _leaf_info(
     )
 
 
+def residual_time(left: datetime.timedelta) -> str:
+    """Rule 2: ``364d`` while valid, ``expired 3 days ago`` once past the expiry."""
+    if left >= datetime.timedelta(0):
+        return short_human_duration(left)
+    ago = -left
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count = int(ago.total_seconds()) // size
+        if count:
+            return f"expired {count} {unit}{'s' if count != 1 else ''} ago"
+    return "expired just now"
+
+
 def _when(moment: datetime.datetime) -> str:
     return moment.strftime("%b %d, %Y %H:%M UTC")
 
@@ -182,7 +194,7 @@ def render_text(report: ExpirationReport) -> str:
         if info.expires is None:
             rows.append([f"!MISSING! {info.name}", "", "", "", ""])
             continue
-        residual = short_human_duration(info.expires - report.generated)
+        residual = residual_time(info.expires - report.generated)
         rows.append(
             [info.name, _when(info.expires), residual, info.ca_name, _yes(info.externally_managed)]
         )
@@ -194,7 +206,7 @@ def render_text(report: ExpirationReport) -> str:
         [
             info.name,
             _when(info.expires) if info.expires else "",
-            short_human_duration(info.expires - report.generated) if info.expires else "",
+            residual_time(info.expires - report.generated) if info.expires else "",
             _yes(info.externally_managed),
         ]
         for info in report.authorities

@@ -76,6 +76,9 @@ class BundleOptions:
     ca_validity: datetime.timedelta = DEFAULT_CA_VALIDITY
     force: tuple[str, ...] = ()
     host_name: str = ""
+    # ``kubeward up`` owns its directory: a kubeconfig whose only fault is an old server URL
+    # (the port or address changed) is pointed at the new one, keeping its credential.
+    retarget_kubeconfigs: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ Rules (they are what the audit checks for, too):
     (etcd peers dial and answer each other; etcd's server certificate also needs clientAuth).
  4. Usages requested through the Certificates API use Kubernetes' own words
     (``digital signature``, ``key encipherment``, ``client auth``, ...); unknown words are refused.
+ 5. Which certificates can act as a CA follows OpenSSL (``X509_check_ca``), so that kubeward
+    agrees with ``openssl verify`` about the course's own CAs: basicConstraints decides when it is
+    present; without it, a version 1 self-signed certificate (what ``openssl x509 -req -signkey``
+    makes) is a CA, and so is one whose keyUsage has keyCertSign; otherwise it is not. A keyUsage
+    without keyCertSign is never a CA.
 """
 
 from __future__ import annotations
@@ -151,11 +156,38 @@ def profile_of(cert: x509.Certificate) -> Profile:
 
 
 def is_ca(cert: x509.Certificate) -> bool:
-    """True when basicConstraints says CA:TRUE."""
+    """Rule 5: whether OpenSSL accepts the certificate as a CA."""
+    return not not_a_ca_reason(cert)
+
+
+def claims_ca(cert: x509.Certificate) -> bool:
+    """basicConstraints says CA:TRUE (whatever its keyUsage says)."""
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return False
+
+
+def is_v1_root(cert: x509.Certificate) -> bool:
+    """A version 1 self-signed certificate: no extensions at all, trusted as a CA by OpenSSL."""
+    return cert.version is x509.Version.v1 and cert.issuer == cert.subject
+
+
+def not_a_ca_reason(cert: x509.Certificate) -> str:
+    """Rule 5: why OpenSSL would not accept the certificate as a CA; ``""`` when it would."""
+    try:
+        usage: x509.KeyUsage | None = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not usage.key_cert_sign:
+        return "keyUsage lacks keyCertSign"
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        if is_v1_root(cert) or usage is not None:
+            return ""
+        return "no basicConstraints CA:TRUE, and not a version 1 self-signed certificate"
+    return "" if constraints.ca else "basicConstraints CA:FALSE"
 
 
 def key_usages(cert: x509.Certificate) -> list[str]:

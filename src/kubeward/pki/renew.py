@@ -11,6 +11,8 @@ Rules:
  4. Client certificates embedded in kubeconfigs are renewed in place, the rest of the file kept —
     the step people forget after renewing the files under ``pki/``.
  5. CAs are never renewed here. Everything is checked before anything is written.
+ 6. The CA is looked for in ``DIR/pki`` (kubeadm's layout) or, failing that, in DIR itself, where
+    the course's openssl commands leave ``ca.crt``, ``ca.key`` and the certificates they sign.
 """
 
 from __future__ import annotations
@@ -78,11 +80,17 @@ def known_profile(name: str, cert: x509.Certificate) -> Profile:
     return profile_of(cert)
 
 
+def pki_directory(directory: Path) -> Path:
+    """``DIR/pki`` (kubeadm's layout), or DIR itself when it holds ``ca.crt`` (the course's)."""
+    for candidate in (directory / "pki", directory):
+        if (candidate / "ca.crt").exists():
+            return candidate
+    raise InputError(f"{directory}: no PKI here (no pki/ca.crt or ca.crt)")
+
+
 def renewable(directory: Path) -> dict[str, Renewable]:
     """Every leaf under ``directory/pki`` and every kubeconfig client certificate in ``directory``."""
-    pki = directory / "pki"
-    if not (pki / "ca.crt").exists():
-        raise InputError(f"{directory}: no PKI here (no pki/ca.crt)")
+    pki = pki_directory(directory)
     found: dict[str, Renewable] = {}
     ca_files = {cert_path(pki, ca.base) for ca in CERTIFICATE_AUTHORITIES}
     for crt in sorted(pki.rglob("*.crt")):
@@ -156,7 +164,7 @@ def renew(
                 f"{name}: no such certificate in {root} (known: {', '.join(sorted(items))})"
             )
         item = items[name]
-        authority = _authority_for(root / "pki", item, authorities)
+        authority = _authority_for(pki_directory(root), item, authorities)
         jobs.append(_Job(item, authority, known_profile(name, item.cert)))
     now = now or datetime.datetime.now(datetime.UTC)
     keys: dict[str, list[PrivateKey]] = {}

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from kubeward.pki import names
 from kubeward.pki.inventory import FoundCertificate, Inventory
 from kubeward.pki.names import common_name
-from kubeward.pki.profiles import is_ca
+from kubeward.pki.profiles import claims_ca, is_ca
 from kubeward.pki.verify import IssuerMatch, IssuerStatus, find_issuer, is_self_signed
 
 
@@ -41,7 +41,9 @@ class TrustIndex:
     def build(cls, inventory: Inventory) -> TrustIndex:
         index = cls()
         for found in inventory.certificates:
-            if found.kubeconfig is None and (is_ca(found.cert) or is_self_signed(found.cert)):
+            if found.kubeconfig is None and (
+                claims_ca(found.cert) or is_ca(found.cert) or is_self_signed(found.cert)
+            ):
                 index._add(found.name, found.cert)
         for creds in inventory.kubeconfigs:
             for cluster in creds.clusters:
@@ -89,5 +91,9 @@ class TrustIndex:
         return self.ca_names.get(fingerprint(match.issuer), common_name(match.issuer.subject))
 
     def acts_as_ca(self, found: FoundCertificate) -> bool:
-        """CA:TRUE, or it signed something in the tree (a v1 root made by ``openssl x509 -req``)."""
-        return is_ca(found.cert) or self.issuer_of_cert.get(fingerprint(found.cert), False)
+        """CA:TRUE, a CA for OpenSSL, or it signed something in the tree."""
+        return (
+            claims_ca(found.cert)
+            or is_ca(found.cert)
+            or self.issuer_of_cert.get(fingerprint(found.cert), False)
+        )

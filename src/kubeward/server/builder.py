@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 from collections.abc import Callable
@@ -44,11 +45,13 @@ from kubeward.server.admission_wiring import build_admission
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
 from kubeward.server.crd_controller import CRDController
+from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
 from kubeward.server.openapi_handler import OpenAPIHandler
 from kubeward.server.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.resources import ResourceHandlers
 from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
+from kubeward.server.transport import ConnectionGuards, ConnectionTimeouts, GuardedSite
 from kubeward.server.watch import Broadcasters
 from kubeward.storage.factory import backend_from_url
 from kubeward.storage.interfaces import Backend
@@ -133,6 +136,7 @@ class ServerParts:
     service_accounts: ServiceAccountWiring
     namespaces: NamespaceController
     crds: CRDController
+    flow_control: FlowControlWiring | None = None
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
@@ -161,6 +165,13 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
+    flow_control = None
+    if config.enable_priority_and_fairness:
+        # Upstream's request wait limit: a quarter of the request timeout.
+        flow_control = FlowControl(
+            config.max_requests_inflight + config.max_mutating_requests_inflight,
+            wait_limit=config.request_timeout_seconds / 4,
+        )
     # One informer per kind for everything in the process that follows storage, fed by the
     # same watch fan-out the API's watchers use.
     informers = InformerFactory(StoreSources(stores, broadcasters.for_store))
@@ -179,10 +190,20 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         handlers=handlers,
         client_ca_certs=client_cas,
         max_requests_inflight=config.max_requests_inflight,
+        max_mutating_requests_inflight=config.max_mutating_requests_inflight,
         max_body_bytes=config.max_request_body_bytes,
         request_timeout=float(config.request_timeout_seconds),
+        request_body_timeout=config.request_body_timeout_seconds,
         server_address=f"{config.advertise_address}:{config.secure_port}",
         openapi=OpenAPIHandler(scheme, KUBERNETES_VERSION["gitVersion"]),
+        flow_control=flow_control,
+        connections=ConnectionGuards(
+            ConnectionTimeouts(
+                tls_handshake=config.tls_handshake_timeout_seconds,
+                request_header=config.request_header_timeout_seconds,
+                idle_connection=config.idle_connection_timeout_seconds,
+            )
+        ),
     )
     reviews.register(server)
     scale.register(server)
@@ -210,11 +231,37 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         service_accounts,
         NamespaceController(stores, informers, scheme=scheme),
         CRDController(scheme, stores, informers),
+        FlowControlWiring(flow_control, stores, informers) if flow_control else None,
     )
 
 
-async def start_server(config: ServerConfig, backend: Backend | None = None) -> RunningServer:
-    """Start serving on ``config.bind_address:config.secure_port`` (port 0 picks a free one)."""
+def listen_error(config: ServerConfig, exc: OSError, port_flag: str = "--secure-port") -> str:
+    """One line naming why the port cannot be opened and what to do about it."""
+    where = f"cannot listen on {config.bind_address}:{config.secure_port}"
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"{where}: the port is already in use (another kubeward or API server?); "
+            f"stop it or choose another port with {port_flag}"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{where}: {config.bind_address} is not an address of this machine; "
+            "give one of its addresses, 127.0.0.1 or 0.0.0.0 with --bind-address"
+        )
+    if exc.errno == errno.EACCES:
+        return f"{where}: permission denied (ports below 1024 need privileges); choose another port with {port_flag}"
+    return f"{where}: {exc.strerror or exc}"
+
+
+async def start_server(
+    config: ServerConfig, backend: Backend | None = None, *, port_flag: str = "--secure-port"
+) -> RunningServer:
+    """Start serving on ``config.bind_address:config.secure_port`` (port 0 picks a free one).
+
+    Raises:
+        InputError: the address cannot be listened on (in use, not local, not permitted), in
+            one line that names the flag to change (``port_flag``).
+    """
     ssl_context = server_ssl_context(config)
     if backend is None:
         backend = backend_from_url(config.storage_url)
@@ -227,29 +274,44 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
         await parts.rbac.prepare()  # starts the informers; returns once RBAC's have synced
         await parts.service_accounts.prepare()
         await parts.crds.prepare()
+        if parts.flow_control is not None:
+            await parts.flow_control.prepare()
         app = build_application(server)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(
-            runner, config.bind_address, config.secure_port, ssl_context=ssl_context, backlog=1024
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=config.idle_connection_timeout_seconds,
         )
-        await site.start()
+        await runner.setup()
+        site = GuardedSite(
+            runner,
+            config.bind_address,
+            config.secure_port,
+            ssl_context=ssl_context,
+            guards=server.connections,
+            backlog=1024,
+        )
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise InputError(listen_error(config, exc, port_flag)) from exc
     except BaseException:
         if parts is not None:
             await parts.informers.stop()
             await parts.broadcasters.close()
         await backend.close()
         raise
-    port = config.secure_port
-    sockets = getattr(site, "_server", None)
-    if sockets is not None and sockets.sockets:
-        port = sockets.sockets[0].getsockname()[1]
+    port = site.bound_port
     background = [
         *parts.informers.tasks(),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
         asyncio.create_task(parts.crds.run(), name="crd-controller"),
+        *(parts.flow_control.tasks() if parts.flow_control is not None else []),
     ]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(
@@ -258,10 +320,13 @@ async def start_server(config: ServerConfig, backend: Backend | None = None) -> 
 
 
 async def serve_until_signalled(
-    config: ServerConfig, on_ready: Callable[[RunningServer], None] | None = None
+    config: ServerConfig,
+    on_ready: Callable[[RunningServer], None] | None = None,
+    *,
+    port_flag: str = "--secure-port",
 ) -> None:
     """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first)."""
-    running = await start_server(config)
+    running = await start_server(config, port_flag=port_flag)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

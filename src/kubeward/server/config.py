@@ -22,6 +22,15 @@ class ServerConfig:
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     request_timeout_seconds: int = 60
+    # Priority and fairness (kube-apiserver's --enable-priority-and-fairness, on by default).
+    enable_priority_and_fairness: bool = True
+    # Connection timeouts, kube-apiserver's values (secure_serving.go): the TLS handshake and the
+    # request headers 32 s, an idle keep-alive connection 90 s. The body has no bound of its own
+    # there but the request timeout; kubeward's defaults to the same 60 s.
+    tls_handshake_timeout_seconds: float = 32.0
+    request_header_timeout_seconds: float = 32.0
+    request_body_timeout_seconds: float = 60.0
+    idle_connection_timeout_seconds: float = 90.0
     min_request_timeout_seconds: int = 1800
     max_request_body_bytes: int = 3 * 1024 * 1024
     advertise_address: str = "127.0.0.1"

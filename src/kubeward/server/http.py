@@ -65,6 +65,8 @@ def status_response(error: StatusError) -> web.Response:
     response = status_body(error.to_status(), error.code)
     if error.code == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="kubernetes-master"'
+    if error.details is not None and error.details.retry_after_seconds:
+        response.headers["Retry-After"] = str(error.details.retry_after_seconds)
     return response
 
 

@@ -8,9 +8,10 @@ store in the same directory.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from kubeward.pki.bundle import ensure_bundle
+from kubeward.pki.bundle import RETARGETED, ensure_bundle
 from kubeward.pki.layout import PKI_DIR, SA_KEY_FILE, SA_PUB_FILE, BundleOptions
 from kubeward.server.config import ServerConfig
 
@@ -19,11 +20,27 @@ SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 
 def local_config(
-    data_dir: Path, port: int, bind_address: str = "127.0.0.1", authorization_mode: str = "RBAC"
+    data_dir: Path,
+    port: int,
+    bind_address: str = "127.0.0.1",
+    authorization_mode: str = "RBAC",
+    *,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[ServerConfig, Path]:
-    """Make sure the PKI exists; return the server configuration and the admin kubeconfig."""
+    """Make sure the PKI exists; return the server configuration and the admin kubeconfig.
+
+    A data directory first used with another port keeps its PKI: its kubeconfigs are pointed at
+    the new address (``note`` is told which), since no certificate names the port.
+    """
     data_dir = data_dir.resolve()
-    result = ensure_bundle(BundleOptions(directory=data_dir, port=port, key_algorithm="ecdsa-p256"))
+    result = ensure_bundle(
+        BundleOptions(
+            directory=data_dir, port=port, key_algorithm="ecdsa-p256", retarget_kubeconfigs=True
+        )
+    )
+    retargeted = result.names(RETARGETED)
+    if retargeted and note is not None:
+        note(f"{', '.join(retargeted)}: server is now {result.server}")
     cert, key = result.cert_and_key("apiserver")
     ca_cert, _ = result.cert_and_key("ca")
     config = ServerConfig(

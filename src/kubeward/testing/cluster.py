@@ -10,9 +10,10 @@ import socket
 import tempfile
 import threading
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from kubeward.api.user import (
     ALL_AUTHENTICATED,
@@ -167,8 +168,12 @@ def running_cluster(
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
+    server_options: Mapping[str, Any] | None = None,
 ) -> Iterator[Cluster]:
     """Start a server on a free port of 127.0.0.1 and stop it on exit.
+
+    ``server_options`` sets other :class:`~kubeward.server.config.ServerConfig` fields, e.g.
+    ``{"max_requests_inflight": 20, "request_body_timeout_seconds": 2.0}``.
 
     With ``controller_manager`` (the default) the CSR controllers run in the same process as a
     separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``).
@@ -186,6 +191,7 @@ def running_cluster(
             anonymous_auth=anonymous_auth,
             enable_admission_plugins=enable_admission_plugins,
             disable_admission_plugins=disable_admission_plugins,
+            **dict(server_options or {}),
         )
         # The stdlib loop, not uvloop: a test process starts and closes many loops, and uvloop's
         # TLS transports can still schedule callbacks on a closed one. `kubeward up` and `serve`

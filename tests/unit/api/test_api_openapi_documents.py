@@ -440,7 +440,9 @@ def test_group_documents_do_not_carry_other_groups_kinds() -> None:
 def test_a_kind_the_catalog_lacks_publishes_its_own_schema() -> None:
     """Rule 5: custom resources, named as upstream names CRD schemas."""
     own = '{"type": "object", "properties": {"spec": {"type": "object"}}}'
-    served = served_document("gizmos.example.org", "v1", (R("Gizmo", "gizmos", True, CRUD, (), own),))
+    served = served_document(
+        "gizmos.example.org", "v1", (R("Gizmo", "gizmos", True, CRUD, (), own),)
+    )
     schemas = served.document["components"]["schemas"]
     gizmo = schemas["org.example.gizmos.v1.Gizmo"]
     assert set(gizmo["properties"]) == {"apiVersion", "kind", "metadata", "spec"}

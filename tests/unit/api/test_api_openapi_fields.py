@@ -339,7 +339,12 @@ from kubeward.api.openapi import conform, decoding_error, patch_decoding_error  
             {"status": {"startTime": "yesterday"}},
             'parsing time "yesterday" at status.startTime',
         ),
-        ("", "Secret", {"data": {"a": "not base64!"}}, "illegal base64 data at data.a"),
+        (
+            "",
+            "Secret",
+            {"data": {"a": "not base64!"}},
+            "illegal base64 data at input byte 3 (data.a must be base64",
+        ),
         (
             "certificates.k8s.io",
             "CertificateSigningRequest",

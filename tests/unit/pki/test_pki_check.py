@@ -6,7 +6,7 @@ import yaml
 from pki_testutil import fast_bundle
 
 from kubeward.errors import InputError
-from kubeward.pki.check import KUBEADM_CERTIFICATES, check_expiration, render_text
+from kubeward.pki.check import KUBEADM_CERTIFICATES, check_expiration, render_text, residual_time
 
 DAY = datetime.timedelta(days=1)
 
@@ -95,3 +95,29 @@ def test_externally_managed_when_the_ca_key_is_absent(tmp_path: Path) -> None:
 def test_directory_without_pki(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no PKI here"):
         check_expiration(tmp_path)
+
+
+def test_an_expired_certificate_says_since_when(cluster: Path) -> None:
+    """kubeadm prints ``<invalid>`` (and older kubeward ``0s``); the reader wants "expired, since when"."""
+    now = datetime.datetime.now(datetime.UTC) + 368 * DAY
+    text = render_text(check_expiration(cluster, now))
+    apiserver = next(line for line in text.splitlines() if line.startswith("apiserver "))
+    assert "expired 3 days ago" in apiserver or "expired 4 days ago" in apiserver
+    assert "0s" not in text.split() and "<invalid>" not in text
+    ca = next(line for line in text.splitlines() if line.startswith("ca "))
+    assert "expired" not in ca  # the CAs are still valid for years
+
+
+@pytest.mark.parametrize(
+    ("left", "shown"),
+    [
+        (datetime.timedelta(days=2), "2d"),
+        (-datetime.timedelta(days=1, hours=2), "expired 1 day ago"),
+        (-datetime.timedelta(days=45), "expired 45 days ago"),
+        (-datetime.timedelta(hours=5), "expired 5 hours ago"),
+        (-datetime.timedelta(seconds=1), "expired just now"),
+    ],
+    ids=["valid", "one-day", "many-days", "hours", "just-now"],
+)
+def test_residual_time_wording(left: datetime.timedelta, shown: str) -> None:
+    assert residual_time(left) == shown

@@ -307,3 +307,15 @@ def test_bad_flags_are_usage_errors(
     code, _, err = run(capsys, *args)
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_check_and_renew_default_to_the_up_data_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README writes `kubeward pki check` and `kubeward pki renew NAME|all` without --dir."""
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "init", "--dir", ".kubeward", "--key-algorithm", "ecdsa-p256")[0] == 0
+    code, out, err = run(capsys, "check")
+    assert code == 0 and out.startswith("CERTIFICATE "), err
+    code, out, err = run(capsys, "renew", "apiserver")
+    assert code == 0 and out.splitlines() == ["renewed apiserver"], err

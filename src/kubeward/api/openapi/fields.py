@@ -145,7 +145,10 @@ class _Scalar(_Checker):
             if fmt == "date-time" and not _is_time(value):
                 raise BadRequest(f'parsing time "{value[:64]}" at {path}: not an RFC 3339 time')
             if fmt == "byte" and not _is_base64(value):
-                raise BadRequest(f"illegal base64 data at {path}")
+                raise BadRequest(
+                    f"illegal base64 data at input byte {_first_illegal_byte(value)} ({path} "
+                    "must be base64, as every []byte field of the Kubernetes API)"
+                )
             return value
         if fmt == "boolean":
             if not isinstance(value, bool):
@@ -188,6 +191,19 @@ def _is_base64(text: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return True
+
+
+_BASE64_ALPHABET = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
+)
+
+
+def _first_illegal_byte(text: str) -> int:
+    """Where Go's base64 decoder stops: the first character outside the alphabet, else the end."""
+    for index, char in enumerate(text):
+        if char not in _BASE64_ALPHABET:
+            return index
+    return len(text)
 
 
 def _check_child(

@@ -23,6 +23,7 @@ from kubeward.api.resources import (
     authorization,
     certificates,
     core,
+    flowcontrol,
     networking,
     rbac,
 )
@@ -38,6 +39,7 @@ _MODULES = (
     rbac,
     certificates,
     apiextensions,
+    flowcontrol,
 )
 
 
