@@ -21,7 +21,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -451,7 +451,7 @@ class ResourceHandlers:
         await response.prepare(ctx.request)
         first_table = [True]
 
-        async def send(event_type: str, obj: m.JSONObject) -> None:
+        def encode_event(event_type: str, obj: m.JSONObject) -> bytes:
             if (
                 as_table
                 and event_type in ("ADDED", "MODIFIED", "DELETED")
@@ -467,7 +467,7 @@ class ResourceHandlers:
                 first_table[0] = False
             else:
                 payload = obj
-            await response.write(orjson.dumps({"type": event_type, "object": payload}) + b"\n")
+            return orjson.dumps({"type": event_type, "object": payload}) + b"\n"
 
         def bookmark(revision: int, initial_end: bool = False) -> m.JSONObject:
             md: m.JSONObject = {"resourceVersion": str(revision)}
@@ -475,49 +475,70 @@ class ResourceHandlers:
                 md["annotations"] = {"k8s.io/initial-events-end": "true"}
             return {"kind": ctx.rt.kind, "apiVersion": ctx.rt.api_version, "metadata": md}
 
-        deadline = asyncio.get_running_loop().time() + timeout
+        # What a connection has pending goes out as one chunk, one TLS record run, one send:
+        # written per event, 1,000 watchers cost 1,000 writes per event and fall behind.
+        # response.write() frames the chunk and waits only when the socket stopped draining.
+        writing = [False]
+
+        async def write(lines: list[bytes]) -> None:
+            if lines:
+                writing[0] = True
+                try:
+                    await response.write(b"".join(lines))
+                finally:
+                    writing[0] = False
+
+        def close_if_stuck() -> None:
+            # server/watch.py rule 3: the watcher fell too far behind. One stuck on a socket the
+            # client does not read would never see the 410, so its connection is closed.
+            transport = ctx.request.transport
+            if writing[0] and transport is not None:
+                transport.abort()
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         last_revision = start
-        events: AsyncGenerator[WatchEvent, None] | None = None
         try:
+            lines: list[bytes] = []
             for obj in initial:
                 obj["apiVersion"] = ctx.rt.api_version
                 obj["kind"] = ctx.rt.kind
-                await send("ADDED", obj)
+                lines.append(encode_event("ADDED", obj))
             if send_initial and bookmarks:
-                await send("BOOKMARK", bookmark(start, initial_end=True))
-            events = self.broadcasters.for_store(ctx.store).events(start)
-            while True:
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    break
-                try:
-                    event = await asyncio.wait_for(anext(events), timeout=min(remaining, 30.0))
-                except TimeoutError:
-                    if bookmarks:
-                        await send("BOOKMARK", bookmark(last_revision))
-                    continue
-                except StopAsyncIteration:
-                    break
-                last_revision = event.revision
-                translated = self._filter_event(ctx, event, opts, namespace)
-                if translated is None:
-                    continue
-                if not as_table and translated == (event.type, event.object):
-                    await response.write(event.json_line())  # shared by every plain watcher
-                else:
-                    await send(*translated)
+                lines.append(encode_event("BOOKMARK", bookmark(start, initial_end=True)))
+            await write(lines)
+            async with self.broadcasters.for_store(ctx.store).stream(start) as stream:
+                stream.on_overflow = close_if_stuck
+                while True:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    batch = await stream.next_batch(min(remaining, 30.0))
+                    if not batch:
+                        if stream.ended:
+                            break
+                        if bookmarks:
+                            await write([encode_event("BOOKMARK", bookmark(last_revision))])
+                        continue
+                    lines = []
+                    for event in batch:
+                        translated = self._filter_event(ctx, event, opts, namespace)
+                        if translated is None:
+                            continue
+                        if not as_table and translated == (event.type, event.object):
+                            lines.append(event.json_line())  # shared by every plain watcher
+                        else:
+                            lines.append(encode_event(*translated))
+                    last_revision = batch[-1].revision
+                    await write(lines)
         except StatusError as exc:
-            with contextlib.suppress(ConnectionResetError, RuntimeError):
+            with contextlib.suppress(ConnectionError, RuntimeError):
                 await response.write(
                     orjson.dumps({"type": "ERROR", "object": exc.to_status()}) + b"\n"
                 )
-        except ConnectionResetError:
-            return response  # the client went away
-        finally:
-            if events is not None:
-                with contextlib.suppress(Exception):
-                    await events.aclose()
-        with contextlib.suppress(ConnectionResetError, RuntimeError):
+        except ConnectionError:
+            return response  # the client went away, or rule 3 closed the connection
+        with contextlib.suppress(ConnectionError, RuntimeError):
             await response.write_eof()
         return response
 
