@@ -30,6 +30,13 @@ def json_response(
     return response
 
 
+def json_bytes_response(body: bytes, status: int = 200) -> web.Response:
+    """A JSON response whose body is already encoded (a list spliced from stored bytes)."""
+    response = web.Response(body=body, status=status, headers=CACHE_HEADERS)
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
 def status_response(error: StatusError) -> web.Response:
     response = json_response(error.to_status(), status=error.code)
     if error.code == 401:

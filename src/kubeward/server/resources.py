@@ -50,6 +50,7 @@ from kubeward.errors import (
 )
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
+    json_bytes_response,
     json_response,
     success_status,
     wants_table,
@@ -204,23 +205,24 @@ class ResourceHandlers:
 
     async def list(self, ctx: RequestContext) -> web.StreamResponse:
         opts = self._list_options(ctx)
+        if self.table_builder is None or not wants_table(ctx.request.headers.get("Accept", "")):
+            # Plain JSON needs no object: the store splices the stored bytes (Store.list_json).
+            return json_bytes_response(await ctx.store.list_json(ctx.info.namespace, opts))
         result = await ctx.store.list(ctx.info.namespace, opts)
-        if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
-            items = []
-            for item in result["items"]:
-                item["apiVersion"] = ctx.rt.api_version
-                item["kind"] = ctx.rt.kind
-                items.append(item)
-            table = self.table_builder(
-                ctx.rt,
-                items,
-                include_object=ctx.request.query.get("includeObject", "Metadata"),
-                resource_version=result["metadata"]["resourceVersion"],
-                continue_token=result["metadata"].get("continue", ""),
-                remaining=result["metadata"].get("remainingItemCount"),
-            )
-            return json_response(table, 200, TABLE_CONTENT_TYPE)
-        return json_response(result)
+        items = []
+        for item in result["items"]:
+            item["apiVersion"] = ctx.rt.api_version
+            item["kind"] = ctx.rt.kind
+            items.append(item)
+        table = self.table_builder(
+            ctx.rt,
+            items,
+            include_object=ctx.request.query.get("includeObject", "Metadata"),
+            resource_version=result["metadata"]["resourceVersion"],
+            continue_token=result["metadata"].get("continue", ""),
+            remaining=result["metadata"].get("remainingItemCount"),
+        )
+        return json_response(table, 200, TABLE_CONTENT_TYPE)
 
     async def create(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
         if ctx.info.name:

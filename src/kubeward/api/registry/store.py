@@ -87,13 +87,35 @@ class WatchEvent:
 
 
 def encode(obj: m.JSONObject) -> bytes:
-    return orjson.dumps(obj)
+    """The stored form: ``apiVersion``, ``kind`` and ``metadata`` first, and no resourceVersion.
+
+    The fixed head lets a list splice ``resourceVersion`` into the stored bytes instead of
+    decoding and encoding every item (:meth:`Store.list_json`). Values stored before this order
+    was fixed, or without the head, are still read; they take the decoding path.
+    """
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and "resourceVersion" in meta:
+        meta = {k: v for k, v in meta.items() if k != "resourceVersion"}
+    if "apiVersion" not in obj or "kind" not in obj or not isinstance(meta, dict):
+        return orjson.dumps(obj)
+    ordered: m.JSONObject = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": {}}
+    ordered.update(obj)
+    ordered["metadata"] = meta
+    return orjson.dumps(ordered)
 
 
 def decode(kv: KeyValue) -> m.JSONObject:
     obj: m.JSONObject = orjson.loads(kv.value)
     m.metadata(obj)["resourceVersion"] = str(kv.mod_revision)
     return obj
+
+
+# A selector's next backend page doubles in size up to this (kube-apiserver's etcd3 maxLimit).
+_MAX_PAGE = 10_000
+_CLOSE_BRACE = ord("}")
+# One list page's stored items, each with its decoded object when a selector needed it.
+_PageItems = list[tuple[KeyValue, m.JSONObject | None]]
+_Parts = list[bytes | memoryview]
 
 
 def _encode_continue(revision: int, last_key: str) -> str:
@@ -126,6 +148,17 @@ class Store:
         self.rt = resource_type
         self.strategy = strategy
         self.backend = backend
+        # encode()'s head for this kind, and the start of the list list_json() writes.
+        type_meta = orjson.dumps(
+            {"apiVersion": resource_type.api_version, "kind": resource_type.kind}
+        )
+        self._stored_head = type_meta[:-1] + b',"metadata":{'
+        self._list_json_head = (
+            orjson.dumps(
+                {"kind": resource_type.list_kind, "apiVersion": resource_type.api_version}
+            )[:-1]
+            + b',"metadata":'
+        )
 
     # --- reads ------------------------------------------------------------------------------
     def _not_found(self, name: str) -> NotFound:
@@ -167,6 +200,66 @@ class Store:
 
     async def list(self, namespace: str, opts: ListOptions) -> m.JSONObject:
         """A ``<Kind>List`` honouring selectors, ``limit``/``continue`` and resourceVersion."""
+        found, list_meta = await self._list_page(namespace, opts)
+        items: list[m.JSONObject] = []
+        for kv, obj in found:
+            if obj is None:
+                obj = decode(kv)
+            obj.pop("apiVersion", None)
+            obj.pop("kind", None)
+            items.append(obj)
+        return {
+            "kind": self.rt.list_kind,
+            "apiVersion": self.rt.api_version,
+            "metadata": list_meta,
+            "items": items,
+        }
+
+    async def list_json(self, namespace: str, opts: ListOptions) -> bytes:
+        """:meth:`list`, encoded: the same JSON document, built from the stored bytes.
+
+        An item stored in :func:`encode`'s form is spliced: its stored bytes after the
+        ``{"apiVersion":…,"kind":…,"metadata":{`` head, behind ``{"metadata":{"resourceVersion":…``.
+        That is the object :meth:`list` returns (the type dropped, the revision added; only the
+        order of keys differs) without decoding and re-encoding it. Other items, and any whose
+        bytes mention a resourceVersion, take the decoding path.
+        """
+        found, list_meta = await self._list_page(namespace, opts)
+        head = self._stored_head
+        skip = len(head)
+        parts: _Parts = [
+            self._list_json_head,
+            orjson.dumps(list_meta),
+            b',"items":[',
+        ]
+        for index, (kv, obj) in enumerate(found):
+            if index:
+                parts.append(b",")
+            value = kv.value
+            if value.startswith(head) and b'"resourceVersion"' not in value:
+                parts.append(b'{"metadata":{"resourceVersion":"')
+                parts.append(str(kv.mod_revision).encode())
+                parts.append(b'"}' if value[skip] == _CLOSE_BRACE else b'",')
+                parts.append(memoryview(value)[skip + (value[skip] == _CLOSE_BRACE) :])
+                continue
+            if obj is None:
+                obj = decode(kv)
+            obj.pop("apiVersion", None)
+            obj.pop("kind", None)
+            parts.append(orjson.dumps(obj))
+        parts.append(b"]}")
+        return b"".join(parts)
+
+    async def _list_page(
+        self, namespace: str, opts: ListOptions
+    ) -> tuple[_PageItems, m.JSONObject]:
+        """The stored items of one list page, each with its decoded object if a selector needed
+        it, and the list's metadata.
+
+        With a selector a backend page may be mostly filtered away; as kube-apiserver's etcd3
+        store does, the next page asked for is then twice as large (up to ``_MAX_PAGE``), and
+        the continue token names the last key examined.
+        """
         self.strategy.check_field_selector_labels(
             [r.field for r in opts.field_selector.requirements]
         )
@@ -180,31 +273,36 @@ class Store:
             _parse_rv(opts.resource_version)
         prefix = self._prefix(namespace)
         pinned = opts.field_selector.exact_value("metadata.name")
-        items: list[m.JSONObject] = []
+        filtering = not (opts.label_selector.empty and opts.field_selector.empty)
+        found: _PageItems = []
         more = False
         remaining = 0
         read_revision = revision
+        page_limit = opts.limit
         try:
             while True:
                 page = await self.backend.list(
-                    prefix,
-                    revision=read_revision,
-                    limit=(opts.limit - len(items)) if opts.limit else 0,
-                    start_after=start_after,
+                    prefix, revision=read_revision, limit=page_limit, start_after=start_after
                 )
                 read_revision = page.revision
-                for kv in page.items:
-                    if pinned is not None and not kv.key.endswith("/" + pinned):
-                        continue
-                    obj = decode(kv)
-                    if self.matches(obj, opts):
-                        items.append(self._with_type(obj))
-                if page.items:
-                    start_after = page.items[-1].key
                 more = page.more
                 remaining = page.remaining
-                if not opts.limit or not page.more or len(items) >= opts.limit:
+                for kv in page.items:
+                    if opts.limit and len(found) >= opts.limit:
+                        more = True  # the page went on past a full bucket
+                        break
+                    start_after = kv.key
+                    if pinned is not None and not kv.key.endswith("/" + pinned):
+                        continue
+                    obj = None
+                    if filtering:
+                        obj = decode(kv)
+                        if not self.matches(obj, opts):
+                            continue
+                    found.append((kv, obj))
+                if not opts.limit or not more or len(found) >= opts.limit:
                     break
+                page_limit = min(page_limit * 2, max(_MAX_PAGE, opts.limit))
         except CompactedError as exc:
             if opts.continue_token:
                 raise Gone(_CONTINUE_TOO_OLD) from exc
@@ -214,17 +312,9 @@ class Store:
         list_meta: m.JSONObject = {"resourceVersion": str(read_revision)}
         if opts.limit and more:
             list_meta["continue"] = _encode_continue(read_revision, start_after)
-            if opts.label_selector.empty and opts.field_selector.empty:
+            if not filtering:
                 list_meta["remainingItemCount"] = remaining
-        for obj in items:
-            obj.pop("apiVersion", None)
-            obj.pop("kind", None)
-        return {
-            "kind": self.rt.list_kind,
-            "apiVersion": self.rt.api_version,
-            "metadata": list_meta,
-            "items": items,
-        }
+        return found, list_meta
 
     # --- writes -----------------------------------------------------------------------------
     def _invalid(self, name: str, causes: Sequence[Cause]) -> Invalid:
