@@ -90,8 +90,11 @@ def encode(obj: m.JSONObject) -> bytes:
     """The stored form: ``apiVersion``, ``kind`` and ``metadata`` first, and no resourceVersion.
 
     The fixed head lets a list splice ``resourceVersion`` into the stored bytes instead of
-    decoding and encoding every item (:meth:`Store.list_json`). Values stored before this order
-    was fixed, or without the head, are still read; they take the decoding path.
+    decoding and encoding every item (:meth:`Store.list_json`). That relies on the store being
+    the only writer of its keys and never storing ``metadata.resourceVersion`` (the revision is
+    the backend's): every write path here drops it, as earlier versions did. Values stored
+    before this order was fixed, or without the head, are still read; they take the decoding
+    path.
     """
     meta = obj.get("metadata")
     if isinstance(meta, dict) and "resourceVersion" in meta:
@@ -115,7 +118,6 @@ _MAX_PAGE = 10_000
 _CLOSE_BRACE = ord("}")
 # One list page's stored items, each with its decoded object when a selector needed it.
 _PageItems = list[tuple[KeyValue, m.JSONObject | None]]
-_Parts = list[bytes | memoryview]
 
 
 def _encode_continue(revision: int, last_key: str) -> str:
@@ -218,37 +220,29 @@ class Store:
     async def list_json(self, namespace: str, opts: ListOptions) -> bytes:
         """:meth:`list`, encoded: the same JSON document, built from the stored bytes.
 
-        An item stored in :func:`encode`'s form is spliced: its stored bytes after the
-        ``{"apiVersion":…,"kind":…,"metadata":{`` head, behind ``{"metadata":{"resourceVersion":…``.
-        That is the object :meth:`list` returns (the type dropped, the revision added; only the
-        order of keys differs) without decoding and re-encoding it. Other items, and any whose
-        bytes mention a resourceVersion, take the decoding path.
+        An item stored in :func:`encode`'s form is spliced: ``{"metadata":{"resourceVersion":…,``
+        and its stored bytes after the ``{"apiVersion":…,"kind":…,"metadata":{`` head. That is
+        the object :meth:`list` returns (the type dropped, the revision added; only the order of
+        keys differs) without decoding and re-encoding it. Other items take the decoding path.
         """
         found, list_meta = await self._list_page(namespace, opts)
         head = self._stored_head
         skip = len(head)
-        parts: _Parts = [
-            self._list_json_head,
-            orjson.dumps(list_meta),
-            b',"items":[',
-        ]
-        for index, (kv, obj) in enumerate(found):
-            if index:
-                parts.append(b",")
+        items: list[bytes] = []
+        for kv, obj in found:
             value = kv.value
-            if value.startswith(head) and b'"resourceVersion"' not in value:
-                parts.append(b'{"metadata":{"resourceVersion":"')
-                parts.append(str(kv.mod_revision).encode())
-                parts.append(b'"}' if value[skip] == _CLOSE_BRACE else b'",')
-                parts.append(memoryview(value)[skip + (value[skip] == _CLOSE_BRACE) :])
+            if value.startswith(head) and value[skip] != _CLOSE_BRACE:
+                revision = str(kv.mod_revision).encode()
+                items.append(b'{"metadata":{"resourceVersion":"' + revision + b'",' + value[skip:])
                 continue
             if obj is None:
                 obj = decode(kv)
             obj.pop("apiVersion", None)
             obj.pop("kind", None)
-            parts.append(orjson.dumps(obj))
-        parts.append(b"]}")
-        return b"".join(parts)
+            items.append(orjson.dumps(obj))
+        return b"".join(
+            (self._list_json_head, orjson.dumps(list_meta), b',"items":[', b",".join(items), b"]}")
+        )
 
     async def _list_page(
         self, namespace: str, opts: ListOptions
@@ -287,6 +281,11 @@ class Store:
                 read_revision = page.revision
                 more = page.more
                 remaining = page.remaining
+                if not filtering:  # the page is exactly what was asked for: take it whole
+                    found.extend((kv, None) for kv in page.items)
+                    if page.items:
+                        start_after = page.items[-1].key
+                    break
                 for kv in page.items:
                     if opts.limit and len(found) >= opts.limit:
                         more = True  # the page went on past a full bucket
@@ -294,12 +293,9 @@ class Store:
                     start_after = kv.key
                     if pinned is not None and not kv.key.endswith("/" + pinned):
                         continue
-                    obj = None
-                    if filtering:
-                        obj = decode(kv)
-                        if not self.matches(obj, opts):
-                            continue
-                    found.append((kv, obj))
+                    obj = decode(kv)
+                    if self.matches(obj, opts):
+                        found.append((kv, obj))
                 if not opts.limit or not more or len(found) >= opts.limit:
                     break
                 page_limit = min(page_limit * 2, max(_MAX_PAGE, opts.limit))
