@@ -57,6 +57,7 @@ from kubeward.server.http import (
     warning_header,
 )
 from kubeward.server.watch import Broadcasters
+from kubeward.server.watch_writer import ChunkedWatchWriter, chunk
 
 log = logging.getLogger(__name__)
 
@@ -477,29 +478,51 @@ class ResourceHandlers:
                 md["annotations"] = {"k8s.io/initial-events-end": "true"}
             return {"kind": ctx.rt.kind, "apiVersion": ctx.rt.api_version, "metadata": md}
 
-        # What a connection has pending goes out as one chunk, one TLS record run, one send:
-        # written per event, 1,000 watchers cost 1,000 writes per event and fall behind.
-        # response.write() frames the chunk and waits only when the socket stopped draining.
-        writing = [False]
+        # Plain JSON watchers without selectors share each event's encoding as it is (the
+        # common case, and the one a thousand watchers hit), filtered by namespace at most.
+        plain = not as_table and opts.label_selector.empty and opts.field_selector.empty
+        by_namespace = bool(namespace) and ctx.rt.namespaced
+        last_revision = [start]
 
-        async def write(lines: list[bytes]) -> None:
-            if lines:
-                writing[0] = True
-                try:
-                    await response.write(b"".join(lines))
-                finally:
-                    writing[0] = False
+        def encode_batch(batch: list[WatchEvent], shared: dict[object, bytes]) -> bytes:
+            last_revision[0] = batch[-1].revision
+            if plain:  # framed once per flush for every plain watcher of this namespace
+                frame = shared.get(namespace if by_namespace else None)
+                if frame is None:
+                    if by_namespace:
+                        lines = [
+                            event.json_line() for event in batch if event.namespace == namespace
+                        ]
+                    else:
+                        lines = [event.json_line() for event in batch]
+                    frame = shared[namespace if by_namespace else None] = chunk(lines)
+                return frame
+            lines = []
+            for event in batch:
+                translated = self._filter_event(ctx, event, opts, namespace)
+                if translated is None:
+                    continue
+                if not as_table and translated == (event.type, event.object):
+                    lines.append(event.json_line())  # shared by every plain watcher
+                else:
+                    lines.append(encode_event(*translated))
+            return chunk(lines)
+
+        transport = ctx.request.transport
+        if transport is None:
+            return response  # the client went away before the watch started
+        # A connection's pending events go out as one chunk, straight to the transport, from
+        # the broadcaster's flush (server/watch.py, server/watch_writer.py).
+        writer = ChunkedWatchWriter(transport, encode_batch)
 
         def close_if_stuck() -> None:
-            # server/watch.py rule 3: the watcher fell too far behind. One stuck on a socket the
-            # client does not read would never see the 410, so its connection is closed.
-            transport = ctx.request.transport
-            if writing[0] and transport is not None:
-                transport.abort()
+            # server/watch.py rule 3: the watcher fell too far behind. One whose connection
+            # is not taking writes would never see the 410, so its connection is closed.
+            if not writer.ready():
+                writer.abort()
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        last_revision = start
         try:
             lines: list[bytes] = []
             for obj in initial:
@@ -508,31 +531,19 @@ class ResourceHandlers:
                 lines.append(encode_event("ADDED", obj))
             if send_initial and bookmarks:
                 lines.append(encode_event("BOOKMARK", bookmark(start, initial_end=True)))
-            await write(lines)
+            await response.write(b"".join(lines))  # the headers, and the initial events
             async with self.broadcasters.for_store(ctx.store).stream(start) as stream:
                 stream.on_overflow = close_if_stuck
+                stream.attach(writer)
                 while True:
                     remaining = deadline - loop.time()
                     if remaining <= 0:
                         break
-                    batch = await stream.next_batch(min(remaining, 30.0))
-                    if not batch:
-                        if stream.ended:
-                            break
-                        if bookmarks:
-                            await write([encode_event("BOOKMARK", bookmark(last_revision))])
-                        continue
-                    lines = []
-                    for event in batch:
-                        translated = self._filter_event(ctx, event, opts, namespace)
-                        if translated is None:
-                            continue
-                        if not as_table and translated == (event.type, event.object):
-                            lines.append(event.json_line())  # shared by every plain watcher
-                        else:
-                            lines.append(encode_event(*translated))
-                    last_revision = batch[-1].revision
-                    await write(lines)
+                    deliveries = writer.deliveries
+                    if await stream.wait_end(min(remaining, 30.0)):
+                        break
+                    if bookmarks and writer.deliveries == deliveries:
+                        writer.write(chunk([encode_event("BOOKMARK", bookmark(last_revision[0]))]))
         except StatusError as exc:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await response.write(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -78,6 +79,11 @@ class WatchEvent:
     revision: int
     previous: m.JSONObject | None = None  # the object before a MODIFIED, for selector transitions
     _encoded: list[bytes] = field(default_factory=list, compare=False, repr=False)
+
+    @functools.cached_property
+    def namespace(self) -> str:
+        """The object's namespace, read once however many watchers filter on it."""
+        return m.namespace_of(self.object)
 
     def json_line(self) -> bytes:
         """``{"type": ..., "object": ...}\n``, encoded once however many watchers receive it."""
