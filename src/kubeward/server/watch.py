@@ -33,6 +33,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable
 from typing import Any, Protocol
@@ -162,14 +163,15 @@ class WatchStream:
                 return []
 
     async def _sleep(self, timeout: float) -> None:
-        """Until woken (an event, the end) or ``timeout`` seconds pass."""
+        """Until woken (an event, the end) or ``timeout`` seconds pass (inf: no timer)."""
         loop = asyncio.get_running_loop()
         waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(timeout, _resolve, waiter)
+        timer = loop.call_later(timeout, _resolve, waiter) if timeout != math.inf else None
         try:
             await self._wait(waiter)
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
             self._waiter = None
 
     async def _wait(self, waiter: asyncio.Future[None]) -> None:
@@ -434,7 +436,7 @@ class Broadcaster:
         """Every event after ``from_revision``, then live ones, one at a time (in-process users)."""
         async with self.stream(from_revision) as stream:
             while True:
-                batch = await stream.next_batch(3600.0)
+                batch = await stream.next_batch(math.inf)
                 if not batch and stream.ended:
                     return
                 for event in batch:
