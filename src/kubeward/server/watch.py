@@ -105,8 +105,12 @@ class WatchStream:
         self._sink = sink
         self._push()
 
-    def _push(self, shared: dict[object, bytes] | None = None) -> bool:
-        """Deliver what is pending to the sink; False if the sink was not ready for it."""
+    def _push(self, pool: dict[int, dict[object, bytes]] | None = None) -> bool:
+        """Deliver what is pending to the sink; False if the sink was not ready for it.
+
+        ``pool`` holds one flush's shared encodings by the batch's first revision: every batch
+        of a flush ends at the end of the log, so its first event says what it holds.
+        """
         sink = self._sink
         if sink is None or self.ended or not self._has_pending():
             return True
@@ -114,8 +118,9 @@ class WatchStream:
             return False
         batch = self._take()
         if batch:
+            shared = {} if pool is None else pool.setdefault(batch[0].revision, {})
             try:
-                sink.deliver(batch, {} if shared is None else shared)
+                sink.deliver(batch, shared)
             except Exception as exc:  # the connection went away: the watcher ends with it
                 self.end(exc)
         return True
@@ -231,8 +236,8 @@ class _PrivateStream(WatchStream):
         self._space: asyncio.Future[None] | None = None
         self._retry: asyncio.TimerHandle | None = None
 
-    def _push(self, shared: dict[object, bytes] | None = None) -> bool:
-        delivered = super()._push(shared)
+    def _push(self, pool: dict[int, dict[object, bytes]] | None = None) -> bool:
+        delivered = super()._push(pool)
         if not delivered and self._retry is None:  # no broadcaster flush comes for this one
             self._retry = asyncio.get_running_loop().call_later(_RETRY_SECONDS, self._retry_push)
         return delivered
@@ -343,16 +348,11 @@ class Broadcaster:
         loop = asyncio.get_running_loop()
         cpu_started = time.thread_time()
         blocked = False
-        # Watchers at the same cursor get the same batch, and share its encodings.
-        shared_by_cursor: dict[int, dict[object, bytes]] = {}
+        pool: dict[int, dict[object, bytes]] = {}  # watchers given the same batch share encodings
         for stream in list(self._pushed):
             if stream.ended:
                 self._pushed.discard(stream)
-                continue
-            shared = shared_by_cursor.get(stream.cursor)
-            if shared is None:
-                shared = shared_by_cursor[stream.cursor] = {}
-            if not stream._push(shared):
+            elif not stream._push(pool):
                 blocked = True
         # The gap is the flush's CPU time, not its wall time: time the process spent descheduled
         # on a busy machine is no reason to hold events back longer.

@@ -276,3 +276,35 @@ def test_a_delivery_that_fails_ends_the_stream_with_that_error() -> None:
         await broadcaster.close()
 
     run(go())
+
+
+class CachingSink(RecordingSink):
+    """Encodes as the HTTP handler does: once per batch, through the shared dict."""
+
+    def deliver(self, batch: list[WatchEvent], shared: dict[object, bytes]) -> None:
+        names = shared.setdefault(
+            "frame", ",".join(e.object["metadata"]["name"] for e in batch).encode()
+        )
+        self.batches.append(names.decode().split(","))
+
+
+def test_only_watchers_given_the_same_batch_share_an_encoding() -> None:
+    async def go() -> tuple[list[str], list[str]]:
+        store = await configmaps()
+        broadcaster = Broadcaster(store)
+        await broadcaster.start()
+        start = await store.backend.current_revision()
+        early, late = CachingSink(), CachingSink()
+        async with broadcaster.stream(start) as a:
+            a.attach(early)
+            listed_at = await create(store, "listed")
+            async with broadcaster.stream(listed_at) as b:  # may be ahead of the log
+                b.attach(late)
+                await create(store, "after")
+                await settle()
+        await broadcaster.close()
+        return early.names, late.names
+
+    early, late = run(go())
+    assert early == ["listed", "after"]
+    assert late == ["after"]
