@@ -52,7 +52,10 @@ class WatchSink(Protocol):
     """Where a pushed watcher's events go (an HTTP connection)."""
 
     def ready(self) -> bool:
-        """True when the sink can take a batch now (its connection's buffer has room)."""
+        """True when the sink can take a batch now (its connection's buffer has room).
+
+        Raising ends the watcher with that error, as from :meth:`deliver`.
+        """
 
     def deliver(self, batch: list[WatchEvent], shared: dict[object, bytes]) -> None:
         """Take ``batch`` at once, without waiting; raising ends the watcher with that error.
@@ -114,15 +117,15 @@ class WatchStream:
         sink = self._sink
         if sink is None or self.ended or not self._has_pending():
             return True
-        if not sink.ready():
-            return False
-        batch = self._take()
-        if batch:
-            shared = {} if pool is None else pool.setdefault(batch[0].revision, {})
-            try:
-                sink.deliver(batch, shared)
-            except Exception as exc:  # the connection went away: the watcher ends with it
-                self.end(exc)
+        # A sink that fails ends its own watcher and nobody else's: the flush goes on.
+        try:
+            if not sink.ready():
+                return False
+            batch = self._take()
+            if batch:
+                sink.deliver(batch, {} if pool is None else pool.setdefault(batch[0].revision, {}))
+        except Exception as exc:  # the connection went away: the watcher ends with it
+            self.end(exc)
         return True
 
     async def wait_end(self, timeout: float) -> bool:

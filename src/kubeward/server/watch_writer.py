@@ -52,6 +52,10 @@ class ChunkedWatchWriter:
         self.deliveries = 0
 
     def ready(self) -> bool:
+        if self._transport.is_closing():
+            # The next write raises and ends the watcher; the stdlib's SSL transport cannot
+            # even say its buffer size once the peer has gone.
+            return True
         return self._transport.get_write_buffer_size() < self._high_water
 
     def deliver(self, batch: list[WatchEvent], shared: dict[object, bytes]) -> None:

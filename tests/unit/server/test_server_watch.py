@@ -308,3 +308,27 @@ def test_only_watchers_given_the_same_batch_share_an_encoding() -> None:
     early, late = run(go())
     assert early == ["listed", "after"]
     assert late == ["after"]
+
+
+def test_a_sink_that_fails_ends_its_own_watcher_and_the_others_still_get_events() -> None:
+    class Gone(RecordingSink):
+        def ready(self) -> bool:
+            raise AttributeError("the transport lost its protocol")
+
+    async def go() -> tuple[list[str], bool]:
+        store = await configmaps()
+        broadcaster = Broadcaster(store)
+        start = await store.backend.current_revision()
+        healthy = RecordingSink()
+        async with broadcaster.stream(start) as broken, broadcaster.stream(start) as fine:
+            broken.attach(Gone())
+            fine.attach(healthy)
+            await create(store, "one", "two")
+            await settle()
+            ended = broken.ended
+        await broadcaster.close()
+        return healthy.names, ended
+
+    names, ended = run(go())
+    assert names == ["one", "two"]
+    assert ended
