@@ -7,6 +7,9 @@ Rules:
  2. The mode is set on the temporary file before any byte is written, so a private key is never
     readable by others, not even for an instant.
  3. An existing file is never replaced unless the caller says ``overwrite=True``.
+ 4. Every directory these functions create is 0700, whatever the umask: the PKI, the kubeconfigs
+    and the store live in them. A directory that already exists keeps its mode;
+    :func:`open_to_others` tells a caller whether to warn about it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,36 @@ from kubeward.errors import InputError
 
 PRIVATE = 0o600
 PUBLIC = 0o644
+PRIVATE_DIR = 0o700
+
+
+def make_private_dirs(path: str | os.PathLike[str]) -> None:
+    """Create ``path`` and its missing parents, each 0700 (rule 4).
+
+    Raises:
+        InputError: a directory cannot be created.
+    """
+    missing: list[Path] = []
+    current = Path(path)
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    try:
+        for directory in reversed(missing):
+            directory.mkdir(mode=PRIVATE_DIR)
+            os.chmod(directory, PRIVATE_DIR)  # mkdir's mode is filtered by the umask
+    except FileExistsError:
+        pass  # created meanwhile by someone else: its mode is theirs
+    except OSError as exc:
+        raise InputError(f"{path}: cannot create the directory: {exc.strerror or exc}") from exc
+
+
+def open_to_others(path: str | os.PathLike[str]) -> int:
+    """The group and world permission bits of an existing directory (0 when private)."""
+    try:
+        return os.stat(path).st_mode & 0o077
+    except OSError:
+        return 0
 
 
 def write_atomic(
@@ -33,7 +66,7 @@ def write_atomic(
     if not overwrite and target.exists():
         raise InputError(f"{target}: already exists; refusing to overwrite it")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(target.parent)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         try:

@@ -179,7 +179,7 @@ def init(
     Idempotent: valid files are kept and missing ones issued from the existing CAs. An existing
     file that is not valid is an error naming the file; nothing is overwritten without --force.
     """
-    from kubeward.pki.bundle import ensure_bundle
+    from kubeward.pki.bundle import ensure_bundle, open_directories
     from kubeward.pki.layout import BundleOptions, Member
 
     options = BundleOptions(
@@ -189,6 +189,8 @@ def init(
         **flags,
     )
     result = ensure_bundle(options)
+    for warning in open_directories(directory):
+        click.echo(f"warning: {warning}", err=True)
     for name, action in result.actions:
         click.echo(f"{action:<9} {name}")
     counts = {a: len(result.names(a)) for a in ("created", "kept", "reissued")}

@@ -257,7 +257,9 @@ def serve(
         service_account_signing_key_file=service_account_signing_key_file,
         service_account_key_files=service_account_key_files,
         api_audiences=_split(api_audiences),
-        service_account_max_token_expiration_seconds=_seconds(service_account_max_token_expiration),
+        service_account_max_token_expiration_seconds=max_token_expiration_seconds(
+            service_account_max_token_expiration
+        ),
         enable_admission_plugins=_split(enable_admission_plugins),
         disable_admission_plugins=_split(disable_admission_plugins),
     )
@@ -320,7 +322,7 @@ def timeout_seconds(flag: str, text: str) -> float:
     return seconds
 
 
-def _seconds(text: str) -> int:
+def max_token_expiration_seconds(text: str) -> int:
     """``--service-account-max-token-expiration`` (a Go duration) in seconds; 0 when unset."""
     if not text:
         return 0

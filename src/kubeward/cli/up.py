@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from kubeward.cli.runtime import run_async, setup_logging
-from kubeward.cli.serve import startup_warnings
+from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.server.builder import RunningServer, serve_until_signalled
 from kubeward.server.local import local_config
@@ -52,8 +52,29 @@ NEXT_COMMANDS = (
     show_default=True,
     help="Comma-separated authorizers, in order.",
 )
+@click.option(
+    "--service-account-max-token-expiration",
+    default="48h",
+    show_default=True,
+    help="Longest validity a TokenRequest (kubectl create token) may get.",
+)
+@click.option(
+    "--storage-sync",
+    type=click.Choice(["normal", "full"]),
+    default="normal",
+    show_default=True,
+    help="SQLite durability: normal survives a crash of the process, full also a power loss.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
-def up(data_dir: Path, port: int, bind_address: str, authorization_mode: str, verbose: int) -> None:
+def up(
+    data_dir: Path,
+    port: int,
+    bind_address: str,
+    authorization_mode: str,
+    service_account_max_token_expiration: str,
+    storage_sync: str,
+    verbose: int,
+) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
     config, admin = local_config(
@@ -62,6 +83,10 @@ def up(data_dir: Path, port: int, bind_address: str, authorization_mode: str, ve
         bind_address,
         authorization_mode,
         note=lambda text: click.echo(text, err=True),
+        max_token_expiration_seconds=max_token_expiration_seconds(
+            service_account_max_token_expiration
+        ),
+        storage_sync=storage_sync,
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)

@@ -33,7 +33,14 @@ import yaml
 from cryptography import x509
 
 from kubeward.errors import InputError
-from kubeward.fileio import PRIVATE, PUBLIC, read_bytes, write_atomic
+from kubeward.fileio import (
+    PRIVATE,
+    PUBLIC,
+    make_private_dirs,
+    open_to_others,
+    read_bytes,
+    write_atomic,
+)
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import (
@@ -46,6 +53,7 @@ from kubeward.pki.keys import (
 )
 from kubeward.pki.kubeconfigs import read_kubeconfig
 from kubeward.pki.layout import (
+    PKI_DIR,
     SA_KEY_FILE,
     SA_PUB_FILE,
     BundleOptions,
@@ -130,6 +138,7 @@ def ensure_bundle(options: BundleOptions, *, now: datetime.datetime | None = Non
         InputError: an option is unusable, or an existing file is not what the PKI needs.
     """
     layout = plan(options)
+    make_private_dirs(layout.pki_dir)  # the data directory too, when it is new (fileio rule 4)
     now = now or datetime.datetime.now(datetime.UTC)
     work = _Work()
     for spec in layout.cas:
@@ -148,6 +157,23 @@ def ensure_bundle(options: BundleOptions, *, now: datetime.datetime | None = Non
             work.leaves.append((leaf, action))
     _write(layout, options, work, now)
     return BundleResult(layout, tuple(work.actions))
+
+
+def open_directories(directory: Path) -> list[str]:
+    """A warning for the data directory and its ``pki/`` when others can reach them.
+
+    Files keep their own 0600, but a group- or world-writable directory lets another local user
+    replace ``ca.crt`` or a kubeconfig; new directories are made 0700, existing ones are told of.
+    """
+    warnings = []
+    for place in (directory, directory / PKI_DIR):
+        bits = open_to_others(place)
+        if bits:
+            warnings.append(
+                f"{place}: mode {oct(0o700 | bits)[2:]} lets other users reach the cluster's "
+                f"keys and certificates; run: chmod 700 {place}"
+            )
+    return warnings
 
 
 def _inspect_ca(layout: Layout, spec: CASpec, now: datetime.datetime) -> _CAState:

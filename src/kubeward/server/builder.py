@@ -51,7 +51,12 @@ from kubeward.server.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.resources import ResourceHandlers
 from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
-from kubeward.server.transport import ConnectionGuards, ConnectionTimeouts, GuardedSite
+from kubeward.server.transport import (
+    CONNECTION_LOG,
+    ConnectionGuards,
+    ConnectionTimeouts,
+    GuardedSite,
+)
 from kubeward.server.watch import Broadcasters
 from kubeward.storage.factory import backend_from_url
 from kubeward.storage.interfaces import Backend
@@ -283,6 +288,7 @@ async def start_server(
             handle_signals=False,
             shutdown_timeout=1.0,
             keepalive_timeout=config.idle_connection_timeout_seconds,
+            logger=CONNECTION_LOG,
         )
         await runner.setup()
         site = GuardedSite(

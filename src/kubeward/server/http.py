@@ -61,6 +61,13 @@ def status_body(status: dict[str, Any], code: int = 200) -> web.Response:
     return response
 
 
+def json_bytes_response(body: bytes, status: int = 200) -> web.Response:
+    """A JSON response whose body is already encoded (a list spliced from stored bytes)."""
+    response = web.Response(body=body, status=status, headers=CACHE_HEADERS)
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
 def status_response(error: StatusError) -> web.Response:
     response = status_body(error.to_status(), error.code)
     if error.code == 401:

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from kubeward.pki.bundle import RETARGETED, ensure_bundle
+from kubeward.pki.bundle import RETARGETED, ensure_bundle, open_directories
 from kubeward.pki.layout import PKI_DIR, SA_KEY_FILE, SA_PUB_FILE, BundleOptions
 from kubeward.server.config import ServerConfig
 
 # kubeadm's issuer: the in-cluster name of the API server.
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+# The longest service-account token `kubeward up` issues (--service-account-max-token-expiration):
+# kube-apiserver sets no cap by default, but a local control plane need not mint 10-year tokens.
+MAX_TOKEN_EXPIRATION_SECONDS = 48 * 3600
 
 
 def local_config(
@@ -26,11 +29,15 @@ def local_config(
     authorization_mode: str = "RBAC",
     *,
     note: Callable[[str], None] | None = None,
+    max_token_expiration_seconds: int = MAX_TOKEN_EXPIRATION_SECONDS,
+    storage_sync: str = "normal",
 ) -> tuple[ServerConfig, Path]:
     """Make sure the PKI exists; return the server configuration and the admin kubeconfig.
 
     A data directory first used with another port keeps its PKI: its kubeconfigs are pointed at
-    the new address (``note`` is told which), since no certificate names the port.
+    the new address (``note`` is told which), since no certificate names the port. A data
+    directory or ``pki/`` that others can reach is told to ``note`` too. ``storage_sync`` is
+    SQLite's durability: ``normal`` survives a crash of the process, ``full`` also a power loss.
     """
     data_dir = data_dir.resolve()
     result = ensure_bundle(
@@ -39,8 +46,11 @@ def local_config(
         )
     )
     retargeted = result.names(RETARGETED)
-    if retargeted and note is not None:
-        note(f"{', '.join(retargeted)}: server is now {result.server}")
+    if note is not None:
+        if retargeted:
+            note(f"{', '.join(retargeted)}: server is now {result.server}")
+        for warning in open_directories(data_dir):
+            note(f"warning: {warning}")
     cert, key = result.cert_and_key("apiserver")
     ca_cert, _ = result.cert_and_key("ca")
     config = ServerConfig(
@@ -49,11 +59,12 @@ def local_config(
         client_ca_file=ca_cert,
         bind_address=bind_address,
         secure_port=port,
-        storage_url=f"sqlite:///{data_dir / 'kubeward.db'}",
+        storage_url=f"sqlite:///{data_dir / 'kubeward.db'}?synchronous={storage_sync}",
         anonymous_auth=True,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         service_account_issuers=(SERVICE_ACCOUNT_ISSUER,),
         service_account_signing_key_file=data_dir / PKI_DIR / SA_KEY_FILE,
         service_account_key_files=(data_dir / PKI_DIR / SA_PUB_FILE,),
+        service_account_max_token_expiration_seconds=max_token_expiration_seconds,
     )
     return config, result.kubeconfig("admin.conf")

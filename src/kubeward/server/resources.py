@@ -28,7 +28,7 @@ import contextlib
 import copy
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +71,7 @@ from kubeward.errors import (
 from kubeward.server.admission_wiring import NoObjects, delete_options, operation_options
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
+    json_bytes_response,
     json_response,
     status_body,
     success_status,
@@ -78,6 +79,7 @@ from kubeward.server.http import (
     warning_header,
 )
 from kubeward.server.watch import Broadcasters
+from kubeward.server.watch_writer import ChunkedWatchWriter, chunk
 
 log = logging.getLogger(__name__)
 
@@ -302,23 +304,24 @@ class ResourceHandlers:
 
     async def list(self, ctx: RequestContext) -> web.StreamResponse:
         opts = self._list_options(ctx)
+        if self.table_builder is None or not wants_table(ctx.request.headers.get("Accept", "")):
+            # Plain JSON needs no object: the store splices the stored bytes (Store.list_json).
+            return json_bytes_response(await ctx.store.list_json(ctx.info.namespace, opts))
         result = await ctx.store.list(ctx.info.namespace, opts)
-        if self.table_builder is not None and wants_table(ctx.request.headers.get("Accept", "")):
-            items = []
-            for item in result["items"]:
-                item["apiVersion"] = ctx.rt.api_version
-                item["kind"] = ctx.rt.kind
-                items.append(item)
-            table = self.table_builder(
-                ctx.rt,
-                items,
-                include_object=ctx.request.query.get("includeObject", "Metadata"),
-                resource_version=result["metadata"]["resourceVersion"],
-                continue_token=result["metadata"].get("continue", ""),
-                remaining=result["metadata"].get("remainingItemCount"),
-            )
-            return json_response(table, 200, TABLE_CONTENT_TYPE)
-        return json_response(result)
+        items = []
+        for item in result["items"]:
+            item["apiVersion"] = ctx.rt.api_version
+            item["kind"] = ctx.rt.kind
+            items.append(item)
+        table = self.table_builder(
+            ctx.rt,
+            items,
+            include_object=ctx.request.query.get("includeObject", "Metadata"),
+            resource_version=result["metadata"]["resourceVersion"],
+            continue_token=result["metadata"].get("continue", ""),
+            remaining=result["metadata"].get("remainingItemCount"),
+        )
+        return json_response(table, 200, TABLE_CONTENT_TYPE)
 
     async def create(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
         if ctx.info.name:
@@ -589,7 +592,7 @@ class ResourceHandlers:
         await response.prepare(ctx.request)
         first_table = [True]
 
-        async def send(event_type: str, obj: m.JSONObject) -> None:
+        def encode_event(event_type: str, obj: m.JSONObject) -> bytes:
             if (
                 as_table
                 and event_type in ("ADDED", "MODIFIED", "DELETED")
@@ -605,7 +608,7 @@ class ResourceHandlers:
                 first_table[0] = False
             else:
                 payload = obj
-            await response.write(orjson.dumps({"type": event_type, "object": payload}) + b"\n")
+            return orjson.dumps({"type": event_type, "object": payload}) + b"\n"
 
         def bookmark(revision: int, initial_end: bool = False) -> m.JSONObject:
             md: m.JSONObject = {"resourceVersion": str(revision)}
@@ -613,49 +616,80 @@ class ResourceHandlers:
                 md["annotations"] = {"k8s.io/initial-events-end": "true"}
             return {"kind": ctx.rt.kind, "apiVersion": ctx.rt.api_version, "metadata": md}
 
-        deadline = asyncio.get_running_loop().time() + timeout
-        last_revision = start
-        events: AsyncGenerator[WatchEvent, None] | None = None
-        try:
-            for obj in initial:
-                obj["apiVersion"] = ctx.rt.api_version
-                obj["kind"] = ctx.rt.kind
-                await send("ADDED", obj)
-            if send_initial and bookmarks:
-                await send("BOOKMARK", bookmark(start, initial_end=True))
-            events = self.broadcasters.for_store(ctx.store).events(start)
-            while True:
-                remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
-                    break
-                try:
-                    event = await asyncio.wait_for(anext(events), timeout=min(remaining, 30.0))
-                except TimeoutError:
-                    if bookmarks:
-                        await send("BOOKMARK", bookmark(last_revision))
-                    continue
-                except StopAsyncIteration:
-                    break
-                last_revision = event.revision
+        # Plain JSON watchers without selectors share each event's encoding as it is (the
+        # common case, and the one a thousand watchers hit), filtered by namespace at most.
+        plain = not as_table and opts.label_selector.empty and opts.field_selector.empty
+        by_namespace = bool(namespace) and ctx.rt.namespaced
+        last_revision = [start]
+
+        def encode_batch(batch: list[WatchEvent], shared: dict[object, bytes]) -> bytes:
+            last_revision[0] = batch[-1].revision
+            if plain:  # framed once per flush for every plain watcher of this namespace
+                frame = shared.get(namespace if by_namespace else None)
+                if frame is None:
+                    if by_namespace:
+                        lines = [
+                            event.json_line() for event in batch if event.namespace == namespace
+                        ]
+                    else:
+                        lines = [event.json_line() for event in batch]
+                    frame = shared[namespace if by_namespace else None] = chunk(lines)
+                return frame
+            lines = []
+            for event in batch:
                 translated = self._filter_event(ctx, event, opts, namespace)
                 if translated is None:
                     continue
                 if not as_table and translated == (event.type, event.object):
-                    await response.write(event.json_line())  # shared by every plain watcher
+                    lines.append(event.json_line())  # shared by every plain watcher
                 else:
-                    await send(*translated)
+                    lines.append(encode_event(*translated))
+            return chunk(lines)
+
+        transport = ctx.request.transport
+        if transport is None:
+            return response  # the client went away before the watch started
+        # A connection's pending events go out as one chunk, straight to the transport, from
+        # the broadcaster's flush (server/watch.py, server/watch_writer.py).
+        writer = ChunkedWatchWriter(transport, encode_batch)
+
+        def close_if_stuck() -> None:
+            # server/watch.py rule 3: the watcher fell too far behind. One whose connection
+            # is not taking writes would never see the 410, so its connection is closed.
+            if not writer.ready():
+                writer.abort()
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            lines: list[bytes] = []
+            for obj in initial:
+                obj["apiVersion"] = ctx.rt.api_version
+                obj["kind"] = ctx.rt.kind
+                lines.append(encode_event("ADDED", obj))
+            if send_initial and bookmarks:
+                lines.append(encode_event("BOOKMARK", bookmark(start, initial_end=True)))
+            await response.write(b"".join(lines))  # the headers, and the initial events
+            async with self.broadcasters.for_store(ctx.store).stream(start) as stream:
+                stream.on_overflow = close_if_stuck
+                stream.attach(writer)
+                while True:
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    deliveries = writer.deliveries
+                    if await stream.wait_end(min(remaining, 30.0)):
+                        break
+                    if bookmarks and writer.deliveries == deliveries:
+                        writer.write(chunk([encode_event("BOOKMARK", bookmark(last_revision[0]))]))
         except StatusError as exc:
-            with contextlib.suppress(ConnectionResetError, RuntimeError):
+            with contextlib.suppress(ConnectionError, RuntimeError):
                 await response.write(
                     orjson.dumps({"type": "ERROR", "object": exc.to_status()}) + b"\n"
                 )
-        except ConnectionResetError:
-            return response  # the client went away
-        finally:
-            if events is not None:
-                with contextlib.suppress(Exception):
-                    await events.aclose()
-        with contextlib.suppress(ConnectionResetError, RuntimeError):
+        except ConnectionError:
+            return response  # the client went away, or rule 3 closed the connection
+        with contextlib.suppress(ConnectionError, RuntimeError):
             await response.write_eof()
         return response
 

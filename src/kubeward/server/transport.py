@@ -17,6 +17,11 @@ timeout (32 s). Here:
  4. The request body has its own bound in ``server.handler`` (``--request-body-timeout``), and
     the request as a whole the ``--request-timeout`` filter.
 
+ 5. A request aiohttp cannot parse (a bad request line or header, a line too long) is answered
+    400 by aiohttp and logged as one INFO line naming the peer and the kind of fault, through
+    :data:`CONNECTION_LOG`: no traceback, and no text of the request, which may hold an
+    ``Authorization`` header.
+
 :class:`ConnectionGuards` keeps every open connection, so that stopping the server can drop
 the ones whose TLS close is stuck, and so that a request can find its connection's guard.
 """
@@ -30,8 +35,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger("kubeward.apiserver")
+
+
+class _MalformedRequests(logging.Filter):
+    """Rule 5: aiohttp's "Error handling request" with a parse error becomes one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fault = record.exc_info[1] if record.exc_info else None
+        if isinstance(fault, HttpProcessingError):
+            peer = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "%s malformed request from %s: %s"
+            record.args = (fault.code, peer, type(fault).__name__)
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+CONNECTION_LOG = logging.getLogger("kubeward.apiserver.connections")
+"""The logger aiohttp's request handler is given (``web.AppRunner(logger=...)``)."""
+CONNECTION_LOG.addFilter(_MalformedRequests())
 
 
 @dataclass(frozen=True)

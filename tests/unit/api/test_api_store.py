@@ -1,7 +1,9 @@
 """The generic store over the in-memory backend: Kubernetes object semantics."""
 
 import asyncio
+import dataclasses
 
+import orjson
 import pytest
 
 from kubeward.api.registry.store import ListOptions, Store
@@ -220,3 +222,161 @@ def test_namespace_deletion_waits_for_its_finalizer():
             await store.get("", "team")
 
     run(go())
+
+
+# --- lists spliced from the stored bytes (Store.list_json) -----------------------------------
+class CountingBackend(MemoryBackend):
+    """The memory backend, counting list calls (how many pages a selector costs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.list_calls = 0
+
+    async def list(self, prefix, **kwargs):
+        self.list_calls += 1
+        return await super().list(prefix, **kwargs)
+
+
+async def filled_store(count=30):
+    backend = CountingBackend()
+    await backend.start()
+    _, strategies = build_scheme()
+    store = Store(CONFIGMAPS, strategies[CONFIGMAPS], backend)
+    for namespace in ("default", "other"):
+        for i in range(count):
+            await store.create(
+                namespace,
+                configmap(
+                    f"cm-{i:03}", {"i": str(i), "quote": 'a "b" {c}'}, {"tenth": str(i % 10)}
+                ),
+            )
+    return backend, store
+
+
+async def every_page(store, namespace, opts, encoded):
+    """Walk the continue tokens; each page as list() returns it or as list_json() decodes."""
+    pages = []
+    while True:
+        if encoded:
+            page = orjson.loads(await store.list_json(namespace, opts))
+        else:
+            page = await store.list(namespace, opts)
+        pages.append(page)
+        token = page["metadata"].get("continue")
+        if not token:
+            return pages
+        opts = dataclasses.replace(opts, continue_token=token)
+
+
+LIST_CASES = [
+    ("everything", "default", ListOptions()),
+    ("all-namespaces", "", ListOptions()),
+    ("pages-of-7", "default", ListOptions(limit=7)),
+    ("label-selector", "default", ListOptions(label_selector=parse_label_selector("tenth=3"))),
+    (
+        "label-selector-pages",
+        "",
+        ListOptions(limit=2, label_selector=parse_label_selector("tenth in (1,4)")),
+    ),
+    (
+        "by-name",
+        "default",
+        ListOptions(field_selector=parse_field_selector("metadata.name=cm-004")),
+    ),
+    (
+        "by-namespace-field",
+        "",
+        ListOptions(field_selector=parse_field_selector("metadata.namespace=other"), limit=9),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("namespace", "opts"), [c[1:] for c in LIST_CASES], ids=[c[0] for c in LIST_CASES]
+)
+def test_list_json_is_the_decoded_list_page_for_page(namespace, opts):
+    async def go():
+        _, store = await filled_store()
+        decoded = await every_page(store, namespace, opts, encoded=False)
+        spliced = await every_page(store, namespace, opts, encoded=True)
+        return decoded, spliced
+
+    decoded, spliced = run(go())
+    assert spliced == decoded
+    assert sum(len(p["items"]) for p in decoded) > 0
+    for page in spliced:
+        for item in page["items"]:
+            assert "apiVersion" not in item and "kind" not in item
+            assert item["metadata"]["resourceVersion"].isdigit()
+
+
+def test_list_json_keeps_remaining_count_continue_and_revision():
+    async def go():
+        _, store = await filled_store(count=10)
+        first = orjson.loads(await store.list_json("default", ListOptions(limit=4)))
+        at = first["metadata"]["resourceVersion"]
+        await store.create("default", configmap("late"))  # after the first page
+        second = orjson.loads(
+            await store.list_json(
+                "default", ListOptions(limit=4, continue_token=first["metadata"]["continue"])
+            )
+        )
+        return first, second, at
+
+    first, second, at = run(go())
+    assert first["kind"] == "ConfigMapList" and first["apiVersion"] == "v1"
+    assert first["metadata"]["remainingItemCount"] == 6
+    assert [i["metadata"]["name"] for i in second["items"]] == [f"cm-{i:03}" for i in range(4, 8)]
+    assert second["metadata"]["resourceVersion"] == at  # one snapshot for every page
+    assert second["metadata"]["remainingItemCount"] == 2
+
+
+def test_values_stored_in_another_key_order_take_the_decoding_path():
+    async def go():
+        _, store = await filled_store(count=2)
+        key = CONFIGMAPS.storage_key("default", "legacy")
+        legacy = {
+            "data": {"x": "1"},
+            "metadata": {"name": "legacy", "namespace": "default", "uid": "u"},
+            "kind": "ConfigMap",
+            "apiVersion": "v1",
+        }
+        await store.backend.create(key, orjson.dumps(legacy))
+        decoded = await store.list("default", ListOptions())
+        spliced = orjson.loads(await store.list_json("default", ListOptions()))
+        return decoded, spliced
+
+    decoded, spliced = run(go())
+    assert spliced == decoded
+    assert [i["metadata"]["name"] for i in spliced["items"]] == ["cm-000", "cm-001", "legacy"]
+
+
+def test_stored_values_lead_with_type_and_metadata_and_carry_no_resource_version():
+    async def go():
+        _, store = await filled_store(count=1)
+        await store.update(
+            "default",
+            "cm-000",
+            {"data": {"a": "b"}, "metadata": {"name": "cm-000", "resourceVersion": ""}},
+        )
+        await store.guaranteed_update("default", "cm-000", lambda obj: {**obj, "data": {"c": "d"}})
+        kv = await store.backend.get(CONFIGMAPS.storage_key("default", "cm-000"))
+        return kv.value
+
+    value = run(go())
+    assert value.startswith(b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-000"')
+    assert b"resourceVersion" not in value
+
+
+def test_a_selector_reads_pages_that_double_instead_of_one_item_at_a_time():
+    async def go():
+        backend, store = await filled_store(count=100)
+        backend.list_calls = 0
+        opts = ListOptions(limit=3, label_selector=parse_label_selector("tenth=9"))
+        page = orjson.loads(await store.list_json("default", opts))
+        return page, backend.list_calls
+
+    page, calls = run(go())
+    assert [i["metadata"]["name"] for i in page["items"]] == ["cm-009", "cm-019", "cm-029"]
+    assert "remainingItemCount" not in page["metadata"]  # never with a selector
+    assert calls <= 5  # 3, 6, 12, 24: the 30 items up to cm-029 in four reads

@@ -27,7 +27,23 @@ CONTINUE_TOO_OLD = (
 
 
 def encode(obj: m.JSONObject) -> bytes:
-    return orjson.dumps(obj)
+    """The stored form: ``apiVersion``, ``kind`` and ``metadata`` first, and no resourceVersion.
+
+    The fixed head lets a list splice ``resourceVersion`` into the stored bytes instead of
+    decoding and encoding every item (``Store.list_json``). That relies on the store being
+    the only writer of its keys and never storing ``metadata.resourceVersion`` (the revision is
+    the backend's): every write path drops it. Values stored before this order was fixed, or
+    without the head, are still read; they take the decoding path.
+    """
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and "resourceVersion" in meta:
+        meta = {k: v for k, v in meta.items() if k != "resourceVersion"}
+    if "apiVersion" not in obj or "kind" not in obj or not isinstance(meta, dict):
+        return orjson.dumps(obj)
+    ordered: m.JSONObject = {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": {}}
+    ordered.update(obj)
+    ordered["metadata"] = meta
+    return orjson.dumps(ordered)
 
 
 def decode(kv: KeyValue) -> m.JSONObject:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -55,7 +56,7 @@ from kubeward.errors import (
     StorageError,
     invalid,
 )
-from kubeward.storage.interfaces import Backend, Event, EventType
+from kubeward.storage.interfaces import Backend, Event, EventType, KeyValue
 
 EVERYTHING_FIELDS = FieldSelector(())
 
@@ -80,11 +81,23 @@ class WatchEvent:
     previous: m.JSONObject | None = None  # the object before a MODIFIED, for selector transitions
     _encoded: list[bytes] = field(default_factory=list, compare=False, repr=False)
 
+    @functools.cached_property
+    def namespace(self) -> str:
+        """The object's namespace, read once however many watchers filter on it."""
+        return m.namespace_of(self.object)
+
     def json_line(self) -> bytes:
         """``{"type": ..., "object": ...}\n``, encoded once however many watchers receive it."""
         if not self._encoded:
             self._encoded.append(orjson.dumps({"type": self.type, "object": self.object}) + b"\n")
         return self._encoded[0]
+
+
+# A selector's next backend page doubles in size up to this (kube-apiserver's etcd3 maxLimit).
+_MAX_PAGE = 10_000
+_CLOSE_BRACE = ord("}")
+# One list page's stored items, each with its decoded object when a selector needed it.
+_PageItems = list[tuple[KeyValue, m.JSONObject | None]]
 
 
 class Store:
@@ -96,6 +109,17 @@ class Store:
         self.backend = backend
         # The kind's request-scoped checks (rule 7), added by the server at start.
         self.write_checks: list[WriteCheck] = []
+        # encode()'s head for this kind, and the start of the list list_json() writes.
+        type_meta = orjson.dumps(
+            {"apiVersion": resource_type.api_version, "kind": resource_type.kind}
+        )
+        self._stored_head = type_meta[:-1] + b',"metadata":{'
+        self._list_json_head = (
+            orjson.dumps(
+                {"kind": resource_type.list_kind, "apiVersion": resource_type.api_version}
+            )[:-1]
+            + b',"metadata":'
+        )
 
     # --- reads ------------------------------------------------------------------------------
     def _not_found(self, name: str) -> NotFound:
@@ -137,6 +161,58 @@ class Store:
 
     async def list(self, namespace: str, opts: ListOptions) -> m.JSONObject:
         """A ``<Kind>List`` honouring selectors, ``limit``/``continue`` and resourceVersion."""
+        found, list_meta = await self._list_page(namespace, opts)
+        items: list[m.JSONObject] = []
+        for kv, obj in found:
+            if obj is None:
+                obj = decode(kv)
+            obj.pop("apiVersion", None)
+            obj.pop("kind", None)
+            items.append(obj)
+        return {
+            "kind": self.rt.list_kind,
+            "apiVersion": self.rt.api_version,
+            "metadata": list_meta,
+            "items": items,
+        }
+
+    async def list_json(self, namespace: str, opts: ListOptions) -> bytes:
+        """:meth:`list`, encoded: the same JSON document, built from the stored bytes.
+
+        An item stored in :func:`encode`'s form is spliced: ``{"metadata":{"resourceVersion":…,``
+        and its stored bytes after the ``{"apiVersion":…,"kind":…,"metadata":{`` head. That is
+        the object :meth:`list` returns (the type dropped, the revision added; only the order of
+        keys differs) without decoding and re-encoding it. Other items take the decoding path.
+        """
+        found, list_meta = await self._list_page(namespace, opts)
+        head = self._stored_head
+        skip = len(head)
+        items: list[bytes] = []
+        for kv, obj in found:
+            value = kv.value
+            if value.startswith(head) and value[skip] != _CLOSE_BRACE:
+                revision = str(kv.mod_revision).encode()
+                items.append(b'{"metadata":{"resourceVersion":"' + revision + b'",' + value[skip:])
+                continue
+            if obj is None:
+                obj = decode(kv)
+            obj.pop("apiVersion", None)
+            obj.pop("kind", None)
+            items.append(orjson.dumps(obj))
+        return b"".join(
+            (self._list_json_head, orjson.dumps(list_meta), b',"items":[', b",".join(items), b"]}")
+        )
+
+    async def _list_page(
+        self, namespace: str, opts: ListOptions
+    ) -> tuple[_PageItems, m.JSONObject]:
+        """The stored items of one list page, each with its decoded object if a selector needed
+        it, and the list's metadata.
+
+        With a selector a backend page may be mostly filtered away; as kube-apiserver's etcd3
+        store does, the next page asked for is then twice as large (up to ``_MAX_PAGE``), and
+        the continue token names the last key examined.
+        """
         self.strategy.check_field_selector_labels(
             [r.field for r in opts.field_selector.requirements]
         )
@@ -150,31 +226,38 @@ class Store:
             parse_rv(opts.resource_version)
         prefix = self._prefix(namespace)
         pinned = opts.field_selector.exact_value("metadata.name")
-        items: list[m.JSONObject] = []
+        filtering = not (opts.label_selector.empty and opts.field_selector.empty)
+        found: _PageItems = []
         more = False
         remaining = 0
         read_revision = revision
+        page_limit = opts.limit
         try:
             while True:
                 page = await self.backend.list(
-                    prefix,
-                    revision=read_revision,
-                    limit=(opts.limit - len(items)) if opts.limit else 0,
-                    start_after=start_after,
+                    prefix, revision=read_revision, limit=page_limit, start_after=start_after
                 )
                 read_revision = page.revision
+                more = page.more
+                remaining = page.remaining
+                if not filtering:  # the page is exactly what was asked for: take it whole
+                    found.extend((kv, None) for kv in page.items)
+                    if page.items:
+                        start_after = page.items[-1].key
+                    break
                 for kv in page.items:
+                    if opts.limit and len(found) >= opts.limit:
+                        more = True  # the page went on past a full bucket
+                        break
+                    start_after = kv.key
                     if pinned is not None and not kv.key.endswith("/" + pinned):
                         continue
                     obj = decode(kv)
                     if self.matches(obj, opts):
-                        items.append(self._with_type(obj))
-                if page.items:
-                    start_after = page.items[-1].key
-                more = page.more
-                remaining = page.remaining
-                if not opts.limit or not page.more or len(items) >= opts.limit:
+                        found.append((kv, obj))
+                if not opts.limit or not more or len(found) >= opts.limit:
                     break
+                page_limit = min(page_limit * 2, max(_MAX_PAGE, opts.limit))
         except CompactedError as exc:
             if opts.continue_token:
                 raise Gone(CONTINUE_TOO_OLD) from exc
@@ -184,17 +267,9 @@ class Store:
         list_meta: m.JSONObject = {"resourceVersion": str(read_revision)}
         if opts.limit and more:
             list_meta["continue"] = encode_continue(read_revision, start_after)
-            if opts.label_selector.empty and opts.field_selector.empty:
+            if not filtering:
                 list_meta["remainingItemCount"] = remaining
-        for obj in items:
-            obj.pop("apiVersion", None)
-            obj.pop("kind", None)
-        return {
-            "kind": self.rt.list_kind,
-            "apiVersion": self.rt.api_version,
-            "metadata": list_meta,
-            "items": items,
-        }
+        return found, list_meta
 
     # --- writes -----------------------------------------------------------------------------
     def _invalid(self, name: str, causes: Sequence[Cause]) -> Invalid:
