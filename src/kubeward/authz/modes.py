@@ -135,3 +135,13 @@ def build_authorizer(
             authorizers.append(rbac)
             resolvers.append(rbac)
     return AuthorizerChain(modes, authorizers, resolvers, rbac)
+
+
+def rbac_rules(chain: AuthorizerChain, index: RBACIndex) -> RBACAuthorizer:
+    """The RBAC authorizer whose rules escalation checks and reviews read.
+
+    The chain's own when RBAC is a mode; otherwise one over the same index, which decides
+    nothing in the chain but still says what a user's roles grant (escalation prevention applies
+    to RBAC objects whatever the modes, as upstream's RBAC storage does).
+    """
+    return chain.rbac if chain.rbac is not None else RBACAuthorizer(index)

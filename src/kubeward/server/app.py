@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from cryptography import x509
 
 from kubeward.api.registry.store import Store
 from kubeward.api.request_info import RequestInfo
@@ -71,7 +70,6 @@ class APIServer:
     authenticator: UnionAuthenticator
     authorizer: Authorizer
     handlers: ResourceHandlers
-    client_ca_certs: list[x509.Certificate] = field(default_factory=list)
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     max_body_bytes: int = 3 * 1024 * 1024

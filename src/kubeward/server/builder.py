@@ -17,29 +17,20 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from aiohttp import web
-from cryptography import x509
 
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
 from kubeward.api.scheme import ResourceType
-from kubeward.authn.basic import WARNING as BASIC_WARNING
-from kubeward.authn.basic import BasicAuthenticator
-from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
-from kubeward.authn.tokenfile import TokenFileAuthenticator
-from kubeward.authn.union import UnionAuthenticator
-from kubeward.authn.x509 import X509Authenticator
-from kubeward.authz.modes import build_authorizer
-from kubeward.authz.rbac.authorizer import RBACAuthorizer
+from kubeward.authn.factory import AuthenticationOptions, build_authenticator
+from kubeward.authz.modes import build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
-from kubeward.fileio import read_bytes
 from kubeward.server import authz_reviews, reviews, scale, tables_adapter
 from kubeward.server.admission_wiring import build_admission
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
@@ -62,15 +53,6 @@ from kubeward.storage.factory import backend_from_url
 from kubeward.storage.interfaces import Backend
 
 log = logging.getLogger("kubeward.apiserver")
-
-
-def load_ca_bundle(path: Path) -> list[x509.Certificate]:
-    data = read_bytes(path)
-    try:
-        certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
-        raise InputError(f"{path}: not a PEM certificate bundle") from exc
-    return certs
 
 
 @dataclass
@@ -147,27 +129,21 @@ class ServerParts:
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
-    client_cas: list[x509.Certificate] = []
-    authenticators: list[Authenticator] = []
-    token_authenticators: list[TokenAuthenticator] = []
-    if config.client_ca_file is not None:
-        client_cas = load_ca_bundle(config.client_ca_file)
-        authenticators.append(X509Authenticator(client_cas))
-    if config.basic_auth_file is not None:
-        log.warning("--basic-auth-file is set: %s", BASIC_WARNING)
-        authenticators.append(BasicAuthenticator(config.basic_auth_file))
-    if config.token_auth_file is not None:
-        token_authenticators.append(TokenFileAuthenticator(config.token_auth_file))
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
-    token_authenticators.extend(service_accounts.token_authenticators())
-    authenticator = UnionAuthenticator(
-        authenticators, token_authenticators, anonymous=config.anonymous_auth
+    authenticator = build_authenticator(
+        AuthenticationOptions(
+            client_ca_file=config.client_ca_file,
+            token_auth_file=config.token_auth_file,
+            basic_auth_file=config.basic_auth_file,
+            anonymous=config.anonymous_auth,
+        ),
+        service_accounts.token_authenticators(),
     )
     rbac_index = RBACIndex()
     authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
-    rbac = authorizer.rbac if authorizer.rbac is not None else RBACAuthorizer(rbac_index)
+    rbac = rbac_rules(authorizer, rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
     flow_control = None
@@ -193,7 +169,6 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         authenticator=authenticator,
         authorizer=authorizer,
         handlers=handlers,
-        client_ca_certs=client_cas,
         max_requests_inflight=config.max_requests_inflight,
         max_mutating_requests_inflight=config.max_mutating_requests_inflight,
         max_body_bytes=config.max_request_body_bytes,

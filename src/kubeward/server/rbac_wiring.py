@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubeward.api import meta as m
 from kubeward.api.registry.store import ListOptions, Store
@@ -35,12 +35,14 @@ from kubeward.api.resources.rbac import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, RO
 from kubeward.api.scheme import ResourceType
 from kubeward.authz.interfaces import Authorizer
 from kubeward.authz.rbac.aggregation import aggregate_cluster_roles, rules_equal
-from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.bootstrap import ReconcileOperation, bootstrap_objects, reconcile
 from kubeward.authz.rbac.index import ADDED, DELETED, MODIFIED, RBACIndex
 from kubeward.authz.rbac.policybased import escalation_check
 from kubeward.controllers.factory import InformerFactory
 from kubeward.errors import NotFound
+
+if TYPE_CHECKING:  # only a type: the chain is built by authz.modes
+    from kubeward.authz.rbac.authorizer import RBACAuthorizer
 
 log = logging.getLogger("kubeward.apiserver.rbac")
 

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 from kubeward.api.registry.store import Store
 from kubeward.api.scheme import ResourceType
+from kubeward.authn.factory import service_account_authenticator
 from kubeward.authn.interfaces import TokenAuthenticator
-from kubeward.authn.serviceaccount import ServiceAccountAuthenticator
 from kubeward.authn.serviceaccount_keys import KeySet, load_signing_key
 from kubeward.authn.serviceaccount_tokens import TokenIssuer
 from kubeward.controllers.factory import InformerFactory
@@ -71,7 +71,7 @@ class ServiceAccountWiring:
         stores: dict[ResourceType, Store],
         issuer: TokenIssuer | None,
         keys: KeySet,
-        authenticator: ServiceAccountAuthenticator | None,
+        authenticator: TokenAuthenticator | None,
         index: ObjectIndex | None,
     ) -> None:
         self.config = config
@@ -111,7 +111,7 @@ class ServiceAccountWiring:
         issuer = TokenIssuer(config.issuers[0], signing_key)
         audiences = config.api_audiences or config.issuers
         index = ObjectIndex()
-        authenticator = ServiceAccountAuthenticator(
+        authenticator = service_account_authenticator(
             issuers=config.issuers, keys=keys, api_audiences=audiences, lookup=index
         )
         return cls(config, stores, issuer, keys, authenticator, index)
@@ -133,7 +133,7 @@ class ServiceAccountWiring:
         settings = tokens.TokenSettings(
             issuer=self.issuer,
             keys=self.keys,
-            api_audiences=self.authenticator.api_audiences,
+            api_audiences=self.config.api_audiences or self.config.issuers,
             max_expiration_seconds=self.config.max_token_expiration_seconds,
             # Upstream's default without --service-account-jwks-uri: the server's own address.
             jwks_uri=f"https://{server.server_address}{tokens.JWKS_PATH}",

@@ -1,0 +1,89 @@
+"""The one place that knows every authenticator, as kube-apiserver's authenticator config does.
+
+``build_authenticator`` turns typed options (kube-apiserver's flags) into the union the request
+path asks; ``service_account_authenticator`` makes the bearer-token authenticator of
+service-account tokens, whose object lookup the server keeps current. Nothing else imports an
+authenticator implementation (an import-linter contract keeps ``server`` to this module).
+
+Rules, as upstream orders them:
+
+ 1. Request authenticators first: x509 client certificates (``--client-ca-file``), then the
+    legacy basic-auth file (``--basic-auth-file``, which logs its deprecation at start).
+ 2. Bearer tokens next: the static token file (``--token-auth-file``), then service-account
+    tokens (and whatever token authenticators the caller adds, in order).
+ 3. Anonymous last, when ``--anonymous-auth`` is on: a request with no credential at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from kubeward.authn.basic import WARNING as BASIC_WARNING
+from kubeward.authn.basic import BasicAuthenticator
+from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
+from kubeward.authn.serviceaccount import ObjectLookup, ServiceAccountAuthenticator
+from kubeward.authn.serviceaccount_keys import KeySet
+from kubeward.authn.tokenfile import TokenFileAuthenticator
+from kubeward.authn.union import UnionAuthenticator
+from kubeward.authn.x509 import X509Authenticator
+from kubeward.errors import InputError
+from kubeward.fileio import read_bytes
+
+log = logging.getLogger("kubeward.apiserver")
+
+
+@dataclass(frozen=True)
+class AuthenticationOptions:
+    """kube-apiserver's authentication flags."""
+
+    client_ca_file: Path | None = None
+    token_auth_file: Path | None = None
+    basic_auth_file: Path | None = None
+    anonymous: bool = True
+
+
+def load_ca_bundle(path: Path) -> list[x509.Certificate]:
+    """The certificates of a PEM bundle such as ``--client-ca-file``.
+
+    Raises:
+        InputError: the file cannot be read or holds no PEM certificate.
+    """
+    try:
+        return x509.load_pem_x509_certificates(read_bytes(path))
+    except ValueError as exc:
+        raise InputError(f"{path}: not a PEM certificate bundle") from exc
+
+
+def build_authenticator(
+    options: AuthenticationOptions, token_authenticators: Sequence[TokenAuthenticator] = ()
+) -> UnionAuthenticator:
+    """Rules 1 to 3; ``token_authenticators`` come after the token file.
+
+    Raises:
+        InputError: a file named by the options cannot be used.
+    """
+    requests: list[Authenticator] = []
+    tokens: list[TokenAuthenticator] = []
+    if options.client_ca_file is not None:
+        requests.append(X509Authenticator(load_ca_bundle(options.client_ca_file)))
+    if options.basic_auth_file is not None:
+        log.warning("--basic-auth-file is set: %s", BASIC_WARNING)
+        requests.append(BasicAuthenticator(options.basic_auth_file))
+    if options.token_auth_file is not None:
+        tokens.append(TokenFileAuthenticator(options.token_auth_file))
+    tokens.extend(token_authenticators)
+    return UnionAuthenticator(requests, tokens, anonymous=options.anonymous)
+
+
+def service_account_authenticator(
+    *, issuers: Iterable[str], keys: KeySet, api_audiences: Iterable[str], lookup: ObjectLookup
+) -> TokenAuthenticator:
+    """The authenticator of service-account tokens (``authn.serviceaccount``)."""
+    return ServiceAccountAuthenticator(
+        issuers=issuers, keys=keys, api_audiences=api_audiences, lookup=lookup
+    )
