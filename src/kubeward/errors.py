@@ -9,6 +9,10 @@ never leak past it.
     KubewardError
      ├── InputError               a file, flag or document the user gave us is unusable (CLI: one line, exit 1)
      ├── PKIError                 a certificate or key operation cannot be done as asked
+     ├── AuthenticationError      a credential of an authenticator's kind that is not valid (401)
+     ├── ImpersonationRefused     the requester may not impersonate what it asked for (403)
+     ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
+     ├── WireError                bytes that are not a well-formed protobuf message (400)
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -53,6 +57,31 @@ class InputError(KubewardError):
     The message names the thing and the problem in one line, e.g.
     ``ca.crt: not a PEM or DER certificate``.
     """
+
+
+class AuthenticationError(KubewardError):
+    """The credential is of this authenticator's kind but not valid. The message is for the log."""
+
+
+class ImpersonationRefused(KubewardError):
+    """The authenticated user may not impersonate one requested part (answer 403).
+
+    ``attributes`` are the ``authz.interfaces.Attributes`` that were refused (typed loosely here:
+    this module is below every layer).
+    """
+
+    def __init__(self, attributes: Any, reason: str = "") -> None:
+        super().__init__(f"impersonation of {attributes.resource} {attributes.name!r} refused")
+        self.attributes = attributes
+        self.reason = reason
+
+
+class JSONPatchError(KubewardError):
+    """One JSON patch operation could not be applied; the reason the 422 hides."""
+
+
+class WireError(KubewardError, ValueError):
+    """The bytes are not a well-formed protobuf message."""
 
 
 class PKIError(KubewardError):

@@ -17,7 +17,8 @@ import hmac
 import os
 
 from kubeward.authn.csvfile import CredentialFile, KeyedBy
-from kubeward.authn.interfaces import AuthenticationError, AuthRequest, AuthResponse
+from kubeward.authn.interfaces import AuthRequest, AuthResponse
+from kubeward.errors import AuthenticationError
 
 WARNING = (
     "basic authentication (--basic-auth-file) was removed from Kubernetes in 1.19; "

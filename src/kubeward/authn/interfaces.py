@@ -17,11 +17,6 @@ from typing import Protocol
 from cryptography import x509
 
 from kubeward.api.user import UserInfo
-from kubeward.errors import KubewardError
-
-
-class AuthenticationError(KubewardError):
-    """The credential is of this authenticator's kind but not valid. The message is for the log."""
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ from kubeward.api.user import (
     UserInfo,
     service_account_username,
 )
-from kubeward.authn.interfaces import AuthenticationError, AuthRequest, AuthResponse
+from kubeward.authn.interfaces import AuthRequest, AuthResponse
 from kubeward.authn.serviceaccount_keys import ALLOWED_ALGORITHMS, KeySet, PublicKeyEntry
 from kubeward.authn.serviceaccount_tokens import (
     LEGACY_ISSUER,
@@ -59,6 +59,7 @@ from kubeward.authn.serviceaccount_tokens import (
     LEGACY_SECRET_NAME_CLAIM,
     PRIVATE_CLAIM,
 )
+from kubeward.errors import AuthenticationError
 
 LEEWAY_SECONDS = 60
 DELETION_GRACE_SECONDS = 60

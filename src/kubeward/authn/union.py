@@ -16,12 +16,12 @@ from dataclasses import replace
 
 from kubeward.api.user import ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, UserInfo
 from kubeward.authn.interfaces import (
-    AuthenticationError,
     Authenticator,
     AuthRequest,
     AuthResponse,
     TokenAuthenticator,
 )
+from kubeward.errors import AuthenticationError
 
 
 class UnionAuthenticator:

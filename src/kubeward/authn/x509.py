@@ -36,7 +36,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kubeward.api.user import UserInfo
-from kubeward.authn.interfaces import AuthenticationError, AuthRequest, AuthResponse
+from kubeward.authn.interfaces import AuthRequest, AuthResponse
+from kubeward.errors import AuthenticationError
 
 _MAX_INTERMEDIATES = 8
 _INSECURE_HASHES = (hashes.SHA1, hashes.MD5)

@@ -28,22 +28,13 @@ from multidict import MultiMapping
 
 from kubeward.api.user import UserInfo, impersonated_user, split_service_account_username
 from kubeward.authz.interfaces import Attributes, Authorizer, Decision
-from kubeward.errors import InternalError
+from kubeward.errors import ImpersonationRefused, InternalError
 
 USER_HEADER = "Impersonate-User"
 UID_HEADER = "Impersonate-Uid"
 GROUP_HEADER = "Impersonate-Group"
 EXTRA_HEADER_PREFIX = "Impersonate-Extra-"
 AUTHENTICATION_GROUP = "authentication.k8s.io"
-
-
-class ImpersonationRefused(Exception):
-    """The authenticated user may not impersonate one requested part (answer 403)."""
-
-    def __init__(self, attributes: Attributes, reason: str = "") -> None:
-        super().__init__(f"impersonation of {attributes.resource} {attributes.name!r} refused")
-        self.attributes = attributes
-        self.reason = reason
 
 
 def _extra_key(header: str) -> str:

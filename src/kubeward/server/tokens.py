@@ -35,10 +35,10 @@ from kubeward.api.request_info import RequestInfo
 from kubeward.api.resources.core import NODES, PODS, SECRETS, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
 from kubeward.api.user import UserInfo
-from kubeward.authn.interfaces import AuthenticationError
 from kubeward.authn.serviceaccount_keys import KeySet
 from kubeward.authn.serviceaccount_tokens import BOUND_KINDS, BoundObject, ObjectRef, TokenIssuer
 from kubeward.errors import (
+    AuthenticationError,
     BadRequest,
     Cause,
     Conflict,

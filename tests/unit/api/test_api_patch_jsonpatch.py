@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from kubeward.api.patch.jsonpatch import MAX_OPERATIONS, JSONPatchError, apply_json_patch
-from kubeward.errors import BadRequest, Invalid, RequestEntityTooLarge
+from kubeward.api.patch.jsonpatch import MAX_OPERATIONS, apply_json_patch
+from kubeward.errors import BadRequest, Invalid, JSONPatchError, RequestEntityTooLarge
 
 DOC: dict[str, Any] = {
     "metadata": {"name": "cm", "labels": {"a": "1"}},

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kubeward.authn.basic import BasicAuthenticator
-from kubeward.authn.interfaces import AuthenticationError, AuthRequest
+from kubeward.authn.interfaces import AuthRequest
+from kubeward.errors import AuthenticationError
 
 # The course's user-details.csv: five users, one password.
 COURSE_USER_DETAILS = "".join(f"password123,user{n},u000{n}\n" for n in range(1, 6))

@@ -15,10 +15,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from kubeward.authn.interfaces import AuthenticationError
 from kubeward.authn.serviceaccount import ServiceAccountAuthenticator
 from kubeward.authn.serviceaccount_keys import KeySet, key_id
 from kubeward.authn.serviceaccount_tokens import BoundObject, ObjectRef, TokenIssuer
+from kubeward.errors import AuthenticationError
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 NOW = float(int(time.time()))

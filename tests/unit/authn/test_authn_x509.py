@@ -9,8 +9,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kubeward.authn.interfaces import AuthenticationError, AuthRequest
+from kubeward.authn.interfaces import AuthRequest
 from kubeward.authn.x509 import X509Authenticator
+from kubeward.errors import AuthenticationError
 from kubeward.pki.keys import generate_private_key
 
 DAY = datetime.timedelta(days=1)

@@ -12,9 +12,17 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from kubeward.api.user import UserInfo
-from kubeward.authn.interfaces import AuthenticationError, AuthRequest, AuthResponse
+from kubeward.authn.interfaces import AuthRequest, AuthResponse
 from kubeward.authz.interfaces import NO_OPINION, Attributes, AuthzResult, Decision
-from kubeward.errors import BadRequest, Forbidden, NotFound, Timeout, TooManyRequests, Unauthorized
+from kubeward.errors import (
+    AuthenticationError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Timeout,
+    TooManyRequests,
+    Unauthorized,
+)
 from kubeward.server.filters import (
     FLOW_SCHEMA_UID_HEADER,
     PRIORITY_LEVEL_UID_HEADER,

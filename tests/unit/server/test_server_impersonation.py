@@ -7,8 +7,8 @@ from multidict import CIMultiDict
 
 from kubeward.api.user import UserInfo
 from kubeward.authz.interfaces import NO_OPINION, Attributes, AuthzResult, Decision
-from kubeward.errors import InternalError
-from kubeward.server.impersonation import ImpersonationRefused, impersonate
+from kubeward.errors import ImpersonationRefused, InternalError
+from kubeward.server.impersonation import impersonate
 
 REQUESTER = UserInfo("alice", groups=("ops", "system:authenticated"))
 

@@ -23,16 +23,18 @@ import re
 from typing import Any, Final
 
 from kubeward.api.patch.document import json_equal, parse_json
-from kubeward.errors import BadRequest, Invalid, RequestEntityTooLarge, StatusDetails
+from kubeward.errors import (
+    BadRequest,
+    Invalid,
+    JSONPatchError,
+    RequestEntityTooLarge,
+    StatusDetails,
+)
 
 MAX_OPERATIONS: Final = 10_000
 _GENERIC_422: Final = "the server rejected our request due to an error in our request"
 _INDEX: Final = re.compile(r"-?[0-9]+")
 _MISSING: Final = object()
-
-
-class JSONPatchError(Exception):
-    """One operation could not be applied; the reason the 422 hides."""
 
 
 def apply_json_patch(document: dict[str, Any], patch_bytes: bytes) -> Any:

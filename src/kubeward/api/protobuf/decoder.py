@@ -25,7 +25,7 @@ import orjson
 from kubeward.api.protobuf import wire
 from kubeward.api.protobuf.kinds import MESSAGES, ROOTS
 from kubeward.api.protobuf.schema import Field, Kind, Message, Special
-from kubeward.errors import BadRequest
+from kubeward.errors import BadRequest, WireError
 
 MAGIC: Final = b"k8s\x00"
 PROTOBUF_CONTENT_TYPE: Final = "application/vnd.kubernetes.protobuf"
@@ -151,7 +151,7 @@ def _decode_message(buf: bytes, name: str, path: str) -> dict[str, Any]:
             if field is None:
                 pos = wire.skip_field(buf, pos, number, wire_type)
                 continue
-        except wire.WireError as exc:
+        except WireError as exc:
             raise _Malformed(path, str(exc)) from exc
         field_path = f"{path}.{field.json}"
         if field.is_map:
@@ -184,7 +184,7 @@ def _read_value(buf: bytes, pos: int, wire_type: int, field: Field, path: str) -
             raw_int, pos = wire.read_varint(buf, pos)
             return _integer(field.kind, raw_int), pos
         data, pos = wire.read_length_delimited(buf, pos)
-    except wire.WireError as exc:
+    except WireError as exc:
         raise _Malformed(path, str(exc)) from exc
     return _from_bytes(data, field, path), pos
 
@@ -220,7 +220,7 @@ def _read_repeated(
             while inner < len(packed):
                 raw_int, inner = wire.read_varint(packed, inner)
                 values.append(_integer(field.kind, raw_int))
-        except wire.WireError as exc:
+        except WireError as exc:
             raise _Malformed(path, str(exc)) from exc
         return pos
     value, pos = _read_value(buf, pos, wire_type, field, path)
@@ -235,7 +235,7 @@ def _read_map_entry(
         raise _Malformed(path, f"wrong wire type {wire_type} (want {wire.LENGTH_DELIMITED})")
     try:
         entry, pos = wire.read_length_delimited(buf, pos)
-    except wire.WireError as exc:
+    except WireError as exc:
         raise _Malformed(path, str(exc)) from exc
     key = ""
     value: Any = None
@@ -247,7 +247,7 @@ def _read_map_entry(
             if number not in (1, 2):
                 inner = wire.skip_field(entry, inner, number, inner_type)
                 continue
-        except wire.WireError as exc:
+        except WireError as exc:
             raise _Malformed(path, str(exc)) from exc
         if number == 1:
             key_field = Field("key", Kind.STRING)

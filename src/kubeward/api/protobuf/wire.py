@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from kubeward.errors import WireError
+
 VARINT: Final = 0
 FIXED64: Final = 1
 LENGTH_DELIMITED: Final = 2
@@ -26,10 +28,6 @@ FIXED32: Final = 5
 
 _MAX_VARINT_BYTES: Final = 10
 _MAX_GROUP_DEPTH: Final = 64
-
-
-class WireError(ValueError):
-    """The bytes are not a well-formed protobuf message."""
 
 
 def read_varint(buf: bytes, pos: int) -> tuple[int, int]:

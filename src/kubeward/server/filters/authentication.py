@@ -23,8 +23,8 @@ from typing import Protocol
 from aiohttp import web
 from cryptography import x509
 
-from kubeward.authn.interfaces import AuthenticationError, AuthRequest, AuthResponse
-from kubeward.errors import Unauthorized
+from kubeward.authn.interfaces import AuthRequest, AuthResponse
+from kubeward.errors import AuthenticationError, Unauthorized
 from kubeward.server.filters.interfaces import Handler, RequestState
 from kubeward.server.tls import peer_certificate_chain
 

@@ -12,9 +12,10 @@ import logging
 from aiohttp import web
 
 from kubeward.authz.interfaces import Authorizer
+from kubeward.errors import ImpersonationRefused
 from kubeward.server.filters.authorization import forbidden
 from kubeward.server.filters.interfaces import Handler, RequestState
-from kubeward.server.impersonation import ImpersonationRefused, impersonate
+from kubeward.server.impersonation import impersonate
 
 log = logging.getLogger("kubeward.apiserver")
 
