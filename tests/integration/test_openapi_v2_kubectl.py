@@ -21,7 +21,8 @@ from kubernetes.client import models as client_models
 from kubeward.kubeconfig.tls import ClientCredentials
 
 # The course's SubjectAccessReview manifest, as the course gives it (authorization.k8s.io/v1beta1,
-# whose SubjectAccessReview Kubernetes stopped serving in 1.22).
+# which Kubernetes stopped serving in 1.22; kubeward answers it with upstream's deprecation
+# warning).
 COURSE_SAR = """\
 apiVersion: authorization.k8s.io/v1beta1
 kind: SubjectAccessReview
@@ -75,16 +76,23 @@ def test_create_subject_access_review_from_file_with_validation(
     assert "failed to download openapi" not in result.stderr
 
 
-def test_the_course_v1beta1_manifest_gets_kubectls_no_matches_error(
+def test_the_course_v1beta1_manifest_is_answered_with_upstreams_deprecation_warning(
     kubectl: Kubectl, tmp_path: Path
 ) -> None:
-    result = kubectl.run("create", "-f", _write(tmp_path, "sar.yaml", COURSE_SAR), check=False)
-    assert result.returncode == 1
+    """The course's file as written, validation on: answered, and the learner is told."""
+    result = kubectl.run("create", "-f", _write(tmp_path, "sar.yaml", COURSE_SAR), "-o", "json")
+    review = json.loads(result.stdout)
+    assert review["apiVersion"] == "authorization.k8s.io/v1beta1"
+    assert review["spec"]["group"] == ["foo", "bar"]
+    assert review["status"]["allowed"] is False
+    assert "jean.doe" in review["status"]["reason"]
     assert (
-        'no matches for kind "SubjectAccessReview" in version "authorization.k8s.io/v1beta1"'
-        in result.stderr
-    )
+        "Warning: authorization.k8s.io/v1beta1 SubjectAccessReview is deprecated in v1.19+, "
+        "unavailable in v1.22+; use authorization.k8s.io/v1 SubjectAccessReview"
+    ) in result.stderr
     assert "failed to download openapi" not in result.stderr
+    versions = kubectl.run("api-versions").stdout.split()
+    assert "authorization.k8s.io/v1" in versions and "authorization.k8s.io/v1beta1" in versions
 
 
 def test_create_token_review_from_file_with_validation(kubectl: Kubectl, tmp_path: Path) -> None:

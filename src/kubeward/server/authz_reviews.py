@@ -39,7 +39,7 @@ from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.rbac.whocan import who_can
 from kubeward.errors import BadRequest, Cause, invalid
 from kubeward.server.bodies import read_body_as
-from kubeward.server.http import json_response
+from kubeward.server.http import json_response, warning_header
 
 if TYPE_CHECKING:
     from kubeward.server.app import APIServer
@@ -58,13 +58,29 @@ def _text(spec: Mapping[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+# kube-apiserver's warning for the version it removed in 1.22 (api.resources.authorization).
+V1BETA1_WARNING = (
+    "authorization.k8s.io/v1beta1 SubjectAccessReview is deprecated in v1.19+, unavailable in "
+    "v1.22+; use authorization.k8s.io/v1 SubjectAccessReview"
+)
+
+
+def _from_v1beta1(review: dict[str, Any]) -> None:
+    """v1beta1 names the groups ``spec.group``; v1 ``spec.groups``."""
+    spec = review.get("spec")
+    if isinstance(spec, dict) and "group" in spec and "groups" not in spec:
+        spec["groups"] = spec.pop("group")
+    review["apiVersion"] = API_VERSION
+
+
 async def read_review(
     request: web.Request, info: RequestInfo, body: bytes, kind: str
 ) -> dict[str, Any]:
     """The decoded, type-checked review body (only ``create`` is served)."""
     if not body.strip():
         raise BadRequest("the request body is empty")
-    return await read_body_as(request, body, group=GROUP, kind=kind)
+    upgrade = _from_v1beta1 if info.api_version == "v1beta1" else None
+    return await read_body_as(request, body, group=GROUP, kind=kind, upgrade=upgrade)
 
 
 def attribute_causes(spec: Mapping[str, Any]) -> list[Cause]:
@@ -141,13 +157,18 @@ def review_status(result: AuthzResult) -> dict[str, Any]:
     return status
 
 
-def _answer(kind: str, review: Mapping[str, Any], status: Mapping[str, Any]) -> web.Response:
+def _answer(
+    kind: str,
+    review: Mapping[str, Any],
+    status: Mapping[str, Any],
+    api_version: str = API_VERSION,
+) -> web.Response:
     metadata = dict(_mapping(review.get("metadata")) or {})
     metadata["creationTimestamp"] = None
     return json_response(
         {
             "kind": kind,
-            "apiVersion": API_VERSION,
+            "apiVersion": api_version,
             "metadata": metadata,
             "spec": dict(_mapping(review.get("spec")) or {}),
             "status": dict(status),
@@ -188,7 +209,14 @@ class AccessReviews:
             )
         if causes:
             raise invalid("SubjectAccessReview", "", causes, GROUP)
-        return _answer("SubjectAccessReview", review, self.decide(spec, user_from_spec(spec)))
+        status = self.decide(spec, user_from_spec(spec))
+        if info.api_version != "v1beta1":
+            return _answer("SubjectAccessReview", review, status)
+        # Answered in v1beta1's words (spec.group), with the warning upstream gave.
+        older = {**review, "spec": {("group" if k == "groups" else k): v for k, v in spec.items()}}
+        answer = _answer("SubjectAccessReview", older, status, f"{GROUP}/v1beta1")
+        answer.headers.add("Warning", warning_header(V1BETA1_WARNING))
+        return answer
 
     async def local_subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes

@@ -15,6 +15,7 @@ they look. Rules:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -25,9 +26,17 @@ from kubeward.errors import BadRequest
 
 
 async def read_body_as(
-    request: web.Request, body: bytes, *, group: str, kind: str, version: str = "v1"
+    request: web.Request,
+    body: bytes,
+    *,
+    group: str,
+    kind: str,
+    version: str = "v1",
+    upgrade: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """The decoded, type-checked body of a ``kind`` request (rules 1-3).
+
+    ``upgrade`` turns an older version's body into ``version``'s, in place, before the check.
 
     Raises:
         BadRequest: the body does not decode, has a value of the wrong type, or (Strict) an
@@ -36,6 +45,8 @@ async def read_body_as(
         UnsupportedMediaType: the Content-Type is not JSON, YAML or protobuf.
     """
     obj = await decode_body_async(body, request.headers.get("Content-Type"))
+    if upgrade is not None:
+        upgrade(obj)
     api_version = f"{group}/{version}" if group else version
     try:
         found = conform(obj, group, version, kind)

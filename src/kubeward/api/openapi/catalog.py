@@ -127,6 +127,11 @@ def _references(value: Any) -> Iterator[str]:
             yield from _references(item)
 
 
+def references(schema: Any) -> set[str]:
+    """The component names a schema points to (directly)."""
+    return set(_references(schema))
+
+
 @functools.cache
 def _direct_references(name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_references(all_schemas()[name])))

@@ -330,6 +330,7 @@ class _DocumentBuilder:
         own: dict[str, Any] = orjson.loads(resource.schema) if resource.schema else {}
         if not own:
             own = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+        self.roots.update(catalog.references(own))  # catalog schemas it points to
         properties = {
             "apiVersion": {"type": "string"},
             "kind": {"type": "string"},
