@@ -252,6 +252,12 @@ def decode_yaml(body: bytes, *, max_depth: int, max_bytes: int) -> Any:
             if event is not None:
                 decoder.feed(event)
     except yaml.YAMLError as exc:
+        if "exceeded maximum nesting depth" in str(exc):
+            # libyaml 0.2.5's own bound (PyYAML 6.0.4+ wheels) can trip before rule 6 sees the
+            # events: the scanner runs ahead of the parser inside flow collections.
+            raise BadRequest(
+                f"the request body is nested too deeply: exceeded max depth of {max_depth}"
+            ) from exc
         raise BadRequest(f"the request body is not valid YAML: {_one_line(str(exc))}") from exc
     finally:
         loader.dispose()
