@@ -35,6 +35,7 @@ from aiohttp import web
 from kubeward.admission.interfaces import UPDATE
 from kubeward.api import meta as m
 from kubeward.api.codec import decode_body
+from kubeward.api.openapi import conform, decoding_error, patch_decoding_error
 from kubeward.api.patch import apply_patch
 from kubeward.api.patch.strategies import root_type
 from kubeward.api.request_info import RequestInfo
@@ -154,6 +155,18 @@ def _check_scale(scale: Any, name: str) -> int:
     return replicas
 
 
+def _conform(scale: object, *, patching: bool) -> None:
+    """A Scale of the right JSON types (400, or 422 for a patch's result), as any body is."""
+    if not isinstance(scale, dict):
+        return  # _check_scale says what is wrong
+    try:
+        conform(scale, SCALE_GROUP, SCALE_VERSION, SCALE_KIND).drop_unknown()
+    except BadRequest as exc:
+        if patching:
+            raise patch_decoding_error(exc, scale) from None
+        raise decoding_error(exc, kind=SCALE_KIND, version=SCALE_API_VERSION) from None
+
+
 def _handler(server: APIServer, rt: ResourceType, paths: ScalePaths) -> VirtualHandler:
     async def handle(
         request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
@@ -192,6 +205,7 @@ def _handler(server: APIServer, rt: ResourceType, paths: ScalePaths) -> VirtualH
                     content_type,
                     merge_root=_SCALE_MERGE_ROOT,
                 )
+            _conform(new_scale, patching=info.verb == "patch")
             replicas = _check_scale(new_scale, info.name)
             _assign(current, paths.spec_replicas, replicas)
             wanted = (new_scale.get("metadata") or {}).get("resourceVersion")

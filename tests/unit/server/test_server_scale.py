@@ -9,7 +9,7 @@ import pytest
 from kubeward.api.resources import build_scheme
 from kubeward.api.scheme import ScalePaths
 from kubeward.errors import BadRequest, Invalid
-from kubeward.server.scale import _check_scale, scale_of, selector_string
+from kubeward.server.scale import _check_scale, _conform, scale_of, selector_string
 
 DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -121,3 +121,20 @@ def test_deployments_declare_their_scale_paths() -> None:
     sub = deployments.subresource("scale")
     assert sub is not None and sub.scale == ScalePaths()
     assert (sub.group, sub.version, sub.kind) == ("autoscaling", "v1", "Scale")
+
+
+@pytest.mark.parametrize(
+    ("scale", "patching", "error"),
+    [
+        ({"metadata": [{"a": 1}], "spec": {"replicas": 2}}, False, BadRequest),
+        ({"metadata": [1]}, True, Invalid),
+        ({"spec": "three"}, False, BadRequest),
+    ],
+    ids=["metadata-list", "metadata-list-patched", "spec-string"],
+)
+def test_a_scale_of_the_wrong_types_is_refused_before_use(
+    scale: Any, patching: bool, error: type[Exception]
+) -> None:
+    """Found by the fuzzer: a list where metadata belongs was a 500."""
+    with pytest.raises(error):
+        _conform(scale, patching=patching)
