@@ -16,8 +16,8 @@ from cryptography.x509.oid import NameOID
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS as CSRS
 from kubeward.client import APIClient
 from kubeward.controllers.local import run_local_controller_manager
-from kubeward.server import builder
-from kubeward.server.local import local_config
+from kubeward.server.wiring import builder
+from kubeward.server.wiring.local import local_config
 from kubeward.testing.cluster import free_port
 
 pytestmark = pytest.mark.timeout(120)

@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
-from kubeward.server.rbac_wiring import reconcile_bootstrap_policy
+from kubeward.server.wiring.rbac_wiring import reconcile_bootstrap_policy
 from kubeward.testing import running_cluster
 
 

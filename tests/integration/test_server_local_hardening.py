@@ -26,7 +26,7 @@ from click.testing import CliRunner
 
 from kubeward.cli.main import cli
 from kubeward.kubeconfig.tls import ClientCredentials
-from kubeward.server.local import MAX_TOKEN_EXPIRATION_SECONDS, local_config
+from kubeward.server.wiring.local import MAX_TOKEN_EXPIRATION_SECONDS, local_config
 from kubeward.testing import running_cluster
 from kubeward.testing.cluster import Cluster
 

@@ -24,7 +24,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kubeward.server.local import local_config
+from kubeward.server.wiring.local import local_config
 from kubeward.testing.cluster import free_port
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"

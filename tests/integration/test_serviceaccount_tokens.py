@@ -360,7 +360,7 @@ def test_python_client_requests_and_reviews_tokens(cluster: Any, dashboard: str)
 @pytest.fixture(scope="module")
 def unsigned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """``kubeward serve`` with TLS and RBAC but none of the service-account signing flags."""
-    from kubeward.server.local import local_config
+    from kubeward.server.wiring.local import local_config
     from kubeward.testing.cluster import free_port
 
     data = tmp_path_factory.mktemp("unsigned")

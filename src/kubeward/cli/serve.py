@@ -15,8 +15,8 @@ import click
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
-from kubeward.server.builder import RunningServer, serve_until_signalled
 from kubeward.server.config import ServerConfig
+from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 
 _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
 

@@ -1,6 +1,6 @@
 """``kubeward up``: a secured control plane on this machine in one command.
 
-It creates the cluster PKI in the data directory if it is not there (``server.local``), starts
+It creates the cluster PKI in the data directory if it is not there (``server.wiring.local``), starts
 the API server on the embedded SQLite store with x509 client-certificate authentication, and
 tells the user what to type next. The controller-manager joins it here; later components (scheduler, node agents) will too,
 each in-process but connecting over HTTPS with its own credential.
@@ -17,8 +17,8 @@ import click
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
-from kubeward.server.builder import RunningServer, serve_until_signalled
-from kubeward.server.local import local_config
+from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
+from kubeward.server.wiring.local import local_config
 
 # What the README's "Run it" section shows after the export, in the same order.
 NEXT_COMMANDS = (

@@ -1,6 +1,6 @@
 """The API server: everything a request needs, and the aiohttp application that serves it.
 
-:class:`APIServer` holds what ``server.builder`` assembles once at start (the kinds and their
+:class:`APIServer` holds what ``server.wiring.builder`` assembles once at start (the kinds and their
 stores, the authenticator union, the authorizer chain, the handlers, priority and fairness, the
 limits and timeouts). ``build_application`` composes the request path from it — the filters of
 ``server.filters`` around the handler of ``server.handler`` — and returns the aiohttp
@@ -63,7 +63,7 @@ VirtualHandler = Callable[
 
 @dataclass
 class APIServer:
-    """Everything a request needs, assembled once at start by ``server.builder``."""
+    """Everything a request needs, assembled once at start by ``server.wiring.builder``."""
 
     scheme: Scheme
     stores: dict[ResourceType, Store]

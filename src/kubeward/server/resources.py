@@ -68,7 +68,6 @@ from kubeward.errors import (
     NotFound,
     StatusError,
 )
-from kubeward.server.admission_wiring import NoObjects, delete_options, operation_options
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
     json_bytes_response,
@@ -80,6 +79,7 @@ from kubeward.server.http import (
 )
 from kubeward.server.watch import Broadcasters
 from kubeward.server.watch_writer import ChunkedWatchWriter, chunk
+from kubeward.server.wiring.admission_wiring import NoObjects, delete_options, operation_options
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubec
 from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
-from kubeward.server.builder import RunningServer, start_server
-from kubeward.server.local import local_config
+from kubeward.server.wiring.builder import RunningServer, start_server
+from kubeward.server.wiring.local import local_config
 
 
 def free_port() -> int:

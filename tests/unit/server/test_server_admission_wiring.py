@@ -14,9 +14,9 @@ import pytest
 from kubeward.admission.registry import DEFAULT_ENABLED, KUBEWARD_PLUGINS
 from kubeward.api.resources.rbac import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, ROLE_BINDINGS, ROLES
 from kubeward.errors import InputError
-from kubeward.server.admission_wiring import delete_options, operation_options
-from kubeward.server.builder import ServerParts, build_server
 from kubeward.server.config import ServerConfig
+from kubeward.server.wiring.admission_wiring import delete_options, operation_options
+from kubeward.server.wiring.builder import ServerParts, build_server
 from kubeward.storage.memory import MemoryBackend
 
 
@@ -100,7 +100,7 @@ def test_the_store_reader_waits_for_an_object_on_the_informer_not_by_asking_agai
     from kubeward.api.resources.core import SERVICEACCOUNTS
     from kubeward.controllers.factory import InformerFactory
     from kubeward.controllers.sources import StoreSources
-    from kubeward.server.admission_wiring import StoreReader
+    from kubeward.server.wiring.admission_wiring import StoreReader
 
     class CountingReader(StoreReader):
         gets = 0

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from kubeward.errors import BadRequest
-from kubeward.server.bodies import read_body_as
+from kubeward.server.endpoints.bodies import read_body_as
 
 
 def read(

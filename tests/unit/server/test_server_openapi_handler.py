@@ -12,7 +12,7 @@ from aiohttp.test_utils import make_mocked_request
 from kubeward.api.openapi import encode_swagger
 from kubeward.api.resources import build_scheme
 from kubeward.errors import NotAcceptable
-from kubeward.server.openapi_handler import (
+from kubeward.server.endpoints.openapi_handler import (
     PROTOBUF_V2_CONTENT_TYPE,
     OpenAPIHandler,
     negotiate_v2,

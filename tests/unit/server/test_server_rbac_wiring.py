@@ -12,8 +12,8 @@ from kubeward.api.scheme import ResourceType
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.sources import StoreSources
-from kubeward.server.rbac_wiring import RBAC_TYPES, RBACWiring
 from kubeward.server.watch import Broadcasters
+from kubeward.server.wiring.rbac_wiring import RBAC_TYPES, RBACWiring
 from kubeward.storage.memory import MemoryBackend
 
 

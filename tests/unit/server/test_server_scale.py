@@ -9,7 +9,7 @@ import pytest
 from kubeward.api.resources import build_scheme
 from kubeward.api.scheme import ScalePaths
 from kubeward.errors import BadRequest, Invalid
-from kubeward.server.scale import _check_scale, _conform, scale_of, selector_string
+from kubeward.server.endpoints.scale import _check_scale, _conform, scale_of, selector_string
 
 DEPLOYMENT: dict[str, Any] = {
     "apiVersion": "apps/v1",

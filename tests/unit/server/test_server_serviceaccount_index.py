@@ -11,8 +11,8 @@ from kubeward.api.resources.core import NAMESPACES, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.sources import StoreSources
-from kubeward.server.serviceaccount_index import ObjectIndex
 from kubeward.server.watch import Broadcasters
+from kubeward.server.wiring.serviceaccount_index import ObjectIndex
 from kubeward.storage.memory import MemoryBackend
 
 

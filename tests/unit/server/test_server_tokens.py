@@ -20,7 +20,7 @@ from kubeward.api.user import UserInfo
 from kubeward.authn.serviceaccount_keys import KeySet
 from kubeward.authn.serviceaccount_tokens import TokenIssuer
 from kubeward.errors import BadRequest, Conflict, Invalid, NotFound, StatusError
-from kubeward.server.tokens import (
+from kubeward.server.endpoints.tokens import (
     TokenRequests,
     TokenSettings,
     discovery_document,

@@ -38,7 +38,7 @@ from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, Decis
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.rbac.whocan import who_can
 from kubeward.errors import BadRequest, Cause, invalid
-from kubeward.server.bodies import read_body_as
+from kubeward.server.endpoints.bodies import read_body_as
 from kubeward.server.http import json_response, warning_header
 
 if TYPE_CHECKING:

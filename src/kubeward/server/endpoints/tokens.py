@@ -46,7 +46,7 @@ from kubeward.errors import (
     StatusDetails,
     invalid,
 )
-from kubeward.server.bodies import read_body_as
+from kubeward.server.endpoints.bodies import read_body_as
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:

@@ -27,20 +27,18 @@ from kubeward.api.scheme import ResourceType
 from kubeward.authn.factory import AuthenticationOptions, build_authenticator
 from kubeward.authz.modes import build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
-from kubeward.server import authz_reviews, reviews, scale, tables_adapter
-from kubeward.server.admission_wiring import build_admission
+from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.crd_controller import CRDController
+from kubeward.server.endpoints import authz_reviews, reviews, scale
+from kubeward.server.endpoints.openapi_handler import OpenAPIHandler
 from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
-from kubeward.server.openapi_handler import OpenAPIHandler
-from kubeward.server.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.resources import ResourceHandlers
-from kubeward.server.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.server.tls import server_ssl_context
 from kubeward.server.transport import (
     CONNECTION_LOG,
@@ -49,6 +47,9 @@ from kubeward.server.transport import (
     GuardedSite,
 )
 from kubeward.server.watch import Broadcasters
+from kubeward.server.wiring.admission_wiring import build_admission
+from kubeward.server.wiring.rbac_wiring import RBACWiring, attach_escalation_checks
+from kubeward.server.wiring.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.storage.factory import backend_from_url
 from kubeward.storage.interfaces import Backend
 

@@ -1,6 +1,6 @@
 """Admission in the running server: the chain the flags ask for, reading the server's stores.
 
-``server.builder`` calls :func:`build_admission` once the stores and the authorizer exist and
+``server.wiring.builder`` calls :func:`build_admission` once the stores and the authorizer exist and
 hands the result to the request handlers. The chain itself comes from ``admission.registry``
 (every plugin by Kubernetes' name and order); the handlers bind it to each write
 (``server.resources``) and the store runs it around the kind's strategy

@@ -1,6 +1,6 @@
 """Service accounts in the running server, assembled from the flags.
 
-``server.builder`` calls this module at three points: :meth:`ServiceAccountWiring.create`
+``server.wiring.builder`` calls this module at three points: :meth:`ServiceAccountWiring.create`
 (before the authenticator union is built, to add the service-account token authenticator),
 :meth:`register` (once the :class:`APIServer` and the server's shared informers exist:
 endpoints, and the handlers of the index and the controllers) and
@@ -33,9 +33,9 @@ from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.serviceaccounts import ServiceAccountControllers
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
-from kubeward.server import tokens
 from kubeward.server.config import ServerConfig
-from kubeward.server.serviceaccount_index import ObjectIndex
+from kubeward.server.endpoints import tokens
+from kubeward.server.wiring.serviceaccount_index import ObjectIndex
 
 if TYPE_CHECKING:
     from kubeward.server.app import APIServer

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.user import UserInfo
-from kubeward.server.bodies import read_body_as
+from kubeward.server.endpoints.bodies import read_body_as
 from kubeward.server.http import json_response
 
 if TYPE_CHECKING:
