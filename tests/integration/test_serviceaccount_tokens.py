@@ -367,6 +367,8 @@ def unsigned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     port = free_port()
     _config, admin = local_config(data / "data", port)
     pki = data / "data" / "pki"
+    tokens = data / "tokens.csv"
+    tokens.write_text("static-token-1234,static-user,u1\n")
     args = [
         sys.executable, "-m", "kubeward", "serve",
         "--secure-port", str(port), "--bind-address", "127.0.0.1",
@@ -375,6 +377,7 @@ def unsigned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         "--tls-private-key-file", str(pki / "apiserver.key"),
         "--client-ca-file", str(pki / "ca.crt"),
         "--authorization-mode", "RBAC",
+        "--token-auth-file", str(tokens),
     ]  # fmt: skip
     log = data / "serve.log"
     with log.open("w") as out:
@@ -430,3 +433,20 @@ def test_token_request_without_signing_is_a_404_status_for_the_python_client(
     status = json.loads(raised.value.body)
     assert (status["kind"], status["reason"], status["code"]) == ("Status", "NotFound", 404)
     assert "--service-account-signing-key-file" in status["message"]
+
+
+def test_token_review_is_served_without_the_signing_flags(
+    unsigned_server: tuple[Path, Path],
+) -> None:
+    """As kube-apiserver: TokenReview asks the whole union, signing or not."""
+    import kubernetes.client
+    import kubernetes.config
+
+    admin, _ = unsigned_server
+    with kubernetes.config.new_client_from_config(str(admin)) as api:
+        reviews = kubernetes.client.AuthenticationV1Api(api)
+        known = reviews.create_token_review({"spec": {"token": "static-token-1234"}})
+        unknown = reviews.create_token_review({"spec": {"token": "not-a-token"}})
+    assert known.status.authenticated is True
+    assert known.status.user.username == "static-user"
+    assert unknown.status.authenticated is False

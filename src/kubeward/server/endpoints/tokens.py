@@ -311,8 +311,13 @@ async def token_requests_not_configured(
 
 
 def register_without_signing(server: APIServer) -> None:
-    """Rule 5: answer TokenRequests with what is missing instead of an unknown method."""
+    """Rule 5: answer TokenRequests with what is missing instead of an unknown method.
+
+    TokenReview is served all the same, as kube-apiserver serves it: the token file and any
+    other token authenticator still answer it.
+    """
     server.virtual[("", "serviceaccounts", "token")] = token_requests_not_configured
+    server.virtual[("authentication.k8s.io", "tokenreviews", "")] = TokenReviews(server, ())
 
 
 def register(server: APIServer, stores: dict[ResourceType, Store], settings: TokenSettings) -> None:
