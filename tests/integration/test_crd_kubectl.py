@@ -234,6 +234,10 @@ def test_the_python_client_and_deletion(cluster: Cluster, tmp_path: Path) -> Non
         assert created["spec"]["number"] == 1
         listed = custom.list_cluster_custom_object("example.com", "v1", "gadgets")
         assert [i["metadata"]["name"] for i in listed["items"]] == ["g1"]
+        # Custom-resource list items are typed, as the apiextensions server writes them.
+        assert [(i["apiVersion"], i["kind"]) for i in listed["items"]] == [
+            ("example.com/v1", "Gadget")
+        ]
         with pytest.raises(kubernetes.client.ApiException) as refused:
             custom.create_cluster_custom_object(
                 "example.com",

@@ -89,6 +89,9 @@ class ResourceType:
     singular_name: str = field(default="", compare=False)
     # DELETE answers with the deleted object (as Pod, Namespace and Node do), not a Status.
     returns_deleted_object: bool = field(default=False, compare=False)
+    # List items carry apiVersion and kind (custom resources, as the apiextensions server
+    # writes them); built-in kinds' lists leave them out, as kube-apiserver's typed lists do.
+    typed_list_items: bool = field(default=False, compare=False)
     # A DELETE of an object bound to an existing node sets deletionTimestamp and waits (pods).
     graceful_delete: bool = field(default=False, compare=False)
 

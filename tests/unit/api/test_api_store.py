@@ -380,3 +380,37 @@ def test_a_selector_reads_pages_that_double_instead_of_one_item_at_a_time():
     assert [i["metadata"]["name"] for i in page["items"]] == ["cm-009", "cm-019", "cm-029"]
     assert "remainingItemCount" not in page["metadata"]  # never with a selector
     assert calls <= 5  # 3, 6, 12, 24: the 30 items up to cm-029 in four reads
+
+
+def test_custom_resource_list_items_are_typed_in_both_encodings():
+    """As the apiextensions server writes them; built-in kinds' items stay untyped."""
+    from kubeward.api.customresources.kinds import served_kinds
+
+    crd = {
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget", "singular": "widget"},
+            "versions": [
+                {"name": "v1", "served": True, "storage": True,
+                 "schema": {"openAPIV3Schema": {"type": "object"}}},
+            ],
+        }
+    }  # fmt: skip
+    (rt,) = served_kinds(crd)
+
+    async def go():
+        backend = MemoryBackend()
+        await backend.start()
+        widgets = Store(rt, rt.strategy(rt), backend)
+        await widgets.create("default", {"apiVersion": "example.com/v1", "kind": "Widget",
+                                         "metadata": {"name": "w"}})  # fmt: skip
+        return await widgets.list("default", ListOptions()), orjson.loads(
+            await widgets.list_json("default", ListOptions())
+        )
+
+    decoded, spliced = run(go())
+    assert decoded == spliced
+    (item,) = decoded["items"]
+    assert (item["apiVersion"], item["kind"]) == ("example.com/v1", "Widget")
+    assert item["metadata"]["resourceVersion"]

@@ -98,6 +98,7 @@ def served_kinds(crd: JSONObject) -> list[ResourceType]:
                 merge_root=None,
                 openapi_schema=schema,
                 selectable_fields=selectable,
+                typed_list_items=True,
                 singular_name=str(names.get("singular") or ""),
             )
         )

@@ -128,6 +128,15 @@ class Store:
             StatusDetails(name=name, group=self.rt.group, kind=self.rt.resource),
         )
 
+    def _as_item(self, obj: m.JSONObject) -> m.JSONObject:
+        """A list item: typed for custom resources (as the apiextensions server writes them),
+        untyped for built-in kinds (as kube-apiserver's typed lists are)."""
+        if self.rt.typed_list_items:
+            return self._with_type(obj)
+        obj.pop("apiVersion", None)
+        obj.pop("kind", None)
+        return obj
+
     def _with_type(self, obj: m.JSONObject) -> m.JSONObject:
         obj["apiVersion"] = self.rt.api_version
         obj["kind"] = self.rt.kind
@@ -166,9 +175,7 @@ class Store:
         for kv, obj in found:
             if obj is None:
                 obj = decode(kv)
-            obj.pop("apiVersion", None)
-            obj.pop("kind", None)
-            items.append(obj)
+            items.append(self._as_item(obj))
         return {
             "kind": self.rt.list_kind,
             "apiVersion": self.rt.api_version,
@@ -180,9 +187,9 @@ class Store:
         """:meth:`list`, encoded: the same JSON document, built from the stored bytes.
 
         An item stored in :func:`encode`'s form is spliced: ``{"metadata":{"resourceVersion":…,``
-        and its stored bytes after the ``{"apiVersion":…,"kind":…,"metadata":{`` head. That is
-        the object :meth:`list` returns (the type dropped, the revision added; only the order of
-        keys differs) without decoding and re-encoding it. Other items take the decoding path.
+        (after the stored ``{"apiVersion":…,"kind":…,"metadata":{`` head itself for kinds whose
+        items are typed) and its stored bytes after that head. That is the object :meth:`list`
+        returns (the revision added; only the order of keys differs) without decoding and re-encoding it. Other items take the decoding path.
         """
         found, list_meta = await self._list_page(namespace, opts)
         head = self._stored_head
@@ -191,14 +198,13 @@ class Store:
         for kv, obj in found:
             value = kv.value
             if value.startswith(head) and value[skip] != _CLOSE_BRACE:
-                revision = str(kv.mod_revision).encode()
-                items.append(b'{"metadata":{"resourceVersion":"' + revision + b'",' + value[skip:])
+                revision = b'"resourceVersion":"' + str(kv.mod_revision).encode() + b'",'
+                start = head if self.rt.typed_list_items else b'{"metadata":{'
+                items.append(start + revision + value[skip:])
                 continue
             if obj is None:
                 obj = decode(kv)
-            obj.pop("apiVersion", None)
-            obj.pop("kind", None)
-            items.append(orjson.dumps(obj))
+            items.append(orjson.dumps(self._as_item(obj)))
         return b"".join(
             (self._list_json_head, orjson.dumps(list_meta), b',"items":[', b",".join(items), b"]}")
         )
