@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 from kubeward.api.openapi import catalog
 from kubeward.api.protobuf.kinds import MESSAGES, ROOTS
 from kubeward.api.protobuf.schema import Field, Kind, Special
+from kubeward.api.protobuf.wire import write_varint as _varint
 from kubeward.api.resources import build_scheme
 from kubeward.api.scheme import ResourceType
 
@@ -521,19 +522,6 @@ def _json_patch_ops(draw: st.DrawFn, base: dict[str, Any]) -> Any:
 
 
 # --- protobuf -------------------------------------------------------------------------------
-def _varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
 def _ld(number: int, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 

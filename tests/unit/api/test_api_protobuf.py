@@ -16,22 +16,10 @@ from typing import Any
 import pytest
 
 from kubeward.api.protobuf import KINDS_SUPPORTED, decode_protobuf
+from kubeward.api.protobuf.wire import write_varint as varint
 from kubeward.errors import BadRequest
 
 # --- wire-format primitives (https://protobuf.dev/programming-guides/encoding/) ---------------
-
-
-def varint(value: int) -> bytes:
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
 
 
 def tag(number: int, wire_type: int) -> bytes:

@@ -25,6 +25,8 @@ from typing import Any
 
 import orjson
 
+from kubeward.api.protobuf.wire import write_varint
+
 _VARINT = 0
 _FIXED64 = 1
 _LENGTH_DELIMITED = 2
@@ -37,7 +39,7 @@ class _Message:
         self._parts: list[bytes] = []
 
     def _tag(self, number: int, wire_type: int) -> None:
-        self._parts.append(_varint(number << 3 | wire_type))
+        self._parts.append(write_varint(number << 3 | wire_type))
 
     def string(self, number: int, value: Any) -> None:
         if value:
@@ -60,7 +62,7 @@ class _Message:
     def int64(self, number: int, value: Any) -> None:
         if value:
             self._tag(number, _VARINT)
-            self._parts.append(_varint(int(value) & 0xFFFFFFFFFFFFFFFF))
+            self._parts.append(write_varint(int(value) & 0xFFFFFFFFFFFFFFFF))
 
     def double(self, number: int, value: Any) -> None:
         if value:
@@ -69,7 +71,7 @@ class _Message:
 
     def raw(self, number: int, data: bytes) -> None:
         self._tag(number, _LENGTH_DELIMITED)
-        self._parts.append(_varint(len(data)))
+        self._parts.append(write_varint(len(data)))
         self._parts.append(data)
 
     def message(self, number: int, message: _Message) -> None:
@@ -77,18 +79,6 @@ class _Message:
 
     def encode(self) -> bytes:
         return b"".join(self._parts)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
 
 
 def encode_document(document: Mapping[str, Any]) -> bytes:

@@ -30,6 +30,20 @@ _MAX_VARINT_BYTES: Final = 10
 _MAX_GROUP_DEPTH: Final = 64
 
 
+def write_varint(value: int) -> bytes:
+    """An unsigned varint (a negative int64 as its two's complement, in 10 bytes)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        low = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(low | 0x80)
+        else:
+            out.append(low)
+            return bytes(out)
+
+
 def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
     """Read an unsigned varint at ``pos``; return it and the position after it."""
     result = 0
