@@ -4,19 +4,22 @@ Rules:
  1. Modes are Kubernetes' names: AlwaysAllow, AlwaysDeny, ABAC, Webhook, RBAC, Node. The flag
     is validated as kube-apiserver validates it: at least one mode, each a known one, none
     twice — with kube-apiserver's messages, joined as its errors are.
- 2. Node, ABAC and Webhook are known but not built yet; asking for one is refused with
-    ``authorization mode X is not supported yet``.
+ 2. Node and Webhook are known but not built yet; asking for one is refused with
+    ``authorization mode X is not supported yet``. ABAC needs ``--authorization-policy-file``,
+    and the file needs ABAC, with kube-apiserver's messages.
  3. The chain asks, in order: the ``system:masters`` authorizer (always first, as in
     Kubernetes), then each mode in the order given. First ALLOW or DENY wins (``union``).
  4. The chain's rule resolver (SelfSubjectRulesReview) unions the modes that resolve rules:
-    AlwaysAllow, AlwaysDeny and RBAC — not the ``system:masters`` authorizer.
+    AlwaysAllow, AlwaysDeny, ABAC and RBAC — not the ``system:masters`` authorizer.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from kubeward.api.user import UserInfo
+from kubeward.authz.abac import ABACAuthorizer
 from kubeward.authz.aggregate import aggregate_messages
 from kubeward.authz.always import (
     ALWAYS_ALLOW,
@@ -34,7 +37,7 @@ from kubeward.errors import InputError
 
 MODE_ALWAYS_ALLOW = ALWAYS_ALLOW
 MODE_ALWAYS_DENY = ALWAYS_DENY
-MODE_ABAC = "ABAC"
+MODE_ABAC = ABACAuthorizer.name
 MODE_WEBHOOK = "Webhook"
 MODE_RBAC = "RBAC"
 MODE_NODE = "Node"
@@ -48,7 +51,7 @@ AUTHORIZATION_MODE_CHOICES = (
     MODE_RBAC,
     MODE_NODE,
 )
-SUPPORTED_MODES = (MODE_ALWAYS_ALLOW, MODE_ALWAYS_DENY, MODE_RBAC)
+SUPPORTED_MODES = (MODE_ALWAYS_ALLOW, MODE_ALWAYS_DENY, MODE_ABAC, MODE_RBAC)
 
 
 def parse_modes(flag_value: str) -> list[str]:
@@ -56,7 +59,9 @@ def parse_modes(flag_value: str) -> list[str]:
     return [] if flag_value == "" else flag_value.split(",")
 
 
-def validate_modes(modes: Sequence[str]) -> list[str]:
+def validate_modes(
+    modes: Sequence[str], policy_file: str | os.PathLike[str] | None = None
+) -> list[str]:
     """kube-apiserver's checks of ``--authorization-mode``, with its messages."""
     problems: list[str] = []
     if not modes:
@@ -64,10 +69,14 @@ def validate_modes(modes: Sequence[str]) -> list[str]:
     for mode in modes:
         if mode not in AUTHORIZATION_MODE_CHOICES:
             problems.append(f"authorization-mode {go_quote(mode)} is not a valid mode")
+        if mode == MODE_ABAC and not policy_file:
+            problems.append("authorization-mode ABAC's authorization policy file not passed")
     if len(set(modes)) != len(modes):
         problems.append(
             f"authorization-mode {go_quote_list(modes)} has mode specified more than once"
         )
+    if policy_file and MODE_ABAC not in modes:
+        problems.append("cannot specify --authorization-policy-file without mode ABAC")
     return problems
 
 
@@ -82,10 +91,12 @@ class AuthorizerChain:
         authorizers: Sequence[Authorizer],
         resolvers: Sequence[RuleResolver],
         rbac: RBACAuthorizer | None,
+        abac: ABACAuthorizer | None = None,
     ) -> None:
         self.modes = tuple(modes)
         self.authorizers = tuple(authorizers)
         self.rbac = rbac
+        self.abac = abac
         self._union = UnionAuthorizer(authorizers)
         self._resolver = UnionRuleResolver(resolvers)
 
@@ -97,7 +108,11 @@ class AuthorizerChain:
 
 
 def build_authorizer(
-    modes: Sequence[str], *, rbac_index: RBACIndex | None = None, explain_denials: bool = True
+    modes: Sequence[str],
+    *,
+    rbac_index: RBACIndex | None = None,
+    explain_denials: bool = True,
+    policy_file: str | os.PathLike[str] | None = None,
 ) -> AuthorizerChain:
     """Build the chain for ``--authorization-mode``.
 
@@ -106,11 +121,13 @@ def build_authorizer(
         rbac_index: the index the server keeps current from watches; a fresh empty one is made
             when RBAC is asked for and none is given (reach it as ``chain.rbac.index``).
         explain_denials: whether RBAC records the near misses of every refusal.
+        policy_file: ``--authorization-policy-file``, the ABAC policy (ABAC needs it).
 
     Raises:
-        InputError: the modes are not valid, or name a mode not supported yet.
+        InputError: the modes are not valid, name a mode not supported yet, or the policy
+            file cannot be read (naming its bad line).
     """
-    problems = validate_modes(modes)
+    problems = validate_modes(modes, policy_file)
     if problems:
         raise InputError(aggregate_messages(problems))
     unsupported = [m for m in modes if m not in SUPPORTED_MODES]
@@ -120,6 +137,7 @@ def build_authorizer(
     authorizers: list[Authorizer] = [PrivilegedGroupsAuthorizer()]
     resolvers: list[RuleResolver] = []
     rbac: RBACAuthorizer | None = None
+    abac: ABACAuthorizer | None = None
     for mode in modes:
         if mode == MODE_ALWAYS_ALLOW:
             always_allow = AlwaysAllowAuthorizer()
@@ -134,7 +152,11 @@ def build_authorizer(
             rbac = RBACAuthorizer(index, explain_denials=explain_denials)
             authorizers.append(rbac)
             resolvers.append(rbac)
-    return AuthorizerChain(modes, authorizers, resolvers, rbac)
+        elif mode == MODE_ABAC and policy_file:
+            abac = ABACAuthorizer(policy_file)
+            authorizers.append(abac)
+            resolvers.append(abac)
+    return AuthorizerChain(modes, authorizers, resolvers, rbac, abac)
 
 
 def rbac_rules(chain: AuthorizerChain, index: RBACIndex) -> RBACAuthorizer:

@@ -98,6 +98,12 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help=f"Comma-separated authorizers, in order: {_MODES}. RBAC by default (kube-apiserver defaults to AlwaysAllow; kubeward is secure by default).",
 )
 @click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
     default=400,
@@ -203,6 +209,7 @@ def serve(
     basic_auth_file: Path | None,
     anonymous_auth: bool,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     max_requests_inflight: int,
     max_mutating_requests_inflight: int,
     enable_priority_and_fairness: bool,
@@ -237,6 +244,7 @@ def serve(
         basic_auth_file=basic_auth_file,
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
+        authorization_policy_file=authorization_policy_file,
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -53,6 +54,12 @@ NEXT_COMMANDS = (
     help="Comma-separated authorizers, in order.",
 )
 @click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@click.option(
     "--service-account-max-token-expiration",
     default="48h",
     show_default=True,
@@ -71,6 +78,7 @@ def up(
     port: int,
     bind_address: str,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     service_account_max_token_expiration: str,
     storage_sync: str,
     verbose: int,
@@ -88,6 +96,7 @@ def up(
         ),
         storage_sync=storage_sync,
     )
+    config = replace(config, authorization_policy_file=authorization_policy_file)
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 

@@ -19,6 +19,7 @@ class ServerConfig:
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True
     authorization_modes: tuple[str, ...] = ("RBAC",)
+    authorization_policy_file: Path | None = None
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     request_timeout_seconds: int = 60

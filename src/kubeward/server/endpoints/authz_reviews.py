@@ -19,7 +19,8 @@ request would meet. Rules (Kubernetes' ``pkg/registry/authorization``):
  5. Responses are 201 with the request's ``spec`` echoed and ``metadata.creationTimestamp``
     null, as kube-apiserver answers.
  6. ``GET /debug/rbac/who-can`` (kubeward's own, for ``kubeward rbac who-can``) lists every
-    subject RBAC lets do an action, from the index the authorizer decides with. It is a
+    subject RBAC lets do an action, from the index the authorizer decides with, and with ABAC
+    every policy line that allows it (file and line number). It is a
     non-resource URL, so only those granted it (cluster-admin's ``*``) may read it: the answer
     reveals every binding.
 """
@@ -42,6 +43,7 @@ from kubeward.server.endpoints.bodies import read_body_as
 from kubeward.server.http import json_response, warning_header
 
 if TYPE_CHECKING:
+    from kubeward.authz.abac import ABACAuthorizer, PolicyGrant
     from kubeward.server.app import APIServer
 
 API_VERSION = f"{GROUP}/v1"
@@ -312,21 +314,42 @@ def who_can_attributes(query: Mapping[str, str]) -> Attributes:
     )
 
 
-def who_can_handler(index: RBACIndex) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def policy_grant_entries(grant: PolicyGrant) -> list[dict[str, Any]]:
+    """An ABAC line as who-can entries: its user (or else its group), and where it is."""
+    line = grant.line
+    policy: dict[str, Any] = {"file": grant.source, "line": line.number}
+    if line.user and line.group:
+        policy["group"] = line.group  # the user must also be in this group
+    subject = (
+        {"kind": "User", "name": line.user} if line.user else {"kind": "Group", "name": line.group}
+    )
+    return [{"subject": subject, "policy": policy}]
+
+
+def who_can_handler(
+    index: RBACIndex, abac: ABACAuthorizer | None = None
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """``GET /debug/rbac/who-can?verb=&resource=&group=&namespace=...`` (rule 6)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         attributes = who_can_attributes(request.query)
-        grants = who_can(index, attributes)
-        return json_response({"grants": [grant.to_dict() for grant in grants]})
+        entries = [grant.to_dict() for grant in who_can(index, attributes)]
+        if abac is not None:
+            for grant in abac.who_can(attributes):
+                entries.extend(policy_grant_entries(grant))
+        return json_response({"grants": entries})
 
     return handle
 
 
 def register(
-    server: APIServer, authorizer: Authorizer, resolver: RuleResolver, index: RBACIndex
+    server: APIServer,
+    authorizer: Authorizer,
+    resolver: RuleResolver,
+    index: RBACIndex,
+    abac: ABACAuthorizer | None = None,
 ) -> None:
-    server.non_resource[WHO_CAN_PATH] = who_can_handler(index)
+    server.non_resource[WHO_CAN_PATH] = who_can_handler(index, abac)
     reviews = AccessReviews(authorizer, resolver)
     server.virtual[(GROUP, "selfsubjectaccessreviews", "")] = reviews.self_subject_access_review
     server.virtual[(GROUP, "subjectaccessreviews", "")] = reviews.subject_access_review

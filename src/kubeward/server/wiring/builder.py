@@ -143,7 +143,11 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         service_accounts.token_authenticators(),
     )
     rbac_index = RBACIndex()
-    authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
+    authorizer = build_authorizer(
+        list(config.authorization_modes),
+        rbac_index=rbac_index,
+        policy_file=config.authorization_policy_file,
+    )
     rbac = rbac_rules(authorizer, rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
@@ -188,7 +192,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     )
     reviews.register(server)
     scale.register(server)
-    authz_reviews.register(server, authorizer, authorizer, rbac_index)
+    authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)
     handlers.admission, handlers.object_reader = build_admission(
         stores,
         authorizer,
