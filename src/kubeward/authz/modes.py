@@ -103,6 +103,9 @@ class AuthorizerChain:
     def authorize(self, attributes: Attributes) -> AuthzResult:
         return self._union.authorize(attributes)
 
+    async def authorize_async(self, attributes: Attributes) -> AuthzResult:
+        return await self._union.authorize_async(attributes)
+
     def rules_for(self, user: UserInfo, namespace: str) -> RulesResult:
         return self._resolver.rules_for(user, namespace)
 

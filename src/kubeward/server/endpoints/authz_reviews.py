@@ -35,7 +35,14 @@ from aiohttp import web
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.resources.authorization import GROUP
 from kubeward.api.user import UserInfo
-from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, Decision, RuleResolver
+from kubeward.authz.interfaces import (
+    Attributes,
+    Authorizer,
+    AuthzResult,
+    Decision,
+    RuleResolver,
+    decide,
+)
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.rbac.whocan import who_can
 from kubeward.errors import BadRequest, Cause, invalid
@@ -186,8 +193,8 @@ class AccessReviews:
         self.authorizer = authorizer
         self.resolver = resolver
 
-    def decide(self, spec: Mapping[str, Any], user: UserInfo) -> dict[str, Any]:
-        return review_status(self.authorizer.authorize(attributes_from_spec(spec, user)))
+    async def decide(self, spec: Mapping[str, Any], user: UserInfo) -> dict[str, Any]:
+        return review_status(await decide(self.authorizer, attributes_from_spec(spec, user)))
 
     async def self_subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
@@ -197,7 +204,7 @@ class AccessReviews:
         causes = attribute_causes(spec)
         if causes:
             raise invalid("SelfSubjectAccessReview", "", causes, GROUP)
-        return _answer("SelfSubjectAccessReview", review, self.decide(spec, user))
+        return _answer("SelfSubjectAccessReview", review, await self.decide(spec, user))
 
     async def subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
@@ -211,7 +218,7 @@ class AccessReviews:
             )
         if causes:
             raise invalid("SubjectAccessReview", "", causes, GROUP)
-        status = self.decide(spec, user_from_spec(spec))
+        status = await self.decide(spec, user_from_spec(spec))
         if info.api_version != "v1beta1":
             return _answer("SubjectAccessReview", review, status)
         # Answered in v1beta1's words (spec.group), with the warning upstream gave.
@@ -252,7 +259,9 @@ class AccessReviews:
         review = {**review, "spec": spec}
         review.setdefault("metadata", {})
         review["metadata"] = {**review["metadata"], "namespace": info.namespace}
-        return _answer("LocalSubjectAccessReview", review, self.decide(spec, user_from_spec(spec)))
+        return _answer(
+            "LocalSubjectAccessReview", review, await self.decide(spec, user_from_spec(spec))
+        )
 
     async def self_subject_rules_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes

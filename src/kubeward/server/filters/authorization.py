@@ -14,7 +14,7 @@ from aiohttp import web
 
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.user import UserInfo
-from kubeward.authz.interfaces import Attributes, Authorizer, Decision
+from kubeward.authz.interfaces import Attributes, Authorizer, Decision, decide
 from kubeward.errors import Forbidden, StatusDetails
 from kubeward.server.filters.interfaces import Handler, RequestState
 
@@ -79,7 +79,7 @@ class Authorization:
 
     async def __call__(self, state: RequestState, next: Handler) -> web.StreamResponse:
         attributes = attributes_for(state.info, state.user)
-        result = self.authorizer.authorize(attributes)
+        result = await decide(self.authorizer, attributes)
         if result.decision is not Decision.ALLOW:
             raise forbidden(attributes, result.reason)
         return await next(state)
