@@ -12,6 +12,9 @@ Rules:
     ``authorize`` answers only from what it already knows (its cache), NO_OPINION otherwise.
     Code that can await asks through :func:`decide`, which awaits such an authorizer; the union
     and the chain have both forms.
+ 5. An authorizer that could not decide (its webhook failed) answers NO_OPINION with ``error``
+    set. If no authorizer allows, the request is answered 500 naming the error, as
+    kube-apiserver answers it, and a SubjectAccessReview reports it as ``evaluationError``.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class AuthzResult:
     reason: str = ""
     trail: Trail | Callable[[], Trail] = ()
     authorizer: str = ""
+    error: str = ""
 
     @property
     def allowed(self) -> bool:

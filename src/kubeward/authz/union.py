@@ -5,9 +5,10 @@ Rules:
     result is returned as it is. ``authorize_async`` awaits the authorizers that ask another
     service; ``authorize`` takes their cached answers only (``interfaces`` rule 4).
  2. NO_OPINION falls through to the next. If every authorizer has no opinion the union has none
-    either; its reason joins the non-empty reasons with newlines, as Kubernetes does, and its
-    explanation collects every authorizer's trail (``name: no opinion`` for those without one).
-    The caller refuses such a request with 403.
+    either; its reason joins the non-empty reasons with newlines, as Kubernetes does, its error
+    aggregates their errors, and its explanation collects every authorizer's trail (``name: no
+    opinion`` for those without one). The caller refuses such a request with 403 (500 when
+    there is an error).
  3. Rule resolvers are all asked: their resource and non-resource rules are concatenated,
     ``incomplete`` is true if any is incomplete, and evaluation errors are aggregated.
 """
@@ -59,6 +60,7 @@ class UnionAuthorizer:
 def no_opinion(results: Sequence[tuple[str, AuthzResult]]) -> AuthzResult:
     """Rule 2: nobody decided; the reasons joined, the trails collected."""
     reasons = [result.reason for _, result in results if result.reason]
+    errors = [result.error for _, result in results if result.error]
 
     def trail() -> tuple[str, ...]:
         lines: list[str] = []
@@ -66,7 +68,9 @@ def no_opinion(results: Sequence[tuple[str, AuthzResult]]) -> AuthzResult:
             lines.extend(result.explanation or (f"{name}: no opinion",))
         return tuple(lines)
 
-    return AuthzResult(Decision.NO_OPINION, "\n".join(reasons), trail)
+    return AuthzResult(
+        Decision.NO_OPINION, "\n".join(reasons), trail, error=aggregate_messages(errors)
+    )
 
 
 class UnionRuleResolver:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from kubeward.cli.authorization_flags import authorization_webhook_options, webhook_settings
+from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
@@ -103,6 +105,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
+@authorization_webhook_options
 @click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
@@ -210,6 +213,10 @@ def serve(
     anonymous_auth: bool,
     authorization_mode: str,
     authorization_policy_file: Path | None,
+    authorization_webhook_config_file: Path | None,
+    authorization_webhook_version: str,
+    authorization_webhook_cache_authorized_ttl: str,
+    authorization_webhook_cache_unauthorized_ttl: str,
     max_requests_inflight: int,
     max_mutating_requests_inflight: int,
     enable_priority_and_fairness: bool,
@@ -245,6 +252,12 @@ def serve(
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         authorization_policy_file=authorization_policy_file,
+        authorization_webhook_config_file=authorization_webhook_config_file,
+        authorization_webhook=webhook_settings(
+            authorization_webhook_version,
+            authorization_webhook_cache_authorized_ttl,
+            authorization_webhook_cache_unauthorized_ttl,
+        ),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,
@@ -314,20 +327,6 @@ def startup_warnings(config: ServerConfig) -> list[str]:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def timeout_seconds(flag: str, text: str) -> float:
-    """A timeout flag's value in seconds: a Go duration (``32s``, ``1m30s``) or a number of seconds."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = parse_duration(text).total_seconds()
-        except InputError as exc:
-            raise InputError(f"{flag}: {exc}") from exc
-    if seconds <= 0:
-        raise InputError(f"{flag}: {text!r} must be positive")
-    return seconds
 
 
 def max_token_expiration_seconds(text: str) -> int:

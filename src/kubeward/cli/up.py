@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from kubeward.cli.authorization_flags import authorization_webhook_options, webhook_settings
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
@@ -59,6 +60,7 @@ NEXT_COMMANDS = (
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
+@authorization_webhook_options
 @click.option(
     "--service-account-max-token-expiration",
     default="48h",
@@ -79,6 +81,10 @@ def up(
     bind_address: str,
     authorization_mode: str,
     authorization_policy_file: Path | None,
+    authorization_webhook_config_file: Path | None,
+    authorization_webhook_version: str,
+    authorization_webhook_cache_authorized_ttl: str,
+    authorization_webhook_cache_unauthorized_ttl: str,
     service_account_max_token_expiration: str,
     storage_sync: str,
     verbose: int,
@@ -96,7 +102,16 @@ def up(
         ),
         storage_sync=storage_sync,
     )
-    config = replace(config, authorization_policy_file=authorization_policy_file)
+    config = replace(
+        config,
+        authorization_policy_file=authorization_policy_file,
+        authorization_webhook_config_file=authorization_webhook_config_file,
+        authorization_webhook=webhook_settings(
+            authorization_webhook_version,
+            authorization_webhook_cache_authorized_ttl,
+            authorization_webhook_cache_unauthorized_ttl,
+        ),
+    )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeward.authz.modes import WebhookSettings
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -20,6 +22,10 @@ class ServerConfig:
     anonymous_auth: bool = True
     authorization_modes: tuple[str, ...] = ("RBAC",)
     authorization_policy_file: Path | None = None
+    authorization_webhook_config_file: Path | None = None
+    # --authorization-webhook-version and -cache-*-ttl; the timeout and retry schedule are
+    # upstream's and not flags (tests shorten them).
+    authorization_webhook: WebhookSettings = field(default_factory=WebhookSettings)
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     request_timeout_seconds: int = 60

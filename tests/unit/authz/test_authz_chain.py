@@ -149,7 +149,6 @@ MODE_ERRORS = [
         ["RBAC", "ABAC"],
         "authorization-mode ABAC's authorization policy file not passed",
     ),
-    ("webhook-later", ["Webhook"], "authorization mode Webhook is not supported yet"),
 ]
 
 
@@ -164,7 +163,7 @@ def test_build_authorizer_refuses_bad_modes(modes: list[str], message: str) -> N
 
 def test_validate_modes_accepts_every_known_mode() -> None:
     modes = ["Node", "RBAC", "ABAC", "Webhook", "AlwaysAllow", "AlwaysDeny"]
-    assert validate_modes(modes, "abac.jsonl") == []
+    assert validate_modes(modes, "abac.jsonl", "webhook.conf") == []
 
 
 def test_a_policy_file_needs_abac(tmp_path: Path) -> None:

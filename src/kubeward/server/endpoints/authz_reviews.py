@@ -163,6 +163,8 @@ def review_status(result: AuthzResult) -> dict[str, Any]:
     reason = "\n".join(part for part in (result.reason, *trail) if part)
     if reason:
         status["reason"] = reason
+    if result.error:
+        status["evaluationError"] = result.error
     return status
 
 

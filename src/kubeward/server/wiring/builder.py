@@ -17,6 +17,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
@@ -25,8 +26,9 @@ from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.factory import AuthenticationOptions, build_authenticator
-from kubeward.authz.modes import build_authorizer, rbac_rules
+from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.client.webhook import WebhookClient
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
@@ -127,6 +129,21 @@ class ServerParts:
     flow_control: FlowControlWiring | None = None
 
 
+def webhook_options(config: ServerConfig, clients: list[WebhookClient]) -> WebhookOptions | None:
+    """The Webhook mode's options; its HTTPS client (``client.webhook``) joins ``clients``."""
+    if config.authorization_webhook_config_file is None:
+        return None
+
+    def client_for(path: Path) -> WebhookClient:
+        client = WebhookClient(path, user_agent="kube-apiserver-authorization-webhook")
+        clients.append(client)
+        return client
+
+    return WebhookOptions(
+        config.authorization_webhook_config_file, client_for, config.authorization_webhook
+    )
+
+
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
@@ -143,10 +160,12 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         service_accounts.token_authenticators(),
     )
     rbac_index = RBACIndex()
+    webhook_clients: list[WebhookClient] = []
     authorizer = build_authorizer(
         list(config.authorization_modes),
         rbac_index=rbac_index,
         policy_file=config.authorization_policy_file,
+        webhook=webhook_options(config, webhook_clients),
     )
     rbac = rbac_rules(authorizer, rbac_index)
     broadcasters = Broadcasters()
@@ -190,6 +209,8 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
             )
         ),
     )
+    server.on_shutdown.extend(client.close for client in webhook_clients)
+
     reviews.register(server)
     scale.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)

@@ -1,0 +1,11 @@
+"""The Webhook authorization mode (SubjectAccessReview to a remote service)."""
+
+from kubeward.authz.webhook.authorizer import (
+    MODE_WEBHOOK,
+    Backoff,
+    ReviewTransport,
+    WebhookAuthorizer,
+    WebhookSettings,
+)
+
+__all__ = ["MODE_WEBHOOK", "Backoff", "ReviewTransport", "WebhookAuthorizer", "WebhookSettings"]
