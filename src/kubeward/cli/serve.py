@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import click
 
-from kubeward.cli.authorization_flags import authorization_webhook_options, webhook_settings
 from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
 from kubeward.server.config import ServerConfig
@@ -105,7 +106,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
-@authorization_webhook_options
+@webhook_flags
 @click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
@@ -213,10 +214,6 @@ def serve(
     anonymous_auth: bool,
     authorization_mode: str,
     authorization_policy_file: Path | None,
-    authorization_webhook_config_file: Path | None,
-    authorization_webhook_version: str,
-    authorization_webhook_cache_authorized_ttl: str,
-    authorization_webhook_cache_unauthorized_ttl: str,
     max_requests_inflight: int,
     max_mutating_requests_inflight: int,
     enable_priority_and_fairness: bool,
@@ -233,6 +230,7 @@ def serve(
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
+    **webhooks: Any,
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
@@ -252,12 +250,7 @@ def serve(
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         authorization_policy_file=authorization_policy_file,
-        authorization_webhook_config_file=authorization_webhook_config_file,
-        authorization_webhook=webhook_settings(
-            authorization_webhook_version,
-            authorization_webhook_cache_authorized_ttl,
-            authorization_webhook_cache_unauthorized_ttl,
-        ),
+        **webhook_config(webhooks),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,

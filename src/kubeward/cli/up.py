@@ -12,12 +12,13 @@ import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
-from kubeward.cli.authorization_flags import authorization_webhook_options, webhook_settings
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
+from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
@@ -60,7 +61,7 @@ NEXT_COMMANDS = (
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
-@authorization_webhook_options
+@webhook_flags
 @click.option(
     "--service-account-max-token-expiration",
     default="48h",
@@ -81,13 +82,10 @@ def up(
     bind_address: str,
     authorization_mode: str,
     authorization_policy_file: Path | None,
-    authorization_webhook_config_file: Path | None,
-    authorization_webhook_version: str,
-    authorization_webhook_cache_authorized_ttl: str,
-    authorization_webhook_cache_unauthorized_ttl: str,
     service_account_max_token_expiration: str,
     storage_sync: str,
     verbose: int,
+    **webhooks: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
@@ -105,12 +103,7 @@ def up(
     config = replace(
         config,
         authorization_policy_file=authorization_policy_file,
-        authorization_webhook_config_file=authorization_webhook_config_file,
-        authorization_webhook=webhook_settings(
-            authorization_webhook_version,
-            authorization_webhook_cache_authorized_ttl,
-            authorization_webhook_cache_unauthorized_ttl,
-        ),
+        **webhook_config(webhooks),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)

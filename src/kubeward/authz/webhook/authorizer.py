@@ -4,12 +4,11 @@ Rules (``k8s.io/apiserver/plugin/pkg/authorizer/webhook``, kube-apiserver's flag
  1. The remote is named by a kubeconfig (``--authorization-webhook-config-file``): its
     cluster's ``server`` is the URL, its ``certificate-authority`` is trusted, its user's
     client certificate (mTLS) or token is presented. The transport is injected
-    (:class:`ReviewTransport`), so this module holds no HTTP code.
+    (``webhook_calls.ReviewTransport``), so this module holds no HTTP code.
  2. Answers are cached by the review's spec: an allow for ``authorized_ttl`` (5 m), anything
     else for ``unauthorized_ttl`` (30 s). A failed call is not cached.
- 3. A call that fails with a connection error, a 429 or a 5xx is retried with exponential
-    backoff (upstream's 500 ms × 1.5, jitter 0.2, 5 attempts); each attempt is bounded by
-    ``timeout``.
+ 3. A call that fails with a connection error, a 429 or a 5xx is retried with upstream's
+    backoff (``webhook_calls``); each attempt is bounded by ``timeout``.
  4. A webhook that cannot be asked has no opinion, with the failure as the result's ``error``
     (so the next mode decides; if none allows, the request is a 500, as upstream).
  5. The plain ``authorize`` (for callers that cannot await) answers from the cache only.
@@ -18,53 +17,23 @@ Rules (``k8s.io/apiserver/plugin/pkg/authorizer/webhook``, kube-apiserver's flag
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
 from kubeward.api.user import UserInfo
 from kubeward.authz.interfaces import Attributes, AuthzResult, Decision, RulesResult
 from kubeward.authz.webhook.review import decision_of, review_request, review_spec
-from kubeward.errors import InputError, KubewardError, ServiceUnavailable, StatusError
+from kubeward.errors import KubewardError
 from kubeward.expiring import ExpiringCache
+from kubeward.webhook_calls import Backoff, ReviewTransport, post_review
 
 log = logging.getLogger(__name__)
 
 MODE_WEBHOOK = "Webhook"
 RULES_UNSUPPORTED = "webhook authorizer does not support user rule resolution"
-
-
-class ReviewTransport(Protocol):
-    """Posts one review to the webhook and returns its decoded answer (rule 1).
-
-    Raises ``ServiceUnavailable`` when the webhook cannot be reached, or the ``StatusError``
-    of its error answer.
-    """
-
-    server: str
-
-    async def post_review(self, review: dict[str, Any], timeout: float) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Rule 3's retry schedule."""
-
-    initial: float = 0.5
-    factor: float = 1.5
-    jitter: float = 0.2
-    attempts: int = 5
-
-    def delays(self) -> list[float]:
-        delay, out = self.initial, []
-        for _ in range(self.attempts - 1):
-            out.append(delay * (1 + random.uniform(0, self.jitter)))
-            delay *= self.factor
-        return out
 
 
 @dataclass(frozen=True)
@@ -73,13 +42,7 @@ class WebhookSettings:
     authorized_ttl: float = 300.0
     unauthorized_ttl: float = 30.0
     timeout: float = 30.0
-    backoff: Backoff = Backoff()
-
-
-def _retryable(exc: KubewardError) -> bool:
-    if isinstance(exc, ServiceUnavailable):
-        return True
-    return isinstance(exc, StatusError) and (exc.code == 429 or exc.code >= 500)
+    backoff: Backoff = field(default_factory=Backoff)
 
 
 class WebhookAuthorizer:
@@ -111,7 +74,12 @@ class WebhookAuthorizer:
         if cached is not None:
             return cached
         try:
-            answer = await self._post(review_request(spec, self.settings.version))
+            answer = await post_review(
+                self.transport,
+                review_request(spec, self.settings.version),
+                self.settings.timeout,
+                self.settings.backoff,
+            )
             result = decision_of(answer, self.settings.version, self.name)
         except KubewardError as exc:
             message = f"{self.transport.server}: {exc}"
@@ -127,17 +95,6 @@ class WebhookAuthorizer:
         )
         self._cache.put(key, result, ttl)
         return result
-
-    async def _post(self, review: dict[str, Any]) -> dict[str, Any]:
-        """Rule 3."""
-        delays = self.settings.backoff.delays()
-        while True:
-            try:
-                return await self.transport.post_review(review, self.settings.timeout)
-            except (StatusError, InputError) as exc:
-                if not delays or not _retryable(exc):
-                    raise
-                await asyncio.sleep(delays.pop(0))
 
     def rules_for(self, user: UserInfo, namespace: str) -> RulesResult:
         """Rule 6."""

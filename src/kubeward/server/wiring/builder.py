@@ -25,7 +25,11 @@ from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
 from kubeward.api.scheme import ResourceType
-from kubeward.authn.factory import AuthenticationOptions, build_authenticator
+from kubeward.authn.factory import (
+    AuthenticationOptions,
+    TokenWebhookOptions,
+    build_authenticator,
+)
 from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.client.webhook import WebhookClient
@@ -129,18 +133,46 @@ class ServerParts:
     flow_control: FlowControlWiring | None = None
 
 
-def webhook_options(config: ServerConfig, clients: list[WebhookClient]) -> WebhookOptions | None:
-    """The Webhook mode's options; its HTTPS client (``client.webhook``) joins ``clients``."""
+class WebhookClients:
+    """Makes the webhooks' HTTPS clients (``client.webhook``) and closes them at shutdown."""
+
+    def __init__(self) -> None:
+        self.clients: list[WebhookClient] = []
+
+    def maker(self, user_agent: str) -> Callable[[Path], WebhookClient]:
+        def make(path: Path) -> WebhookClient:
+            client = WebhookClient(path, user_agent=user_agent)
+            self.clients.append(client)
+            return client
+
+        return make
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+
+def webhook_options(config: ServerConfig, clients: WebhookClients) -> WebhookOptions | None:
+    """The Webhook authorization mode's options."""
     if config.authorization_webhook_config_file is None:
         return None
-
-    def client_for(path: Path) -> WebhookClient:
-        client = WebhookClient(path, user_agent="kube-apiserver-authorization-webhook")
-        clients.append(client)
-        return client
-
     return WebhookOptions(
-        config.authorization_webhook_config_file, client_for, config.authorization_webhook
+        config.authorization_webhook_config_file,
+        clients.maker("kube-apiserver-authorization-webhook"),
+        config.authorization_webhook,
+    )
+
+
+def token_webhook_options(
+    config: ServerConfig, clients: WebhookClients
+) -> TokenWebhookOptions | None:
+    """The token-authentication webhook's options."""
+    if config.authentication_token_webhook_config_file is None:
+        return None
+    return TokenWebhookOptions(
+        config.authentication_token_webhook_config_file,
+        clients.maker("kube-apiserver-authentication-webhook"),
+        config.authentication_token_webhook,
     )
 
 
@@ -150,17 +182,19 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
+    webhook_clients = WebhookClients()
     authenticator = build_authenticator(
         AuthenticationOptions(
             client_ca_file=config.client_ca_file,
             token_auth_file=config.token_auth_file,
             basic_auth_file=config.basic_auth_file,
             anonymous=config.anonymous_auth,
+            token_webhook=token_webhook_options(config, webhook_clients),
+            api_audiences=config.api_audiences or config.service_account_issuers[:1],
         ),
         service_accounts.token_authenticators(),
     )
     rbac_index = RBACIndex()
-    webhook_clients: list[WebhookClient] = []
     authorizer = build_authorizer(
         list(config.authorization_modes),
         rbac_index=rbac_index,
@@ -209,7 +243,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
             )
         ),
     )
-    server.on_shutdown.extend(client.close for client in webhook_clients)
+    server.on_shutdown.append(webhook_clients.close)
 
     reviews.register(server)
     scale.register(server)
