@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
-from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
@@ -61,7 +61,7 @@ NEXT_COMMANDS = (
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
-@webhook_flags
+@auth_flags
 @click.option(
     "--service-account-max-token-expiration",
     default="48h",
@@ -85,7 +85,7 @@ def up(
     service_account_max_token_expiration: str,
     storage_sync: str,
     verbose: int,
-    **webhooks: Any,
+    **auth: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
@@ -103,7 +103,7 @@ def up(
     config = replace(
         config,
         authorization_policy_file=authorization_policy_file,
-        **webhook_config(webhooks),
+        **auth_config(auth),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
