@@ -66,6 +66,7 @@ GROUP_PACKAGES = {
     "networking.k8s.io": "networking",
     "apiextensions.k8s.io": "apiextensions",
     "flowcontrol.apiserver.k8s.io": "flowcontrol",
+    "admissionregistration.k8s.io": "admissionregistration",
 }
 
 
@@ -127,6 +128,20 @@ KINDS = (
     ),
     Kind("V1FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "V1FlowSchemaList"),
     Kind(
+        "V1ValidatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "V1ValidatingWebhookConfigurationList",
+    ),
+    Kind(
+        "V1MutatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "V1MutatingWebhookConfigurationList",
+    ),
+    Kind(
         "V1PriorityLevelConfiguration",
         "flowcontrol.apiserver.k8s.io",
         "v1",
@@ -166,6 +181,8 @@ DESCRIPTIONS = {
     "CustomResourceDefinition": "A new kind of resource that the API server serves.",
     "FlowSchema": "Which requests go to which priority level, and how they are split into flows.",
     "PriorityLevelConfiguration": "A share of the server's concurrency and how requests queue for it.",
+    "ValidatingWebhookConfiguration": "Webhooks that admission asks to accept or refuse writes.",
+    "MutatingWebhookConfiguration": "Webhooks that admission asks to change writes before they are stored.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).

@@ -17,6 +17,7 @@ from kubeward.api.openapi.catalog import schema_name
 from kubeward.api.patch.strategies import root_type
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources import (
+    admissionregistration,
     apiextensions,
     apps,
     authentication,
@@ -40,6 +41,7 @@ _MODULES = (
     certificates,
     apiextensions,
     flowcontrol,
+    admissionregistration,
 )
 
 

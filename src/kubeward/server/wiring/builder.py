@@ -34,7 +34,7 @@ from kubeward.authn.factory import (
 from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.client.fetch import HTTPSFetcher
-from kubeward.client.webhook import WebhookClient
+from kubeward.client.webhook import URLWebhookClient, WebhookClient
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
@@ -139,11 +139,19 @@ class WebhookClients:
     """Makes the webhooks' HTTPS clients (``client.webhook``) and closes them at shutdown."""
 
     def __init__(self) -> None:
-        self.clients: list[WebhookClient] = []
+        self.clients: list[WebhookClient | URLWebhookClient] = []
 
     def maker(self, user_agent: str) -> Callable[[Path], WebhookClient]:
         def make(path: Path) -> WebhookClient:
             client = WebhookClient(path, user_agent=user_agent)
+            self.clients.append(client)
+            return client
+
+        return make
+
+    def url_maker(self) -> Callable[[str, str], URLWebhookClient]:
+        def make(url: str, ca_pem: str) -> URLWebhookClient:
+            client = URLWebhookClient(url, ca_pem)
             self.clients.append(client)
             return client
 
@@ -262,6 +270,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         config.enable_admission_plugins,
         config.disable_admission_plugins,
         informers=informers,
+        webhook_transport=webhook_clients.url_maker(),
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, informers)  # token endpoints, index and controllers
