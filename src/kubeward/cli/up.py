@@ -20,6 +20,7 @@ from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.controllers.local import run_local_controller_manager
+from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
 
@@ -109,9 +110,11 @@ def up(
         click.echo(f"warning: {warning}", err=True)
 
     def ready(running: RunningServer) -> None:
-        # The controller-manager: in this process, but a client with its own certificate.
-        manager = run_local_controller_manager(admin.parent)
-        running.background.append(asyncio.get_running_loop().create_task(manager))
+        # The controller-manager and the scheduler: in this process, but clients with their
+        # own certificates.
+        loop = asyncio.get_running_loop()
+        running.background.append(loop.create_task(run_local_controller_manager(admin.parent)))
+        running.background.append(loop.create_task(run_local_scheduler(admin.parent)))
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")
