@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "scheduler",
         "Run the scheduler (binds pending pods to nodes).",
     ),
+    "node": (
+        "kubeward.cli.node",
+        "node",
+        "Run a node agent (a kubelet whose container runtime is simulated).",
+    ),
     "pki": ("kubeward.cli.pki", "pki", "Create, inspect, audit and renew a cluster PKI."),
     "config": (
         "kubeward.cli.config",

@@ -20,6 +20,7 @@ from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.controllers.local import run_local_controller_manager
+from kubeward.node.local import run_local_nodes
 from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
@@ -64,6 +65,13 @@ NEXT_COMMANDS = (
 )
 @webhook_flags
 @click.option(
+    "--nodes",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    help="Node agents to run in this process (node-1, node-2, …), each as its own system:node identity.",
+)
+@click.option(
     "--service-account-max-token-expiration",
     default="48h",
     show_default=True,
@@ -86,6 +94,7 @@ def up(
     service_account_max_token_expiration: str,
     storage_sync: str,
     verbose: int,
+    nodes: int,
     **webhooks: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
@@ -115,6 +124,11 @@ def up(
         loop = asyncio.get_running_loop()
         running.background.append(loop.create_task(run_local_controller_manager(admin.parent)))
         running.background.append(loop.create_task(run_local_scheduler(admin.parent)))
+        if nodes:
+            server = f"https://127.0.0.1:{running.port}"
+            running.background.append(
+                loop.create_task(run_local_nodes(admin.parent, server, nodes))
+            )
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")

@@ -24,6 +24,7 @@ from kubeward.api.user import (
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
+from kubeward.node.local import run_local_nodes
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
 from kubeward.scheduler.local import run_local_scheduler
@@ -167,6 +168,7 @@ def running_cluster(
     anonymous_auth: bool = True,
     controller_manager: bool = True,
     scheduler: bool = True,
+    nodes: int = 0,
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
@@ -179,7 +181,8 @@ def running_cluster(
 
     With ``controller_manager`` (the default) the CSR controllers run in the same process as a
     separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``);
-    with ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``.
+    with ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes``
+    starts that many node agents (``node-1`` …), each as its own ``system:node:NAME``.
     ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     """
     with contextlib.ExitStack() as stack:
@@ -215,6 +218,9 @@ def running_cluster(
                     if scheduler:
                         binder = run_local_scheduler(admin.parent)
                         running.background.append(asyncio.create_task(binder))
+                    if nodes:
+                        agents = run_local_nodes(admin.parent, f"https://127.0.0.1:{port}", nodes)
+                        running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below
                     started["error"] = exc
                 finally:
