@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
-from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.node.local import run_local_nodes
 from kubeward.scheduler.local import run_local_scheduler
@@ -63,7 +63,7 @@ NEXT_COMMANDS = (
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
-@webhook_flags
+@auth_flags
 @click.option(
     "--nodes",
     type=click.IntRange(0, 1000),
@@ -95,7 +95,7 @@ def up(
     storage_sync: str,
     verbose: int,
     nodes: int,
-    **webhooks: Any,
+    **auth: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
@@ -113,7 +113,7 @@ def up(
     config = replace(
         config,
         authorization_policy_file=authorization_policy_file,
-        **webhook_config(webhooks),
+        **auth_config(auth),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
