@@ -20,6 +20,8 @@ from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
+from kubeward.node.local import run_local_nodes
+from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
 
@@ -63,6 +65,13 @@ NEXT_COMMANDS = (
 )
 @auth_flags
 @click.option(
+    "--nodes",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    help="Node agents to run in this process (node-1, node-2, …), each as its own system:node identity.",
+)
+@click.option(
     "--service-account-max-token-expiration",
     default="48h",
     show_default=True,
@@ -85,6 +94,7 @@ def up(
     service_account_max_token_expiration: str,
     storage_sync: str,
     verbose: int,
+    nodes: int,
     **auth: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
@@ -109,9 +119,16 @@ def up(
         click.echo(f"warning: {warning}", err=True)
 
     def ready(running: RunningServer) -> None:
-        # The controller-manager: in this process, but a client with its own certificate.
-        manager = run_local_controller_manager(admin.parent)
-        running.background.append(asyncio.get_running_loop().create_task(manager))
+        # The controller-manager and the scheduler: in this process, but clients with their
+        # own certificates.
+        loop = asyncio.get_running_loop()
+        running.background.append(loop.create_task(run_local_controller_manager(admin.parent)))
+        running.background.append(loop.create_task(run_local_scheduler(admin.parent)))
+        if nodes:
+            server = f"https://127.0.0.1:{running.port}"
+            running.background.append(
+                loop.create_task(run_local_nodes(admin.parent, server, nodes))
+            )
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")

@@ -43,7 +43,7 @@ from kubeward.errors import InputError
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.endpoints import authz_reviews, reviews, scale
+from kubeward.server.endpoints import authz_reviews, binding, reviews, scale
 from kubeward.server.endpoints.openapi_handler import OpenAPIHandler
 from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
 from kubeward.server.resources import ResourceHandlers
@@ -263,6 +263,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
 
     reviews.register(server)
     scale.register(server)
+    binding.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)
     handlers.admission, handlers.object_reader = build_admission(
         stores,
