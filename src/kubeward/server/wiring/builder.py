@@ -20,15 +20,19 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from kubeward.api.allocation.ranges import IPRange, PortRange
+from kubeward.api.allocation.services import ServiceAllocations
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
+from kubeward.api.resources.core_services import SERVICES
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.factory import AuthenticationOptions, build_authenticator
 from kubeward.authz.modes import build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.kubernetes_service import ensure_kubernetes_service
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
@@ -130,6 +134,12 @@ class ServerParts:
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+    # Service addresses and node ports are allocated in storage (api.allocation.services).
+    stores[SERVICES].hooks = ServiceAllocations(
+        backend,
+        IPRange.parse(config.service_cluster_ip_range),
+        PortRange.parse(config.service_node_port_range),
+    )
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
@@ -287,6 +297,19 @@ async def start_server(
         await backend.close()
         raise
     port = site.bound_port
+    try:
+        await ensure_kubernetes_service(
+            server.stores,
+            IPRange.parse(config.service_cluster_ip_range),
+            config.advertise_address,
+            port,
+        )
+    except BaseException:
+        await runner.cleanup()
+        await parts.informers.stop()
+        await parts.broadcasters.close()
+        await backend.close()
+        raise
     background = [
         *parts.informers.tasks(),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),

@@ -1,0 +1,122 @@
+"""The ``kubernetes`` Service in ``default``: how pods find the API server.
+
+As kube-apiserver's bootstrap controller (``pkg/controlplane/controller/kubernetesservice``)
+and its endpoint reconciler, at start:
+
+ 1. The Service ``default/kubernetes`` exists, type ClusterIP, with the first address of
+    ``--service-cluster-ip-range`` (``10.0.0.1`` by default), one port ``https`` 443/TCP whose
+    ``targetPort`` is the port the server serves on, labels ``component: apiserver`` and
+    ``provider: kubernetes``. An existing one whose port no longer matches is updated.
+ 2. Its address is allocated like any Service's (the store's hooks), so no user Service can
+    take it, and it survives restarts because the allocation is stored.
+ 3. The Endpoints and EndpointSlice ``kubernetes`` list the advertise address and port —
+    unless that address is loopback or unspecified, which an Endpoints object may not hold
+    (upstream refuses such an advertise address outright); then the Service has no endpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import logging
+
+from kubeward.api import meta as m
+from kubeward.api.allocation.ranges import IPRange
+from kubeward.api.registry.store import Store
+from kubeward.api.resources.core_services import ENDPOINTS, SERVICES
+from kubeward.api.resources.discovery import ENDPOINT_SLICES
+from kubeward.api.scheme import ResourceType
+from kubeward.errors import AlreadyExists, NotFound
+
+log = logging.getLogger("kubeward.controllers.kubernetes_service")
+
+NAME = "kubernetes"
+NAMESPACE = "default"
+LABELS = {"component": "apiserver", "provider": "kubernetes"}
+
+
+def _service(ip: str, port: int) -> m.JSONObject:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": NAME, "namespace": NAMESPACE, "labels": dict(LABELS)},
+        "spec": {
+            "type": "ClusterIP",
+            "clusterIP": ip,
+            "sessionAffinity": "None",
+            "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+        },
+    }
+
+
+async def ensure_kubernetes_service(
+    stores: dict[ResourceType, Store], ip_range: IPRange, advertise_address: str, port: int
+) -> None:
+    """Rules 1–3; the server's own writes (no request scope)."""
+    store = stores[SERVICES]
+    ip = str(ip_range.address(0))
+    try:
+        current = await store.get(NAMESPACE, NAME)
+    except NotFound:
+        with contextlib.suppress(AlreadyExists):
+            await store.create(NAMESPACE, _service(ip, port))
+    else:
+        ports = (current.get("spec") or {}).get("ports") or []
+        if not ports or ports[0].get("targetPort") != port or ports[0].get("port") != 443:
+
+            def repoint(obj: m.JSONObject) -> m.JSONObject:
+                obj["spec"]["ports"] = _service(ip, port)["spec"]["ports"]
+                return obj
+
+            await store.guaranteed_update(NAMESPACE, NAME, repoint)
+    await _ensure_endpoints(stores, advertise_address, port)
+
+
+async def _ensure_endpoints(stores: dict[ResourceType, Store], address: str, port: int) -> None:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return
+    if parsed.is_loopback or parsed.is_unspecified:
+        log.info("kubernetes Service: advertise address %s is not routable; no endpoints", address)
+        return
+    endpoints: m.JSONObject = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+        },
+        "subsets": [
+            {
+                "addresses": [{"ip": address}],
+                "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+            }
+        ],
+    }
+    endpoint_slice: m.JSONObject = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "labels": {"kubernetes.io/service-name": NAME},
+        },
+        "addressType": "IPv4" if parsed.version == 4 else "IPv6",
+        "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+        "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+    }
+    for rt, wanted in ((ENDPOINTS, endpoints), (ENDPOINT_SLICES, endpoint_slice)):
+        store = stores[rt]
+        try:
+            await store.create(NAMESPACE, wanted)
+        except AlreadyExists:
+
+            def replace(obj: m.JSONObject, wanted: m.JSONObject = wanted) -> m.JSONObject:
+                for key in ("subsets", "addressType", "endpoints", "ports"):
+                    if key in wanted:
+                        obj[key] = wanted[key]
+                return obj
+
+            await store.guaranteed_update(NAMESPACE, NAME, replace)

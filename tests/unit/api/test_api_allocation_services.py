@@ -1,0 +1,228 @@
+"""Service addresses and node ports, allocated in storage around the Service store's writes."""
+
+import asyncio
+
+import pytest
+
+from kubeward.api.allocation.ranges import IPRange, PortRange
+from kubeward.api.allocation.services import IP_PREFIX, NODE_PORT_PREFIX, ServiceAllocations
+from kubeward.api.registry.store import Store
+from kubeward.api.resources import build_scheme
+from kubeward.api.resources.core_services import SERVICES
+from kubeward.errors import InputError, InternalError, Invalid
+from kubeward.storage.memory import MemoryBackend
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def service_store(cidr="10.0.0.0/24", ports="30000-32767", backend=None):
+    backend = backend or MemoryBackend()
+    await backend.start()
+    scheme, strategies = build_scheme()
+    store = Store(SERVICES, strategies[SERVICES], backend)
+    store.hooks = ServiceAllocations(backend, IPRange.parse(cidr), PortRange.parse(ports))
+    return backend, store
+
+
+def svc(name, **spec):
+    spec.setdefault("ports", [{"port": 80}])
+    return {"metadata": {"name": name}, "spec": spec}
+
+
+async def keys(backend, prefix):
+    return [kv.key[len(prefix) :] for kv in (await backend.list(prefix)).items]
+
+
+def test_cluster_ip_is_allocated_stored_and_defaults_filled():
+    async def go():
+        backend, store = await service_store()
+        created = await store.create("default", svc("web"))
+        return created, await keys(backend, IP_PREFIX), await store.get("default", "web")
+
+    created, stored_ips, got = run(go())
+    spec = created["spec"]
+    assert spec["clusterIP"] == spec["clusterIPs"][0] == got["spec"]["clusterIP"]
+    assert stored_ips == [spec["clusterIP"]]
+    assert spec["ipFamilies"] == ["IPv4"] and spec["ipFamilyPolicy"] == "SingleStack"
+    assert spec["type"] == "ClusterIP" and spec["sessionAffinity"] == "None"
+    assert spec["ports"][0] == {"port": 80, "protocol": "TCP", "targetPort": 80}
+    assert spec["internalTrafficPolicy"] == "Cluster"
+    assert created["status"] == {"loadBalancer": {}}
+
+
+def test_requested_ip_taken_out_of_range_and_freed_on_delete():
+    async def go():
+        backend, store = await service_store()
+        await store.create("default", svc("a", clusterIP="10.0.0.10"))
+        with pytest.raises(Invalid) as taken:
+            await store.create("default", svc("b", clusterIP="10.0.0.10"))
+        with pytest.raises(Invalid) as outside:
+            await store.create("default", svc("c", clusterIP="10.9.0.1"))
+        after_refusals = await keys(backend, IP_PREFIX)
+        await store.delete("default", "a")
+        freed = await keys(backend, IP_PREFIX)
+        again = await store.create("default", svc("b", clusterIP="10.0.0.10"))
+        return taken.value, outside.value, after_refusals, freed, again
+
+    taken, outside, after_refusals, freed, again = run(go())
+    assert str(taken) == (
+        'Service "b" is invalid: spec.clusterIPs: Invalid value: ["10.0.0.10"]: '
+        "failed to allocate IP 10.0.0.10: provided IP is already allocated"
+    )
+    assert str(outside).endswith(
+        "failed to allocate IP 10.9.0.1: provided IP is not in the valid range. "
+        "The range of valid IPs is 10.0.0.0/24"
+    )
+    assert after_refusals == ["10.0.0.10"]
+    assert freed == []
+    assert again["spec"]["clusterIP"] == "10.0.0.10"
+
+
+def test_headless_and_external_name_get_no_address():
+    async def go():
+        backend, store = await service_store()
+        headless = await store.create("default", svc("h", clusterIP="None", selector={"a": "b"}))
+        selectorless = await store.create("default", svc("s", clusterIP="None"))
+        external = await store.create(
+            "default", svc("x", type="ExternalName", externalName="db.example.com", ports=[])
+        )
+        return headless, selectorless, external, await keys(backend, IP_PREFIX)
+
+    headless, selectorless, external, stored = run(go())
+    assert headless["spec"]["clusterIPs"] == ["None"]
+    assert headless["spec"]["ipFamilies"] == ["IPv4"]
+    # A headless Service without a selector defaults to RequireDualStack and lists both families.
+    assert selectorless["spec"]["ipFamilyPolicy"] == "RequireDualStack"
+    assert selectorless["spec"]["ipFamilies"] == ["IPv4", "IPv6"]
+    assert "clusterIP" not in external["spec"] and "ipFamilies" not in external["spec"]
+    assert stored == []
+
+
+def test_node_ports_allocated_shared_by_port_number_refused_when_taken():
+    async def go():
+        backend, store = await service_store()
+        created = await store.create(
+            "default",
+            svc(
+                "np",
+                type="NodePort",
+                ports=[
+                    {"name": "tcp", "port": 53, "protocol": "TCP"},
+                    {"name": "udp", "port": 53, "protocol": "UDP"},
+                    {"name": "web", "port": 80, "nodePort": 30080},
+                ],
+            ),
+        )
+        with pytest.raises(Invalid) as taken:
+            await store.create("default", svc("other", type="NodePort", ports=[{"port": 1, "nodePort": 30080}]))
+        with pytest.raises(Invalid) as outside:
+            await store.create("default", svc("far", type="NodePort", ports=[{"port": 1, "nodePort": 8080}]))
+        held = await keys(backend, NODE_PORT_PREFIX)
+        ips = await keys(backend, IP_PREFIX)
+        await store.delete("default", "np")
+        return created, taken.value, outside.value, held, ips, await keys(backend, NODE_PORT_PREFIX)
+
+    created, taken, outside, held, ips, after_delete = run(go())
+    ports = created["spec"]["ports"]
+    assert ports[0]["nodePort"] == ports[1]["nodePort"] and 30000 <= ports[0]["nodePort"] <= 32767
+    assert ports[2]["nodePort"] == 30080
+    assert created["spec"]["externalTrafficPolicy"] == "Cluster"
+    assert str(taken) == (
+        'Service "other" is invalid: spec.ports[0].nodePort: Invalid value: 30080: '
+        "provided port is already allocated"
+    )
+    assert str(outside).endswith(
+        "provided port is not in the valid range. The range of valid ports is 30000-32767"
+    )
+    assert sorted(held) == sorted({str(ports[0]["nodePort"]), "30080"})
+    assert len(ips) == 1  # the refused Services kept no address
+    assert after_delete == []
+
+
+def test_update_changes_type_allocating_and_releasing():
+    async def go():
+        backend, store = await service_store()
+        await store.create("default", svc("web"))
+
+        def to_node_port(obj):
+            obj["spec"]["type"] = "NodePort"
+            return obj
+
+        node_port = await store.guaranteed_update("default", "web", to_node_port)
+        ports_held = await keys(backend, NODE_PORT_PREFIX)
+
+        def to_external(obj):
+            obj["spec"].update(type="ExternalName", externalName="example.com")
+            return obj
+
+        external = await store.guaranteed_update("default", "web", to_external)
+        return node_port, ports_held, external, await keys(backend, IP_PREFIX), await keys(backend, NODE_PORT_PREFIX)
+
+    node_port, ports_held, external, ips, ports = run(go())
+    assert ports_held == [str(node_port["spec"]["ports"][0]["nodePort"])]
+    assert "clusterIP" not in external["spec"] and "nodePort" not in external["spec"]["ports"][0]
+    assert ips == [] and ports == []
+
+
+def test_put_without_cluster_ip_keeps_it_and_changing_it_is_refused():
+    async def go():
+        backend, store = await service_store()
+        created = await store.create("default", svc("web"))
+        replaced = await store.update("default", "web", svc("web"))
+        with pytest.raises(Invalid) as changed:
+            await store.update("default", "web", svc("web", clusterIP="10.0.0.200"))
+        return created, replaced, changed.value, await keys(backend, IP_PREFIX)
+
+    created, replaced, changed, ips = run(go())
+    assert replaced["spec"]["clusterIP"] == created["spec"]["clusterIP"]
+    assert "spec.clusterIPs[0]: Invalid value: " in str(changed)
+    assert str(changed).endswith("may not change once set")
+    assert ips == [created["spec"]["clusterIP"]]  # 10.0.0.200 was not kept
+
+
+def test_dry_run_allocates_nothing():
+    async def go():
+        backend, store = await service_store()
+        dry = await store.create("default", svc("web", type="NodePort"), dry_run=True)
+        return dry, await keys(backend, IP_PREFIX), await keys(backend, NODE_PORT_PREFIX)
+
+    dry, ips, ports = run(go())
+    assert dry["spec"]["clusterIP"] and dry["spec"]["ports"][0]["nodePort"]
+    assert ips == [] and ports == []
+
+
+def test_a_full_range_is_an_internal_error_and_two_servers_share_the_allocations():
+    async def go():
+        backend = MemoryBackend()
+        _, first = await service_store("10.1.0.0/30", backend=backend)  # two usable addresses
+        _, second = await service_store("10.1.0.0/30", backend=backend)
+        a = await first.create("default", svc("a"))
+        b = await second.create("default", svc("b"))
+        with pytest.raises(InternalError) as full:
+            await first.create("default", svc("c"))
+        return a, b, full.value
+
+    a, b, full = run(go())
+    assert {a["spec"]["clusterIP"], b["spec"]["clusterIP"]} == {"10.1.0.1", "10.1.0.2"}
+    assert "range is full" in str(full)
+
+
+@pytest.mark.parametrize(
+    ("cidr", "ports"),
+    [("10.0.0.0/33", "30000-32767"), ("banana", "30000-32767"), ("10.0.0.0/24", "3-2"), ("10.0.0.0/24", "x")],
+    ids=["prefix-too-long", "not-a-cidr", "reversed-ports", "not-a-port-range"],
+)
+def test_bad_range_flags_are_input_errors(cidr, ports):
+    with pytest.raises(InputError):
+        IPRange.parse(cidr)
+        PortRange.parse(ports)
+
+
+def test_ranges_reserve_network_and_broadcast_and_have_a_static_band():
+    rng = IPRange.parse("10.0.0.0/24")
+    assert str(rng.address(0)) == "10.0.0.1" and rng.size == 254
+    assert rng.static_band == 16
+    assert PortRange.parse("30000-32767").static_band == 86
+    assert PortRange.parse("30000+2767").size == 2768
