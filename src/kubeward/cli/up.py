@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
+from kubeward.api.allocation.ranges import (
+    DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    DEFAULT_SERVICE_NODE_PORT_RANGE,
+    IPRange,
+    PortRange,
+)
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
@@ -65,6 +72,18 @@ NEXT_COMMANDS = (
     show_default=True,
     help="SQLite durability: normal survives a crash of the process, full also a power loss.",
 )
+@click.option(
+    "--service-cluster-ip-range",
+    default=DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    show_default=True,
+    help="The CIDR Service cluster IPs are allocated from.",
+)
+@click.option(
+    "--service-node-port-range",
+    default=DEFAULT_SERVICE_NODE_PORT_RANGE,
+    show_default=True,
+    help="The ports NodePort Services are allocated from.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(
     data_dir: Path,
@@ -73,6 +92,8 @@ def up(
     authorization_mode: str,
     service_account_max_token_expiration: str,
     storage_sync: str,
+    service_cluster_ip_range: str,
+    service_node_port_range: str,
     verbose: int,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
@@ -87,6 +108,11 @@ def up(
             service_account_max_token_expiration
         ),
         storage_sync=storage_sync,
+    )
+    config = replace(
+        config,
+        service_cluster_ip_range=str(IPRange.parse(service_cluster_ip_range)),
+        service_node_port_range=str(PortRange.parse(service_node_port_range)),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)

@@ -20,7 +20,7 @@ def run(coro):
 async def service_store(cidr="10.0.0.0/24", ports="30000-32767", backend=None):
     backend = backend or MemoryBackend()
     await backend.start()
-    scheme, strategies = build_scheme()
+    _, strategies = build_scheme()
     store = Store(SERVICES, strategies[SERVICES], backend)
     store.hooks = ServiceAllocations(backend, IPRange.parse(cidr), PortRange.parse(ports))
     return backend, store
@@ -116,9 +116,13 @@ def test_node_ports_allocated_shared_by_port_number_refused_when_taken():
             ),
         )
         with pytest.raises(Invalid) as taken:
-            await store.create("default", svc("other", type="NodePort", ports=[{"port": 1, "nodePort": 30080}]))
+            await store.create(
+                "default", svc("other", type="NodePort", ports=[{"port": 1, "nodePort": 30080}])
+            )
         with pytest.raises(Invalid) as outside:
-            await store.create("default", svc("far", type="NodePort", ports=[{"port": 1, "nodePort": 8080}]))
+            await store.create(
+                "default", svc("far", type="NodePort", ports=[{"port": 1, "nodePort": 8080}])
+            )
         held = await keys(backend, NODE_PORT_PREFIX)
         ips = await keys(backend, IP_PREFIX)
         await store.delete("default", "np")
@@ -158,7 +162,13 @@ def test_update_changes_type_allocating_and_releasing():
             return obj
 
         external = await store.guaranteed_update("default", "web", to_external)
-        return node_port, ports_held, external, await keys(backend, IP_PREFIX), await keys(backend, NODE_PORT_PREFIX)
+        return (
+            node_port,
+            ports_held,
+            external,
+            await keys(backend, IP_PREFIX),
+            await keys(backend, NODE_PORT_PREFIX),
+        )
 
     node_port, ports_held, external, ips, ports = run(go())
     assert ports_held == [str(node_port["spec"]["ports"][0]["nodePort"])]
@@ -211,7 +221,12 @@ def test_a_full_range_is_an_internal_error_and_two_servers_share_the_allocations
 
 @pytest.mark.parametrize(
     ("cidr", "ports"),
-    [("10.0.0.0/33", "30000-32767"), ("banana", "30000-32767"), ("10.0.0.0/24", "3-2"), ("10.0.0.0/24", "x")],
+    [
+        ("10.0.0.0/33", "30000-32767"),
+        ("banana", "30000-32767"),
+        ("10.0.0.0/24", "3-2"),
+        ("10.0.0.0/24", "x"),
+    ],
     ids=["prefix-too-long", "not-a-cidr", "reversed-ports", "not-a-port-range"],
 )
 def test_bad_range_flags_are_input_errors(cidr, ports):

@@ -97,9 +97,7 @@ class _Operation:
         if self.dry_run:
             return
         ips, ports = (
-            (self.release_ips, self.release_ports)
-            if stored
-            else (self.taken_ips, self.taken_ports)
+            (self.release_ips, self.release_ports) if stored else (self.taken_ips, self.taken_ports)
         )
         for ip in ips:
             await self.allocations.addresses.release(ip)
@@ -151,7 +149,9 @@ class ServiceAllocations:
             raise
         return op.finish
 
-    async def begin_update(self, new: m.JSONObject, old: m.JSONObject, dry_run: bool) -> FinishWrite:
+    async def begin_update(
+        self, new: m.JSONObject, old: m.JSONObject, dry_run: bool
+    ) -> FinishWrite:
         op = _Operation(self, dry_run)
         try:
             await self._allocate(new, old, op)
@@ -214,7 +214,11 @@ class ServiceAllocations:
             if i >= len(families):
                 if ip_family != family:
                     causes.append(
-                        f.invalid(f"spec.clusterIPs[{i}]", ips, f"{ip_family} is not configured on this cluster")
+                        f.invalid(
+                            f"spec.clusterIPs[{i}]",
+                            ips,
+                            f"{ip_family} is not configured on this cluster",
+                        )
                     )
                 else:
                     families.append(ip_family)
@@ -230,12 +234,16 @@ class ServiceAllocations:
         if policy == "RequireDualStack":
             causes.append(
                 f.invalid(
-                    "spec.ipFamilyPolicy", policy, "this cluster is not configured for dual-stack services"
+                    "spec.ipFamilyPolicy",
+                    policy,
+                    "this cluster is not configured for dual-stack services",
                 )
             )
         for i, requested in enumerate(families):
             if requested != family:
-                causes.append(f.invalid(f"spec.ipFamilies[{i}]", requested, "not configured on this cluster"))
+                causes.append(
+                    f.invalid(f"spec.ipFamilies[{i}]", requested, "not configured on this cluster")
+                )
         if causes:
             raise invalid("Service", m.name_of(obj), causes)
         spec["ipFamilies"] = families or [family]
@@ -386,4 +394,3 @@ class ServiceAllocations:
             "port": int(port),
             "service": {"namespace": meta.get("namespace", ""), "name": meta.get("name", "")},
         }
-

@@ -100,10 +100,10 @@ class StoredAllocator:
         dynamic = list(range(self._static, self._size))
         static = list(range(0, self._static))
         if dynamic:
-            start = random.randrange(len(dynamic))  # noqa: S311 - spreading, not secrecy
+            start = random.randrange(len(dynamic))  # spreading, not secrecy
             dynamic = dynamic[start:] + dynamic[:start]
         if static:
-            start = random.randrange(len(static))  # noqa: S311
+            start = random.randrange(len(static))
             static = static[start:] + static[:start]
         return [o for o in dynamic + static if o not in taken]
 

@@ -24,9 +24,7 @@ SERVICES = ResourceType(
     True,
     short_names=("svc",),
     categories=("all",),
-    subresources=(
-        Subresource("status", "Service", ("get", "patch", "update")),
-    ),
+    subresources=(Subresource("status", "Service", ("get", "patch", "update")),),
     returns_deleted_object=True,
 )
 ENDPOINTS = ResourceType("", "v1", "Endpoints", "endpoints", True, short_names=("ep",))

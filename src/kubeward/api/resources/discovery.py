@@ -9,9 +9,7 @@ from kubeward.api.scheme import ResourceType
 from kubeward.api.validation import endpoints as ev
 from kubeward.errors import Cause
 
-ENDPOINT_SLICES = ResourceType(
-    "discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True
-)
+ENDPOINT_SLICES = ResourceType("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True)
 TYPES = (ENDPOINT_SLICES,)
 
 

@@ -46,7 +46,9 @@ def check_non_special_ip(text: str, at: str) -> list[Cause]:
     if ip.is_loopback:
         return [f.invalid(at, text, "may not be in the loopback range (127.0.0.0/8, ::1/128)")]
     if ip in ipaddress.ip_network("169.254.0.0/16") or ip in ipaddress.ip_network("fe80::/10"):
-        return [f.invalid(at, text, "may not be in the link-local range (169.254.0.0/16, fe80::/10)")]
+        return [
+            f.invalid(at, text, "may not be in the link-local range (169.254.0.0/16, fe80::/10)")
+        ]
     if ip in ipaddress.ip_network("224.0.0.0/24") or ip in ipaddress.ip_network("ff02::/10"):
         return [
             f.invalid(
@@ -178,7 +180,9 @@ def validate_load_balancer_status(obj: dict[str, Any]) -> list[Cause]:
     status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
     balancer = (status or {}).get("loadBalancer") or {}
     causes: list[Cause] = []
-    for i, ingress in enumerate(_dicts(balancer.get("ingress") if isinstance(balancer, dict) else [])):
+    for i, ingress in enumerate(
+        _dicts(balancer.get("ingress") if isinstance(balancer, dict) else [])
+    ):
         at = f"status.loadBalancer.ingress[{i}]"
         ip = ingress.get("ip")
         if ip:
@@ -189,11 +193,14 @@ def validate_load_balancer_status(obj: dict[str, Any]) -> list[Cause]:
         hostname = ingress.get("hostname")
         if hostname:
             causes.extend(
-                f.invalid(f"{at}.hostname", hostname, m) for m in check_dns1123_subdomain(str(hostname))
+                f.invalid(f"{at}.hostname", hostname, m)
+                for m in check_dns1123_subdomain(str(hostname))
             )
             try:
                 ipaddress.ip_address(str(hostname))
-                causes.append(f.invalid(f"{at}.hostname", hostname, "must be a DNS name, not an IP address"))
+                causes.append(
+                    f.invalid(f"{at}.hostname", hostname, "must be a DNS name, not an IP address")
+                )
             except ValueError:
                 pass
     return causes

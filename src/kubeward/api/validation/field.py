@@ -60,6 +60,4 @@ def type_invalid(path: str, value: object, detail: str) -> Cause:
 
 
 def too_many(path: str, actual: int, limit: int) -> Cause:
-    return Cause(
-        "FieldValueTooMany", f"Too many: {actual}: must have at most {limit} items", path
-    )
+    return Cause("FieldValueTooMany", f"Too many: {actual}: must have at most {limit} items", path)

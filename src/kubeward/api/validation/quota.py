@@ -112,15 +112,23 @@ def validate_limit_range(obj: dict[str, Any]) -> list[Cause]:
         if kind == "Pod":
             for part in ("default", "defaultRequest"):
                 if raw[part]:
-                    causes.append(f.forbidden(f"{at}.{part}", "may not be specified when `type` is 'Pod'"))
-        if kind == "PersistentVolumeClaim" and "storage" not in raw["min"] and "storage" not in raw["max"]:
+                    causes.append(
+                        f.forbidden(f"{at}.{part}", "may not be specified when `type` is 'Pod'")
+                    )
+        if (
+            kind == "PersistentVolumeClaim"
+            and "storage" not in raw["min"]
+            and "storage" not in raw["max"]
+        ):
             causes.append(
                 f.required(
                     f"{at}.limits",
                     "either minimum or maximum storage value is required, but neither was provided",
                 )
             )
-        ratio, found = _quantities(_map(item.get("maxLimitRequestRatio")), f"{at}.maxLimitRequestRatio")
+        ratio, found = _quantities(
+            _map(item.get("maxLimitRequestRatio")), f"{at}.maxLimitRequestRatio"
+        )
         causes.extend(found)
         for name, value in ratio.items():
             if value < 1:
@@ -147,12 +155,16 @@ def _ordering(item: dict[str, Any], q: dict[str, dict[str, Decimal]], at: str) -
         low, high = q["min"].get(name), q["max"].get(name)
         default, request = q["default"].get(name), q["defaultRequest"].get(name)
 
-        def text(part: str) -> str:
+        def text(part: str, name: str = name) -> str:
             return raw_text(item, part, name)
 
         if low is not None and high is not None and low > high:
             causes.append(
-                f.invalid(f"{at}.min[{name}]", text("min"), f"min value {text('min')} is greater than max value {text('max')}")
+                f.invalid(
+                    f"{at}.min[{name}]",
+                    text("min"),
+                    f"min value {text('min')} is greater than max value {text('max')}",
+                )
             )
         if request is not None and low is not None and low > request:
             causes.append(
@@ -206,7 +218,9 @@ def _resource_list(values: Any, at: str) -> list[Cause]:
             causes.append(f.invalid(f"{at}[{name}]", value, QUANTITY_MESSAGE))
         elif quantity < 0:
             causes.append(f.invalid(f"{at}[{name}]", value, "must be greater than or equal to 0"))
-        elif (name in _INTEGER_RESOURCES or str(name).startswith("count/")) and quantity != quantity.to_integral_value():
+        elif (
+            name in _INTEGER_RESOURCES or str(name).startswith("count/")
+        ) and quantity != quantity.to_integral_value():
             causes.append(f.invalid(f"{at}[{name}]", value, "must be an integer"))
     return causes
 
@@ -224,7 +238,9 @@ def validate_resource_quota(obj: dict[str, Any]) -> list[Cause]:
     for i, expression in enumerate(_dicts(selector.get("matchExpressions"))):
         name = expression.get("scopeName")
         if name not in SCOPES:
-            causes.append(f.not_supported(f"spec.scopeSelector.matchExpressions[{i}].scopeName", name, SCOPES))
+            causes.append(
+                f.not_supported(f"spec.scopeSelector.matchExpressions[{i}].scopeName", name, SCOPES)
+            )
     status = _map(obj.get("status"))
     causes.extend(_resource_list(status.get("hard"), "status.hard"))
     causes.extend(_resource_list(status.get("used"), "status.used"))

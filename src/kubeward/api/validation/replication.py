@@ -28,7 +28,11 @@ def default_replication_controller(obj: dict[str, Any]) -> None:
     spec.setdefault("replicas", 1)
     spec.setdefault("minReadySeconds", 0)
     template = spec.get("template")
-    labels = ((template or {}).get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    labels = (
+        ((template or {}).get("metadata") or {}).get("labels")
+        if isinstance(template, dict)
+        else None
+    )
     if isinstance(labels, dict) and labels:
         if not spec.get("selector"):
             spec["selector"] = dict(labels)
@@ -80,11 +84,15 @@ def validate_replication_controller(obj: dict[str, Any]) -> list[Cause]:
     if template is None:
         causes.append(f.required("spec.template"))
         return causes
-    labels = ((template.get("metadata") or {}).get("labels") or {}) if isinstance(template, dict) else {}
+    labels = (
+        ((template.get("metadata") or {}).get("labels") or {}) if isinstance(template, dict) else {}
+    )
     if selector and not all(labels.get(k) == v for k, v in selector.items()):
         causes.append(
             f.invalid(
-                "spec.template.metadata.labels", labels, "`selector` does not match template `labels`"
+                "spec.template.metadata.labels",
+                labels,
+                "`selector` does not match template `labels`",
             )
         )
     causes.extend(validate_template(template, "spec.template", restart_always=True))

@@ -28,7 +28,11 @@ import ipaddress
 from typing import Any
 
 from kubeward.api.validation import field as f
-from kubeward.api.validation.meta import check_dns1123_label, check_dns1123_subdomain, validate_labels
+from kubeward.api.validation.meta import (
+    check_dns1123_label,
+    check_dns1123_subdomain,
+    validate_labels,
+)
 from kubeward.api.validation.networking import check_port_name, check_port_number
 from kubeward.errors import Cause
 
@@ -147,9 +151,10 @@ def prepare_service_update(new: dict[str, Any], old: dict[str, Any]) -> None:
         for port in _ports(spec):
             if (port.get("port"), port.get("nodePort")) in old_ports:
                 port.pop("nodePort", None)
-    if kind != "LoadBalancer" or spec.get("externalTrafficPolicy") != "Local":
-        if spec.get("healthCheckNodePort") == old_spec.get("healthCheckNodePort"):
-            spec.pop("healthCheckNodePort", None)
+    if (kind != "LoadBalancer" or spec.get("externalTrafficPolicy") != "Local") and spec.get(
+        "healthCheckNodePort"
+    ) == old_spec.get("healthCheckNodePort"):
+        spec.pop("healthCheckNodePort", None)
     if not externally_accessible(spec) and spec.get("externalTrafficPolicy") == old_spec.get(
         "externalTrafficPolicy"
     ):
@@ -163,7 +168,9 @@ def prepare_service_update(new: dict[str, Any], old: dict[str, Any]) -> None:
 # --- validation ------------------------------------------------------------------------------
 
 
-def _validate_port(port: dict[str, Any], at: str, require_name: bool, names: set[str]) -> list[Cause]:
+def _validate_port(
+    port: dict[str, Any], at: str, require_name: bool, names: set[str]
+) -> list[Cause]:
     causes: list[Cause] = []
     name = port.get("name") or ""
     if require_name and not name:
@@ -191,9 +198,13 @@ def _validate_port(port: dict[str, Any], at: str, require_name: bool, names: set
     node_port = port.get("nodePort")
     if node_port not in (None, 0):
         if not isinstance(node_port, int) or isinstance(node_port, bool):
-            causes.append(f.invalid(f"{at}.nodePort", node_port, "must be between 1 and 65535, inclusive"))
+            causes.append(
+                f.invalid(f"{at}.nodePort", node_port, "must be between 1 and 65535, inclusive")
+            )
         else:
-            causes.extend(f.invalid(f"{at}.nodePort", node_port, m) for m in check_port_number(node_port))
+            causes.extend(
+                f.invalid(f"{at}.nodePort", node_port, m) for m in check_port_number(node_port)
+            )
     return causes
 
 
@@ -292,7 +303,9 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
     if kind == "ExternalName":
         for key in ("clusterIPs", "ipFamilies"):
             if spec.get(key):
-                causes.append(f.forbidden(f"spec.{key}", "may not be set for ExternalName services"))
+                causes.append(
+                    f.forbidden(f"spec.{key}", "may not be set for ExternalName services")
+                )
         if spec.get("ipFamilyPolicy") is not None:
             causes.append(
                 f.forbidden("spec.ipFamilyPolicy", "may not be set for ExternalName services")
@@ -329,7 +342,9 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
             )
     elif spec.get("sessionAffinityConfig") is not None:
         causes.append(
-            f.forbidden("spec.sessionAffinityConfig", "must not be set when session affinity is None")
+            f.forbidden(
+                "spec.sessionAffinityConfig", "must not be set when session affinity is None"
+            )
         )
     if kind != "ExternalName":
         causes.extend(_validate_cluster_ips(spec))
@@ -352,26 +367,34 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
         for i, port in enumerate(ports):
             if port.get("nodePort") not in (None, 0):
                 causes.append(
-                    f.forbidden(f"spec.ports[{i}].nodePort", "may not be used when `type` is 'ClusterIP'")
+                    f.forbidden(
+                        f"spec.ports[{i}].nodePort", "may not be used when `type` is 'ClusterIP'"
+                    )
                 )
     node_ports: set[tuple[Any, Any]] = set()
     service_ports: set[tuple[Any, Any]] = set()
     for i, port in enumerate(ports):
         if port.get("nodePort") not in (None, 0):
-            key = (port.get("protocol"), port.get("nodePort"))
-            if key in node_ports:
+            node_key = (port.get("protocol"), port.get("nodePort"))
+            if node_key in node_ports:
                 causes.append(f.duplicate(f"spec.ports[{i}].nodePort", port.get("nodePort")))
-            node_ports.add(key)
-        key = (port.get("protocol"), port.get("port"))
-        if key in service_ports:
+            node_ports.add(node_key)
+        port_key = (port.get("protocol"), port.get("port"))
+        if port_key in service_ports:
             causes.append(
-                f.duplicate(f"spec.ports[{i}]", {"port": port.get("port"), "protocol": port.get("protocol")})
+                f.duplicate(
+                    f"spec.ports[{i}]", {"port": port.get("port"), "protocol": port.get("protocol")}
+                )
             )
-        service_ports.add(key)
+        service_ports.add(port_key)
     policy = spec.get("externalTrafficPolicy")
     if policy is not None and not externally_accessible(spec):
         causes.append(
-            f.invalid("spec.externalTrafficPolicy", policy, "may only be set for externally-accessible services")
+            f.invalid(
+                "spec.externalTrafficPolicy",
+                policy,
+                "may only be set for externally-accessible services",
+            )
         )
     elif policy is not None and policy not in TRAFFIC_POLICIES:
         causes.append(f.not_supported("spec.externalTrafficPolicy", policy, TRAFFIC_POLICIES))
@@ -390,11 +413,15 @@ def validate_service_update(new: dict[str, Any], old: dict[str, Any]) -> list[Ca
     ips, old_ips = spec.get("clusterIPs") or [], old_spec.get("clusterIPs") or []
     if not (is_headless(spec) and is_headless(old_spec)) and old_ips:
         if not ips:
-            causes.append(f.invalid("spec.clusterIPs[0]", ips, "primary clusterIP can not be unset"))
+            causes.append(
+                f.invalid("spec.clusterIPs[0]", ips, "primary clusterIP can not be unset")
+            )
         else:
             for i, ip in enumerate(old_ips[: len(ips)]):
                 if ips[i] != ip:
-                    causes.append(f.invalid(f"spec.clusterIPs[{i}]", ips, "may not change once set"))
+                    causes.append(
+                        f.invalid(f"spec.clusterIPs[{i}]", ips, "may not change once set")
+                    )
     families, old_families = spec.get("ipFamilies") or [], old_spec.get("ipFamilies") or []
     if is_headless(spec) == is_headless(old_spec) and not is_headless(spec) and families:
         for i, family in enumerate(old_families[: len(families)]):

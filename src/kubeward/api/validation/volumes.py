@@ -145,7 +145,9 @@ def validate_persistent_volume(obj: dict[str, Any]) -> list[Cause]:
             causes.append(f.required("spec.nfs.path"))
     policy = spec.get("persistentVolumeReclaimPolicy")
     if policy is not None and policy not in RECLAIM_POLICIES:
-        causes.append(f.not_supported("spec.persistentVolumeReclaimPolicy", policy, RECLAIM_POLICIES))
+        causes.append(
+            f.not_supported("spec.persistentVolumeReclaimPolicy", policy, RECLAIM_POLICIES)
+        )
     causes.extend(_volume_mode(spec))
     return causes
 
