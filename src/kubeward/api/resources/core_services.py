@@ -61,6 +61,9 @@ class ServiceStrategy(Strategy):
 class EndpointsStrategy(Strategy):
     generation_fields = ()
 
+    def default(self, obj: JSONObject) -> None:
+        ev.default_endpoints(obj)
+
     def validate(self, obj: JSONObject) -> list[Cause]:
         return ev.validate_endpoints(obj)
 

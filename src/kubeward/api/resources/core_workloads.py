@@ -29,7 +29,7 @@ REPLICATION_CONTROLLERS = ResourceType(
             ("get", "patch", "update"),
             group="autoscaling",
             version="v1",
-            scale=ScalePaths(),
+            scale=ScalePaths(selector_is_map=True),
         ),
     ),
 )

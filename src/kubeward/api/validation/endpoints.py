@@ -35,6 +35,17 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def _link_local_multicast(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Go's ``IsLinkLocalMulticast``: 224.0.0.0/24, or an IPv6 multicast of link-local scope."""
+    if ip.version == 4:
+        return ip in _IPV4_LINK_LOCAL_MULTICAST
+    packed = ip.packed
+    return packed[0] == 0xFF and packed[1] & 0x0F == 0x02
+
+
+_IPV4_LINK_LOCAL_MULTICAST = ipaddress.ip_network("224.0.0.0/24")
+
+
 def check_non_special_ip(text: str, at: str) -> list[Cause]:
     """``ValidateNonSpecialIP``: a routable unicast address."""
     try:
@@ -45,11 +56,11 @@ def check_non_special_ip(text: str, at: str) -> list[Cause]:
         return [f.invalid(at, text, "may not be unspecified (0.0.0.0)")]
     if ip.is_loopback:
         return [f.invalid(at, text, "may not be in the loopback range (127.0.0.0/8, ::1/128)")]
-    if ip in ipaddress.ip_network("169.254.0.0/16") or ip in ipaddress.ip_network("fe80::/10"):
+    if ip.is_link_local:
         return [
             f.invalid(at, text, "may not be in the link-local range (169.254.0.0/16, fe80::/10)")
         ]
-    if ip in ipaddress.ip_network("224.0.0.0/24") or ip in ipaddress.ip_network("ff02::/10"):
+    if _link_local_multicast(ip):
         return [
             f.invalid(
                 at, text, "may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)"
@@ -83,6 +94,13 @@ def _port(
     elif protocol not in PROTOCOLS:
         causes.append(f.not_supported(f"{at}.protocol", protocol, PROTOCOLS))
     return causes
+
+
+def default_endpoints(obj: dict[str, Any]) -> None:
+    """Each port's protocol defaults to TCP (``SetDefaults_EndpointPort``)."""
+    for subset in _dicts(obj.get("subsets")):
+        for port in _dicts(subset.get("ports")):
+            port.setdefault("protocol", "TCP")
 
 
 def validate_endpoints(obj: dict[str, Any]) -> list[Cause]:
