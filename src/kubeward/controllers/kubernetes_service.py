@@ -12,6 +12,8 @@ and its endpoint reconciler, at start:
  3. The Endpoints and EndpointSlice ``kubernetes`` list the advertise address and port —
     unless that address is loopback or unspecified, which an Endpoints object may not hold
     (upstream refuses such an advertise address outright); then the Service has no endpoints.
+ 4. Before that, the stored allocations are repaired against the stored Services
+    (``ServiceAllocations.repair``), with a one-minute grace for allocations in flight.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
+from datetime import timedelta
 
 from kubeward.api import meta as m
 from kubeward.api.allocation.ranges import IPRange
-from kubeward.api.registry.store import Store
+from kubeward.api.allocation.services import ServiceAllocations
+from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.resources.core_services import ENDPOINTS, SERVICES
 from kubeward.api.resources.discovery import ENDPOINT_SLICES
 from kubeward.api.scheme import ResourceType
@@ -47,6 +51,20 @@ def _service(ip: str, port: int) -> m.JSONObject:
             "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
         },
     }
+
+
+REPAIR_GRACE = timedelta(minutes=1)
+
+
+async def repair_service_allocations(stores: dict[ResourceType, Store]) -> None:
+    """Rule 4."""
+    store = stores[SERVICES]
+    if not isinstance(store.hooks, ServiceAllocations):
+        return
+    services = (await store.list("", ListOptions()))["items"]
+    freed, recorded = await store.hooks.repair(services, m.now(), REPAIR_GRACE)
+    if freed or recorded:
+        log.info("service allocations repaired: %d freed, %d recorded again", freed, recorded)
 
 
 async def ensure_kubernetes_service(

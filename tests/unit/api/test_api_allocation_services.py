@@ -6,7 +6,7 @@ import pytest
 
 from kubeward.api.allocation.ranges import IPRange, PortRange
 from kubeward.api.allocation.services import IP_PREFIX, NODE_PORT_PREFIX, ServiceAllocations
-from kubeward.api.registry.store import Store
+from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core_services import SERVICES
 from kubeward.errors import InputError, InternalError, Invalid
@@ -241,3 +241,41 @@ def test_ranges_reserve_network_and_broadcast_and_have_a_static_band():
     assert rng.static_band == 16
     assert PortRange.parse("30000-32767").static_band == 86
     assert PortRange.parse("30000+2767").size == 2768
+
+
+def test_repair_frees_old_orphans_keeps_fresh_ones_and_records_missing_ones():
+    from datetime import timedelta
+
+    from kubeward.api import meta as m
+
+    async def go():
+        backend, store = await service_store()
+        held = await store.create(
+            "default",
+            svc(
+                "held",
+                type="NodePort",
+                clusterIP="10.0.0.5",
+                ports=[{"port": 80, "nodePort": 30005}],
+            ),
+        )
+        allocations = store.hooks
+        # A crash between an allocation and the Service's write leaves an orphan behind.
+        await allocations.addresses.allocate(
+            "10.0.0.77", {"metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
+        )
+        await allocations.node_ports.allocate(
+            "30006", {"metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
+        )
+        # Another server's allocation still in flight: newer than the grace period.
+        await allocations.addresses.allocate("10.0.0.8", allocations._ip_record(held)("10.0.0.8"))
+        # A stored Service whose address record was lost.
+        await allocations.addresses.release(held["spec"]["clusterIP"])
+        services = (await store.list("", ListOptions()))["items"]
+        result = await allocations.repair(services, m.now(), timedelta(minutes=1))
+        return held, result, await keys(backend, IP_PREFIX), await keys(backend, NODE_PORT_PREFIX)
+
+    held, (freed, recorded), ips, ports = run(go())
+    assert (freed, recorded) == (2, 1)
+    assert sorted(ips) == sorted([held["spec"]["clusterIP"], "10.0.0.8"])
+    assert ports == [str(held["spec"]["ports"][0]["nodePort"])]

@@ -20,6 +20,11 @@ The store's :class:`~kubeward.api.registry.scope.WriteHooks` for ``services``, a
  6. A failed write releases what it allocated; a deleted Service releases everything it held.
  7. Every allocation is a key in storage (``api.allocation.stored``); an address's key holds a
     ``networking.k8s.io/v1`` ``IPAddress`` whose ``parentRef`` names the Service, as upstream.
+ 8. ``repair`` (run by the server at start, as upstream's repair controllers run) frees
+    allocations no Service holds — left by a crash between an allocation and the Service's
+    write — once they are older than a grace period, so that another API server's allocation
+    in flight is never taken back; and records again any a stored Service holds but storage
+    lacks.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from kubeward.api import meta as m
@@ -166,6 +172,45 @@ class ServiceAllocations:
             await self.addresses.release(ip)
         for port in sorted(node_ports_of(spec)):
             await self.node_ports.release(str(port))
+
+    # --- repair ------------------------------------------------------------------------------
+    async def repair(
+        self, services: list[m.JSONObject], now: datetime, grace: timedelta
+    ) -> tuple[int, int]:
+        """Rule 8; returns how many allocations were freed and how many recorded again."""
+        held_ips: dict[str, m.JSONObject] = {}
+        held_ports: dict[str, m.JSONObject] = {}
+        for service in services:
+            spec = _spec(service)
+            for ip in addresses_of(spec):
+                held_ips[ip] = service
+            for port in node_ports_of(spec):
+                held_ports[str(port)] = service
+        freed = recorded = 0
+        for allocator, held in ((self.addresses, held_ips), (self.node_ports, held_ports)):
+            present = set()
+            for item, record in await allocator.records():
+                present.add(item)
+                created = m.parse_time(
+                    str((record.get("metadata") or {}).get("creationTimestamp") or "")
+                )
+                if item not in held and (created is None or now - created > grace):
+                    await allocator.release(item)
+                    freed += 1
+            for item, service in held.items():
+                if item in present:
+                    continue
+                if allocator is self.addresses:
+                    if self._ip_offset(item) < 0:
+                        continue
+                    record = self._ip_record(service)(item)
+                else:
+                    if self._port_offset(item) < 0:
+                        continue
+                    record = self._port_record(service, item)
+                if await allocator.allocate(item, record):
+                    recorded += 1
+        return freed, recorded
 
     # --- allocation --------------------------------------------------------------------------
     async def _allocate(self, obj: m.JSONObject, old: m.JSONObject | None, op: _Operation) -> None:
@@ -391,6 +436,7 @@ class ServiceAllocations:
     def _port_record(obj: m.JSONObject, port: str) -> m.JSONObject:
         meta = obj.get("metadata") or {}
         return {
+            "metadata": {"name": port, "creationTimestamp": m.format_time(m.now())},
             "port": int(port),
             "service": {"namespace": meta.get("namespace", ""), "name": meta.get("name", "")},
         }

@@ -16,12 +16,16 @@ key, which serialises all of them and retries under contention. Rules:
  4. A dry run reads but never writes: ``is_free`` and ``next_free`` answer what a real
     allocation would do now.
  5. Storage failures are ``InternalError`` (500); nothing else is raised.
+ 6. ``records()`` lists every allocation with the record stored for it, for the repair that
+    frees allocations left behind by a crash between the allocation and the owner's write.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+
+import orjson
 
 from kubeward.api import meta as m
 from kubeward.api.registry.revisions import encode
@@ -78,6 +82,24 @@ class StoredAllocator:
             return
         except StorageError as exc:
             raise InternalError(f"releasing {item}: {exc}") from exc
+
+    async def records(self) -> list[tuple[str, m.JSONObject]]:
+        """Every allocated item and its record (rule 6)."""
+        found: list[tuple[str, m.JSONObject]] = []
+        start_after = ""
+        try:
+            while True:
+                page = await self._backend.list(self._prefix, limit=1000, start_after=start_after)
+                for kv in page.items:
+                    record = orjson.loads(kv.value)
+                    found.append(
+                        (kv.key[len(self._prefix) :], record if isinstance(record, dict) else {})
+                    )
+                if not page.more or not page.items:
+                    return found
+                start_after = page.items[-1].key
+        except StorageError as exc:
+            raise InternalError(f"listing allocations: {exc}") from exc
 
     async def _taken(self) -> set[int]:
         taken: set[int] = set()

@@ -22,6 +22,8 @@ SERVICES = ResourceType(
     "Service",
     "services",
     True,
+    # No deletecollection, as upstream: each deletion must release its addresses and ports.
+    verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
     short_names=("svc",),
     categories=("all",),
     subresources=(Subresource("status", "Service", ("get", "patch", "update")),),

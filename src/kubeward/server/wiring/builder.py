@@ -32,7 +32,10 @@ from kubeward.authz.modes import build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
-from kubeward.controllers.kubernetes_service import ensure_kubernetes_service
+from kubeward.controllers.kubernetes_service import (
+    ensure_kubernetes_service,
+    repair_service_allocations,
+)
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
@@ -298,6 +301,7 @@ async def start_server(
         raise
     port = site.bound_port
     try:
+        await repair_service_allocations(server.stores)
         await ensure_kubernetes_service(
             server.stores,
             IPRange.parse(config.service_cluster_ip_range),
