@@ -262,7 +262,7 @@ def test_repair_frees_old_orphans_keeps_fresh_ones_and_records_missing_ones():
         allocations = store.hooks
         # A crash between an allocation and the Service's write leaves an orphan behind.
         await allocations.addresses.allocate(
-            "10.0.0.77", {"metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
+            "10.0.0.7", {"metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
         )
         await allocations.node_ports.allocate(
             "30006", {"metadata": {"creationTimestamp": "2020-01-01T00:00:00Z"}}
