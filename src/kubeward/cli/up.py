@@ -98,6 +98,8 @@ def up(
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
+    ip_range = IPRange.parse(service_cluster_ip_range)
+    port_range = PortRange.parse(service_node_port_range)
     config, admin = local_config(
         data_dir,
         port,
@@ -111,8 +113,8 @@ def up(
     )
     config = replace(
         config,
-        service_cluster_ip_range=str(IPRange.parse(service_cluster_ip_range)),
-        service_node_port_range=str(PortRange.parse(service_node_port_range)),
+        service_cluster_ip_range=str(ip_range),
+        service_node_port_range=str(port_range),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
