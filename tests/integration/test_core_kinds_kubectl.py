@@ -273,3 +273,21 @@ def test_python_client_replication_controller_crud_and_scale(core):
     message = json.loads(bad.value.body)["message"]
     assert 'spec.template.spec.restartPolicy: Unsupported value: "Never"' in message
     core.delete_namespaced_replication_controller("py-rc", "default")
+
+
+def test_a_deleted_kubernetes_service_comes_back(kubectl, core):
+    import time
+
+    before = core.read_namespaced_service("kubernetes", "default")
+    kubectl.run("delete", "service", "kubernetes")
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            after = core.read_namespaced_service("kubernetes", "default")
+            break
+        except ApiException as exc:
+            assert exc.status == 404
+            assert time.monotonic() < deadline, "the kubernetes Service was not put back"
+            time.sleep(0.05)
+    assert after.metadata.uid != before.metadata.uid
+    assert after.spec.cluster_ip == "10.0.0.1"

@@ -14,6 +14,9 @@ and its endpoint reconciler, at start:
     (upstream refuses such an advertise address outright); then the Service has no endpoints.
  4. Before that, the stored allocations are repaired against the stored Services
     (``ServiceAllocations.repair``), with a one-minute grace for allocations in flight.
+ 5. While the server runs, :class:`KubernetesServiceController` follows Services through the
+    shared informer and puts ``default/kubernetes`` back when it is deleted or its port is
+    changed, as upstream's controller does on its timer (here on the event, with no timer).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.resources.core_services import ENDPOINTS, SERVICES
 from kubeward.api.resources.discovery import ENDPOINT_SLICES
 from kubeward.api.scheme import ResourceType
+from kubeward.controllers.base import Controller
+from kubeward.controllers.factory import InformerFactory
 from kubeward.errors import AlreadyExists, NotFound
 
 log = logging.getLogger("kubeward.controllers.kubernetes_service")
@@ -138,3 +143,34 @@ async def _ensure_endpoints(stores: dict[ResourceType, Store], address: str, por
                 return obj
 
             await store.guaranteed_update(NAMESPACE, NAME, replace)
+
+
+class KubernetesServiceController(Controller):
+    """Rule 5, keyed like the informer (``default/kubernetes`` is the only key acted on)."""
+
+    name = "kubernetes-service"
+
+    def __init__(
+        self,
+        stores: dict[ResourceType, Store],
+        informers: InformerFactory,
+        ip_range: IPRange,
+        advertise_address: str,
+        port: int,
+    ) -> None:
+        super().__init__(informers.informer(SERVICES))
+        self._stores = stores
+        self._ip_range = ip_range
+        self._advertise_address = advertise_address
+        self._port = port
+
+    async def reconcile(self, key: str) -> float | None:
+        if key != f"{NAMESPACE}/{NAME}":
+            return None
+        current = self.cached(key)
+        ports = ((current or {}).get("spec") or {}).get("ports") or [{}]
+        if current is None or ports[0].get("targetPort") != self._port:
+            await ensure_kubernetes_service(
+                self._stores, self._ip_range, self._advertise_address, self._port
+            )
+        return None

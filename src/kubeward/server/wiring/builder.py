@@ -33,6 +33,7 @@ from kubeward.authz.rbac.index import RBACIndex
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.kubernetes_service import (
+    KubernetesServiceController,
     ensure_kubernetes_service,
     repair_service_allocations,
 )
@@ -300,22 +301,23 @@ async def start_server(
         await backend.close()
         raise
     port = site.bound_port
+    ip_range = IPRange.parse(config.service_cluster_ip_range)
     try:
         await repair_service_allocations(server.stores)
-        await ensure_kubernetes_service(
-            server.stores,
-            IPRange.parse(config.service_cluster_ip_range),
-            config.advertise_address,
-            port,
-        )
+        await ensure_kubernetes_service(server.stores, ip_range, config.advertise_address, port)
     except BaseException:
         await runner.cleanup()
         await parts.informers.stop()
         await parts.broadcasters.close()
         await backend.close()
         raise
+    kubernetes_service = KubernetesServiceController(
+        server.stores, parts.informers, ip_range, config.advertise_address, port
+    )
+    parts.informers.start()
     background = [
         *parts.informers.tasks(),
+        asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
