@@ -291,3 +291,16 @@ def test_a_deleted_kubernetes_service_comes_back(kubectl, core):
             time.sleep(0.05)
     assert after.metadata.uid != before.metadata.uid
     assert after.spec.cluster_ip == "10.0.0.1"
+
+
+def test_the_serving_certificate_names_the_kubernetes_service_address(cluster):
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+
+    pem = ssl.get_server_certificate(("127.0.0.1", cluster.port))
+    names = x509.load_pem_x509_certificate(pem.encode()).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    )
+    assert ipaddress.ip_address("10.0.0.1") in names.value.get_values_for_type(x509.IPAddress)

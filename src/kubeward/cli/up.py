@@ -110,12 +110,9 @@ def up(
             service_account_max_token_expiration
         ),
         storage_sync=storage_sync,
-    )
-    config = replace(
-        config,
         service_cluster_ip_range=str(ip_range),
-        service_node_port_range=str(port_range),
     )
+    config = replace(config, service_node_port_range=str(port_range))
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 
