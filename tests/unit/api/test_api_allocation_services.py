@@ -279,3 +279,23 @@ def test_repair_frees_old_orphans_keeps_fresh_ones_and_records_missing_ones():
     assert (freed, recorded) == (2, 1)
     assert sorted(ips) == sorted([held["spec"]["clusterIP"], "10.0.0.8"])
     assert ports == [str(held["spec"]["ports"][0]["nodePort"])]
+
+
+def test_dynamic_allocation_uses_the_upper_band_first_and_the_static_band_last():
+    from kubeward.api.allocation.stored import StoredAllocator
+
+    async def go():
+        backend = MemoryBackend()
+        await backend.start()
+        allocator = StoredAllocator(
+            backend, "/registry/test/", 20, 4, lambda o: f"{o:02d}", lambda t: int(t)
+        )
+        first = [await allocator.allocate_next(lambda item: {}) for _ in range(16)]
+        last = [await allocator.allocate_next(lambda item: {}) for _ in range(4)]
+        full = await allocator.allocate_next(lambda item: {})
+        return first, last, full
+
+    first, last, full = run(go())
+    assert sorted(first) == [f"{o:02d}" for o in range(4, 20)]
+    assert sorted(last) == ["00", "01", "02", "03"]
+    assert full is None

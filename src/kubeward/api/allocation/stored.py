@@ -9,9 +9,10 @@ key, which serialises all of them and retries under contention. Rules:
 
  1. ``allocate(item)`` is one ``create`` of the item's key: it succeeds for exactly one caller,
     whichever API server it runs in; a present key means "already allocated".
- 2. ``allocate_next()`` lists what is taken, picks a free item (a random start in the dynamic
-    band, then the static band, as upstream) and creates its key; losing a race to another
-    writer moves on to the next free item.
+ 2. ``allocate_next()`` first tries a few random items of the dynamic band (each a
+    create-if-absent, so a mostly empty range costs no list); when they are all taken it lists
+    what is taken and walks the free items (the dynamic band from a random start, then the
+    static band, as upstream); losing a race to another writer moves on to the next one.
  3. ``release(item)`` deletes the key; releasing a free item is not an error.
  4. A dry run reads but never writes: ``is_free`` and ``next_free`` answer what a real
     allocation would do now.
@@ -32,6 +33,8 @@ from kubeward.api.registry.revisions import encode
 from kubeward.errors import InternalError, KeyExistsError, KeyNotFoundError, StorageError
 from kubeward.storage.interfaces import Backend
 
+# Random tries before listing what is taken (rule 2).
+PROBES = 8
 # A stored record for an item: the object kept under its key.
 RecordMaker = Callable[[str], m.JSONObject]
 
@@ -129,13 +132,27 @@ class StoredAllocator:
             static = static[start:] + static[:start]
         return [o for o in dynamic + static if o not in taken]
 
+    def _probes(self) -> list[int]:
+        """Rule 2's first tries: random offsets of the dynamic band (all of a tiny range)."""
+        band = range(self._static, self._size) if self._static < self._size else range(self._size)
+        if not band:
+            return []
+        return [random.choice(band) for _ in range(min(PROBES, len(band)))]
+
     async def next_free(self) -> str | None:
         """The item ``allocate_next`` would take now, without taking it (rule 4)."""
+        for offset in self._probes():
+            if await self.is_free(self._item_at(offset)):
+                return self._item_at(offset)
         free = self._candidates(await self._taken())
         return self._item_at(free[0]) if free else None
 
     async def allocate_next(self, record_for: RecordMaker) -> str | None:
         """Take a free item (rule 2); None when the range is full."""
+        for offset in self._probes():
+            item = self._item_at(offset)
+            if await self.allocate(item, record_for(item)):
+                return item
         for offset in self._candidates(await self._taken()):
             item = self._item_at(offset)
             if await self.allocate(item, record_for(item)):
