@@ -34,10 +34,20 @@ PERSISTENT_VOLUME_CLAIMS = ResourceType(
 TYPES = (PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS)
 
 
-class PersistentVolumeStrategy(Strategy):
+class _LegacyNameField(Strategy):
+    """Volumes and claims also answer the field selector ``name`` (upstream's legacy label)."""
+
+    selectable_fields = ("name",)
+
+    def field_set(self, obj: JSONObject) -> dict[str, str]:
+        fields = super().field_set(obj)
+        fields["name"] = fields["metadata.name"]
+        return fields
+
+
+class PersistentVolumeStrategy(_LegacyNameField):
     has_status = True
     generation_fields = ()
-    selectable_fields = ("name",)
 
     def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
         obj["status"] = {"phase": "Pending"}
@@ -51,13 +61,8 @@ class PersistentVolumeStrategy(Strategy):
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         return vv.validate_persistent_volume_update(new, old)
 
-    def field_set(self, obj: JSONObject) -> dict[str, str]:
-        fields = super().field_set(obj)
-        fields["name"] = fields["metadata.name"]
-        return fields
 
-
-class PersistentVolumeClaimStrategy(Strategy):
+class PersistentVolumeClaimStrategy(_LegacyNameField):
     has_status = True
     generation_fields = ()
 
