@@ -299,3 +299,15 @@ def test_dynamic_allocation_uses_the_upper_band_first_and_the_static_band_last()
     assert sorted(first) == [f"{o:02d}" for o in range(4, 20)]
     assert sorted(last) == ["00", "01", "02", "03"]
     assert full is None
+
+
+def test_an_update_without_cluster_ip_but_with_cluster_ips_keeps_both():
+    async def go():
+        _, store = await service_store()
+        created = await store.create("default", svc("web"))
+        body = svc("web", clusterIPs=created["spec"]["clusterIPs"])
+        return created, await store.update("default", "web", body)
+
+    created, replaced = run(go())
+    assert replaced["spec"]["clusterIP"] == created["spec"]["clusterIP"]
+    assert replaced["spec"]["clusterIPs"] == created["spec"]["clusterIPs"]

@@ -115,11 +115,10 @@ def prepare_service_update(new: dict[str, Any], old: dict[str, Any]) -> None:
         return
     kind, old_kind = spec.get("type", "ClusterIP"), old_spec.get("type", "ClusterIP")
     if kind != "ExternalName" and old_kind != "ExternalName":
-        if not spec.get("clusterIP") and not spec.get("clusterIPs"):
-            for key in ("clusterIP", "clusterIPs"):
-                if key in old_spec:
-                    spec[key] = copy.deepcopy(old_spec[key])
-        elif spec.get("clusterIP") != old_spec.get("clusterIP") and spec.get(
+        for key in ("clusterIP", "clusterIPs"):
+            if not spec.get(key) and old_spec.get(key):
+                spec[key] = copy.deepcopy(old_spec[key])
+        if spec.get("clusterIP") != old_spec.get("clusterIP") and spec.get(
             "clusterIPs"
         ) == old_spec.get("clusterIPs"):
             spec["clusterIPs"] = [spec["clusterIP"]] if spec.get("clusterIP") else []
