@@ -311,3 +311,31 @@ def test_an_update_without_cluster_ip_but_with_cluster_ips_keeps_both():
     created, replaced = run(go())
     assert replaced["spec"]["clusterIP"] == created["spec"]["clusterIP"]
     assert replaced["spec"]["clusterIPs"] == created["spec"]["clusterIPs"]
+
+
+def test_load_balancer_local_gets_a_health_check_port_kept_on_update_released_on_type_change():
+    async def go():
+        backend, store = await service_store()
+        created = await store.create(
+            "default", svc("lb", type="LoadBalancer", externalTrafficPolicy="Local")
+        )
+        kept = await store.update(
+            "default", "lb", svc("lb", type="LoadBalancer", externalTrafficPolicy="Local")
+        )
+
+        def to_node_port(obj):
+            obj["spec"]["type"] = "NodePort"
+            obj["spec"]["externalTrafficPolicy"] = "Cluster"
+            return obj
+
+        node_port = await store.guaranteed_update("default", "lb", to_node_port)
+        return created, kept, node_port, await keys(backend, NODE_PORT_PREFIX)
+
+    created, kept, node_port, held = run(go())
+    health = created["spec"]["healthCheckNodePort"]
+    assert 30000 <= health <= 32767 and created["spec"]["allocateLoadBalancerNodePorts"] is True
+    assert kept["spec"]["healthCheckNodePort"] == health
+    assert kept["spec"]["ports"][0]["nodePort"] == created["spec"]["ports"][0]["nodePort"]
+    assert "healthCheckNodePort" not in node_port["spec"]
+    assert "allocateLoadBalancerNodePorts" not in node_port["spec"]
+    assert held == [str(node_port["spec"]["ports"][0]["nodePort"])]

@@ -155,6 +155,17 @@ SERVICE_CASES = [
         'metadata.name: Invalid value: "1web": a DNS-1035 label must consist of',
     ),
     (
+        "load-balancer-class-on-cluster-ip",
+        svc(loadBalancerClass="example.com/lb"),
+        "spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'",
+    ),
+    (
+        "health-check-port-without-local-policy",
+        svc(type="NodePort", healthCheckNodePort=30100),
+        "spec.healthCheckNodePort: Invalid value: 30100: may only be set when `type` is "
+        "'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+    ),
+    (
         "family-not-configured",
         svc(ipFamilies=["IPv6"]),
         'spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster',

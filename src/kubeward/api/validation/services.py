@@ -17,7 +17,9 @@ there are several, DNS-1123 labels, unique; port numbers 1–65535; protocol TCP
 unique; ``type`` and ``sessionAffinity`` supported; ExternalName needs ``externalName`` (a DNS-1123
 subdomain, a trailing dot allowed) and no ``clusterIP``/``clusterIPs``/``ipFamilies``/
 ``ipFamilyPolicy``; NodePort and LoadBalancer may not be headless; ``nodePort`` is forbidden for
-ClusterIP; the cluster IP fields agree with each other. Update: ``clusterIPs`` and ``ipFamilies``
+ClusterIP; ``loadBalancerSourceRanges``, ``loadBalancerClass`` and ``allocateLoadBalancerNodePorts``
+only for LoadBalancer, ``healthCheckNodePort`` only for LoadBalancer with ``externalTrafficPolicy:
+Local``; the cluster IP fields agree with each other. Update: ``clusterIPs`` and ``ipFamilies``
 may not change once set (unless the type is or was ExternalName).
 """
 
@@ -397,6 +399,30 @@ def validate_service(obj: dict[str, Any]) -> list[Cause]:
         )
     elif policy is not None and policy not in TRAFFIC_POLICIES:
         causes.append(f.not_supported("spec.externalTrafficPolicy", policy, TRAFFIC_POLICIES))
+    if kind != "LoadBalancer":
+        for key in ("loadBalancerSourceRanges", "loadBalancerClass"):
+            if spec.get(key):
+                path = "spec.LoadBalancerSourceRanges" if key.endswith("Ranges") else f"spec.{key}"
+                causes.append(f.forbidden(path, "may only be used when `type` is 'LoadBalancer'"))
+        if spec.get("allocateLoadBalancerNodePorts") is not None:
+            causes.append(
+                f.forbidden(
+                    "spec.allocateLoadBalancerNodePorts",
+                    "may only be used when `type` is 'LoadBalancer'",
+                )
+            )
+    health = spec.get("healthCheckNodePort")
+    if health not in (None, 0) and not (
+        kind == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
+    ):
+        causes.append(
+            f.invalid(
+                "spec.healthCheckNodePort",
+                health,
+                "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` "
+                "is 'Local'",
+            )
+        )
     internal = spec.get("internalTrafficPolicy")
     if kind != "ExternalName" and internal is not None and internal not in TRAFFIC_POLICIES:
         causes.append(f.not_supported("spec.internalTrafficPolicy", internal, TRAFFIC_POLICIES))
