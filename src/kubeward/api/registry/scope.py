@@ -52,7 +52,7 @@ class WriteAdmission(Protocol):
 
 # A kind's request-scoped check (rule 3): raises a StatusError to refuse. Arguments: the scope,
 # the namespace written to, the new object and the stored one (None on create).
-WriteCheck = Callable[[RequestScope, str, JSONObject, JSONObject | None], None]
+WriteCheck = Callable[[RequestScope, str, JSONObject, JSONObject | None], Awaitable[None]]
 
 
 # Called once a write that a WriteHooks began has ended: True when it was stored (or was a dry
