@@ -219,8 +219,6 @@ class ServiceAllocations:
         self._init_families(obj, spec, old_spec)
         old_ips = addresses_of(old_spec) if old_spec is not None else []
         new_ips = addresses_of(spec)
-        if spec.get("type") != "ExternalName" and not is_headless(spec) and not new_ips[:1]:
-            new_ips = []
         if spec.get("type") != "ExternalName" and not is_headless(spec):
             wanted = new_ips[0] if new_ips else ""
             if not (old_ips and wanted == old_ips[0]):
