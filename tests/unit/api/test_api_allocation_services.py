@@ -339,3 +339,56 @@ def test_load_balancer_local_gets_a_health_check_port_kept_on_update_released_on
     assert "healthCheckNodePort" not in node_port["spec"]
     assert "allocateLoadBalancerNodePorts" not in node_port["spec"]
     assert held == [str(node_port["spec"]["ports"][0]["nodePort"])]
+
+
+class RefusingAdmission:
+    """A validating admission that refuses every write, after the hooks have allocated."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict] = []
+
+    async def mutate(self, obj, old) -> None:
+        return None
+
+    async def validate(self, obj, old) -> None:
+        from kubeward.errors import Forbidden
+
+        self.seen.append(obj)
+        raise Forbidden("refused by a test plugin")
+
+
+def test_a_write_refused_by_validating_admission_keeps_no_allocation():
+    from kubeward.api.registry.scope import RequestScope
+    from kubeward.api.user import UserInfo
+    from kubeward.errors import Forbidden
+
+    async def go():
+        backend, store = await service_store()
+        admission = RefusingAdmission()
+        scope = RequestScope(UserInfo("jane"), verb="create")
+        with pytest.raises(Forbidden):
+            await store.create(
+                "default", svc("web", type="NodePort"), scope=scope, admission=admission
+            )
+        created = await store.create("default", svc("other"))
+
+        def to_node_port(obj):
+            obj["spec"]["type"] = "NodePort"
+            return obj
+
+        with pytest.raises(Forbidden):
+            await store.guaranteed_update(
+                "default", "other", to_node_port, scope=scope, admission=admission
+            )
+        return (
+            admission.seen,
+            created,
+            await keys(backend, IP_PREFIX),
+            await keys(backend, NODE_PORT_PREFIX),
+        )
+
+    seen, created, ips, ports = run(go())
+    # Admission saw the object as it would have been stored: with its address and node port.
+    assert seen[0]["spec"]["clusterIP"] and seen[0]["spec"]["ports"][0]["nodePort"]
+    assert seen[1]["spec"]["ports"][0]["nodePort"]
+    assert ips == [created["spec"]["clusterIP"]] and ports == []
