@@ -392,3 +392,23 @@ def test_a_write_refused_by_validating_admission_keeps_no_allocation():
     assert seen[0]["spec"]["clusterIP"] and seen[0]["spec"]["ports"][0]["nodePort"]
     assert seen[1]["spec"]["ports"][0]["nodePort"]
     assert ips == [created["spec"]["clusterIP"]] and ports == []
+
+
+def test_services_answer_field_selectors_on_cluster_ip_and_type():
+    from kubeward.api.selectors import parse_field_selector
+
+    async def go():
+        _, store = await service_store()
+        await store.create("default", svc("a", clusterIP="10.0.0.20"))
+        await store.create("default", svc("b", type="NodePort"))
+        by_ip = await store.list(
+            "", ListOptions(field_selector=parse_field_selector("spec.clusterIP=10.0.0.20"))
+        )
+        by_type = await store.list(
+            "", ListOptions(field_selector=parse_field_selector("spec.type=NodePort"))
+        )
+        return [i["metadata"]["name"] for i in by_ip["items"]], [
+            i["metadata"]["name"] for i in by_type["items"]
+        ]
+
+    assert run(go()) == (["a"], ["b"])

@@ -37,6 +37,7 @@ class ServiceStrategy(Strategy):
     name_check = staticmethod(check_dns1035_label)
     has_status = True
     generation_fields = ()
+    selectable_fields = ("spec.clusterIP", "spec.type")
 
     def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
         obj["status"] = {"loadBalancer": {}}
