@@ -226,8 +226,9 @@ def test_a_full_range_is_an_internal_error_and_two_servers_share_the_allocations
         ("banana", "30000-32767"),
         ("10.0.0.0/24", "3-2"),
         ("10.0.0.0/24", "x"),
+        ("10.0.0.0/24,fd00::/108", "30000-32767"),
     ],
-    ids=["prefix-too-long", "not-a-cidr", "reversed-ports", "not-a-port-range"],
+    ids=["prefix-too-long", "not-a-cidr", "reversed-ports", "not-a-port-range", "dual-stack"],
 )
 def test_bad_range_flags_are_input_errors(cidr, ports):
     with pytest.raises(InputError):

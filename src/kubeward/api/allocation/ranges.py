@@ -35,6 +35,11 @@ class IPRange:
     @classmethod
     def parse(cls, text: str) -> IPRange:
         """Raises InputError for anything but one CIDR with room for a Service."""
+        if "," in text:
+            raise InputError(
+                f"--service-cluster-ip-range: {text!r}: kubeward serves one range (single-stack); "
+                "dual-stack ranges are not supported yet"
+            )
         try:
             network = ipaddress.ip_network(text.strip(), strict=False)
         except ValueError as exc:
