@@ -562,3 +562,21 @@ def test_defaults_of_the_new_kinds():
         {**EP, "subsets": [{"addresses": [{"ip": "192.0.2.1"}], "ports": [{"port": 80}]}]},
     )
     assert endpoints["subsets"][0]["ports"][0]["protocol"] == "TCP"
+
+
+def test_a_volume_phase_change_through_status_stamps_the_transition_time():
+    async def go():
+        store = await _store(PERSISTENT_VOLUMES)
+        created = await store.create("", pv())
+
+        def bind(obj):
+            obj["status"] = {"phase": "Available"}
+            return obj
+
+        updated = await store.guaranteed_update("", "pv", bind, subresource="status")
+        return created, updated
+
+    created, updated = asyncio.run(go())
+    assert created["status"]["lastPhaseTransitionTime"].endswith("Z")
+    assert updated["status"]["phase"] == "Available"
+    assert updated["status"]["lastPhaseTransitionTime"].endswith("Z")

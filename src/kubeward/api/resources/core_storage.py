@@ -6,7 +6,7 @@ in-use protection finalizers are the StorageObjectInUseProtection admission plug
 
 from __future__ import annotations
 
-from kubeward.api.meta import JSONObject
+from kubeward.api.meta import JSONObject, format_time, now
 from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType, Subresource
@@ -50,7 +50,16 @@ class PersistentVolumeStrategy(_LegacyNameField):
     generation_fields = ()
 
     def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
-        obj["status"] = {"phase": "Pending"}
+        obj["status"] = {"phase": "Pending", "lastPhaseTransitionTime": format_time(now())}
+
+    def prepare_for_status_update(self, new: JSONObject, old: JSONObject) -> JSONObject:
+        """A phase change stamps ``lastPhaseTransitionTime``, as upstream's status strategy."""
+        merged = super().prepare_for_status_update(new, old)
+        status = merged.get("status")
+        old_phase = (old.get("status") or {}).get("phase")
+        if isinstance(status, dict) and status.get("phase") != old_phase:
+            status["lastPhaseTransitionTime"] = format_time(now())
+        return merged
 
     def default(self, obj: JSONObject) -> None:
         vv.default_persistent_volume(obj)
