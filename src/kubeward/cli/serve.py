@@ -19,9 +19,9 @@ from kubeward.api.allocation.ranges import (
     IPRange,
     PortRange,
 )
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
-from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
 from kubeward.server.config import ServerConfig
@@ -112,7 +112,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
-@webhook_flags
+@auth_flags
 @click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
@@ -250,7 +250,7 @@ def serve(
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
-    **webhooks: Any,
+    **auth: Any,
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
@@ -270,7 +270,7 @@ def serve(
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         authorization_policy_file=authorization_policy_file,
-        **webhook_config(webhooks),
+        **auth_config(auth),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,

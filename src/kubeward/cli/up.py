@@ -22,9 +22,9 @@ from kubeward.api.allocation.ranges import (
     IPRange,
     PortRange,
 )
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
-from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
@@ -67,7 +67,7 @@ NEXT_COMMANDS = (
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
-@webhook_flags
+@auth_flags
 @click.option(
     "--service-account-max-token-expiration",
     default="48h",
@@ -105,7 +105,7 @@ def up(
     service_cluster_ip_range: str,
     service_node_port_range: str,
     verbose: int,
-    **webhooks: Any,
+    **auth: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
@@ -127,7 +127,7 @@ def up(
         config,
         authorization_policy_file=authorization_policy_file,
         service_node_port_range=str(port_range),
-        **webhook_config(webhooks),
+        **auth_config(auth),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)

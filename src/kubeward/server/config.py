@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubeward.authn.factory import TokenWebhookSettings
+from kubeward.authn.factory import LegacyOIDCFlags, TokenWebhookSettings
 from kubeward.authz.modes import WebhookSettings
 
 
@@ -27,6 +27,8 @@ class ServerConfig:
     # --authorization-webhook-version and -cache-*-ttl; the timeout and retry schedule are
     # upstream's and not flags (tests shorten them).
     authorization_webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    authentication_config_file: Path | None = None
+    oidc: LegacyOIDCFlags = field(default_factory=LegacyOIDCFlags)
     authentication_token_webhook_config_file: Path | None = None
     # --authentication-token-webhook-version and -cache-ttl (timeout and retries as upstream).
     authentication_token_webhook: TokenWebhookSettings = field(default_factory=TokenWebhookSettings)

@@ -30,11 +30,13 @@ from kubeward.api.resources.core_services import SERVICES
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.factory import (
     AuthenticationOptions,
+    JWTOptions,
     TokenWebhookOptions,
     build_authenticator,
 )
 from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.client.fetch import HTTPSFetcher
 from kubeward.client.webhook import WebhookClient
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
@@ -197,12 +199,17 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         ServiceAccountOptions.from_config(config), stores
     )
     webhook_clients = WebhookClients()
+    fetcher = HTTPSFetcher()
+    jwt = None
+    if config.authentication_config_file is not None or config.oidc.given:
+        jwt = JWTOptions(fetcher, config.authentication_config_file, config.oidc)
     authenticator = build_authenticator(
         AuthenticationOptions(
             client_ca_file=config.client_ca_file,
             token_auth_file=config.token_auth_file,
             basic_auth_file=config.basic_auth_file,
             anonymous=config.anonymous_auth,
+            jwt=jwt,
             token_webhook=token_webhook_options(config, webhook_clients),
             api_audiences=config.api_audiences or config.service_account_issuers[:1],
         ),
@@ -258,6 +265,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         ),
     )
     server.on_shutdown.append(webhook_clients.close)
+    server.on_shutdown.append(fetcher.close)
 
     reviews.register(server)
     scale.register(server)
