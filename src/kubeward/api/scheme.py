@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from kubeward.api.tables.columns import TablePrinter
 
 if TYPE_CHECKING:
+    from kubeward.api.customresources.conversion import Converter
     from kubeward.api.registry.strategy import Strategy
 
 READ_VERBS = ("get", "list", "watch")
@@ -94,6 +95,12 @@ class ResourceType:
     typed_list_items: bool = field(default=False, compare=False)
     # A DELETE of an object bound to an existing node sets deletionTimestamp and waits (pods).
     graceful_delete: bool = field(default=False, compare=False)
+    # Custom resources: how objects move between the definition's versions. The store keeps
+    # them at the converter's storage version and serves them at this descriptor's version.
+    converter: Converter | None = field(default=None, compare=False)
+    # A deprecated version's ``Warning`` for every request made at it (a CRD version's
+    # ``deprecationWarning``, or upstream's default wording).
+    deprecation_warning: str = field(default="", compare=False)
 
     @property
     def group_version(self) -> str:

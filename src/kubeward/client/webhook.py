@@ -1,0 +1,76 @@
+"""Calling a webhook over HTTPS: what the API server uses to reach CRD conversion webhooks.
+
+Rules:
+
+ 1. HTTPS only, TLS 1.2 or newer. The server's certificate must chain to the endpoint's
+    ``caBundle`` (the system's roots when there is none) and carry the endpoint's server name
+    (the service's ``<name>.<namespace>.svc`` or the URL's host).
+ 2. One POST of ``application/json``, bounded by the timeout as a whole.
+ 3. Every failure is :class:`~kubeward.errors.WebhookCallError`, worded as Go's HTTP client
+    words it (``Post "<url>": <why>``); aiohttp's and ssl's exceptions never leave this module.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+
+from kubeward.api.customresources.conversion import WebhookEndpoint
+from kubeward.errors import WebhookCallError
+
+_MAX_ANSWER_BYTES = 3 * 1024 * 1024  # as kube-apiserver's webhook client reads at most
+
+
+def _ssl_context(endpoint: WebhookEndpoint) -> ssl.SSLContext:
+    try:
+        if endpoint.ca_bundle:
+            context = ssl.create_default_context(cadata=endpoint.ca_bundle.decode("ascii"))
+        else:
+            context = ssl.create_default_context()
+    except (ssl.SSLError, UnicodeDecodeError, ValueError) as exc:
+        raise WebhookCallError(f"unable to load root certificates: {exc}") from exc
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
+async def post_json(endpoint: WebhookEndpoint, body: bytes, timeout: float) -> bytes:
+    """Rules 1 to 3: the answer's body.
+
+    Raises:
+        WebhookCallError: no connection, a TLS failure, a timeout or an HTTP error status.
+    """
+    if not endpoint.url.startswith("https://"):
+        raise WebhookCallError(f'Post "{endpoint.url}": only https is allowed')
+    context = _ssl_context(endpoint)
+    where = f'Post "{endpoint.url}"'
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.post(
+                endpoint.url,
+                data=body,
+                headers={"Content-Type": "application/json", "Accept": "application/json"},
+                ssl=context,
+                server_hostname=endpoint.server_name or None,
+            ) as response,
+        ):
+            answer = await response.content.read(_MAX_ANSWER_BYTES)
+            if response.status >= 300:
+                raise WebhookCallError(
+                    f"the server responded with the status code {response.status} but did "
+                    "not return more information"
+                )
+            return answer
+    except TimeoutError as exc:
+        raise WebhookCallError(
+            f"{where}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+        ) from exc
+    except aiohttp.ClientConnectorCertificateError as exc:
+        raise WebhookCallError(
+            f"{where}: tls: failed to verify certificate: {exc.certificate_error}"
+        ) from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise WebhookCallError(f"{where}: dial tcp {exc.host}:{exc.port}: {exc.strerror}") from exc
+    except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
+        raise WebhookCallError(f"{where}: {exc}") from exc
