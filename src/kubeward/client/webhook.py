@@ -12,6 +12,7 @@ Rules:
 
 from __future__ import annotations
 
+import errno
 import ssl
 
 import aiohttp
@@ -20,6 +21,31 @@ from kubeward.api.customresources.conversion import WebhookEndpoint
 from kubeward.errors import WebhookCallError
 
 _MAX_ANSWER_BYTES = 3 * 1024 * 1024  # as kube-apiserver's webhook client reads at most
+
+
+# Connection failures, as Go's net package words them.
+_DIAL_REASONS = {
+    errno.ECONNREFUSED: "connect: connection refused",
+    errno.EHOSTUNREACH: "connect: no route to host",
+    errno.ENETUNREACH: "connect: network is unreachable",
+}
+# OpenSSL's verification codes, as Go's crypto/x509 words the same failures.
+_X509_REASONS = {
+    2: "x509: certificate signed by unknown authority",
+    10: "x509: certificate has expired or is not yet valid",
+    18: "x509: certificate signed by unknown authority",
+    19: "x509: certificate signed by unknown authority",
+    20: "x509: certificate signed by unknown authority",
+    21: "x509: certificate signed by unknown authority",
+    62: "x509: certificate is not valid for this host",
+}
+
+
+def _x509_reason(error: Exception) -> str:
+    code = getattr(error, "verify_code", None)
+    if isinstance(code, int) and code in _X509_REASONS:
+        return _X509_REASONS[code]
+    return str(getattr(error, "verify_message", "") or error)
 
 
 def _ssl_context(endpoint: WebhookEndpoint) -> ssl.SSLContext:
@@ -68,9 +94,10 @@ async def post_json(endpoint: WebhookEndpoint, body: bytes, timeout: float) -> b
         ) from exc
     except aiohttp.ClientConnectorCertificateError as exc:
         raise WebhookCallError(
-            f"{where}: tls: failed to verify certificate: {exc.certificate_error}"
+            f"{where}: tls: failed to verify certificate: {_x509_reason(exc.certificate_error)}"
         ) from exc
     except aiohttp.ClientConnectorError as exc:
-        raise WebhookCallError(f"{where}: dial tcp {exc.host}:{exc.port}: {exc.strerror}") from exc
+        reason = _DIAL_REASONS.get(exc.os_error.errno or 0, exc.strerror)
+        raise WebhookCallError(f"{where}: dial tcp {exc.host}:{exc.port}: {reason}") from exc
     except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
         raise WebhookCallError(f"{where}: {exc}") from exc

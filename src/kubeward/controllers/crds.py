@@ -35,7 +35,11 @@ from kubeward.api import meta as m
 from kubeward.api.customresources.conversion import WebhookCaller
 from kubeward.api.customresources.kinds import served_kinds
 from kubeward.api.registry.store import ListOptions, Store
-from kubeward.api.resources.apiextensions import CLEANUP_FINALIZER, CUSTOM_RESOURCE_DEFINITIONS
+from kubeward.api.resources.apiextensions import (
+    CLEANUP_FINALIZER,
+    CUSTOM_RESOURCE_DEFINITIONS,
+    storage_version,
+)
 from kubeward.api.scheme import ResourceType, Scheme
 from kubeward.client.webhook import post_json
 from kubeward.controllers.base import Controller
@@ -207,7 +211,10 @@ class CRDController(Controller):
         served = self._served.get(name)
         remaining = 0
         if served is not None and served[1]:
-            store = self._stores.get(served[1][0])
+            # The storage version's store reads most objects without converting them.
+            storage = storage_version(crd)
+            kinds = sorted(served[1], key=lambda rt: rt.version != storage)
+            store = self._stores.get(kinds[0])
             if store is not None:
                 remaining = await _delete_all(store)
         if remaining:
