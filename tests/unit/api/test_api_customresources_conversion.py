@@ -19,7 +19,7 @@ from kubeward.api.customresources.conversion import (
 from kubeward.api.customresources.kinds import served_kinds
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.scheme import ResourceType
-from kubeward.api.validation.apiextensions import default_crd, validate_crd
+from kubeward.api.validation.apiextensions import default_crd, validate_crd, validate_crd_update
 from kubeward.errors import ConversionFailed, WebhookCallError
 from kubeward.storage.memory import MemoryBackend
 
@@ -371,3 +371,25 @@ def test_a_webhook_definition_is_valid() -> None:
         "service": {"name": "s", "namespace": "n", "path": "/convert", "port": 8443}
     }
     assert validate_crd(crd) == []
+
+
+STORED_VERSIONS = [
+    (["v1"], []),
+    (["v1", "v2"], []),
+    ([], ["status.storedVersions: Invalid value: []: must have at least one stored version"]),
+    (["v2"], ['status.storedVersions: Invalid value: "v1": must have the storage version v1']),
+    (["v1", "v0"], ['status.storedVersions[1]: Invalid value: "v0": must appear in spec.versions']),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"), STORED_VERSIONS, ids=[str(s[0]) for s in STORED_VERSIONS]
+)
+def test_stored_versions_keep_the_storage_version_and_name_only_known_versions(
+    stored: list[str], expected: list[str]
+) -> None:
+    old = definition()
+    old["status"] = {"storedVersions": ["v1", "v2"]}
+    new = copy.deepcopy(old)
+    new["status"]["storedVersions"] = stored
+    assert [f"{c.field}: {c.message}" for c in validate_crd_update(new, old)] == expected

@@ -191,15 +191,33 @@ def validate_crd_update(new: JSONObject, old: JSONObject) -> list[Cause]:
             causes.append(field.invalid("spec.scope", new_spec.get("scope"), immutable))
         if new_names.get("kind") != old_names.get("kind"):
             causes.append(field.invalid("spec.names.kind", new_names.get("kind"), immutable))
-    served = {v.get("name") for v in new_spec.get("versions") or [] if isinstance(v, dict)}
-    stored = (new.get("status") or {}).get("storedVersions") or []
-    for i, version in enumerate(stored):
-        if version not in served:
+    causes.extend(_validate_stored_versions(new))
+    return causes
+
+
+def _validate_stored_versions(crd: JSONObject) -> list[Cause]:
+    """Rule 8's ``status.storedVersions``: not empty, holding the storage version, and naming
+    only versions of the spec (so a version is dropped from the spec only once no object is
+    stored at it, and a migration removes it from the status first)."""
+    path = "status.storedVersions"
+    stored = (crd.get("status") or {}).get("storedVersions") or []
+    if not stored:
+        return [field.invalid(path, stored, "must have at least one stored version")]
+    causes: list[Cause] = []
+    versions = [v for v in (crd.get("spec") or {}).get("versions") or [] if isinstance(v, dict)]
+    for version in versions:
+        if version.get("storage") is True and version.get("name") not in stored:
             causes.append(
                 field.invalid(
-                    f"status.storedVersions[{i}]", version, "must appear in spec.versions"
+                    path,
+                    version.get("name"),
+                    f"must have the storage version {version.get('name')}",
                 )
             )
+    served = {v.get("name") for v in versions}
+    for i, name in enumerate(stored):
+        if name not in served:
+            causes.append(field.invalid(f"{path}[{i}]", name, "must appear in spec.versions"))
     return causes
 
 
