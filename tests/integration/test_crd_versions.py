@@ -203,6 +203,13 @@ def test_objects_are_converted_by_the_webhook_at_every_version(
     assert json.loads(at_v1.stdout)["spec"] == {"size": 3}
     assert "Warning: example.com/v1 Widget is deprecated" in at_v1.stderr
     assert "deprecated" not in kubectl.run("get", "widgets.v2.example.com", "a").stderr
+    # Discovery lists v2 first (Kubernetes' version priority): kubectl's default version.
+    assert json.loads(kubectl.run("get", "widgets", "a", "-o", "json").stdout)["spec"] == {
+        "count": 3
+    }
+    group = json.loads(kubectl.run("get", "--raw", "/apis/example.com").stdout)
+    assert [v["version"] for v in group["versions"]] == ["v2", "v1"]
+    assert group["preferredVersion"]["version"] == "v2"
 
     # The storage version moves to v2: storedVersions remembers both.
     crd = json.loads(kubectl.run("get", "crd", "widgets.example.com", "-o", "json").stdout)

@@ -15,12 +15,15 @@ Rules:
     ``kubeward.api.resources.build_scheme()``; kinds can be added and removed while the server
     runs (CustomResourceDefinitions), and every subscriber (stores, watch broadcasters,
     OpenAPI) is told of each change, in registration order.
- 3. A group is served while it has at least one kind; its versions are listed in the order
-    they were first registered (core first).
+ 3. A group is served while it has at least one kind; groups are listed in the order they
+    were first registered (core first), a group's versions by Kubernetes' version priority
+    (``version_priority``: GA before beta before alpha, higher numbers first), as kube-apiserver
+    and the apiextensions server list them; the first is the preferred version.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -145,6 +148,19 @@ class ResourceType:
 
 
 SchemeListener = Callable[[ResourceType, bool], None]
+_KUBE_VERSION = re.compile(r"^v([1-9][0-9]*)(?:(alpha|beta)([1-9][0-9]*))?$")
+_STABILITY = {None: 2, "beta": 1, "alpha": 0}
+
+
+def version_priority(version: str) -> tuple[int, int, int, int, str]:
+    """A sort key putting versions in Kubernetes' priority order (apimachinery's
+    ``CompareKubeAwareVersionStrings``): ``v2, v1, v1beta2, v1beta1, v1alpha1``, then versions
+    that do not look like Kubernetes versions, alphabetically."""
+    match = _KUBE_VERSION.match(version)
+    if match is None:
+        return (1, 0, 0, 0, version)
+    major, stability, minor = match.groups()
+    return (0, -_STABILITY[stability], -int(major), -int(minor or 0), "")
 
 
 class Scheme:
@@ -170,6 +186,7 @@ class Scheme:
         versions = self._groups.setdefault(rt.group, [])
         if rt.version not in versions:
             versions.append(rt.version)
+            versions.sort(key=version_priority)
         self.generation += 1
         for listener in self._listeners:
             listener(rt, True)
