@@ -210,6 +210,9 @@ def test_objects_are_converted_by_the_webhook_at_every_version(
     group = json.loads(kubectl.run("get", "--raw", "/apis/example.com").stdout)
     assert [v["version"] for v in group["versions"]] == ["v2", "v1"]
     assert group["preferredVersion"]["version"] == "v2"
+    explained = kubectl.run("explain", "widgets.spec", "--api-version=example.com/v1").stdout
+    assert "size" in explained and "count" not in explained
+    assert "count" in kubectl.run("explain", "widgets.spec").stdout
 
     # The storage version moves to v2: storedVersions remembers both.
     crd = json.loads(kubectl.run("get", "crd", "widgets.example.com", "-o", "json").stdout)
