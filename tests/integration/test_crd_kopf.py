@@ -98,23 +98,26 @@ GREETINGS = {
 }
 
 
-def free_port_up(data_dir: Path) -> Iterator[Path]:
+def kubeward_up(data_dir: Path) -> Iterator[Path]:
     """``kubeward up`` in a subprocess; its admin kubeconfig."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kubeward", "up", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        assert first.startswith("kubeward is up: https://127.0.0.1:"), first
-        yield data_dir / "admin.conf"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    data_dir.mkdir(parents=True)
+    with (data_dir.parent / "kubeward-up.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kubeward", "up", "--data-dir", str(data_dir),
+             "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=log,  # a file, not a pipe nobody reads: the server may log a lot
+            text=True,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            assert first.startswith("kubeward is up: https://127.0.0.1:"), first
+            yield data_dir / "admin.conf"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=30)
 
 
 def in_process(data_dir: Path) -> Iterator[Path]:
@@ -123,7 +126,7 @@ def in_process(data_dir: Path) -> Iterator[Path]:
         yield cluster.admin_kubeconfig
 
 
-@pytest.fixture(params=[free_port_up, in_process], ids=["kubeward-up", "kubeward-testing"])
+@pytest.fixture(params=[kubeward_up, in_process], ids=["kubeward-up", "kubeward-testing"])
 def kubeconfig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     start: Callable[[Path], Iterator[Path]] = request.param
     yield from start(tmp_path / "data")
