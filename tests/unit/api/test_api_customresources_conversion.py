@@ -19,6 +19,7 @@ from kubeward.api.customresources.conversion import (
 from kubeward.api.customresources.kinds import served_kinds
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.scheme import ResourceType
+from kubeward.api.selectors import parse_field_selector
 from kubeward.api.validation.apiextensions import default_crd, validate_crd, validate_crd_update
 from kubeward.errors import ConversionFailed, WebhookCallError
 from kubeward.storage.memory import MemoryBackend
@@ -393,3 +394,22 @@ def test_stored_versions_keep_the_storage_version_and_name_only_known_versions(
     new = copy.deepcopy(old)
     new["status"]["storedVersions"] = stored
     assert [f"{c.field}: {c.message}" for c in validate_crd_update(new, old)] == expected
+
+
+def test_selectors_see_objects_at_the_version_asked_for() -> None:
+    async def go() -> None:
+        hook = FakeWebhook()
+        crd = definition("Webhook")
+        crd["spec"]["versions"][1]["selectableFields"] = [{"jsonPath": ".spec.count"}]
+        backend, s = stores(crd, hook)
+        await backend.start()
+        await s["v1"].create("default", widget("a", {"size": 3}))
+        await s["v1"].create("default", widget("b", {"size": 4}))
+        opts = ListOptions(field_selector=parse_field_selector("spec.count=3"))
+        listed = orjson.loads(await s["v2"].list_json("default", opts))
+        assert [(i["metadata"]["name"], i["spec"]) for i in listed["items"]] == [
+            ("a", {"count": 3})
+        ]
+        assert len(hook.reviews) == 1  # the page converted once, before filtering
+
+    asyncio.run(go())

@@ -161,6 +161,17 @@ class Store:
             return objs
         return await converter.convert(objs, self.rt.api_version, listing=True)
 
+    async def _served_page(
+        self, items: Sequence[KeyValue], pinned: str | None
+    ) -> dict[str, m.JSONObject] | None:
+        """A list page's objects (those a pinned name leaves) at this kind's version, by key;
+        None for kinds without a converter (the caller decodes as it goes)."""
+        if self.rt.converter is None:
+            return None
+        wanted = [kv for kv in items if pinned is None or kv.key.endswith("/" + pinned)]
+        objs = await self._served_all([decode(kv) for kv in wanted])
+        return {kv.key: obj for kv, obj in zip(wanted, objs, strict=True)}
+
     async def _storable(self, obj: m.JSONObject) -> m.JSONObject:
         """An object at this kind's version, at the storage version."""
         converter = self.rt.converter
@@ -285,6 +296,8 @@ class Store:
                     if page.items:
                         start_after = page.items[-1].key
                     break
+                # Rule 8: selectors see the objects at this kind's version, converted together.
+                served = await self._served_page(page.items, pinned)
                 for kv in page.items:
                     if opts.limit and len(found) >= opts.limit:
                         more = True  # the page went on past a full bucket
@@ -292,7 +305,7 @@ class Store:
                     start_after = kv.key
                     if pinned is not None and not kv.key.endswith("/" + pinned):
                         continue
-                    obj = decode(kv)
+                    obj = decode(kv) if served is None else served[kv.key]
                     if self.matches(obj, opts):
                         found.append((kv, obj))
                 if not opts.limit or not more or len(found) >= opts.limit:
