@@ -413,3 +413,37 @@ def test_selectors_see_objects_at_the_version_asked_for() -> None:
         assert len(hook.reviews) == 1  # the page converted once, before filtering
 
     asyncio.run(go())
+
+
+def test_the_first_review_version_kube_apiserver_speaks_is_sent() -> None:
+    async def go() -> None:
+        crd = definition("Webhook", conversionReviewVersions=["v9", "v1beta1", "v1"])
+        seen: list[dict[str, Any]] = []
+
+        async def v1beta1(endpoint: WebhookEndpoint, body: bytes, timeout: float) -> bytes:
+            review = orjson.loads(body)
+            seen.append(review)
+            objects = [
+                {**o, "apiVersion": review["request"]["desiredAPIVersion"]}
+                for o in review["request"]["objects"]
+            ]
+            # v1beta1 answers are not checked for their kind or uid, as upstream.
+            return orjson.dumps(
+                {"response": {"result": {"status": "Success"}, "convertedObjects": objects}}
+            )
+
+        obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "a"}}
+        converted = await Converter(crd, v1beta1).convert_one(obj, "example.com/v2")
+        assert converted["apiVersion"] == "example.com/v2"
+        assert seen[0]["apiVersion"] == "apiextensions.k8s.io/v1beta1"
+
+    asyncio.run(go())
+
+
+def test_a_conversion_services_port_defaults_to_443() -> None:
+    crd = definition("Webhook")
+    crd["spec"]["conversion"]["webhook"]["clientConfig"] = {
+        "service": {"name": "s", "namespace": "n"}
+    }
+    default_crd(crd)
+    assert crd["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["port"] == 443

@@ -54,7 +54,8 @@ _SIMPLE_JSON_PATH = re.compile(r"^(\.[A-Za-z0-9_$-]+|\[\d+\]|\['[^']+'\])+$")
 
 
 def default_crd(obj: JSONObject) -> None:
-    """``singular`` from the kind, ``listKind`` as ``<kind>List``, conversion ``None``."""
+    """``singular`` from the kind, ``listKind`` as ``<kind>List``, conversion ``None``, a
+    conversion webhook service's port 443."""
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
@@ -65,6 +66,11 @@ def default_crd(obj: JSONObject) -> None:
     conversion = spec.setdefault("conversion", {"strategy": "None"})
     if isinstance(conversion, dict):
         conversion.setdefault("strategy", "None")
+        webhook = conversion.get("webhook")
+        config = webhook.get("clientConfig") if isinstance(webhook, dict) else None
+        service = config.get("service") if isinstance(config, dict) else None
+        if isinstance(service, dict):
+            service.setdefault("port", 443)
     spec.setdefault("preserveUnknownFields", False)
 
 
