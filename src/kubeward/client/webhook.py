@@ -1,6 +1,14 @@
-"""Calling a webhook over HTTPS: what the API server uses to reach CRD conversion webhooks.
+"""The HTTPS side of kube-apiserver's webhooks, named in either of the two ways the API names them.
 
-Rules:
+**By a kubeconfig** (the authorization and token-authentication webhooks): the cluster's
+``server`` is the webhook's full URL (path included), its ``certificate-authority`` the CA the
+webhook's serving certificate must chain to, and the user's client certificate (or token) what
+the API server presents. :class:`WebhookClient` posts a review and returns the decoded answer;
+failures are the errors ``client.api`` maps them to (``ServiceUnavailable`` when unreachable,
+the answer's ``StatusError`` otherwise).
+
+**By a URL and a ``caBundle``** (a CRD's conversion webhook, ``api.customresources.conversion``):
+:func:`post_json`, with these rules:
 
  1. HTTPS only, TLS 1.2 or newer. The server's certificate must chain to the endpoint's
     ``caBundle`` (the system's roots when there is none) and carry the endpoint's server name
@@ -13,12 +21,30 @@ Rules:
 from __future__ import annotations
 
 import errno
+import os
 import ssl
+from typing import Any
 
 import aiohttp
 
 from kubeward.api.customresources.conversion import WebhookEndpoint
+from kubeward.client.api import APIClient
 from kubeward.errors import WebhookCallError
+
+
+class WebhookClient:
+    """A ``ReviewTransport`` for the authorization and token-authentication webhooks."""
+
+    def __init__(self, kubeconfig: str | os.PathLike[str], *, user_agent: str) -> None:
+        self._client = APIClient.from_kubeconfig(kubeconfig, user_agent=user_agent)
+        self.server = self._client.server
+
+    async def post_review(self, review: dict[str, Any], timeout: float) -> dict[str, Any]:
+        return await self._client.request("POST", "", body=review, timeout=timeout)
+
+    async def close(self) -> None:
+        await self._client.close()
+
 
 _MAX_ANSWER_BYTES = 3 * 1024 * 1024  # as kube-apiserver's webhook client reads at most
 
