@@ -13,6 +13,7 @@ never leak past it.
      ├── ImpersonationRefused     the requester may not impersonate what it asked for (403)
      ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
      ├── WireError                bytes that are not a well-formed protobuf message (400)
+     ├── WebhookCallError         a call to a webhook (CRD conversion) got no usable answer
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -33,6 +34,7 @@ never leak past it.
           ├── Invalid                     422 Invalid (with causes)
           ├── TooManyRequests             429 TooManyRequests
           ├── InternalError               500 InternalError
+          ├── ConversionFailed            500 (no reason): a CRD conversion webhook failed
           ├── ServiceUnavailable          503 ServiceUnavailable
           ├── Timeout                     504 Timeout
           └── RemoteStatus                the code and reason another service chose (a webhook's refusal)
@@ -83,6 +85,14 @@ class JSONPatchError(KubewardError):
 
 class WireError(KubewardError, ValueError):
     """The bytes are not a well-formed protobuf message."""
+
+
+class WebhookCallError(KubewardError):
+    """A webhook could not be called, or answered with something unusable.
+
+    The message says what happened as Go's HTTP client words it, e.g.
+    ``Post "https://conv.example:8443/convert?timeout=30s": connection refused``.
+    """
 
 
 class PKIError(KubewardError):
@@ -270,6 +280,18 @@ class TooManyRequests(StatusError):
 class InternalError(StatusError):
     code = 500
     reason = "InternalError"
+
+
+class ConversionFailed(StatusError):
+    """A custom resource could not be converted between versions (its webhook failed).
+
+    As upstream, the error reaches the client as a plain error would: 500 with no reason
+    (``StatusReasonUnknown``), so kubectl prints ``Error from server: conversion webhook for
+    <group>/<version>, Kind=<Kind> failed: ...``.
+    """
+
+    code = 500
+    reason = ""
 
 
 class ServiceUnavailable(StatusError):

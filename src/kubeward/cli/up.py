@@ -16,6 +16,12 @@ from typing import Any
 
 import click
 
+from kubeward.api.allocation.ranges import (
+    DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    DEFAULT_SERVICE_NODE_PORT_RANGE,
+    IPRange,
+    PortRange,
+)
 from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
@@ -84,6 +90,18 @@ NEXT_COMMANDS = (
     show_default=True,
     help="SQLite durability: normal survives a crash of the process, full also a power loss.",
 )
+@click.option(
+    "--service-cluster-ip-range",
+    default=DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    show_default=True,
+    help="The CIDR Service cluster IPs are allocated from.",
+)
+@click.option(
+    "--service-node-port-range",
+    default=DEFAULT_SERVICE_NODE_PORT_RANGE,
+    show_default=True,
+    help="The ports NodePort Services are allocated from.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(
     data_dir: Path,
@@ -93,12 +111,16 @@ def up(
     authorization_policy_file: Path | None,
     service_account_max_token_expiration: str,
     storage_sync: str,
+    service_cluster_ip_range: str,
+    service_node_port_range: str,
     verbose: int,
     nodes: int,
     **auth: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
+    ip_range = IPRange.parse(service_cluster_ip_range)
+    port_range = PortRange.parse(service_node_port_range)
     config, admin = local_config(
         data_dir,
         port,
@@ -109,10 +131,12 @@ def up(
             service_account_max_token_expiration
         ),
         storage_sync=storage_sync,
+        service_cluster_ip_range=str(ip_range),
     )
     config = replace(
         config,
         authorization_policy_file=authorization_policy_file,
+        service_node_port_range=str(port_range),
         **auth_config(auth),
     )
     for warning in startup_warnings(config):

@@ -180,7 +180,9 @@ def test_selectors_pick_the_webhooks() -> None:
 
 def test_dry_run_needs_side_effect_free_webhooks() -> None:
     configs = [{"metadata": {"name": "c"}, "webhooks": [hook("a.x.y", sideEffects="Some")]}]
-    with pytest.raises(BadRequest, match=re.escape('admission webhook "a.x.y" does not support dry run')):
+    with pytest.raises(
+        BadRequest, match=re.escape('admission webhook "a.x.y" does not support dry run')
+    ):
         asyncio.run(plugin(ValidatingWebhooks, {}).validate(request(dry_run=True), Reader(configs)))
 
 

@@ -142,6 +142,7 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("", "v1", "LimitRange"): "Object",
     ("", "v1", "ResourceQuota"): "Object",
     ("", "v1", "PersistentVolume"): "Object",
+    ("discovery.k8s.io", "v1", "EndpointSlice"): "Object",
     ("apps", "v1", "Deployment"): "Workload",
     ("apps", "v1", "ReplicaSet"): "Workload",
     ("apps", "v1", "StatefulSet"): "Workload",

@@ -24,6 +24,11 @@ from kubeward.api.resources import (
     authorization,
     certificates,
     core,
+    core_policy,
+    core_services,
+    core_storage,
+    core_workloads,
+    discovery,
     flowcontrol,
     networking,
     rbac,
@@ -33,6 +38,11 @@ from kubeward.api.tables.registry import PRINTERS
 
 _MODULES = (
     core,
+    core_services,
+    core_workloads,
+    core_storage,
+    core_policy,
+    discovery,
     apps,
     authentication,
     authorization,

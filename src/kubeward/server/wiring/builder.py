@@ -21,9 +21,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from kubeward.api.allocation.ranges import IPRange, PortRange
+from kubeward.api.allocation.services import ServiceAllocations
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
+from kubeward.api.resources.core_services import SERVICES
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.factory import (
     AuthenticationOptions,
@@ -37,6 +40,11 @@ from kubeward.client.fetch import HTTPSFetcher
 from kubeward.client.webhook import URLWebhookClient, WebhookClient
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.kubernetes_service import (
+    KubernetesServiceController,
+    ensure_kubernetes_service,
+    repair_service_allocations,
+)
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
@@ -189,6 +197,12 @@ def token_webhook_options(
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+    # Service addresses and node ports are allocated in storage (api.allocation.services).
+    stores[SERVICES].hooks = ServiceAllocations(
+        backend,
+        IPRange.parse(config.service_cluster_ip_range),
+        PortRange.parse(config.service_node_port_range),
+    )
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
@@ -364,8 +378,23 @@ async def start_server(
         await backend.close()
         raise
     port = site.bound_port
+    ip_range = IPRange.parse(config.service_cluster_ip_range)
+    try:
+        await repair_service_allocations(server.stores)
+        await ensure_kubernetes_service(server.stores, ip_range, config.advertise_address, port)
+    except BaseException:
+        await runner.cleanup()
+        await parts.informers.stop()
+        await parts.broadcasters.close()
+        await backend.close()
+        raise
+    kubernetes_service = KubernetesServiceController(
+        server.stores, parts.informers, ip_range, config.advertise_address, port
+    )
+    parts.informers.start()
     background = [
         *parts.informers.tasks(),
+        asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
