@@ -61,9 +61,7 @@ class APIClient:
         self.credentials = credentials
         self.server = credentials.server
         headers = {"Accept": JSON, "User-Agent": user_agent}
-        auth = credentials.authorization_header()
-        if auth:
-            headers["Authorization"] = auth
+        self._authorization = credentials.authorization_header() or ""
         if credentials.impersonate_user:
             headers["Impersonate-User"] = credentials.impersonate_user
         self._headers = headers
@@ -101,6 +99,10 @@ class APIClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def set_bearer_token(self, token: str) -> None:
+        """Send ``token`` from the next request on (a refreshed service-account token)."""
+        self._authorization = f"Bearer {token}"
 
     # --- addressing -------------------------------------------------------------------------
     @staticmethod
@@ -153,12 +155,21 @@ class APIClient:
         )
 
     async def delete(
-        self, rt: ResourceType, name: str, namespace: str = "", *, uid: str = ""
+        self,
+        rt: ResourceType,
+        name: str,
+        namespace: str = "",
+        *,
+        uid: str = "",
+        propagation_policy: str = "",
     ) -> JSONObject:
-        """DELETE; with ``uid``, only if the object is still that one (a precondition)."""
+        """DELETE; with ``uid``, only if the object is still that one (a precondition);
+        ``propagation_policy`` is ``Background``, ``Foreground`` or ``Orphan``."""
         body: JSONObject = {"kind": "DeleteOptions", "apiVersion": "v1"}
         if uid:
             body["preconditions"] = {"uid": uid}
+        if propagation_policy:
+            body["propagationPolicy"] = propagation_policy
         return await self.request("DELETE", self.path(rt, namespace, name), body=body)
 
     async def create_raw(self, path: str, obj: JSONObject) -> JSONObject:
@@ -217,7 +228,10 @@ class APIClient:
 
     # --- the transport ----------------------------------------------------------------------
     def _extra_headers(self) -> builtins.list[tuple[str, str]]:
-        return [("Impersonate-Group", g) for g in self._impersonate_groups]
+        headers = [("Impersonate-Group", g) for g in self._impersonate_groups]
+        if self._authorization:
+            headers.append(("Authorization", self._authorization))
+        return headers
 
     async def request(
         self,

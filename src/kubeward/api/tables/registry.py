@@ -17,7 +17,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from kubeward.api.tables import core, flowcontrol, groups, pods
+from kubeward.api.tables import core, flowcontrol, groups, pods, replicasets
 from kubeward.api.tables._access import text, value_at
 from kubeward.api.tables.columns import (
     CREATION_TIMESTAMP_DESCRIPTION,
@@ -53,6 +53,7 @@ PRINTERS: Mapping[KindKey, TablePrinter] = MappingProxyType(
         **core.PRINTERS,
         **groups.PRINTERS,
         **flowcontrol.PRINTERS,
+        **replicasets.PRINTERS,
     }
 )
 """Every kind-specific printer, keyed by (API group, kind)."""
