@@ -166,7 +166,9 @@ class ReplicaSetController(Controller):
         if selector is None:
             return None
         satisfied = self.expectations.satisfied(key)
-        candidates = [p for p in self.pods.in_namespace(m.namespace_of(rs)) if podstate.is_active(p)]
+        candidates = [
+            p for p in self.pods.in_namespace(m.namespace_of(rs)) if podstate.is_active(p)
+        ]
         pods = await ownership.claim(rs, self.rt, selector, candidates, self._patch_pod)
         failure: tuple[str, str] | None = None
         if satisfied and not ownership.is_deleting(rs):
@@ -175,7 +177,9 @@ class ReplicaSetController(Controller):
 
     async def _patch_pod(self, pod: m.JSONObject, body: m.JSONObject) -> Any:
         try:
-            return await self.client.patch(PODS, m.name_of(pod), body, namespace=m.namespace_of(pod))
+            return await self.client.patch(
+                PODS, m.name_of(pod), body, namespace=m.namespace_of(pod)
+            )
         except NotFound:
             return None
 
