@@ -13,6 +13,7 @@ never leak past it.
      ├── ImpersonationRefused     the requester may not impersonate what it asked for (403)
      ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
      ├── WireError                bytes that are not a well-formed protobuf message (400)
+     ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -82,6 +83,10 @@ class JSONPatchError(KubewardError):
 
 class WireError(KubewardError, ValueError):
     """The bytes are not a well-formed protobuf message."""
+
+
+class LeaderElectionLost(KubewardError):
+    """A leader could not renew its Lease within the renew deadline; it must stop acting."""
 
 
 class PKIError(KubewardError):

@@ -57,8 +57,17 @@ class WatchEvent:
 class APIClient:
     """Calls one API server as one identity. Use as ``async with APIClient.from_kubeconfig(p)``."""
 
-    def __init__(self, credentials: ClientCredentials, *, user_agent: str = "kubeward") -> None:
+    def __init__(
+        self,
+        credentials: ClientCredentials,
+        *,
+        user_agent: str = "kubeward",
+        max_connections: int = 16,
+    ) -> None:
+        """``max_connections`` bounds the connection pool (0: unbounded, for a client that
+        holds one watch per kind, as the controller-manager's does)."""
         self.credentials = credentials
+        self.max_connections = max_connections
         self.server = credentials.server
         headers = {"Accept": JSON, "User-Agent": user_agent}
         self._authorization = credentials.authorization_header() or ""
@@ -75,9 +84,14 @@ class APIClient:
         context: str | None = None,
         *,
         user_agent: str = "kubeward",
+        max_connections: int = 16,
     ) -> APIClient:
         """A client for ``context`` of the kubeconfig at ``path`` (InputError if unusable)."""
-        return cls(ClientCredentials.from_kubeconfig(path, context), user_agent=user_agent)
+        return cls(
+            ClientCredentials.from_kubeconfig(path, context),
+            user_agent=user_agent,
+            max_connections=max_connections,
+        )
 
     async def __aenter__(self) -> APIClient:
         return self
@@ -87,7 +101,9 @@ class APIClient:
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(ssl=self.credentials.ssl_context, limit=16)
+            connector = aiohttp.TCPConnector(
+                ssl=self.credentials.ssl_context, limit=self.max_connections
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,

@@ -84,11 +84,16 @@ class GarbageCollector(Controller):
         self.nodes: dict[str, _Node] = {}
         self.dependents: dict[str, set[str]] = {}
         for rt, informer in informers.items():
-            informer.add_event_handler(
-                on_add=lambda obj, rt=rt: self._observed(rt, obj),
-                on_update=lambda old, new, rt=rt: self._updated(rt, old, new),
-                on_delete=lambda obj, rt=rt: self._gone(obj),
-            )
+            self._follow(rt, informer)
+
+    def _follow(self, rt: ResourceType, informer: Informer) -> None:
+        def added(obj: m.JSONObject) -> None:
+            self._observed(rt, obj)
+
+        def updated(old: m.JSONObject, new: m.JSONObject) -> None:
+            self._updated(rt, old, new)
+
+        informer.add_event_handler(added, updated, self._gone)
 
     def _enqueue(self, key: str, obj: m.JSONObject | None) -> None:
         """The base class's key listener: unused, this controller queues uids (rule 5)."""
