@@ -14,6 +14,7 @@ never leak past it.
      ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
      ├── WireError                bytes that are not a well-formed protobuf message (400)
      ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
+     ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -87,6 +88,10 @@ class WireError(KubewardError, ValueError):
 
 class LeaderElectionLost(KubewardError):
     """A leader could not renew its Lease within the renew deadline; it must stop acting."""
+
+
+class ReplicaSetSyncFailed(KubewardError):
+    """Creating or deleting a ReplicaSet's pods failed; the controller retries with backoff."""
 
 
 class PKIError(KubewardError):

@@ -18,7 +18,7 @@ Rules:
     ``observedGeneration``; a failed create or delete sets the ``ReplicaFailure`` condition
     (reason ``FailedCreate``/``FailedDelete``, the error as message), a clean pass removes it.
     Status is written only when it changed. With ``minReadySeconds``, the ReplicaSet is looked
-    at again when its next pod becomes available.
+    at again when its next pod becomes available; after a failed write, with backoff.
  6. Every write is made with the controller's own client, so with
     ``--use-service-account-credentials`` it is ``replicaset-controller``'s.
 """
@@ -40,7 +40,13 @@ from kubeward.controllers import ownership, podstate
 from kubeward.controllers.base import Controller
 from kubeward.controllers.expectations import Expectations
 from kubeward.controllers.informer import Informer, key_of
-from kubeward.errors import BadRequest, KubewardError, NotFound, StatusError
+from kubeward.errors import (
+    BadRequest,
+    KubewardError,
+    NotFound,
+    ReplicaSetSyncFailed,
+    StatusError,
+)
 
 log = logging.getLogger("kubeward.controllers")
 
@@ -173,7 +179,11 @@ class ReplicaSetController(Controller):
         failure: tuple[str, str] | None = None
         if satisfied and not ownership.is_deleting(rs):
             failure = await self._manage(key, rs, pods)
-        return await self._update_status(rs, pods, failure)
+        again = await self._update_status(rs, pods, failure)
+        if failure is not None:
+            # Rule 5 recorded it; retry with backoff (a restored permission is noticed).
+            raise ReplicaSetSyncFailed(f"{failure[0]}: {failure[1]}")
+        return again
 
     async def _patch_pod(self, pod: m.JSONObject, body: m.JSONObject) -> Any:
         try:
