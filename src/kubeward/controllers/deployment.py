@@ -129,9 +129,15 @@ class DeploymentController(Controller):
         if rollout.is_scaling_event():
             await rollout.sync()
             return None
-        if (u.spec(d).get("strategy") or {}).get("type") == "Recreate":
-            return await rollout.recreate()
-        return await rollout.rolling()
+        try:
+            if (u.spec(d).get("strategy") or {}).get("type") == "Recreate":
+                return await rollout.recreate()
+            return await rollout.rolling()
+        except NotFound as exc:
+            # The Deployment (or a ReplicaSet) went away during the pass; its deletion event
+            # brings the key back if anything is left to do.
+            log.debug("%s: %s: %s", self.name, key, exc)
+            return None
 
     # --- writes (used by Rollout) ---------------------------------------------------------
     async def _patch_rs(self, rs: m.JSONObject, body: m.JSONObject) -> Any:

@@ -201,3 +201,47 @@ def test_foreground_keeps_its_finalizer_while_a_blocking_dependent_remains() -> 
     client = collect([owner], [owned_pod("p", "old-uid", block=False)], "old-uid")
     [(_, target, body)] = client.of("patch")
     assert target == "replicasets/web-old" and body["metadata"]["finalizers"] is None
+
+
+def test_a_rollout_past_its_deadline_says_progress_deadline_exceeded() -> None:
+    d = deployment()
+    d["spec"]["progressDeadlineSeconds"] = 60
+    stale = "2026-01-01T00:00:00Z"
+    d["status"] = {
+        "observedGeneration": 1,
+        "replicas": 4,
+        "updatedReplicas": 1,
+        "readyReplicas": 3,
+        "availableReplicas": 3,
+        "unavailableReplicas": 0,
+        "conditions": [
+            {
+                "type": "Progressing",
+                "status": "True",
+                "reason": u.RS_UPDATED,
+                "message": "m",
+                "lastUpdateTime": stale,
+                "lastTransitionTime": stale,
+            }
+        ],
+    }
+    new = old_rs(1)
+    new["metadata"].update(
+        name="web-new",
+        uid="new-uid",
+        creationTimestamp="2026-01-01T00:01:00Z",
+        annotations={u.REVISION: "2", u.DESIRED_REPLICAS: "3", u.MAX_REPLICAS: "4"},
+    )
+    new["spec"]["template"] = {
+        **TEMPLATE,
+        "metadata": {"labels": {"app": "web", u.HASH_LABEL: "n"}},
+    }
+    new["status"] = {"replicas": 1, "availableReplicas": 0, "readyReplicas": 0}
+    old = old_rs(3)
+    old["metadata"]["annotations"][u.MAX_REPLICAS] = "4"
+    client = sync(d, [old, new])
+    [(_, _, written)] = client.of("update/status")
+    cond = u.condition(written["status"], u.PROGRESSING)
+    assert cond is not None
+    assert (cond["status"], cond["reason"]) == ("False", u.TIMED_OUT)
+    assert cond["message"] == 'ReplicaSet "web-new" has timed out progressing.'
