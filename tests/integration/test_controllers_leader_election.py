@@ -130,3 +130,59 @@ def test_only_the_lease_holder_acts_and_a_standby_takes_over(bare_cluster: Any) 
 
 async def _no_release() -> None:
     """A crashed leader does not give its lease up."""
+
+
+def test_the_controller_manager_command_runs_controllers_as_their_accounts(
+    bare_cluster: Any, tmp_path: Path
+) -> None:
+    """``kubeward controller-manager`` as its own process, leader-elected, one controller."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "cm.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kubeward",
+                "controller-manager",
+                "--kubeconfig",
+                str(bare_cluster.data_dir / "controller-manager.conf"),
+                "--controllers",
+                "replicaset",
+                "--use-service-account-credentials",
+                "--leader-elect-lease-duration",
+                "2s",
+                "--leader-elect-renew-deadline",
+                "1500ms",
+                "--leader-elect-retry-period",
+                "200ms",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+
+        async def scenario() -> None:
+            async with APIClient.from_kubeconfig(bare_cluster.admin_kubeconfig) as admin:
+                await admin.create(REPLICA_SETS, replica_set("from-cli", 2), "default")
+
+                async def two_pods() -> bool:
+                    listed = await admin.list(
+                        PODS, "default", params={"labelSelector": "app=from-cli"}
+                    )
+                    return len(listed["items"]) == 2
+
+                await until(two_pods, "pods from the controller-manager process", timeout=60)
+                lease = await admin.get(LEASES, "kube-controller-manager", "kube-system")
+                assert lease["spec"]["holderIdentity"].count("_") == 1
+
+        asyncio.run(scenario())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    text = log.read_text()
+    assert "controller-manager: started replicaset" in text
+    assert "acquired lease kube-system/kube-controller-manager" in text
+    assert "controller credentials: kube-system:replicaset-controller" in text

@@ -22,7 +22,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-from pathlib import Path
 
 from kubeward.api import meta as m
 from kubeward.api.resources.core import SERVICEACCOUNTS
@@ -57,15 +56,18 @@ class ServiceAccountClients:
     def __init__(
         self,
         root: APIClient,
-        kubeconfig: Path,
+        credentials: ClientCredentials,
         *,
         namespace: str = CONTROLLER_NAMESPACE,
         expiration_seconds: int = TOKEN_EXPIRATION_SECONDS,
+        refresh_at: float = REFRESH_AT,
     ) -> None:
+        """``credentials`` come from :func:`token_credentials` of the manager's kubeconfig."""
         self.root = root
-        self.credentials = token_credentials(kubeconfig)
+        self.credentials = credentials
         self.namespace = namespace
         self.expiration_seconds = expiration_seconds
+        self.refresh_at = refresh_at
         self._clients: dict[str, APIClient] = {}
         self._refreshers: list[asyncio.Task[None]] = []
 
@@ -122,7 +124,7 @@ class ServiceAccountClients:
 
     async def _refresh(self, name: str, client: APIClient, lifetime: float) -> None:
         """Rule 3."""
-        wait = lifetime * REFRESH_AT
+        wait = lifetime * self.refresh_at
         while True:
             await asyncio.sleep(wait)
             try:
@@ -132,7 +134,7 @@ class ServiceAccountClients:
                 wait = RETRY_SECONDS
                 continue
             client.set_bearer_token(token)
-            wait = lifetime * REFRESH_AT
+            wait = lifetime * self.refresh_at
 
     async def close(self) -> None:
         for task in self._refreshers:

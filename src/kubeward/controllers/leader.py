@@ -72,7 +72,7 @@ class LeaderElector:
         """Return once this candidate holds the lease (rule 2)."""
         loop = asyncio.get_running_loop()
         logged = False
-        while not await self._try_acquire_or_renew():
+        while not await self._try_or_report():
             if not logged:
                 log.info(
                     "leader election: waiting for lease %s/%s (identity %s)",
@@ -89,6 +89,19 @@ class LeaderElector:
             self.config.name,
         )
         self._renewed_at = loop.time()
+
+    async def _try_or_report(self) -> bool:
+        """A refused or failed attempt is logged and retried, as client-go's elector does."""
+        try:
+            return await self._try_acquire_or_renew()
+        except KubewardError as exc:
+            log.warning(
+                "leader election: cannot take lease %s/%s: %s",
+                self.config.namespace,
+                self.config.name,
+                exc,
+            )
+            return False
 
     async def hold(self) -> None:
         """Renew until the lease is lost, then raise LeaderElectionLost (rule 3)."""

@@ -39,7 +39,7 @@ from kubeward.controllers import names
 from kubeward.controllers.approving import ApprovingController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
-from kubeward.controllers.credentials import ServiceAccountClients
+from kubeward.controllers.credentials import ServiceAccountClients, token_credentials
 from kubeward.controllers.deployment import DeploymentController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector, collectable
@@ -128,7 +128,9 @@ class ControllerManager:
     async def build(self) -> list[Controller]:
         """Rules 4-6: the enabled controllers, on the shared factory."""
         if self.config.use_service_account_credentials and self.config.kubeconfig is not None:
-            self._accounts = ServiceAccountClients(self.client, self.config.kubeconfig)
+            self._accounts = ServiceAccountClients(
+                self.client, token_credentials(self.config.kubeconfig)
+            )
         f = self.factory
         built: list[Controller] = []
         csrs = f.informer(CERTIFICATE_SIGNING_REQUESTS) if self._csr_enabled() else None
