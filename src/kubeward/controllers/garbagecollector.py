@@ -1,9 +1,10 @@
 """The garbage collector: deletes what lost its owners, and carries out foreground and orphan
 deletion (``pkg/controller/garbagecollector``).
 
-It follows every kind it is given (the manager gives it every stored kind of the scheme that
-can be listed, watched and deleted, events excepted) and keeps a graph from each owner's uid
-to its dependents. Rules:
+It follows every kind the API server serves that can be listed, watched and deleted (events
+excepted: ``controllers.discovery``), looking again every ``DISCOVERY_PERIOD`` seconds so that
+kinds added later (custom resources) are followed and kinds no longer served are dropped. It
+keeps a graph from each owner's uid to its dependents. Rules:
 
  1. An object's owners, read from its ``ownerReferences``, are *solid* (the owner exists with
     that uid), *dangling* (no such object, or another uid) or *waiting* (the owner is being
@@ -25,8 +26,10 @@ to its dependents. Rules:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from kubeward.api import meta as m
@@ -41,21 +44,15 @@ from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient
 from kubeward.controllers import ownership
 from kubeward.controllers.base import Controller
+from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.informer import Informer, key_of
-from kubeward.errors import NotFound
+from kubeward.errors import KubewardError, NotFound
 
 log = logging.getLogger("kubeward.controllers")
 
-IGNORED = {("", "events"), ("events.k8s.io", "events")}
+DISCOVERY_PERIOD = 30.0
 
-
-def collectable(rt: ResourceType) -> bool:
-    """Whether the collector follows ``rt`` (stored, listable, watchable, deletable)."""
-    return (
-        rt.stored
-        and all(verb in rt.verbs for verb in ("list", "watch", "delete"))
-        and (rt.group, rt.resource) not in IGNORED
-    )
+Discover = Callable[[], Awaitable[list[ResourceType]]]
 
 
 @dataclass
@@ -73,20 +70,71 @@ class GarbageCollector(Controller):
     name = "garbagecollector"
 
     def __init__(
-        self, informers: dict[ResourceType, Informer], client: APIClient, *, workers: int = 5
+        self,
+        informers: dict[ResourceType, Informer],
+        client: APIClient,
+        *,
+        workers: int = 5,
+        factory: InformerFactory | None = None,
+        discover: Discover | None = None,
     ) -> None:
+        """``informers``: the kinds followed from the start (their first lists are waited
+        for); with ``factory`` and ``discover``, kinds are added and dropped as discovery
+        changes."""
         ordered = list(informers.values())
         super().__init__(ordered[0], workers=workers)
         self.depends_on(*ordered[1:])
-        self.informers = informers
+        self.informers: dict[ResourceType, Informer] = {}
         self.client = client
-        self.by_kind = {(rt.group, rt.kind): rt for rt in informers}
+        self.factory = factory
+        self.discover = discover
+        self.by_kind: dict[tuple[str, str], ResourceType] = {}
         self.nodes: dict[str, _Node] = {}
         self.dependents: dict[str, set[str]] = {}
         for rt, informer in informers.items():
             self._follow(rt, informer)
 
+    async def run(self) -> None:
+        if self.factory is None or self.discover is None:
+            await super().run()
+            return
+        resync = asyncio.create_task(self._discovery_loop())
+        try:
+            await super().run()
+        finally:
+            resync.cancel()
+
+    async def _discovery_loop(self) -> None:
+        assert self.factory is not None and self.discover is not None
+        while True:
+            await asyncio.sleep(DISCOVERY_PERIOD)
+            try:
+                kinds = await self.discover()
+            except KubewardError as exc:
+                log.warning("%s: discovery failed: %s", self.name, exc)
+                continue
+            self.sync_kinds(kinds, self.factory)
+
+    def sync_kinds(self, kinds: list[ResourceType], factory: InformerFactory) -> None:
+        """Follow kinds newly served; forget kinds no longer served."""
+        wanted = set(kinds)
+        for rt in [rt for rt in self.informers if rt not in wanted]:
+            log.info("%s: no longer following %s", self.name, rt.qualified_resource)
+            del self.informers[rt]
+            self.by_kind.pop((rt.group, rt.kind), None)
+            factory.remove(rt)
+            for uid in [uid for uid, node in self.nodes.items() if node.rt == rt]:
+                self.nodes.pop(uid, None)
+        for rt in kinds:
+            if rt not in self.informers:
+                log.info("%s: following %s", self.name, rt.qualified_resource)
+                self._follow(rt, factory.informer(rt))
+        factory.start()
+
     def _follow(self, rt: ResourceType, informer: Informer) -> None:
+        self.informers[rt] = informer
+        self.by_kind[(rt.group, rt.kind)] = rt
+
         def added(obj: m.JSONObject) -> None:
             self._observed(rt, obj)
 

@@ -17,7 +17,7 @@ Rules:
  5. Each controller writes with its own client: with ``--use-service-account-credentials``
     the service account of ``names`` (``credentials``), else the manager's client.
  6. The signing controller runs only when a signing CA is configured. The garbage collector
-    follows every collectable kind of the built-in scheme (``garbagecollector.collectable``).
+    follows every deletable kind the API server serves (``discovery``), custom resources too.
 """
 
 from __future__ import annotations
@@ -41,8 +41,9 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
 from kubeward.controllers.credentials import ServiceAccountClients, token_credentials
 from kubeward.controllers.deployment import DeploymentController
+from kubeward.controllers.discovery import deletable_resources
 from kubeward.controllers.factory import InformerFactory
-from kubeward.controllers.garbagecollector import GarbageCollector, collectable
+from kubeward.controllers.garbagecollector import GarbageCollector
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
 from kubeward.controllers.replicaset import ReplicaSetController
 from kubeward.controllers.signing import SigningConfig, SigningController
@@ -70,10 +71,10 @@ class ManagerConfig:
     leader_election: LeaderElectionConfig | None = None
 
 
-def collectable_kinds() -> list[ResourceType]:
-    """Rule 6: the kinds the garbage collector follows."""
+def builtin_kinds() -> list[ResourceType]:
+    """The scheme's kinds, so discovered kinds share the controllers' informers (rule 6)."""
     scheme, _ = build_scheme()
-    return [rt for rt in scheme if collectable(rt)]
+    return list(scheme)
 
 
 class ControllerManager:
@@ -159,9 +160,19 @@ class ControllerManager:
                 )
             )
         if self.enabled(names.GARBAGE_COLLECTOR):
-            informers = {rt: f.informer(rt) for rt in collectable_kinds()}
+            known = builtin_kinds()
+
+            async def discover() -> list[ResourceType]:
+                return await deletable_resources(self.client, known)
+
+            informers = {rt: f.informer(rt) for rt in await discover()}
             built.append(
-                GarbageCollector(informers, await self.client_for(names.GARBAGE_COLLECTOR))
+                GarbageCollector(
+                    informers,
+                    await self.client_for(names.GARBAGE_COLLECTOR),
+                    factory=f,
+                    discover=discover,
+                )
             )
         self.controllers = built
         return built
