@@ -74,6 +74,16 @@ def test_rollout_status_succeeds_once_pods_are_ready(
         "Progressing": "NewReplicaSetAvailable",
     }
 
+    def described() -> Any:
+        text = kubectl.run("describe", "deployment", "web", "-n", ns).stdout
+        return text if "ScalingReplicaSet" in text else None
+
+    text = wait_for(described, "the deployment's ScalingReplicaSet event")
+    assert "Scaled up replica set web-" in text and "from 0 to 3" in text
+    events = get_json(kubectl, "events", "-n", ns, "--field-selector", "reason=SuccessfulCreate")
+    assert len(events["items"]) >= 3
+    assert {e["source"]["component"] for e in events["items"]} == {"replicaset-controller"}
+
 
 def test_set_image_rolls_out_a_second_revision_and_undo_returns(
     cluster: Any, kubectl: Kubectl, ns: str

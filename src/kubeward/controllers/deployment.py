@@ -23,6 +23,8 @@ Rules (the arithmetic is ``deployment_util``'s):
     ``NewReplicaSetAvailable``, or ``ProgressDeadlineExceeded`` when the deadline passes (the
     Deployment is looked at again when it would). A ReplicaSet's ``ReplicaFailure`` condition
     is copied to the Deployment.
+ 8. Every resize of a ReplicaSet is recorded as a ``ScalingReplicaSet`` event on the
+    Deployment: ``Scaled up replica set <name> from <n> to <m>``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from kubeward.controllers import deployment_util as u
 from kubeward.controllers import ownership
 from kubeward.controllers.base import Controller
 from kubeward.controllers.deployment_rollout import Rollout
+from kubeward.controllers.events import NORMAL, EventRecorder
 from kubeward.controllers.informer import Informer, key_of
 from kubeward.errors import BadRequest, NotFound
 
@@ -70,6 +73,7 @@ class DeploymentController(Controller):
         self.replica_sets = replica_sets
         self.pods = pods
         self.client = client
+        self.events = EventRecorder(client, "deployment-controller")
         self.depends_on(replica_sets, pods)
         replica_sets.add_event_handler(
             self._rs_changed, lambda old, new: self._rs_changed(old, new), self._rs_changed
@@ -167,6 +171,12 @@ class DeploymentController(Controller):
         return await self.client.update(
             DEPLOYMENTS, d, namespace=m.namespace_of(d), subresource="status" if status else ""
         )
+
+    def scaled(self, d: m.JSONObject, rs: m.JSONObject, before: int, after: int) -> None:
+        """Rule 8: the ``ScalingReplicaSet`` event."""
+        direction = "up" if after > before else "down"
+        message = f"Scaled {direction} replica set {m.name_of(rs)} from {before} to {after}"
+        self.events.event(d, DEPLOYMENTS, NORMAL, "ScalingReplicaSet", message)
 
     def pods_of(self, rs: m.JSONObject) -> list[m.JSONObject]:
         uid = ownership.uid_of(rs)

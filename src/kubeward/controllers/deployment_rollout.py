@@ -31,6 +31,8 @@ class Writer(Protocol):
 
     def pods_of(self, rs: m.JSONObject) -> list[m.JSONObject]: ...
 
+    def scaled(self, d: m.JSONObject, rs: m.JSONObject, before: int, after: int) -> None: ...
+
 
 def _created(rs: m.JSONObject) -> str:
     return str(m.metadata(rs).get("creationTimestamp") or "")
@@ -71,7 +73,10 @@ class Rollout:
         updated["spec"]["replicas"] = count
         m.metadata(updated).setdefault("annotations", {}).update(wanted)
         self._replace(rs, await self.w.update_rs(updated))
-        return u.replicas(rs) != count
+        before = u.replicas(rs)
+        if before != count:
+            self.w.scaled(self.d, rs, before, count)
+        return before != count
 
     async def sync_revision(self, create: bool) -> m.JSONObject | None:
         """``getAllReplicaSetsAndSyncRevision``: the new ReplicaSet, with its revision."""
@@ -177,6 +182,8 @@ class Rollout:
             await self._write_status(status)
             raise Conflict(f'replica set "{m.name_of(rs)}" exists: hash collision') from None
         self.sets.append(created)
+        if u.replicas(created) > 0:
+            self.w.scaled(self.d, created, 0, u.replicas(created))
         if u.progress_deadline(self.d) is not None:
             status = copy.deepcopy(self.d.get("status") or {})
             message = f'Created new replica set "{m.name_of(created)}"'

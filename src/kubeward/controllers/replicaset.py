@@ -20,7 +20,9 @@ Rules:
     Status is written only when it changed. With ``minReadySeconds``, the ReplicaSet is looked
     at again when its next pod becomes available; after a failed write, with backoff.
  6. Every write is made with the controller's own client, so with
-    ``--use-service-account-credentials`` it is ``replicaset-controller``'s.
+    ``--use-service-account-credentials`` it is ``replicaset-controller``'s. Each pod created
+    or deleted, and each failed creation, is recorded as an event on the ReplicaSet
+    (``SuccessfulCreate`` ``Created pod: <name>``, ``SuccessfulDelete``, ``FailedCreate``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from kubeward.api.selectors import LabelSelector
 from kubeward.client.api import APIClient
 from kubeward.controllers import ownership, podstate
 from kubeward.controllers.base import Controller
+from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.expectations import Expectations
 from kubeward.controllers.informer import Informer, key_of
 from kubeward.errors import (
@@ -107,6 +110,7 @@ class ReplicaSetController(Controller):
         self.client = client
         self.rt = rt
         self.expectations = Expectations()
+        self.events = EventRecorder(client, "replicaset-controller")
         self.depends_on(pods)
         pods.add_event_handler(self._pod_added, self._pod_updated, self._pod_deleted)
 
@@ -202,7 +206,7 @@ class ReplicaSetController(Controller):
         if diff < 0:
             return await self._create(key, rs, min(-diff, BURST_REPLICAS))
         if diff > 0:
-            return await self._delete(key, pods, min(diff, BURST_REPLICAS))
+            return await self._delete(key, rs, pods, min(diff, BURST_REPLICAS))
         return None
 
     async def _create(self, key: str, rs: m.JSONObject, count: int) -> tuple[str, str] | None:
@@ -221,18 +225,24 @@ class ReplicaSetController(Controller):
             for error in errors:
                 if not isinstance(error, KubewardError | OSError):
                     raise error
+            for created in results:
+                if isinstance(created, dict):
+                    message = f"Created pod: {m.name_of(created)}"
+                    self.events.event(rs, self.rt, NORMAL, "SuccessfulCreate", message)
             remaining -= size
             if errors:
                 # Creations that failed or were never tried will not be observed.
                 for _ in range(len(errors) + remaining):
                     self.expectations.creation_observed(key)
                 log.warning("%s: %s: creating pods failed: %s", self.name, key, errors[0])
+                message = f"Error creating: {errors[0]}"
+                self.events.event(rs, self.rt, WARNING, "FailedCreate", message)
                 return "FailedCreate", str(errors[0])
             batch *= 2
         return None
 
     async def _delete(
-        self, key: str, pods: list[m.JSONObject], count: int
+        self, key: str, rs: m.JSONObject, pods: list[m.JSONObject], count: int
     ) -> tuple[str, str] | None:
         victims = podstate.deletion_order(pods, m.now())[:count]
         self.expectations.expect_deletions(key, [key_of(p) for p in victims])
@@ -242,6 +252,8 @@ class ReplicaSetController(Controller):
                 await self.client.delete(
                     PODS, m.name_of(pod), m.namespace_of(pod), uid=ownership.uid_of(pod)
                 )
+                message = f"Deleted pod: {m.name_of(pod)}"
+                self.events.event(rs, self.rt, NORMAL, "SuccessfulDelete", message)
             except NotFound:
                 self.expectations.deletion_observed(key, key_of(pod))
             except (KubewardError, OSError) as exc:

@@ -94,6 +94,7 @@ def sync(d: dict[str, Any], sets: list[dict[str, Any]]) -> RecordingClient:
             client.as_client(),
         )
         await controller.reconcile("ns/web")
+        await asyncio.sleep(0)  # the recorded events' background writes
 
     asyncio.run(scenario())
     return client
@@ -124,6 +125,9 @@ def test_a_rolling_update_surges_by_max_surge_with_the_next_revision() -> None:
     assert rs["spec"]["replicas"] == 1  # 3 old + 1 new = replicas + maxSurge
     assert rs["metadata"]["annotations"][u.REVISION] == "2"
     assert not [c for c in client.of("update") if c[1] == "replicasets"]  # old not scaled yet
+    [event] = client.events
+    assert (event["reason"], event["involvedObject"]["kind"]) == ("ScalingReplicaSet", "Deployment")
+    assert event["message"] == f"Scaled up replica set {rs['metadata']['name']} from 0 to 1"
 
 
 def test_recreate_scales_the_old_replicaset_down_before_creating_the_new_one() -> None:

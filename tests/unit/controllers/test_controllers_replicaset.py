@@ -87,6 +87,7 @@ def run(replica_set: dict[str, Any], pods: list[dict[str, Any]], client: Recordi
             await seeded(REPLICA_SETS, [replica_set]), await seeded(PODS, pods), client.as_client()
         )
         await controller.reconcile("ns/web")
+        await asyncio.sleep(0)  # the recorded events' background writes
         return controller
 
     return asyncio.run(scenario())
@@ -117,6 +118,10 @@ def test_creates_the_missing_pods_and_expects_them() -> None:
     client = RecordingClient()
     controller = run(rs(3), [pod("a")], client)
     assert len(client.of("create")) == 2
+    assert [e["reason"] for e in client.events] == ["SuccessfulCreate"] * 2
+    assert client.events[0]["message"] == "Created pod: web-x"
+    assert client.events[0]["involvedObject"]["uid"] == RS_UID
+    assert client.events[0]["source"] == {"component": "replicaset-controller"}
     assert not controller.expectations.satisfied("ns/web")
     # Called again before the creations reach the cache: nothing more is created.
     asyncio.run(controller.reconcile("ns/web"))
