@@ -10,6 +10,10 @@ Rules:
     the controller's own client (its role allows events), and a failure is logged at debug
     level only. At most ``MAX_PENDING`` writes are in flight; beyond that events are dropped,
     as client-go's broadcaster drops them when its queue is full.
+ 3. Spam filter, as client-go's ``EventSourceObjectSpamFilter``: each involved object has a
+    token bucket of ``SPAM_BURST`` (25) events refilled at one per ``SPAM_REFILL_SECONDS``
+    (300); an event without a token is dropped. A ReplicaSet of 1,000 pods records its first
+    25 creations, not 1,000.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ log = logging.getLogger("kubeward.controllers")
 NORMAL = "Normal"
 WARNING = "Warning"
 MAX_PENDING = 1000
+SPAM_BURST = 25
+SPAM_REFILL_SECONDS = 300.0
 
 
 class EventRecorder:
@@ -36,14 +42,26 @@ class EventRecorder:
         self.client = client
         self.component = component
         self._pending: set[asyncio.Task[None]] = set()
+        self._buckets: dict[str, tuple[float, float]] = {}  # uid -> (tokens, last refill)
+
+    def _allowed(self, uid: str) -> bool:
+        """Rule 3."""
+        now = time.monotonic()
+        tokens, since = self._buckets.get(uid, (float(SPAM_BURST), now))
+        tokens = min(float(SPAM_BURST), tokens + (now - since) / SPAM_REFILL_SECONDS)
+        if tokens < 1.0:
+            self._buckets[uid] = (tokens, now)
+            return False
+        self._buckets[uid] = (tokens - 1.0, now)
+        return True
 
     def event(
         self, obj: m.JSONObject, rt: ResourceType, kind: str, reason: str, message: str
     ) -> None:
         """Rules 1 and 2."""
-        if len(self._pending) >= MAX_PENDING:
-            return
         meta = m.metadata(obj)
+        if len(self._pending) >= MAX_PENDING or not self._allowed(str(meta.get("uid") or "")):
+            return
         namespace = str(meta.get("namespace") or "default")
         now = m.format_time(m.now())
         body: m.JSONObject = {

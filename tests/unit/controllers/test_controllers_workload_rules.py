@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from typing import Any
 
 import pytest
+from workload_fakes import RecordingClient
 
+from kubeward.api.resources.apps import REPLICA_SETS
 from kubeward.controllers import deployment_util as u
 from kubeward.controllers import podstate
+from kubeward.controllers.events import EventRecorder
 from kubeward.controllers.expectations import Expectations
 from kubeward.controllers.names import (
     DEPLOYMENT,
@@ -151,3 +155,22 @@ def test_available_condition_follows_max_unavailable() -> None:
     rs[0]["status"]["availableReplicas"] = 2
     cond = u.condition(u.calculate_status(d, rs, rs[0]), u.AVAILABLE)
     assert cond is not None and (cond["status"], cond["reason"]) == ("False", u.MIN_UNAVAILABLE)
+
+
+def test_events_about_one_object_are_limited_to_a_burst_of_25() -> None:
+    client = RecordingClient()
+
+    async def scenario() -> None:
+        recorder = EventRecorder(client.as_client(), "replicaset-controller")
+        for i in range(40):
+            recorder.event(
+                {"metadata": {"name": "a", "uid": "u1"}}, REPLICA_SETS, "Normal", "R", f"{i}"
+            )
+        recorder.event({"metadata": {"name": "b", "uid": "u2"}}, REPLICA_SETS, "Normal", "R", "b")
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    assert [e["message"] for e in client.events if e["involvedObject"]["uid"] == "u1"] == [
+        str(i) for i in range(25)
+    ]
+    assert [e["message"] for e in client.events if e["involvedObject"]["uid"] == "u2"] == ["b"]
