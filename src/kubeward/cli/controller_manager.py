@@ -155,19 +155,42 @@ async def _run_until_signalled(manager: ControllerManager) -> None:
 )
 @click.option(
     "--use-service-account-credentials",
-    is_flag=True,
+    type=click.BOOL,
+    default=False,
+    is_flag=False,
+    flag_value=True,
+    show_default=True,
     help="Run each controller as its own service account in kube-system, with a token it "
     "requests and refreshes.",
 )
 @click.option(
-    "--leader-elect/--no-leader-elect",
+    "--leader-elect",
+    type=click.BOOL,
     default=True,
+    is_flag=False,
+    flag_value=True,
     show_default=True,
-    help="Act only while holding the kube-system/kube-controller-manager Lease.",
+    help="Act only while holding the kube-system/kube-controller-manager Lease "
+    "(--leader-elect=false to run without).",
 )
-@click.option("--leader-elect-lease-duration", default="15s", show_default=True)
-@click.option("--leader-elect-renew-deadline", default="10s", show_default=True)
-@click.option("--leader-elect-retry-period", default="2s", show_default=True)
+@click.option(
+    "--leader-elect-lease-duration",
+    default="15s",
+    show_default=True,
+    help="How long a standby waits after the last renewal before taking the lease.",
+)
+@click.option(
+    "--leader-elect-renew-deadline",
+    default="10s",
+    show_default=True,
+    help="How long the leader keeps trying to renew before it stops.",
+)
+@click.option(
+    "--leader-elect-retry-period",
+    default="2s",
+    show_default=True,
+    help="How often candidates try to acquire, and the leader to renew.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def controller_manager(
     kubeconfig: Path,
