@@ -17,9 +17,9 @@ from kubeward.testing import running_cluster
 CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
-    "metadata": {"name": "widgets.example.com"},
+    "metadata": {"name": "widgets.gctest.kubeward.io"},
     "spec": {
-        "group": "example.com",
+        "group": "gctest.kubeward.io",
         "scope": "Namespaced",
         "names": {"plural": "widgets", "kind": "Widget"},
         "versions": [
@@ -68,12 +68,16 @@ def test_custom_resources_are_collected_and_collect_their_dependents(kubectl: Ku
     kubectl.run("create", "configmap", "owner")
     owner = get_json(kubectl, "configmap", "owner")
     widget = {
-        "apiVersion": "example.com/v1",
+        "apiVersion": "gctest.kubeward.io/v1",
         "kind": "Widget",
         "metadata": {"name": "dependent", "ownerReferences": owned_by(owner)},
     }
     kubectl.run("create", "-f", "-", input=json.dumps(widget))
-    parent = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "parent"}}
+    parent = {
+        "apiVersion": "gctest.kubeward.io/v1",
+        "kind": "Widget",
+        "metadata": {"name": "parent"},
+    }
     kubectl.run("create", "-f", "-", input=json.dumps(parent))
     parent = get_json(kubectl, "widget", "parent")
     child = {
