@@ -155,6 +155,16 @@ def seed(kind: str, name: str, csr: str) -> dict[str, Any]:
                 },
             }
         },
+        "ReplicaSet": {
+            "spec": {
+                "replicas": 0,
+                "selector": {"matchLabels": {"app": "r"}},
+                "template": {
+                    "metadata": {"labels": {"app": "r"}},
+                    "spec": {"containers": [container]},
+                },
+            }
+        },
         "Lease": {"spec": {"holderIdentity": "h", "leaseDurationSeconds": 10}},
         "NetworkPolicy": {"spec": {"podSelector": {}}},
         "Role": {"rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]},

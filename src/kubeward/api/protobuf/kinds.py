@@ -66,6 +66,7 @@ ROOTS: Final[Mapping[tuple[str, str], str]] = {
     ),
     ("coordination.k8s.io/v1", "Lease"): "coordination.Lease",
     ("apps/v1", "Deployment"): "apps.Deployment",
+    ("apps/v1", "ReplicaSet"): "apps.ReplicaSet",
     ("networking.k8s.io/v1", "NetworkPolicy"): "networking.NetworkPolicy",
     ("networking.k8s.io/v1", "Ingress"): "networking.Ingress",
     ("networking.k8s.io/v1", "IngressClass"): "networking.IngressClass",

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from kubeward.api import meta as m
+from kubeward.api.registry.propagation import Propagation
 from kubeward.api.registry.revisions import (
     CONTINUE_TOO_OLD,
     decode,
@@ -642,12 +643,15 @@ class Store:
         graceful: bool = False,
         grace_period_seconds: int = 0,
         admission: WriteAdmission | None = None,
+        propagation: Propagation | None = None,
     ) -> tuple[m.JSONObject, bool]:
         """Delete; returns ``(object, deleted_now)``.
 
         With finalizers, or with ``graceful`` (a pod bound to a node), the object is only marked
         with ``deletionTimestamp`` and ``deleted_now`` is False. ``admission`` sees the object
         as stored, as both the object and the old one; a refusal deletes nothing.
+        ``propagation`` adds or removes the garbage collector's finalizers first
+        (``api.registry.propagation``).
         """
         current = await self.get(namespace, name)
         if admission is not None:
@@ -669,13 +673,20 @@ class Store:
             )
         current_rv = int(meta["resourceVersion"])
         key = self.rt.storage_key(namespace, name)
-        if meta.get("finalizers") or graceful or self.strategy.blocks_deletion(current):
-            if meta.get("deletionTimestamp"):
+        current_finalizers = [str(f) for f in meta.get("finalizers") or []]
+        finalizers = (propagation or Propagation()).finalizers(current_finalizers)
+        if finalizers or graceful or self.strategy.blocks_deletion(current):
+            if meta.get("deletionTimestamp") and finalizers == current_finalizers:
                 return current, False
             marked = copy.deepcopy(current)
             mmeta = m.metadata(marked)
-            mmeta["deletionTimestamp"] = m.format_time(m.now())
-            mmeta["deletionGracePeriodSeconds"] = grace_period_seconds if graceful else 0
+            if finalizers:
+                mmeta["finalizers"] = finalizers
+            else:
+                mmeta.pop("finalizers", None)
+            if not mmeta.get("deletionTimestamp"):
+                mmeta["deletionTimestamp"] = m.format_time(m.now())
+                mmeta["deletionGracePeriodSeconds"] = grace_period_seconds if graceful else 0
             self.strategy.mark_deleting(marked)
             mmeta.pop("resourceVersion", None)
             if dry_run:

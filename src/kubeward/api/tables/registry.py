@@ -25,6 +25,7 @@ from kubeward.api.tables import (
     flowcontrol,
     groups,
     pods,
+    replicasets,
 )
 from kubeward.api.tables._access import text, value_at
 from kubeward.api.tables.columns import (
@@ -64,6 +65,7 @@ PRINTERS: Mapping[KindKey, TablePrinter] = MappingProxyType(
         **endpoints.PRINTERS,
         **groups.PRINTERS,
         **flowcontrol.PRINTERS,
+        **replicasets.PRINTERS,
     }
 )
 """Every kind-specific printer, keyed by (API group, kind)."""
