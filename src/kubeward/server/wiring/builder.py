@@ -46,6 +46,7 @@ from kubeward.controllers.kubernetes_service import (
     repair_service_allocations,
 )
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
+from kubeward.controllers.resourcequota import ResourceQuotaController
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
 from kubeward.server import tables_adapter
@@ -141,6 +142,7 @@ class ServerParts:
     namespaces: NamespaceController
     crds: CRDController
     flow_control: FlowControlWiring | None = None
+    quotas: ResourceQuotaController | None = None
 
 
 class WebhookClients:
@@ -304,6 +306,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         NamespaceController(stores, informers, scheme=scheme),
         CRDController(scheme, stores, informers),
         FlowControlWiring(flow_control, stores, informers) if flow_control else None,
+        ResourceQuotaController(stores, informers),
     )
 
 
@@ -396,6 +399,11 @@ async def start_server(
         *parts.informers.tasks(),
         asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
+        *(
+            [asyncio.create_task(parts.quotas.run(), name="resourcequota-controller")]
+            if parts.quotas is not None
+            else []
+        ),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
         asyncio.create_task(parts.crds.run(), name="crd-controller"),
