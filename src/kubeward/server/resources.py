@@ -453,7 +453,7 @@ class ResourceHandlers:
                 raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
         preconditions = options.get("preconditions") or {}
         admission = self.admission_for(ctx, DELETE, options=delete_options(options, grace, q))
-        graceful, seconds = await self._graceful(ctx, grace)
+        graceful, seconds = await self.graceful_for(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
             ctx.info.name,
@@ -489,7 +489,7 @@ class ResourceHandlers:
             raise decoding_error(exc, kind="DeleteOptions", version="v1") from None
         return options
 
-    async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+    async def graceful_for(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
         if not ctx.rt.graceful_delete:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)

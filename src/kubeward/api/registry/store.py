@@ -545,6 +545,7 @@ class Store:
         as stored, as both the object and the old one; a refusal deletes nothing.
         """
         current = await self.get(namespace, name)
+        self.strategy.check_delete(current)
         if admission is not None:
             await admission.mutate(copy.deepcopy(current), current)
             await admission.validate(current, current)

@@ -102,6 +102,9 @@ class Strategy:
         """Rules for an update through ``subresource``; by default those of the main resource."""
         return self.validate_update(new, old)
 
+    def check_delete(self, obj: JSONObject) -> None:
+        """Raise a ``StatusError`` when ``obj`` may never be deleted (system PriorityClasses)."""
+
     def blocks_deletion(self, obj: JSONObject) -> bool:
         """True while something other than metadata.finalizers holds the object (namespaces)."""
         return False

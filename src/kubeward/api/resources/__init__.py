@@ -19,13 +19,19 @@ from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources import (
     apiextensions,
     apps,
+    apps_sets,
     authentication,
     authorization,
+    autoscaling,
+    batch,
     certificates,
     core,
     flowcontrol,
     networking,
+    policy,
     rbac,
+    scheduling,
+    storage,
 )
 from kubeward.api.scheme import ResourceType, Scheme
 from kubeward.api.tables.registry import PRINTERS
@@ -40,6 +46,12 @@ _MODULES = (
     certificates,
     apiextensions,
     flowcontrol,
+    apps_sets,
+    batch,
+    autoscaling,
+    policy,
+    scheduling,
+    storage,
 )
 
 
