@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources.workload_templates import default_pod_template
 from kubeward.api.scheme import ResourceType, ScalePaths, Subresource
@@ -60,6 +61,9 @@ def _default_template(obj: JSONObject) -> None:
 class StatefulSetStrategy(Strategy):
     has_status = True
 
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {"availableReplicas": 0, "replicas": 0}  # Go's zero status
+
     def default(self, obj: JSONObject) -> None:
         v.default_statefulset(obj)
         _default_template(obj)
@@ -73,6 +77,14 @@ class StatefulSetStrategy(Strategy):
 
 class DaemonSetStrategy(Strategy):
     has_status = True
+
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {  # Go's zero status: these counts are not omitempty
+            "currentNumberScheduled": 0,
+            "desiredNumberScheduled": 0,
+            "numberMisscheduled": 0,
+            "numberReady": 0,
+        }
 
     def default(self, obj: JSONObject) -> None:
         v.default_daemonset(obj)

@@ -9,6 +9,7 @@ than served with a second, diverging copy.
 from __future__ import annotations
 
 from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType, Subresource
 from kubeward.api.validation import autoscaling as v
@@ -29,6 +30,9 @@ TYPES = (HORIZONTAL_POD_AUTOSCALERS,)
 
 class HorizontalPodAutoscalerStrategy(Strategy):
     has_status = True
+
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {"desiredReplicas": 0}  # not omitempty in Go
 
     def default(self, obj: JSONObject) -> None:
         v.default_hpa(obj)

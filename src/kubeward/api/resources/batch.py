@@ -44,7 +44,7 @@ class JobStrategy(Strategy):
     has_status = True
 
     def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
-        super().prepare_for_create(obj, scope)
+        obj["status"] = {}  # Go's zero JobStatus, as upstream's strategy sets it
         v.generate_selector(obj)
 
     def default(self, obj: JSONObject) -> None:
@@ -69,6 +69,9 @@ class JobStrategy(Strategy):
 
 class CronJobStrategy(Strategy):
     has_status = True
+
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {}
 
     def default(self, obj: JSONObject) -> None:
         v.default_cronjob(obj)

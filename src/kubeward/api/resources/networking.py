@@ -4,6 +4,7 @@ IngressClass (``api.validation.ingress``): stored and validated."""
 from __future__ import annotations
 
 from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType, Subresource
 from kubeward.api.validation import field, ingress
@@ -41,6 +42,9 @@ class NetworkPolicyStrategy(Strategy):
 
 class IngressStrategy(Strategy):
     has_status = True
+
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {"loadBalancer": {}}
 
     def validate(self, obj: JSONObject) -> list[Cause]:
         return ingress.validate_ingress(obj)

@@ -8,6 +8,7 @@ DefaultStorageClass admission plugin reads it, and the table marks the class ``(
 from __future__ import annotations
 
 from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType, Subresource
 from kubeward.api.validation import storage as v
@@ -61,6 +62,9 @@ class CSINodeStrategy(Strategy):
 
 class VolumeAttachmentStrategy(Strategy):
     has_status = True
+
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {"attached": False}
 
     def validate(self, obj: JSONObject) -> list[Cause]:
         return v.validate_volume_attachment(obj)
