@@ -17,7 +17,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from kubeward.api.tables import core, flowcontrol, groups, pods
+from kubeward.api.tables import cluster_kinds, core, flowcontrol, groups, pods, workloads
 from kubeward.api.tables._access import text, value_at
 from kubeward.api.tables.columns import (
     CREATION_TIMESTAMP_DESCRIPTION,
@@ -53,6 +53,8 @@ PRINTERS: Mapping[KindKey, TablePrinter] = MappingProxyType(
         **core.PRINTERS,
         **groups.PRINTERS,
         **flowcontrol.PRINTERS,
+        **workloads.PRINTERS,
+        **cluster_kinds.PRINTERS,
     }
 )
 """Every kind-specific printer, keyed by (API group, kind)."""

@@ -17,7 +17,9 @@ Defaulting:
     ``batch.kubernetes.io/job-name`` and ``job-name`` (its name) unless already set, and the
     selector is ``matchLabels: {batch.kubernetes.io/controller-uid: <uid>}``.
  3. CronJob: ``concurrencyPolicy`` Allow, ``suspend`` false, ``successfulJobsHistoryLimit`` 3,
-    ``failedJobsHistoryLimit`` 1.
+    ``failedJobsHistoryLimit`` 1. Its job template gets only the pod template's and the
+    condition patterns' defaults: ``SetDefaults_Job`` is for Jobs, so the Job defaults come
+    when the cronjob controller creates the Job.
 
 Validation:
 
@@ -96,14 +98,20 @@ def default_job_spec(spec: dict[str, Any]) -> None:
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)
     policy = spec.get("podFailurePolicy")
-    if isinstance(policy, dict):
-        for rule in policy.get("rules") or []:
-            for pattern in (rule.get("onPodConditions") or []) if isinstance(rule, dict) else []:
-                if isinstance(pattern, dict) and not pattern.get("status"):
-                    pattern["status"] = "True"
+    _default_condition_patterns(spec)
     if spec.get("podReplacementPolicy") is None:
         spec["podReplacementPolicy"] = "Failed" if policy is not None else "TerminatingOrFailed"
     spec.setdefault("manualSelector", False)
+
+
+def _default_condition_patterns(spec: dict[str, Any]) -> None:
+    policy = spec.get("podFailurePolicy")
+    if not isinstance(policy, dict):
+        return
+    for rule in policy.get("rules") or []:
+        for pattern in (rule.get("onPodConditions") or []) if isinstance(rule, dict) else []:
+            if isinstance(pattern, dict) and not pattern.get("status"):
+                pattern["status"] = "True"
 
 
 def default_job(obj: dict[str, Any]) -> None:
@@ -163,7 +171,7 @@ def default_cronjob(obj: dict[str, Any]) -> None:
     spec.setdefault("failedJobsHistoryLimit", 1)
     job_template = spec.get("jobTemplate")
     if isinstance(job_template, dict) and isinstance(job_template.get("spec"), dict):
-        default_job_spec(job_template["spec"])
+        _default_condition_patterns(job_template["spec"])
 
 
 # --- validation ------------------------------------------------------------------------------
