@@ -51,8 +51,9 @@ def _age(obj: Mapping[str, Any], now: datetime) -> str:
     return translate_timestamp_since(value_at(obj, "metadata", "creationTimestamp"), now)
 
 
-def _bool(value: object) -> str:
-    return "true" if value is True else "false"
+def _bool(value: object) -> bool:
+    """A Go ``*bool`` cell: false when unset (kubectl prints ``true``/``false``)."""
+    return value is True
 
 
 # --- Ingress -------------------------------------------------------------------------------
@@ -114,11 +115,7 @@ STORAGE_CLASS_COLUMNS = (
     column("Provisioner", "Indicates the type of the provisioner."),
     column("ReclaimPolicy", "Indicates the type of the reclaim policy."),
     column("VolumeBindingMode", "Indicates when volume binding and dynamic provisioning occur."),
-    column(
-        "AllowVolumeExpansion",
-        "Indicates whether the storage class allows volume expand.",
-        type="boolean",
-    ),
+    column("AllowVolumeExpansion", "Indicates whether the storage class allows volume expand."),
     AGE_COLUMN,
 )
 
@@ -226,7 +223,7 @@ def print_volume_attachment(obj: Mapping[str, Any], now: datetime) -> PrintedRow
             text(obj, "spec", "attacher"),
             text(obj, "spec", "source", "persistentVolumeName"),
             text(obj, "spec", "nodeName"),
-            _bool(flag(obj, "status", "attached")),
+            flag(obj, "status", "attached"),
             _age(obj, now),
         )
     )

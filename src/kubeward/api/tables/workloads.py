@@ -279,7 +279,7 @@ HPA_COLUMNS = (
     NAME_COLUMN,
     column("Reference", "reference to the target object"),
     column("Targets", "the current and target metrics"),
-    column("MinPods", "the minimum number of replicas", type="integer"),
+    column("MinPods", "the minimum number of replicas"),
     column("MaxPods", "the maximum number of replicas", type="integer"),
     column("Replicas", "the current number of replicas", type="integer"),
     AGE_COLUMN,
