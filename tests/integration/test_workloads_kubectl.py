@@ -1,0 +1,153 @@
+"""The workload, policy, networking, storage and scheduling kinds with the real kubectl 1.32:
+its generators (sent as protobuf), its tables, scale, discovery and the refusals it prints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kubectl_runner import Kubectl
+
+MANIFESTS = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  serviceName: web
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: nginx, image: nginx}]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {nodeSelector: {kubernetes.io/os: linux}, containers: [{name: a, image: busybox}]}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: fast
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: example.com/fast
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+"""
+
+
+@pytest.fixture(scope="module")
+def created(kubectl: Kubectl) -> Kubectl:
+    kubectl.run("create", "job", "pi", "--image=perl:5.34")
+    kubectl.run("create", "cronjob", "tick", "--image=busybox", "--schedule=@hourly")
+    kubectl.run(
+        "create", "poddisruptionbudget", "web-pdb", "--selector=app=web", "--min-available=1"
+    )
+    kubectl.run("create", "priorityclass", "high", "--value=1000", "--description=important")
+    kubectl.run("create", "ingress", "ing", "--class=nginx", "--rule=foo.example/bar=web:80,tls=c")
+    kubectl.run("apply", "-f", "-", input=MANIFESTS)
+    return kubectl
+
+
+def _lines(kubectl: Kubectl, *args: str) -> list[list[str]]:
+    out = kubectl.run("get", *args).stdout
+    return [line.split() for line in out.strip().splitlines()]
+
+
+def test_job_is_defaulted_and_gets_its_selector(created: Kubectl) -> None:
+    job = json.loads(created.run("get", "job", "pi", "-o", "json").stdout)
+    uid = job["metadata"]["uid"]
+    assert job["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    labels = job["spec"]["template"]["metadata"]["labels"]
+    assert labels["controller-uid"] == uid and labels["batch.kubernetes.io/job-name"] == "pi"
+    assert (job["spec"]["backoffLimit"], job["spec"]["completions"]) == (6, 1)
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    header, row = _lines(created, "job", "pi")
+    assert header == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert row[:3] == ["pi", "Running", "0/1"]
+
+
+def test_cronjob_table_and_bad_schedule(created: Kubectl) -> None:
+    header, row = _lines(created, "cronjob", "tick")
+    assert header[:6] == ["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST"]
+    assert row[:6] == ["tick", "@hourly", "<none>", "False", "0", "<none>"]
+    refused = created.run(
+        "create", "cronjob", "bad", "--image=busybox", "--schedule=61 * * * *", check=False
+    )
+    assert refused.returncode != 0
+    assert refused.stderr.strip() == (
+        'error: failed to create cronjob: CronJob.batch "bad" is invalid: spec.schedule: Invalid '
+        'value: "61 * * * *": end of range (61) above maximum (59): 61'
+    )
+    cronjob = json.loads(created.run("get", "cj", "tick", "-o", "json").stdout)
+    assert cronjob["spec"]["concurrencyPolicy"] == "Allow"
+    assert cronjob["spec"]["successfulJobsHistoryLimit"] == 3
+
+
+def test_pdb_priorityclass_ingress_tables(created: Kubectl) -> None:
+    assert _lines(created, "pdb", "web-pdb")[1][:4] == ["web-pdb", "1", "N/A", "0"]
+    assert _lines(created, "pc", "high")[1][:3] == ["high", "1000", "false"]
+    names = {row[0]: row[1] for row in _lines(created, "priorityclass")[1:]}
+    assert names["system-node-critical"] == "2000001000"
+    assert names["system-cluster-critical"] == "2000000000"
+    assert _lines(created, "ing", "ing")[1][:5] == ["ing", "nginx", "foo.example", "80,", "443"]
+    assert _lines(created, "sc")[1][:3] == ["fast", "(default)", "example.com/fast"]
+    assert _lines(created, "ingressclass")[1][:3] == ["nginx", "k8s.io/ingress-nginx", "<none>"]
+
+
+def test_statefulset_scales_and_daemonset_prints(created: Kubectl) -> None:
+    created.run("scale", "statefulset", "web", "--replicas=3")
+    assert _lines(created, "sts", "web")[1][:2] == ["web", "0/3"]
+    assert _lines(created, "ds", "agent")[1][:7] == [
+        "agent",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "kubernetes.io/os=linux",
+    ]
+
+
+def test_refusals_are_worded_as_upstream(created: Kubectl) -> None:
+    too_high = created.run("create", "priorityclass", "top", "--value=2000000000", check=False)
+    assert too_high.stderr.strip() == (
+        'error: failed to create priorityclass: PriorityClass.scheduling.k8s.io "top" is invalid: '
+        "value: Forbidden: maximum allowed value of a user defined priority is 1000000000"
+    )
+    system = created.run("delete", "priorityclass", "system-node-critical", check=False)
+    assert system.stderr.strip() == (
+        'Error from server (Forbidden): priorityclasses.scheduling.k8s.io "system-node-critical" '
+        "is forbidden: this is a system priority class and cannot be deleted"
+    )
+    assert created.run("get", "pc", "system-node-critical").returncode == 0
+
+
+def test_discovery_names_short_names_and_categories(created: Kubectl) -> None:
+    resources = created.run("api-resources", "-o", "wide").stdout
+    rows = {line.split()[0]: line.split() for line in resources.splitlines()[1:]}
+    for name, short in (
+        ("cronjobs", "cj"),
+        ("statefulsets", "sts"),
+        ("daemonsets", "ds"),
+        ("poddisruptionbudgets", "pdb"),
+        ("priorityclasses", "pc"),
+        ("storageclasses", "sc"),
+        ("ingresses", "ing"),
+        ("horizontalpodautoscalers", "hpa"),
+    ):
+        assert rows[name][1] == short, rows[name]
+    everything = created.run("get", "all", "-o", "name").stdout.split()
+    assert {
+        "job.batch/pi",
+        "cronjob.batch/tick",
+        "statefulset.apps/web",
+        "daemonset.apps/agent",
+    } <= set(everything)
