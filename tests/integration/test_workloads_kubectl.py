@@ -151,3 +151,22 @@ def test_discovery_names_short_names_and_categories(created: Kubectl) -> None:
         "statefulset.apps/web",
         "daemonset.apps/agent",
     } <= set(everything)
+
+
+def test_core_events_are_listed_through_events_k8s_io(created: Kubectl) -> None:
+    created.run(
+        "create",
+        "-f",
+        "-",
+        input=(
+            '{"apiVersion":"v1","kind":"Event","metadata":{"name":"pi.started"},'
+            '"involvedObject":{"kind":"Pod","name":"pi","namespace":"default"},'
+            '"reason":"Started","message":"started container","type":"Normal"}'
+        ),
+    )
+    view = json.loads(created.run("get", "events.events.k8s.io", "pi.started", "-o", "json").stdout)
+    assert view["apiVersion"] == "events.k8s.io/v1"
+    assert (view["note"], view["regarding"]["name"]) == ("started container", "pi")
+    rows = _lines(created, "events.v1.events.k8s.io")
+    assert rows[0][:4] == ["LAST", "SEEN", "TYPE", "REASON"]
+    assert any(row[-2:] == ["started", "container"] for row in rows[1:])

@@ -3,6 +3,7 @@ a PodDisruptionBudget whose status the test sets (no disruption controller runs 
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 
@@ -221,4 +222,44 @@ def test_eviction_of_a_missing_or_pending_pod(api_client: client.ApiClient) -> N
     _evict(core, "pending")  # Pending pods are not protected by budgets
     with pytest.raises(ApiException) as gone:
         core.read_namespaced_pod("pending", NS)
+    assert gone.value.status == 404
+
+
+def test_events_have_two_views_of_one_object(api_client: client.ApiClient) -> None:
+    events, core = client.EventsV1Api(api_client), client.CoreV1Api(api_client)
+    created = events.create_namespaced_event(
+        NS,
+        client.EventsV1Event(
+            metadata=client.V1ObjectMeta(name="web.scaled"),
+            event_time=datetime.datetime(2024, 6, 1, 12, 0, tzinfo=datetime.UTC),
+            reporting_controller="example.com/scaler",
+            reporting_instance="scaler-1",
+            action="Scale",
+            reason="Scaled",
+            type="Normal",
+            note="scaled to 3",
+            regarding=client.V1ObjectReference(kind="Deployment", name="web", namespace=NS),
+        ),
+    )
+    assert created.note == "scaled to 3"
+    legacy = core.read_namespaced_event("web.scaled", NS)
+    assert (legacy.message, legacy.involved_object.name, legacy.reporting_component) == (
+        "scaled to 3",
+        "web",
+        "example.com/scaler",
+    )
+    core.patch_namespaced_event("web.scaled", NS, {"message": "scaled to 4"})
+    assert events.read_namespaced_event("web.scaled", NS).note == "scaled to 4"
+    with pytest.raises(ApiException) as refused:
+        events.create_namespaced_event(
+            NS,
+            client.EventsV1Event(
+                metadata=client.V1ObjectMeta(name="bare"),
+                event_time=datetime.datetime(2024, 6, 1, tzinfo=datetime.UTC),
+            ),
+        )
+    assert refused.value.status == 422
+    events.delete_namespaced_event("web.scaled", NS)
+    with pytest.raises(ApiException) as gone:
+        core.read_namespaced_event("web.scaled", NS)
     assert gone.value.status == 404

@@ -121,6 +121,14 @@ class Store:
             + b',"metadata":'
         )
 
+    # --- the stored form -----------------------------------------------------------------------
+    def _decode(self, kv: KeyValue) -> m.JSONObject:
+        """A stored value as this kind shows it (its strategy's view of another kind's form)."""
+        return self.strategy.from_storage(decode(kv))
+
+    def _encode(self, obj: m.JSONObject) -> bytes:
+        return encode(self.strategy.to_storage(obj))
+
     # --- reads ------------------------------------------------------------------------------
     def _not_found(self, name: str) -> NotFound:
         return NotFound(
@@ -154,7 +162,7 @@ class Store:
             raise InternalError(str(exc)) from exc
         if kv is None:
             raise self._not_found(name)
-        return self._with_type(decode(kv))
+        return self._with_type(self._decode(kv))
 
     def _prefix(self, namespace: str) -> str:
         if self.rt.namespaced and namespace:
@@ -174,7 +182,7 @@ class Store:
         items: list[m.JSONObject] = []
         for kv, obj in found:
             if obj is None:
-                obj = decode(kv)
+                obj = self._decode(kv)
             items.append(self._as_item(obj))
         return {
             "kind": self.rt.list_kind,
@@ -203,7 +211,7 @@ class Store:
                 items.append(start + revision + value[skip:])
                 continue
             if obj is None:
-                obj = decode(kv)
+                obj = self._decode(kv)
             items.append(orjson.dumps(self._as_item(obj)))
         return b"".join(
             (self._list_json_head, orjson.dumps(list_meta), b',"items":[', b",".join(items), b"]}")
@@ -258,7 +266,7 @@ class Store:
                     start_after = kv.key
                     if pinned is not None and not kv.key.endswith("/" + pinned):
                         continue
-                    obj = decode(kv)
+                    obj = self._decode(kv)
                     if self.matches(obj, opts):
                         found.append((kv, obj))
                 if not opts.limit or not more or len(found) >= opts.limit:
@@ -284,6 +292,7 @@ class Store:
     def _validate_create(self, obj: m.JSONObject) -> None:
         causes = self.strategy.validate_metadata(obj, creating=True)
         causes.extend(self.strategy.validate(obj))
+        causes.extend(self.strategy.validate_create(obj))
         if causes:
             raise self._invalid(m.name_of(obj), causes)
 
@@ -328,7 +337,7 @@ class Store:
                 raise self._already_exists(name)
             return obj
         try:
-            kv = await self.backend.create(key, encode(obj))
+            kv = await self.backend.create(key, self._encode(obj))
         except KeyExistsError as exc:
             raise self._already_exists(name) from exc
         except StorageError as exc:
@@ -522,7 +531,7 @@ class Store:
             if finishing:
                 kv = await self.backend.delete(key, current_rv)
             else:
-                kv = await self.backend.update(key, encode(prepared), current_rv)
+                kv = await self.backend.update(key, self._encode(prepared), current_rv)
         prepared_meta["resourceVersion"] = str(kv.mod_revision)
         return prepared
 
@@ -577,7 +586,7 @@ class Store:
             if dry_run:
                 return marked, False
             with self._write_errors(name):
-                kv = await self.backend.update(key, encode(marked), current_rv)
+                kv = await self.backend.update(key, self._encode(marked), current_rv)
             mmeta["resourceVersion"] = str(kv.mod_revision)
             return marked, False
         if dry_run:
@@ -598,7 +607,7 @@ class Store:
             raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
 
     def to_watch_event(self, event: Event) -> WatchEvent:
-        obj: m.JSONObject = orjson.loads(event.value)
+        obj: m.JSONObject = self.strategy.from_storage(orjson.loads(event.value))
         m.metadata(obj)["resourceVersion"] = str(event.revision)
         self._with_type(obj)
         kind = {
@@ -608,7 +617,7 @@ class Store:
         }[event.type]
         previous = None
         if event.type is EventType.UPDATE and event.prev_value is not None:
-            previous = orjson.loads(event.prev_value)
+            previous = self.strategy.from_storage(orjson.loads(event.prev_value))
         return WatchEvent(kind, obj, event.revision, previous)
 
 

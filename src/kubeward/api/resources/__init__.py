@@ -26,6 +26,7 @@ from kubeward.api.resources import (
     batch,
     certificates,
     core,
+    events,
     flowcontrol,
     networking,
     policy,
@@ -52,6 +53,7 @@ _MODULES = (
     policy,
     scheduling,
     storage,
+    events,
 )
 
 

@@ -18,6 +18,8 @@ Rules, per kind:
 6. VolumeAttachment: ATTACHER, PV (``spec.source.persistentVolumeName``), NODE, ATTACHED.
 7. PriorityClass (scheduling.k8s.io): VALUE, GLOBAL-DEFAULT (``true``/``false``), AGE,
    PREEMPTIONPOLICY.
+8. Event (events.k8s.io): the core Event's table, printed from the core form of the event
+   (upstream prints both views with the one printer of the internal type).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from kubeward.api.events_v1 import to_core
+from kubeward.api.tables import core
 from kubeward.api.tables._access import count, flag, items, strings, text, value_at
 from kubeward.api.tables.columns import (
     AGE_COLUMN,
@@ -253,7 +257,15 @@ def print_priority_class(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
     )
 
 
+_CORE_EVENT = core.PRINTERS[("", "Event")]
+
+
+def print_event_v1(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
+    return _CORE_EVENT.print_row(to_core(dict(obj)), now)
+
+
 PRINTERS: dict[KindKey, TablePrinter] = {
+    ("events.k8s.io", "Event"): TablePrinter(_CORE_EVENT.columns, print_event_v1),
     ("networking.k8s.io", "Ingress"): TablePrinter(INGRESS_COLUMNS, print_ingress),
     ("networking.k8s.io", "IngressClass"): TablePrinter(INGRESS_CLASS_COLUMNS, print_ingress_class),
     ("storage.k8s.io", "StorageClass"): TablePrinter(STORAGE_CLASS_COLUMNS, print_storage_class),
