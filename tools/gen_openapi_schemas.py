@@ -150,6 +150,13 @@ KINDS = (
         "V2HorizontalPodAutoscalerList",
     ),
     Kind(
+        "V1HorizontalPodAutoscaler",
+        "autoscaling",
+        "v1",
+        "HorizontalPodAutoscaler",
+        "V1HorizontalPodAutoscalerList",
+    ),
+    Kind(
         "V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget", "V1PodDisruptionBudgetList"
     ),
     Kind("V1Ingress", "networking.k8s.io", "v1", "Ingress", "V1IngressList"),

@@ -170,3 +170,34 @@ def test_core_events_are_listed_through_events_k8s_io(created: Kubectl) -> None:
     rows = _lines(created, "events.v1.events.k8s.io")
     assert rows[0][:4] == ["LAST", "SEEN", "TYPE", "REASON"]
     assert any(row[-2:] == ["started", "container"] for row in rows[1:])
+
+
+def test_kubectl_autoscale_writes_v1_and_reads_back_as_v2(created: Kubectl) -> None:
+    created.run("create", "deployment", "api", "--image=nginx")
+    created.run("autoscale", "deployment", "api", "--max=5", "--cpu-percent=70")
+    assert _lines(created, "hpa", "api")[1][:7] == [
+        "api",
+        "Deployment/api",
+        "cpu:",
+        "<unknown>/70%",
+        "1",
+        "5",
+        "0",
+    ]
+    v2 = json.loads(created.run("get", "hpa", "api", "-o", "json").stdout)
+    assert v2["apiVersion"] == "autoscaling/v2"
+    assert v2["spec"]["metrics"] == [
+        {
+            "type": "Resource",
+            "resource": {
+                "name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": 70},
+            },
+        }
+    ]
+    created.run("patch", "hpa", "api", "--type=merge", "-p", '{"spec":{"maxReplicas":8}}')
+    v1 = json.loads(
+        created.run("get", "horizontalpodautoscalers.v1.autoscaling", "api", "-o", "json").stdout
+    )
+    assert v1["apiVersion"] == "autoscaling/v1"
+    assert (v1["spec"]["targetCPUUtilizationPercentage"], v1["spec"]["maxReplicas"]) == (70, 8)

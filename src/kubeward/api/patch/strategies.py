@@ -169,6 +169,7 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("batch", "v1", "Job"): "Workload",
     ("batch", "v1", "CronJob"): "CronJob",
     ("autoscaling", "v2", "HorizontalPodAutoscaler"): "Conditioned",
+    ("autoscaling", "v1", "HorizontalPodAutoscaler"): "Object",
     ("storage.k8s.io", "v1", "StorageClass"): "Object",
     ("storage.k8s.io", "v1", "CSIDriver"): "Object",
     ("storage.k8s.io", "v1", "CSINode"): "CSINode",

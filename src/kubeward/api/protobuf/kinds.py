@@ -75,4 +75,5 @@ ROOTS: Final[Mapping[tuple[str, str], str]] = {
     ("scheduling.k8s.io/v1", "PriorityClass"): "scheduling.PriorityClass",
     ("batch/v1", "Job"): "batch.Job",
     ("batch/v1", "CronJob"): "batch.CronJob",
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): "autoscaling.HorizontalPodAutoscaler",
 }

@@ -1,7 +1,7 @@
-"""Message tables for batch/v1 Job and CronJob, which ``kubectl create job`` and ``kubectl create
-cronjob`` send as protobuf.
+"""Message tables for batch/v1 Job and CronJob and autoscaling/v1 HorizontalPodAutoscaler, which
+``kubectl create job``, ``kubectl create cronjob`` and ``kubectl autoscale`` send as protobuf.
 
-Field numbers from ``staging/src/k8s.io/api/batch/v1/generated.proto``. The Go fields that are
+Field numbers from ``staging/src/k8s.io/api/{batch,autoscaling}/v1/generated.proto``. The Go fields that are
 pointers (``parallelism``, ``completions``, ``backoffLimit``, ``suspend``, ``timeZone``, the
 history limits …) keep an explicit zero or false (schema rule 2).
 """
@@ -111,5 +111,28 @@ MESSAGES: dict[str, Message] = {
         1: messages("active", "core.ObjectReference"),
         4: timestamp("lastScheduleTime"),
         5: timestamp("lastSuccessfulTime"),
+    },
+    "autoscaling.HorizontalPodAutoscaler": {
+        1: object_meta(),
+        2: message("spec", "autoscaling.HorizontalPodAutoscalerSpec"),
+        3: message("status", "autoscaling.HorizontalPodAutoscalerStatus"),
+    },
+    "autoscaling.HorizontalPodAutoscalerSpec": {
+        1: message("scaleTargetRef", "autoscaling.CrossVersionObjectReference"),
+        2: int32("minReplicas", keep_zero=True),
+        3: int32("maxReplicas", keep_zero=True),
+        4: int32("targetCPUUtilizationPercentage", keep_zero=True),
+    },
+    "autoscaling.CrossVersionObjectReference": {
+        1: string("kind", keep_zero=True),
+        2: string("name", keep_zero=True),
+        3: string("apiVersion"),
+    },
+    "autoscaling.HorizontalPodAutoscalerStatus": {
+        1: int64("observedGeneration", keep_zero=True),
+        2: timestamp("lastScaleTime"),
+        3: int32("currentReplicas", keep_zero=True),
+        4: int32("desiredReplicas", keep_zero=True),
+        5: int32("currentCPUUtilizationPercentage", keep_zero=True),
     },
 }

@@ -16,7 +16,7 @@ Rules, per kind:
 5. CronJob (batch): SCHEDULE, TIMEZONE (``<none>`` when unset), SUSPEND (``True``/``False``,
    ``<unset>``), ACTIVE (how many jobs), LAST SCHEDULE (age, ``<none>`` before the first run);
    wide: containers, images and the job template's selector (``<none>``).
-6. HorizontalPodAutoscaler (autoscaling): REFERENCE is ``<kind>/<name>``; TARGETS lists each
+6. HorizontalPodAutoscaler (autoscaling, v2; a v1 object is printed from its v2 form): REFERENCE is ``<kind>/<name>``; TARGETS lists each
    metric as ``<current>/<target>`` (``<unknown>`` current until measured); MINPODS (``<unset>``),
    MAXPODS, REPLICAS (current).
 7. PodDisruptionBudget (policy): MIN AVAILABLE and MAX UNAVAILABLE, ``N/A`` when unset;
@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from kubeward.api.autoscaling_v1 import to_v2
 from kubeward.api.tables._access import count, integer, items, string_map, text, value_at
 from kubeward.api.tables.columns import (
     AGE_COLUMN,
@@ -323,6 +324,8 @@ def hpa_targets(obj: Mapping[str, Any]) -> str:
 
 
 def print_hpa(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
+    if not isinstance(value_at(obj, "spec", "metrics"), list):
+        obj = to_v2(dict(obj))  # an autoscaling/v1 object: printed from its v2 form
     reference = f"{text(obj, 'spec', 'scaleTargetRef', 'kind')}/{text(obj, 'spec', 'scaleTargetRef', 'name')}"
     return PrintedRow(
         (
