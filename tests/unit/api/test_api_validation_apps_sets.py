@@ -57,6 +57,24 @@ def test_statefulset_defaults() -> None:
     assert on_delete == {"type": "OnDelete"}
 
 
+def test_statefulset_claim_templates_are_defaulted_as_upstream_serves_them() -> None:
+    claim = {"metadata": {"name": "www"}, "spec": {"accessModes": ["ReadWriteOnce"]}}
+    spec = _statefulset(volumeClaimTemplates=[claim])["spec"]
+    assert spec["volumeClaimTemplates"] == [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "www"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "volumeMode": "Filesystem"},
+            "status": {"phase": "Pending"},
+        }
+    ]
+    unnamed = _statefulset(volumeClaimTemplates=[{"spec": {}}])
+    assert [c.field for c in apps.validate_statefulset(unnamed)] == [
+        "spec.volumeClaimTemplates[0].metadata.name"
+    ]
+
+
 def test_daemonset_defaults() -> None:
     obj = _daemonset()
     assert obj["spec"]["updateStrategy"] == {

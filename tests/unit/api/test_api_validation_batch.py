@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kubeward.api.validation import batch
+from kubeward.api.validation import batch, cronjob
 from kubeward.api.validation.cron import parse_schedule, schedule_error
 
 UID = "1a2b3c4d-0000-4000-8000-000000000001"
@@ -328,7 +328,7 @@ def _cronjob(**spec: Any) -> dict[str, Any]:
             **spec,
         },
     }
-    batch.default_cronjob(obj)
+    cronjob.default_cronjob(obj)
     return obj
 
 
@@ -338,7 +338,7 @@ def test_cronjob_defaults_leave_the_job_template_alone() -> None:
     assert spec["suspend"] is False
     assert (spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"]) == (3, 1)
     assert spec["jobTemplate"]["spec"] == {"template": _template()}
-    assert batch.validate_cronjob(_cronjob()) == []
+    assert cronjob.validate_cronjob(_cronjob()) == []
 
 
 CRONJOB_CASES: list[tuple[str, dict[str, Any], str, str]] = [
@@ -434,22 +434,22 @@ CRONJOB_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("spec", "path", "message"), [c[1:] for c in CRONJOB_CASES], ids=[c[0] for c in CRONJOB_CASES]
 )
 def test_cronjob_validation(spec: dict[str, Any], path: str, message: str) -> None:
-    causes = batch.validate_cronjob(_cronjob(**spec))
+    causes = cronjob.validate_cronjob(_cronjob(**spec))
     assert (path, message) in [(c.field, c.message) for c in causes], causes
 
 
 def test_cronjob_name_limit_applies_on_create_only() -> None:
     obj = _cronjob()
     obj["metadata"]["name"] = "n" * 53
-    assert [c.message for c in batch.validate_cronjob(obj)] == [
+    assert [c.message for c in cronjob.validate_cronjob(obj)] == [
         f'Invalid value: "{"n" * 53}": must be no more than 52 characters'
     ]
-    assert batch.validate_cronjob(obj, old=copy.deepcopy(obj)) == []
+    assert cronjob.validate_cronjob(obj, old=copy.deepcopy(obj)) == []
 
 
 def test_cronjob_accepts_a_real_time_zone() -> None:
-    assert batch.validate_cronjob(_cronjob(timeZone="Europe/Paris")) == []
-    assert batch.validate_cronjob(_cronjob(timeZone="Etc/UTC")) == []
+    assert cronjob.validate_cronjob(_cronjob(timeZone="Europe/Paris")) == []
+    assert cronjob.validate_cronjob(_cronjob(timeZone="Etc/UTC")) == []
 
 
 VALID_SCHEDULES = [
@@ -507,3 +507,97 @@ def test_parsed_schedule_fields() -> None:
     assert schedule.months == {1, 2}
     assert schedule.days_of_week == {1, 2, 3, 4, 5}
     assert parse_schedule("@every 90s").every_seconds == 90.0
+
+
+SUCCESS_CASES: list[tuple[str, dict[str, Any], str, str]] = [
+    (
+        "not indexed",
+        {"successPolicy": {"rules": [{"succeededCount": 1}]}},
+        "spec.successPolicy",
+        'Invalid value: {"rules": [{"succeededCount": 1}]}: requires indexed completion mode',
+    ),
+    (
+        "no rules",
+        {"completionMode": "Indexed", "completions": 5, "successPolicy": {"rules": []}},
+        "spec.successPolicy.rules",
+        "Required value: at least one rules must be specified when the successPolicy is specified",
+    ),
+    (
+        "empty rule",
+        {"completionMode": "Indexed", "completions": 5, "successPolicy": {"rules": [{}]}},
+        "spec.successPolicy.rules[0]",
+        "Required value: at least one of succeededCount or succeededIndexes must be specified",
+    ),
+    (
+        "index too large",
+        {
+            "completionMode": "Indexed",
+            "completions": 5,
+            "successPolicy": {"rules": [{"succeededIndexes": "0,2-5"}]},
+        },
+        "spec.successPolicy.rules[0].succeededIndexes",
+        'Invalid value: "0,2-5": error parsing succeededIndexes: too large index: "5"',
+    ),
+    (
+        "indexes out of order",
+        {
+            "completionMode": "Indexed",
+            "completions": 5,
+            "successPolicy": {"rules": [{"succeededIndexes": "3,1"}]},
+        },
+        "spec.successPolicy.rules[0].succeededIndexes",
+        'Invalid value: "3,1": error parsing succeededIndexes: non-increasing order, previous: 3, '
+        "current: 1",
+    ),
+    (
+        "count above completions",
+        {
+            "completionMode": "Indexed",
+            "completions": 5,
+            "successPolicy": {"rules": [{"succeededCount": 6}]},
+        },
+        "spec.successPolicy.rules[0].succeededCount",
+        "Invalid value: 6: must be less than or equal to 5 (the number of specified completions)",
+    ),
+    (
+        "count above indexes",
+        {
+            "completionMode": "Indexed",
+            "completions": 5,
+            "successPolicy": {"rules": [{"succeededIndexes": "0-1", "succeededCount": 3}]},
+        },
+        "spec.successPolicy.rules[0].succeededCount",
+        "Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified "
+        "succeededIndexes field)",
+    ),
+    (
+        "managedBy not a path",
+        {"managedBy": "queue"},
+        "spec.managedBy",
+        'Invalid value: "queue": must be a domain-prefixed path (such as "acme.io/foo")',
+    ),
+    (
+        "managedBy too long",
+        {"managedBy": "example.com/" + "q" * 60},
+        "spec.managedBy",
+        "Too long: may not be more than 63 bytes",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "message"), [c[1:] for c in SUCCESS_CASES], ids=[c[0] for c in SUCCESS_CASES]
+)
+def test_success_policy_and_managed_by(spec: dict[str, Any], path: str, message: str) -> None:
+    causes = batch.validate_job(_job(**spec))
+    assert (path, message) in [(c.field, c.message) for c in causes], causes
+
+
+def test_valid_success_policy_and_managed_by() -> None:
+    job = _job(
+        completionMode="Indexed",
+        completions=5,
+        managedBy="kueue.x-k8s.io/manager",
+        successPolicy={"rules": [{"succeededIndexes": "0,2-4", "succeededCount": 3}]},
+    )
+    assert batch.validate_job(job) == []

@@ -1,4 +1,4 @@
-"""batch/v1 jobs and cronjobs: stored, defaulted and validated (``api.validation.batch``).
+"""batch/v1 jobs and cronjobs: stored, defaulted and validated (``api.validation.batch`` and ``api.validation.cronjob``).
 
 As upstream's Job strategy, a Job created without ``manualSelector: true`` gets its selector
 and template labels generated from its uid and name before validation; status is written
@@ -15,6 +15,7 @@ from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources.workload_templates import default_pod_template
 from kubeward.api.scheme import ResourceType, Subresource
 from kubeward.api.validation import batch as v
+from kubeward.api.validation import cronjob
 from kubeward.errors import Cause
 
 _ALL = ("all",)
@@ -74,13 +75,13 @@ class CronJobStrategy(Strategy):
         obj["status"] = {}
 
     def default(self, obj: JSONObject) -> None:
-        v.default_cronjob(obj)
+        cronjob.default_cronjob(obj)
         job_template: Any = (obj.get("spec") or {}).get("jobTemplate")
         if isinstance(job_template, dict) and isinstance(job_template.get("spec"), dict):
             default_pod_template(job_template["spec"].get("template"))
 
     def validate(self, obj: JSONObject) -> list[Cause]:
-        return v.validate_cronjob(obj)
+        return cronjob.validate_cronjob(obj)
 
 
 STRATEGIES: dict[ResourceType, type[Strategy]] = {JOBS: JobStrategy, CRONJOBS: CronJobStrategy}

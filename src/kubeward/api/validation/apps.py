@@ -7,8 +7,9 @@ Defaulting:
 
  1. StatefulSet: ``replicas`` 1, ``podManagementPolicy`` OrderedReady, ``updateStrategy``
     RollingUpdate with ``rollingUpdate.partition`` 0, ``revisionHistoryLimit`` 10,
-    ``persistentVolumeClaimRetentionPolicy`` Retain/Retain; the object takes its template's
-    labels when it has none.
+    ``persistentVolumeClaimRetentionPolicy`` Retain/Retain; each volume claim template is a
+    typed (``v1``/``PersistentVolumeClaim``) claim with ``volumeMode: Filesystem`` and status
+    phase Pending; the object takes its template's labels when it has none.
  2. DaemonSet: ``updateStrategy`` RollingUpdate with ``maxUnavailable`` 1 and ``maxSurge`` 0,
     ``revisionHistoryLimit`` 10; labels from the template as above.
 
@@ -93,7 +94,22 @@ def default_statefulset(obj: dict[str, Any]) -> None:
     if isinstance(retention, dict):
         retention.setdefault("whenDeleted", "Retain")
         retention.setdefault("whenScaled", "Retain")
+    for claim in spec.get("volumeClaimTemplates") or []:
+        if isinstance(claim, dict):
+            _default_claim_template(claim)
     _labels_from_template(obj, spec)
+
+
+def _default_claim_template(claim: dict[str, Any]) -> None:
+    """A PVC template as upstream serves it: typed, ``volumeMode: Filesystem``, Pending."""
+    claim.setdefault("apiVersion", "v1")
+    claim.setdefault("kind", "PersistentVolumeClaim")
+    claim_spec = claim.setdefault("spec", {})
+    if isinstance(claim_spec, dict) and not claim_spec.get("volumeMode"):
+        claim_spec["volumeMode"] = "Filesystem"
+    status = claim.setdefault("status", {})
+    if isinstance(status, dict) and not status.get("phase"):
+        status["phase"] = "Pending"
 
 
 def default_daemonset(obj: dict[str, Any]) -> None:
@@ -180,6 +196,10 @@ def validate_statefulset(obj: Mapping[str, Any]) -> list[Cause]:
                 )
     for key in ("revisionHistoryLimit", "replicas", "minReadySeconds"):
         causes.extend(nonnegative(spec, key, "spec"))
+    for i, claim in enumerate(spec.get("volumeClaimTemplates") or []):
+        name = ((claim.get("metadata") or {}).get("name")) if isinstance(claim, Mapping) else None
+        if not name:
+            causes.append(field.required(f"spec.volumeClaimTemplates[{i}].metadata.name"))
     causes.extend(validate_selector(spec, "spec", empty_refused_for="statefulset"))
     causes.extend(_validate_daemon_template(spec, "StatefulSet"))
     return causes
