@@ -201,3 +201,60 @@ def test_kubectl_autoscale_writes_v1_and_reads_back_as_v2(created: Kubectl) -> N
     )
     assert v1["apiVersion"] == "autoscaling/v1"
     assert (v1["spec"]["targetCPUUtilizationPercentage"], v1["spec"]["maxReplicas"]) == (70, 8)
+
+
+DRAIN_OBJECTS = """
+apiVersion: v1
+kind: Node
+metadata: {name: drain-node}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: guarded, labels: {app: guarded}}
+spec: {nodeName: drain-node, containers: [{name: c, image: nginx}]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: guarded}
+spec: {minAvailable: 1, selector: {matchLabels: {app: guarded}}}
+"""
+
+
+def _budget_allows(kubectl: Kubectl, allowed: int) -> None:
+    status = {
+        "observedGeneration": 1,
+        "disruptionsAllowed": allowed,
+        "currentHealthy": 1,
+        "desiredHealthy": 1,
+        "expectedPods": 1,
+    }
+    kubectl.run(
+        "patch",
+        "pdb",
+        "guarded",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": status}),
+    )
+
+
+def test_kubectl_drain_evicts_through_the_budget(created: Kubectl) -> None:
+    created.run("apply", "-f", "-", input=DRAIN_OBJECTS)
+    ready = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    created.run(
+        "patch", "pod", "guarded", "--subresource=status", "--type=merge", "-p", json.dumps(ready)
+    )
+    _budget_allows(created, 0)
+    blocked = created.run("drain", "drain-node", "--force", "--timeout=1s", check=False)
+    assert blocked.returncode != 0
+    assert "Cannot evict pod as it would violate the pod's disruption budget." in blocked.stderr
+    assert created.run("get", "pod", "guarded").returncode == 0
+    _budget_allows(created, 1)
+    drained = created.run("drain", "drain-node", "--force", "--grace-period=0", "--timeout=30s")
+    assert "pod/guarded evicted" in drained.stdout
+    gone = created.run("get", "pod", "guarded", check=False)
+    assert 'pods "guarded" not found' in gone.stderr
+    budget = json.loads(created.run("get", "pdb", "guarded", "-o", "json").stdout)
+    assert budget["status"]["disruptionsAllowed"] == 0
+    assert list(budget["status"]["disruptedPods"]) == ["guarded"]
