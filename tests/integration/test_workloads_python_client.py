@@ -263,3 +263,32 @@ def test_events_have_two_views_of_one_object(api_client: client.ApiClient) -> No
     with pytest.raises(ApiException) as gone:
         core.read_namespaced_event("web.scaled", NS)
     assert gone.value.status == 404
+
+
+def test_an_evicted_pod_is_marked_as_a_disruption_target(api_client: client.ApiClient) -> None:
+    core = client.CoreV1Api(api_client)
+    core.create_node(client.V1Node(metadata=client.V1ObjectMeta(name="evict-node")))
+    core.create_namespaced_pod(
+        NS,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name="on-node"),
+            spec=client.V1PodSpec(
+                node_name="evict-node", containers=[client.V1Container(name="c", image="nginx")]
+            ),
+        ),
+    )
+    core.patch_namespaced_pod_status("on-node", NS, {"status": {"phase": "Running"}})
+    code, _ = _evict(core, "on-node")
+    assert code == 201
+    pod = core.read_namespaced_pod("on-node", NS)  # on a node: deleted gracefully
+    assert pod.metadata.deletion_timestamp is not None
+    [condition] = [c for c in pod.status.conditions if c.type == "DisruptionTarget"]
+    assert (condition.status, condition.reason, condition.message) == (
+        "True",
+        "EvictionByEvictionAPI",
+        "Eviction API: evicting",
+    )
+    stale = client.V1Preconditions(resource_version="1")
+    with pytest.raises(ApiException) as conflict:
+        _evict(core, "on-node", preconditions=stale)
+    assert conflict.value.status == 409

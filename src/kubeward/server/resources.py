@@ -490,6 +490,7 @@ class ResourceHandlers:
         return options
 
     async def graceful_for(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+        """Whether a DELETE of this object waits (a pod on an existing node), and how long."""
         if not ctx.rt.graceful_delete:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)

@@ -49,15 +49,15 @@ def test_budgets_are_skipped_for_pods_that_left(target: dict[str, Any], ignored:
     assert can_ignore_budget(target) is ignored
 
 
-def test_matching_budgets_ignore_empty_and_invalid_selectors() -> None:
+def test_matching_budgets_read_selectors_as_upstream() -> None:
     matching = budget({"matchLabels": {"app": "web"}})
+    everything = budget({})
     others = [
         budget(None),
-        budget({}),
         budget({"matchLabels": {"app": "db"}}),
         budget({"matchExpressions": [{"key": "app", "operator": "Bogus"}]}),
     ]
-    assert matching_budgets(pod(), [matching, *others]) == [matching]
+    assert matching_budgets(pod(), [matching, everything, *others]) == [matching, everything]
 
 
 def test_readiness() -> None:

@@ -9,13 +9,14 @@ upstream's ``pkg/registry/core/pod/storage/eviction.go``:
  2. A pod that is Succeeded, Failed, Pending or already being deleted is deleted without
     looking at budgets (with its resourceVersion as a precondition unless it is terminal or
     being deleted, so it cannot turn Running meanwhile).
- 3. Otherwise the budgets of the pod's namespace whose (non-empty, valid) selector matches the
-    pod's labels are found: none means the pod is deleted; more than one is a 500 that the
-    eviction subresource does not support it.
+ 3. Otherwise the budgets of the pod's namespace whose valid selector matches the pod's labels
+    are found (an empty selector matches every pod, a missing one none): none means the pod is
+    deleted; more than one is a 500 that the eviction subresource does not support it.
  4. With one budget: a pod that is not Ready is deleted without spending the budget when the
     budget's ``unhealthyPodEvictionPolicy`` is AlwaysAllow or it already has enough healthy
     pods (``currentHealthy >= desiredHealthy > 0``); the deletion then carries the pod's
-    resourceVersion as a precondition, and a conflict is answered 429 so the client retries.
+    resourceVersion as a precondition, and a conflict is answered 429 so the client retries
+    (unless the client gave a resourceVersion itself).
  5. Otherwise the budget is checked and decremented: a status older than the spec
     (``observedGeneration < generation``) is 429 with ``retryAfterSeconds: 10``; a negative
     ``disruptionsAllowed`` or more than 2000 ``disruptedPods`` is 403; zero
@@ -24,12 +25,15 @@ upstream's ``pkg/registry/core/pod/storage/eviction.go``:
     Else ``disruptionsAllowed`` goes down by one (the ``DisruptionAllowed`` condition turns
     False at zero) and the pod is recorded in ``disruptedPods`` with the time, written through
     the budget's ``/status`` (retried on conflict; not written under dry run).
- 6. The pod is then deleted with the Eviction's ``deleteOptions`` (grace period,
-    preconditions), as an ordinary delete; the answer is 201 with a Success Status.
+ 6. The pod then gets the ``DisruptionTarget`` condition (True, ``EvictionByEvictionAPI``) in
+    its status, unless this is a dry run, and is deleted with the Eviction's ``deleteOptions``
+    (grace period, preconditions) as an ordinary delete; the answer is 201 with a Success
+    Status.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -57,7 +61,7 @@ from kubeward.server.http import json_response
 from kubeward.server.resources import RequestContext
 
 if TYPE_CHECKING:
-    from kubeward.server.app import APIServer
+    from kubeward.server.app import APIServer, VirtualHandler
 
 MAX_DISRUPTED_POD_SIZE = 2000
 DISRUPTION_BUDGET_CAUSE = "DisruptionBudget"
@@ -122,18 +126,20 @@ def is_pod_ready(pod: m.JSONObject) -> bool:
 
 
 def matching_budgets(pod: m.JSONObject, budgets: list[m.JSONObject]) -> list[m.JSONObject]:
-    """Rule 3: budgets whose selector is valid, non-empty and matches the pod."""
+    """Rule 3: budgets whose selector is valid and matches the pod (an empty selector matches
+    every pod, a missing one none, as ``LabelSelectorAsSelector`` reads them)."""
     labels = m.metadata(pod).get("labels") or {}
     found = []
     for budget in budgets:
         selector = (budget.get("spec") or {}).get("selector")
+        if selector is None:
+            continue
         try:
             compiled = LabelSelector.from_dict(selector)
         except BadRequest:
             continue
-        if selector is None or compiled.empty or not compiled.matches(labels):
-            continue
-        found.append(budget)
+        if compiled.matches(labels):
+            found.append(budget)
     return found
 
 
@@ -230,7 +236,7 @@ def _dry_run(eviction: m.JSONObject, query_dry_run: list[str]) -> tuple[m.JSONOb
     return options, dry_run
 
 
-def _handler(server: APIServer) -> Any:
+def _handler(server: APIServer) -> VirtualHandler:
     async def handle(
         request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
     ) -> web.StreamResponse:
@@ -275,7 +281,8 @@ def _handler(server: APIServer) -> Any:
                 )
                 if not is_pod_ready(pod) and unhealthy_allowed:
                     if not rv:
-                        rv, retry_on_conflict = pod_rv, m.name_of(budget)
+                        retry_on_conflict = m.name_of(budget)
+                    rv = pod_rv
                 else:
                     await _spend_budget(budgets, namespace, budget, name, dry_run=dry_run)
         try:
@@ -289,16 +296,65 @@ def _handler(server: APIServer) -> Any:
     return handle
 
 
+def _disruption_target(name: str, uid: str, rv: str) -> Callable[[m.JSONObject], m.JSONObject]:
+    """Rule 6's first step: the pod's status gains the ``DisruptionTarget`` condition, on the
+    latest pod, unless the preconditions no longer hold (409, worded as upstream)."""
+
+    def mutate(pod: m.JSONObject) -> m.JSONObject:
+        meta = m.metadata(pod)
+        if uid and uid != meta.get("uid"):
+            raise Conflict(
+                f'Operation cannot be fulfilled on Pod "{name}": the UID in the precondition '
+                f"({uid}) does not match the UID in record ({meta.get('uid')}). The object "
+                "might have been deleted and then recreated",
+                StatusDetails(name=name, kind="Pod"),
+            )
+        if rv and rv != meta.get("resourceVersion"):
+            raise Conflict(
+                f'Operation cannot be fulfilled on Pod "{name}": the ResourceVersion in the '
+                f"precondition ({rv}) does not match the ResourceVersion in record "
+                f"({meta.get('resourceVersion')}). The object might have been modified",
+                StatusDetails(name=name, kind="Pod"),
+            )
+        status = pod.setdefault("status", {})
+        conditions = status.setdefault("conditions", [])
+        wanted = {
+            "type": "DisruptionTarget",
+            "status": "True",
+            "reason": "EvictionByEvictionAPI",
+            "message": "Eviction API: evicting",
+        }
+        for condition in conditions:
+            if condition.get("type") == "DisruptionTarget":
+                if condition.get("status") != "True":
+                    condition["lastTransitionTime"] = m.format_time(m.now())
+                condition.update(wanted)
+                break
+        else:
+            conditions.append({**wanted, "lastTransitionTime": m.format_time(m.now())})
+        return pod
+
+    return mutate
+
+
 async def _delete(
     server: APIServer, ctx: RequestContext, options: m.JSONObject, dry_run: bool, rv: str
 ) -> None:
-    """Rule 6: the pod's deletion, graceful as any DELETE of it would be."""
+    """Rule 6: mark the pod as a disruption target, then delete it as any DELETE would."""
     preconditions = options.get("preconditions") or {}
+    uid = str(preconditions.get("uid") or "")
+    namespace, name = ctx.info.namespace, ctx.info.name
+    if not dry_run:
+        marked = await ctx.store.guaranteed_update(
+            namespace, name, _disruption_target(name, uid, rv), subresource="status"
+        )
+        if rv:
+            rv = str(m.metadata(marked).get("resourceVersion") or "")
     graceful, seconds = await server.handlers.graceful_for(ctx, options.get("gracePeriodSeconds"))
     await ctx.store.delete(
-        ctx.info.namespace,
-        ctx.info.name,
-        precondition_uid=str(preconditions.get("uid") or ""),
+        namespace,
+        name,
+        precondition_uid=uid,
         precondition_rv=rv,
         dry_run=dry_run,
         graceful=graceful,
