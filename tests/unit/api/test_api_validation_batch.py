@@ -601,3 +601,14 @@ def test_valid_success_policy_and_managed_by() -> None:
         successPolicy={"rules": [{"succeededIndexes": "0,2-4", "succeededCount": 3}]},
     )
     assert batch.validate_job(job) == []
+
+
+def test_job_field_label_status_successful() -> None:
+    from kubeward.api.resources.batch import JOBS, JobStrategy
+
+    strategy = JobStrategy(JOBS)
+    job = _job()
+    job["status"] = {"succeeded": 2}
+    assert strategy.field_set(job)["status.successful"] == "2"
+    assert strategy.field_set(_job())["status.successful"] == "0"
+    strategy.check_field_selector_labels(["status.successful", "metadata.name"])

@@ -43,6 +43,14 @@ TYPES = (JOBS, CRONJOBS)
 
 class JobStrategy(Strategy):
     has_status = True
+    # Upstream's one Job field label: the number of succeeded pods, by another name.
+    selectable_fields = ("status.successful",)
+
+    def field_set(self, obj: JSONObject) -> dict[str, str]:
+        fields = super().field_set(obj)
+        succeeded = (obj.get("status") or {}).get("succeeded")
+        fields["status.successful"] = str(succeeded if isinstance(succeeded, int) else 0)
+        return fields
 
     def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
         obj["status"] = {}  # Go's zero JobStatus, as upstream's strategy sets it
