@@ -136,7 +136,10 @@ def _evict(core: client.CoreV1Api, name: str, **options: object) -> tuple[int, d
         delete_options=client.V1DeleteOptions(**options) if options else None,
     )
     response = core.create_namespaced_pod_eviction(name, NS, eviction, _preload_content=False)
-    return response.status, json.loads(response.data)
+    try:
+        return response.status, json.loads(response.data)
+    finally:
+        response.release_conn()
 
 
 def _set_budget(policy: client.PolicyV1Api, allowed: int) -> None:
