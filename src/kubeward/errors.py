@@ -34,7 +34,8 @@ never leak past it.
           ├── TooManyRequests             429 TooManyRequests
           ├── InternalError               500 InternalError
           ├── ServiceUnavailable          503 ServiceUnavailable
-          └── Timeout                     504 Timeout
+          ├── Timeout                     504 Timeout
+          └── RemoteStatus                the code and reason another service chose (a webhook's refusal)
 
 ``StatusError.to_status()`` renders the ``metav1.Status`` body that kubectl and the Python client
 read (``Error from server (<reason>): <message>``).
@@ -294,3 +295,14 @@ def invalid(kind: str, name: str, causes: Sequence[Cause], group: str = "") -> I
         f'{qualified} "{name}" is invalid: {joined}',
         StatusDetails(name=name, group=group, kind=kind, causes=tuple(causes)),
     )
+
+
+class RemoteStatus(StatusError):
+    """A refusal whose code and reason another service chose, such as an admission webhook's."""
+
+    def __init__(
+        self, message: str, code: int, reason: str, details: StatusDetails | None = None
+    ) -> None:
+        super().__init__(message, details)
+        self.code = code  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]

@@ -48,6 +48,8 @@ class ScalePaths:
     spec_replicas: str = "spec.replicas"
     status_replicas: str = "status.replicas"
     label_selector: str = "spec.selector"
+    # The selector is a plain label map (ReplicationController's ``map[string]string``).
+    selector_is_map: bool = False
 
 
 @dataclass(frozen=True)

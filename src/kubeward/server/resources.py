@@ -236,6 +236,7 @@ class ResourceHandlers:
         request = AdmissionRequest(
             operation=operation,
             group=rt.group,
+            version=rt.version,
             resource=rt.resource,
             kind=rt.kind,
             subresource=ctx.info.subresource,

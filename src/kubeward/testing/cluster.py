@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kubeward.api.allocation.ranges import DEFAULT_SERVICE_CLUSTER_IP_RANGE
 from kubeward.api.user import (
     ALL_AUTHENTICATED,
     service_account_groups,
@@ -24,8 +25,10 @@ from kubeward.api.user import (
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
+from kubeward.node.local import run_local_nodes
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
+from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, start_server
 from kubeward.server.wiring.local import local_config
 
@@ -165,6 +168,8 @@ def running_cluster(
     basic_auth_file: Path | None = None,
     anonymous_auth: bool = True,
     controller_manager: bool = True,
+    scheduler: bool = True,
+    nodes: int = 0,
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
@@ -176,14 +181,25 @@ def running_cluster(
     ``{"max_requests_inflight": 20, "request_body_timeout_seconds": 2.0}``.
 
     With ``controller_manager`` (the default) the CSR controllers run in the same process as a
-    separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``).
+    separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``);
+    with ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes``
+    starts that many node agents (``node-1`` …), each as its own ``system:node:NAME``.
     ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeward-")))
         port = port or free_port()
-        config, admin = local_config(data_dir, port, "127.0.0.1", authorization_mode)
+        service_range = dict(server_options or {}).get(
+            "service_cluster_ip_range", DEFAULT_SERVICE_CLUSTER_IP_RANGE
+        )
+        config, admin = local_config(
+            data_dir,
+            port,
+            "127.0.0.1",
+            authorization_mode,
+            service_cluster_ip_range=str(service_range),
+        )
         config = replace(
             config,
             token_auth_file=token_auth_file,
@@ -209,6 +225,12 @@ def running_cluster(
                     if controller_manager:
                         manager = run_local_controller_manager(admin.parent)
                         running.background.append(asyncio.create_task(manager))
+                    if scheduler:
+                        binder = run_local_scheduler(admin.parent)
+                        running.background.append(asyncio.create_task(binder))
+                    if nodes:
+                        agents = run_local_nodes(admin.parent, f"https://127.0.0.1:{port}", nodes)
+                        running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below
                     started["error"] = exc
                 finally:

@@ -124,6 +124,11 @@ TYPES: Final[Mapping[str, Mapping[str, PatchMeta]]] = {
     "CSINode": {"metadata": _of("ObjectMeta"), "spec": _of("CSINodeSpec")},
     "CSINodeSpec": {"drivers": _merge("name")},
     "Conditioned": {"metadata": _of("ObjectMeta"), "status": _of("ConditionsStatus")},
+    # --- admissionregistration.k8s.io/v1 ---
+    "WebhookConfiguration": {
+        "metadata": _of("ObjectMeta"),
+        "webhooks": PatchMeta(strategy="merge", merge_key="name"),
+    },
     # --- shared shapes ---
     # Every status above whose only merge list is ``conditions`` keyed by ``type``.
     "ConditionsStatus": {"conditions": _CONDITIONS},
@@ -149,6 +154,7 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("", "v1", "LimitRange"): "Object",
     ("", "v1", "ResourceQuota"): "Object",
     ("", "v1", "PersistentVolume"): "Object",
+    ("discovery.k8s.io", "v1", "EndpointSlice"): "Object",
     ("apps", "v1", "Deployment"): "Workload",
     ("apps", "v1", "ReplicaSet"): "Workload",
     ("apps", "v1", "StatefulSet"): "Workload",
@@ -175,6 +181,10 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("storage.k8s.io", "v1", "CSINode"): "CSINode",
     ("storage.k8s.io", "v1", "VolumeAttachment"): "Object",
     ("events.k8s.io", "v1", "Event"): "Object",
+    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration"): (
+        "WebhookConfiguration"
+    ),
+    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration"): "WebhookConfiguration",
 }
 
 

@@ -14,6 +14,9 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
  6. A failed request writes nothing.
  7. Writes made for a request run admission, the strategy and the kind's write checks in the
     order ``api.registry.scope`` states, on create, update and delete alike.
+ 8. A kind with ``hooks`` (Services: addresses and node ports) has them begun after validation
+    and finished after the write, told whether it succeeded, so a failed write keeps nothing;
+    ``after_delete`` runs once the object has left storage (a dry run never calls it).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -35,7 +38,13 @@ from kubeward.api.registry.revisions import (
     encode_continue,
     parse_rv,
 )
-from kubeward.api.registry.scope import RequestScope, WriteAdmission, WriteCheck
+from kubeward.api.registry.scope import (
+    FinishWrite,
+    RequestScope,
+    WriteAdmission,
+    WriteCheck,
+    WriteHooks,
+)
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import EVERYTHING, FieldSelector, LabelSelector
@@ -109,6 +118,8 @@ class Store:
         self.backend = backend
         # The kind's request-scoped checks (rule 7), added by the server at start.
         self.write_checks: list[WriteCheck] = []
+        # The kind's side effects on other keys (rule 8), added by the server at start.
+        self.hooks: WriteHooks | None = None
         # encode()'s head for this kind, and the start of the list list_json() writes.
         type_meta = orjson.dumps(
             {"apiVersion": resource_type.api_version, "kind": resource_type.kind}
@@ -329,21 +340,34 @@ class Store:
         self.strategy.default(obj)
         self._validate_create(obj)
         self._with_type(obj)
-        await self._check_and_admit(namespace, obj, None, scope, admission)
-        name = str(meta["name"])
-        key = self.rt.storage_key(namespace, name)
-        if dry_run:
-            if await self.backend.get(key) is not None:
-                raise self._already_exists(name)
-            return obj
+        finish = await self._begin(self.hooks.begin_create(obj, dry_run) if self.hooks else None)
         try:
-            kv = await self.backend.create(key, self._encode(obj))
-        except KeyExistsError as exc:
-            raise self._already_exists(name) from exc
-        except StorageError as exc:
-            raise InternalError(str(exc)) from exc
-        meta["resourceVersion"] = str(kv.mod_revision)
+            await self._check_and_admit(namespace, obj, None, scope, admission)
+            name = str(meta["name"])
+            key = self.rt.storage_key(namespace, name)
+            if dry_run:
+                if await self.backend.get(key) is not None:
+                    raise self._already_exists(name)
+            else:
+                try:
+                    kv = await self.backend.create(key, self._encode(obj))
+                except KeyExistsError as exc:
+                    raise self._already_exists(name) from exc
+                except StorageError as exc:
+                    raise InternalError(str(exc)) from exc
+                meta["resourceVersion"] = str(kv.mod_revision)
+        except BaseException:
+            await finish(False)
+            raise
+        await finish(True)
         return obj
+
+    @staticmethod
+    async def _begin(began: Awaitable[FinishWrite] | None) -> FinishWrite:
+        """Rule 8: the hook's finish function, or one that does nothing for a kind without."""
+        if began is None:
+            return _finish_nothing
+        return await began
 
     async def _check_and_admit(
         self,
@@ -356,7 +380,7 @@ class Store:
         """Rule 7's last steps before storage: the kind's write checks, validating admission."""
         if scope is not None:
             for check in self.write_checks:
-                check(scope, namespace if self.rt.namespaced else "", obj, old)
+                await check(scope, namespace if self.rt.namespaced else "", obj, old)
         if admission is not None:
             await admission.validate(obj, old)
 
@@ -511,13 +535,40 @@ class Store:
             new = copy.deepcopy(new)
             await admission.mutate(new, current)
         prepared = self._prepare_update(new, current, subresource)
+        finish = await self._begin(
+            self.hooks.begin_update(prepared, current, dry_run) if self.hooks else None
+        )
+        try:
+            finishing = await self._store_update(
+                namespace, name, prepared, current, scope, admission, dry_run
+            )
+        except BaseException:
+            await finish(False)
+            raise
+        await finish(True)
+        if finishing and self.hooks is not None:
+            await self.hooks.after_delete(prepared)
+        return prepared
+
+    async def _store_update(
+        self,
+        namespace: str,
+        name: str,
+        prepared: m.JSONObject,
+        current: m.JSONObject,
+        scope: RequestScope | None,
+        admission: WriteAdmission | None,
+        dry_run: bool,
+    ) -> bool:
+        """The checks after the strategy and the write itself; True when the write completed a
+        deletion (the last finalizer removed)."""
         await self._check_and_admit(namespace, prepared, current, scope, admission)
         current_rv = int(current["metadata"]["resourceVersion"])
         prepared_meta = m.metadata(prepared)
         prepared_meta.pop("resourceVersion", None)
         if _unchanged(prepared, current):
             prepared_meta["resourceVersion"] = str(current_rv)
-            return prepared
+            return False
         key = self.rt.storage_key(namespace, name)
         finishing = (
             bool(prepared_meta.get("deletionTimestamp"))
@@ -526,14 +577,14 @@ class Store:
         )
         if dry_run:
             prepared_meta["resourceVersion"] = str(current_rv)
-            return prepared
+            return False
         with self._write_errors(name):
             if finishing:
                 kv = await self.backend.delete(key, current_rv)
             else:
                 kv = await self.backend.update(key, self._encode(prepared), current_rv)
         prepared_meta["resourceVersion"] = str(kv.mod_revision)
-        return prepared
+        return finishing
 
     async def delete(
         self,
@@ -594,6 +645,8 @@ class Store:
         with self._write_errors(name):
             kv = await self.backend.delete(key, current_rv)
         meta["resourceVersion"] = str(kv.mod_revision)
+        if self.hooks is not None:
+            await self.hooks.after_delete(current)
         return current, True
 
     # --- watch ------------------------------------------------------------------------------
@@ -619,6 +672,10 @@ class Store:
         if event.type is EventType.UPDATE and event.prev_value is not None:
             previous = self.strategy.from_storage(orjson.loads(event.prev_value))
         return WatchEvent(kind, obj, event.revision, previous)
+
+
+async def _finish_nothing(succeeded: bool) -> None:
+    del succeeded
 
 
 def _unchanged(new: m.JSONObject, old: m.JSONObject) -> bool:

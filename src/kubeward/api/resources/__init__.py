@@ -17,6 +17,7 @@ from kubeward.api.openapi.catalog import schema_name
 from kubeward.api.patch.strategies import root_type
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources import (
+    admissionregistration,
     apiextensions,
     apps,
     apps_sets,
@@ -26,6 +27,11 @@ from kubeward.api.resources import (
     batch,
     certificates,
     core,
+    core_policy,
+    core_services,
+    core_storage,
+    core_workloads,
+    discovery,
     events,
     flowcontrol,
     networking,
@@ -39,6 +45,11 @@ from kubeward.api.tables.registry import PRINTERS
 
 _MODULES = (
     core,
+    core_services,
+    core_workloads,
+    core_storage,
+    core_policy,
+    discovery,
     apps,
     authentication,
     authorization,
@@ -54,6 +65,7 @@ _MODULES = (
     scheduling,
     storage,
     events,
+    admissionregistration,
 )
 
 
