@@ -258,3 +258,18 @@ def test_kubectl_drain_evicts_through_the_budget(created: Kubectl) -> None:
     budget = json.loads(created.run("get", "pdb", "guarded", "-o", "json").stdout)
     assert budget["status"]["disruptionsAllowed"] == 0
     assert list(budget["status"]["disruptedPods"]) == ["guarded"]
+
+
+def test_the_course_storage_admin_role(created: Kubectl) -> None:
+    created.run(
+        "create",
+        "clusterrole",
+        "storage-admin",
+        "--verb=*",
+        "--resource=persistentvolumes,storageclasses",
+    )
+    role = json.loads(created.run("get", "clusterrole", "storage-admin", "-o", "json").stdout)
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["persistentvolumes"], "verbs": ["*"]},
+        {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": ["*"]},
+    ]
