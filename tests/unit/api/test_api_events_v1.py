@@ -16,6 +16,7 @@ from kubeward.api.resources.events import (
     EventV1Strategy,
     validate_legacy,
     validate_strict,
+    validate_update,
 )
 from kubeward.errors import Invalid
 from kubeward.storage.memory import MemoryBackend
@@ -154,3 +155,15 @@ def test_one_object_through_both_stores() -> None:
         await backend.close()
 
     asyncio.run(scenario())
+
+
+def test_updates_through_events_k8s_io_may_change_only_the_series() -> None:
+    grown = _without(series={"count": 3, "lastObservedTime": "2024-06-01T12:02:00.000000Z"})
+    assert validate_update(grown, V1_EVENT) == []
+    renoted = _without(note="other", reportingController="example.com/other")
+    assert [(c.field, c.message) for c in validate_update(renoted, V1_EVENT)] == [
+        ("message", 'Invalid value: "other": field is immutable'),
+        ("reportingController", 'Invalid value: "example.com/other": field is immutable'),
+    ]
+    shrunk = _without(series={"count": 1, "lastObservedTime": "2024-06-01T12:02:00.000000Z"})
+    assert [c.field for c in validate_update(shrunk, V1_EVENT)] == ["series.count"]

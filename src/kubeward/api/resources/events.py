@@ -18,6 +18,9 @@ On create (strict rules):
     least 2 and a ``lastObservedTime``.
  4. The deprecated fields (``firstTimestamp``, ``lastTimestamp``, ``count``, ``source``) are
     unset.
+
+On update: only the ``series`` (checked as on create when it changes) and metadata may change;
+every other field of the event is immutable.
 """
 
 from __future__ import annotations
@@ -78,9 +81,25 @@ def validate_legacy(event: JSONObject) -> list[Cause]:
     return causes
 
 
-def validate_strict(event: JSONObject) -> list[Cause]:
-    """Rules 3 and 4, for a create through events.k8s.io/v1."""
-    core: dict[str, Any] = to_core(event)
+_IMMUTABLE = (
+    "involvedObject",
+    "reason",
+    "message",
+    "source",
+    "firstTimestamp",
+    "lastTimestamp",
+    "count",
+    "type",
+    "eventTime",
+    "action",
+    "related",
+    "reportingComponent",
+    "reportingInstance",
+)
+_CORE_PATHS = {"reportingComponent": "reportingController"}
+
+
+def _series_causes(core: dict[str, Any]) -> list[Cause]:
     causes: list[Cause] = []
     series = core.get("series")
     if isinstance(series, dict):
@@ -89,6 +108,13 @@ def validate_strict(event: JSONObject) -> list[Cause]:
             causes.append(field.invalid("series.count", "", "should be at least 2"))
         if not series.get("lastObservedTime"):
             causes.append(field.required("series.lastObservedTime"))
+    return causes
+
+
+def validate_strict(event: JSONObject) -> list[Cause]:
+    """Rules 3 and 4, for a create through events.k8s.io/v1."""
+    core: dict[str, Any] = to_core(event)
+    causes = _series_causes(core)
     if not core.get("eventTime"):
         causes.append(field.required("eventTime"))
     event_type = core.get("type")
@@ -100,6 +126,17 @@ def validate_strict(event: JSONObject) -> list[Cause]:
     source = core.get("source") or {}
     if isinstance(source, dict) and (source.get("component") or source.get("host")):
         causes.append(field.invalid("source", "", "needs to be unset"))
+    return causes
+
+
+def validate_update(new: JSONObject, old: JSONObject) -> list[Cause]:
+    """The update rule of the module docstring, on the core forms."""
+    new_core, old_core = to_core(new), to_core(old)
+    causes = _series_causes(new_core) if new_core.get("series") != old_core.get("series") else []
+    for key in _IMMUTABLE:
+        if new_core.get(key) != old_core.get(key):
+            path = _CORE_PATHS.get(key, key)
+            causes.append(field.invalid(path, new_core.get(key), "field is immutable"))
     return causes
 
 
@@ -129,6 +166,9 @@ class EventV1Strategy(Strategy):
 
     def validate_create(self, obj: JSONObject) -> list[Cause]:
         return validate_strict(obj)
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        return validate_update(new, old)
 
 
 STRATEGIES: dict[ResourceType, type[Strategy]] = {EVENTS_V1: EventV1Strategy}

@@ -8,7 +8,8 @@ upstream's ``pkg/registry/core/pod/storage/eviction.go``:
     request's ``dryRun`` must agree when both are given. A missing pod is 404.
  2. A pod that is Succeeded, Failed, Pending or already being deleted is deleted without
     looking at budgets (with its resourceVersion as a precondition unless it is terminal or
-    being deleted, so it cannot turn Running meanwhile).
+    being deleted, so it cannot turn Running meanwhile); a lost race reads the pod again and
+    decides again, unless the client gave a resourceVersion.
  3. Otherwise the budgets of the pod's namespace whose valid selector matches the pod's labels
     are found (an empty selector matches every pod, a missing one none): none means the pod is
     deleted; more than one is a 500 that the eviction subresource does not support it.
@@ -67,6 +68,7 @@ MAX_DISRUPTED_POD_SIZE = 2000
 DISRUPTION_BUDGET_CAUSE = "DisruptionBudget"
 VIOLATION_MESSAGE = "Cannot evict pod as it would violate the pod's disruption budget."
 _PDB_RETRIES = 20
+_POD_RETRIES = 20  # upstream's EvictionsRetry steps
 
 
 def register(server: APIServer) -> None:
@@ -222,6 +224,31 @@ async def _spend_budget(
     )
 
 
+async def _delete_if_budgets_do_not_apply(
+    server: APIServer, ctx: RequestContext, options: m.JSONObject, dry_run: bool, given_rv: str
+) -> m.JSONObject | None:
+    """Rule 2: delete a pod that budgets do not protect, retrying a lost race (unless the
+    client named a resourceVersion); returns the pod when budgets do apply, None when done."""
+    for _ in range(_POD_RETRIES):
+        pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
+        if not can_ignore_budget(pod):
+            return pod
+        rv = given_rv
+        if not rv and _enforces_resource_version(pod):
+            rv = str(m.metadata(pod).get("resourceVersion") or "")
+        try:
+            await _delete(server, ctx, options, dry_run, rv)
+            return None
+        except Conflict:
+            if given_rv:
+                raise
+    raise Conflict(
+        f'Operation cannot be fulfilled on pods "{ctx.info.name}": the object has been '
+        "modified; please apply your changes to the latest version and try again",
+        StatusDetails(name=ctx.info.name, kind="pods"),
+    )
+
+
 def _dry_run(eviction: m.JSONObject, query_dry_run: list[str]) -> tuple[m.JSONObject, bool]:
     """Rule 1's dry-run agreement; returns the delete options and whether this is a dry run."""
     options = eviction.get("deleteOptions")
@@ -253,38 +280,35 @@ def _handler(server: APIServer) -> VirtualHandler:
         await admission.mutate(eviction, None)
         await admission.validate(eviction, None)
         namespace, name = info.namespace, info.name
-        pod = await pods.get(namespace, name)
         preconditions = options.get("preconditions") or {}
-        rv = str(preconditions.get("resourceVersion") or "")
+        given_rv = str(preconditions.get("resourceVersion") or "")
+        pod = await _delete_if_budgets_do_not_apply(server, ctx, options, dry_run, given_rv)
+        if pod is None:
+            return _success()
+        rv = given_rv
         pod_rv = str(m.metadata(pod).get("resourceVersion") or "")
         retry_on_conflict = ""  # the budget whose 429 a lost race becomes (rule 4)
-        if can_ignore_budget(pod):
-            if _enforces_resource_version(pod) and not rv:
+        listed = await budgets.list(namespace, ListOptions())
+        found = matching_budgets(pod, listed["items"])
+        if len(found) > 1:
+            raise InternalError(
+                "This pod has more than one PodDisruptionBudget, which the eviction "
+                "subresource does not support."
+            )
+        if found:
+            budget = found[0]
+            status = budget.get("status") or {}
+            unhealthy_allowed = (budget.get("spec") or {}).get(
+                "unhealthyPodEvictionPolicy"
+            ) == "AlwaysAllow" or (
+                int(status.get("currentHealthy") or 0) >= int(status.get("desiredHealthy") or 0) > 0
+            )
+            if not is_pod_ready(pod) and unhealthy_allowed:
+                if not rv:
+                    retry_on_conflict = m.name_of(budget)
                 rv = pod_rv
-        else:
-            listed = await budgets.list(namespace, ListOptions())
-            found = matching_budgets(pod, listed["items"])
-            if len(found) > 1:
-                raise InternalError(
-                    "This pod has more than one PodDisruptionBudget, which the eviction "
-                    "subresource does not support."
-                )
-            if found:
-                budget = found[0]
-                status = budget.get("status") or {}
-                unhealthy_allowed = (budget.get("spec") or {}).get(
-                    "unhealthyPodEvictionPolicy"
-                ) == "AlwaysAllow" or (
-                    int(status.get("currentHealthy") or 0)
-                    >= int(status.get("desiredHealthy") or 0)
-                    > 0
-                )
-                if not is_pod_ready(pod) and unhealthy_allowed:
-                    if not rv:
-                        retry_on_conflict = m.name_of(budget)
-                    rv = pod_rv
-                else:
-                    await _spend_budget(budgets, namespace, budget, name, dry_run=dry_run)
+            else:
+                await _spend_budget(budgets, namespace, budget, name, dry_run=dry_run)
         try:
             await _delete(server, ctx, options, dry_run, rv)
         except Conflict as exc:
