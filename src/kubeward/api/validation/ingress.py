@@ -146,11 +146,10 @@ def _validate_path(entry: Mapping[str, Any], at: str) -> list[Cause]:
                 causes.append(field.invalid(f"{at}.path", value, f"cannot end with '{suffix}'"))
     elif text and not text.startswith("/"):
         causes.append(field.invalid(f"{at}.path", value, "must be an absolute path"))
-    backend = entry.get("backend")
-    if not isinstance(backend, Mapping):
-        causes.append(field.required(f"{at}.backend"))
-    else:
-        causes.extend(validate_backend(backend, f"{at}.backend"))
+    backend = entry.get("backend")  # a struct, not a pointer: absent reads as empty
+    causes.extend(
+        validate_backend(backend if isinstance(backend, Mapping) else {}, f"{at}.backend")
+    )
     return causes
 
 
