@@ -106,6 +106,9 @@ class ResourceType:
     # A deprecated version's ``Warning`` for every request made at it (a CRD version's
     # ``deprecationWarning``, or upstream's default wording).
     deprecation_warning: str = field(default="", compare=False)
+    # The group whose keys hold this kind's objects when another API owns their storage (the
+    # events.k8s.io Event is a view of the core Event); None: its own group.
+    storage_group: str | None = field(default=None, compare=False)
 
     @property
     def group_version(self) -> str:
@@ -140,7 +143,7 @@ class ResourceType:
 
     def storage_prefix(self) -> str:
         """Keys are ``/registry/<group>/<resource>/[<namespace>/]<name>``, like the real server."""
-        group = self.group or "core"
+        group = (self.group if self.storage_group is None else self.storage_group) or "core"
         return f"/registry/{group}/{self.resource}/"
 
     def storage_key(self, namespace: str, name: str) -> str:

@@ -468,7 +468,7 @@ class ResourceHandlers:
         merged = delete_options(options, grace, q)
         propagation = Propagation.from_options(merged)
         admission = self.admission_for(ctx, DELETE, options=merged)
-        graceful, seconds = await self._graceful(ctx, grace)
+        graceful, seconds = await self.graceful_for(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
             ctx.info.name,
@@ -505,7 +505,8 @@ class ResourceHandlers:
             raise decoding_error(exc, kind="DeleteOptions", version="v1") from None
         return options
 
-    async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+    async def graceful_for(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+        """Whether a DELETE of this object waits (a pod on an existing node), and how long."""
         if not ctx.rt.graceful_delete:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
