@@ -150,3 +150,14 @@ def test_claims_are_protected(kubectl: Kubectl) -> None:
     )
     finalizers = kubectl.run("get", "pvc", "data", "-o", "jsonpath={.metadata.finalizers}").stdout
     assert json.loads(finalizers) == ["kubernetes.io/pvc-protection"]
+    user = pod("uses-data", "default")
+    user["spec"]["volumes"] = [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}]
+    apply(kubectl, user)
+    kubectl.run("delete", "pvc", "data", "--wait=false")
+    time.sleep(0.5)  # the controller has had time to act: the claim in use must still be there
+    phase = kubectl.run("get", "pvc", "data", "-o", "jsonpath={.metadata.deletionTimestamp}").stdout
+    assert phase  # marked, kept while the pod uses it
+    kubectl.run("delete", "pod", "uses-data", "--wait=true")
+    wait_for(
+        lambda: kubectl.run("get", "pvc", "data", check=False).returncode != 0, "the claim released"
+    )
