@@ -39,6 +39,7 @@ from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.client.fetch import HTTPSFetcher
 from kubeward.client.webhook import URLWebhookClient, WebhookClient
+from kubeward.controllers.base import Controller
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.kubernetes_service import (
@@ -47,7 +48,9 @@ from kubeward.controllers.kubernetes_service import (
     repair_service_allocations,
 )
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
+from kubeward.controllers.resourcequota import ResourceQuotaController
 from kubeward.controllers.sources import StoreSources
+from kubeward.controllers.storageprotection import PVCProtectionController, PVProtectionController
 from kubeward.errors import InputError
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
@@ -142,6 +145,8 @@ class ServerParts:
     namespaces: NamespaceController
     crds: CRDController
     flow_control: FlowControlWiring | None = None
+    quotas: ResourceQuotaController | None = None
+    storage_protection: tuple[Controller, ...] = ()
 
 
 class WebhookClients:
@@ -306,6 +311,8 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         NamespaceController(stores, informers, scheme=scheme),
         CRDController(scheme, stores, informers),
         FlowControlWiring(flow_control, stores, informers) if flow_control else None,
+        ResourceQuotaController(stores, informers),
+        (PVCProtectionController(stores, informers), PVProtectionController(stores, informers)),
     )
 
 
@@ -399,6 +406,15 @@ async def start_server(
         *parts.informers.tasks(),
         asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
+        *(
+            [asyncio.create_task(parts.quotas.run(), name="resourcequota-controller")]
+            if parts.quotas is not None
+            else []
+        ),
+        *(
+            asyncio.create_task(c.run(), name=f"{c.name}-controller")
+            for c in parts.storage_protection
+        ),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
         asyncio.create_task(parts.crds.run(), name="crd-controller"),
