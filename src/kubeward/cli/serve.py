@@ -92,6 +92,11 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Treat requests without credentials as system:anonymous.",
 )
 @click.option(
+    "--enable-bootstrap-token-auth",
+    is_flag=True,
+    help="Accept bootstrap tokens (Secrets of type bootstrap.kubernetes.io/token in kube-system) as bearer tokens.",
+)
+@click.option(
     "--authorization-mode",
     default="RBAC",
     show_default=True,
@@ -202,6 +207,7 @@ def serve(
     token_auth_file: Path | None,
     basic_auth_file: Path | None,
     anonymous_auth: bool,
+    enable_bootstrap_token_auth: bool,
     authorization_mode: str,
     max_requests_inflight: int,
     max_mutating_requests_inflight: int,
@@ -236,6 +242,7 @@ def serve(
         token_auth_file=token_auth_file,
         basic_auth_file=basic_auth_file,
         anonymous_auth=anonymous_auth,
+        enable_bootstrap_token_auth=enable_bootstrap_token_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,

@@ -18,6 +18,8 @@ class ServerConfig:
     token_auth_file: Path | None = None
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True
+    # --enable-bootstrap-token-auth: bearer tokens backed by kube-system bootstrap token Secrets.
+    enable_bootstrap_token_auth: bool = False
     authorization_modes: tuple[str, ...] = ("RBAC",)
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200

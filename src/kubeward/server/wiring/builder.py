@@ -48,6 +48,7 @@ from kubeward.server.transport import (
 )
 from kubeward.server.watch import Broadcasters
 from kubeward.server.wiring.admission_wiring import build_admission
+from kubeward.server.wiring.bootstrap_wiring import BootstrapWiring
 from kubeward.server.wiring.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.wiring.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.storage.factory import backend_from_url
@@ -125,6 +126,7 @@ class ServerParts:
     namespaces: NamespaceController
     crds: CRDController
     flow_control: FlowControlWiring | None = None
+    bootstrap: BootstrapWiring | None = None
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
@@ -133,6 +135,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
+    bootstrap = BootstrapWiring(config.enable_bootstrap_token_auth)
     authenticator = build_authenticator(
         AuthenticationOptions(
             client_ca_file=config.client_ca_file,
@@ -140,7 +143,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
             basic_auth_file=config.basic_auth_file,
             anonymous=config.anonymous_auth,
         ),
-        service_accounts.token_authenticators(),
+        [*service_accounts.token_authenticators(), *bootstrap.token_authenticators()],
     )
     rbac_index = RBACIndex()
     authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
@@ -198,6 +201,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, informers)  # token endpoints, index and controllers
+    bootstrap.register(informers)
 
     async def storage_ok() -> bool:
         await backend.current_revision()
@@ -213,6 +217,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         NamespaceController(stores, informers, scheme=scheme),
         CRDController(scheme, stores, informers),
         FlowControlWiring(flow_control, stores, informers) if flow_control else None,
+        bootstrap,
     )
 
 
@@ -254,6 +259,8 @@ async def start_server(
         await ensure_default_namespaces(server.stores)
         await parts.rbac.prepare()  # starts the informers; returns once RBAC's have synced
         await parts.service_accounts.prepare()
+        if parts.bootstrap is not None:
+            await parts.bootstrap.prepare()
         await parts.crds.prepare()
         if parts.flow_control is not None:
             await parts.flow_control.prepare()

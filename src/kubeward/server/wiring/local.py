@@ -61,6 +61,8 @@ def local_config(
         secure_port=port,
         storage_url=f"sqlite:///{data_dir / 'kubeward.db'}?synchronous={storage_sync}",
         anonymous_auth=True,
+        # kubeadm turns bootstrap tokens on, so that nodes can join with `kubeward token create`.
+        enable_bootstrap_token_auth=True,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         service_account_issuers=(SERVICE_ACCOUNT_ISSUER,),
         service_account_signing_key_file=data_dir / PKI_DIR / SA_KEY_FILE,
