@@ -4,12 +4,15 @@ Rules:
  1. Modes are Kubernetes' names: AlwaysAllow, AlwaysDeny, ABAC, Webhook, RBAC, Node. The flag
     is validated as kube-apiserver validates it: at least one mode, each a known one, none
     twice — with kube-apiserver's messages, joined as its errors are.
- 2. Node, ABAC and Webhook are known but not built yet; asking for one is refused with
+ 2. ABAC and Webhook are known but not built yet; asking for one is refused with
     ``authorization mode X is not supported yet``.
  3. The chain asks, in order: the ``system:masters`` authorizer (always first, as in
     Kubernetes), then each mode in the order given. First ALLOW or DENY wins (``union``).
  4. The chain's rule resolver (SelfSubjectRulesReview) unions the modes that resolve rules:
-    AlwaysAllow, AlwaysDeny and RBAC — not the ``system:masters`` authorizer.
+    AlwaysAllow, AlwaysDeny, RBAC and Node — not the ``system:masters`` authorizer.
+ 5. Node decides from a graph the server keeps current from its informers (``authz.node``)
+    and, for what it does not subdivide, from the rules of the ``system:node`` ClusterRole of
+    the bootstrap policy (upstream's ``NodeRules()``), matched as RBAC matches rules.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ from kubeward.authz.always import (
     AlwaysDenyAuthorizer,
 )
 from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, RuleResolver, RulesResult
+from kubeward.authz.node import Graph, NodeAuthorizer
 from kubeward.authz.privileged import PrivilegedGroupsAuthorizer
 from kubeward.authz.rbac.authorizer import RBACAuthorizer
+from kubeward.authz.rbac.bootstrap import cluster_roles
 from kubeward.authz.rbac.index import RBACIndex
-from kubeward.authz.rbac.rules import go_quote, go_quote_list
+from kubeward.authz.rbac.rules import go_quote, go_quote_list, rules_allow, rules_from_list
 from kubeward.authz.union import UnionAuthorizer, UnionRuleResolver
 from kubeward.errors import InputError
 
@@ -48,7 +53,8 @@ AUTHORIZATION_MODE_CHOICES = (
     MODE_RBAC,
     MODE_NODE,
 )
-SUPPORTED_MODES = (MODE_ALWAYS_ALLOW, MODE_ALWAYS_DENY, MODE_RBAC)
+SUPPORTED_MODES = (MODE_ALWAYS_ALLOW, MODE_ALWAYS_DENY, MODE_RBAC, MODE_NODE)
+NODE_ROLE = "system:node"
 
 
 def parse_modes(flag_value: str) -> list[str]:
@@ -82,10 +88,12 @@ class AuthorizerChain:
         authorizers: Sequence[Authorizer],
         resolvers: Sequence[RuleResolver],
         rbac: RBACAuthorizer | None,
+        node: NodeAuthorizer | None = None,
     ) -> None:
         self.modes = tuple(modes)
         self.authorizers = tuple(authorizers)
         self.rbac = rbac
+        self.node = node
         self._union = UnionAuthorizer(authorizers)
         self._resolver = UnionRuleResolver(resolvers)
 
@@ -96,8 +104,24 @@ class AuthorizerChain:
         return self._resolver.rules_for(user, namespace)
 
 
+def node_rules_allow(attributes: Attributes) -> bool:
+    """Rule 5: whether the ``system:node`` ClusterRole's rules allow the request."""
+    return rules_allow(attributes, _NODE_RULES)
+
+
+_NODE_RULES = next(
+    rules_from_list(role["rules"])
+    for role in cluster_roles()
+    if role["metadata"]["name"] == NODE_ROLE
+)
+
+
 def build_authorizer(
-    modes: Sequence[str], *, rbac_index: RBACIndex | None = None, explain_denials: bool = True
+    modes: Sequence[str],
+    *,
+    rbac_index: RBACIndex | None = None,
+    explain_denials: bool = True,
+    node_graph: Graph | None = None,
 ) -> AuthorizerChain:
     """Build the chain for ``--authorization-mode``.
 
@@ -106,6 +130,8 @@ def build_authorizer(
         rbac_index: the index the server keeps current from watches; a fresh empty one is made
             when RBAC is asked for and none is given (reach it as ``chain.rbac.index``).
         explain_denials: whether RBAC records the near misses of every refusal.
+        node_graph: the graph the server keeps current for the Node mode; a fresh empty one
+            is made when Node is asked for and none is given (reach it as ``chain.node.graph``).
 
     Raises:
         InputError: the modes are not valid, or name a mode not supported yet.
@@ -120,6 +146,7 @@ def build_authorizer(
     authorizers: list[Authorizer] = [PrivilegedGroupsAuthorizer()]
     resolvers: list[RuleResolver] = []
     rbac: RBACAuthorizer | None = None
+    node: NodeAuthorizer | None = None
     for mode in modes:
         if mode == MODE_ALWAYS_ALLOW:
             always_allow = AlwaysAllowAuthorizer()
@@ -134,7 +161,13 @@ def build_authorizer(
             rbac = RBACAuthorizer(index, explain_denials=explain_denials)
             authorizers.append(rbac)
             resolvers.append(rbac)
-    return AuthorizerChain(modes, authorizers, resolvers, rbac)
+        elif mode == MODE_NODE:
+            node = NodeAuthorizer(
+                node_graph if node_graph is not None else Graph(), node_rules_allow
+            )
+            authorizers.append(node)
+            resolvers.append(node)
+    return AuthorizerChain(modes, authorizers, resolvers, rbac, node)
 
 
 def rbac_rules(chain: AuthorizerChain, index: RBACIndex) -> RBACAuthorizer:

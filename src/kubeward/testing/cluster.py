@@ -160,7 +160,7 @@ class Cluster:
 def running_cluster(
     *,
     data_dir: Path | None = None,
-    authorization_mode: str = "RBAC",
+    authorization_mode: str = "Node,RBAC",
     token_auth_file: Path | None = None,
     basic_auth_file: Path | None = None,
     anonymous_auth: bool = True,

@@ -49,6 +49,7 @@ from kubeward.server.transport import (
 from kubeward.server.watch import Broadcasters
 from kubeward.server.wiring.admission_wiring import build_admission
 from kubeward.server.wiring.bootstrap_wiring import BootstrapWiring
+from kubeward.server.wiring.node_graph_wiring import NodeGraphWiring
 from kubeward.server.wiring.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.wiring.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.storage.factory import backend_from_url
@@ -127,6 +128,7 @@ class ServerParts:
     crds: CRDController
     flow_control: FlowControlWiring | None = None
     bootstrap: BootstrapWiring | None = None
+    node_graph: NodeGraphWiring | None = None
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
@@ -218,6 +220,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         CRDController(scheme, stores, informers),
         FlowControlWiring(flow_control, stores, informers) if flow_control else None,
         bootstrap,
+        NodeGraphWiring(authorizer.node.graph, scheme, informers) if authorizer.node else None,
     )
 
 
@@ -261,6 +264,8 @@ async def start_server(
         await parts.service_accounts.prepare()
         if parts.bootstrap is not None:
             await parts.bootstrap.prepare()
+        if parts.node_graph is not None:
+            await parts.node_graph.prepare()
         await parts.crds.prepare()
         if parts.flow_control is not None:
             await parts.flow_control.prepare()

@@ -26,7 +26,7 @@ def local_config(
     data_dir: Path,
     port: int,
     bind_address: str = "127.0.0.1",
-    authorization_mode: str = "RBAC",
+    authorization_mode: str = "Node,RBAC",
     *,
     note: Callable[[str], None] | None = None,
     max_token_expiration_seconds: int = MAX_TOKEN_EXPIRATION_SECONDS,
