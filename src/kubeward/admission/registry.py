@@ -30,6 +30,7 @@ from kubeward.admission.interfaces import MutatingPlugin, ValidatingPlugin
 from kubeward.admission.plugins.certificateapproval import CertificateApprovalPlugin
 from kubeward.admission.plugins.certificatesigning import CertificateSigningPlugin
 from kubeward.admission.plugins.namespacelifecycle import NamespaceLifecyclePlugin
+from kubeward.admission.plugins.noderestriction import NodeRestrictionPlugin
 from kubeward.admission.plugins.podsecurity import PodSecurityPlugin
 from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
 from kubeward.authz.interfaces import Authorizer
@@ -109,6 +110,7 @@ PluginFactory = Callable[[], Any]
 PLUGINS: Mapping[str, PluginFactory] = {
     "NamespaceLifecycle": NamespaceLifecyclePlugin,
     "ServiceAccount": ServiceAccountPlugin,
+    "NodeRestriction": NodeRestrictionPlugin,
     "PodSecurity": PodSecurityPlugin,
     "CertificateApproval": CertificateApprovalPlugin,
     "CertificateSigning": CertificateSigningPlugin,

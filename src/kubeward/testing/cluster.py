@@ -189,7 +189,11 @@ def running_cluster(
             token_auth_file=token_auth_file,
             basic_auth_file=basic_auth_file,
             anonymous_auth=anonymous_auth,
-            enable_admission_plugins=enable_admission_plugins,
+            # kubeward up's plugins (NodeRestriction), plus those asked for, less those disabled.
+            enable_admission_plugins=(
+                *(p for p in config.enable_admission_plugins if p not in disable_admission_plugins),
+                *(p for p in enable_admission_plugins if p not in config.enable_admission_plugins),
+            ),
             disable_admission_plugins=disable_admission_plugins,
             **dict(server_options or {}),
         )

@@ -105,6 +105,7 @@ def test_kubeward_plugins_are_in_kubernetes_order_and_defaults_are_upstreams() -
     assert KUBEWARD_PLUGINS == (
         "NamespaceLifecycle",
         "ServiceAccount",
+        "NodeRestriction",
         "PodSecurity",
         "CertificateApproval",
         "CertificateSigning",

@@ -258,6 +258,8 @@ class NodeAuthorizer:
                 return _no("can only list/watch pods with spec.nodeName field selector")
             if a.verb in ("create", "delete"):
                 return _allow()
-        elif (a.subresource == "status" and a.verb in ("update", "patch")) or (a.subresource == "eviction" and a.verb == "create"):
+        elif (a.subresource == "status" and a.verb in ("update", "patch")) or (
+            a.subresource == "eviction" and a.verb == "create"
+        ):
             return _allow()
         return _no()

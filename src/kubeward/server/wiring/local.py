@@ -68,5 +68,7 @@ def local_config(
         service_account_signing_key_file=data_dir / PKI_DIR / SA_KEY_FILE,
         service_account_key_files=(data_dir / PKI_DIR / SA_PUB_FILE,),
         service_account_max_token_expiration_seconds=max_token_expiration_seconds,
+        # kubeadm enables NodeRestriction (off by default in kube-apiserver) with the Node mode.
+        enable_admission_plugins=("NodeRestriction",),
     )
     return config, result.kubeconfig("admin.conf")
