@@ -47,6 +47,16 @@ def admin(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Kubectl
 
 
 @pytest.fixture(scope="module")
+def quiet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Kubectl]]:
+    """A cluster without the controller-manager: its tokencleaner would delete an expired token
+    before the token could be refused."""
+    with running_cluster(
+        data_dir=tmp_path_factory.mktemp("quiet"), controller_manager=False
+    ) as running:
+        yield running, Kubectl(running.admin_kubeconfig, tmp_path_factory.mktemp("quiet-home"))
+
+
+@pytest.fixture(scope="module")
 def worker1(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
     config = cluster.kubeconfig_for("system:node:worker-1", ["system:nodes"])
     return Kubectl(config, tmp_path_factory.mktemp("worker-1-home"))
@@ -213,14 +223,14 @@ def _future(hours: int) -> str:
     ids=["expired", "signing-usage-only"],
 )
 def test_a_bad_bootstrap_token_is_401_with_the_reason_logged(
-    cluster: Cluster,
-    admin: Kubectl,
+    quiet: tuple[Cluster, Kubectl],
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     token_id: str,
     data: dict[str, str],
     reason: str,
 ) -> None:
+    cluster, admin = quiet
     admin.run(
         "create", "-f", "-", input=json.dumps(_token_secret(token_id, "0123456789abcdef", **data))
     )
@@ -297,3 +307,22 @@ def test_a_good_bootstrap_token_posts_a_node_csr_that_is_approved_and_signed(
     assert conditions["Approved"]["message"] == (
         "Auto approving kubelet client certificate after SubjectAccessReview."
     )
+
+
+def test_the_tokencleaner_deletes_an_expired_token(cluster: Cluster, admin: Kubectl) -> None:
+    expired = _token_secret(
+        "oldtok",
+        "0123456789abcdef",
+        expiration=_future(-1),
+        **{"usage-bootstrap-authentication": "true"},
+    )
+    admin.run("create", "-f", "-", input=json.dumps(expired))
+    deadline = time.monotonic() + 30
+    while (
+        admin.run(
+            "get", "secret", "-n", "kube-system", "bootstrap-token-oldtok", check=False
+        ).returncode
+        == 0
+    ):
+        assert time.monotonic() < deadline, "the expired token was never deleted"
+        time.sleep(0.1)

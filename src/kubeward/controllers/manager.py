@@ -11,6 +11,8 @@ Rules:
     start before its API server.
  3. The CSR controllers share one list+watch of CertificateSigningRequests. The signing
     controller runs only when a signing CA is configured.
+ 4. The tokencleaner follows the Secrets of ``kube-system`` (bootstrap tokens), as kubeadm turns
+    it on in kube-controller-manager.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import logging
 from dataclasses import dataclass
 
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
+from kubeward.api.resources.core import SECRETS
+from kubeward.authn.bootstrap import SECRET_NAMESPACE
 from kubeward.client.api import APIClient, ServerUnreachable
 from kubeward.controllers.approving import ApprovingController
 from kubeward.controllers.base import Controller
@@ -29,6 +33,7 @@ from kubeward.controllers.cleaning import CleaningController
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
+from kubeward.controllers.tokencleaner import TokenCleaner
 from kubeward.errors import StatusError, Unauthorized
 
 log = logging.getLogger("kubeward.controllers")
@@ -56,9 +61,14 @@ class ControllerManager:
             ClientSource(client, CERTIFICATE_SIGNING_REQUESTS),
             resync=config.resync.total_seconds(),
         )
+        self.token_informer = Informer(
+            ClientSource(client, SECRETS, namespace=SECRET_NAMESPACE),
+            resync=config.resync.total_seconds(),
+        )
         self.controllers: list[Controller] = [
             ApprovingController(self.informer, client),
             CleaningController(self.informer, client),
+            TokenCleaner(self.token_informer, client),
         ]
         if config.signing is not None:
             self.controllers.insert(0, SigningController(self.informer, client, config.signing))
@@ -90,7 +100,10 @@ class ControllerManager:
         """Run until cancelled (rules 2 and 3)."""
         user = await self.whoami()
         log.info("controller-manager running as %s against %s", user, self.client.server)
-        tasks = [asyncio.create_task(self.informer.run())]
+        tasks = [
+            asyncio.create_task(self.informer.run()),
+            asyncio.create_task(self.token_informer.run()),
+        ]
         tasks.extend(asyncio.create_task(c.run()) for c in self.controllers)
         try:
             await asyncio.gather(*tasks)
