@@ -3,14 +3,20 @@ deleted; the bootstrap kubeconfig it writes is what a node would use."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import ssl
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
 import pytest
+import yaml
 from kubectl_runner import Kubectl
 
 import kubeward
@@ -92,3 +98,41 @@ def test_bad_input_is_one_line_and_nonzero(cluster: Cluster) -> None:
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: invalid bootstrap token usage string: everything")
     assert "Traceback" not in bad.stderr
+
+
+def anonymous_cluster_info(cluster: Cluster) -> dict[str, str]:
+    """``kube-public/cluster-info`` read with no credentials, as a joining node reads it."""
+    context = ssl.create_default_context(cafile=str(cluster.ca_file))
+    url = f"{cluster.url}/api/v1/namespaces/kube-public/configmaps/cluster-info"
+    with urllib.request.urlopen(url, context=context, timeout=30) as response:
+        data: dict[str, str] = json.loads(response.read())["data"]
+    return data
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # 16-byte secrets
+def test_cluster_info_is_public_and_signed_with_each_signing_token(cluster: Cluster) -> None:
+    info = anonymous_cluster_info(cluster)
+    kubeconfig = yaml.safe_load(info["kubeconfig"])
+    (entry,) = kubeconfig["clusters"]
+    assert entry["cluster"]["server"] == cluster.url
+    ca = base64.b64decode(entry["cluster"]["certificate-authority-data"])
+    assert ca == cluster.ca_file.read_bytes()
+
+    kubeward_token(
+        cluster, "create", "signme.0123456789abcdef", "--usages", "signing", "--groups", ""
+    )
+    deadline = time.monotonic() + 20
+    while "jws-kubeconfig-signme" not in (info := anonymous_cluster_info(cluster)):
+        assert time.monotonic() < deadline, info.keys()
+        time.sleep(0.05)
+    header, _, signature = info["jws-kubeconfig-signme"].split(".")
+    payload = base64.urlsafe_b64encode(info["kubeconfig"].encode()).rstrip(b"=").decode()
+    signed = jwt.api_jws.decode(
+        f"{header}.{payload}.{signature}", "0123456789abcdef", algorithms=["HS256"]
+    )
+    assert signed == info["kubeconfig"].encode()
+
+    kubeward_token(cluster, "delete", "signme")
+    while "jws-kubeconfig-signme" in (info := anonymous_cluster_info(cluster)):
+        assert time.monotonic() < deadline + 20, "the signature outlived its token"
+        time.sleep(0.05)

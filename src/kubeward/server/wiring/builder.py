@@ -32,6 +32,7 @@ from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
+from kubeward.fileio import read_bytes
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
@@ -203,7 +204,12 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, informers)  # token endpoints, index and controllers
-    bootstrap.register(informers)
+    bootstrap.register(
+        informers,
+        stores,
+        server=f"https://{server.server_address}",
+        ca_pem=read_bytes(config.client_ca_file) if config.client_ca_file else b"",
+    )
 
     async def storage_ok() -> bool:
         await backend.current_revision()
@@ -306,6 +312,7 @@ async def start_server(
         *parts.service_accounts.tasks(),
         asyncio.create_task(parts.crds.run(), name="crd-controller"),
         *(parts.flow_control.tasks() if parts.flow_control is not None else []),
+        *(parts.bootstrap.tasks() if parts.bootstrap is not None else []),
     ]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(
