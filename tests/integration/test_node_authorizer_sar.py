@@ -193,3 +193,31 @@ def test_deleting_a_pod_takes_its_secrets_away_from_its_node(
         while admin.review(case)["allowed"] != case["allowed"]:
             assert time.monotonic() < deadline, case["case"]
             time.sleep(0.05)
+
+
+def test_a_secret_of_an_ephemeral_container_is_its_nodes_once_added(
+    populated: tuple[Admin, set[str]],
+) -> None:
+    """Ephemeral containers arrive through their subresource; the graph follows them."""
+    admin, _ = populated
+    case = {"verb": "get", "resource": "secrets", "namespace": "ns0", "name": "debug-creds"}
+    assert not admin.review({**case, "user": "node0"})["allowed"]
+    pod = "/api/v1/namespaces/ns0/pods/pod0-node0"
+    current = admin.must("GET", f"{pod}/ephemeralcontainers")
+    assert current["kind"] == "Pod"
+    current["spec"]["ephemeralContainers"] = [
+        {
+            "name": "debugger",
+            "image": "busybox:1.36",
+            "targetContainerName": "c",
+            "env": [
+                {
+                    "name": "TOKEN",
+                    "valueFrom": {"secretKeyRef": {"name": "debug-creds", "key": "t"}},
+                }
+            ],
+        }
+    ]
+    admin.must("PUT", f"{pod}/ephemeralcontainers", current)
+    wait_until_allowed(admin, {**case, "user": "node0"})
+    assert not admin.review({**case, "user": "node1"})["allowed"]

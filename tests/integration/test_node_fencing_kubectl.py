@@ -326,3 +326,27 @@ def test_the_tokencleaner_deletes_an_expired_token(cluster: Cluster, admin: Kube
     ):
         assert time.monotonic() < deadline, "the expired token was never deleted"
         time.sleep(0.1)
+
+
+def test_kubectl_debug_adds_an_ephemeral_container(admin: Kubectl) -> None:
+    admin.run("debug", "web", "--image=busybox:1.36", "-c", "debugger", "--target=app")
+    names = admin.run(
+        "get", "pod", "web", "-o", "jsonpath={.spec.ephemeralContainers[*].name}"
+    ).stdout
+    assert names == "debugger"
+    # Once added, an ephemeral container cannot be changed: the subresource refuses it (422).
+    pod = json.loads(admin.run("get", "--raw", "/api/v1/namespaces/default/pods/web").stdout)
+    pod["spec"]["ephemeralContainers"][0]["image"] = "busybox:1.37"
+    result = admin.run(
+        "replace",
+        "--raw",
+        "/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+        "-f",
+        "-",
+        input=json.dumps(pod),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert 'existing ephemeral containers \\"debugger\\" may not be changed' in result.stderr or (
+        'existing ephemeral containers "debugger" may not be changed' in result.stderr
+    )

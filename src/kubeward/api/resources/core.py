@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.scope import RequestScope
@@ -11,6 +12,8 @@ from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
 from kubeward.api.validation import core as v
 from kubeward.api.validation.meta import check_dns1123_label
 from kubeward.errors import Cause
+
+EPHEMERAL_CONTAINERS = "ephemeralcontainers"
 
 _ALL = ("all",)
 NAMESPACES = ResourceType(
@@ -38,6 +41,7 @@ PODS = ResourceType(
     subresources=(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
+        Subresource("ephemeralcontainers", "Pod", ("get", "patch", "update")),
     ),
     returns_deleted_object=True,
     graceful_delete=True,
@@ -124,7 +128,7 @@ class PodStrategy(Strategy):
         spec.setdefault("enableServiceLinks", True)
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
         spec.setdefault("priority", 0)
-        for key in ("containers", "initContainers"):
+        for key in ("containers", "initContainers", "ephemeralContainers"):
             for container in spec.get(key) or []:
                 if not isinstance(container, dict):
                     continue
@@ -151,6 +155,27 @@ class PodStrategy(Strategy):
 
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         return v.validate_pod_update(new, old)
+
+    def prepare_for_subresource_update(
+        self, new: JSONObject, old: JSONObject, subresource: str
+    ) -> JSONObject:
+        """``ephemeralcontainers`` changes only ``spec.ephemeralContainers`` (core rule 2a)."""
+        if subresource != EPHEMERAL_CONTAINERS:
+            return super().prepare_for_subresource_update(new, old, subresource)
+        merged = copy.deepcopy(old)
+        wanted = (new.get("spec") or {}).get("ephemeralContainers")
+        if wanted:
+            merged.setdefault("spec", {})["ephemeralContainers"] = copy.deepcopy(wanted)
+        else:
+            merged.setdefault("spec", {}).pop("ephemeralContainers", None)
+        return merged
+
+    def validate_subresource_update(
+        self, new: JSONObject, old: JSONObject, subresource: str
+    ) -> list[Cause]:
+        if subresource == EPHEMERAL_CONTAINERS:
+            return v.validate_ephemeral_containers_update(new, old)
+        return super().validate_subresource_update(new, old, subresource)
 
 
 class NodeStrategy(Strategy):
