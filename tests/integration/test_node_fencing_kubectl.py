@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -349,4 +350,59 @@ def test_kubectl_debug_adds_an_ephemeral_container(admin: Kubectl) -> None:
     assert result.returncode != 0
     assert 'existing ephemeral containers \\"debugger\\" may not be changed' in result.stderr or (
         'existing ephemeral containers "debugger" may not be changed' in result.stderr
+    )
+
+
+def _post_as(
+    cluster: Cluster, kubeconfig: Path, path: str, body: object
+) -> tuple[int, dict[str, Any]]:
+    credentials = ClientCredentials.from_kubeconfig(kubeconfig)
+    request = urllib.request.Request(
+        f"{cluster.url}{path}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, context=credentials.ssl_context, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_a_node_gets_tokens_only_bound_to_its_own_pods(
+    cluster: Cluster, admin: Kubectl, worker1: Kubectl
+) -> None:
+    _eventually(worker1, "get", "pod", "web")
+    uids = {
+        name: admin.run("get", "pod", name, "-o", "jsonpath={.metadata.uid}").stdout
+        for name in ("web", "batch")
+    }
+    path = "/api/v1/namespaces/default/serviceaccounts/default/token"
+
+    def request(pod: str | None) -> tuple[int, dict[str, Any]]:
+        spec: dict[str, Any] = {"audiences": []}
+        if pod is not None:
+            spec["boundObjectRef"] = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "name": pod,
+                "uid": uids[pod],
+            }
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec}
+        return _post_as(cluster, worker1.kubeconfig, path, body)
+
+    code, answer = request("web")
+    assert code == 201, answer
+    assert answer["status"]["token"]
+    code, answer = request(None)
+    assert (code, answer["message"]) == (
+        403,
+        'serviceaccounts "default" is forbidden: node requested token not bound to a pod',
+    )
+    code, answer = request("batch")
+    assert (code, answer["message"]) == (
+        403,
+        'serviceaccounts "default" is forbidden: node requested token bound to a pod scheduled '
+        "on a different node",
     )
