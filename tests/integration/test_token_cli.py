@@ -136,3 +136,12 @@ def test_cluster_info_is_public_and_signed_with_each_signing_token(cluster: Clus
     while "jws-kubeconfig-signme" in (info := anonymous_cluster_info(cluster)):
         assert time.monotonic() < deadline + 20, "the signature outlived its token"
         time.sleep(0.05)
+
+
+def test_cluster_info_follows_the_server_to_a_new_port(tmp_path: Path) -> None:
+    with running_cluster(data_dir=tmp_path, controller_manager=False) as first:
+        assert first.url in anonymous_cluster_info(first)["kubeconfig"]
+    with running_cluster(data_dir=tmp_path, controller_manager=False) as second:
+        assert second.port != first.port
+        kubeconfig = yaml.safe_load(anonymous_cluster_info(second)["kubeconfig"])
+        assert kubeconfig["clusters"][0]["cluster"]["server"] == second.url

@@ -7,7 +7,9 @@ kubeadm's ``clusterinfo`` phase. Rules:
 
  1. ``cluster-info`` is created at start when absent (as ``kubeadm init`` does), its
     ``kubeconfig`` key holding a kubeconfig with one unnamed cluster: the server and the
-    cluster CA. It is not recreated after someone deletes it, as upstream's signer does not.
+    cluster CA; a server started on another address or with another CA (kubeward up
+    retargets its data directory) rewrites that key at start. It is not recreated after
+    someone deletes it while the server runs, as upstream's signer does not.
  2. For each Secret of type ``bootstrap.kubernetes.io/token`` in ``kube-system`` with
     ``usage-bootstrap-signing: "true"``, a well-formed id and secret, and no past expiration,
     the ConfigMap carries ``jws-kubeconfig-<id>``: a JWS with a detached payload
@@ -141,16 +143,31 @@ class BootstrapSigner(Controller):
         """Rule 1."""
         if not self._ca_pem:
             return
-        with contextlib.suppress(AlreadyExists):
-            await self._stores[CONFIGMAPS].create(
-                CLUSTER_INFO_NAMESPACE,
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "metadata": {"name": CLUSTER_INFO, "namespace": CLUSTER_INFO_NAMESPACE},
-                    "data": {KUBECONFIG_KEY: cluster_info_kubeconfig(self._server, self._ca_pem)},
-                },
-            )
+        content = cluster_info_kubeconfig(self._server, self._ca_pem)
+        store = self._stores[CONFIGMAPS]
+        try:
+            current = await store.get(CLUSTER_INFO_NAMESPACE, CLUSTER_INFO)
+        except NotFound:
+            with contextlib.suppress(AlreadyExists):
+                await store.create(
+                    CLUSTER_INFO_NAMESPACE,
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {"name": CLUSTER_INFO, "namespace": CLUSTER_INFO_NAMESPACE},
+                        "data": {KUBECONFIG_KEY: content},
+                    },
+                )
+            return
+        if (current.get("data") or {}).get(KUBECONFIG_KEY) == content:
+            return
+
+        def retarget(obj: m.JSONObject) -> m.JSONObject:
+            obj.setdefault("data", {})[KUBECONFIG_KEY] = content
+            return obj
+
+        # The signatures are of the old content: the signer's first pass replaces them.
+        await store.guaranteed_update(CLUSTER_INFO_NAMESPACE, CLUSTER_INFO, retarget)
 
     async def reconcile(self, key: str) -> float | None:
         if key != _KEY:

@@ -153,3 +153,27 @@ def test_rebinding_a_pod_moves_its_secrets_to_the_new_node() -> None:
     node.graph.set_pod(pod)
     assert not node.authorize(attributes_of({**secret, "user": "node0"})).allowed
     assert node.authorize(attributes_of({**secret, "user": "node1"})).allowed
+
+
+def test_a_deleted_pod_takes_its_edges_and_lonely_vertices_with_it() -> None:
+    node = build_authorizer(["Node"]).node
+    assert node is not None
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns0"},
+        "spec": {"nodeName": "node0", "volumes": [{"name": "s", "secret": {"secretName": "s1"}}]},
+    }
+    node.graph.set_pod(pod)
+    assert node.graph.has_path("node0", "secret", "ns0", "s1")
+    node.graph.delete_pod("ns0", "p")
+    assert not node.graph.has_path("node0", "secret", "ns0", "s1")
+    assert not node.graph.has_vertex("secret", "ns0", "s1")
+    assert not node.graph.has_vertex("node", "", "node0")
+
+
+def test_an_unbound_pod_adds_nothing() -> None:
+    node = build_authorizer(["Node"]).node
+    assert node is not None
+    node.graph.set_pod(
+        {"metadata": {"name": "p", "namespace": "ns0"}, "spec": {"serviceAccountName": "sa"}}
+    )
+    assert not node.graph.has_vertex("pod", "ns0", "p")
