@@ -85,3 +85,11 @@ def test_only_ephemeral_containers_change_through_the_subresource() -> None:
     assert merged["spec"]["containers"] == POD["spec"]["containers"]
     assert "labels" not in merged["metadata"]
     assert [c["name"] for c in merged["spec"]["ephemeralContainers"]] == ["first", "dbg"]
+
+
+def test_a_pod_is_created_without_ephemeral_containers() -> None:
+    _, strategies = build_scheme()
+    causes = strategies[PODS].validate_create(copy.deepcopy(POD))
+    assert [(c.message, c.field) for c in causes] == [
+        ("Forbidden: cannot be set on create", "spec.ephemeralContainers")
+    ]

@@ -284,6 +284,7 @@ class Store:
     def _validate_create(self, obj: m.JSONObject) -> None:
         causes = self.strategy.validate_metadata(obj, creating=True)
         causes.extend(self.strategy.validate(obj))
+        causes.extend(self.strategy.validate_create(obj))
         if causes:
             raise self._invalid(m.name_of(obj), causes)
 

@@ -5,7 +5,7 @@ rolled into one. The generic store calls, in order (after mutating admission, be
 admission — ``api.registry.scope``):
 
  on create: ``prepare_for_create`` (with the request's scope: who asks) → ``default`` →
- ``validate`` (→ 422 on any cause)
+ ``validate`` + ``validate_create`` (→ 422 on any cause)
  on update: ``prepare_for_update`` → ``default`` → ``validate`` + ``validate_update``
  on a subresource update: ``prepare_for_subresource_update`` (for ``/status``: keeps everything
  but status) → ``default`` → ``validate`` + ``validate_subresource_update``.
@@ -61,6 +61,10 @@ class Strategy:
 
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         """Rules that compare the new object with the stored one (immutable fields)."""
+        return []
+
+    def validate_create(self, obj: JSONObject) -> list[Cause]:
+        """Rules only a new object must meet (fields that only a subresource may set later)."""
         return []
 
     def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:

@@ -156,6 +156,9 @@ class PodStrategy(Strategy):
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         return v.validate_pod_update(new, old)
 
+    def validate_create(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_pod_create(obj)
+
     def prepare_for_subresource_update(
         self, new: JSONObject, old: JSONObject, subresource: str
     ) -> JSONObject:

@@ -8,7 +8,7 @@ words it. Numbered rules:
     protocol of TCP, UDP or SCTP; restartPolicy is Always, OnFailure or Never.
  2. A pod's spec is immutable after creation except for container images,
     activeDeadlineSeconds, tolerations (additions) and terminationGracePeriodSeconds.
- 2a. Through ``pods/ephemeralcontainers`` only ``spec.ephemeralContainers`` changes, and only by
+ 2a. A pod is created without ephemeral containers. Through ``pods/ephemeralcontainers`` only ``spec.ephemeralContainers`` changes, and only by
     additions: an existing ephemeral container may not be removed or changed; a new one has a
     unique name (across every container of the pod), an image, a ``targetContainerName`` (if
     any) naming a container of the pod, and none of the fields an ephemeral container cannot
@@ -135,6 +135,13 @@ def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
 
 def validate_pod(obj: dict[str, Any]) -> list[Cause]:
     return validate_pod_spec(obj.get("spec"), "spec")
+
+
+def validate_pod_create(obj: dict[str, Any]) -> list[Cause]:
+    """Rule 2a: ephemeral containers come only through their subresource."""
+    if (obj.get("spec") or {}).get("ephemeralContainers"):
+        return [field.forbidden("spec.ephemeralContainers", "cannot be set on create")]
+    return []
 
 
 _POD_MUTABLE_SPEC = (
