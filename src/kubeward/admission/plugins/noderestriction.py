@@ -34,10 +34,11 @@ from kubeward.admission.interfaces import (
     ObjectReader,
     forbidden,
 )
-from kubeward.api.user import NODE_USER_PREFIX, NODES_GROUP, UserInfo
 
-# The Node authorizer's reference visitor is the one place that knows every field of a pod that
-# names a Secret or ConfigMap (upstream shares podutil's visitors the same way).
+# The Node authorizer's identity rule and reference visitor: one place knows who is a node and
+# every field of a pod that names a Secret or ConfigMap (upstream shares nodeidentifier and
+# podutil's visitors the same way).
+from kubeward.authz.node import node_identity
 from kubeward.authz.node.references import pod_configmap_names, pod_secret_names
 from kubeward.errors import NotFound, StatusDetails
 
@@ -63,12 +64,6 @@ KUBELET_LABELS = frozenset(
     }
 )
 KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
-
-
-def _node_identity(user: UserInfo) -> tuple[str, bool]:
-    if not user.name.startswith(NODE_USER_PREFIX) or NODES_GROUP not in user.groups:
-        return "", False
-    return user.name[len(NODE_USER_PREFIX) :], True
 
 
 def _map(value: object) -> Mapping[str, Any]:
@@ -135,7 +130,7 @@ class NodeRestrictionPlugin:
     name = PLUGIN_NAME
 
     async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None:
-        node, is_node = _node_identity(request.user)
+        node, is_node = node_identity(request.user)
         if not is_node:
             return
         if not node:
