@@ -125,17 +125,21 @@ def pv_secret_refs(pv: JSON) -> set[tuple[str, str]]:
     claim_namespace = _name(spec.get("claimRef"), "namespace")
     refs: set[tuple[str, str]] = set()
 
-    def add(ref: object, default_namespace: str = claim_namespace) -> None:
+    def add(ref: object, default_namespace: str) -> None:
         name = _name(ref)
         if name:
             refs.add((_name(ref, "namespace") or default_namespace, name))
 
     azure = _mapping(spec.get("azureFile"))
     if _name(azure, "secretName"):
-        refs.add((_name(azure, "secretNamespace") or "default", _name(azure, "secretName")))
+        refs.add((_name(azure, "secretNamespace") or claim_namespace, _name(azure, "secretName")))
+    # Older objects name no namespace: these plugins then read the claim's.
+    for plugin in ("cephfs", "flexVolume", "rbd", "scaleIO", "iscsi"):
+        add(_mapping(spec.get(plugin)).get("secretRef"), claim_namespace)
+    # These name theirs; the CSI controller-side secrets are not the kubelet's.
+    for plugin in ("cinder", "storageos"):
+        add(_mapping(spec.get(plugin)).get("secretRef"), "")
     csi = _mapping(spec.get("csi"))
     for key in ("nodePublishSecretRef", "nodeStageSecretRef", "nodeExpandSecretRef"):
-        add(csi.get(key))
-    for plugin in _SECRET_REF_VOLUMES:
-        add(_mapping(spec.get(plugin)).get("secretRef"))
+        add(csi.get(key), "")
     return refs
