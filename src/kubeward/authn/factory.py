@@ -11,15 +11,16 @@ Rules, as upstream orders them:
     legacy basic-auth file (``--basic-auth-file``, which logs its deprecation at start).
  2. Bearer tokens next: the static token file (``--token-auth-file``), then service-account
     tokens, then bootstrap tokens (``--enable-bootstrap-token-auth``) — whatever token
-    authenticators the caller adds, in that order.
+    authenticators the caller adds, in that order — then the token webhook
+    (``--authentication-token-webhook-config-file``).
  3. Anonymous last, when ``--anonymous-auth`` is on: a request with no credential at all.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -32,14 +33,41 @@ from kubeward.authn.serviceaccount import ObjectLookup, ServiceAccountAuthentica
 from kubeward.authn.serviceaccount_keys import KeySet
 from kubeward.authn.tokenfile import TokenFileAuthenticator
 from kubeward.authn.union import UnionAuthenticator
+from kubeward.authn.webhook import VERSIONS as TOKEN_WEBHOOK_VERSIONS
+from kubeward.authn.webhook import TokenWebhookSettings, WebhookTokenAuthenticator
 from kubeward.authn.x509 import X509Authenticator
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
+from kubeward.webhook_calls import ReviewTransport
+
+__all__ = [
+    "BOOTSTRAP_SECRET_NAMESPACE",
+    "AuthenticationOptions",
+    "TokenWebhookOptions",
+    "TokenWebhookSettings",
+    "bootstrap_token_authenticator",
+    "build_authenticator",
+    "load_ca_bundle",
+    "service_account_authenticator",
+]
 
 log = logging.getLogger("kubeward.apiserver")
 
 # Where bootstrap token Secrets live (the server follows that namespace's Secrets).
 BOOTSTRAP_SECRET_NAMESPACE = SECRET_NAMESPACE
+
+
+@dataclass(frozen=True)
+class TokenWebhookOptions:
+    """``--authentication-token-webhook-*``: the kubeconfig naming the service, how to call it.
+
+    ``transport`` makes the HTTPS client from the kubeconfig (the server's wiring gives
+    ``client.webhook.WebhookClient``; this layer holds no HTTP code).
+    """
+
+    config_file: Path
+    transport: Callable[[Path], ReviewTransport]
+    settings: TokenWebhookSettings = field(default_factory=TokenWebhookSettings)
 
 
 @dataclass(frozen=True)
@@ -50,6 +78,8 @@ class AuthenticationOptions:
     token_auth_file: Path | None = None
     basic_auth_file: Path | None = None
     anonymous: bool = True
+    token_webhook: TokenWebhookOptions | None = None
+    api_audiences: tuple[str, ...] = ()
 
 
 def load_ca_bundle(path: Path) -> list[x509.Certificate]:
@@ -82,6 +112,18 @@ def build_authenticator(
     if options.token_auth_file is not None:
         tokens.append(TokenFileAuthenticator(options.token_auth_file))
     tokens.extend(token_authenticators)
+    webhook = options.token_webhook
+    if webhook is not None:  # last, as kube-apiserver orders its token authenticators
+        if webhook.settings.version not in TOKEN_WEBHOOK_VERSIONS:
+            raise InputError(
+                f"authentication-token-webhook-version: Unsupported value:"
+                f' "{webhook.settings.version}": supported values: "v1", "v1beta1"'
+            )
+        tokens.append(
+            WebhookTokenAuthenticator(
+                webhook.transport(webhook.config_file), webhook.settings, options.api_audiences
+            )
+        )
     return UnionAuthenticator(requests, tokens, anonymous=options.anonymous)
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import click
 
+from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
 from kubeward.server.config import ServerConfig
@@ -102,6 +105,13 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     show_default=True,
     help=f"Comma-separated authorizers, in order: {_MODES}. RBAC by default (kube-apiserver defaults to AlwaysAllow; kubeward is secure by default).",
 )
+@click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@webhook_flags
 @click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
@@ -209,6 +219,7 @@ def serve(
     anonymous_auth: bool,
     enable_bootstrap_token_auth: bool,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     max_requests_inflight: int,
     max_mutating_requests_inflight: int,
     enable_priority_and_fairness: bool,
@@ -225,6 +236,7 @@ def serve(
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
+    **webhooks: Any,
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
@@ -244,6 +256,8 @@ def serve(
         anonymous_auth=anonymous_auth,
         enable_bootstrap_token_auth=enable_bootstrap_token_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
+        authorization_policy_file=authorization_policy_file,
+        **webhook_config(webhooks),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,
@@ -313,20 +327,6 @@ def startup_warnings(config: ServerConfig) -> list[str]:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def timeout_seconds(flag: str, text: str) -> float:
-    """A timeout flag's value in seconds: a Go duration (``32s``, ``1m30s``) or a number of seconds."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = parse_duration(text).total_seconds()
-        except InputError as exc:
-            raise InputError(f"{flag}: {exc}") from exc
-    if seconds <= 0:
-        raise InputError(f"{flag}: {text!r} must be positive")
-    return seconds
 
 
 def max_token_expiration_seconds(text: str) -> int:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
+from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
@@ -53,6 +56,13 @@ NEXT_COMMANDS = (
     help="Comma-separated authorizers, in order (kubeadm's Node,RBAC by default).",
 )
 @click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@webhook_flags
+@click.option(
     "--service-account-max-token-expiration",
     default="48h",
     show_default=True,
@@ -71,9 +81,11 @@ def up(
     port: int,
     bind_address: str,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     service_account_max_token_expiration: str,
     storage_sync: str,
     verbose: int,
+    **webhooks: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
@@ -87,6 +99,11 @@ def up(
             service_account_max_token_expiration
         ),
         storage_sync=storage_sync,
+    )
+    config = replace(
+        config,
+        authorization_policy_file=authorization_policy_file,
+        **webhook_config(webhooks),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)

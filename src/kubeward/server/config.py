@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeward.authn.factory import TokenWebhookSettings
+from kubeward.authz.modes import WebhookSettings
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -21,6 +24,14 @@ class ServerConfig:
     # --enable-bootstrap-token-auth: bearer tokens backed by kube-system bootstrap token Secrets.
     enable_bootstrap_token_auth: bool = False
     authorization_modes: tuple[str, ...] = ("RBAC",)
+    authorization_policy_file: Path | None = None
+    authorization_webhook_config_file: Path | None = None
+    # --authorization-webhook-version and -cache-*-ttl; the timeout and retry schedule are
+    # upstream's and not flags (tests shorten them).
+    authorization_webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    authentication_token_webhook_config_file: Path | None = None
+    # --authentication-token-webhook-version and -cache-ttl (timeout and retries as upstream).
+    authentication_token_webhook: TokenWebhookSettings = field(default_factory=TokenWebhookSettings)
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     request_timeout_seconds: int = 60
