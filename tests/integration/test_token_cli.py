@@ -59,7 +59,10 @@ def test_create_list_use_and_delete(cluster: Cluster, tmp_path: Path) -> None:
         str(bootstrap),
         "--print-join-command",
     ).stdout
-    assert out == f"kubeward node --name <node-name> --bootstrap-kubeconfig {bootstrap}\n"
+    assert out == (
+        f"kubeward node --name <node-name> --bootstrap-kubeconfig {bootstrap}"
+        " --kubeconfig kubelet.conf\n"
+    )
     assert bootstrap.stat().st_mode & 0o777 == 0o600
     node = Kubectl(bootstrap, tmp_path / "home")
     who = json.loads(node.run("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]

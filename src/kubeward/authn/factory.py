@@ -11,7 +11,8 @@ Rules, as upstream orders them:
     legacy basic-auth file (``--basic-auth-file``, which logs its deprecation at start).
  2. Bearer tokens next: the static token file (``--token-auth-file``), then service-account
     tokens, then bootstrap tokens (``--enable-bootstrap-token-auth``) — whatever token
-    authenticators the caller adds, in that order — then the token webhook
+    authenticators the caller adds, in that order — then JWT issuers
+    (``--authentication-config`` or ``--oidc-*``), then the token webhook
     (``--authentication-token-webhook-config-file``).
  3. Anonymous last, when ``--anonymous-auth`` is on: a request with no credential at all.
 """
@@ -29,6 +30,13 @@ from kubeward.authn.basic import WARNING as BASIC_WARNING
 from kubeward.authn.basic import BasicAuthenticator
 from kubeward.authn.bootstrap import SECRET_NAMESPACE, BootstrapTokenAuthenticator, SecretLookup
 from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
+from kubeward.authn.oidc import (
+    JSONFetcher,
+    JWTAuthenticatorConfig,
+    LegacyOIDCFlags,
+    from_legacy_flags,
+)
+from kubeward.authn.oidc.set import JWTAuthenticators
 from kubeward.authn.serviceaccount import ObjectLookup, ServiceAccountAuthenticator
 from kubeward.authn.serviceaccount_keys import KeySet
 from kubeward.authn.tokenfile import TokenFileAuthenticator
@@ -43,6 +51,8 @@ from kubeward.webhook_calls import ReviewTransport
 __all__ = [
     "BOOTSTRAP_SECRET_NAMESPACE",
     "AuthenticationOptions",
+    "JWTOptions",
+    "LegacyOIDCFlags",
     "TokenWebhookOptions",
     "TokenWebhookSettings",
     "bootstrap_token_authenticator",
@@ -71,6 +81,37 @@ class TokenWebhookOptions:
 
 
 @dataclass(frozen=True)
+class JWTOptions:
+    """``--authentication-config`` (followed) or the ``--oidc-*`` flags, and the HTTPS fetcher
+    of discovery documents and keys (``client.fetch``; this layer holds no HTTP code)."""
+
+    fetcher: JSONFetcher
+    config_file: Path | None = None
+    legacy: LegacyOIDCFlags | None = None
+
+
+def refuse_expressions(config: JWTAuthenticatorConfig) -> None:
+    """CEL expressions need the CEL engine (``kubeward.cel``), which this build lacks."""
+    if config.expressions:
+        raise InputError(
+            f"jwt issuer {config.issuer_url}: CEL expressions in claimMappings and validation"
+            " rules are not supported yet; use claim and prefix"
+        )
+
+
+def jwt_authenticators(options: JWTOptions) -> JWTAuthenticators:
+    """The JWT authenticators, refusing the flags kube-apiserver refuses together."""
+    if options.config_file is not None and options.legacy is not None and options.legacy.given:
+        raise InputError("authentication-config file and oidc-* flags are mutually exclusive")
+    if options.config_file is not None:
+        return JWTAuthenticators(
+            options.fetcher, config_file=options.config_file, check=refuse_expressions
+        )
+    fixed = [from_legacy_flags(options.legacy)] if options.legacy and options.legacy.given else []
+    return JWTAuthenticators(options.fetcher, fixed=fixed)
+
+
+@dataclass(frozen=True)
 class AuthenticationOptions:
     """kube-apiserver's authentication flags."""
 
@@ -78,6 +119,7 @@ class AuthenticationOptions:
     token_auth_file: Path | None = None
     basic_auth_file: Path | None = None
     anonymous: bool = True
+    jwt: JWTOptions | None = None
     token_webhook: TokenWebhookOptions | None = None
     api_audiences: tuple[str, ...] = ()
 
@@ -112,6 +154,8 @@ def build_authenticator(
     if options.token_auth_file is not None:
         tokens.append(TokenFileAuthenticator(options.token_auth_file))
     tokens.extend(token_authenticators)
+    if options.jwt is not None:
+        tokens.append(jwt_authenticators(options.jwt))
     webhook = options.token_webhook
     if webhook is not None:  # last, as kube-apiserver orders its token authenticators
         if webhook.settings.version not in TOKEN_WEBHOOK_VERSIONS:

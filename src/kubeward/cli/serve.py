@@ -13,9 +13,15 @@ from typing import Any
 
 import click
 
+from kubeward.api.allocation.ranges import (
+    DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    DEFAULT_SERVICE_NODE_PORT_RANGE,
+    IPRange,
+    PortRange,
+)
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
-from kubeward.cli.webhook_flags import webhook_config, webhook_flags
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
 from kubeward.server.config import ServerConfig
@@ -111,7 +117,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     default=None,
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
-@webhook_flags
+@auth_flags
 @click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
@@ -194,6 +200,18 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Longest validity a TokenRequest may get, e.g. 24h (default: no limit).",
 )
 @click.option(
+    "--service-cluster-ip-range",
+    default=DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    show_default=True,
+    help="The CIDR Service cluster IPs are allocated from; its first address is the kubernetes Service's.",
+)
+@click.option(
+    "--service-node-port-range",
+    default=DEFAULT_SERVICE_NODE_PORT_RANGE,
+    show_default=True,
+    help="The ports NodePort Services are allocated from (low-high, or base+size).",
+)
+@click.option(
     "--enable-admission-plugins",
     default="",
     help="Comma-separated admission plugins to enable besides the default ones (Kubernetes' names).",
@@ -233,10 +251,12 @@ def serve(
     service_account_key_files: tuple[Path, ...],
     api_audiences: str,
     service_account_max_token_expiration: str,
+    service_cluster_ip_range: str,
+    service_node_port_range: str,
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
-    **webhooks: Any,
+    **auth: Any,
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
@@ -257,7 +277,7 @@ def serve(
         enable_bootstrap_token_auth=enable_bootstrap_token_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         authorization_policy_file=authorization_policy_file,
-        **webhook_config(webhooks),
+        **auth_config(auth),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,
@@ -281,6 +301,8 @@ def serve(
         service_account_max_token_expiration_seconds=max_token_expiration_seconds(
             service_account_max_token_expiration
         ),
+        service_cluster_ip_range=str(IPRange.parse(service_cluster_ip_range)),
+        service_node_port_range=str(PortRange.parse(service_node_port_range)),
         enable_admission_plugins=_split(enable_admission_plugins),
         disable_admission_plugins=_split(disable_admission_plugins),
     )

@@ -13,7 +13,8 @@ Rules (``kubeadm token``):
  2. ``--bootstrap-kubeconfig FILE`` (kubeward's) also writes a kubeconfig (0600) with the
     server, the cluster CA (the ``kube-root-ca.crt`` ConfigMap) and the token, the file a node
     bootstraps from; ``--print-join-command`` then prints the ``kubeward node`` command that
-    uses it instead of the token.
+    joins with it (TLS bootstrapping writes the node's own ``kubelet.conf``) instead of the
+    token.
  3. ``list`` prints kubeadm's table: TOKEN, TTL, EXPIRES, USAGES, DESCRIPTION, EXTRA GROUPS.
  4. ``delete TOKEN-OR-ID...`` deletes each token's Secret and says so.
  Errors are one line (``kubeward.cli.main``).

@@ -59,12 +59,12 @@ class Strategy:
         """The kind's own rules (metadata is checked by the store)."""
         return []
 
-    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
-        """Rules that compare the new object with the stored one (immutable fields)."""
+    def validate_create(self, obj: JSONObject) -> list[Cause]:
+        """Rules only a new object is held to (events.k8s.io/v1 Events), beside :meth:`validate`."""
         return []
 
-    def validate_create(self, obj: JSONObject) -> list[Cause]:
-        """Rules only a new object must meet (fields that only a subresource may set later)."""
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        """Rules that compare the new object with the stored one (immutable fields)."""
         return []
 
     def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
@@ -105,6 +105,18 @@ class Strategy:
     ) -> list[Cause]:
         """Rules for an update through ``subresource``; by default those of the main resource."""
         return self.validate_update(new, old)
+
+    def to_storage(self, obj: JSONObject) -> JSONObject:
+        """The stored form of ``obj``: itself, unless another kind owns the storage (the
+        events.k8s.io Event is stored as the core Event it is a view of)."""
+        return obj
+
+    def from_storage(self, obj: JSONObject) -> JSONObject:
+        """This kind's view of a stored object; the inverse of :meth:`to_storage`."""
+        return obj
+
+    def check_delete(self, obj: JSONObject) -> None:
+        """Raise a ``StatusError`` when ``obj`` may never be deleted (system PriorityClasses)."""
 
     def blocks_deletion(self, obj: JSONObject) -> bool:
         """True while something other than metadata.finalizers holds the object (namespaces)."""

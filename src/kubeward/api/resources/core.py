@@ -41,6 +41,7 @@ PODS = ResourceType(
     subresources=(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
+        Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
         Subresource("ephemeralcontainers", "Pod", ("get", "patch", "update")),
     ),
     returns_deleted_object=True,
@@ -162,9 +163,12 @@ class PodStrategy(Strategy):
     def prepare_for_subresource_update(
         self, new: JSONObject, old: JSONObject, subresource: str
     ) -> JSONObject:
-        """``ephemeralcontainers`` changes only ``spec.ephemeralContainers`` (core rule 2a)."""
+        if subresource == "binding":
+            # The binding endpoint changed the node, annotations and PodScheduled, nothing else.
+            return copy.deepcopy(new)
         if subresource != EPHEMERAL_CONTAINERS:
             return super().prepare_for_subresource_update(new, old, subresource)
+        # ``ephemeralcontainers`` changes only ``spec.ephemeralContainers`` (core rule 2a).
         merged = copy.deepcopy(old)
         wanted = (new.get("spec") or {}).get("ephemeralContainers")
         if wanted:
@@ -176,6 +180,8 @@ class PodStrategy(Strategy):
     def validate_subresource_update(
         self, new: JSONObject, old: JSONObject, subresource: str
     ) -> list[Cause]:
+        if subresource == "binding":
+            return []  # checked by the endpoint (server/endpoints/binding.py)
         if subresource == EPHEMERAL_CONTAINERS:
             return v.validate_ephemeral_containers_update(new, old)
         return super().validate_subresource_update(new, old, subresource)
