@@ -329,6 +329,7 @@ def create(
     if print_join_command:
         click.echo(
             f"kubeward node --name <node-name> --bootstrap-kubeconfig {bootstrap_kubeconfig}"
+            " --kubeconfig kubelet.conf"
         )
     else:
         click.echo(value)
