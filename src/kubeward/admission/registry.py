@@ -34,6 +34,7 @@ from kubeward.admission.plugins.certificatesigning import CertificateSigningPlug
 from kubeward.admission.plugins.defaulttolerationseconds import DefaultTolerationSecondsPlugin
 from kubeward.admission.plugins.limitranger import LimitRangerPlugin
 from kubeward.admission.plugins.namespacelifecycle import NamespaceLifecyclePlugin
+from kubeward.admission.plugins.noderestriction import NodeRestrictionPlugin
 from kubeward.admission.plugins.podsecurity import PodSecurityPlugin
 from kubeward.admission.plugins.resourcequota import ResourceQuotaPlugin
 from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
@@ -123,6 +124,7 @@ PLUGINS: Mapping[str, PluginFactory] = {
     "StorageObjectInUseProtection": StorageObjectInUseProtectionPlugin,
     "ResourceQuota": ResourceQuotaPlugin,
     "ServiceAccount": ServiceAccountPlugin,
+    "NodeRestriction": NodeRestrictionPlugin,
     "PodSecurity": PodSecurityPlugin,
     "CertificateApproval": CertificateApprovalPlugin,
     "CertificateSigning": CertificateSigningPlugin,

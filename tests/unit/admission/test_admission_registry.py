@@ -106,6 +106,7 @@ def test_kubeward_plugins_are_in_kubernetes_order_and_defaults_are_upstreams() -
         "NamespaceLifecycle",
         "LimitRanger",
         "ServiceAccount",
+        "NodeRestriction",
         "AlwaysPullImages",
         "PodSecurity",
         "DefaultTolerationSeconds",
