@@ -14,6 +14,9 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
  6. A failed request writes nothing.
  7. Writes made for a request run admission, the strategy and the kind's write checks in the
     order ``api.registry.scope`` states, on create, update and delete alike.
+ 8. A write for a request with a field manager records its ``managedFields`` Update entry
+    (``api.fieldmanager``), after defaults, before validation; a write that changes nothing
+    changes no entry.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from kubeward.api import meta as m
+from kubeward.api.fieldmanager import FieldManager, for_kind
 from kubeward.api.registry.revisions import (
     CONTINUE_TOO_OLD,
     decode,
@@ -114,12 +118,26 @@ class Store:
             {"apiVersion": resource_type.api_version, "kind": resource_type.kind}
         )
         self._stored_head = type_meta[:-1] + b',"metadata":{'
+        self._field_manager: FieldManager | None = None
         self._list_json_head = (
             orjson.dumps(
                 {"kind": resource_type.list_kind, "apiVersion": resource_type.api_version}
             )[:-1]
             + b',"metadata":'
         )
+
+    @property
+    def field_manager(self) -> FieldManager:
+        """Rule 8's manager for this kind, built on first use."""
+        if self._field_manager is None:
+            rt = self.rt
+            self._field_manager = for_kind(
+                rt.api_version,
+                rt.schema_name,
+                rt.openapi_schema,
+                status=rt.subresource("status") is not None,
+            )
+        return self._field_manager
 
     # --- reads ------------------------------------------------------------------------------
     def _not_found(self, name: str) -> NotFound:
@@ -318,6 +336,8 @@ class Store:
         meta["generation"] = 1
         self.strategy.prepare_for_create(obj, scope)
         self.strategy.default(obj)
+        if scope is not None and scope.field_manager:
+            self.field_manager.updated(None, obj, scope.field_manager, scope.subresource)
         self._validate_create(obj)
         self._with_type(obj)
         await self._check_and_admit(namespace, obj, None, scope, admission)
@@ -377,7 +397,11 @@ class Store:
         )
 
     def _prepare_update(
-        self, new: m.JSONObject, old: m.JSONObject, subresource: str
+        self,
+        new: m.JSONObject,
+        old: m.JSONObject,
+        subresource: str,
+        scope: RequestScope | None = None,
     ) -> m.JSONObject:
         if subresource:
             new = self.strategy.prepare_for_subresource_update(new, old, subresource)
@@ -404,6 +428,8 @@ class Store:
             generation += 1
         meta["generation"] = generation
         self.strategy.default(new)
+        if scope is not None and scope.field_manager:
+            self.field_manager.updated(old, new, scope.field_manager, scope.subresource)
         causes = self.strategy.validate_metadata(new, creating=False)
         causes.extend(self.strategy.validate(new))
         if subresource:
@@ -501,7 +527,7 @@ class Store:
         if admission is not None:
             new = copy.deepcopy(new)
             await admission.mutate(new, current)
-        prepared = self._prepare_update(new, current, subresource)
+        prepared = self._prepare_update(new, current, subresource, scope)
         await self._check_and_admit(namespace, prepared, current, scope, admission)
         current_rv = int(current["metadata"]["resourceVersion"])
         prepared_meta = m.metadata(prepared)
