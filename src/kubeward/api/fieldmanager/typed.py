@@ -172,7 +172,7 @@ def merge(lhs: Any, rhs: Any, t: Type) -> Any:
     """``rhs`` (an applied configuration) over ``lhs`` (the live object); ABSENT for neither."""
     if rhs is ABSENT:
         return lhs
-    if lhs is ABSENT or _empty(lhs) and _empty(rhs):
+    if lhs is ABSENT or (_empty(lhs) and _empty(rhs)):
         return rhs
     if _is_map(t, lhs) and _is_map(t, rhs) and not t.atomic:
         out = dict(lhs)

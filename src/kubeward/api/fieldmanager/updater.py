@@ -73,6 +73,9 @@ def manager_text(key: ManagerKey) -> str:
 
 def conflict_error(conflicts: Sequence[tuple[ManagerKey, Path]]) -> Conflict:
     """Rule 2's 409: every conflicting manager and path, worded and detailed as upstream."""
+    # Upstream walks a map (no order); managers sorted, as its message lists them, keep
+    # the causes and the message in one order.
+    conflicts = sorted(conflicts, key=lambda c: c[0])
     causes = tuple(
         Cause("FieldManagerConflict", f"conflict with {manager_text(key)}", path_text(path))
         for key, path in conflicts
