@@ -315,7 +315,7 @@ def test_status_is_reset_on_the_main_resource_and_spec_on_status() -> None:
 def test_apply_refuses_managed_fields_in_its_body() -> None:
     body = _obj()
     body["metadata"]["managedFields"] = []
-    with pytest.raises(BadRequest, match="metadata.managedFields must be nil"):
+    with pytest.raises(BadRequest, match=r"metadata\.managedFields must be nil"):
         _manager().applied(None, body, "one")
 
 
