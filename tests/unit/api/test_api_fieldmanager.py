@@ -359,3 +359,66 @@ def test_a_bad_field_manager_is_invalid() -> None:
 
     with pytest.raises(Invalid, match="fieldManager: Too long"):
         check_options("x" * 129, applying=False)
+
+
+_DEPLOYMENT: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "x", "labels": {"app": "x"}},
+    "spec": {
+        "replicas": 1,
+        "paused": False,
+        "selector": {"matchLabels": {"app": "x"}},
+        "template": {
+            "metadata": {"labels": {"app": "x"}},
+            "spec": {
+                "securityContext": {},
+                "containers": [
+                    {
+                        "name": "nginx",
+                        "image": "nginx",
+                        "ports": [{"containerPort": 80, "protocol": "TCP"}],
+                        "resources": {},
+                    }
+                ],
+            },
+        },
+    },
+    "status": {},
+}
+
+
+@pytest.mark.parametrize(
+    ("shape", "obj", "zero_structs"),
+    [
+        (shapes.for_builtin("io.k8s.api.apps.v1.Deployment"), _DEPLOYMENT, True),
+        (
+            SHAPE,
+            _obj(replicas=1, tags=["a"], labels={}, selector={"app": "y"}, extra={"q": [1]}),
+            False,
+        ),
+    ],
+    ids=["builtin-zero-value", "custom"],
+)
+def test_the_create_walk_is_the_general_comparison(
+    shape: shapes.Type, obj: dict[str, Any], zero_structs: bool
+) -> None:
+    from kubeward.api.fieldmanager.manager import _zero
+    from kubeward.api.fieldmanager.typed import created_fields
+
+    zero = _zero(obj, shape) if zero_structs else {}
+    assert (
+        created_fields(obj, shape, zero_structs=zero_structs) == compare(zero, obj, shape).changed()
+    )
+
+
+def test_a_builtin_create_owns_what_upstream_shows() -> None:
+    fm = FieldManager.for_builtin("apps/v1", "io.k8s.api.apps.v1.Deployment", status=True)
+    obj = copy.deepcopy(_DEPLOYMENT)
+    fm.updated(None, obj, "kubectl-create", time="2026-01-01T00:00:00Z")
+    (entry,) = obj["metadata"]["managedFields"]
+    assert entry["fieldsV1"]["f:metadata"] == {"f:labels": {".": {}, "f:app": {}}}
+    spec_fields = entry["fieldsV1"]["f:spec"]
+    assert "." not in spec_fields and "." not in spec_fields["f:template"]  # Go zero value
+    assert spec_fields["f:selector"] == {}
+    assert "f:status" not in entry["fieldsV1"]

@@ -34,7 +34,7 @@ from typing import Any
 from kubeward.api import meta as m
 from kubeward.api.fieldmanager import schema as shapes
 from kubeward.api.fieldmanager.fieldpath import FieldSet, field
-from kubeward.api.fieldmanager.typed import ABSENT
+from kubeward.api.fieldmanager.typed import ABSENT, created_fields
 from kubeward.api.fieldmanager.updater import (
     APPLY,
     UPDATE,
@@ -163,6 +163,9 @@ class FieldManager:
             base = _managed_of(live) or ({}, {})
         managers, times = base
         key = ManagerKey(manager, UPDATE, self.api_version, subresource)
+        if live is None and not managers and not subresource:
+            self._created(new, key, times, time)  # the common create: one walk
+            return
         right = _without_meta(new)
         if live is not None:
             left = _without_meta(live)
@@ -179,6 +182,23 @@ class FieldManager:
                 del out[key]
             times = {**times, key: time or m.format_time(m.now())}
         _store(new, out, times)
+
+    def _created(
+        self, new: m.JSONObject, key: ManagerKey, times: dict[ManagerKey, str], time: str | None
+    ) -> None:
+        try:
+            fields = created_fields(_without_meta(new), self.shape, zero_structs=self.typed_zero)
+        except StatusError:
+            fields = FieldSet()
+        fields = fields.recursive_difference(self._reset_main).difference(_STRIPPED)
+        if fields.empty():
+            _store(new, {}, {})
+            return
+        _store(
+            new,
+            {key: Owned(fields, self.api_version, False)},
+            {key: time or m.format_time(m.now())},
+        )
 
     def applied(
         self,
