@@ -205,12 +205,14 @@ class FieldSet:
             return self
         out = FieldSet()
         out.members = self.members - other.members
+        same = len(out.members) == len(self.members)
         for pe, mine in self.children.items():
             theirs = other.children.get(pe)
             rest = mine.difference(theirs) if theirs is not None else mine
+            same = same and rest is mine
             if not rest.empty():
                 out.children[pe] = rest
-        return out
+        return self if same else out  # nothing taken away: the same set, by identity
 
     def recursive_difference(self, other: FieldSet) -> FieldSet:
         """The paths of this set that neither are in ``other`` nor lie below one of its paths."""
@@ -236,12 +238,19 @@ class FieldSet:
         out: dict[str, Any] = {}
         if include_self and (self.members or self.children):
             out["."] = {}
-        for pe in sorted(self.members | set(self.children), key=_sort_key):
-            sub = self.children.get(pe)
+        elements = self.members | self.children.keys()
+        if all(pe[0] == "f" for pe in elements):
+            ordered = sorted(elements)  # ("f", name) tuples: by name, rule 3's order for fields
+        else:
+            ordered = sorted(elements, key=_sort_key)
+        children = self.children
+        for pe in ordered:
+            sub = children.get(pe)
+            text = "f:" + pe[1] if pe[0] == "f" else _encode_element(pe)
             if sub is None or sub.empty():
-                out[_encode_element(pe)] = {}
+                out[text] = {}
             else:
-                out[_encode_element(pe)] = sub._emit(include_self=pe in self.members)
+                out[text] = sub._emit(include_self=pe in self.members)
         return out
 
     @classmethod

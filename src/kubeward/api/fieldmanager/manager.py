@@ -31,6 +31,8 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from kubeward.api import meta as m
 from kubeward.api.fieldmanager import schema as shapes
 from kubeward.api.fieldmanager.fieldpath import FieldSet, field
@@ -49,25 +51,33 @@ from kubeward.errors import BadRequest, Cause, StatusError, invalid
 FIELDS_V1 = "FieldsV1"
 MAX_MANAGER_LENGTH = 128
 
+_SERVER_META = frozenset(
+    {
+        "name",
+        "namespace",
+        "creationTimestamp",
+        "selfLink",
+        "uid",
+        "clusterName",
+        "generation",
+        "managedFields",
+        "resourceVersion",
+    }
+)
+_METADATA = field("metadata")
+_STATUS = field("status")
 _STRIPPED = FieldSet.of(
     (field("apiVersion"),),
     (field("kind"),),
     (field("metadata"),),
-    *(
-        (field("metadata"), field(name))
-        for name in (
-            "name",
-            "namespace",
-            "creationTimestamp",
-            "selfLink",
-            "uid",
-            "clusterName",
-            "generation",
-            "managedFields",
-            "resourceVersion",
-        )
-    ),
+    *((field("metadata"), field(name)) for name in _SERVER_META),
 )
+
+
+def _created_at(obj: m.JSONObject) -> str:
+    """A create's entry time: the object's creationTimestamp (the same instant, formatted once)."""
+    stamp = (obj.get("metadata") or {}).get("creationTimestamp")
+    return stamp if isinstance(stamp, str) and stamp else m.format_time(m.now())
 
 
 def manager_from_user_agent(user_agent: str) -> str:
@@ -176,6 +186,12 @@ class FieldManager:
             out, took = update(left, right, self.shape, managers, key, self.api_version, ignored)
         except StatusError:
             out, took = managers, False  # a shape the walk refuses: record nothing new
+        unmoved = len(out) == len(managers) and all(out.get(k) is v for k, v in managers.items())
+        if not took and unmoved and not _has_entries(new):
+            entries = (live or {}).get("metadata", {}).get("managedFields")
+            if entries:
+                m.metadata(new)["managedFields"] = entries  # nothing moved: the live entries
+            return
         if took:
             out[key] = Owned(out[key].fields.difference(_STRIPPED), self.api_version, False)
             if out[key].fields.empty():
@@ -186,18 +202,26 @@ class FieldManager:
     def _created(
         self, new: m.JSONObject, key: ManagerKey, times: dict[ManagerKey, str], time: str | None
     ) -> None:
+        trimmed = {k: v for k, v in new.items() if k not in ("apiVersion", "kind")}
+        meta = new.get("metadata")
+        if isinstance(meta, dict):
+            trimmed["metadata"] = {k: v for k, v in meta.items() if k not in _SERVER_META}
         try:
-            fields = created_fields(_without_meta(new), self.shape, zero_structs=self.typed_zero)
+            fields = created_fields(trimmed, self.shape, zero_structs=self.typed_zero)
         except StatusError:
             fields = FieldSet()
-        fields = fields.recursive_difference(self._reset_main).difference(_STRIPPED)
+        # What rule 4 never lets anyone own, at the top: ``metadata`` itself and reset status.
+        fields.members.discard(_METADATA)
+        if not self._reset_main.empty():
+            fields.members.discard(_STATUS)
+            fields.children.pop(_STATUS, None)
         if fields.empty():
             _store(new, {}, {})
             return
         _store(
             new,
             {key: Owned(fields, self.api_version, False)},
-            {key: time or m.format_time(m.now())},
+            {key: time or _created_at(new)},
         )
 
     def applied(
@@ -288,7 +312,7 @@ def _managed_of(obj: m.JSONObject | None) -> tuple[ManagedFields, dict[ManagerKe
                 api_version if operation == UPDATE else "",
                 str(entry.get("subresource") or ""),
             )
-            fields = FieldSet.from_fields_v1(entry.get("fieldsV1") or {})
+            fields = _decoded(orjson.dumps(entry.get("fieldsV1") or {}))
             previous = managers.get(key)
             if previous is not None:
                 fields = fields.union(previous.fields)
@@ -298,6 +322,13 @@ def _managed_of(obj: m.JSONObject | None) -> tuple[ManagedFields, dict[ManagerKe
     except StatusError:
         return None
     return managers, times
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded(fields_v1: bytes) -> FieldSet:
+    """A ``fieldsV1`` decoded once: an object's entries are read on each of its writes, and
+    decoded sets are never changed (``fieldpath`` rule 2's sets are values)."""
+    return FieldSet.from_fields_v1(orjson.loads(fields_v1))
 
 
 def _store(obj: m.JSONObject, managers: ManagedFields, times: Mapping[ManagerKey, str]) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from kubeward.api.fieldmanager.fieldpath import FieldSet, Path, PathElement, field, key
 from kubeward.api.fieldmanager.fieldpath import value as value_element
-from kubeward.api.fieldmanager.schema import LIST, MAP, UNTYPED, Type
+from kubeward.api.fieldmanager.schema import LIST, MAP, SCALAR, UNTYPED, Type
 from kubeward.errors import BadRequest
 
 
@@ -200,6 +200,9 @@ def _created(v: Any, t: Type, parent: FieldSet, pe: PathElement) -> None:
         return
     if isinstance(v, dict) and t.kind in (MAP, UNTYPED) and not t.atomic:
         sub = parent.child(pe)
+        if t.kind == MAP and t.element_type().kind == SCALAR and not t.is_struct():
+            sub.members.update(field(name) for name in v)  # labels, data: the common map
+            return
         for name, child in v.items():
             _created(child, t.field_type(name), sub, field(name))
     elif isinstance(v, list) and _granular_list(t):

@@ -119,7 +119,9 @@ def _changes(
         if not taken.empty():
             conflicts.extend((manager, path) for path in taken.paths())
         rest = owned.fields.difference(taken).difference(cmp.removed)
-        if not rest.empty():
+        if rest is owned.fields:
+            out[manager] = owned  # untouched: the same value, so callers can tell by identity
+        elif not rest.empty():
             out[manager] = Owned(rest, owned.api_version, owned.applied)
     if conflicts and not force:
         raise conflict_error(conflicts)

@@ -314,7 +314,7 @@ class Store:
         scope: RequestScope | None = None,
         admission: WriteAdmission | None = None,
     ) -> m.JSONObject:
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         if admission is not None:
             await admission.mutate(obj, None)
         meta = m.metadata(obj)
@@ -406,7 +406,7 @@ class Store:
         if subresource:
             new = self.strategy.prepare_for_subresource_update(new, old, subresource)
         else:
-            new = copy.deepcopy(new)
+            new = clone(new)
             self.strategy.prepare_for_update(new, old)
         meta = m.metadata(new)
         old_meta = m.metadata(old)
@@ -486,7 +486,7 @@ class Store:
         """
         for _ in range(retries):
             current = await self.get(namespace, name)
-            new = mutate(copy.deepcopy(current))
+            new = mutate(clone(current))
             wanted_rv = str(m.metadata(new).get("resourceVersion") or "")
             if wanted_rv and wanted_rv != current["metadata"].get("resourceVersion"):
                 raise self._conflict(name)
@@ -525,7 +525,7 @@ class Store:
                 f"the name of the object ({new_meta.get('name')}) does not match the name on the URL ({name})"
             )
         if admission is not None:
-            new = copy.deepcopy(new)
+            new = clone(new)
             await admission.mutate(new, current)
         prepared = self._prepare_update(new, current, subresource, scope)
         await self._check_and_admit(namespace, prepared, current, scope, admission)
@@ -572,7 +572,7 @@ class Store:
         """
         current = await self.get(namespace, name)
         if admission is not None:
-            await admission.mutate(copy.deepcopy(current), current)
+            await admission.mutate(clone(current), current)
             await admission.validate(current, current)
         meta = m.metadata(current)
         if precondition_uid and meta.get("uid") != precondition_uid:
@@ -593,7 +593,7 @@ class Store:
         if meta.get("finalizers") or graceful or self.strategy.blocks_deletion(current):
             if meta.get("deletionTimestamp"):
                 return current, False
-            marked = copy.deepcopy(current)
+            marked = clone(current)
             mmeta = m.metadata(marked)
             mmeta["deletionTimestamp"] = m.format_time(m.now())
             mmeta["deletionGracePeriodSeconds"] = grace_period_seconds if graceful else 0
@@ -637,10 +637,28 @@ class Store:
         return WatchEvent(kind, obj, event.revision, previous)
 
 
+def clone(obj: m.JSONObject) -> m.JSONObject:
+    """A deep copy of a JSON object: through orjson, several times faster than ``deepcopy``
+    on the nested dictionaries objects are (``managedFields`` doubles their depth); a value
+    orjson cannot encode (an integer beyond 64 bits) falls back to ``deepcopy``."""
+    try:
+        copied: m.JSONObject = orjson.loads(orjson.dumps(obj))
+    except TypeError:
+        return copy.deepcopy(obj)
+    return copied
+
+
 def _unchanged(new: m.JSONObject, old: m.JSONObject) -> bool:
-    old_copy = copy.deepcopy(old)
-    m.metadata(old_copy).pop("resourceVersion", None)
-    return new == old_copy
+    old_meta = old.get("metadata")
+    new_meta = new.get("metadata")
+    if not isinstance(old_meta, dict) or not isinstance(new_meta, dict):
+        return new == old
+    if new.keys() != old.keys():
+        return False
+    if any(new[k] != old[k] for k in new if k != "metadata"):
+        return False
+    rest = {k: v for k, v in old_meta.items() if k != "resourceVersion"}
+    return new_meta == rest
 
 
 def _random_suffix() -> str:
