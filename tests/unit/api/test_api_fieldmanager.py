@@ -422,3 +422,20 @@ def test_a_builtin_create_owns_what_upstream_shows() -> None:
     assert "." not in spec_fields and "." not in spec_fields["f:template"]  # Go zero value
     assert spec_fields["f:selector"] == {}
     assert "f:status" not in entry["fieldsV1"]
+
+
+def test_past_ten_updaters_the_oldest_become_ancient_changes() -> None:
+    fm = _manager()
+    live = fm.applied(None, _obj(labels={}), "owner")
+    for i in range(12):
+        new = copy.deepcopy(live)
+        new["spec"]["labels"][f"k{i}"] = "v"
+        fm.updated(live, new, f"writer-{i:02}", time=f"2026-01-01T00:00:{i:02}Z")
+        live = new
+    owners = _owners(live)
+    updaters = [k for k in owners if k[1] == "Update"]
+    assert len(updaters) == 10
+    assert ("writer-00", "Update") not in owners and ("writer-02", "Update") not in owners
+    assert owners["ancient-changes", "Update"] == {
+        "f:spec": {"f:labels": {"f:k0": {}, "f:k1": {}, "f:k2": {}}}
+    }

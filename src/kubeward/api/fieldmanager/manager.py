@@ -23,6 +23,8 @@ version's schema). The rules, from k8s.io/apimachinery's ``util/managedfields``:
     ``fieldsType: FieldsV1``, as upstream sorts and encodes them.
  6. The manager of a non-apply write is ``?fieldManager=``, else the User-Agent up to its
     first ``/`` (``kubectl/v1.32.0 (linux/amd64) …`` → ``kubectl``), as upstream derives it.
+ 7. At most ten Update entries: past that, the oldest merge into one ``ancient-changes`` entry
+    per apiVersion (upstream's ``capManagersManager``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ from kubeward.api.fieldmanager.updater import (
 from kubeward.errors import BadRequest, Cause, StatusError, invalid
 
 FIELDS_V1 = "FieldsV1"
+MAX_UPDATE_MANAGERS = 10
+ANCIENT_CHANGES = "ancient-changes"
 MAX_MANAGER_LENGTH = 128
 
 _SERVER_META = frozenset(
@@ -197,6 +201,7 @@ class FieldManager:
             if out[key].fields.empty():
                 del out[key]
             times = {**times, key: time or m.format_time(m.now())}
+            out, times = cap_updaters(out, times)
         _store(new, out, times)
 
     def _created(
@@ -271,6 +276,39 @@ def _zero(obj: m.JSONObject, shape: shapes.Type) -> m.JSONObject:
         if isinstance(sub, dict) and child.is_struct() and shape.has_field(name):
             out[name] = _zero(sub, child)
     return out
+
+
+def cap_updaters(
+    managers: ManagedFields, times: dict[ManagerKey, str], limit: int = MAX_UPDATE_MANAGERS
+) -> tuple[ManagedFields, dict[ManagerKey, str]]:
+    """Rule 7: the oldest Update entries beyond ``limit`` merge into ``ancient-changes``."""
+    updaters = [k for k, owned in managers.items() if not owned.applied]
+    if len(updaters) <= limit:
+        return managers, times
+    updaters.sort(key=lambda k: (times.get(k, ""), k.manager, k.api_version, k.subresource))
+    managers, times = dict(managers), dict(times)
+    first_of_version: dict[str, ManagerKey] = {}
+    length = len(updaters)
+    for key in updaters:
+        if length <= limit:
+            break
+        owned = managers[key]
+        version = owned.api_version
+        first = first_of_version.get(version)
+        if first is None:
+            first_of_version[version] = key
+            continue
+        bucket = ManagerKey(ANCIENT_CHANGES, UPDATE, version)
+        if bucket not in managers:
+            managers[bucket] = managers.pop(first)
+            times.pop(first, None)
+        merged = owned.fields.union(managers[bucket].fields)
+        managers[bucket] = Owned(merged, version, False)
+        del managers[key]
+        if key in times:
+            times[bucket] = times.pop(key)
+        length -= 1
+    return managers, times
 
 
 # --- encoding (rules 3 and 5) --------------------------------------------------------------------
