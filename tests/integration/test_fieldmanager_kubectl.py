@@ -205,3 +205,28 @@ def test_the_python_client_applies_and_needs_a_field_manager(cluster: Any) -> No
             "field": ".data.a",
         }
     ]
+
+
+def test_edit_and_scale_record_their_managers(
+    kubectl: Kubectl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl.run("create", "configmap", "edited", "--from-literal=k=before")
+    monkeypatch.setenv("KUBE_EDITOR", "sed -i s/before/after/")
+    kubectl.run("edit", "configmap", "edited")
+    managed = _managed(kubectl, "configmap", "edited")
+    assert managed["kubectl-edit", "Update"]["fieldsV1"] == {"f:data": {"f:k": {}}}
+    assert managed["kubectl-create", "Update"]["fieldsV1"] == {"f:data": {}}  # the map alone
+    scaled = {**DEPLOYMENT, "metadata": {"name": "scaled", "labels": {"app": "nginx"}}}
+    kubectl.run("apply", "--server-side", "-f", _write(tmp_path / "scaled.yaml", scaled))
+    kubectl.run("scale", "deployment", "scaled", "--replicas=4")
+    out = kubectl.run("get", "deployment", "scaled", "-o", "json", "--show-managed-fields").stdout
+    entries = json.loads(out)["metadata"]["managedFields"]
+    scale = next(e for e in entries if e.get("subresource") == "scale")
+    assert (scale["manager"], scale["operation"], scale["apiVersion"]) == (
+        "kubectl",
+        "Update",
+        "apps/v1",
+    )
+    assert scale["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    applier = next(e for e in entries if e["operation"] == "Apply")
+    assert "f:replicas" not in applier["fieldsV1"]["f:spec"]  # taken by the scale
