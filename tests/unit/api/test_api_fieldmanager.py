@@ -439,3 +439,21 @@ def test_past_ten_updaters_the_oldest_become_ancient_changes() -> None:
     assert owners["ancient-changes", "Update"] == {
         "f:spec": {"f:labels": {"f:k0": {}, "f:k1": {}, "f:k2": {}}}
     }
+
+
+def test_a_key_field_left_out_takes_its_default() -> None:
+    fm = FieldManager.for_builtin("apps/v1", "io.k8s.api.apps.v1.Deployment", status=True)
+    config = copy.deepcopy(_DEPLOYMENT)
+    del config["status"]
+    config["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
+    live = fm.applied(None, copy.deepcopy(config), "kubectl")
+    live["spec"]["template"]["spec"]["containers"][0]["ports"][0]["protocol"] = "TCP"  # defaulted
+    again = fm.applied(live, copy.deepcopy(config), "kubectl")
+    assert again["spec"]["template"]["spec"]["containers"][0]["ports"] == [
+        {"containerPort": 80, "protocol": "TCP"}
+    ]
+    (entry,) = again["metadata"]["managedFields"]
+    container = entry["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"]
+    assert container['k:{"name":"nginx"}']["f:ports"] == {
+        'k:{"containerPort":80,"protocol":"TCP"}': {".": {}, "f:containerPort": {}}
+    }

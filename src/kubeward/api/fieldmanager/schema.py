@@ -43,11 +43,13 @@ _ATOMIC_STRUCTS = frozenset(
     }
 )
 
-# Rule 2: +listMapKey pairs of built-in lists (the merge key is the first).
+# Rule 2: +listMapKey pairs of built-in lists (the merge key is the first), and the defaults
+# of key fields an item may leave out (upstream's schema has them: protocol is "TCP").
 _MAP_KEYS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("io.k8s.api.core.v1.Container", "ports"): ("containerPort", "protocol"),
     ("io.k8s.api.core.v1.ServiceSpec", "ports"): ("port", "protocol"),
 }
+_KEY_DEFAULTS: Mapping[str, Any] = {"protocol": "TCP"}
 
 
 @dataclass(eq=False)
@@ -61,6 +63,8 @@ class Type:
     atomic: bool = False
     list_type: str = "atomic"  # for lists: atomic, set or map
     keys: tuple[str, ...] = ()
+    # The value a key field takes when an item leaves it out (its schema's default).
+    key_defaults: Mapping[str, Any] = field(default_factory=dict)
     _schema: Mapping[str, Any] = field(default_factory=dict, repr=False)
     _fields: dict[str, Type] = field(default_factory=dict, repr=False)
     _element: Type | None = field(default=None, repr=False)
@@ -169,4 +173,21 @@ def _list(schema: Mapping[str, Any], map_keys: tuple[str, ...] | None) -> Type:
             list_type = "atomic"
     if list_type not in ("atomic", "set", "map") or (list_type == "map" and not keys):
         list_type = "atomic"
-    return Type(LIST, atomic=list_type == "atomic", list_type=list_type, keys=keys, _schema=schema)
+    defaults: dict[str, Any] = {}
+    if map_keys:
+        defaults.update({k: v for k, v in _KEY_DEFAULTS.items() if k in keys})
+    items = schema.get("items")
+    properties = items.get("properties") if isinstance(items, Mapping) else None
+    if isinstance(properties, Mapping):
+        for name in keys:
+            prop = properties.get(name)
+            if isinstance(prop, Mapping) and "default" in prop:
+                defaults[name] = prop["default"]
+    return Type(
+        LIST,
+        atomic=list_type == "atomic",
+        list_type=list_type,
+        keys=keys,
+        key_defaults=defaults,
+        _schema=schema,
+    )

@@ -57,6 +57,9 @@ def item_element(t: Type, item: Any, position: int) -> PathElement:
     if not isinstance(item, dict):
         raise BadRequest(f"element {position}: associative list with keys has a non-object item")
     fields = {k: item[k] for k in t.keys if k in item}
+    if len(fields) < len(t.keys):
+        for name, default in t.key_defaults.items():
+            fields.setdefault(name, default)
     if not fields:
         raise BadRequest(
             f'element {position}: associative list with keys has an element that omits key field "{t.keys[0]}"'
