@@ -197,6 +197,13 @@ def test_the_python_client_applies_and_needs_a_field_manager(cluster: Any) -> No
         )  # fmt: skip
     assert caught.value.status == 409
     status = json.loads(caught.value.body)
+    with pytest.raises(kubernetes.client.ApiException) as refused:
+        core.patch_namespaced_config_map("py", "default", {"data": {"b": "2"}}, force=True)
+    assert refused.value.status == 422
+    assert json.loads(refused.value.body)["message"] == (
+        'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: '
+        "may not be specified for non-apply patch"
+    )
     assert status["reason"] == "Conflict"
     assert status["details"]["causes"] == [
         {

@@ -67,11 +67,13 @@ from kubeward.api.selectors import (
     parse_label_selector,
 )
 from kubeward.api.user import UserInfo
+from kubeward.api.validation import field as field_errors
 from kubeward.errors import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
     StatusError,
+    invalid,
 )
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
@@ -384,6 +386,13 @@ class ResourceHandlers:
         rt = ctx.rt
         if content_type == "application/apply-patch+yaml":
             return await self._server_side_apply(ctx, body)
+        if "force" in ctx.request.query:
+            raise invalid(
+                "PatchOptions",
+                "",
+                [field_errors.forbidden("force", "may not be specified for non-apply patch")],
+                "meta.k8s.io",
+            )
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
             patched = apply_patch(current, body, content_type, merge_root=rt.merge_root)
