@@ -163,3 +163,21 @@ def test_status_writes_record_their_subresource(kubectl: Kubectl, tmp_path: Path
     assert obj["status"] == {"ready": True}
     kubectl_entry = next(e for e in obj["metadata"]["managedFields"] if e["manager"] == "kubectl")
     assert "f:status" not in kubectl_entry["fieldsV1"]
+
+
+def test_status_applied_through_its_subresource(kubectl: Kubectl, tmp_path: Path) -> None:
+    doc = {**widget(), "status": {"ready": False}}
+    del doc["spec"]
+    flags = ("--subresource=status", "--field-manager=status-owner")
+    refused = _apply(kubectl, tmp_path, doc, *flags, check=False)
+    assert (
+        'conflict with "operator" with subresource "status" using example.com/v1: .status.ready'
+        in refused.stderr
+    )
+    _apply(kubectl, tmp_path, doc, *flags, "--force-conflicts")
+    obj = _get(kubectl)
+    assert obj["status"] == {"ready": False}
+    entry = next(e for e in obj["metadata"]["managedFields"] if e["manager"] == "status-owner")
+    assert (entry["operation"], entry["subresource"]) == ("Apply", "status")
+    assert entry["fieldsV1"] == {"f:status": {"f:ready": {}}}
+    assert obj["spec"]["size"] == 1  # the main resource's fields are untouched

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -431,7 +432,7 @@ class ResourceHandlers:
         applied = self._checked_object(ctx, applied)
         fields = ctx.store.field_manager
         subresource = ctx.info.subresource
-        scope = self.request_scope(ctx, field_manager="")
+        scope = dataclasses.replace(self.request_scope(ctx, field_manager=""), applying=True)
         try:
             await ctx.store.get(ctx.info.namespace, ctx.info.name)
         except NotFound:

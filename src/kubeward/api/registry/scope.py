@@ -42,6 +42,9 @@ class RequestScope:
     # Who the write's ``managedFields`` entry names (an Update operation); "" records none —
     # the server's own writes, and apply, which records its own (``api.fieldmanager``).
     field_manager: str = ""
+    # An apply: the object carries the managedFields its merge computed, kept through a
+    # subresource's prepare (which otherwise starts from the stored metadata).
+    applying: bool = False
 
 
 class WriteAdmission(Protocol):

@@ -404,7 +404,13 @@ class Store:
         scope: RequestScope | None = None,
     ) -> m.JSONObject:
         if subresource:
+            applied = m.metadata(new).get("managedFields")
             new = self.strategy.prepare_for_subresource_update(new, old, subresource)
+            if scope is not None and scope.applying:
+                if applied:
+                    m.metadata(new)["managedFields"] = applied
+                else:
+                    m.metadata(new).pop("managedFields", None)
         else:
             new = clone(new)
             self.strategy.prepare_for_update(new, old)
