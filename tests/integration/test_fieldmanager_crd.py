@@ -22,9 +22,9 @@ from kubeward.testing.cluster import Cluster
 CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
-    "metadata": {"name": "widgets.example.com"},
+    "metadata": {"name": "widgets.ssa.example"},
     "spec": {
-        "group": "example.com",
+        "group": "ssa.example",
         "scope": "Namespaced",
         "names": {"plural": "widgets", "kind": "Widget"},
         "versions": [
@@ -77,7 +77,7 @@ CRD = {
 
 def widget(**spec: Any) -> dict[str, Any]:
     return {
-        "apiVersion": "example.com/v1",
+        "apiVersion": "ssa.example/v1",
         "kind": "Widget",
         "metadata": {"name": "w", "namespace": "default"},
         "spec": spec,
@@ -171,7 +171,7 @@ def test_status_applied_through_its_subresource(kubectl: Kubectl, tmp_path: Path
     flags = ("--subresource=status", "--field-manager=status-owner")
     refused = _apply(kubectl, tmp_path, doc, *flags, check=False)
     assert (
-        'conflict with "operator" with subresource "status" using example.com/v1: .status.ready'
+        'conflict with "operator" with subresource "status" using ssa.example/v1: .status.ready'
         in refused.stderr
     )
     _apply(kubectl, tmp_path, doc, *flags, "--force-conflicts")

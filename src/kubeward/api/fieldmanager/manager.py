@@ -132,11 +132,11 @@ class FieldManager:
         self._reset_main = FieldSet.of((field("status"),)) if has_status_subresource else FieldSet()
 
     @classmethod
-    def for_builtin(cls, api_version: str, schema_name: str | None, **kw: bool) -> FieldManager:
+    def for_builtin(
+        cls, api_version: str, schema_name: str | None, *, status: bool = False
+    ) -> FieldManager:
         shape = shapes.for_builtin(schema_name) if schema_name else shapes.DEDUCED
-        return cls(
-            api_version, shape, has_status_subresource=kw.get("status", False), typed_zero=True
-        )
+        return cls(api_version, shape, has_status_subresource=status, typed_zero=True)
 
     @classmethod
     def for_schema(
