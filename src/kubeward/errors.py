@@ -13,6 +13,10 @@ never leak past it.
      ├── ImpersonationRefused     the requester may not impersonate what it asked for (403)
      ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
      ├── WireError                bytes that are not a well-formed protobuf message (400)
+     ├── CELError                 a CEL expression that cannot be compiled or evaluated (cel/)
+     │    ├── CELCompileError     a syntax or type error, worded as cel-go words it
+     │    ├── CELEvaluationError  an error while evaluating (no such key, overflow, ...)
+     │    └── CELCostExceeded     the runtime cost limit was reached
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -82,6 +86,22 @@ class JSONPatchError(KubewardError):
 
 class WireError(KubewardError, ValueError):
     """The bytes are not a well-formed protobuf message."""
+
+
+class CELError(KubewardError):
+    """A CEL expression could not be compiled or evaluated; the message is worded as cel-go's."""
+
+
+class CELCompileError(CELError):
+    """Syntax or type errors: ``ERROR: <input>:1:5: undeclared reference to 'x' ...``."""
+
+
+class CELEvaluationError(CELError):
+    """An evaluation error: ``no such key: x``, ``integer overflow``, ``division by zero``."""
+
+
+class CELCostExceeded(CELError):
+    """The expression's runtime cost went over the limit it was evaluated with."""
 
 
 class PKIError(KubewardError):

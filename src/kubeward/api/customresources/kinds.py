@@ -13,6 +13,9 @@ Rules of the objects (:class:`CustomResourceStrategy`):
     ``status`` when the subresource is on).
  4. Field selectors: ``metadata.name``, ``metadata.namespace`` and the version's
     ``selectableFields``. Strategic merge patch is refused (415), as upstream.
+ 5. The schema's CEL rules (``x-kubernetes-validations``) are compiled once, when the kind is
+    made, and run after the schema validates: on create with ``self`` only, on update with
+    ``oldSelf`` too (``rules.py``, ``rule_evaluation.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from kubeward.api.customresources.printer import printer_for_columns
+from kubeward.api.customresources.rule_evaluation import evaluate_rules
+from kubeward.api.customresources.rules import compile_rules
 from kubeward.api.customresources.schema import apply_defaults, prune, validate
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
@@ -38,13 +43,29 @@ class CustomResourceStrategy(Strategy):
         self.has_status = resource_type.subresource("status") is not None
         self.selectable_fields = resource_type.selectable_fields
         self.last_pruned: list[str] = []
+        # Compiled once per registered kind (a definition's rules were checked when it was written).
+        self.rules, _ = compile_rules(self.schema)
 
     def default(self, obj: JSONObject) -> None:
         apply_defaults(obj, self.schema)
         self.last_pruned = prune(obj, self.schema)
 
     def validate(self, obj: JSONObject) -> list[Cause]:
-        return validate(obj, self.schema)
+        causes = validate(obj, self.schema)
+        return causes or evaluate_rules(self.rules, obj, transition=False)
+
+    def validate_metadata(self, obj: JSONObject, *, creating: bool) -> list[Cause]:
+        causes = super().validate_metadata(obj, creating=creating)
+        if creating and not validate(obj, self.schema):
+            # Only here does the strategy know a write is a create: the transition rules
+            # with optionalOldSelf run on create, with oldSelf = optional.none().
+            causes.extend(evaluate_rules(self.rules, obj, transition=True))
+        return causes
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        if validate(new, self.schema):
+            return []  # validate() has reported them; rules run on well-typed objects only
+        return evaluate_rules(self.rules, new, old, transition=True)
 
     def generation_changed(self, new: JSONObject, old: JSONObject) -> bool:
         ignored = _IGNORED_FOR_GENERATION | ({"status"} if self.has_status else set())

@@ -1,0 +1,163 @@
+"""Running a CRD's compiled validation rules (``rules.py``) on one write of a custom object.
+
+Rules 1 to 5 of ``rules.py``: the tree is walked along the object, old values correlated as
+the apiextensions server correlates them, and every rule's verdict becomes a cause. One
+budget (``RUNTIME_CEL_COST_BUDGET``) is shared by the whole write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kubeward import cel
+from kubeward.api.customresources.rules import CompiledRule, RuleTree
+from kubeward.api.validation import field as fielderrors
+from kubeward.errors import Cause, CELCostExceeded, CELEvaluationError
+
+_MISSING = object()
+
+
+class _OutOfBudget(Exception):
+    """Internal: stops the walk once the budget is spent (never leaves this module)."""
+
+
+@dataclass
+class _Budget:
+    remaining: float
+
+
+def evaluate_rules(
+    tree: RuleTree | None, obj: Any, old: Any = _MISSING, *, transition: bool
+) -> list[Cause]:
+    """The causes the rules give for ``obj``: the rules that name ``oldSelf`` when
+    ``transition`` (``old`` is the stored object on update; absent on create, where only
+    ``optionalOldSelf`` rules run), else the others."""
+    if tree is None:
+        return []
+    causes: list[Cause] = []
+    budget = _Budget(float(cel.RUNTIME_CEL_COST_BUDGET))
+    try:
+        _walk(tree, obj, old, "", causes, budget, transition)
+    except _OutOfBudget:
+        pass
+    return causes
+
+
+def _type_name(schema: dict[str, Any]) -> str:
+    return str(schema.get("type") or "object")
+
+
+def _walk(
+    tree: RuleTree,
+    value: Any,
+    old: Any,
+    path: str,
+    causes: list[Cause],
+    budget: _Budget,
+    transition: bool,
+) -> None:
+    if value is None:
+        return
+    for compiled in tree.rules:
+        if compiled.uses_old_self == transition:
+            _run(compiled, tree, value, old, path, causes, budget)
+    if isinstance(value, dict):
+        old_map = old if isinstance(old, dict) else {}
+        for key, sub in tree.properties.items():
+            if key in value:
+                _walk(sub, value[key], old_map.get(key, _MISSING), _join(path, key), causes, budget, transition)
+        if tree.additional is not None:
+            for key, item in value.items():
+                _walk(tree.additional, item, old_map.get(key, _MISSING), f"{path}[{key}]", causes, budget, transition)
+    elif isinstance(value, list) and tree.items is not None:
+        keys = tree.schema.get("x-kubernetes-list-map-keys")
+        by_key: dict[tuple[Any, ...], Any] = {}
+        if tree.schema.get("x-kubernetes-list-type") == "map" and isinstance(keys, list) and isinstance(old, list):
+            for item in old:
+                if isinstance(item, dict):
+                    by_key[tuple(item.get(k) for k in keys)] = item
+        for i, item in enumerate(value):
+            previous = _MISSING
+            if by_key and isinstance(item, dict) and isinstance(keys, list):
+                previous = by_key.get(tuple(item.get(k) for k in keys), _MISSING)
+            _walk(tree.items, item, previous, f"{path}[{i}]", causes, budget, transition)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _run(
+    compiled: CompiledRule,
+    tree: RuleTree,
+    value: Any,
+    old: Any,
+    path: str,
+    causes: list[Cause],
+    budget: _Budget,
+) -> None:
+    has_old = old is not _MISSING and old is not None
+    if compiled.uses_old_self and not has_old and not compiled.optional_old_self:
+        return
+    activation: dict[str, Any] = {"self": value}
+    if has_old:
+        activation["oldSelf"] = old
+    shown = path or "<nil>"
+    type_name = _type_name(tree.schema)
+    rule = compiled.rule
+    described = str(rule.get("message") or "").strip() or str(rule.get("rule", "")).strip()
+    limit = min(float(cel.PER_CALL_LIMIT), budget.remaining)
+    program = compiled.program
+    spent = program.estimated_cost if program.estimated_cost <= limit else program.cost(activation)
+    try:
+        verdict = program.evaluate(activation, cost_limit=limit)
+    except CELCostExceeded as exc:
+        causes.append(
+            fielderrors.invalid(
+                shown,
+                type_name,
+                f"'{exc}': no further validation rules will be run due to call cost exceeds "
+                f"limit for rule: {described}",
+            )
+        )
+        raise _OutOfBudget from exc
+    except CELEvaluationError as exc:
+        causes.append(fielderrors.invalid(shown, type_name, f"{exc} evaluating rule: {described}"))
+        return
+    budget.remaining -= spent
+    if verdict is True:
+        return
+    where = path
+    for step in compiled.field_path:
+        where = _join(where, step)
+    detail = _message(compiled, activation, budget) or (
+        str(rule.get("message")).strip() if rule.get("message") else f"failed rule: {described}"
+    )
+    causes.append(_cause(where or "<nil>", type_name, detail, rule.get("reason")))
+
+
+def _message(compiled: CompiledRule, activation: dict[str, Any], budget: _Budget) -> str:
+    if compiled.message is None:
+        return ""
+    try:
+        text = compiled.message.evaluate(activation, cost_limit=budget.remaining)
+    except (CELEvaluationError, CELCostExceeded):
+        return ""
+    budget.remaining -= compiled.message.estimated_cost
+    if not isinstance(text, str):
+        return ""
+    text = text.strip()
+    if not text or "\n" in text or len(text) > 5 * 1024:
+        return ""
+    return text
+
+
+def _cause(path: str, type_name: str, detail: str, reason: Any) -> Cause:
+    if reason == "FieldValueForbidden":
+        return fielderrors.forbidden(path, detail)
+    if reason == "FieldValueRequired":
+        return fielderrors.required(path, detail)
+    if reason == "FieldValueDuplicate":
+        return fielderrors.duplicate(path, type_name)
+    return fielderrors.invalid(path, type_name, detail)

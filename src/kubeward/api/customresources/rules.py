@@ -1,0 +1,384 @@
+"""CEL validation rules of a CRD schema (``x-kubernetes-validations``): compiled once, run per write.
+
+A :class:`RuleTree` mirrors the schema's structural spine and holds, at each node, the
+compiled rules of that node; the CRD's kinds compile it once when they are registered
+(``kinds.py``) and every write of a custom object evaluates it. As the apiextensions server:
+
+ 1. ``self`` is the node's value; a rule runs only where the value is present and not null.
+ 2. A *transition rule* (one naming ``oldSelf``) runs only on update, and only where an old
+    value correlates: same property, same map key, or the same keys of an
+    ``x-kubernetes-list-type: map`` list item. With ``optionalOldSelf: true`` it also runs
+    on create, ``oldSelf`` being ``optional.none()``.
+ 3. A rule that is false gives one cause at the node's path (or at the path ``fieldPath`` names),
+    with ``messageExpression``'s value, else ``message``, else ``failed rule: <rule>``; its
+    reason is ``reason`` (FieldValueInvalid by default; Forbidden, Required, Duplicate).
+    The value shown is the schema type: ``spec: Invalid value: "object": <message>``; the
+    root's path is ``<nil>``.
+ 4. An evaluation error is ``<error> evaluating rule: <message or rule>``.
+ 5. All rules of one write share ``RUNTIME_CEL_COST_BUDGET``; each evaluation is limited to
+    ``PER_CALL_LIMIT``; past either, the write is refused and no further rule runs.
+ 6. At CRD write time (``compile_rules``' causes): an empty rule, a compile error, a rule that
+    is not a bool, a ``messageExpression`` that is not a string, a ``fieldPath`` that names no
+    field, ``oldSelf`` where nothing correlates, and estimated costs over
+    ``STATIC_ESTIMATED_COST_LIMIT`` per rule or ``STATIC_ESTIMATED_CRD_COST_LIMIT`` for the
+    schema (each rule times the number of times its node can occur) are refused, worded as
+    upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubeward import cel
+from kubeward.api.validation import field as fielderrors
+from kubeward.cel import types as celtypes
+from kubeward.errors import Cause, CELCompileError, CELCostExceeded, CELEvaluationError
+
+Schema = dict[str, Any]
+_MIN_SERIALIZED = {"string": 2, "integer": 1, "number": 1, "boolean": 4, "object": 2, "array": 2}
+_COST_HINT = (
+    "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, "
+    "maps, and strings are declared)"
+)
+_REASONS = ("FieldValueInvalid", "FieldValueForbidden", "FieldValueRequired", "FieldValueDuplicate")
+
+
+@dataclass
+class CompiledRule:
+    rule: Schema
+    program: cel.Program
+    message: cel.Program | None
+    uses_old_self: bool
+    optional_old_self: bool
+    field_path: tuple[str, ...]
+
+
+@dataclass
+class RuleTree:
+    """The compiled rules of one schema node and of the nodes under it that have any."""
+
+    schema: Schema
+    rules: list[CompiledRule] = field(default_factory=list)
+    properties: dict[str, RuleTree] = field(default_factory=dict)
+    items: RuleTree | None = None
+    additional: RuleTree | None = None
+
+
+def declared_type(schema: Schema) -> celtypes.CELType:
+    """The CEL type of a schema node's values (objects with properties are dyn)."""
+    if schema.get("x-kubernetes-int-or-string") or schema.get("x-kubernetes-preserve-unknown-fields"):
+        return celtypes.DYN
+    kind = schema.get("type")
+    if kind == "integer":
+        return celtypes.INT
+    if kind == "number":
+        return celtypes.DOUBLE
+    if kind == "string":
+        return celtypes.STRING
+    if kind == "boolean":
+        return celtypes.BOOL
+    if kind == "array" and isinstance(schema.get("items"), dict):
+        return celtypes.list_of(declared_type(schema["items"]))
+    extra = schema.get("additionalProperties")
+    if kind == "object" and isinstance(extra, dict) and not schema.get("properties"):
+        return celtypes.map_of(celtypes.STRING, declared_type(extra))
+    return celtypes.DYN
+
+
+def _max_size(schema: Schema) -> float:
+    """A node's largest size: its bound, else what fits in one request."""
+    kind = schema.get("type")
+    if kind == "string":
+        bound = schema.get("maxLength")
+        return float(bound) if isinstance(bound, int) else float(cel.MAX_REQUEST_BYTES - 2)
+    if kind == "array":
+        bound = schema.get("maxItems")
+        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        per = _MIN_SERIALIZED.get(str(items.get("type")), 1) + 1
+        return float(bound) if isinstance(bound, int) else float((cel.MAX_REQUEST_BYTES - 2) // per)
+    if kind == "object":
+        bound = schema.get("maxProperties")
+        if isinstance(bound, int):
+            return float(bound)
+        if isinstance(schema.get("properties"), dict) and not schema.get("additionalProperties"):
+            return float(len(schema["properties"]))
+        return float((cel.MAX_REQUEST_BYTES - 2) // 4)
+    if schema.get("x-kubernetes-int-or-string"):
+        return float(cel.MAX_REQUEST_BYTES - 2)
+    return 1.0
+
+
+def _child(schema: Schema | None, step: str) -> Schema | None:
+    if schema is None:
+        return None
+    if step == "*":
+        for key in ("items", "additionalProperties"):
+            if isinstance(schema.get(key), dict):
+                return dict(schema[key])
+        return None
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and isinstance(properties.get(step), dict):
+        return dict(properties[step])
+    if isinstance(schema.get("additionalProperties"), dict):
+        return dict(schema["additionalProperties"])
+    return None
+
+
+class SchemaSizes:
+    """The cost estimator's sizes (``kubeward.cel.cost`` rule 5) from a node's schema."""
+
+    def __init__(self, schema: Schema) -> None:
+        self._schema = schema
+
+    def size(self, variable: str, path: tuple[str, ...]) -> float | None:
+        if variable not in ("self", "oldSelf"):
+            return None
+        node: Schema | None = self._schema
+        for step in path:
+            node = _child(node, step)
+        return None if node is None else _max_size(node)
+
+
+def _environment(schema: Schema) -> cel.Environment:
+    own = declared_type(schema)
+    return cel.Environment({"self": own, "oldSelf": own}, optional_variables=())
+
+
+def _optional_environment(schema: Schema) -> cel.Environment:
+    own = declared_type(schema)
+    return cel.Environment({"self": own, "oldSelf": own}, optional_variables=("oldSelf",))
+
+
+def _go_rule(rule: Schema) -> str:
+    """The rule as Go's %#v prints an ``apiextensions.ValidationRule`` in a field error."""
+    reason = rule.get("reason")
+    optional = rule.get("optionalOldSelf")
+    return (
+        f"apiextensions.ValidationRule{{Rule:{json.dumps(str(rule.get('rule', '')))}, "
+        f"Message:{json.dumps(str(rule.get('message', '')))}, "
+        f"MessageExpression:{json.dumps(str(rule.get('messageExpression', '')))}, "
+        "Reason:"
+        + (
+            f"(*apiextensions.FieldValueErrorReason)({json.dumps(reason)})"
+            if reason
+            else "(*apiextensions.FieldValueErrorReason)(nil)"
+        )
+        + f", FieldPath:{json.dumps(str(rule.get('fieldPath', '')))}, OptionalOldSelf:"
+        + (f"(*bool)({str(optional).lower()})" if optional is not None else "(*bool)(nil)")
+        + "}"
+    )
+
+
+_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\['((?:[^'\\]|\\.)*)'\]")
+
+
+def parse_field_path(text: str, schema: Schema) -> tuple[str, ...] | None:
+    """A rule's ``fieldPath`` (``.spec.a`` or ``['a.b']``) as steps that exist in the schema."""
+    steps: list[str] = []
+    pos = 0
+    node: Schema | None = schema
+    while pos < len(text):
+        match = _PATH_TOKEN.match(text, pos)
+        if match is None:
+            return None
+        step = match.group(1) if match.group(1) is not None else match.group(2).replace("\\'", "'")
+        node = _child(node, step)
+        if node is None:
+            return None
+        steps.append(step)
+        pos = match.end()
+    return tuple(steps)
+
+
+def _factor(cost: float, limit: int) -> str:
+    ratio = cost / limit
+    return "more than 100x" if ratio > 100 else f"{ratio:.1f}x"
+
+
+@dataclass
+class _Totals:
+    entries: list[tuple[str, float]] = field(default_factory=list)
+
+
+def compile_rules(schema: Schema, path: str = "") -> tuple[RuleTree | None, list[Cause]]:
+    """Rule 6: the tree of compiled rules, and the causes that refuse the definition."""
+    totals = _Totals()
+    tree, causes = _compile_node(schema, path, cardinality=1.0, correlatable=True, totals=totals)
+    total = sum(cost for _, cost in totals.entries)
+    if total > cel.STATIC_ESTIMATED_CRD_COST_LIMIT:
+        for where, cost in totals.entries:
+            if cost > cel.STATIC_ESTIMATED_CRD_COST_LIMIT / 100:
+                causes.append(
+                    fielderrors.forbidden(
+                        where,
+                        "contributed to estimated rule cost total exceeding cost limit for "
+                        "entire OpenAPIv3 schema",
+                    )
+                )
+        causes.append(
+            fielderrors.forbidden(
+                path or "<nil>",
+                "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema "
+                f"exceeds budget by factor of {_factor(total, cel.STATIC_ESTIMATED_CRD_COST_LIMIT)} "
+                + _COST_HINT,
+            )
+        )
+    return tree, causes
+
+
+def _compile_node(
+    schema: Schema, path: str, *, cardinality: float, correlatable: bool, totals: _Totals
+) -> tuple[RuleTree | None, list[Cause]]:
+    causes: list[Cause] = []
+    tree = RuleTree(schema)
+    rules = schema.get("x-kubernetes-validations")
+    if isinstance(rules, list) and rules:
+        plain = _environment(schema)
+        optional: cel.Environment | None = None
+        sizes = SchemaSizes(schema)
+        for i, rule in enumerate(rules):
+            where = f"{path}.x-kubernetes-validations[{i}]"
+            if not isinstance(rule, dict):
+                causes.append(fielderrors.invalid(where, rule, "must be an object"))
+                continue
+            if rule.get("optionalOldSelf") and optional is None:
+                optional = _optional_environment(schema)
+            env = optional if rule.get("optionalOldSelf") else plain
+            compiled, problems = _compile_rule(rule, where, env, sizes, schema, correlatable)
+            causes.extend(problems)
+            if compiled is not None:
+                tree.rules.append(compiled)
+                totals.entries.append((f"{where}.rule", compiled.program.estimated_cost * cardinality))
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for key, sub in properties.items():
+            if isinstance(sub, dict):
+                child, more = _compile_node(
+                    sub,
+                    f"{path}.properties[{key}]",
+                    cardinality=cardinality,
+                    correlatable=correlatable,
+                    totals=totals,
+                )
+                causes.extend(more)
+                if child is not None:
+                    tree.properties[key] = child
+    items = schema.get("items")
+    if isinstance(items, dict):
+        keyed = schema.get("x-kubernetes-list-type") == "map"
+        tree.items, more = _compile_node(
+            items,
+            f"{path}.items",
+            cardinality=cardinality * _max_size(schema),
+            correlatable=correlatable and keyed,
+            totals=totals,
+        )
+        causes.extend(more)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        granular = schema.get("x-kubernetes-map-type") in (None, "granular")
+        tree.additional, more = _compile_node(
+            extra,
+            f"{path}.additionalProperties",
+            cardinality=cardinality * _max_size(schema),
+            correlatable=correlatable and granular,
+            totals=totals,
+        )
+        causes.extend(more)
+    if tree.rules or tree.properties or tree.items or tree.additional:
+        return tree, causes
+    return None, causes
+
+
+def _compile_rule(
+    rule: Schema,
+    where: str,
+    env: cel.Environment,
+    sizes: SchemaSizes,
+    schema: Schema,
+    correlatable: bool,
+) -> tuple[CompiledRule | None, list[Cause]]:
+    source = str(rule.get("rule") or "")
+    if not source.strip():
+        return None, [fielderrors.required(f"{where}.rule", "rule is not specified")]
+    causes: list[Cause] = []
+    reason = rule.get("reason")
+    if reason is not None and reason not in _REASONS:
+        causes.append(fielderrors.not_supported(f"{where}.reason", reason, _REASONS))
+    try:
+        program = env.compile(source, sizes=sizes)
+    except CELCompileError as exc:
+        return None, [
+            Cause(
+                "FieldValueInvalid",
+                f"Invalid value: {_go_rule(rule)}: compilation failed: {exc}",
+                f"{where}.rule",
+            )
+        ]
+    if program.result_type not in ("bool", "dyn"):
+        causes.append(
+            Cause(
+                "FieldValueInvalid",
+                f"Invalid value: {_go_rule(rule)}: compilation failed: "
+                "cel expression must evaluate to a bool",
+                f"{where}.rule",
+            )
+        )
+    if program.estimated_cost > cel.STATIC_ESTIMATED_COST_LIMIT:
+        causes.append(
+            fielderrors.forbidden(
+                f"{where}.rule",
+                "estimated rule cost exceeds budget by factor of "
+                f"{_factor(program.estimated_cost, cel.STATIC_ESTIMATED_COST_LIMIT)} {_COST_HINT}",
+            )
+        )
+    uses_old_self = re.search(r"\boldSelf\b", source) is not None
+    if uses_old_self and not correlatable:
+        causes.append(
+            fielderrors.forbidden(
+                f"{where}.rule",
+                "oldSelf cannot be used on the uncorrelatable portion of the schema within "
+                f"{where.rsplit('.x-kubernetes-validations', 1)[0]}",
+            )
+        )
+    message: cel.Program | None = None
+    expression = rule.get("messageExpression")
+    if isinstance(expression, str) and expression.strip():
+        try:
+            message = env.compile(expression, sizes=sizes)
+        except CELCompileError as exc:
+            causes.append(
+                fielderrors.invalid(
+                    f"{where}.messageExpression",
+                    expression,
+                    f"messageExpression compilation failed: {exc}",
+                )
+            )
+        else:
+            if message.result_type not in ("string", "dyn"):
+                causes.append(
+                    fielderrors.invalid(
+                        f"{where}.messageExpression", expression, "must evaluate to a string"
+                    )
+                )
+    field_path: tuple[str, ...] = ()
+    if rule.get("fieldPath"):
+        parsed = parse_field_path(str(rule["fieldPath"]), schema)
+        if parsed is None:
+            causes.append(
+                fielderrors.invalid(
+                    f"{where}.fieldPath", rule["fieldPath"], "fieldPath must be a valid path"
+                )
+            )
+        else:
+            field_path = parsed
+    # Returned even with causes: its cost still counts toward the schema's total.
+    return (
+        CompiledRule(
+            rule, program, message, uses_old_self, bool(rule.get("optionalOldSelf")), field_path
+        ),
+        causes,
+    )

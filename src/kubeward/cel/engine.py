@@ -1,0 +1,227 @@
+"""Compiling and evaluating CEL expressions: the only module that knows the CEL library.
+
+kubeward evaluates CEL with ``cel-expr-python`` (Google's cel-cpp; chosen by measurement, see
+``benchmarks/cel_libraries.py``). Rules:
+
+ 1. An :class:`Environment` declares variables (``types.py``) and every Kubernetes extension
+    function (``library/``) plus cel-go's optional types; :meth:`Environment.compile`
+    type-checks once and returns a :class:`Program`, or raises
+    :class:`~kubeward.errors.CELCompileError` worded as cel-go words it
+    (``ERROR: <input>:1:5: undeclared reference to 'x' (in container '')`` and the caret lines).
+ 2. :meth:`Program.evaluate` binds plain JSON-like Python values and returns a plain value, or
+    raises :class:`~kubeward.errors.CELEvaluationError` with cel-go's wording (``no such key:
+    x``, ``integer overflow``, ``division by zero``, ``no such overload``).
+ 3. Every program carries its estimated worst-case cost (``cost.py``, with the sizes the caller
+    knows); ``evaluate(..., cost_limit=n)`` refuses, before running, an activation whose actual
+    cost is over ``n`` (:class:`~kubeward.errors.CELCostExceeded`, upstream's ``operation
+    cancelled: actual cost limit exceeded``).
+ 4. Variables may be declared optional (``optional_variables``): the program then sees
+    ``optional.of(value)``, or ``optional.none()`` when the activation lacks the variable, as
+    Kubernetes gives ``oldSelf`` to rules with ``optionalOldSelf``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cel_expr_python import cel as _cel
+from cel_expr_python.ext import ext_bindings, ext_optional
+
+from kubeward.cel import library
+from kubeward.cel.ast import decode
+from kubeward.cel.cost import Estimator, SizeSource, ValueSizes
+from kubeward.cel.types import CONCRETE, DYN, CELType
+from kubeward.errors import CELCompileError, CELCostExceeded, CELError, CELEvaluationError
+
+_PRIMITIVES = {
+    "bool": _cel.Type.BOOL,
+    "int": _cel.Type.INT,
+    "uint": _cel.Type.UINT,
+    "double": _cel.Type.DOUBLE,
+    "string": _cel.Type.STRING,
+    "bytes": _cel.Type.BYTES,
+    "null_type": _cel.Type.NULL,
+    "google.protobuf.Duration": _cel.Type.DURATION,
+    "google.protobuf.Timestamp": _cel.Type.TIMESTAMP,
+    "dyn": _cel.Type.DYN,
+}
+_STATUS = re.compile(r"^[A-Z_]+: ")
+_STATUS_TAIL = re.compile(r" \[[A-Z_]+\]$")
+_RUNTIME_WORDING = (
+    (re.compile(r'^Key not found in map : "?(.*?)"?$'), r"no such key: \1"),
+    (re.compile(r"^No matching overloads found.*$"), "no such overload"),
+    (re.compile(r"^divide by zero$"), "division by zero"),
+    (re.compile(r"^modulus by zero$"), "modulus by zero"),
+    (re.compile(r"^[Ii]ndex out of bounds.*$"), "index out of bounds"),
+)
+
+
+def library_type(declared: CELType) -> Any:
+    """The library's type object for a declared type."""
+    if declared.name == "list":
+        return _cel.Type.List(library_type(declared.params[0]))
+    if declared.name == "map":
+        return _cel.Type.Map(library_type(declared.params[0]), library_type(declared.params[1]))
+    return _PRIMITIVES[declared.name]
+
+
+def _guarded(impl: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        try:
+            return impl(*args)
+        except CELError:
+            raise
+        except (ValueError, TypeError, ArithmeticError, KeyError, IndexError) as exc:
+            raise CELEvaluationError(str(exc)) from exc
+
+    return call
+
+
+def _declarations() -> tuple[list[Any], dict[str, Callable[[Sequence[float]], float]]]:
+    """Rule 2 of ``library/declarations.py``: one overload per concrete kind of a dyn parameter."""
+    by_name: dict[str, list[Any]] = {}
+    costs: dict[str, Callable[[Sequence[float]], float]] = {}
+    for function in library.ALL:
+        for overload in function.overloads:
+            choices = [CONCRETE if p == DYN else (p,) for p in overload.params]
+            combos = list(itertools.product(*choices))
+            for params in combos:
+                oid = overload.id
+                if len(combos) > 1:
+                    oid += "_" + "_".join(p.name.rsplit(".", 1)[-1].lower() for p in params)
+                costs[oid] = overload.cost
+                by_name.setdefault(function.name, []).append(
+                    _cel.Overload(
+                        oid,
+                        library_type(overload.result),
+                        [library_type(p) for p in params],
+                        is_member=overload.member,
+                        impl=_guarded(overload.impl),
+                    )
+                )
+    return [_cel.FunctionDecl(name, overloads) for name, overloads in by_name.items()], costs
+
+
+_FUNCTIONS, _FUNCTION_COSTS = _declarations()
+
+
+def _compile_message(exc: Exception) -> str:
+    text = _STATUS_TAIL.sub("", _STATUS.sub("", str(exc).strip()))
+    return text
+
+
+def _runtime_message(text: str) -> str:
+    text = _STATUS_TAIL.sub("", _STATUS.sub("", text.strip()))
+    for pattern, wording in _RUNTIME_WORDING:
+        if pattern.match(text):
+            return pattern.sub(wording, text)
+    return text
+
+
+class _NoSizes:
+    def size(self, variable: str, path: tuple[str, ...]) -> float | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Program:
+    """A compiled expression (rule 2, 3)."""
+
+    source: str
+    estimated_cost: float
+    result_type: str
+    _expression: Any
+    _estimator: Estimator
+    _optional: tuple[str, ...]
+
+    def cost(self, activation: Mapping[str, Any]) -> float:
+        """The expression's cost on these values (never more than the estimate's model)."""
+        return self._estimator.cost(ValueSizes(activation))
+
+    def evaluate(self, activation: Mapping[str, Any], *, cost_limit: float | None = None) -> Any:
+        """The expression's value for ``activation``."""
+        if cost_limit is not None and self.estimated_cost > cost_limit:
+            if self.cost(activation) > cost_limit:
+                raise CELCostExceeded("operation cancelled: actual cost limit exceeded")
+        data = dict(activation)
+        for name in self._optional:
+            data[f"__has_{name}"] = name in data
+            data[f"__value_{name}"] = data.pop(name, None)
+        try:
+            value = self._expression.eval(data=data)
+        except RuntimeError as exc:
+            raise CELEvaluationError(_runtime_message(str(exc))) from exc
+        if value.type() == _cel.Type.ERROR:
+            raise CELEvaluationError(_runtime_message(str(value.value())))
+        return value.plain_value()
+
+
+class Environment:
+    """Declared variables and every extension library (rule 1)."""
+
+    def __init__(
+        self,
+        variables: Mapping[str, CELType],
+        *,
+        optional_variables: Sequence[str] = (),
+    ) -> None:
+        self._variables = dict(variables)
+        self._optional = tuple(optional_variables)
+        plain = {name: library_type(t) for name, t in variables.items()}
+        self._env = _cel.NewEnv(
+            variables=plain,
+            extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
+            functions=_FUNCTIONS,
+        )
+        self._wrapped_env = self._env
+        if self._optional:
+            wrapped = {n: t for n, t in plain.items() if n not in self._optional}
+            for name in self._optional:
+                wrapped[f"__has_{name}"] = _cel.Type.BOOL
+                wrapped[f"__value_{name}"] = plain.get(name, _cel.Type.DYN)
+            self._wrapped_env = _cel.NewEnv(
+                variables=wrapped,
+                extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
+                functions=_FUNCTIONS,
+            )
+
+    def compile(self, source: str, *, sizes: SizeSource | None = None) -> Program:
+        """Type-check ``source``; its estimated cost uses ``sizes`` (unbounded when None)."""
+        text = source
+        uses_optional = [n for n in self._optional if re.search(rf"\b{re.escape(n)}\b", source)]
+        if uses_optional:
+            for name in uses_optional:
+                text = (
+                    f"cel.bind({name}, __has_{name} ? optional.of(__value_{name}) : "
+                    f"optional.none(), {text})"
+                )
+        try:
+            if uses_optional:
+                self._checked_plain(source)
+            expression = (self._wrapped_env if uses_optional else self._env).compile(text)
+        except RuntimeError as exc:
+            raise CELCompileError(_compile_message(exc)) from exc
+        estimator = Estimator(decode(expression.serialize()), _FUNCTION_COSTS)
+        estimate = estimator.cost(sizes or _NoSizes())
+        return Program(
+            source,
+            estimate,
+            expression.return_type().name().lower(),
+            expression,
+            estimator,
+            tuple(uses_optional),
+        )
+
+    def _checked_plain(self, source: str) -> None:
+        """Syntax errors at the positions the user wrote (the optional wrapper shifts them)."""
+        declared = {n: t for n, t in self._variables.items() if n not in self._optional}
+        env = _cel.NewEnv(
+            variables={**{n: library_type(t) for n, t in declared.items()}, **{n: _cel.Type.DYN for n in self._optional}},
+            extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
+            functions=_FUNCTIONS,
+        )
+        env.compile(source)

@@ -1,0 +1,218 @@
+"""CEL validation rules of a CRD: refused definitions, and custom objects against the rules."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from kubeward.api.customresources.kinds import served_kinds
+from kubeward.api.customresources.rule_evaluation import evaluate_rules
+from kubeward.api.customresources.rules import compile_rules
+from kubeward.api.validation.apiextensions import default_crd, validate_crd
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "x-kubernetes-validations": [
+                {"rule": "self.minReplicas <= self.replicas", "message": "replicas below minimum"},
+                {
+                    "rule": "self.replicas <= 10",
+                    "messageExpression": "'replicas ' + string(self.replicas) + ' over 10'",
+                },
+                {"rule": "!has(self.mode) || self.mode != 'off'", "fieldPath": ".mode", "reason": "FieldValueForbidden"},
+                {"rule": "self.replicas >= oldSelf.replicas", "message": "cannot scale down"},
+                {"rule": "self.owner == oldSelf.owner", "message": "owner is immutable"},
+            ],
+            "properties": {
+                "replicas": {"type": "integer"},
+                "minReplicas": {"type": "integer"},
+                "mode": {"type": "string", "maxLength": 8},
+                "owner": {"type": "string", "maxLength": 20},
+                "ports": {
+                    "type": "array",
+                    "maxItems": 4,
+                    "items": {"type": "integer", "x-kubernetes-validations": [{"rule": "self > 0"}]},
+                },
+                "size": {
+                    "type": "string",
+                    "maxLength": 10,
+                    "x-kubernetes-validations": [
+                        {"rule": "isQuantity(self) && quantity(self).isLessThan(quantity('1Gi'))"}
+                    ],
+                },
+            },
+        }
+    },
+    "x-kubernetes-validations": [{"rule": "self.metadata.name.startsWith('web')"}],
+}
+
+
+def obj(name: str = "web-1", **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "x.io/v1", "kind": "W", "metadata": {"name": name}, "spec": spec}
+
+
+def messages(new: dict[str, Any], old: dict[str, Any] | None = None) -> list[str]:
+    tree, causes = compile_rules(SCHEMA)
+    assert causes == []
+    found = evaluate_rules(tree, new, transition=False)
+    if old is not None:
+        found += evaluate_rules(tree, new, old, transition=True)
+    return [f"{c.field}: {c.message}" for c in found]
+
+
+CASES = [
+    ("valid", obj(replicas=3, minReplicas=1, owner="a"), None, []),
+    ("message", obj(replicas=1, minReplicas=2), None, ['spec: Invalid value: "object": replicas below minimum']),
+    ("messageExpression", obj(replicas=11, minReplicas=1), None, ['spec: Invalid value: "object": replicas 11 over 10']),
+    ("fieldPath and reason", obj(replicas=1, minReplicas=1, mode="off"), None, ["spec.mode: Forbidden: failed rule: !has(self.mode) || self.mode != 'off'"]),
+    ("root rule", obj("db", replicas=1, minReplicas=1), None, ['<nil>: Invalid value: "object": failed rule: self.metadata.name.startsWith(\'web\')']),
+    ("list items", obj(replicas=1, minReplicas=1, ports=[80, 0]), None, ['spec.ports[1]: Invalid value: "integer": failed rule: self > 0']),
+    ("quantity", obj(replicas=1, minReplicas=1, size="2Gi"), None, ["spec.size: Invalid value: \"string\": failed rule: isQuantity(self) && quantity(self).isLessThan(quantity('1Gi'))"]),
+    ("evaluation error", obj(replicas=1), None, ['spec: Invalid value: "object": no such key: minReplicas evaluating rule: replicas below minimum']),
+    ("transition ok", obj(replicas=3, minReplicas=1, owner="a"), obj(replicas=2, minReplicas=1, owner="a"), []),
+    ("transition refused", obj(replicas=1, minReplicas=1, owner="b"), obj(replicas=2, minReplicas=1, owner="a"), ['spec: Invalid value: "object": cannot scale down', 'spec: Invalid value: "object": owner is immutable']),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("new", "old", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rules_speak_the_apiextensions_servers_words(
+    new: dict[str, Any], old: dict[str, Any] | None, expected: list[str]
+) -> None:
+    assert messages(new, old) == expected
+
+
+def test_transition_rules_do_not_run_on_create() -> None:
+    tree, _ = compile_rules(SCHEMA)
+    assert evaluate_rules(tree, obj(replicas=1, minReplicas=1, owner="x"), transition=True) == []
+
+
+def test_optional_old_self_runs_on_create_with_none() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"spec": {"type": "object", "properties": {"v": {"type": "integer"}}}},
+        "x-kubernetes-validations": [
+            {
+                "rule": "oldSelf.hasValue() || self.spec.v == 1",
+                "optionalOldSelf": True,
+                "message": "must start at 1",
+            }
+        ],
+    }
+    tree, causes = compile_rules(schema)
+    assert causes == []
+    assert [c.message for c in evaluate_rules(tree, obj(v=2), transition=True)] == [
+        'Invalid value: "object": must start at 1'
+    ]
+    assert evaluate_rules(tree, obj(v=1), transition=True) == []
+    assert evaluate_rules(tree, obj(v=2), obj(v=1), transition=True) == []
+
+
+def crd_with(schema: dict[str, Any]) -> dict[str, Any]:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "ws.x.io"},
+        "spec": {
+            "group": "x.io",
+            "scope": "Namespaced",
+            "names": {"plural": "ws", "kind": "W"},
+            "versions": [
+                {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
+            ],
+        },
+    }
+    default_crd(crd)
+    return crd
+
+
+PREFIX = "spec.versions[0].schema.openAPIV3Schema"
+HINT = (
+    "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, "
+    "maps, and strings are declared)"
+)
+REFUSALS = [
+    (
+        "compile error",
+        {"type": "object", "x-kubernetes-validations": [{"rule": "self.a >"}]},
+        [
+            f"{PREFIX}.x-kubernetes-validations[0].rule: Invalid value: "
+            'apiextensions.ValidationRule{Rule:"self.a >", Message:"", MessageExpression:"", '
+            'Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", '
+            "OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:9: Syntax error: "
+            "mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', "
+            "'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n | self.a >\n | ........^"
+        ],
+    ),
+    (
+        "empty rule",
+        {"type": "object", "x-kubernetes-validations": [{"rule": " "}]},
+        [f"{PREFIX}.x-kubernetes-validations[0].rule: Required value: rule is not specified"],
+    ),
+    (
+        "not a bool",
+        {"type": "object", "properties": {"a": {"type": "integer"}}, "x-kubernetes-validations": [{"rule": "1 + 1"}]},
+        [
+            f"{PREFIX}.x-kubernetes-validations[0].rule: Invalid value: "
+            'apiextensions.ValidationRule{Rule:"1 + 1", Message:"", MessageExpression:"", '
+            'Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", '
+            "OptionalOldSelf:(*bool)(nil)}: compilation failed: cel expression must evaluate to a bool"
+        ],
+    ),
+    (
+        "cost over the per-rule limit",
+        {
+            "type": "object",
+            "properties": {"tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-validations": [{"rule": "self.all(x, self.exists(y, x == y))"}]}},
+        },
+        [
+            f"{PREFIX}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x {HINT}",
+            f"{PREFIX}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema",
+            f"{PREFIX}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x {HINT}",
+        ],
+    ),
+    (
+        "oldSelf where nothing correlates",
+        {"type": "object", "properties": {"l": {"type": "array", "maxItems": 3, "items": {"type": "integer", "x-kubernetes-validations": [{"rule": "self == oldSelf"}]}}}},
+        [f"{PREFIX}.properties[l].items.x-kubernetes-validations[0].rule: Forbidden: oldSelf cannot be used on the uncorrelatable portion of the schema within {PREFIX}.properties[l].items"],
+    ),
+    (
+        "fieldPath naming no field",
+        {"type": "object", "properties": {"a": {"type": "integer"}}, "x-kubernetes-validations": [{"rule": "true", "fieldPath": ".b"}]},
+        [f'{PREFIX}.x-kubernetes-validations[0].fieldPath: Invalid value: ".b": fieldPath must be a valid path'],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("schema", "expected"), [c[1:] for c in REFUSALS], ids=[c[0] for c in REFUSALS])
+def test_bad_rules_refuse_the_definition(schema: dict[str, Any], expected: list[str]) -> None:
+    assert [f"{c.field}: {c.message}" for c in validate_crd(crd_with(schema))] == expected
+
+
+def test_bounds_bring_a_rule_under_the_limit() -> None:
+    bounded = {
+        "type": "object",
+        "properties": {
+            "tags": {
+                "type": "array",
+                "maxItems": 10,
+                "items": {"type": "string", "maxLength": 10},
+                "x-kubernetes-validations": [{"rule": "self.all(x, self.exists(y, x == y))"}],
+            }
+        },
+    }
+    assert validate_crd(crd_with(bounded)) == []
+
+
+def test_the_kind_compiles_its_rules_once_and_the_strategy_applies_them() -> None:
+    crd = crd_with(copy.deepcopy(SCHEMA))
+    (kind,) = served_kinds(crd)
+    strategy = kind.strategy(kind)  # type: ignore[misc,call-arg]
+    good = obj(replicas=2, minReplicas=1, owner="a")
+    assert strategy.validate(good) == []
+    assert strategy.validate_update(obj(replicas=1, minReplicas=1, owner="a"), good)[0].message == (
+        'Invalid value: "object": cannot scale down'
+    )
