@@ -66,7 +66,10 @@ CASES: list[tuple[str, object]] = [
     ("1 / 0", ERROR),
     ("self.missing == 1", ERROR),
     ("int('x')", ERROR),
-    ("timestamp('2024-01-01T00:00:00Z') + duration('90m') > timestamp('2024-01-01T01:00:00Z')", True),
+    (
+        "timestamp('2024-01-01T00:00:00Z') + duration('90m') > timestamp('2024-01-01T01:00:00Z')",
+        True,
+    ),
     ("duration('1h30m') == duration('90m')", True),
     ("timestamp('2024-03-05T10:00:00Z').getFullYear()", 2024),
     ("duration('2h').getMinutes()", 120),
@@ -148,8 +151,10 @@ def _same(got: object, want: object) -> bool:
     if isinstance(want, bool) or isinstance(got, bool):
         return type(got) is type(want) and got == want
     if isinstance(want, list):
-        return isinstance(got, list | tuple) and len(got) == len(want) and all(
-            _same(g, w) for g, w in zip(got, want, strict=True)
+        return (
+            isinstance(got, list | tuple)
+            and len(got) == len(want)
+            and all(_same(g, w) for g, w in zip(got, want, strict=True))
         )
     try:
         return bool(got == want)
@@ -191,7 +196,9 @@ def main() -> None:
         for _ in range(1000):
             lam(SELF)
         count += 1000
-    print(f"baseline: the same rule as a Python lambda: {count / (time.perf_counter() - start):,.0f}/s")
+    print(
+        f"baseline: the same rule as a Python lambda: {count / (time.perf_counter() - start):,.0f}/s"
+    )
     for name, load in CANDIDATES.items():
         try:
             version = importlib.metadata.version(name)

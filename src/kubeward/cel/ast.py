@@ -80,7 +80,7 @@ def _fields(data: bytes) -> Iterator[tuple[int, int, object]]:
 
 
 def _text(value: object) -> str:
-    assert isinstance(value, bytes)  # noqa: S101
+    assert isinstance(value, bytes)
     return value.decode()
 
 
@@ -91,13 +91,13 @@ def _constant(data: bytes) -> object:
         if number == 2:
             return bool(value)
         if number in (3, 4):
-            assert isinstance(value, int)  # noqa: S101
+            assert isinstance(value, int)
             return value - (1 << 64) if number == 3 and value >= 1 << 63 else value
         if number == 5:
-            assert isinstance(value, bytes)  # noqa: S101
+            assert isinstance(value, bytes)
             return struct.unpack("<d", value)[0]
         if number in (6, 7):
-            assert isinstance(value, bytes)  # noqa: S101
+            assert isinstance(value, bytes)
             return value.decode(errors="replace") if number == 6 else value
     return None
 
@@ -106,10 +106,10 @@ def _node(data: bytes) -> Node:
     node = Node()
     for number, _, value in _fields(data):
         if number == 2:
-            assert isinstance(value, int)  # noqa: S101
+            assert isinstance(value, int)
             node.id = value
             continue
-        assert isinstance(value, bytes)  # noqa: S101
+        assert isinstance(value, bytes)
         if number == 3:
             node.kind, node.constant = "const", _constant(value)
         elif number == 4:
@@ -152,7 +152,13 @@ def _node(data: bytes) -> Node:
                     node.accu_var = _text(v)
                 elif n in (2, 4, 5, 6, 7):
                     child = _node(v)  # type: ignore[arg-type]
-                    slot = {2: "iter_range", 4: "accu_init", 5: "loop_condition", 6: "loop_step", 7: "result"}[n]
+                    slot = {
+                        2: "iter_range",
+                        4: "accu_init",
+                        5: "loop_condition",
+                        6: "loop_step",
+                        7: "result",
+                    }[n]
                     setattr(node, slot, child)
     return node
 
@@ -166,7 +172,7 @@ def decode(serialized: bytes) -> CheckedExpression:
     root: Node | None = None
     overloads: dict[int, tuple[str, ...]] = {}
     for number, _, value in _fields(payload):
-        assert isinstance(value, bytes)  # noqa: S101
+        assert isinstance(value, bytes)
         if number == 4:
             root = _node(value)
         elif number == 2:

@@ -79,7 +79,7 @@ class Estimator:
             found = sizes.size(node.name, ())
             return _Cost(1.0, _size_or_unbounded(found), (node.name, ()))
         if kind == "select":
-            assert node.target is not None  # noqa: S101
+            assert node.target is not None
             operand = self._walk(node.target, sizes, scope)
             place = (operand.path[0], (*operand.path[1], node.name)) if operand.path else None
             found = sizes.size(*place) if place else None
@@ -92,7 +92,7 @@ class Estimator:
         return self._call(node, sizes, scope)
 
     def _comprehension(self, node: Node, sizes: SizeSource, scope: dict[str, _Cost]) -> _Cost:
-        assert node.iter_range is not None and node.accu_init is not None  # noqa: S101
+        assert node.iter_range is not None and node.accu_init is not None
         over = self._walk(node.iter_range, sizes, scope)
         element = (over.path[0], (*over.path[1], "*")) if over.path else None
         found = sizes.size(*element) if element else None
@@ -139,7 +139,9 @@ def _sized(overloads: tuple[str, ...]) -> bool:
     """Whether the call works on strings, bytes or lists (the scalar overloads cost 1)."""
     if not overloads:
         return True
-    return any(w in o for o in overloads for w in ("string", "bytes", "list", "map", "equals", "in_"))
+    return any(
+        w in o for o in overloads for w in ("string", "bytes", "list", "map", "equals", "in_")
+    )
 
 
 def _size_or_unbounded(found: float | None) -> float:
@@ -160,10 +162,18 @@ class ValueSizes:
             nxt: list[Any] = []
             for value in values:
                 if step == "*":
-                    nxt.extend(value if isinstance(value, list) else value.values() if isinstance(value, dict) else ())
+                    nxt.extend(
+                        value
+                        if isinstance(value, list)
+                        else value.values()
+                        if isinstance(value, dict)
+                        else ()
+                    )
                 elif isinstance(value, dict) and step in value:
                     nxt.append(value[step])
             values = nxt
             if not values:
                 return 0.0
-        return float(max((len(v) if isinstance(v, str | bytes | list | dict) else 1) for v in values))
+        return float(
+            max((len(v) if isinstance(v, str | bytes | list | dict) else 1) for v in values)
+        )

@@ -144,9 +144,9 @@ class Program:
 
     def evaluate(self, activation: Mapping[str, Any], *, cost_limit: float | None = None) -> Any:
         """The expression's value for ``activation``."""
-        if cost_limit is not None and self.estimated_cost > cost_limit:
-            if self.cost(activation) > cost_limit:
-                raise CELCostExceeded("operation cancelled: actual cost limit exceeded")
+        over = cost_limit is not None and self.estimated_cost > cost_limit
+        if over and cost_limit is not None and self.cost(activation) > cost_limit:
+            raise CELCostExceeded("operation cancelled: actual cost limit exceeded")
         data = dict(activation)
         for name in self._optional:
             data[f"__has_{name}"] = name in data
@@ -220,7 +220,10 @@ class Environment:
         """Syntax errors at the positions the user wrote (the optional wrapper shifts them)."""
         declared = {n: t for n, t in self._variables.items() if n not in self._optional}
         env = _cel.NewEnv(
-            variables={**{n: library_type(t) for n, t in declared.items()}, **{n: _cel.Type.DYN for n in self._optional}},
+            variables={
+                **{n: library_type(t) for n, t in declared.items()},
+                **{n: _cel.Type.DYN for n in self._optional},
+            },
             extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
             functions=_FUNCTIONS,
         )

@@ -23,7 +23,11 @@ SCHEMA: dict[str, Any] = {
                     "rule": "self.replicas <= 10",
                     "messageExpression": "'replicas ' + string(self.replicas) + ' over 10'",
                 },
-                {"rule": "!has(self.mode) || self.mode != 'off'", "fieldPath": ".mode", "reason": "FieldValueForbidden"},
+                {
+                    "rule": "!has(self.mode) || self.mode != 'off'",
+                    "fieldPath": ".mode",
+                    "reason": "FieldValueForbidden",
+                },
                 {"rule": "self.replicas >= oldSelf.replicas", "message": "cannot scale down"},
                 {"rule": "self.owner == oldSelf.owner", "message": "owner is immutable"},
             ],
@@ -35,7 +39,10 @@ SCHEMA: dict[str, Any] = {
                 "ports": {
                     "type": "array",
                     "maxItems": 4,
-                    "items": {"type": "integer", "x-kubernetes-validations": [{"rule": "self > 0"}]},
+                    "items": {
+                        "type": "integer",
+                        "x-kubernetes-validations": [{"rule": "self > 0"}],
+                    },
                 },
                 "size": {
                     "type": "string",
@@ -78,7 +85,9 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("new", "old", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("new", "old", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_rules_speak_the_apiextensions_servers_words(
     new: dict[str, Any], old: dict[str, Any] | None, expected: list[str]
 ) -> None:
@@ -121,7 +130,12 @@ def crd_with(schema: dict[str, Any]) -> dict[str, Any]:
             "scope": "Namespaced",
             "names": {"plural": "ws", "kind": "W"},
             "versions": [
-                {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
             ],
         },
     }
@@ -187,7 +201,9 @@ REFUSALS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("schema", "expected"), [c[1:] for c in REFUSALS], ids=[c[0] for c in REFUSALS])
+@pytest.mark.parametrize(
+    ("schema", "expected"), [c[1:] for c in REFUSALS], ids=[c[0] for c in REFUSALS]
+)
 def test_bad_rules_refuse_the_definition(schema: dict[str, Any], expected: list[str]) -> None:
     assert [f"{c.field}: {c.message}" for c in validate_crd(crd_with(schema))] == expected
 

@@ -7,6 +7,7 @@ budget (``RUNTIME_CEL_COST_BUDGET``) is shared by the whole write.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +38,8 @@ def evaluate_rules(
         return []
     causes: list[Cause] = []
     budget = _Budget(float(cel.RUNTIME_CEL_COST_BUDGET))
-    try:
+    with contextlib.suppress(_OutOfBudget):
         _walk(tree, obj, old, "", causes, budget, transition)
-    except _OutOfBudget:
-        pass
     return causes
 
 
@@ -66,14 +65,34 @@ def _walk(
         old_map = old if isinstance(old, dict) else {}
         for key, sub in tree.properties.items():
             if key in value:
-                _walk(sub, value[key], old_map.get(key, _MISSING), _join(path, key), causes, budget, transition)
+                _walk(
+                    sub,
+                    value[key],
+                    old_map.get(key, _MISSING),
+                    _join(path, key),
+                    causes,
+                    budget,
+                    transition,
+                )
         if tree.additional is not None:
             for key, item in value.items():
-                _walk(tree.additional, item, old_map.get(key, _MISSING), f"{path}[{key}]", causes, budget, transition)
+                _walk(
+                    tree.additional,
+                    item,
+                    old_map.get(key, _MISSING),
+                    f"{path}[{key}]",
+                    causes,
+                    budget,
+                    transition,
+                )
     elif isinstance(value, list) and tree.items is not None:
         keys = tree.schema.get("x-kubernetes-list-map-keys")
         by_key: dict[tuple[Any, ...], Any] = {}
-        if tree.schema.get("x-kubernetes-list-type") == "map" and isinstance(keys, list) and isinstance(old, list):
+        if (
+            tree.schema.get("x-kubernetes-list-type") == "map"
+            and isinstance(keys, list)
+            and isinstance(old, list)
+        ):
             for item in old:
                 if isinstance(item, dict):
                     by_key[tuple(item.get(k) for k in keys)] = item

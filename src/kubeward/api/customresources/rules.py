@@ -35,7 +35,7 @@ from typing import Any
 from kubeward import cel
 from kubeward.api.validation import field as fielderrors
 from kubeward.cel import types as celtypes
-from kubeward.errors import Cause, CELCompileError, CELCostExceeded, CELEvaluationError
+from kubeward.errors import Cause, CELCompileError
 
 Schema = dict[str, Any]
 _MIN_SERIALIZED = {"string": 2, "integer": 1, "number": 1, "boolean": 4, "object": 2, "array": 2}
@@ -69,7 +69,9 @@ class RuleTree:
 
 def declared_type(schema: Schema) -> celtypes.CELType:
     """The CEL type of a schema node's values (objects with properties are dyn)."""
-    if schema.get("x-kubernetes-int-or-string") or schema.get("x-kubernetes-preserve-unknown-fields"):
+    if schema.get("x-kubernetes-int-or-string") or schema.get(
+        "x-kubernetes-preserve-unknown-fields"
+    ):
         return celtypes.DYN
     kind = schema.get("type")
     if kind == "integer":
@@ -96,8 +98,9 @@ def _max_size(schema: Schema) -> float:
         return float(bound) if isinstance(bound, int) else float(cel.MAX_REQUEST_BYTES - 2)
     if kind == "array":
         bound = schema.get("maxItems")
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        per = _MIN_SERIALIZED.get(str(items.get("type")), 1) + 1
+        items = schema.get("items")
+        item_type = items.get("type") if isinstance(items, dict) else None
+        per = _MIN_SERIALIZED.get(str(item_type), 1) + 1
         return float(bound) if isinstance(bound, int) else float((cel.MAX_REQUEST_BYTES - 2) // per)
     if kind == "object":
         bound = schema.get("maxProperties")
@@ -244,14 +247,17 @@ def _compile_node(
             if not isinstance(rule, dict):
                 causes.append(fielderrors.invalid(where, rule, "must be an object"))
                 continue
-            if rule.get("optionalOldSelf") and optional is None:
-                optional = _optional_environment(schema)
-            env = optional if rule.get("optionalOldSelf") else plain
+            env = plain
+            if rule.get("optionalOldSelf"):
+                optional = optional or _optional_environment(schema)
+                env = optional
             compiled, problems = _compile_rule(rule, where, env, sizes, schema, correlatable)
             causes.extend(problems)
             if compiled is not None:
                 tree.rules.append(compiled)
-                totals.entries.append((f"{where}.rule", compiled.program.estimated_cost * cardinality))
+                totals.entries.append(
+                    (f"{where}.rule", compiled.program.estimated_cost * cardinality)
+                )
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for key, sub in properties.items():

@@ -29,8 +29,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubeward.api.meta import JSONObject
 from kubeward.api.customresources.rules import compile_rules
+from kubeward.api.meta import JSONObject
 from kubeward.api.validation import field
 from kubeward.api.validation.meta import check_dns1035_label, check_dns1123_subdomain
 from kubeward.errors import Cause

@@ -60,7 +60,7 @@ def is_canonical(text: str) -> bool:
 
 def _address(value: Any) -> Address:
     address = _parse_ip(values.unwrap(values.IP, value))
-    assert address is not None  # noqa: S101 - ip() only wraps what parses
+    assert address is not None  # ip() only wraps what parses
     return address
 
 
@@ -92,13 +92,18 @@ def is_global_unicast(value: Any) -> bool:
     if address.version == 4 and address == ipaddress.IPv4Address("255.255.255.255"):
         return False
     return not (
-        address.is_unspecified or address.is_loopback or address.is_multicast or address.is_link_local
+        address.is_unspecified
+        or address.is_loopback
+        or address.is_multicast
+        or address.is_link_local
     )
 
 
 def cidr(text: str) -> dict[str, str]:
     if _parse_cidr(text) is None:
-        raise CELEvaluationError(f'network address "{text}" parse error during conversion from string')
+        raise CELEvaluationError(
+            f'network address "{text}" parse error during conversion from string'
+        )
     return values.wrap(values.CIDR, text)
 
 
@@ -109,9 +114,9 @@ def is_cidr(text: str) -> bool:
 def _network(value: Any) -> tuple[Address, Network]:
     text = values.unwrap(values.CIDR, value)
     network = _parse_cidr(text)
-    assert network is not None  # noqa: S101 - cidr() only wraps what parses
+    assert network is not None  # cidr() only wraps what parses
     address = _parse_ip(text.partition("/")[0])
-    assert address is not None  # noqa: S101
+    assert address is not None
     return address, network
 
 
@@ -160,7 +165,9 @@ FUNCTIONS: tuple[Function, ...] = (
         ),
     ),
     Function("isIP", (Overload("is_ip_string", (STRING,), BOOL, is_ip),)),
-    Function("ip.isCanonical", (Overload("ip_is_canonical_string", (STRING,), BOOL, is_canonical),)),
+    Function(
+        "ip.isCanonical", (Overload("ip_is_canonical_string", (STRING,), BOOL, is_canonical),)
+    ),
     _ip_member("family", family, INT),
     _ip_member("isUnspecified", is_unspecified),
     _ip_member("isLoopback", is_loopback),
@@ -179,10 +186,15 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "containsCIDR",
         (
-            Overload("cidr_contains_cidr_string", (OPAQUE, STRING), BOOL, contains_cidr, member=True),
+            Overload(
+                "cidr_contains_cidr_string", (OPAQUE, STRING), BOOL, contains_cidr, member=True
+            ),
             Overload("cidr_contains_cidr", (OPAQUE, OPAQUE), BOOL, contains_cidr, member=True),
         ),
     ),
-    Function("prefixLength", (Overload("cidr_prefix_length", (OPAQUE,), INT, prefix_length, member=True),)),
+    Function(
+        "prefixLength",
+        (Overload("cidr_prefix_length", (OPAQUE,), INT, prefix_length, member=True),),
+    ),
     Function("masked", (Overload("cidr_masked", (OPAQUE,), OPAQUE, masked, member=True),)),
 )

@@ -7,6 +7,7 @@ that mixes kinds is cel-go's ``no such overload``. ``min``/``max`` of an empty l
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from kubeward.cel.library.declarations import Function, Overload, traversal_cost
@@ -15,7 +16,10 @@ from kubeward.errors import CELEvaluationError
 
 
 def _comparable(items: list[Any]) -> list[Any]:
-    kinds = {bool if isinstance(i, bool) else (float if isinstance(i, int | float) else type(i)) for i in items}
+    kinds = {
+        bool if isinstance(i, bool) else (float if isinstance(i, int | float) else type(i))
+        for i in items
+    }
     if len(kinds) > 1 or kinds & {bool, dict, list, type(None)}:
         raise CELEvaluationError("no such overload")
     return items
@@ -23,7 +27,7 @@ def _comparable(items: list[Any]) -> list[Any]:
 
 def is_sorted(items: list[Any]) -> bool:
     values = _comparable(items)
-    return all(a <= b for a, b in zip(values, values[1:], strict=False))
+    return all(a <= b for a, b in itertools.pairwise(values))
 
 
 def sum_of(items: list[Any]) -> Any:
@@ -74,10 +78,15 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("min", (_on_list("list_min", DYN, min_of),)),
     Function("max", (_on_list("list_max", DYN, max_of),)),
     Function(
-        "indexOf", (Overload("list_index_of", (ANY_LIST, DYN), INT, index_of, True, traversal_cost),)
+        "indexOf",
+        (Overload("list_index_of", (ANY_LIST, DYN), INT, index_of, True, traversal_cost),),
     ),
     Function(
         "lastIndexOf",
-        (Overload("list_last_index_of", (ANY_LIST, DYN), INT, last_index_of, True, traversal_cost),),
+        (
+            Overload(
+                "list_last_index_of", (ANY_LIST, DYN), INT, last_index_of, True, traversal_cost
+            ),
+        ),
     ),
 )

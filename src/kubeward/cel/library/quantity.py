@@ -18,8 +18,10 @@ from kubeward.cel.library.declarations import Function, Overload
 from kubeward.cel.types import BOOL, DOUBLE, INT, OPAQUE, STRING
 from kubeward.errors import CELEvaluationError
 
-_PATTERN = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
-_SUFFIX = {
+_PATTERN = re.compile(
+    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+)
+_SUFFIX: dict[str, int | decimal.Decimal] = {
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
     "n": decimal.Decimal("1e-9"), "u": decimal.Decimal("1e-6"), "m": decimal.Decimal("1e-3"),
     "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
@@ -37,7 +39,10 @@ def parse(text: str) -> decimal.Decimal | None:
     suffix = match.group(2) or ""
     if suffix[:1] in ("e", "E"):
         return _CONTEXT.multiply(number, _CONTEXT.power(10, int(suffix[1:])))
-    return _CONTEXT.multiply(number, decimal.Decimal(_SUFFIX[suffix]) if suffix else 1)
+    scale = _SUFFIX[suffix] if suffix else 1
+    return _CONTEXT.multiply(
+        number, scale if isinstance(scale, decimal.Decimal) else decimal.Decimal(scale)
+    )
 
 
 def _wrap(amount: decimal.Decimal) -> dict[str, str]:
@@ -104,7 +109,9 @@ def as_approximate_float(value: Any) -> float:
     return float(_amount(value))
 
 
-def _member(name: str, params: tuple[Any, ...], result: Any, impl: Any, suffix: str = "") -> Overload:
+def _member(
+    name: str, params: tuple[Any, ...], result: Any, impl: Any, suffix: str = ""
+) -> Overload:
     return Overload(f"quantity_{name}{suffix}", params, result, impl, member=True)
 
 
@@ -120,5 +127,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("sub", (_member("sub", (Q, Q), Q, sub), _member("sub", (Q, INT), Q, sub, "_int"))),
     Function("isInteger", (_member("isInteger", (Q,), BOOL, is_integer),)),
     Function("asInteger", (_member("asInteger", (Q,), INT, as_integer),)),
-    Function("asApproximateFloat", (_member("asApproximateFloat", (Q,), DOUBLE, as_approximate_float),)),
+    Function(
+        "asApproximateFloat", (_member("asApproximateFloat", (Q,), DOUBLE, as_approximate_float),)
+    ),
 )

@@ -37,11 +37,21 @@ def find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
 
 
 FUNCTIONS: tuple[Function, ...] = (
-    Function("find", (Overload("string_find_string", (STRING, STRING), STRING, find, True, product_cost),)),
+    Function(
+        "find",
+        (Overload("string_find_string", (STRING, STRING), STRING, find, True, product_cost),),
+    ),
     Function(
         "findAll",
         (
-            Overload("string_find_all_string", (STRING, STRING), list_of(STRING), find_all, True, product_cost),
+            Overload(
+                "string_find_all_string",
+                (STRING, STRING),
+                list_of(STRING),
+                find_all,
+                True,
+                product_cost,
+            ),
             Overload(
                 "string_find_all_string_int",
                 (STRING, STRING, INT),

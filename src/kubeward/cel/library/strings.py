@@ -128,7 +128,7 @@ def _format_one(verb: str, value: Any, precision: int | None) -> str:
     if verb in "xX" and isinstance(value, str):
         text = value.encode().hex()
         return text.upper() if verb == "X" else text
-    raise CELEvaluationError(f"error during formatting: unrecognized formatting clause \"{verb}\"")
+    raise CELEvaluationError(f'error during formatting: unrecognized formatting clause "{verb}"')
 
 
 def _as_string(value: Any) -> str:
@@ -143,7 +143,9 @@ def _as_string(value: Any) -> str:
     return str(value)
 
 
-def _member(name: str, oid: str, params: tuple[Any, ...], result: Any, impl: Any, cost: Any = traversal_cost) -> Overload:
+def _member(
+    name: str, oid: str, params: tuple[Any, ...], result: Any, impl: Any, cost: Any = traversal_cost
+) -> Overload:
     return Overload(oid, params, result, impl, member=True, cost=cost)
 
 
@@ -154,15 +156,29 @@ FUNCTIONS: tuple[Function, ...] = (
         "indexOf",
         (
             _member("indexOf", "string_index_of_string", (S, S), INT, index_of, product_cost),
-            _member("indexOf", "string_index_of_string_int", (S, S, INT), INT, index_of, product_cost),
+            _member(
+                "indexOf", "string_index_of_string_int", (S, S, INT), INT, index_of, product_cost
+            ),
         ),
     ),
     Function(
         "lastIndexOf",
         (
-            _member("lastIndexOf", "string_last_index_of_string", (S, S), INT, last_index_of, product_cost),
             _member(
-                "lastIndexOf", "string_last_index_of_string_int", (S, S, INT), INT, last_index_of, product_cost
+                "lastIndexOf",
+                "string_last_index_of_string",
+                (S, S),
+                INT,
+                last_index_of,
+                product_cost,
+            ),
+            _member(
+                "lastIndexOf",
+                "string_last_index_of_string_int",
+                (S, S, INT),
+                INT,
+                last_index_of,
+                product_cost,
             ),
         ),
     ),
@@ -172,7 +188,14 @@ FUNCTIONS: tuple[Function, ...] = (
         "replace",
         (
             _member("replace", "string_replace_string_string", (S, S, S), S, replace, product_cost),
-            _member("replace", "string_replace_string_string_int", (S, S, S, INT), S, replace, product_cost),
+            _member(
+                "replace",
+                "string_replace_string_string_int",
+                (S, S, S, INT),
+                S,
+                replace,
+                product_cost,
+            ),
         ),
     ),
     Function(

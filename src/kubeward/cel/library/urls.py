@@ -43,7 +43,7 @@ def is_url(text: str) -> bool:
 
 def _parts(value: Any) -> urllib.parse.SplitResult:
     parsed = _parse(values.unwrap(values.URL, value))
-    assert parsed is not None  # noqa: S101 - url() only wraps what parses
+    assert parsed is not None  # url() only wraps what parses
     return parsed
 
 
