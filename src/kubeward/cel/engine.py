@@ -56,7 +56,7 @@ _RUNTIME_WORDING = (
     (re.compile(r"^No matching overloads found.*$"), "no such overload"),
     (re.compile(r"^divide by zero$"), "division by zero"),
     (re.compile(r"^modulus by zero$"), "modulus by zero"),
-    (re.compile(r"^[Ii]ndex out of bounds.*$"), "index out of bounds"),
+    (re.compile(r"^Index error: index=(-?[0-9]+).*$"), r"index out of bounds: \1"),
 )
 
 
@@ -111,7 +111,8 @@ _FUNCTIONS, _FUNCTION_COSTS = _declarations()
 
 def _compile_message(exc: Exception) -> str:
     text = _STATUS_TAIL.sub("", _STATUS.sub("", str(exc).strip()))
-    return text
+    # cel-go's words for the one macro error cel-cpp words differently (the column stays cel-cpp's).
+    return text.replace("has() argument must be a field selection", "invalid argument to has() macro")
 
 
 def _runtime_message(text: str) -> str:
