@@ -69,7 +69,12 @@ def crd(schema: dict[str, Any], plural: str = "databases") -> dict[str, Any]:
             "scope": "Namespaced",
             "names": {"plural": plural, "kind": plural.capitalize()[:-1]},
             "versions": [
-                {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
             ],
         },
     }
@@ -120,7 +125,8 @@ def test_bad_rules_are_refused_at_creation(cluster: Cluster, tmp_path: Path) -> 
     )
     assert refused.returncode != 0
     assert (
-        "Forbidden: estimated rule cost exceeds budget by factor of more than 100x" in refused.stderr
+        "Forbidden: estimated rule cost exceeds budget by factor of more than 100x"
+        in refused.stderr
     )
     listed = kubectl.run("get", "crd", "-o", "name").stdout
     assert "databases.cel.example.com" not in listed and "costlies" not in listed

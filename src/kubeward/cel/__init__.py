@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kubeward.cel import types
 from kubeward.cel.cost import MAX_REQUEST_BYTES, Path, SizeSource
-from kubeward.cel.engine import Environment, Program
+from kubeward.cel.engine import Activation, Environment, Program
 from kubeward.cel.limits import (
     PER_CALL_LIMIT,
     RUNTIME_CEL_COST_BUDGET,
@@ -25,6 +25,7 @@ __all__ = [
     "RUNTIME_CEL_COST_BUDGET",
     "STATIC_ESTIMATED_COST_LIMIT",
     "STATIC_ESTIMATED_CRD_COST_LIMIT",
+    "Activation",
     "Environment",
     "Path",
     "Program",

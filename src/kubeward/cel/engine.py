@@ -112,7 +112,9 @@ _FUNCTIONS, _FUNCTION_COSTS = _declarations()
 def _compile_message(exc: Exception) -> str:
     text = _STATUS_TAIL.sub("", _STATUS.sub("", str(exc).strip()))
     # cel-go's words for the one macro error cel-cpp words differently (the column stays cel-cpp's).
-    return text.replace("has() argument must be a field selection", "invalid argument to has() macro")
+    return text.replace(
+        "has() argument must be a field selection", "invalid argument to has() macro"
+    )
 
 
 def _runtime_message(text: str) -> str:
@@ -128,6 +130,30 @@ class _NoSizes:
         return None
 
 
+class Activation:
+    """Values for the variables, converted for the library once however many programs read them.
+
+    Programs of one environment evaluated on one ``Activation`` share the conversion of its
+    values (a custom object's rules at one schema node, for instance).
+    """
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+        self._bound: dict[int, Any] = {}
+
+    def bound(self, env: Any, optional: tuple[str, ...]) -> Any:
+        key = id(env)
+        got = self._bound.get(key)
+        if got is None:
+            data = dict(self.values)
+            for name in optional:
+                data[f"__has_{name}"] = name in data
+                data[f"__value_{name}"] = data.pop(name, None)
+            got = (env.Activation(data), env)  # the env lives as long as the key naming it
+            self._bound[key] = got
+        return got[0]
+
+
 @dataclass(frozen=True)
 class Program:
     """A compiled expression (rule 2, 3)."""
@@ -138,22 +164,23 @@ class Program:
     _expression: Any
     _estimator: Estimator
     _optional: tuple[str, ...]
+    _env: Any
 
-    def cost(self, activation: Mapping[str, Any]) -> float:
+    def cost(self, activation: Mapping[str, Any] | Activation) -> float:
         """The expression's cost on these values (never more than the estimate's model)."""
-        return self._estimator.cost(ValueSizes(activation))
+        values = activation.values if isinstance(activation, Activation) else activation
+        return self._estimator.cost(ValueSizes(values))
 
-    def evaluate(self, activation: Mapping[str, Any], *, cost_limit: float | None = None) -> Any:
+    def evaluate(
+        self, activation: Mapping[str, Any] | Activation, *, cost_limit: float | None = None
+    ) -> Any:
         """The expression's value for ``activation``."""
         over = cost_limit is not None and self.estimated_cost > cost_limit
         if over and cost_limit is not None and self.cost(activation) > cost_limit:
             raise CELCostExceeded("operation cancelled: actual cost limit exceeded")
-        data = dict(activation)
-        for name in self._optional:
-            data[f"__has_{name}"] = name in data
-            data[f"__value_{name}"] = data.pop(name, None)
+        shared = activation if isinstance(activation, Activation) else Activation(activation)
         try:
-            value = self._expression.eval(data=data)
+            value = self._expression.eval(shared.bound(self._env, self._optional))
         except RuntimeError as exc:
             raise CELEvaluationError(_runtime_message(str(exc))) from exc
         if value.type() == _cel.Type.ERROR:
@@ -215,6 +242,7 @@ class Environment:
             expression,
             estimator,
             tuple(uses_optional),
+            self._wrapped_env if uses_optional else self._env,
         )
 
     def _checked_plain(self, source: str) -> None:

@@ -232,3 +232,25 @@ def test_the_kind_compiles_its_rules_once_and_the_strategy_applies_them() -> Non
     assert strategy.validate_update(obj(replicas=1, minReplicas=1, owner="a"), good)[0].message == (
         'Invalid value: "object": cannot scale down'
     )
+
+
+def test_a_nodes_rules_are_also_compiled_as_one_and_agree_with_each_alone() -> None:
+    schema = {
+        "type": "object",
+        "x-kubernetes-validations": [
+            {"rule": "self.a > 0 // a comment to the end of the line"},
+            {"rule": "self.a < 10", "message": "a below 10"},
+        ],
+        "properties": {"a": {"type": "integer"}},
+    }
+    tree, causes = compile_rules(schema)
+    assert causes == [] and tree is not None
+    assert tree.together[False] is not None and tree.together[True] is None
+    assert evaluate_rules(tree, {"a": 5}, transition=False) == []
+    assert [c.message for c in evaluate_rules(tree, {"a": 50}, transition=False)] == [
+        'Invalid value: "object": a below 10'
+    ]
+    assert [c.message for c in evaluate_rules(tree, {}, transition=False)] == [
+        'Invalid value: "object": no such key: a evaluating rule: self.a > 0 // a comment to the end of the line',
+        'Invalid value: "object": no such key: a evaluating rule: a below 10',
+    ]

@@ -45,6 +45,7 @@ class CustomResourceStrategy(Strategy):
         self.last_pruned: list[str] = []
         # Compiled once per registered kind (a definition's rules were checked when it was written).
         self.rules, _ = compile_rules(self.schema)
+        self.has_transition_rules = self.rules is not None and self.rules.any(transition=True)
 
     def default(self, obj: JSONObject) -> None:
         apply_defaults(obj, self.schema)
@@ -56,14 +57,14 @@ class CustomResourceStrategy(Strategy):
 
     def validate_metadata(self, obj: JSONObject, *, creating: bool) -> list[Cause]:
         causes = super().validate_metadata(obj, creating=creating)
-        if creating and not validate(obj, self.schema):
+        if creating and self.has_transition_rules and not validate(obj, self.schema):
             # Only here does the strategy know a write is a create: the transition rules
             # with optionalOldSelf run on create, with oldSelf = optional.none().
             causes.extend(evaluate_rules(self.rules, obj, transition=True))
         return causes
 
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
-        if validate(new, self.schema):
+        if not self.has_transition_rules or validate(new, self.schema):
             return []  # validate() has reported them; rules run on well-typed objects only
         return evaluate_rules(self.rules, new, old, transition=True)
 

@@ -22,6 +22,10 @@ _MISSING = object()
 class _OutOfBudget(Exception):
     """Internal: stops the walk once the budget is spent (never leaves this module)."""
 
+    def __init__(self, cause: Cause) -> None:
+        super().__init__(cause.message)
+        self.cause = cause
+
 
 @dataclass
 class _Budget:
@@ -58,9 +62,28 @@ def _walk(
 ) -> None:
     if value is None:
         return
-    for compiled in tree.rules:
-        if compiled.uses_old_self == transition:
-            _run(compiled, tree, value, old, path, causes, budget)
+    activation: cel.Activation | None = None
+    together = tree.together.get(transition)
+    has_old = old is not _MISSING and old is not None
+    if together is not None and (has_old or not transition):
+        activation = cel.Activation({"self": value, "oldSelf": old} if has_old else {"self": value})
+        if _all_hold(together, tree, activation, transition, budget):
+            # Every plain rule held: only the optionalOldSelf ones are left to run.
+            remaining = [r for r in tree.rules if r.optional_old_self]
+        else:
+            remaining = tree.rules
+    else:
+        remaining = tree.rules
+    for compiled in remaining:
+        if compiled.uses_old_self != transition:
+            continue
+        if compiled.uses_old_self and not has_old and not compiled.optional_old_self:
+            continue
+        if activation is None:
+            activation = cel.Activation(
+                {"self": value, "oldSelf": old} if has_old else {"self": value}
+            )
+        _run(compiled, tree, activation, path, causes, budget)
     if isinstance(value, dict):
         old_map = old if isinstance(old, dict) else {}
         for key, sub in tree.properties.items():
@@ -103,6 +126,31 @@ def _walk(
             _walk(tree.items, item, previous, f"{path}[{i}]", causes, budget, transition)
 
 
+def _all_hold(
+    together: cel.Program,
+    tree: RuleTree,
+    activation: cel.Activation,
+    transition: bool,
+    budget: _Budget,
+) -> bool:
+    """Whether every plain rule of the node holds, found with one evaluation (charged to the budget)."""
+    cost = sum(
+        r.program.estimated_cost
+        for r in tree.rules
+        if r.uses_old_self == transition and not r.optional_old_self
+    )
+    if cost > min(float(cel.PER_CALL_LIMIT), budget.remaining):
+        return False
+    try:
+        verdicts = together.evaluate(activation)
+    except CELEvaluationError:
+        return False
+    if isinstance(verdicts, list) and all(v is True for v in verdicts):
+        budget.remaining -= cost
+        return True
+    return False
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -110,53 +158,66 @@ def _join(path: str, key: str) -> str:
 def _run(
     compiled: CompiledRule,
     tree: RuleTree,
-    value: Any,
-    old: Any,
+    activation: cel.Activation,
     path: str,
     causes: list[Cause],
     budget: _Budget,
 ) -> None:
-    has_old = old is not _MISSING and old is not None
-    if compiled.uses_old_self and not has_old and not compiled.optional_old_self:
-        return
-    activation: dict[str, Any] = {"self": value}
-    if has_old:
-        activation["oldSelf"] = old
-    shown = path or "<nil>"
-    type_name = _type_name(tree.schema)
-    rule = compiled.rule
-    described = str(rule.get("message") or "").strip() or str(rule.get("rule", "")).strip()
     limit = min(float(cel.PER_CALL_LIMIT), budget.remaining)
     program = compiled.program
     spent = program.estimated_cost if program.estimated_cost <= limit else program.cost(activation)
     try:
         verdict = program.evaluate(activation, cost_limit=limit)
+        budget.remaining -= spent
+        if verdict is True:
+            return
     except CELCostExceeded as exc:
-        causes.append(
-            fielderrors.invalid(
-                shown,
-                type_name,
-                f"'{exc}': no further validation rules will be run due to call cost exceeds "
-                f"limit for rule: {described}",
-            )
-        )
-        raise _OutOfBudget from exc
+        raise _OutOfBudget(_refusal(compiled, tree, path, exc)) from exc
     except CELEvaluationError as exc:
-        causes.append(fielderrors.invalid(shown, type_name, f"{exc} evaluating rule: {described}"))
+        causes.append(_refusal(compiled, tree, path, exc))
         return
-    budget.remaining -= spent
-    if verdict is True:
-        return
+    causes.append(_verdict(compiled, tree, activation, path, budget))
+
+
+def _described(compiled: CompiledRule) -> str:
+    rule = compiled.rule
+    return str(rule.get("message") or "").strip() or str(rule.get("rule", "")).strip()
+
+
+def _refusal(
+    compiled: CompiledRule, tree: RuleTree, path: str, exc: CELCostExceeded | CELEvaluationError
+) -> Cause:
+    """Rule 4 (an evaluation error), and rule 5 (past the cost limit)."""
+    shown = path or "<nil>"
+    type_name = _type_name(tree.schema)
+    if isinstance(exc, CELCostExceeded):
+        return fielderrors.invalid(
+            shown,
+            type_name,
+            f"'{exc}': no further validation rules will be run due to call cost exceeds "
+            f"limit for rule: {_described(compiled)}",
+        )
+    return fielderrors.invalid(shown, type_name, f"{exc} evaluating rule: {_described(compiled)}")
+
+
+def _verdict(
+    compiled: CompiledRule, tree: RuleTree, activation: cel.Activation, path: str, budget: _Budget
+) -> Cause:
+    """Rule 3: the cause of a rule that was false."""
+    rule = compiled.rule
+    type_name = _type_name(tree.schema)
     where = path
     for step in compiled.field_path:
         where = _join(where, step)
     detail = _message(compiled, activation, budget) or (
-        str(rule.get("message")).strip() if rule.get("message") else f"failed rule: {described}"
+        str(rule.get("message")).strip()
+        if rule.get("message")
+        else f"failed rule: {_described(compiled)}"
     )
-    causes.append(_cause(where or "<nil>", type_name, detail, rule.get("reason")))
+    return _cause(where or "<nil>", type_name, detail, rule.get("reason"))
 
 
-def _message(compiled: CompiledRule, activation: dict[str, Any], budget: _Budget) -> str:
+def _message(compiled: CompiledRule, activation: cel.Activation, budget: _Budget) -> str:
     if compiled.message is None:
         return ""
     try:

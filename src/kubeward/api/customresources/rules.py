@@ -65,6 +65,16 @@ class RuleTree:
     properties: dict[str, RuleTree] = field(default_factory=dict)
     items: RuleTree | None = None
     additional: RuleTree | None = None
+    # The node's plain rules (transition or not) as one list expression: one evaluation when
+    # all hold, the common case; each rule alone only to say which failed and why.
+    together: dict[bool, cel.Program | None] = field(default_factory=dict)
+
+    def any(self, *, transition: bool) -> bool:
+        """Whether this node or one under it has a rule that names ``oldSelf`` (or not)."""
+        if any(r.uses_old_self == transition for r in self.rules):
+            return True
+        children = [*self.properties.values(), self.items, self.additional]
+        return any(c.any(transition=transition) for c in children if c is not None)
 
 
 def declared_type(schema: Schema) -> celtypes.CELType:
@@ -258,6 +268,8 @@ def _compile_node(
                 totals.entries.append(
                     (f"{where}.rule", compiled.program.estimated_cost * cardinality)
                 )
+        if not causes:
+            tree.together = {t: _together(tree.rules, plain, t) for t in (False, True)}
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for key, sub in properties.items():
@@ -297,6 +309,20 @@ def _compile_node(
     if tree.rules or tree.properties or tree.items or tree.additional:
         return tree, causes
     return None, causes
+
+
+def _together(
+    rules: list[CompiledRule], env: cel.Environment, transition: bool
+) -> cel.Program | None:
+    chosen = [r for r in rules if r.uses_old_self == transition and not r.optional_old_self]
+    if len(chosen) < 2:
+        return None
+    # A newline after each rule: a rule may end in a // comment.
+    source = "[" + ", ".join(f"(\n{r.program.source}\n)" for r in chosen) + "]"
+    try:
+        return env.compile(source)
+    except CELCompileError:
+        return None
 
 
 def _compile_rule(

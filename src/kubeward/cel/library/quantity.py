@@ -10,6 +10,7 @@ quantity('1000')`` as upstream compares them. A bad string is
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 from typing import Any
 
@@ -31,6 +32,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _REGEX_TEXT = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(text: str) -> decimal.Decimal | None:
     match = _PATTERN.match(text.strip())
     if match is None:
@@ -50,14 +52,25 @@ def _wrap(amount: decimal.Decimal) -> dict[str, str]:
 
 
 def _amount(value: Any) -> decimal.Decimal:
-    return decimal.Decimal(values.unwrap(values.QUANTITY, value), _CONTEXT)
+    return _decimal(values.unwrap(values.QUANTITY, value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _decimal(canonical: str) -> decimal.Decimal:
+    return decimal.Decimal(canonical, _CONTEXT)
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical(text: str) -> str | None:
+    amount = parse(text)
+    return None if amount is None else format(amount.normalize(_CONTEXT), "f")
 
 
 def quantity(text: str) -> dict[str, str]:
-    amount = parse(text)
-    if amount is None:
+    canonical = _canonical(text)
+    if canonical is None:
         raise CELEvaluationError(f"quantities must match the regular expression '{_REGEX_TEXT}'")
-    return _wrap(amount)
+    return values.wrap(values.QUANTITY, canonical)
 
 
 def is_quantity(text: str) -> bool:
