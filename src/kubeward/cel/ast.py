@@ -186,3 +186,22 @@ def decode(serialized: bytes) -> CheckedExpression:
     if root is None:
         raise CELError("checked expression without an expression")
     return CheckedExpression(root, overloads)
+
+
+def free_identifiers(node: Node | None, bound: frozenset[str] = frozenset()) -> set[str]:
+    """The identifiers an expression reads that no comprehension binds (its variables)."""
+    if node is None:
+        return set()
+    if node.kind == "ident":
+        return set() if node.name in bound else {node.name}
+    if node.kind == "comprehension":
+        found = free_identifiers(node.iter_range, bound)
+        inner = bound | {node.iter_var, node.accu_var}
+        found |= free_identifiers(node.accu_init, bound | {node.iter_var})
+        for part in (node.loop_condition, node.loop_step, node.result):
+            found |= free_identifiers(part, inner)
+        return found
+    found = free_identifiers(node.target, bound)
+    for arg in node.args:
+        found |= free_identifiers(arg, bound)
+    return found

@@ -15,7 +15,10 @@ kubeward evaluates CEL with ``cel-expr-python`` (Google's cel-cpp; chosen by mea
     knows); ``evaluate(..., cost_limit=n)`` refuses, before running, an activation whose actual
     cost is over ``n`` (:class:`~kubeward.errors.CELCostExceeded`, upstream's ``operation
     cancelled: actual cost limit exceeded``).
- 4. Variables may be declared optional (``optional_variables``): the program then sees
+ 4. The library stops an evaluation after 10,000 comprehension iterations (cel-cpp's
+    ``comprehension_max_iterations``, fixed by the binding): ``Iteration budget exceeded``, an
+    evaluation error, where cel-go would go on within the cost limit.
+ 5. Variables may be declared optional (``optional_variables``): the program then sees
     ``optional.of(value)``, or ``optional.none()`` when the activation lacks the variable, as
     Kubernetes gives ``oldSelf`` to rules with ``optionalOldSelf``.
 """
@@ -32,7 +35,7 @@ from cel_expr_python import cel as _cel
 from cel_expr_python.ext import ext_bindings, ext_optional
 
 from kubeward.cel import library
-from kubeward.cel.ast import decode
+from kubeward.cel.ast import decode, free_identifiers
 from kubeward.cel.cost import Estimator, SizeSource, ValueSizes
 from kubeward.cel.types import CONCRETE, DYN, CELType
 from kubeward.errors import CELCompileError, CELCostExceeded, CELError, CELEvaluationError
@@ -161,6 +164,7 @@ class Program:
     source: str
     estimated_cost: float
     result_type: str
+    variables: frozenset[str]  # the declared variables the expression reads
     _expression: Any
     _estimator: Estimator
     _optional: tuple[str, ...]
@@ -200,8 +204,10 @@ class Environment:
         self._variables = dict(variables)
         self._optional = tuple(optional_variables)
         plain = {name: library_type(t) for name, t in variables.items()}
+        # Optional variables are dyn here, for the first compilation of every expression.
+        first = {n: (_cel.Type.DYN if n in self._optional else t) for n, t in plain.items()}
         self._env = _cel.NewEnv(
-            variables=plain,
+            variables=first,
             extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
             functions=_FUNCTIONS,
         )
@@ -219,41 +225,34 @@ class Environment:
 
     def compile(self, source: str, *, sizes: SizeSource | None = None) -> Program:
         """Type-check ``source``; its estimated cost uses ``sizes`` (unbounded when None)."""
-        text = source
-        uses_optional = [n for n in self._optional if re.search(rf"\b{re.escape(n)}\b", source)]
-        if uses_optional:
-            for name in uses_optional:
-                text = (
-                    f"cel.bind({name}, __has_{name} ? optional.of(__value_{name}) : "
-                    f"optional.none(), {text})"
-                )
         try:
+            expression = self._env.compile(source)
+            checked = decode(expression.serialize())
+            variables = free_identifiers(checked.root) & set(self._variables)
+            uses_optional = tuple(n for n in self._optional if n in variables)
+            env = self._env
             if uses_optional:
-                self._checked_plain(source)
-            expression = (self._wrapped_env if uses_optional else self._env).compile(text)
+                # The rule sees optional.of(value) or optional.none() (rule 5); positions in
+                # errors are the user's, from the first compilation above.
+                text = source
+                for name in uses_optional:
+                    text = (
+                        f"cel.bind({name}, __has_{name} ? optional.of(__value_{name}) : "
+                        f"optional.none(), {text})"
+                    )
+                env = self._wrapped_env
+                expression = env.compile(text)
+                checked = decode(expression.serialize())
         except RuntimeError as exc:
             raise CELCompileError(_compile_message(exc)) from exc
-        estimator = Estimator(decode(expression.serialize()), _FUNCTION_COSTS)
-        estimate = estimator.cost(sizes or _NoSizes())
+        estimator = Estimator(checked, _FUNCTION_COSTS)
         return Program(
             source,
-            estimate,
+            estimator.cost(sizes or _NoSizes()),
             expression.return_type().name().lower(),
+            frozenset(variables),
             expression,
             estimator,
-            tuple(uses_optional),
-            self._wrapped_env if uses_optional else self._env,
+            uses_optional,
+            env,
         )
-
-    def _checked_plain(self, source: str) -> None:
-        """Syntax errors at the positions the user wrote (the optional wrapper shifts them)."""
-        declared = {n: t for n, t in self._variables.items() if n not in self._optional}
-        env = _cel.NewEnv(
-            variables={
-                **{n: library_type(t) for n, t in declared.items()},
-                **{n: _cel.Type.DYN for n in self._optional},
-            },
-            extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
-            functions=_FUNCTIONS,
-        )
-        env.compile(source)

@@ -173,7 +173,7 @@ REFUSALS = [
             f"{PREFIX}.x-kubernetes-validations[0].rule: Invalid value: "
             'apiextensions.ValidationRule{Rule:"1 + 1", Message:"", MessageExpression:"", '
             'Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", '
-            "OptionalOldSelf:(*bool)(nil)}: compilation failed: cel expression must evaluate to a bool"
+            "OptionalOldSelf:(*bool)(nil)}: cel expression must evaluate to a bool"
         ],
     ),
     (
@@ -185,6 +185,25 @@ REFUSALS = [
         [
             f"{PREFIX}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x {HINT}",
             f"{PREFIX}.properties[tags].x-kubernetes-validations[0].rule: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema",
+            f"{PREFIX}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x {HINT}",
+        ],
+    ),
+    (
+        "messageExpression not a string",
+        {"type": "object", "x-kubernetes-validations": [{"rule": "true", "messageExpression": "1"}]},
+        [
+            f"{PREFIX}.x-kubernetes-validations[0].messageExpression: Invalid value: "
+            'apiextensions.ValidationRule{Rule:"true", Message:"", MessageExpression:"1", '
+            'Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", '
+            "OptionalOldSelf:(*bool)(nil)}: messageExpression must evaluate to a string"
+        ],
+    ),
+    (
+        "a cheap rule on the items of an unbounded list",
+        {"type": "object", "properties": {"l": {"type": "array", "items": {"type": "string", "x-kubernetes-validations": [{"rule": "self.contains('x')"}]}}}},
+        [
+            f"{PREFIX}.properties[l].items.x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x {HINT}",
+            f"{PREFIX}.properties[l].items.x-kubernetes-validations[0].rule: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema",
             f"{PREFIX}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x {HINT}",
         ],
     ),
@@ -254,3 +273,64 @@ def test_a_nodes_rules_are_also_compiled_as_one_and_agree_with_each_alone() -> N
         'Invalid value: "object": no such key: a evaluating rule: self.a > 0 // a comment to the end of the line',
         'Invalid value: "object": no such key: a evaluating rule: a below 10',
     ]
+
+
+def test_oldself_in_a_string_is_not_a_transition_rule() -> None:
+    schema = {"type": "object", "x-kubernetes-validations": [{"rule": "'oldSelf' != 'x'"}]}
+    tree, causes = compile_rules(schema)
+    assert causes == [] and tree is not None
+    assert not tree.rules[0].uses_old_self
+
+
+def test_a_runtime_type_mismatch_says_no_such_overload() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"port": {"x-kubernetes-int-or-string": True}},
+        "x-kubernetes-validations": [{"rule": "self.port > 0"}],
+    }
+    tree, _ = compile_rules(schema)
+    assert [c.message for c in evaluate_rules(tree, {"port": "http"}, transition=False)] == [
+        "Invalid value: \"object\": 'no such overload': call arguments did not match a supported "
+        "operator, function or macro signature for rule: self.port > 0"
+    ]
+
+
+def _quadratic_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {
+                    "type": "array",
+                    "maxItems": 1000,
+                    "items": {"type": "string", "maxLength": 2},
+                    "x-kubernetes-validations": [{"rule": "self.all(x, self.exists(y, x == y))"}],
+                },
+            }
+        },
+    }
+
+
+def test_the_per_call_limit_stops_the_rules_of_a_write() -> None:
+    tree, _ = compile_rules(_quadratic_schema())
+    big = {"items": [[f"{i % 99}" for i in range(1000)] for _ in range(3)]}
+    assert [f"{c.field}: {c.message}" for c in evaluate_rules(tree, big, transition=False)] == [
+        "items[0]: Invalid value: \"array\": 'operation cancelled: actual cost limit exceeded': "
+        "no further validation rules will be run due to call cost exceeds limit for rule: "
+        "self.all(x, self.exists(y, x == y))"
+    ]
+
+
+def test_the_runtime_budget_is_shared_by_the_rules_of_a_write() -> None:
+    tree, _ = compile_rules(_quadratic_schema())
+    # Each list's rule is under the per-call limit; together they are over the write's budget.
+    many = {"items": [[f"{i % 99}" for i in range(90)] for _ in range(250)]}
+    causes = [f"{c.field}: {c.message}" for c in evaluate_rules(tree, many, transition=False)]
+    assert len(causes) == 1
+    assert causes[0].startswith("items[")
+    assert causes[0].endswith(
+        'Invalid value: "array": validation failed due to running out of cost budget, '
+        "no further validation rules will be run"
+    )

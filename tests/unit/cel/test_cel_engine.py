@@ -120,3 +120,11 @@ def test_the_runtime_limit_refuses_an_expensive_activation_only() -> None:
     assert program.evaluate({"self": {"tags": ["a", "b"]}}, cost_limit=1000) is True
     with pytest.raises(CELCostExceeded, match="operation cancelled: actual cost limit exceeded"):
         program.evaluate({"self": {"tags": [str(i) for i in range(200)]}}, cost_limit=1000)
+
+
+def test_the_librarys_iteration_budget_is_an_evaluation_error() -> None:
+    """cel-expr-python stops an evaluation after 10,000 comprehension iterations (not settable)."""
+    program = ENV.compile("self.all(x, x >= 0)")
+    assert program.evaluate({"self": list(range(9_999))}) is True
+    with pytest.raises(CELEvaluationError, match="Iteration budget exceeded"):
+        program.evaluate({"self": list(range(10_000))})

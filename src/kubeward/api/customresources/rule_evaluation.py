@@ -7,7 +7,6 @@ budget (``RUNTIME_CEL_COST_BUDGET``) is shared by the whole write.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +41,10 @@ def evaluate_rules(
         return []
     causes: list[Cause] = []
     budget = _Budget(float(cel.RUNTIME_CEL_COST_BUDGET))
-    with contextlib.suppress(_OutOfBudget):
+    try:
         _walk(tree, obj, old, "", causes, budget, transition)
+    except _OutOfBudget as out:
+        causes.append(out.cause)
     return causes
 
 
@@ -163,11 +164,21 @@ def _run(
     causes: list[Cause],
     budget: _Budget,
 ) -> None:
-    limit = min(float(cel.PER_CALL_LIMIT), budget.remaining)
     program = compiled.program
-    spent = program.estimated_cost if program.estimated_cost <= limit else program.cost(activation)
+    spent = program.estimated_cost
+    if spent > budget.remaining or spent > cel.PER_CALL_LIMIT:
+        spent = program.cost(activation)
+        if spent > budget.remaining:
+            raise _OutOfBudget(
+                fielderrors.invalid(
+                    path or "<nil>",
+                    _type_name(tree.schema),
+                    "validation failed due to running out of cost budget, no further validation "
+                    "rules will be run",
+                )
+            )
     try:
-        verdict = program.evaluate(activation, cost_limit=limit)
+        verdict = program.evaluate(activation, cost_limit=cel.PER_CALL_LIMIT)
         budget.remaining -= spent
         if verdict is True:
             return
@@ -196,6 +207,14 @@ def _refusal(
             type_name,
             f"'{exc}': no further validation rules will be run due to call cost exceeds "
             f"limit for rule: {_described(compiled)}",
+        )
+    if str(exc).startswith("no such overload"):
+        # Only where type checking was bypassed (int-or-string and other dyn values).
+        return fielderrors.invalid(
+            shown,
+            type_name,
+            f"'{exc}': call arguments did not match a supported operator, function or macro "
+            f"signature for rule: {_described(compiled)}",
         )
     return fielderrors.invalid(shown, type_name, f"{exc} evaluating rule: {_described(compiled)}")
 

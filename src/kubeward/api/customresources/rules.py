@@ -261,12 +261,18 @@ def _compile_node(
             if rule.get("optionalOldSelf"):
                 optional = optional or _optional_environment(schema)
                 env = optional
-            compiled, problems = _compile_rule(rule, where, env, sizes, schema, correlatable)
+            compiled, problems = _compile_rule(
+                rule, where, env, sizes, schema, correlatable, cardinality
+            )
             causes.extend(problems)
             if compiled is not None:
                 tree.rules.append(compiled)
+                message_cost = compiled.message.estimated_cost if compiled.message else 0.0
                 totals.entries.append(
-                    (f"{where}.rule", compiled.program.estimated_cost * cardinality)
+                    (
+                        f"{where}.rule",
+                        (compiled.program.estimated_cost + message_cost) * cardinality,
+                    )
                 )
         if not causes:
             tree.together = {t: _together(tree.rules, plain, t) for t in (False, True)}
@@ -332,6 +338,7 @@ def _compile_rule(
     sizes: SchemaSizes,
     schema: Schema,
     correlatable: bool,
+    cardinality: float,
 ) -> tuple[CompiledRule | None, list[Cause]]:
     source = str(rule.get("rule") or "")
     if not source.strip():
@@ -354,20 +361,20 @@ def _compile_rule(
         causes.append(
             Cause(
                 "FieldValueInvalid",
-                f"Invalid value: {_go_rule(rule)}: compilation failed: "
-                "cel expression must evaluate to a bool",
+                f"Invalid value: {_go_rule(rule)}: cel expression must evaluate to a bool",
                 f"{where}.rule",
             )
         )
-    if program.estimated_cost > cel.STATIC_ESTIMATED_COST_LIMIT:
+    cost = program.estimated_cost * cardinality
+    if cost > cel.STATIC_ESTIMATED_COST_LIMIT:
         causes.append(
             fielderrors.forbidden(
                 f"{where}.rule",
                 "estimated rule cost exceeds budget by factor of "
-                f"{_factor(program.estimated_cost, cel.STATIC_ESTIMATED_COST_LIMIT)} {_COST_HINT}",
+                f"{_factor(cost, cel.STATIC_ESTIMATED_COST_LIMIT)} {_COST_HINT}",
             )
         )
-    uses_old_self = re.search(r"\boldSelf\b", source) is not None
+    uses_old_self = "oldSelf" in program.variables
     if uses_old_self and not correlatable:
         causes.append(
             fielderrors.forbidden(
@@ -379,23 +386,31 @@ def _compile_rule(
     message: cel.Program | None = None
     expression = rule.get("messageExpression")
     if isinstance(expression, str) and expression.strip():
+        problem = ""
         try:
             message = env.compile(expression, sizes=sizes)
         except CELCompileError as exc:
-            causes.append(
-                fielderrors.invalid(
-                    f"{where}.messageExpression",
-                    expression,
-                    f"messageExpression compilation failed: {exc}",
-                )
-            )
+            problem = f"messageExpression compilation failed: {exc}"
         else:
             if message.result_type not in ("string", "dyn"):
+                problem = "messageExpression must evaluate to a string"
+            elif message.estimated_cost * cardinality > cel.STATIC_ESTIMATED_COST_LIMIT:
                 causes.append(
-                    fielderrors.invalid(
-                        f"{where}.messageExpression", expression, "must evaluate to a string"
+                    fielderrors.forbidden(
+                        f"{where}.messageExpression",
+                        "estimated messageExpression cost exceeds budget by factor of "
+                        f"{_factor(message.estimated_cost * cardinality, cel.STATIC_ESTIMATED_COST_LIMIT)} "
+                        + _COST_HINT,
                     )
                 )
+        if problem:
+            causes.append(
+                Cause(
+                    "FieldValueInvalid",
+                    f"Invalid value: {_go_rule(rule)}: {problem}",
+                    f"{where}.messageExpression",
+                )
+            )
     field_path: tuple[str, ...] = ()
     if rule.get("fieldPath"):
         parsed = parse_field_path(str(rule["fieldPath"]), schema)
