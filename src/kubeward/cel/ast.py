@@ -40,6 +40,7 @@ class Node:
 class CheckedExpression:
     root: Node
     overloads: dict[int, tuple[str, ...]]  # node id → resolved overload ids
+    positions: dict[int, int] = field(default_factory=dict)  # node id → offset in the source
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -171,10 +172,18 @@ def decode(serialized: bytes) -> CheckedExpression:
             payload = value
     root: Node | None = None
     overloads: dict[int, tuple[str, ...]] = {}
+    positions: dict[int, int] = {}
     for number, _, value in _fields(payload):
         assert isinstance(value, bytes)
         if number == 4:
             root = _node(value)
+        elif number == 5:
+            for n, _, v in _fields(value):
+                if n == 4 and isinstance(v, bytes):
+                    entry = {en: ev for en, _, ev in _fields(v)}
+                    key, offset = entry.get(1, 0), entry.get(2, 0)
+                    if isinstance(key, int) and isinstance(offset, int):
+                        positions[key] = offset
         elif number == 2:
             key, ids = 0, []
             for n, _, v in _fields(value):
@@ -185,7 +194,7 @@ def decode(serialized: bytes) -> CheckedExpression:
             overloads[key] = tuple(ids)
     if root is None:
         raise CELError("checked expression without an expression")
-    return CheckedExpression(root, overloads)
+    return CheckedExpression(root, overloads, positions)
 
 
 def free_identifiers(node: Node | None, bound: frozenset[str] = frozenset()) -> set[str]:
@@ -204,4 +213,51 @@ def free_identifiers(node: Node | None, bound: frozenset[str] = frozenset()) -> 
     found = free_identifiers(node.target, bound)
     for arg in node.args:
         found |= free_identifiers(arg, bound)
+    return found
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A field selection reached from a variable: ``self.spec.replicas`` is
+    ``("self", ("spec", "replicas"))``; ``*`` stands for an element of a list or map."""
+
+    variable: str
+    path: tuple[str, ...]
+    offset: int
+
+
+def selections(checked: CheckedExpression) -> list[Selection]:
+    """Every field selection whose operand is a variable or a place under one."""
+    found: list[Selection] = []
+
+    def walk(
+        node: Node | None, scope: dict[str, tuple[str, tuple[str, ...]]]
+    ) -> tuple[str, tuple[str, ...]] | None:
+        if node is None:
+            return None
+        if node.kind == "ident":
+            return scope.get(node.name, (node.name, ()))
+        if node.kind == "select":
+            base = walk(node.target, scope)
+            if base is None:
+                return None
+            place = (base[0], (*base[1], node.name))
+            found.append(Selection(place[0], place[1], checked.positions.get(node.id, 0)))
+            return place
+        if node.kind == "comprehension":
+            over = walk(node.iter_range, scope)
+            inner = dict(scope)
+            if over is not None:
+                inner[node.iter_var] = (over[0], (*over[1], "*"))
+            inner.pop(node.accu_var, None)
+            for part in (node.accu_init, node.loop_condition, node.loop_step, node.result):
+                walk(part, inner)
+            return None
+        if node.target is not None:
+            walk(node.target, scope)
+        for arg in node.args:
+            walk(arg, scope)
+        return None
+
+    walk(checked.root, {})
     return found

@@ -61,11 +61,11 @@ class Estimator:
         checked: CheckedExpression,
         function_costs: Mapping[str, Callable[[Sequence[float]], float]],
     ) -> None:
-        self._checked = checked
+        self.checked = checked
         self._function_costs = function_costs
 
     def cost(self, sizes: SizeSource) -> float:
-        return self._walk(self._checked.root, sizes, {}).cost
+        return self._walk(self.checked.root, sizes, {}).cost
 
     def _walk(self, node: Node, sizes: SizeSource, scope: dict[str, _Cost]) -> _Cost:
         kind = node.kind
@@ -119,7 +119,7 @@ class Estimator:
             return _Cost(parts[0].cost + dearer.cost, dearer.size, dearer.path)
         spent = sum(p.cost for p in parts)
         arg_sizes = [p.size for p in parts]
-        overloads = self._checked.overloads.get(node.id, ())
+        overloads = self.checked.overloads.get(node.id, ())
         custom = [self._function_costs[o] for o in overloads if o in self._function_costs]
         if custom:
             call = max(c(arg_sizes) for c in custom)

@@ -35,7 +35,7 @@ from cel_expr_python import cel as _cel
 from cel_expr_python.ext import ext_bindings, ext_optional
 
 from kubeward.cel import library
-from kubeward.cel.ast import decode, free_identifiers
+from kubeward.cel.ast import Selection, decode, free_identifiers, selections
 from kubeward.cel.cost import Estimator, SizeSource, ValueSizes
 from kubeward.cel.types import CONCRETE, DYN, CELType
 from kubeward.errors import CELCompileError, CELCostExceeded, CELError, CELEvaluationError
@@ -128,6 +128,16 @@ def _runtime_message(text: str) -> str:
     return text
 
 
+def error_at(source: str, offset: int, message: str) -> str:
+    """``ERROR: <input>:L:C: message`` and the source line with a caret under column C."""
+    line_start = source.rfind("\n", 0, offset) + 1
+    line_end = source.find("\n", offset)
+    line = source[line_start : line_end if line_end >= 0 else len(source)]
+    column = offset - line_start
+    number = source.count("\n", 0, offset) + 1
+    return f"ERROR: <input>:{number}:{column + 1}: {message}\n | {line}\n | {'.' * column}^"
+
+
 class _NoSizes:
     def size(self, variable: str, path: tuple[str, ...]) -> float | None:
         return None
@@ -169,6 +179,14 @@ class Program:
     _estimator: Estimator
     _optional: tuple[str, ...]
     _env: Any
+
+    def selections(self) -> list[Selection]:
+        """The field selections the expression makes under its variables, with their offsets."""
+        return selections(self._estimator.checked)
+
+    def error_at(self, offset: int, message: str) -> CELCompileError:
+        """A compile error at ``offset`` of the source, worded and drawn as cel-go draws it."""
+        return CELCompileError(error_at(self.source, offset, message))
 
     def cost(self, activation: Mapping[str, Any] | Activation) -> float:
         """The expression's cost on these values (never more than the estimate's model)."""

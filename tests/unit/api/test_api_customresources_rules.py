@@ -189,6 +189,28 @@ REFUSALS = [
         ],
     ),
     (
+        "undefined field",
+        {"type": "object", "properties": {"spec": {"type": "object", "properties": {"a": {"type": "integer"}}, "x-kubernetes-validations": [{"rule": "self.nonExistingField > 0"}]}}},
+        [
+            f"{PREFIX}.properties[spec].x-kubernetes-validations[0].rule: Invalid value: "
+            'apiextensions.ValidationRule{Rule:"self.nonExistingField > 0", Message:"", MessageExpression:"", '
+            'Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", '
+            "OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:5: undefined field 'nonExistingField'\n"
+            " | self.nonExistingField > 0\n | ....^"
+        ],
+    ),
+    (
+        "metadata beyond name and generateName at the root",
+        {"type": "object", "x-kubernetes-validations": [{"rule": "self.metadata.namespace == 'x'"}]},
+        [
+            f"{PREFIX}.x-kubernetes-validations[0].rule: Invalid value: "
+            'apiextensions.ValidationRule{Rule:"self.metadata.namespace == \'x\'", Message:"", MessageExpression:"", '
+            'Reason:(*apiextensions.FieldValueErrorReason)(nil), FieldPath:"", '
+            "OptionalOldSelf:(*bool)(nil)}: compilation failed: ERROR: <input>:1:14: undefined field 'namespace'\n"
+            " | self.metadata.namespace == 'x'\n | .............^"
+        ],
+    ),
+    (
         "messageExpression not a string",
         {"type": "object", "x-kubernetes-validations": [{"rule": "true", "messageExpression": "1"}]},
         [
@@ -334,3 +356,49 @@ def test_the_runtime_budget_is_shared_by_the_rules_of_a_write() -> None:
         'Invalid value: "array": validation failed due to running out of cost budget, '
         "no further validation rules will be run"
     )
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "self.labels.anything == 'x'",  # a map's keys are not fields
+        "self.free.anything.deeper == 1",  # x-kubernetes-preserve-unknown-fields
+        "self.items.all(i, i.name != '')",  # through a list's items
+        "has(self.a) && self.a > 0",
+    ],
+)
+def test_declared_fields_compile(rule: str) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "integer"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "items": {
+                "type": "array",
+                "maxItems": 5,
+                "items": {
+                    "type": "object",
+                    "properties": {"name": {"type": "string", "maxLength": 5}},
+                },
+            },
+        },
+        "x-kubernetes-validations": [{"rule": rule}],
+    }
+    assert compile_rules(schema)[1] == []
+
+
+def test_an_undefined_field_under_a_list_is_refused() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "items": {
+                "type": "array",
+                "maxItems": 5,
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            }
+        },
+        "x-kubernetes-validations": [{"rule": "self.items.all(i, i.nmae != '')"}],
+    }
+    (cause,) = compile_rules(schema)[1]
+    assert "ERROR: <input>:1:20: undefined field 'nmae'" in cause.message

@@ -216,10 +216,46 @@ class _Totals:
     entries: list[tuple[str, float]] = field(default_factory=list)
 
 
+_ROOT_META = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "generateName": {"type": "string"}},
+}
+
+
+def _visible(schema: Schema, *, root: bool) -> Schema:
+    """The schema rules see: at a resource root, ``apiVersion``, ``kind`` and only
+    ``metadata.name`` and ``metadata.generateName`` of the object's metadata, as upstream."""
+    if not root:
+        return schema
+    properties = dict(schema.get("properties") or {})
+    properties["apiVersion"] = {"type": "string"}
+    properties["kind"] = {"type": "string"}
+    properties["metadata"] = _ROOT_META
+    return {**schema, "properties": properties}
+
+
+def _undefined_field(schema: Schema, path: tuple[str, ...]) -> int | None:
+    """The index of the first step of ``path`` the schema does not declare, if any."""
+    node: Schema | None = schema
+    for i, step in enumerate(path):
+        if node is None or node.get("x-kubernetes-preserve-unknown-fields") is True:
+            return None
+        properties = node.get("properties")
+        if step == "*" or not isinstance(properties, dict) or node.get("additionalProperties"):
+            node = _child(node, step)
+            continue
+        if step not in properties:
+            return i
+        node = properties[step]
+    return None
+
+
 def compile_rules(schema: Schema, path: str = "") -> tuple[RuleTree | None, list[Cause]]:
     """Rule 6: the tree of compiled rules, and the causes that refuse the definition."""
     totals = _Totals()
-    tree, causes = _compile_node(schema, path, cardinality=1.0, correlatable=True, totals=totals)
+    tree, causes = _compile_node(
+        schema, path, cardinality=1.0, correlatable=True, totals=totals, root=True
+    )
     total = sum(cost for _, cost in totals.entries)
     if total > cel.STATIC_ESTIMATED_CRD_COST_LIMIT:
         for where, cost in totals.entries:
@@ -243,10 +279,17 @@ def compile_rules(schema: Schema, path: str = "") -> tuple[RuleTree | None, list
 
 
 def _compile_node(
-    schema: Schema, path: str, *, cardinality: float, correlatable: bool, totals: _Totals
+    schema: Schema,
+    path: str,
+    *,
+    cardinality: float,
+    correlatable: bool,
+    totals: _Totals,
+    root: bool = False,
 ) -> tuple[RuleTree | None, list[Cause]]:
     causes: list[Cause] = []
     tree = RuleTree(schema)
+    resource_root = root or schema.get("x-kubernetes-embedded-resource") is True
     rules = schema.get("x-kubernetes-validations")
     if isinstance(rules, list) and rules:
         plain = _environment(schema)
@@ -262,7 +305,13 @@ def _compile_node(
                 optional = optional or _optional_environment(schema)
                 env = optional
             compiled, problems = _compile_rule(
-                rule, where, env, sizes, schema, correlatable, cardinality
+                rule,
+                where,
+                env,
+                sizes,
+                _visible(schema, root=resource_root),
+                correlatable,
+                cardinality,
             )
             causes.extend(problems)
             if compiled is not None:
@@ -331,6 +380,20 @@ def _together(
         return None
 
 
+def _first_undefined(program: cel.Program, schema: Schema) -> str:
+    """cel-go's ``undefined field`` error for the first selection the schema does not declare
+    (objects are dynamic values here, so the type checker cannot say it)."""
+    for selection in program.selections():
+        if selection.variable not in ("self", "oldSelf"):
+            continue
+        at = _undefined_field(schema, selection.path)
+        if at is not None and at == len(selection.path) - 1:
+            return str(
+                program.error_at(selection.offset, f"undefined field '{selection.path[at]}'")
+            )
+    return ""
+
+
 def _compile_rule(
     rule: Schema,
     where: str,
@@ -354,6 +417,15 @@ def _compile_rule(
             Cause(
                 "FieldValueInvalid",
                 f"Invalid value: {_go_rule(rule)}: compilation failed: {exc}",
+                f"{where}.rule",
+            )
+        ]
+    undefined = _first_undefined(program, schema)
+    if undefined:
+        return None, [
+            Cause(
+                "FieldValueInvalid",
+                f"Invalid value: {_go_rule(rule)}: compilation failed: {undefined}",
                 f"{where}.rule",
             )
         ]
@@ -392,7 +464,10 @@ def _compile_rule(
         except CELCompileError as exc:
             problem = f"messageExpression compilation failed: {exc}"
         else:
-            if message.result_type not in ("string", "dyn"):
+            undefined = _first_undefined(message, schema)
+            if undefined:
+                problem = f"messageExpression compilation failed: {undefined}"
+            elif message.result_type not in ("string", "dyn"):
                 problem = "messageExpression must evaluate to a string"
             elif message.estimated_cost * cardinality > cel.STATIC_ESTIMATED_COST_LIMIT:
                 causes.append(
