@@ -22,23 +22,28 @@ compiled rules of that node; the CRD's kinds compile it once when they are regis
     field, ``oldSelf`` where nothing correlates, and estimated costs over
     ``STATIC_ESTIMATED_COST_LIMIT`` per rule or ``STATIC_ESTIMATED_CRD_COST_LIMIT`` for the
     schema (each rule times the number of times its node can occur) are refused, worded as
-    upstream.
+    upstream. What rules see of the schema (types, sizes, fields) is ``rule_schema.py``'s.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from kubeward import cel
+from kubeward.api.customresources.rule_schema import (
+    SchemaSizes,
+    declared_type,
+    max_size,
+    parse_field_path,
+    undefined_field,
+    visible_schema,
+)
 from kubeward.api.validation import field as fielderrors
-from kubeward.cel import types as celtypes
 from kubeward.errors import Cause, CELCompileError
 
 Schema = dict[str, Any]
-_MIN_SERIALIZED = {"string": 2, "integer": 1, "number": 1, "boolean": 4, "object": 2, "array": 2}
 _COST_HINT = (
     "(try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, "
     "maps, and strings are declared)"
@@ -77,84 +82,6 @@ class RuleTree:
         return any(c.any(transition=transition) for c in children if c is not None)
 
 
-def declared_type(schema: Schema) -> celtypes.CELType:
-    """The CEL type of a schema node's values (objects with properties are dyn)."""
-    if schema.get("x-kubernetes-int-or-string") or schema.get(
-        "x-kubernetes-preserve-unknown-fields"
-    ):
-        return celtypes.DYN
-    kind = schema.get("type")
-    if kind == "integer":
-        return celtypes.INT
-    if kind == "number":
-        return celtypes.DOUBLE
-    if kind == "string":
-        return celtypes.STRING
-    if kind == "boolean":
-        return celtypes.BOOL
-    if kind == "array" and isinstance(schema.get("items"), dict):
-        return celtypes.list_of(declared_type(schema["items"]))
-    extra = schema.get("additionalProperties")
-    if kind == "object" and isinstance(extra, dict) and not schema.get("properties"):
-        return celtypes.map_of(celtypes.STRING, declared_type(extra))
-    return celtypes.DYN
-
-
-def _max_size(schema: Schema) -> float:
-    """A node's largest size: its bound, else what fits in one request."""
-    kind = schema.get("type")
-    if kind == "string":
-        bound = schema.get("maxLength")
-        return float(bound) if isinstance(bound, int) else float(cel.MAX_REQUEST_BYTES - 2)
-    if kind == "array":
-        bound = schema.get("maxItems")
-        items = schema.get("items")
-        item_type = items.get("type") if isinstance(items, dict) else None
-        per = _MIN_SERIALIZED.get(str(item_type), 1) + 1
-        return float(bound) if isinstance(bound, int) else float((cel.MAX_REQUEST_BYTES - 2) // per)
-    if kind == "object":
-        bound = schema.get("maxProperties")
-        if isinstance(bound, int):
-            return float(bound)
-        if isinstance(schema.get("properties"), dict) and not schema.get("additionalProperties"):
-            return float(len(schema["properties"]))
-        return float((cel.MAX_REQUEST_BYTES - 2) // 4)
-    if schema.get("x-kubernetes-int-or-string"):
-        return float(cel.MAX_REQUEST_BYTES - 2)
-    return 1.0
-
-
-def _child(schema: Schema | None, step: str) -> Schema | None:
-    if schema is None:
-        return None
-    if step == "*":
-        for key in ("items", "additionalProperties"):
-            if isinstance(schema.get(key), dict):
-                return dict(schema[key])
-        return None
-    properties = schema.get("properties")
-    if isinstance(properties, dict) and isinstance(properties.get(step), dict):
-        return dict(properties[step])
-    if isinstance(schema.get("additionalProperties"), dict):
-        return dict(schema["additionalProperties"])
-    return None
-
-
-class SchemaSizes:
-    """The cost estimator's sizes (``kubeward.cel.cost`` rule 5) from a node's schema."""
-
-    def __init__(self, schema: Schema) -> None:
-        self._schema = schema
-
-    def size(self, variable: str, path: tuple[str, ...]) -> float | None:
-        if variable not in ("self", "oldSelf"):
-            return None
-        node: Schema | None = self._schema
-        for step in path:
-            node = _child(node, step)
-        return None if node is None else _max_size(node)
-
-
 def _environment(schema: Schema) -> cel.Environment:
     own = declared_type(schema)
     return cel.Environment({"self": own, "oldSelf": own}, optional_variables=())
@@ -185,27 +112,6 @@ def _go_rule(rule: Schema) -> str:
     )
 
 
-_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\['((?:[^'\\]|\\.)*)'\]")
-
-
-def parse_field_path(text: str, schema: Schema) -> tuple[str, ...] | None:
-    """A rule's ``fieldPath`` (``.spec.a`` or ``['a.b']``) as steps that exist in the schema."""
-    steps: list[str] = []
-    pos = 0
-    node: Schema | None = schema
-    while pos < len(text):
-        match = _PATH_TOKEN.match(text, pos)
-        if match is None:
-            return None
-        step = match.group(1) if match.group(1) is not None else match.group(2).replace("\\'", "'")
-        node = _child(node, step)
-        if node is None:
-            return None
-        steps.append(step)
-        pos = match.end()
-    return tuple(steps)
-
-
 def _factor(cost: float, limit: int) -> str:
     ratio = cost / limit
     return "more than 100x" if ratio > 100 else f"{ratio:.1f}x"
@@ -214,40 +120,6 @@ def _factor(cost: float, limit: int) -> str:
 @dataclass
 class _Totals:
     entries: list[tuple[str, float]] = field(default_factory=list)
-
-
-_ROOT_META = {
-    "type": "object",
-    "properties": {"name": {"type": "string"}, "generateName": {"type": "string"}},
-}
-
-
-def _visible(schema: Schema, *, root: bool) -> Schema:
-    """The schema rules see: at a resource root, ``apiVersion``, ``kind`` and only
-    ``metadata.name`` and ``metadata.generateName`` of the object's metadata, as upstream."""
-    if not root:
-        return schema
-    properties = dict(schema.get("properties") or {})
-    properties["apiVersion"] = {"type": "string"}
-    properties["kind"] = {"type": "string"}
-    properties["metadata"] = _ROOT_META
-    return {**schema, "properties": properties}
-
-
-def _undefined_field(schema: Schema, path: tuple[str, ...]) -> int | None:
-    """The index of the first step of ``path`` the schema does not declare, if any."""
-    node: Schema | None = schema
-    for i, step in enumerate(path):
-        if node is None or node.get("x-kubernetes-preserve-unknown-fields") is True:
-            return None
-        properties = node.get("properties")
-        if step == "*" or not isinstance(properties, dict) or node.get("additionalProperties"):
-            node = _child(node, step)
-            continue
-        if step not in properties:
-            return i
-        node = properties[step]
-    return None
 
 
 def compile_rules(schema: Schema, path: str = "") -> tuple[RuleTree | None, list[Cause]]:
@@ -309,7 +181,7 @@ def _compile_node(
                 where,
                 env,
                 sizes,
-                _visible(schema, root=resource_root),
+                visible_schema(schema, root=resource_root),
                 correlatable,
                 cardinality,
             )
@@ -345,7 +217,7 @@ def _compile_node(
         tree.items, more = _compile_node(
             items,
             f"{path}.items",
-            cardinality=cardinality * _max_size(schema),
+            cardinality=cardinality * max_size(schema),
             correlatable=correlatable and keyed,
             totals=totals,
         )
@@ -356,7 +228,7 @@ def _compile_node(
         tree.additional, more = _compile_node(
             extra,
             f"{path}.additionalProperties",
-            cardinality=cardinality * _max_size(schema),
+            cardinality=cardinality * max_size(schema),
             correlatable=correlatable and granular,
             totals=totals,
         )
@@ -386,7 +258,7 @@ def _first_undefined(program: cel.Program, schema: Schema) -> str:
     for selection in program.selections():
         if selection.variable not in ("self", "oldSelf"):
             continue
-        at = _undefined_field(schema, selection.path)
+        at = undefined_field(schema, selection.path)
         if at is not None and at == len(selection.path) - 1:
             return str(
                 program.error_at(selection.offset, f"undefined field '{selection.path[at]}'")

@@ -1,0 +1,158 @@
+"""What a CRD's CEL rules see of its schema: declared types, sizes, fields and field paths.
+
+1. ``self`` (and ``oldSelf``) is typed from the node's schema: integers, numbers, strings,
+   booleans, lists of those and maps with ``additionalProperties``; objects with properties,
+   ``x-kubernetes-int-or-string`` and ``x-kubernetes-preserve-unknown-fields`` are dynamic.
+2. Sizes for the cost estimate are the schema's ``maxLength``, ``maxItems`` and
+   ``maxProperties``; an unbounded one is as large as a request can make it (3 MiB, over the
+   smallest serialized element plus a comma).
+3. A selection of a field an object's schema does not declare is refused (dynamic objects
+   give the type checker no fields to check); at a resource root only ``apiVersion``,
+   ``kind``, ``metadata.name`` and ``metadata.generateName`` are visible, as upstream.
+4. A rule's ``fieldPath`` (``.spec.a``, ``['a.b']``) must name a field of the schema.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from kubeward import cel
+from kubeward.cel import types as celtypes
+
+Schema = dict[str, Any]
+
+_MIN_SERIALIZED = {"string": 2, "integer": 1, "number": 1, "boolean": 4, "object": 2, "array": 2}
+
+
+def declared_type(schema: Schema) -> celtypes.CELType:
+    """The CEL type of a schema node's values (objects with properties are dyn)."""
+    if schema.get("x-kubernetes-int-or-string") or schema.get(
+        "x-kubernetes-preserve-unknown-fields"
+    ):
+        return celtypes.DYN
+    kind = schema.get("type")
+    if kind == "integer":
+        return celtypes.INT
+    if kind == "number":
+        return celtypes.DOUBLE
+    if kind == "string":
+        return celtypes.STRING
+    if kind == "boolean":
+        return celtypes.BOOL
+    if kind == "array" and isinstance(schema.get("items"), dict):
+        return celtypes.list_of(declared_type(schema["items"]))
+    extra = schema.get("additionalProperties")
+    if kind == "object" and isinstance(extra, dict) and not schema.get("properties"):
+        return celtypes.map_of(celtypes.STRING, declared_type(extra))
+    return celtypes.DYN
+
+
+def max_size(schema: Schema) -> float:
+    """A node's largest size: its bound, else what fits in one request."""
+    kind = schema.get("type")
+    if kind == "string":
+        bound = schema.get("maxLength")
+        return float(bound) if isinstance(bound, int) else float(cel.MAX_REQUEST_BYTES - 2)
+    if kind == "array":
+        bound = schema.get("maxItems")
+        items = schema.get("items")
+        item_type = items.get("type") if isinstance(items, dict) else None
+        per = _MIN_SERIALIZED.get(str(item_type), 1) + 1
+        return float(bound) if isinstance(bound, int) else float((cel.MAX_REQUEST_BYTES - 2) // per)
+    if kind == "object":
+        bound = schema.get("maxProperties")
+        if isinstance(bound, int):
+            return float(bound)
+        if isinstance(schema.get("properties"), dict) and not schema.get("additionalProperties"):
+            return float(len(schema["properties"]))
+        return float((cel.MAX_REQUEST_BYTES - 2) // 4)
+    if schema.get("x-kubernetes-int-or-string"):
+        return float(cel.MAX_REQUEST_BYTES - 2)
+    return 1.0
+
+
+def child_schema(schema: Schema | None, step: str) -> Schema | None:
+    if schema is None:
+        return None
+    if step == "*":
+        for key in ("items", "additionalProperties"):
+            if isinstance(schema.get(key), dict):
+                return dict(schema[key])
+        return None
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and isinstance(properties.get(step), dict):
+        return dict(properties[step])
+    if isinstance(schema.get("additionalProperties"), dict):
+        return dict(schema["additionalProperties"])
+    return None
+
+
+class SchemaSizes:
+    """The cost estimator's sizes (``kubeward.cel.cost`` rule 5) from a node's schema."""
+
+    def __init__(self, schema: Schema) -> None:
+        self._schema = schema
+
+    def size(self, variable: str, path: tuple[str, ...]) -> float | None:
+        if variable not in ("self", "oldSelf"):
+            return None
+        node: Schema | None = self._schema
+        for step in path:
+            node = child_schema(node, step)
+        return None if node is None else max_size(node)
+
+
+_PATH_TOKEN = re.compile(r"\.([^.\[\]]+)|\['((?:[^'\\]|\\.)*)'\]")
+
+
+def parse_field_path(text: str, schema: Schema) -> tuple[str, ...] | None:
+    """A rule's ``fieldPath`` (``.spec.a`` or ``['a.b']``) as steps that exist in the schema."""
+    steps: list[str] = []
+    pos = 0
+    node: Schema | None = schema
+    while pos < len(text):
+        match = _PATH_TOKEN.match(text, pos)
+        if match is None:
+            return None
+        step = match.group(1) if match.group(1) is not None else match.group(2).replace("\\'", "'")
+        node = child_schema(node, step)
+        if node is None:
+            return None
+        steps.append(step)
+        pos = match.end()
+    return tuple(steps)
+
+
+_ROOT_META = {
+    "type": "object",
+    "properties": {"name": {"type": "string"}, "generateName": {"type": "string"}},
+}
+
+
+def visible_schema(schema: Schema, *, root: bool) -> Schema:
+    """The schema rules see: at a resource root, ``apiVersion``, ``kind`` and only
+    ``metadata.name`` and ``metadata.generateName`` of the object's metadata, as upstream."""
+    if not root:
+        return schema
+    properties = dict(schema.get("properties") or {})
+    properties["apiVersion"] = {"type": "string"}
+    properties["kind"] = {"type": "string"}
+    properties["metadata"] = _ROOT_META
+    return {**schema, "properties": properties}
+
+
+def undefined_field(schema: Schema, path: tuple[str, ...]) -> int | None:
+    """The index of the first step of ``path`` the schema does not declare, if any."""
+    node: Schema | None = schema
+    for i, step in enumerate(path):
+        if node is None or node.get("x-kubernetes-preserve-unknown-fields") is True:
+            return None
+        properties = node.get("properties")
+        if step == "*" or not isinstance(properties, dict) or node.get("additionalProperties"):
+            node = child_schema(node, step)
+            continue
+        if step not in properties:
+            return i
+        node = properties[step]
+    return None
