@@ -402,3 +402,24 @@ def test_an_undefined_field_under_a_list_is_refused() -> None:
     }
     (cause,) = compile_rules(schema)[1]
     assert "ERROR: <input>:1:20: undefined field 'nmae'" in cause.message
+
+
+def test_blocking_schema_errors_skip_the_rules_and_say_so() -> None:
+    crd = crd_with(copy.deepcopy(SCHEMA))
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"][
+        "replicas"
+    ]["maximum"] = 100
+    (kind,) = served_kinds(crd)
+    strategy = kind.strategy(kind)  # type: ignore[misc,call-arg]
+    wrong_type = obj(replicas="3", minReplicas=5)
+    assert [f"{c.field}: {c.message}" for c in strategy.validate(wrong_type)] == [
+        'spec.replicas: Invalid value: "3": spec.replicas in body must be of type integer: "string"',
+        '<nil>: Invalid value: "null": some validation rules were not checked because the object '
+        "was invalid; correct the existing errors to complete validation",
+    ]
+    # A bound is not blocking: the rules run as well.
+    over = obj(replicas=101, minReplicas=1)
+    assert [f"{c.field}: {c.message}" for c in strategy.validate(over)] == [
+        "spec.replicas: Invalid value: 101: spec.replicas in body should be less than or equal to 100",
+        'spec: Invalid value: "object": replicas 101 over 10',
+    ]

@@ -14,8 +14,10 @@ Rules of the objects (:class:`CustomResourceStrategy`):
  4. Field selectors: ``metadata.name``, ``metadata.namespace`` and the version's
     ``selectableFields``. Strategic merge patch is refused (415), as upstream.
  5. The schema's CEL rules (``x-kubernetes-validations``) are compiled once, when the kind is
-    made, and run after the schema validates: on create with ``self`` only, on update with
-    ``oldSelf`` too (``rules.py``, ``rule_evaluation.py``).
+    made, and run after the schema: on create with ``self`` only, on update with ``oldSelf``
+    too (``rules.py``, ``rule_evaluation.py``). A blocking schema error (wrong type, missing,
+    unsupported, too long, too many) skips them, with upstream's ``some validation rules were
+    not checked`` cause.
 """
 
 from __future__ import annotations
@@ -23,7 +25,11 @@ from __future__ import annotations
 from typing import Any
 
 from kubeward.api.customresources.printer import printer_for_columns
-from kubeward.api.customresources.rule_evaluation import evaluate_rules
+from kubeward.api.customresources.rule_evaluation import (
+    RULES_NOT_CHECKED,
+    blocks_rules,
+    evaluate_rules,
+)
 from kubeward.api.customresources.rules import compile_rules
 from kubeward.api.customresources.schema import apply_defaults, prune, validate
 from kubeward.api.meta import JSONObject
@@ -53,19 +59,23 @@ class CustomResourceStrategy(Strategy):
 
     def validate(self, obj: JSONObject) -> list[Cause]:
         causes = validate(obj, self.schema)
-        return causes or evaluate_rules(self.rules, obj, transition=False)
+        if self.rules is None:
+            return causes
+        if blocks_rules(causes):
+            return [*causes, RULES_NOT_CHECKED]
+        return causes + evaluate_rules(self.rules, obj, transition=False)
 
     def validate_metadata(self, obj: JSONObject, *, creating: bool) -> list[Cause]:
         causes = super().validate_metadata(obj, creating=creating)
-        if creating and self.has_transition_rules and not validate(obj, self.schema):
+        if creating and self.has_transition_rules and not blocks_rules(validate(obj, self.schema)):
             # Only here does the strategy know a write is a create: the transition rules
             # with optionalOldSelf run on create, with oldSelf = optional.none().
             causes.extend(evaluate_rules(self.rules, obj, transition=True))
         return causes
 
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
-        if not self.has_transition_rules or validate(new, self.schema):
-            return []  # validate() has reported them; rules run on well-typed objects only
+        if not self.has_transition_rules or blocks_rules(validate(new, self.schema)):
+            return []  # validate() has said why the rules were not checked
         return evaluate_rules(self.rules, new, old, transition=True)
 
     def generation_changed(self, new: JSONObject, old: JSONObject) -> bool:

@@ -17,6 +17,30 @@ from kubeward.errors import Cause, CELCostExceeded, CELEvaluationError
 
 _MISSING = object()
 
+#: Added, as upstream adds it, when a blocking schema error kept the rules from running.
+RULES_NOT_CHECKED = fielderrors.invalid(
+    "<nil>",
+    "null",
+    "some validation rules were not checked because the object was invalid; correct the "
+    "existing errors to complete validation",
+)
+_BLOCKING = frozenset(
+    {
+        "FieldValueNotSupported",
+        "FieldValueRequired",
+        "FieldValueTooLong",
+        "FieldValueTooMany",
+        "FieldValueTypeInvalid",
+    }
+)
+
+
+def blocks_rules(causes: list[Cause]) -> bool:
+    """Whether schema errors keep the rules from running: a wrong type (``schema.py`` words it
+    as an invalid value ``... must be of type ...``), a missing or unsupported value, too long,
+    too many. Other schema errors (bounds, patterns) let the rules run too, as upstream."""
+    return any(c.reason in _BLOCKING or " in body must be of type " in c.message for c in causes)
+
 
 class _OutOfBudget(Exception):
     """Internal: stops the walk once the budget is spent (never leaves this module)."""
