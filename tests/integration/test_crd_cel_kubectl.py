@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -170,3 +171,51 @@ def test_a_custom_object_breaking_a_rule_is_refused_naming_the_field(
     kubectl.run("patch", "databases", "db-1", "--type=merge", "-p", '{"spec":{"replicas":3}}')
     got = json.loads(kubectl.run("get", "databases", "db-1", "-o", "json").stdout)
     assert got["spec"] == {"replicas": 3, "minReplicas": 1, "tier": "gold"}
+
+
+def test_a_rule_added_later_ratchets_objects_stored_before_it(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    kubectl = Kubectl(cluster.admin_kubeconfig, tmp_path / "home")
+    schema = copy.deepcopy(SCHEMA)
+    spec = schema["properties"]["spec"]
+    spec["x-kubernetes-validations"] = []
+    spec["properties"]["note"] = {"type": "string", "maxLength": 32}
+    definition = crd(schema, "caches")
+    definition["spec"]["names"]["kind"] = "Cache"
+    kubectl.run("create", "-f", "-", input=yaml.safe_dump(definition))
+    kubectl.run(
+        "wait", "--for", "condition=established", "--timeout=20s", "crd/caches.cel.example.com"
+    )
+    kubectl = Kubectl(cluster.admin_kubeconfig, tmp_path / "home-after")
+    cache = json.loads(database("old", replicas=1, minReplicas=5, tier="gold"))
+    cache["kind"] = "Cache"
+    kubectl.run("create", "-f", "-", input=json.dumps(cache))  # no rule yet: accepted
+
+    spec["x-kubernetes-validations"] = [
+        {"rule": "self.minReplicas <= self.replicas", "message": "replicas below minimum"}
+    ]
+    stored = json.loads(kubectl.run("get", "crd", "caches.cel.example.com", "-o", "json").stdout)
+    stored["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = schema
+    kubectl.run("replace", "-f", "-", input=json.dumps(stored))
+
+    def refused_now() -> bool:
+        probe = kubectl.run(
+            "patch", "caches", "old", "--dry-run=server", "--type=merge",
+            "-p", '{"spec":{"replicas":2}}', check=False,
+        )  # fmt: skip
+        return probe.returncode != 0
+
+    deadline = time.monotonic() + 20
+    while not refused_now():
+        assert time.monotonic() < deadline, "the new rule was not enforced within 20s"
+        time.sleep(0.1)
+    # The stored value still breaks the rule, but an update that leaves spec as it was passes.
+    kubectl.run("label", "caches", "old", "touched=yes")
+    kubectl.run(
+        "patch", "caches", "old", "--type=merge", "-p", '{"metadata":{"annotations":{"a":"b"}}}'
+    )
+    refused = kubectl.run(
+        "patch", "caches", "old", "--type=merge", "-p", '{"spec":{"replicas":2}}', check=False
+    )
+    assert 'spec: Invalid value: "object": replicas below minimum' in refused.stderr

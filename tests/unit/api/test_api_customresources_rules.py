@@ -59,7 +59,8 @@ SCHEMA: dict[str, Any] = {
 
 
 def obj(name: str = "web-1", **spec: Any) -> dict[str, Any]:
-    return {"apiVersion": "x.io/v1", "kind": "W", "metadata": {"name": name}, "spec": spec}
+    metadata = {"name": name, "namespace": "default"}
+    return {"apiVersion": "x.io/v1", "kind": "W", "metadata": metadata, "spec": spec}
 
 
 def messages(new: dict[str, Any], old: dict[str, Any] | None = None) -> list[str]:
@@ -422,4 +423,40 @@ def test_blocking_schema_errors_skip_the_rules_and_say_so() -> None:
     assert [f"{c.field}: {c.message}" for c in strategy.validate(over)] == [
         "spec.replicas: Invalid value: 101: spec.replicas in body should be less than or equal to 100",
         'spec: Invalid value: "object": replicas 101 over 10',
+    ]
+
+
+def _strategy() -> Any:
+    (kind,) = served_kinds(crd_with(copy.deepcopy(SCHEMA)))
+    return kind.strategy(kind)  # type: ignore[misc,call-arg]
+
+
+def _update(strategy: Any, new: dict[str, Any], old: dict[str, Any]) -> list[str]:
+    """The store's order: metadata, object, then the update."""
+    causes = strategy.validate_metadata(new, creating=False)
+    causes += strategy.validate(new)
+    causes += strategy.validate_update(new, old)
+    return [f"{c.field}: {c.message}" for c in causes]
+
+
+def test_ratcheting_lets_an_unchanged_invalid_value_through_an_update() -> None:
+    strategy = _strategy()
+    # Stored before the rules existed: the size rule does not hold for it.
+    stored = obj(replicas=2, minReplicas=1, owner="a", size="4Gi")
+    assert _update(strategy, obj(replicas=3, minReplicas=1, owner="a", size="4Gi"), stored) == []
+    assert _update(strategy, obj(replicas=3, minReplicas=1, owner="a", size="8Gi"), stored) == [
+        'spec.size: Invalid value: "string": failed rule: isQuantity(self) && '
+        "quantity(self).isLessThan(quantity('1Gi'))"
+    ]
+    # A create is never ratcheted.
+    created = obj(replicas=3, minReplicas=1, owner="a", size="4Gi")
+    causes = strategy.validate_metadata(created, creating=True) + strategy.validate(created)
+    assert [c.field for c in causes] == ["spec.size"]
+
+
+def test_transition_rules_are_not_ratcheted() -> None:
+    strategy = _strategy()
+    stored = obj(replicas=2, minReplicas=1, owner="a")
+    assert _update(strategy, obj(replicas=1, minReplicas=1, owner="a"), stored) == [
+        'spec: Invalid value: "object": cannot scale down'
     ]

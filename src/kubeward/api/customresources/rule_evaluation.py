@@ -56,17 +56,27 @@ class _Budget:
 
 
 def evaluate_rules(
-    tree: RuleTree | None, obj: Any, old: Any = _MISSING, *, transition: bool
+    tree: RuleTree | None,
+    obj: Any,
+    old: Any = _MISSING,
+    *,
+    transition: bool,
+    ratchet: bool = False,
 ) -> list[Cause]:
     """The causes the rules give for ``obj``: the rules that name ``oldSelf`` when
     ``transition`` (``old`` is the stored object on update; absent on create, where only
-    ``optionalOldSelf`` rules run), else the others."""
+    ``optionalOldSelf`` rules run), else the others.
+
+    With ``ratchet`` (an update), the other rules do not refuse a value that correlates with
+    an equal old value (upstream's validation ratcheting, on by default since 1.30): an object
+    stored before a rule was added can still be updated while that value stays as it was.
+    """
     if tree is None:
         return []
     causes: list[Cause] = []
     budget = _Budget(float(cel.RUNTIME_CEL_COST_BUDGET))
     try:
-        _walk(tree, obj, old, "", causes, budget, transition)
+        _walk(tree, obj, old, "", causes, budget, transition, ratchet)
     except _OutOfBudget as out:
         causes.append(out.cause)
     return causes
@@ -84,9 +94,12 @@ def _walk(
     causes: list[Cause],
     budget: _Budget,
     transition: bool,
+    ratchet: bool,
 ) -> None:
     if value is None:
         return
+    if ratchet and not transition and old is not _MISSING and value == old:
+        return  # unchanged: every error below would be ratcheted
     activation: cel.Activation | None = None
     together = tree.together.get(transition)
     has_old = old is not _MISSING and old is not None
@@ -121,6 +134,7 @@ def _walk(
                     causes,
                     budget,
                     transition,
+                    ratchet,
                 )
         if tree.additional is not None:
             for key, item in value.items():
@@ -132,6 +146,7 @@ def _walk(
                     causes,
                     budget,
                     transition,
+                    ratchet,
                 )
     elif isinstance(value, list) and tree.items is not None:
         keys = tree.schema.get("x-kubernetes-list-map-keys")
@@ -148,7 +163,7 @@ def _walk(
             previous = _MISSING
             if by_key and isinstance(item, dict) and isinstance(keys, list):
                 previous = by_key.get(tuple(item.get(k) for k in keys), _MISSING)
-            _walk(tree.items, item, previous, f"{path}[{i}]", causes, budget, transition)
+            _walk(tree.items, item, previous, f"{path}[{i}]", causes, budget, transition, ratchet)
 
 
 def _all_hold(
