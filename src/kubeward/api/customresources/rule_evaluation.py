@@ -103,15 +103,11 @@ def _walk(
     activation: cel.Activation | None = None
     together = tree.together.get(transition)
     has_old = old is not _MISSING and old is not None
+    remaining = tree.rules
     if together is not None and (has_old or not transition):
         activation = cel.Activation({"self": value, "oldSelf": old} if has_old else {"self": value})
-        if _all_hold(together, tree, activation, transition, budget):
-            # Every plain rule held: only the optionalOldSelf ones are left to run.
-            remaining = [r for r in tree.rules if r.optional_old_self]
-        else:
-            remaining = tree.rules
-    else:
-        remaining = tree.rules
+        if _all_hold(together, activation, budget):
+            remaining = tree.optional_rules  # every plain rule held: only these are left
     for compiled in remaining:
         if compiled.uses_old_self != transition:
             continue
@@ -166,26 +162,16 @@ def _walk(
             _walk(tree.items, item, previous, f"{path}[{i}]", causes, budget, transition, ratchet)
 
 
-def _all_hold(
-    together: cel.Program,
-    tree: RuleTree,
-    activation: cel.Activation,
-    transition: bool,
-    budget: _Budget,
-) -> bool:
+def _all_hold(together: cel.Program, activation: cel.Activation, budget: _Budget) -> bool:
     """Whether every plain rule of the node holds, found with one evaluation (charged to the budget)."""
-    cost = sum(
-        r.program.estimated_cost
-        for r in tree.rules
-        if r.uses_old_self == transition and not r.optional_old_self
-    )
-    if cost > min(float(cel.PER_CALL_LIMIT), budget.remaining):
+    cost = together.estimated_cost
+    if cost > cel.PER_CALL_LIMIT or cost > budget.remaining:
         return False
     try:
         verdicts = together.evaluate(activation)
     except CELEvaluationError:
         return False
-    if isinstance(verdicts, list) and all(v is True for v in verdicts):
+    if isinstance(verdicts, list) and False not in verdicts:
         budget.remaining -= cost
         return True
     return False

@@ -73,6 +73,7 @@ class RuleTree:
     # The node's plain rules (transition or not) as one list expression: one evaluation when
     # all hold, the common case; each rule alone only to say which failed and why.
     together: dict[bool, cel.Program | None] = field(default_factory=dict)
+    optional_rules: list[CompiledRule] = field(default_factory=list)  # optionalOldSelf ones
 
     def any(self, *, transition: bool) -> bool:
         """Whether this node or one under it has a rule that names ``oldSelf`` (or not)."""
@@ -197,6 +198,7 @@ def _compile_node(
                 )
         if not causes:
             tree.together = {t: _together(tree.rules, plain, t) for t in (False, True)}
+        tree.optional_rules = [r for r in tree.rules if r.optional_old_self]
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for key, sub in properties.items():
