@@ -9,6 +9,7 @@ import pytest
 
 from kubeward.api.customresources.kinds import served_kinds
 from kubeward.api.customresources.rule_evaluation import evaluate_rules
+from kubeward.api.customresources.rule_schema import escape
 from kubeward.api.customresources.rules import compile_rules
 from kubeward.api.validation.apiextensions import default_crd, validate_crd
 
@@ -460,3 +461,59 @@ def test_transition_rules_are_not_ratcheted() -> None:
     assert _update(strategy, obj(replicas=1, minReplicas=1, owner="a"), stored) == [
         'spec: Invalid value: "object": cannot scale down'
     ]
+
+
+ESCAPES = [
+    ("foo-bar", "foo__dash__bar"),
+    ("a.b", "a__dot__b"),
+    ("a/b", "a__slash__b"),
+    ("a__b", "a__underscores__b"),
+    ("namespace", "__namespace__"),
+    ("if", "__if__"),
+    ("plain_name", "plain_name"),
+    ("1st", None),
+    ("with space", None),
+]
+
+
+@pytest.mark.parametrize(("name", "escaped"), ESCAPES, ids=[e[0] for e in ESCAPES])
+def test_property_names_are_escaped_as_upstream(name: str, escaped: str | None) -> None:
+    assert escape(name) == escaped
+
+
+def test_rules_read_escaped_property_names() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {
+                "type": "object",
+                "properties": {
+                    "max-size": {"type": "integer"},
+                    "namespace": {"type": "string", "maxLength": 10},
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+                "x-kubernetes-validations": [
+                    {"rule": "self.max__dash__size < 10", "message": "too big"},
+                    {"rule": "self.__namespace__ != 'kube-system'", "message": "reserved"},
+                    {"rule": "!('a-b' in self.labels) || self.labels['a-b'] == 'x'"},
+                ],
+            }
+        },
+    }
+    tree, causes = compile_rules(schema)
+    assert causes == []
+    ok = {"spec": {"max-size": 1, "namespace": "default", "labels": {"a-b": "x"}}}
+    assert evaluate_rules(tree, ok, transition=False) == []
+    bad = {"spec": {"max-size": 11, "namespace": "kube-system", "labels": {"a-b": "y"}}}
+    assert [c.message for c in evaluate_rules(tree, bad, transition=False)] == [
+        'Invalid value: "object": too big',
+        'Invalid value: "object": reserved',
+        "Invalid value: \"object\": failed rule: !('a-b' in self.labels) || self.labels['a-b'] == 'x'",
+    ]
+    (unescaped,) = compile_rules(
+        {
+            **schema["properties"]["spec"],
+            "x-kubernetes-validations": [{"rule": "self.max_size > 0"}],
+        }
+    )[1]
+    assert "undefined field 'max_size'" in unescaped.message

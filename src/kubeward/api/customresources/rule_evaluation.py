@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubeward import cel
+from kubeward.api.customresources.rule_schema import escaped_value
 from kubeward.api.customresources.rules import CompiledRule, RuleTree
 from kubeward.api.validation import field as fielderrors
 from kubeward.errors import Cause, CELCostExceeded, CELEvaluationError
@@ -105,7 +106,7 @@ def _walk(
     has_old = old is not _MISSING and old is not None
     remaining = tree.rules
     if together is not None and (has_old or not transition):
-        activation = cel.Activation({"self": value, "oldSelf": old} if has_old else {"self": value})
+        activation = _activation(tree, value, old, has_old)
         if _all_hold(together, activation, budget):
             remaining = tree.optional_rules  # every plain rule held: only these are left
     for compiled in remaining:
@@ -114,9 +115,7 @@ def _walk(
         if compiled.uses_old_self and not has_old and not compiled.optional_old_self:
             continue
         if activation is None:
-            activation = cel.Activation(
-                {"self": value, "oldSelf": old} if has_old else {"self": value}
-            )
+            activation = _activation(tree, value, old, has_old)
         _run(compiled, tree, activation, path, causes, budget)
     if isinstance(value, dict):
         old_map = old if isinstance(old, dict) else {}
@@ -160,6 +159,13 @@ def _walk(
             if by_key and isinstance(item, dict) and isinstance(keys, list):
                 previous = by_key.get(tuple(item.get(k) for k in keys), _MISSING)
             _walk(tree.items, item, previous, f"{path}[{i}]", causes, budget, transition, ratchet)
+
+
+def _activation(tree: RuleTree, value: Any, old: Any, has_old: bool) -> cel.Activation:
+    if tree.escaping:  # property names as rules write them (rule_schema.py, rule 5)
+        value = escaped_value(value, tree.schema)
+        old = escaped_value(old, tree.schema) if has_old else old
+    return cel.Activation({"self": value, "oldSelf": old} if has_old else {"self": value})
 
 
 def _all_hold(together: cel.Program, activation: cel.Activation, budget: _Budget) -> bool:

@@ -72,7 +72,69 @@ def max_size(schema: Schema) -> float:
     return 1.0
 
 
-def child_schema(schema: Schema | None, step: str) -> Schema | None:
+_RESERVED = frozenset(
+    {
+        "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for",
+        "function", "if", "import", "let", "loop", "package", "namespace", "return", "var",
+        "void", "while",
+    }
+)  # fmt: skip
+_ESCAPES = {"__": "__underscores__", ".": "__dot__", "-": "__dash__", "/": "__slash__"}
+_ESCAPED = re.compile(r"__|[-./]")
+_ESCAPABLE = re.compile(r"^[a-zA-Z_.\-/][a-zA-Z0-9_.\-/]*$")
+
+
+def escape(name: str) -> str | None:
+    """A property's name as rules write it (rule 5): ``__`` → ``__underscores__``, ``.`` →
+    ``__dot__``, ``-`` → ``__dash__``, ``/`` → ``__slash__``, a CEL reserved word ``w`` →
+    ``__w__``; None for a name rules cannot write (a leading digit, other characters)."""
+    if name in _RESERVED:
+        return f"__{name}__"
+    if not _ESCAPABLE.match(name):
+        return None
+    return _ESCAPED.sub(lambda m: _ESCAPES[m.group(0)], name)
+
+
+def needs_escaping(schema: Schema) -> bool:
+    """Whether any property under ``schema`` is named differently in rules."""
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for name, sub in properties.items():
+            if escape(name) != name or (isinstance(sub, dict) and needs_escaping(sub)):
+                return True
+    return any(
+        isinstance(schema.get(key), dict) and needs_escaping(schema[key])
+        for key in ("items", "additionalProperties")
+    )
+
+
+def escaped_value(value: Any, schema: Schema) -> Any:
+    """``value`` with its properties named as rules name them (only where they differ)."""
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, dict) and properties:
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                sub = properties.get(key)
+                if not isinstance(sub, dict):
+                    out[key] = item
+                    continue
+                name = escape(key)
+                if name is not None:
+                    out[name] = escaped_value(item, sub)
+            return out
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            return {k: escaped_value(v, extra) for k, v in value.items()}
+        return value
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [escaped_value(v, schema["items"]) for v in value]
+    return value
+
+
+def child_schema(schema: Schema | None, step: str, *, escaped: bool = False) -> Schema | None:
+    """The schema of ``step`` under ``schema`` (``*``: an element or map value); ``escaped``
+    when ``step`` is written as rules write property names."""
     if schema is None:
         return None
     if step == "*":
@@ -81,7 +143,11 @@ def child_schema(schema: Schema | None, step: str) -> Schema | None:
                 return dict(schema[key])
         return None
     properties = schema.get("properties")
-    if isinstance(properties, dict) and isinstance(properties.get(step), dict):
+    if isinstance(properties, dict) and escaped:
+        for name, sub in properties.items():
+            if isinstance(sub, dict) and escape(name) == step:
+                return dict(sub)
+    elif isinstance(properties, dict) and isinstance(properties.get(step), dict):
         return dict(properties[step])
     if isinstance(schema.get("additionalProperties"), dict):
         return dict(schema["additionalProperties"])
@@ -99,7 +165,7 @@ class SchemaSizes:
             return None
         node: Schema | None = self._schema
         for step in path:
-            node = child_schema(node, step)
+            node = child_schema(node, step, escaped=True)
         return None if node is None else max_size(node)
 
 
@@ -150,9 +216,10 @@ def undefined_field(schema: Schema, path: tuple[str, ...]) -> int | None:
             return None
         properties = node.get("properties")
         if step == "*" or not isinstance(properties, dict) or node.get("additionalProperties"):
-            node = child_schema(node, step)
+            node = child_schema(node, step, escaped=True)
             continue
-        if step not in properties:
+        found = child_schema(node, step, escaped=True)
+        if found is None:
             return i
-        node = properties[step]
+        node = found
     return None
