@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from kubeward.cel import types
 from kubeward.cel.cost import MAX_REQUEST_BYTES, Path, SizeSource
-from kubeward.cel.engine import Activation, Environment, Program
+from kubeward.cel.engine import (
+    Activation,
+    Environment,
+    Program,
+    duration_value,
+    timestamp_value,
+)
 from kubeward.cel.limits import (
     PER_CALL_LIMIT,
     RUNTIME_CEL_COST_BUDGET,
@@ -30,5 +36,7 @@ __all__ = [
     "Path",
     "Program",
     "SizeSource",
+    "duration_value",
+    "timestamp_value",
     "types",
 ]

@@ -25,6 +25,7 @@ kubeward evaluates CEL with ``cel-expr-python`` (Google's cel-cpp; chosen by mea
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +34,7 @@ from typing import Any
 
 from cel_expr_python import cel as _cel
 from cel_expr_python.ext import ext_bindings, ext_optional
+from google.protobuf import duration_pb2, timestamp_pb2
 
 from kubeward.cel import library
 from kubeward.cel.ast import Selection, decode, free_identifiers, selections
@@ -126,6 +128,22 @@ def _runtime_message(text: str) -> str:
         if pattern.match(text):
             return pattern.sub(wording, text)
     return text
+
+
+def timestamp_value(moment: datetime.datetime) -> Any:
+    """A CEL timestamp for an activation, also inside lists and maps of dyn values."""
+    value = timestamp_pb2.Timestamp()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    value.FromDatetime(moment.astimezone(datetime.UTC))
+    return value
+
+
+def duration_value(span: datetime.timedelta) -> Any:
+    """A CEL duration for an activation, also inside lists and maps of dyn values."""
+    value = duration_pb2.Duration()
+    value.FromTimedelta(span)
+    return value
 
 
 def error_at(source: str, offset: int, message: str) -> str:

@@ -517,3 +517,54 @@ def test_rules_read_escaped_property_names() -> None:
         }
     )[1]
     assert "undefined field 'max_size'" in unescaped.message
+
+
+def test_formatted_strings_are_timestamps_durations_and_bytes() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "starts": {"type": "string", "format": "date-time"},
+            "ends": {"type": "string", "format": "date-time"},
+            "day": {"type": "string", "format": "date"},
+            "every": {"type": "string", "format": "duration"},
+            "key": {"type": "string", "format": "byte"},
+            "times": {
+                "type": "array",
+                "maxItems": 4,
+                "items": {"type": "string", "format": "date-time"},
+            },
+        },
+        "x-kubernetes-validations": [
+            {"rule": "self.starts < self.ends", "message": "starts after it ends"},
+            {"rule": "self.ends - self.starts <= duration('24h')", "message": "longer than a day"},
+            {"rule": "self.day.getFullYear() == 2024"},
+            {"rule": "self.every >= duration('1m30s')", "message": "too often"},
+            {"rule": "size(self.key) == 3", "message": "key is not 3 bytes"},
+            {"rule": "self.times.all(t, t > self.starts)"},
+        ],
+    }
+    tree, causes = compile_rules(schema)
+    assert causes == []
+    ok = {
+        "starts": "2024-05-01T10:00:00Z",
+        "ends": "2024-05-01T12:00:00+01:00",
+        "day": "2024-02-29",
+        "every": "1h5m",
+        "key": "YWJj",
+        "times": ["2024-05-01T10:00:01Z"],
+    }
+    assert evaluate_rules(tree, ok, transition=False) == []
+    bad = {**ok, "ends": "2024-05-03T10:00:00Z", "every": "90s", "key": "YWI="}
+    assert [c.message for c in evaluate_rules(tree, bad, transition=False)] == [
+        'Invalid value: "object": longer than a day',
+        'Invalid value: "object": key is not 3 bytes',
+    ]
+    tree, _ = compile_rules(
+        {
+            "type": "string",
+            "format": "duration",
+            "x-kubernetes-validations": [{"rule": "self < duration('1h')"}],
+        }
+    )
+    assert evaluate_rules(tree, "59m59.5s", transition=False) == []
+    assert len(evaluate_rules(tree, "1h0m1s", transition=False)) == 1

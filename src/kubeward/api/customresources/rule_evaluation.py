@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubeward import cel
-from kubeward.api.customresources.rule_schema import escaped_value
+from kubeward.api.customresources.rule_schema import rule_value
 from kubeward.api.customresources.rules import CompiledRule, RuleTree
 from kubeward.api.validation import field as fielderrors
 from kubeward.errors import Cause, CELCostExceeded, CELEvaluationError
@@ -162,9 +162,9 @@ def _walk(
 
 
 def _activation(tree: RuleTree, value: Any, old: Any, has_old: bool) -> cel.Activation:
-    if tree.escaping:  # property names as rules write them (rule_schema.py, rule 5)
-        value = escaped_value(value, tree.schema)
-        old = escaped_value(old, tree.schema) if has_old else old
+    if tree.converting:  # as rules see values (rule_schema.py, rules 5 and 6)
+        value = rule_value(value, tree.schema)
+        old = rule_value(old, tree.schema) if has_old else old
     return cel.Activation({"self": value, "oldSelf": old} if has_old else {"self": value})
 
 

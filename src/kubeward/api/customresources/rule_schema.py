@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import base64
+import datetime
 import re
 from typing import Any
 
@@ -23,6 +25,54 @@ from kubeward.cel import types as celtypes
 Schema = dict[str, Any]
 
 _MIN_SERIALIZED = {"string": 2, "integer": 1, "number": 1, "boolean": 4, "object": 2, "array": 2}
+
+
+_FORMAT_TYPES = {
+    "date": celtypes.TIMESTAMP,
+    "date-time": celtypes.TIMESTAMP,
+    "duration": celtypes.DURATION,
+    "byte": celtypes.BYTES,
+}
+_GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
+_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def _formatted(text: str, fmt: str) -> Any:
+    """A string of a ``date``, ``date-time``, ``duration`` or ``byte`` format as the CEL value
+    rules see (rule 6); the string itself when it does not parse."""
+    try:
+        if fmt == "date-time":
+            return cel.timestamp_value(datetime.datetime.fromisoformat(text))
+        if fmt == "date":
+            day = datetime.date.fromisoformat(text)
+            return cel.timestamp_value(datetime.datetime(day.year, day.month, day.day))
+        if fmt == "byte":
+            return base64.b64decode(text, validate=True)
+    except ValueError:
+        return text
+    if fmt == "duration":
+        sign, body = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
+        parts = _GO_DURATION.findall(body)
+        if body == "0":
+            return cel.duration_value(datetime.timedelta())
+        if (
+            not parts
+            or "".join(n + u for n, u in parts) != body
+            or any(n in ("", ".") for n, _ in parts)
+        ):
+            return text
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+        return cel.duration_value(datetime.timedelta(seconds=sign * seconds))
+    return text
 
 
 def declared_type(schema: Schema) -> celtypes.CELType:
@@ -37,7 +87,7 @@ def declared_type(schema: Schema) -> celtypes.CELType:
     if kind == "number":
         return celtypes.DOUBLE
     if kind == "string":
-        return celtypes.STRING
+        return _FORMAT_TYPES.get(str(schema.get("format")), celtypes.STRING)
     if kind == "boolean":
         return celtypes.BOOL
     if kind == "array" and isinstance(schema.get("items"), dict):
@@ -95,21 +145,27 @@ def escape(name: str) -> str | None:
     return _ESCAPED.sub(lambda m: _ESCAPES[m.group(0)], name)
 
 
-def needs_escaping(schema: Schema) -> bool:
-    """Whether any property under ``schema`` is named differently in rules."""
+def needs_conversion(schema: Schema) -> bool:
+    """Whether rules see any value under ``schema`` other than as JSON has it (rules 5, 6)."""
+    if schema.get("type") == "string" and schema.get("format") in _FORMAT_TYPES:
+        return True
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for name, sub in properties.items():
-            if escape(name) != name or (isinstance(sub, dict) and needs_escaping(sub)):
+            if escape(name) != name or (isinstance(sub, dict) and needs_conversion(sub)):
                 return True
     return any(
-        isinstance(schema.get(key), dict) and needs_escaping(schema[key])
+        isinstance(schema.get(key), dict) and needs_conversion(schema[key])
         for key in ("items", "additionalProperties")
     )
 
 
-def escaped_value(value: Any, schema: Schema) -> Any:
-    """``value`` with its properties named as rules name them (only where they differ)."""
+def rule_value(value: Any, schema: Schema) -> Any:
+    """``value`` as rules see it: properties named as rules name them, formatted strings as
+    timestamps, durations and bytes (only where that differs from JSON)."""
+    if isinstance(value, str):
+        fmt = schema.get("format")
+        return _formatted(value, fmt) if fmt in _FORMAT_TYPES else value
     if isinstance(value, dict):
         properties = schema.get("properties")
         if isinstance(properties, dict) and properties:
@@ -121,14 +177,14 @@ def escaped_value(value: Any, schema: Schema) -> Any:
                     continue
                 name = escape(key)
                 if name is not None:
-                    out[name] = escaped_value(item, sub)
+                    out[name] = rule_value(item, sub)
             return out
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
-            return {k: escaped_value(v, extra) for k, v in value.items()}
+            return {k: rule_value(v, extra) for k, v in value.items()}
         return value
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [escaped_value(v, schema["items"]) for v in value]
+        return [rule_value(v, schema["items"]) for v in value]
     return value
 
 

@@ -36,7 +36,7 @@ from kubeward.api.customresources.rule_schema import (
     SchemaSizes,
     declared_type,
     max_size,
-    needs_escaping,
+    needs_conversion,
     parse_field_path,
     undefined_field,
     visible_schema,
@@ -75,7 +75,7 @@ class RuleTree:
     # all hold, the common case; each rule alone only to say which failed and why.
     together: dict[bool, cel.Program | None] = field(default_factory=dict)
     optional_rules: list[CompiledRule] = field(default_factory=list)  # optionalOldSelf ones
-    escaping: bool = False  # whether rules name some property under this node differently
+    converting: bool = False  # whether rules see some value under this node unlike JSON
 
     def any(self, *, transition: bool) -> bool:
         """Whether this node or one under it has a rule that names ``oldSelf`` (or not)."""
@@ -201,7 +201,7 @@ def _compile_node(
         if not causes:
             tree.together = {t: _together(tree.rules, plain, t) for t in (False, True)}
         tree.optional_rules = [r for r in tree.rules if r.optional_old_self]
-        tree.escaping = needs_escaping(schema)
+        tree.converting = needs_conversion(schema)
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for key, sub in properties.items():
