@@ -9,9 +9,11 @@ this module walks the checked tree (``ast.py``) with cel-go's model, simplified:
  2. ``&&``, ``||`` and ``?:`` cost their condition plus the dearer branch (the worst case).
  3. A comprehension (``all``, ``exists``, ``exists_one``, ``map``, ``filter``) costs its range,
     plus the range's size times the cost of one iteration (condition and step).
- 4. Work proportional to a value's size (string comparison and concatenation, ``contains``,
-    ``matches``, ``startsWith``, the extension libraries' traversals) costs 0.1 per element or
-    character of the sizes involved (``library/declarations.py``), at least 1.
+ 4. Work proportional to a value's size costs 0.1 per element or character involved, at
+    least 1: comparing and concatenating strings and lists, ``contains``, ``startsWith`` and
+    ``endsWith`` (both strings' sizes), the extension libraries' traversals
+    (``library/declarations.py``); ``matches`` costs that of its string times 0.25 per
+    character of the expression.
  5. Sizes come from a :class:`SizeSource`: for the estimate, the schema's ``maxLength``,
     ``maxItems`` and ``maxProperties`` (unbounded values are as large as a request may be);
     at run time, the sizes of the actual values, so the actual cost never exceeds the estimate.
@@ -45,12 +47,8 @@ class _Cost:
 
 
 _LOGICAL = frozenset({"_&&_", "_||_"})
-_PROPORTIONAL = frozenset(
-    {
-        "_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "_+_", "contains", "startsWith",
-        "endsWith", "matches", "@in",
-    }
-)  # fmt: skip
+_PROPORTIONAL = frozenset({"_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_", "_+_", "@in"})
+_SEARCHES = frozenset({"contains", "startsWith", "endsWith"})
 
 
 class Estimator:
@@ -123,6 +121,10 @@ class Estimator:
         custom = [self._function_costs[o] for o in overloads if o in self._function_costs]
         if custom:
             call = max(c(arg_sizes) for c in custom)
+        elif name == "matches" and len(arg_sizes) == 2:
+            call = max(1.0, (0.1 * arg_sizes[0]) * max(1.0, 0.25 * arg_sizes[1]))
+        elif name in _SEARCHES:
+            call = max(1.0, 0.1 * sum(arg_sizes))
         elif name in _PROPORTIONAL and _sized(overloads):
             call = max(1.0, 0.1 * (sum(arg_sizes) if name == "_+_" else max(arg_sizes, default=0)))
         else:

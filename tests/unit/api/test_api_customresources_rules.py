@@ -568,3 +568,30 @@ def test_formatted_strings_are_timestamps_durations_and_bytes() -> None:
     )
     assert evaluate_rules(tree, "59m59.5s", transition=False) == []
     assert len(evaluate_rules(tree, "1h0m1s", transition=False)) == 1
+
+
+# The largest maxItems upstream's CRD validator accepts for `self.all(x, x.contains('gpu'))` on
+# a list of strings of the given maxLength (measured against k8s.io/apiextensions-apiserver).
+UPSTREAM_BOUNDS = [(16, 909_090), (63, 333_333), (253, 94_339), (1024, 24_154)]
+
+
+@pytest.mark.parametrize(
+    ("max_length", "upstream"), UPSTREAM_BOUNDS, ids=[str(b[0]) for b in UPSTREAM_BOUNDS]
+)
+def test_the_cost_estimate_accepts_what_upstream_accepts(max_length: int, upstream: int) -> None:
+    def accepted(max_items: int) -> bool:
+        schema = {
+            "type": "object",
+            "properties": {
+                "tags": {
+                    "type": "array",
+                    "maxItems": max_items,
+                    "items": {"type": "string", "maxLength": max_length},
+                    "x-kubernetes-validations": [{"rule": "self.all(x, x.contains('gpu'))"}],
+                }
+            },
+        }
+        return not compile_rules(schema)[1]
+
+    assert accepted(int(upstream * 0.97))
+    assert not accepted(int(upstream * 1.03))

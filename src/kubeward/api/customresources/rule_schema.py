@@ -103,7 +103,8 @@ def max_size(schema: Schema) -> float:
     kind = schema.get("type")
     if kind == "string":
         bound = schema.get("maxLength")
-        return float(bound) if isinstance(bound, int) else float(cel.MAX_REQUEST_BYTES - 2)
+        # maxLength counts characters; sizes are in bytes, up to 4 a character (as upstream).
+        return float(4 * bound) if isinstance(bound, int) else float(cel.MAX_REQUEST_BYTES - 2)
     if kind == "array":
         bound = schema.get("maxItems")
         items = schema.get("items")

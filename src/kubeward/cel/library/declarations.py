@@ -45,8 +45,14 @@ def traversal_cost(sizes: Sequence[float]) -> float:
     return max(1.0, 0.1 * (sizes[0] if sizes else 0.0))
 
 
-def product_cost(sizes: Sequence[float]) -> float:
-    """Searching one string in another: 0.1 per pair of characters, at least 1."""
-    receiver = sizes[0] if sizes else 0.0
-    other = sizes[1] if len(sizes) > 1 else 1.0
-    return max(1.0, 0.1 * receiver * max(other, 1.0))
+def search_cost(sizes: Sequence[float]) -> float:
+    """Searching one string in another (``indexOf``, ``replace``): 0.1 per character of both."""
+    return max(1.0, 0.1 * sum(sizes[:2]))
+
+
+def regex_cost(sizes: Sequence[float]) -> float:
+    """A regular expression over a string: cel-go's 0.1 per character of the string times
+    0.25 per character of the expression."""
+    text = sizes[0] if sizes else 0.0
+    pattern = sizes[1] if len(sizes) > 1 else 1.0
+    return max(1.0, (0.1 * text) * max(1.0, 0.25 * pattern))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 
-from kubeward.cel.library.declarations import Function, Overload, product_cost
+from kubeward.cel.library.declarations import Function, Overload, regex_cost
 from kubeward.cel.types import INT, STRING, list_of
 from kubeward.errors import CELEvaluationError
 
@@ -39,7 +39,7 @@ def find_all(text: str, pattern: str, limit: int = -1) -> list[str]:
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         "find",
-        (Overload("string_find_string", (STRING, STRING), STRING, find, True, product_cost),),
+        (Overload("string_find_string", (STRING, STRING), STRING, find, True, regex_cost),),
     ),
     Function(
         "findAll",
@@ -50,7 +50,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 list_of(STRING),
                 find_all,
                 True,
-                product_cost,
+                regex_cost,
             ),
             Overload(
                 "string_find_all_string_int",
@@ -58,7 +58,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 list_of(STRING),
                 find_all,
                 True,
-                product_cost,
+                regex_cost,
             ),
         ),
     ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubeward.cel.library.declarations import Function, Overload, product_cost, traversal_cost
+from kubeward.cel.library.declarations import Function, Overload, search_cost, traversal_cost
 from kubeward.cel.types import ANY_LIST, INT, STRING, list_of
 from kubeward.errors import CELEvaluationError
 
@@ -155,9 +155,9 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "indexOf",
         (
-            _member("indexOf", "string_index_of_string", (S, S), INT, index_of, product_cost),
+            _member("indexOf", "string_index_of_string", (S, S), INT, index_of, search_cost),
             _member(
-                "indexOf", "string_index_of_string_int", (S, S, INT), INT, index_of, product_cost
+                "indexOf", "string_index_of_string_int", (S, S, INT), INT, index_of, search_cost
             ),
         ),
     ),
@@ -170,7 +170,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 (S, S),
                 INT,
                 last_index_of,
-                product_cost,
+                search_cost,
             ),
             _member(
                 "lastIndexOf",
@@ -178,7 +178,7 @@ FUNCTIONS: tuple[Function, ...] = (
                 (S, S, INT),
                 INT,
                 last_index_of,
-                product_cost,
+                search_cost,
             ),
         ),
     ),
@@ -187,14 +187,14 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "replace",
         (
-            _member("replace", "string_replace_string_string", (S, S, S), S, replace, product_cost),
+            _member("replace", "string_replace_string_string", (S, S, S), S, replace, search_cost),
             _member(
                 "replace",
                 "string_replace_string_string_int",
                 (S, S, S, INT),
                 S,
                 replace,
-                product_cost,
+                search_cost,
             ),
         ),
     ),
