@@ -14,7 +14,9 @@ this module walks the checked tree (``ast.py``) with cel-go's model, simplified:
     ``endsWith`` (both strings' sizes), the extension libraries' traversals
     (``library/declarations.py``); ``matches`` costs that of its string times 0.25 per
     character of the expression.
- 5. Sizes come from a :class:`SizeSource`: for the estimate, the schema's ``maxLength``,
+ 5. A ``string()`` conversion has no known size (cel-go's estimator bounds none), so
+    concatenating one is dearer than any limit, as upstream finds it.
+ 6. Sizes come from a :class:`SizeSource`: for the estimate, the schema's ``maxLength``,
     ``maxItems`` and ``maxProperties`` (unbounded values are as large as a request may be);
     at run time, the sizes of the actual values, so the actual cost never exceeds the estimate.
 """
@@ -29,6 +31,9 @@ from kubeward.cel.ast import CheckedExpression, Node
 
 #: The largest request body kube-apiserver accepts (3 MiB); an unbounded string is that long.
 MAX_REQUEST_BYTES = 3 * 1024 * 1024
+
+#: The size cel-go's estimator gives a value it cannot bound (the largest uint64).
+UNKNOWN_SIZE = float(2**64 - 1)
 
 Path = tuple[str, ...]
 """A value's place under a variable: field names, and ``*`` for any element or map value."""
@@ -133,6 +138,8 @@ class Estimator:
             base = parts[0].path
             place = (base[0], (*base[1], "*"))
             return _Cost(spent + call, _size_or_unbounded(sizes.size(*place)), place)
+        if name == "string":
+            return _Cost(spent + call, UNKNOWN_SIZE)  # cel-go knows no bound of a conversion
         size = sum(arg_sizes) if name == "_+_" else max(arg_sizes, default=1.0)
         return _Cost(spent + call, size)
 

@@ -22,7 +22,7 @@ SCHEMA: dict[str, Any] = {
                 {"rule": "self.minReplicas <= self.replicas", "message": "replicas below minimum"},
                 {
                     "rule": "self.replicas <= 10",
-                    "messageExpression": "'replicas ' + string(self.replicas) + ' over 10'",
+                    "messageExpression": "'replicas %d over 10'.format([self.replicas])",
                 },
                 {
                     "rule": "!has(self.mode) || self.mode != 'off'",
@@ -228,6 +228,19 @@ REFUSALS = [
         [
             f"{PREFIX}.properties[l].items.x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x {HINT}",
             f"{PREFIX}.properties[l].items.x-kubernetes-validations[0].rule: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema",
+            f"{PREFIX}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x {HINT}",
+        ],
+    ),
+    (
+        "a string() conversion concatenated in a messageExpression",
+        {
+            "type": "object",
+            "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+            "x-kubernetes-validations": [{"rule": "self.min <= self.max", "messageExpression": "'min (' + string(self.min) + ') over max'"}],
+        },
+        [
+            f"{PREFIX}.x-kubernetes-validations[0].messageExpression: Forbidden: estimated messageExpression cost exceeds budget by factor of more than 100x {HINT}",
+            f"{PREFIX}.x-kubernetes-validations[0].rule: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema",
             f"{PREFIX}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x {HINT}",
         ],
     ),
@@ -595,3 +608,21 @@ def test_the_cost_estimate_accepts_what_upstream_accepts(max_length: int, upstre
 
     assert accepted(int(upstream * 0.97))
     assert not accepted(int(upstream * 1.03))
+
+
+def test_format_builds_a_message_within_the_limits() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+        "x-kubernetes-validations": [
+            {
+                "rule": "self.min <= self.max",
+                "messageExpression": "'min (%d) over max (%d)'.format([self.min, self.max])",
+            }
+        ],
+    }
+    tree, causes = compile_rules(schema)
+    assert causes == []
+    assert [c.message for c in evaluate_rules(tree, {"min": 3, "max": 2}, transition=False)] == [
+        'Invalid value: "object": min (3) over max (2)'
+    ]

@@ -212,7 +212,7 @@ def child_schema(schema: Schema | None, step: str, *, escaped: bool = False) -> 
 
 
 class SchemaSizes:
-    """The cost estimator's sizes (``kubeward.cel.cost`` rule 5) from a node's schema."""
+    """The cost estimator's sizes (``kubeward.cel.cost`` rule 6) from a node's schema."""
 
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
