@@ -199,7 +199,7 @@ def _compile_node(
                     )
                 )
         if not causes:
-            tree.together = {t: _together(tree.rules, plain, t) for t in (False, True)}
+            tree.together = {t: _together(tree.rules, plain, t, sizes) for t in (False, True)}
         tree.optional_rules = [r for r in tree.rules if r.optional_old_self]
         tree.converting = needs_conversion(schema)
     properties = schema.get("properties")
@@ -244,7 +244,7 @@ def _compile_node(
 
 
 def _together(
-    rules: list[CompiledRule], env: cel.Environment, transition: bool
+    rules: list[CompiledRule], env: cel.Environment, transition: bool, sizes: SchemaSizes
 ) -> cel.Program | None:
     chosen = [r for r in rules if r.uses_old_self == transition and not r.optional_old_self]
     if len(chosen) < 2:
@@ -252,7 +252,7 @@ def _together(
     # A newline after each rule: a rule may end in a // comment.
     source = "[" + ", ".join(f"(\n{r.program.source}\n)" for r in chosen) + "]"
     try:
-        return env.compile(source)
+        return env.compile(source, sizes=sizes)
     except CELCompileError:
         return None
 
