@@ -272,9 +272,9 @@ class Environment:
                 # errors are the user's, from the first compilation above.
                 text = source
                 for name in uses_optional:
-                    text = (
+                    text = (  # a newline before the ")": the source may end in a // comment
                         f"cel.bind({name}, __has_{name} ? optional.of(__value_{name}) : "
-                        f"optional.none(), {text})"
+                        f"optional.none(), {text}\n)"
                     )
                 env = self._wrapped_env
                 expression = env.compile(text)

@@ -90,7 +90,7 @@ def test_declared_types_are_checked() -> None:
 
 def test_an_optional_variable_is_none_when_absent() -> None:
     env = Environment({"self": types.INT, "oldSelf": types.INT}, optional_variables=["oldSelf"])
-    program = env.compile("oldSelf.orValue(0) <= self")
+    program = env.compile("oldSelf.orValue(0) <= self // a comment to the end of the line")
     assert program.evaluate({"self": 1}) is True
     assert program.evaluate({"self": 1, "oldSelf": 2}) is False
 
