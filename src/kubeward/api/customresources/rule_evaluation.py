@@ -84,7 +84,7 @@ def evaluate_rules(
 
 
 def _type_name(schema: dict[str, Any]) -> str:
-    return str(schema.get("type") or "object")
+    return str(schema.get("type") or "")  # upstream shows the node's type, "" when it has none
 
 
 def _walk(
