@@ -629,3 +629,16 @@ def test_format_builds_a_message_within_the_limits() -> None:
     assert [c.message for c in evaluate_rules(tree, {"min": 3, "max": 2}, transition=False)] == [
         'Invalid value: "object": min (3) over max (2)'
     ]
+
+
+def test_a_rule_that_is_not_true_fails_even_when_truthy() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+        "x-kubernetes-validations": [{"rule": "self.free.flag"}, {"rule": "true"}],
+    }
+    tree, causes = compile_rules(schema)
+    assert causes == []
+    assert [c.message for c in evaluate_rules(tree, {"free": {"flag": 1}}, transition=False)] == [
+        'Invalid value: "object": failed rule: self.free.flag'
+    ]

@@ -177,7 +177,7 @@ def _all_hold(together: cel.Program, activation: cel.Activation, budget: _Budget
         verdicts = together.evaluate(activation)
     except CELEvaluationError:
         return False
-    if isinstance(verdicts, list) and False not in verdicts:
+    if isinstance(verdicts, list) and all(v is True for v in verdicts):
         budget.remaining -= cost
         return True
     return False
