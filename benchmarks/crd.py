@@ -22,6 +22,7 @@ import json
 import statistics
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -181,8 +182,6 @@ def main() -> None:
     repeat = 1 if args.quick else args.repeat
     rates: dict[str, list[float]] = {"configmaps": [], "plain": [], "rules": []}
     with temporary_directory() as tmp:
-        from pathlib import Path
-
         server = start_kubeward("current", ROOT / "src", Path(tmp))
         try:
             install(server, crd("plainobjects", []))
