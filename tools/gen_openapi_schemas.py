@@ -59,6 +59,7 @@ GROUP_PACKAGES = {
     "autoscaling": "autoscaling",
     "policy": "policy",
     "coordination.k8s.io": "coordination",
+    "discovery.k8s.io": "discovery",
     "rbac.authorization.k8s.io": "rbac",
     "authorization.k8s.io": "authorization",
     "authentication.k8s.io": "authentication",
@@ -66,6 +67,11 @@ GROUP_PACKAGES = {
     "networking.k8s.io": "networking",
     "apiextensions.k8s.io": "apiextensions",
     "flowcontrol.apiserver.k8s.io": "flowcontrol",
+    "batch": "batch",
+    "scheduling.k8s.io": "scheduling",
+    "storage.k8s.io": "storage",
+    "events.k8s.io": "events",
+    "admissionregistration.k8s.io": "admissionregistration",
 }
 
 
@@ -89,8 +95,21 @@ KINDS = (
     Kind("CoreV1Event", "", "v1", "Event", "CoreV1EventList"),
     Kind("V1Binding", "", "v1", "Binding"),
     Kind("V1Service", "", "v1", "Service", "V1ServiceList"),
+    Kind("V1Endpoints", "", "v1", "Endpoints", "V1EndpointsList"),
+    Kind(
+        "V1ReplicationController", "", "v1", "ReplicationController", "V1ReplicationControllerList"
+    ),
+    Kind("V1PodTemplate", "", "v1", "PodTemplate", "V1PodTemplateList"),
+    Kind("V1PersistentVolume", "", "v1", "PersistentVolume", "V1PersistentVolumeList"),
+    Kind(
+        "V1PersistentVolumeClaim", "", "v1", "PersistentVolumeClaim", "V1PersistentVolumeClaimList"
+    ),
+    Kind("V1LimitRange", "", "v1", "LimitRange", "V1LimitRangeList"),
+    Kind("V1ResourceQuota", "", "v1", "ResourceQuota", "V1ResourceQuotaList"),
+    Kind("V1EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice", "V1EndpointSliceList"),
     Kind("V1Lease", "coordination.k8s.io", "v1", "Lease", "V1LeaseList"),
     Kind("V1Deployment", "apps", "v1", "Deployment", "V1DeploymentList"),
+    Kind("V1ReplicaSet", "apps", "v1", "ReplicaSet", "V1ReplicaSetList"),
     Kind("V1Scale", "autoscaling", "v1", "Scale"),
     Kind("V1Eviction", "policy", "v1", "Eviction"),
     Kind("V1Role", "rbac.authorization.k8s.io", "v1", "Role", "V1RoleList"),
@@ -127,12 +146,58 @@ KINDS = (
     ),
     Kind("V1FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "V1FlowSchemaList"),
     Kind(
+        "V1ValidatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "V1ValidatingWebhookConfigurationList",
+    ),
+    Kind(
+        "V1MutatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "V1MutatingWebhookConfigurationList",
+    ),
+    Kind(
         "V1PriorityLevelConfiguration",
         "flowcontrol.apiserver.k8s.io",
         "v1",
         "PriorityLevelConfiguration",
         "V1PriorityLevelConfigurationList",
     ),
+    Kind("V1StatefulSet", "apps", "v1", "StatefulSet", "V1StatefulSetList"),
+    Kind("V1DaemonSet", "apps", "v1", "DaemonSet", "V1DaemonSetList"),
+    Kind("V1ControllerRevision", "apps", "v1", "ControllerRevision", "V1ControllerRevisionList"),
+    Kind("V1Job", "batch", "v1", "Job", "V1JobList"),
+    Kind("V1CronJob", "batch", "v1", "CronJob", "V1CronJobList"),
+    Kind(
+        "V2HorizontalPodAutoscaler",
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "V2HorizontalPodAutoscalerList",
+    ),
+    Kind(
+        "V1HorizontalPodAutoscaler",
+        "autoscaling",
+        "v1",
+        "HorizontalPodAutoscaler",
+        "V1HorizontalPodAutoscalerList",
+    ),
+    Kind(
+        "V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget", "V1PodDisruptionBudgetList"
+    ),
+    Kind("V1Ingress", "networking.k8s.io", "v1", "Ingress", "V1IngressList"),
+    Kind("V1IngressClass", "networking.k8s.io", "v1", "IngressClass", "V1IngressClassList"),
+    Kind("V1StorageClass", "storage.k8s.io", "v1", "StorageClass", "V1StorageClassList"),
+    Kind("V1CSIDriver", "storage.k8s.io", "v1", "CSIDriver", "V1CSIDriverList"),
+    Kind("V1CSINode", "storage.k8s.io", "v1", "CSINode", "V1CSINodeList"),
+    Kind(
+        "V1VolumeAttachment", "storage.k8s.io", "v1", "VolumeAttachment", "V1VolumeAttachmentList"
+    ),
+    Kind("V1PriorityClass", "scheduling.k8s.io", "v1", "PriorityClass", "V1PriorityClassList"),
+    Kind("EventsV1Event", "events.k8s.io", "v1", "Event", "EventsV1EventList"),
 )
 
 # One line per kind, written for kubeward (rule 2).
@@ -146,8 +211,17 @@ DESCRIPTIONS = {
     "Event": "A report of something that happened to an object.",
     "Binding": "Binds a pod to a node; posted by a scheduler.",
     "Service": "A named, stable network endpoint for a set of pods.",
+    "Endpoints": "The addresses and ports a Service's traffic goes to.",
+    "ReplicationController": "Keeps a number of copies of a pod running (the predecessor of ReplicaSet).",
+    "PodTemplate": "A stored pod template, for others to create pods from.",
+    "PersistentVolume": "A piece of storage in the cluster, provisioned by an administrator or a class.",
+    "PersistentVolumeClaim": "A request for storage by a user, bound to a PersistentVolume.",
+    "LimitRange": "Default and bounding resource amounts for the objects of a namespace.",
+    "ResourceQuota": "Limits on the total resources the objects of a namespace may use.",
+    "EndpointSlice": "A subset of the endpoints behind a Service.",
     "Lease": "A time-bound claim, used for leader election and node heartbeats.",
     "Deployment": "Declarative updates for a replicated set of pods.",
+    "ReplicaSet": "Keeps a stable number of replica pods running from one template.",
     "Scale": "The desired and observed replica count of a scalable resource.",
     "Eviction": "A request to evict a pod, subject to disruption budgets.",
     "Role": "A namespaced set of permission rules.",
@@ -166,6 +240,22 @@ DESCRIPTIONS = {
     "CustomResourceDefinition": "A new kind of resource that the API server serves.",
     "FlowSchema": "Which requests go to which priority level, and how they are split into flows.",
     "PriorityLevelConfiguration": "A share of the server's concurrency and how requests queue for it.",
+    "StatefulSet": "Pods with stable identities and storage, created and replaced in order.",
+    "DaemonSet": "One copy of a pod on each eligible node.",
+    "ControllerRevision": "An immutable snapshot of a controller's pod template, for rollbacks.",
+    "Job": "Pods that run until a number of them complete successfully.",
+    "CronJob": "Jobs created on a cron schedule.",
+    "HorizontalPodAutoscaler": "Scales a workload's replicas to keep metrics near their targets.",
+    "PodDisruptionBudget": "How many pods of a set voluntary disruptions may take down at once.",
+    "Ingress": "HTTP routes from outside the cluster to services, by host and path.",
+    "IngressClass": "Which controller implements the Ingresses of a class.",
+    "StorageClass": "A kind of storage that volumes can be provisioned from dynamically.",
+    "CSIDriver": "How the cluster talks to one CSI volume driver.",
+    "CSINode": "The CSI drivers installed on a node.",
+    "VolumeAttachment": "A request to attach or detach a volume to or from a node.",
+    "PriorityClass": "A named pod priority and its preemption behaviour.",
+    "ValidatingWebhookConfiguration": "Webhooks that admission asks to accept or refuse writes.",
+    "MutatingWebhookConfiguration": "Webhooks that admission asks to change writes before they are stored.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).
@@ -193,7 +283,7 @@ META_DESCRIPTIONS = {
 }
 
 # Core types that other groups embed but that no core kind in KINDS reaches.
-CORE_CLASSES = {"V1PodTemplateSpec"}
+CORE_CLASSES = {"V1PodTemplateSpec", "V1PersistentVolumeClaim", "V1PersistentVolumeSpec"}
 
 # (client class, JSON field) whose string (or map-of-string values) is a resource.Quantity.
 QUANTITY_FIELDS = {
@@ -205,12 +295,30 @@ QUANTITY_FIELDS = {
     ("V1PodStatus", "allocatedResources"),
     ("V1ContainerStatus", "allocatedResources"),
     ("V1NodeStatus", "capacity"),
+    ("V1PersistentVolumeSpec", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "allocatedResources"),
+    ("V1LimitRangeItem", "default"),
+    ("V1LimitRangeItem", "defaultRequest"),
+    ("V1LimitRangeItem", "max"),
+    ("V1LimitRangeItem", "min"),
+    ("V1LimitRangeItem", "maxLimitRequestRatio"),
+    ("V1ResourceQuotaSpec", "hard"),
+    ("V1ResourceQuotaStatus", "hard"),
+    ("V1ResourceQuotaStatus", "used"),
     ("V1NodeStatus", "allocatable"),
     ("V1EmptyDirVolumeSource", "sizeLimit"),
     ("V1ResourceFieldSelector", "divisor"),
     ("V1NodeAllocatableMappedResources", "quantity"),
     ("V1NodeAllocatableOverheadResources", "perContainer"),
     ("V1NodeAllocatableOverheadResources", "perPod"),
+    ("V1PersistentVolumeSpec", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "allocatedResources"),
+    ("V2MetricTarget", "value"),
+    ("V2MetricTarget", "averageValue"),
+    ("V2MetricValueStatus", "value"),
+    ("V2MetricValueStatus", "averageValue"),
 }
 
 SCALARS: dict[str, dict[str, Any]] = {

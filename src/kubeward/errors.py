@@ -13,6 +13,9 @@ never leak past it.
      ├── ImpersonationRefused     the requester may not impersonate what it asked for (403)
      ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
      ├── WireError                bytes that are not a well-formed protobuf message (400)
+     ├── WebhookCallError         a call to a webhook (CRD conversion) got no usable answer
+     ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
+     ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
      ├── CELError                 a CEL expression that cannot be compiled or evaluated (cel/)
      │    ├── CELCompileError     a syntax or type error, worded as cel-go words it
      │    ├── CELEvaluationError  an error while evaluating (no such key, overflow, ...)
@@ -37,8 +40,10 @@ never leak past it.
           ├── Invalid                     422 Invalid (with causes)
           ├── TooManyRequests             429 TooManyRequests
           ├── InternalError               500 InternalError
+          ├── ConversionFailed            500 (no reason): a CRD conversion webhook failed
           ├── ServiceUnavailable          503 ServiceUnavailable
-          └── Timeout                     504 Timeout
+          ├── Timeout                     504 Timeout
+          └── RemoteStatus                the code and reason another service chose (a webhook's refusal)
 
 ``StatusError.to_status()`` renders the ``metav1.Status`` body that kubectl and the Python client
 read (``Error from server (<reason>): <message>``).
@@ -86,6 +91,22 @@ class JSONPatchError(KubewardError):
 
 class WireError(KubewardError, ValueError):
     """The bytes are not a well-formed protobuf message."""
+
+
+class WebhookCallError(KubewardError):
+    """A webhook could not be called, or answered with something unusable.
+
+    The message says what happened as Go's HTTP client words it, e.g.
+    ``Post "https://conv.example:8443/convert?timeout=30s": connection refused``.
+    """
+
+
+class LeaderElectionLost(KubewardError):
+    """A leader could not renew its Lease within the renew deadline; it must stop acting."""
+
+
+class ReplicaSetSyncFailed(KubewardError):
+    """Creating or deleting a ReplicaSet's pods failed; the controller retries with backoff."""
 
 
 class CELError(KubewardError):
@@ -291,6 +312,18 @@ class InternalError(StatusError):
     reason = "InternalError"
 
 
+class ConversionFailed(StatusError):
+    """A custom resource could not be converted between versions (its webhook failed).
+
+    As upstream, the error reaches the client as a plain error would: 500 with no reason
+    (``StatusReasonUnknown``), so kubectl prints ``Error from server: conversion webhook for
+    <group>/<version>, Kind=<Kind> failed: ...``.
+    """
+
+    code = 500
+    reason = ""
+
+
 class ServiceUnavailable(StatusError):
     code = 503
     reason = "ServiceUnavailable"
@@ -314,3 +347,14 @@ def invalid(kind: str, name: str, causes: Sequence[Cause], group: str = "") -> I
         f'{qualified} "{name}" is invalid: {joined}',
         StatusDetails(name=name, group=group, kind=kind, causes=tuple(causes)),
     )
+
+
+class RemoteStatus(StatusError):
+    """A refusal whose code and reason another service chose, such as an admission webhook's."""
+
+    def __init__(
+        self, message: str, code: int, reason: str, details: StatusDetails | None = None
+    ) -> None:
+        super().__init__(message, details)
+        self.code = code  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]

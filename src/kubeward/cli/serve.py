@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import click
 
+from kubeward.api.allocation.ranges import (
+    DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    DEFAULT_SERVICE_NODE_PORT_RANGE,
+    IPRange,
+    PortRange,
+)
+from kubeward.cli.auth_flags import auth_config, auth_flags
+from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
@@ -98,6 +107,13 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help=f"Comma-separated authorizers, in order: {_MODES}. RBAC by default (kube-apiserver defaults to AlwaysAllow; kubeward is secure by default).",
 )
 @click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@auth_flags
+@click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
     default=400,
@@ -179,6 +195,18 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Longest validity a TokenRequest may get, e.g. 24h (default: no limit).",
 )
 @click.option(
+    "--service-cluster-ip-range",
+    default=DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    show_default=True,
+    help="The CIDR Service cluster IPs are allocated from; its first address is the kubernetes Service's.",
+)
+@click.option(
+    "--service-node-port-range",
+    default=DEFAULT_SERVICE_NODE_PORT_RANGE,
+    show_default=True,
+    help="The ports NodePort Services are allocated from (low-high, or base+size).",
+)
+@click.option(
     "--enable-admission-plugins",
     default="",
     help="Comma-separated admission plugins to enable besides the default ones (Kubernetes' names).",
@@ -203,6 +231,7 @@ def serve(
     basic_auth_file: Path | None,
     anonymous_auth: bool,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     max_requests_inflight: int,
     max_mutating_requests_inflight: int,
     enable_priority_and_fairness: bool,
@@ -216,9 +245,12 @@ def serve(
     service_account_key_files: tuple[Path, ...],
     api_audiences: str,
     service_account_max_token_expiration: str,
+    service_cluster_ip_range: str,
+    service_node_port_range: str,
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
+    **auth: Any,
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
@@ -237,6 +269,8 @@ def serve(
         basic_auth_file=basic_auth_file,
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
+        authorization_policy_file=authorization_policy_file,
+        **auth_config(auth),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,
@@ -260,6 +294,8 @@ def serve(
         service_account_max_token_expiration_seconds=max_token_expiration_seconds(
             service_account_max_token_expiration
         ),
+        service_cluster_ip_range=str(IPRange.parse(service_cluster_ip_range)),
+        service_node_port_range=str(PortRange.parse(service_node_port_range)),
         enable_admission_plugins=_split(enable_admission_plugins),
         disable_admission_plugins=_split(disable_admission_plugins),
     )
@@ -306,20 +342,6 @@ def startup_warnings(config: ServerConfig) -> list[str]:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def timeout_seconds(flag: str, text: str) -> float:
-    """A timeout flag's value in seconds: a Go duration (``32s``, ``1m30s``) or a number of seconds."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = parse_duration(text).total_seconds()
-        except InputError as exc:
-            raise InputError(f"{flag}: {exc}") from exc
-    if seconds <= 0:
-        raise InputError(f"{flag}: {text!r} must be positive")
-    return seconds
 
 
 def max_token_expiration_seconds(text: str) -> int:

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
+from kubeward.api.allocation.ranges import (
+    DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    DEFAULT_SERVICE_NODE_PORT_RANGE,
+    IPRange,
+    PortRange,
+)
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
+from kubeward.node.local import run_local_nodes
+from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
 
@@ -53,6 +64,20 @@ NEXT_COMMANDS = (
     help="Comma-separated authorizers, in order.",
 )
 @click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@auth_flags
+@click.option(
+    "--nodes",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    help="Node agents to run in this process (node-1, node-2, …), each as its own system:node identity.",
+)
+@click.option(
     "--service-account-max-token-expiration",
     default="48h",
     show_default=True,
@@ -65,18 +90,37 @@ NEXT_COMMANDS = (
     show_default=True,
     help="SQLite durability: normal survives a crash of the process, full also a power loss.",
 )
+@click.option(
+    "--service-cluster-ip-range",
+    default=DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    show_default=True,
+    help="The CIDR Service cluster IPs are allocated from.",
+)
+@click.option(
+    "--service-node-port-range",
+    default=DEFAULT_SERVICE_NODE_PORT_RANGE,
+    show_default=True,
+    help="The ports NodePort Services are allocated from.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(
     data_dir: Path,
     port: int,
     bind_address: str,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     service_account_max_token_expiration: str,
     storage_sync: str,
+    service_cluster_ip_range: str,
+    service_node_port_range: str,
     verbose: int,
+    nodes: int,
+    **auth: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
+    ip_range = IPRange.parse(service_cluster_ip_range)
+    port_range = PortRange.parse(service_node_port_range)
     config, admin = local_config(
         data_dir,
         port,
@@ -87,14 +131,28 @@ def up(
             service_account_max_token_expiration
         ),
         storage_sync=storage_sync,
+        service_cluster_ip_range=str(ip_range),
+    )
+    config = replace(
+        config,
+        authorization_policy_file=authorization_policy_file,
+        service_node_port_range=str(port_range),
+        **auth_config(auth),
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 
     def ready(running: RunningServer) -> None:
-        # The controller-manager: in this process, but a client with its own certificate.
-        manager = run_local_controller_manager(admin.parent)
-        running.background.append(asyncio.get_running_loop().create_task(manager))
+        # The controller-manager and the scheduler: in this process, but clients with their
+        # own certificates.
+        loop = asyncio.get_running_loop()
+        running.background.append(loop.create_task(run_local_controller_manager(admin.parent)))
+        running.background.append(loop.create_task(run_local_scheduler(admin.parent)))
+        if nodes:
+            server = f"https://127.0.0.1:{running.port}"
+            running.background.append(
+                loop.create_task(run_local_nodes(admin.parent, server, nodes))
+            )
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeward.authn.factory import LegacyOIDCFlags, TokenWebhookSettings
+from kubeward.authz.modes import WebhookSettings
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -19,6 +22,16 @@ class ServerConfig:
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True
     authorization_modes: tuple[str, ...] = ("RBAC",)
+    authorization_policy_file: Path | None = None
+    authorization_webhook_config_file: Path | None = None
+    # --authorization-webhook-version and -cache-*-ttl; the timeout and retry schedule are
+    # upstream's and not flags (tests shorten them).
+    authorization_webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    authentication_config_file: Path | None = None
+    oidc: LegacyOIDCFlags = field(default_factory=LegacyOIDCFlags)
+    authentication_token_webhook_config_file: Path | None = None
+    # --authentication-token-webhook-version and -cache-ttl (timeout and retries as upstream).
+    authentication_token_webhook: TokenWebhookSettings = field(default_factory=TokenWebhookSettings)
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     request_timeout_seconds: int = 60
@@ -40,6 +53,9 @@ class ServerConfig:
     service_account_key_files: tuple[Path, ...] = ()
     api_audiences: tuple[str, ...] = ()
     service_account_max_token_expiration_seconds: int = 0
+    # Services (kube-apiserver's flags of the same names and defaults).
+    service_cluster_ip_range: str = "10.0.0.0/24"
+    service_node_port_range: str = "30000-32767"
     enable_admission_plugins: tuple[str, ...] = ()
     disable_admission_plugins: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)

@@ -19,6 +19,10 @@ Rules beyond the generic store's:
     delete's plugins see the stored object as both the object and the old one.
  4. A pod bound to an existing node is deleted gracefully (``deletionTimestamp`` set first);
     other pods and objects go at once unless they carry finalizers.
+ 5. A request at a deprecated version (a CRD version's ``deprecated``) is answered with its
+    ``Warning`` header, whatever the verb, as the apiextensions server does.
+ 6. ``propagationPolicy`` (body or query) and ``orphanDependents`` set the garbage
+    collector's finalizers before the object is marked (``api.registry.propagation``).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from kubeward.api.openapi import (
     strict_patch_error,
     unknown_field_warnings,
 )
+from kubeward.api.registry.propagation import Propagation
 from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.request_info import RequestInfo, is_true
@@ -95,6 +100,11 @@ class RequestContext:
     rt: ResourceType
     store: Store
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Rule 5: a deprecated version warns on every request made at it.
+        if self.rt.deprecation_warning:
+            self.warnings.append(self.rt.deprecation_warning)
 
     @property
     def dry_run(self) -> bool:
@@ -236,6 +246,7 @@ class ResourceHandlers:
         request = AdmissionRequest(
             operation=operation,
             group=rt.group,
+            version=rt.version,
             resource=rt.resource,
             kind=rt.kind,
             subresource=ctx.info.subresource,
@@ -306,7 +317,9 @@ class ResourceHandlers:
         opts = self._list_options(ctx)
         if self.table_builder is None or not wants_table(ctx.request.headers.get("Accept", "")):
             # Plain JSON needs no object: the store splices the stored bytes (Store.list_json).
-            return json_bytes_response(await ctx.store.list_json(ctx.info.namespace, opts))
+            return self._with_warnings(
+                ctx, json_bytes_response(await ctx.store.list_json(ctx.info.namespace, opts))
+            )
         result = await ctx.store.list(ctx.info.namespace, opts)
         items = []
         for item in result["items"]:
@@ -321,7 +334,7 @@ class ResourceHandlers:
             continue_token=result["metadata"].get("continue", ""),
             remaining=result["metadata"].get("remainingItemCount"),
         )
-        return json_response(table, 200, TABLE_CONTENT_TYPE)
+        return self._with_warnings(ctx, json_response(table, 200, TABLE_CONTENT_TYPE))
 
     async def create(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
         if ctx.info.name:
@@ -452,8 +465,10 @@ class ResourceHandlers:
             except ValueError:
                 raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
         preconditions = options.get("preconditions") or {}
-        admission = self.admission_for(ctx, DELETE, options=delete_options(options, grace, q))
-        graceful, seconds = await self._graceful(ctx, grace)
+        merged = delete_options(options, grace, q)
+        propagation = Propagation.from_options(merged)
+        admission = self.admission_for(ctx, DELETE, options=merged)
+        graceful, seconds = await self.graceful_for(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
             ctx.info.name,
@@ -463,6 +478,7 @@ class ResourceHandlers:
             graceful=graceful,
             grace_period_seconds=seconds,
             admission=admission,
+            propagation=propagation,
         )
         if not deleted_now:
             return self._respond(ctx, obj, 200 if ctx.dry_run else 202)
@@ -489,7 +505,8 @@ class ResourceHandlers:
             raise decoding_error(exc, kind="DeleteOptions", version="v1") from None
         return options
 
-    async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+    async def graceful_for(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+        """Whether a DELETE of this object waits (a pod on an existing node), and how long."""
         if not ctx.rt.graceful_delete:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
@@ -516,6 +533,7 @@ class ResourceHandlers:
         """
         opts = self._list_options(ctx)
         options = await self._delete_options(ctx, body)
+        propagation = Propagation.from_options(delete_options(options, None, ctx.request.query))
         result = await ctx.store.list(ctx.info.namespace, opts)
         deleted = []
         for item in result["items"]:
@@ -525,17 +543,22 @@ class ResourceHandlers:
                 ctx, DELETE, namespace=ns, name=name, options=delete_options(options, None, {})
             )
             with contextlib.suppress(NotFound):
-                obj, _ = await ctx.store.delete(ns, name, dry_run=ctx.dry_run, admission=admission)
+                obj, _ = await ctx.store.delete(
+                    ns, name, dry_run=ctx.dry_run, admission=admission, propagation=propagation
+                )
                 obj["apiVersion"] = ctx.rt.api_version
                 obj["kind"] = ctx.rt.kind
                 deleted.append(obj)
-        return json_response(
-            {
-                "kind": ctx.rt.list_kind,
-                "apiVersion": ctx.rt.api_version,
-                "metadata": {"resourceVersion": result["metadata"]["resourceVersion"]},
-                "items": deleted,
-            }
+        return self._with_warnings(
+            ctx,
+            json_response(
+                {
+                    "kind": ctx.rt.list_kind,
+                    "apiVersion": ctx.rt.api_version,
+                    "metadata": {"resourceVersion": result["metadata"]["resourceVersion"]},
+                    "items": deleted,
+                }
+            ),
         )
 
     # --- watch ------------------------------------------------------------------------------
@@ -585,6 +608,8 @@ class ResourceHandlers:
                 raise BadRequest(f'invalid resource version "{rv_text}"') from None
 
         response = web.StreamResponse(status=200, headers={"Cache-Control": "no-cache, private"})
+        for warning in ctx.warnings:
+            response.headers.add("Warning", warning_header(warning))
         response.content_type = "application/json"
         if as_table:
             response.headers["Content-Type"] = TABLE_CONTENT_TYPE

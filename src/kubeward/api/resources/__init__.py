@@ -17,21 +17,39 @@ from kubeward.api.openapi.catalog import schema_name
 from kubeward.api.patch.strategies import root_type
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources import (
+    admissionregistration,
     apiextensions,
     apps,
+    apps_sets,
     authentication,
     authorization,
+    autoscaling,
+    batch,
     certificates,
     core,
+    core_policy,
+    core_services,
+    core_storage,
+    core_workloads,
+    discovery,
+    events,
     flowcontrol,
     networking,
+    policy,
     rbac,
+    scheduling,
+    storage,
 )
 from kubeward.api.scheme import ResourceType, Scheme
 from kubeward.api.tables.registry import PRINTERS
 
 _MODULES = (
     core,
+    core_services,
+    core_workloads,
+    core_storage,
+    core_policy,
+    discovery,
     apps,
     authentication,
     authorization,
@@ -40,6 +58,14 @@ _MODULES = (
     certificates,
     apiextensions,
     flowcontrol,
+    apps_sets,
+    batch,
+    autoscaling,
+    policy,
+    scheduling,
+    storage,
+    events,
+    admissionregistration,
 )
 
 

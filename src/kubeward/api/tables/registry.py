@@ -17,7 +17,18 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from kubeward.api.tables import core, flowcontrol, groups, pods
+from kubeward.api.tables import (
+    cluster_kinds,
+    core,
+    core_storage,
+    core_workloads,
+    endpoints,
+    flowcontrol,
+    groups,
+    pods,
+    replicasets,
+    workloads,
+)
 from kubeward.api.tables._access import text, value_at
 from kubeward.api.tables.columns import (
     CREATION_TIMESTAMP_DESCRIPTION,
@@ -51,8 +62,14 @@ PRINTERS: Mapping[KindKey, TablePrinter] = MappingProxyType(
     {
         ("", "Pod"): pods.POD_PRINTER,
         **core.PRINTERS,
+        **core_storage.PRINTERS,
+        **core_workloads.PRINTERS,
+        **endpoints.PRINTERS,
         **groups.PRINTERS,
         **flowcontrol.PRINTERS,
+        **replicasets.PRINTERS,
+        **workloads.PRINTERS,
+        **cluster_kinds.PRINTERS,
     }
 )
 """Every kind-specific printer, keyed by (API group, kind)."""

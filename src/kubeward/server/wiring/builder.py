@@ -17,25 +17,42 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
+from kubeward.api.allocation.ranges import IPRange, PortRange
+from kubeward.api.allocation.services import ServiceAllocations
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
+from kubeward.api.resources.core_services import SERVICES
+from kubeward.api.resources.scheduling import ensure_system_priority_classes
 from kubeward.api.scheme import ResourceType
-from kubeward.authn.factory import AuthenticationOptions, build_authenticator
-from kubeward.authz.modes import build_authorizer, rbac_rules
+from kubeward.authn.factory import (
+    AuthenticationOptions,
+    JWTOptions,
+    TokenWebhookOptions,
+    build_authenticator,
+)
+from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.client.fetch import HTTPSFetcher
+from kubeward.client.webhook import URLWebhookClient, WebhookClient
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.kubernetes_service import (
+    KubernetesServiceController,
+    ensure_kubernetes_service,
+    repair_service_allocations,
+)
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.endpoints import authz_reviews, reviews, scale
+from kubeward.server.endpoints import authz_reviews, binding, eviction, reviews, scale
 from kubeward.server.endpoints.openapi_handler import OpenAPIHandler
 from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
 from kubeward.server.resources import ResourceHandlers
@@ -127,23 +144,93 @@ class ServerParts:
     flow_control: FlowControlWiring | None = None
 
 
+class WebhookClients:
+    """Makes the webhooks' HTTPS clients (``client.webhook``) and closes them at shutdown."""
+
+    def __init__(self) -> None:
+        self.clients: list[WebhookClient | URLWebhookClient] = []
+
+    def maker(self, user_agent: str) -> Callable[[Path], WebhookClient]:
+        def make(path: Path) -> WebhookClient:
+            client = WebhookClient(path, user_agent=user_agent)
+            self.clients.append(client)
+            return client
+
+        return make
+
+    def url_maker(self) -> Callable[[str, str], URLWebhookClient]:
+        def make(url: str, ca_pem: str) -> URLWebhookClient:
+            client = URLWebhookClient(url, ca_pem)
+            self.clients.append(client)
+            return client
+
+        return make
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+
+def webhook_options(config: ServerConfig, clients: WebhookClients) -> WebhookOptions | None:
+    """The Webhook authorization mode's options."""
+    if config.authorization_webhook_config_file is None:
+        return None
+    return WebhookOptions(
+        config.authorization_webhook_config_file,
+        clients.maker("kube-apiserver-authorization-webhook"),
+        config.authorization_webhook,
+    )
+
+
+def token_webhook_options(
+    config: ServerConfig, clients: WebhookClients
+) -> TokenWebhookOptions | None:
+    """The token-authentication webhook's options."""
+    if config.authentication_token_webhook_config_file is None:
+        return None
+    return TokenWebhookOptions(
+        config.authentication_token_webhook_config_file,
+        clients.maker("kube-apiserver-authentication-webhook"),
+        config.authentication_token_webhook,
+    )
+
+
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+    # Service addresses and node ports are allocated in storage (api.allocation.services).
+    stores[SERVICES].hooks = ServiceAllocations(
+        backend,
+        IPRange.parse(config.service_cluster_ip_range),
+        PortRange.parse(config.service_node_port_range),
+    )
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
+    webhook_clients = WebhookClients()
+    fetcher = HTTPSFetcher()
+    jwt = None
+    if config.authentication_config_file is not None or config.oidc.given:
+        jwt = JWTOptions(fetcher, config.authentication_config_file, config.oidc)
     authenticator = build_authenticator(
         AuthenticationOptions(
             client_ca_file=config.client_ca_file,
             token_auth_file=config.token_auth_file,
             basic_auth_file=config.basic_auth_file,
             anonymous=config.anonymous_auth,
+            jwt=jwt,
+            token_webhook=token_webhook_options(config, webhook_clients),
+            api_audiences=config.api_audiences or config.service_account_issuers[:1],
         ),
         service_accounts.token_authenticators(),
     )
     rbac_index = RBACIndex()
-    authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
+    authorizer = build_authorizer(
+        list(config.authorization_modes),
+        rbac_index=rbac_index,
+        policy_file=config.authorization_policy_file,
+        webhook=webhook_options(config, webhook_clients),
+    )
     rbac = rbac_rules(authorizer, rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
@@ -186,15 +273,21 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
             )
         ),
     )
+    server.on_shutdown.append(webhook_clients.close)
+    server.on_shutdown.append(fetcher.close)
+
     reviews.register(server)
     scale.register(server)
-    authz_reviews.register(server, authorizer, authorizer, rbac_index)
+    eviction.register(server)
+    binding.register(server)
+    authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)
     handlers.admission, handlers.object_reader = build_admission(
         stores,
         authorizer,
         config.enable_admission_plugins,
         config.disable_admission_plugins,
         informers=informers,
+        webhook_transport=webhook_clients.url_maker(),
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, informers)  # token endpoints, index and controllers
@@ -252,6 +345,7 @@ async def start_server(
         parts = await build_server(config, backend)
         server = parts.server
         await ensure_default_namespaces(server.stores)
+        await ensure_system_priority_classes(server.stores)
         await parts.rbac.prepare()  # starts the informers; returns once RBAC's have synced
         await parts.service_accounts.prepare()
         await parts.crds.prepare()
@@ -287,8 +381,23 @@ async def start_server(
         await backend.close()
         raise
     port = site.bound_port
+    ip_range = IPRange.parse(config.service_cluster_ip_range)
+    try:
+        await repair_service_allocations(server.stores)
+        await ensure_kubernetes_service(server.stores, ip_range, config.advertise_address, port)
+    except BaseException:
+        await runner.cleanup()
+        await parts.informers.stop()
+        await parts.broadcasters.close()
+        await backend.close()
+        raise
+    kubernetes_service = KubernetesServiceController(
+        server.stores, parts.informers, ip_range, config.advertise_address, port
+    )
+    parts.informers.start()
     background = [
         *parts.informers.tasks(),
+        asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
