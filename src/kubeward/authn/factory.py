@@ -32,10 +32,10 @@ from kubeward.authn.bootstrap import SECRET_NAMESPACE, BootstrapTokenAuthenticat
 from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
 from kubeward.authn.oidc import (
     JSONFetcher,
-    JWTAuthenticatorConfig,
     LegacyOIDCFlags,
     from_legacy_flags,
 )
+from kubeward.authn.oidc.expressions import ClaimExpressions
 from kubeward.authn.oidc.set import JWTAuthenticators
 from kubeward.authn.serviceaccount import ObjectLookup, ServiceAccountAuthenticator
 from kubeward.authn.serviceaccount_keys import KeySet
@@ -90,25 +90,20 @@ class JWTOptions:
     legacy: LegacyOIDCFlags | None = None
 
 
-def refuse_expressions(config: JWTAuthenticatorConfig) -> None:
-    """CEL expressions need the CEL engine (``kubeward.cel``), which this build lacks."""
-    if config.expressions:
-        raise InputError(
-            f"jwt issuer {config.issuer_url}: CEL expressions in claimMappings and validation"
-            " rules are not supported yet; use claim and prefix"
-        )
-
-
 def jwt_authenticators(options: JWTOptions) -> JWTAuthenticators:
     """The JWT authenticators, refusing the flags kube-apiserver refuses together."""
     if options.config_file is not None and options.legacy is not None and options.legacy.given:
         raise InputError("authentication-config file and oidc-* flags are mutually exclusive")
+    expressions = ClaimExpressions()
     if options.config_file is not None:
         return JWTAuthenticators(
-            options.fetcher, config_file=options.config_file, check=refuse_expressions
+            options.fetcher,
+            config_file=options.config_file,
+            evaluate=expressions.evaluate,
+            check=expressions.check,
         )
     fixed = [from_legacy_flags(options.legacy)] if options.legacy and options.legacy.given else []
-    return JWTAuthenticators(options.fetcher, fixed=fixed)
+    return JWTAuthenticators(options.fetcher, fixed=fixed, evaluate=expressions.evaluate)
 
 
 @dataclass(frozen=True)
