@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubeward.api.resources import build_scheme
-from kubeward.api.resources.apps import DEPLOYMENTS, REPLICA_SETS
+from kubeward.api.resources.apps import DEPLOYMENTS, LEASES, REPLICA_SETS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
-from kubeward.api.resources.core import PODS, SECRETS
+from kubeward.api.resources.core import NODES, PODS, SECRETS
 from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient, ServerUnreachable
 from kubeward.controllers import names
@@ -47,6 +47,7 @@ from kubeward.controllers.discovery import deletable_resources
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
+from kubeward.controllers.nodelifecycle import NodeLifecycleController
 from kubeward.controllers.replicaset import ReplicaSetController
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
@@ -165,6 +166,15 @@ class ControllerManager:
         if self.enabled(names.TOKEN_CLEANER):
             built.append(
                 TokenCleaner(f.informer(SECRETS), await self.client_for(names.TOKEN_CLEANER))
+            )
+        if self.enabled(names.NODE_LIFECYCLE):
+            built.append(
+                NodeLifecycleController(
+                    f.informer(NODES),
+                    f.informer(LEASES),
+                    f.informer(PODS),
+                    await self.client_for(names.NODE_LIFECYCLE),
+                )
             )
         if self.enabled(names.GARBAGE_COLLECTOR):
             known = builtin_kinds()

@@ -31,6 +31,7 @@ CSR_SIGNING = "certificatesigningrequest-signing-controller"
 CSR_APPROVING = "certificatesigningrequest-approving-controller"
 CSR_CLEANER = "certificatesigningrequest-cleaner-controller"
 TOKEN_CLEANER = "token-cleaner-controller"
+NODE_LIFECYCLE = "node-lifecycle-controller"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(DEPLOYMENT, ("deployment",), "deployment-controller"),
     ControllerName(GARBAGE_COLLECTOR, ("garbagecollector",), "generic-garbage-collector"),
     ControllerName(TOKEN_CLEANER, ("tokencleaner",), "token-cleaner", enabled_by_default=False),
+    ControllerName(NODE_LIFECYCLE, ("nodelifecycle",), "node-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

@@ -38,6 +38,7 @@ CONTROLLER_ACCOUNTS = (
     "certificate-controller",
     "deployment-controller",
     "generic-garbage-collector",
+    "node-controller",
     "replicaset-controller",
 )
 
@@ -70,6 +71,16 @@ def controller_roles() -> list[Object]:
             f"{PREFIX}generic-garbage-collector",
             [
                 rule("get list watch patch update delete", ("*",), "*"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}node-controller",
+            [
+                rule("get list update delete patch", ("",), "nodes"),
+                rule("patch update", ("",), "nodes/status"),
+                rule("update", ("",), "pods/status"),
+                rule("list delete", ("",), "pods"),
                 events_rule(),
             ],
         ),
