@@ -125,6 +125,14 @@ class CompactedError(StorageError):
         self.compacted = compacted
 
 
+class StorageUnavailable(StorageError):
+    """No storage member could answer (connection refused, quorum lost): the API answers 503."""
+
+
+class StorageTimeout(StorageError):
+    """A storage request timed out: whether a write was applied is unknown (the API answers 504)."""
+
+
 @dataclass(frozen=True)
 class Cause:
     """One entry of ``Status.details.causes``: ``FieldValueInvalid`` at ``metadata.name``."""
