@@ -302,3 +302,15 @@ def invalid(kind: str, name: str, causes: Sequence[Cause], group: str = "") -> I
         f'{qualified} "{name}" is invalid: {joined}',
         StatusDetails(name=name, group=group, kind=kind, causes=tuple(causes)),
     )
+
+
+def storage_status(exc: StorageError) -> StatusError:
+    """The Status a storage failure is answered with: 503 when no storage member could answer
+    (retry later), 504 when a request timed out with its outcome unknown, 500 otherwise."""
+    if isinstance(exc, StorageUnavailable):
+        return ServiceUnavailable(f"the storage is unavailable: {exc}")
+    if isinstance(exc, StorageTimeout):
+        return Timeout(
+            f"Timeout: the storage did not answer in time; the request may have been applied ({exc})"
+        )
+    return InternalError(str(exc))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Any
 
 import click
 
+from kubeward.cli.etcd_flags import etcd_config_from_flags, etcd_options
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
@@ -189,6 +191,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Comma-separated admission plugins to disable (Kubernetes' names).",
 )
 @click.option("-v", "--verbose", count=True, help="More logging.")
+@etcd_options
 def serve(
     secure_port: int,
     bind_address: str,
@@ -219,9 +222,13 @@ def serve(
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
+    **etcd_flags: Any,
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
+    etcd = etcd_config_from_flags(etcd_flags)
+    if etcd is not None and storage_url:
+        raise InputError("--storage and --etcd-servers name two stores; give one")
     if not storage_url:
         storage_url = f"sqlite:///{(data_dir / 'kubeward.db').resolve()}"
     config = ServerConfig(
@@ -233,6 +240,7 @@ def serve(
         advertise_address=advertise_address,
         tls_min_version=tls_min_version,
         storage_url=storage_url,
+        etcd=etcd,
         token_auth_file=token_auth_file,
         basic_auth_file=basic_auth_file,
         anonymous_auth=anonymous_auth,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeward.storage.etcd.config import EtcdConfig
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -15,6 +17,8 @@ class ServerConfig:
     secure_port: int = 6443
     tls_min_version: str = "VersionTLS12"
     storage_url: str = ""
+    # --etcd-servers and friends: when set, the store is etcd and storage_url is not used.
+    etcd: EtcdConfig | None = None
     token_auth_file: Path | None = None
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True

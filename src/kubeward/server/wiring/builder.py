@@ -50,7 +50,7 @@ from kubeward.server.watch import Broadcasters
 from kubeward.server.wiring.admission_wiring import build_admission
 from kubeward.server.wiring.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.wiring.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
-from kubeward.storage.factory import backend_from_url
+from kubeward.storage.factory import backend_from_etcd, backend_from_url
 from kubeward.storage.interfaces import Backend
 
 log = logging.getLogger("kubeward.apiserver")
@@ -245,7 +245,11 @@ async def start_server(
     """
     ssl_context = server_ssl_context(config)
     if backend is None:
-        backend = backend_from_url(config.storage_url)
+        backend = (
+            backend_from_etcd(config.etcd)
+            if config.etcd is not None
+            else backend_from_url(config.storage_url)
+        )
     await backend.start()
     parts: ServerParts | None = None
     try:
