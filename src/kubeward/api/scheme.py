@@ -127,9 +127,14 @@ class ResourceType:
         return None
 
     def storage_prefix(self) -> str:
-        """Keys are ``/registry/<group>/<resource>/[<namespace>/]<name>``, like the real server."""
-        group = self.group or "core"
-        return f"/registry/{group}/{self.resource}/"
+        """Keys are ``/registry/<resource>/[<namespace>/]<name>`` for the core group, as
+        kube-apiserver lays them out (``etcdctl get --prefix /registry/secrets`` finds them), and
+        ``/registry/<group>/<resource>/...`` for every other group, as it lays out custom
+        resources. No core resource is named like a group (groups of custom resources have a
+        dot; the built-in ones without are apps, batch, autoscaling and policy)."""
+        if not self.group:
+            return f"/registry/{self.resource}/"
+        return f"/registry/{self.group}/{self.resource}/"
 
     def storage_key(self, namespace: str, name: str) -> str:
         if self.namespaced:

@@ -55,6 +55,7 @@ from kubeward.storage.etcd.client import (
     Op,
     Put,
     TxnResult,
+    WatchBatch,
     WatchEvent,
     prefix_range_end,
 )
@@ -308,6 +309,7 @@ class EtcdBackend:
             while not self._closed:
                 stream = self.client.watch(start, end, position + 1)
                 stopper = asyncio.ensure_future(stop.wait())
+                batch_task: asyncio.Future[WatchBatch] | None = None
                 try:
                     while True:
                         batch_task = asyncio.ensure_future(anext(stream))
@@ -315,9 +317,6 @@ class EtcdBackend:
                             {batch_task, stopper}, return_when=asyncio.FIRST_COMPLETED
                         )
                         if batch_task not in done:
-                            batch_task.cancel()
-                            with contextlib.suppress(BaseException):
-                                await batch_task
                             return
                         batch = batch_task.result()
                         for raw in batch.events:
@@ -334,6 +333,10 @@ class EtcdBackend:
                     pause = min(pause * 2, WATCH_RETRY_PAUSE[1])
                 finally:
                     stopper.cancel()
+                    if batch_task is not None and not batch_task.done():
+                        batch_task.cancel()
+                        with contextlib.suppress(BaseException):
+                            await batch_task
                     with contextlib.suppress(BaseException):
                         await stream.aclose()
         finally:
