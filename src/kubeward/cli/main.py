@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Run the controller-manager (CSR signing, service accounts, ...).",
     ),
     "pki": ("kubeward.cli.pki", "pki", "Create, inspect, audit and renew a cluster PKI."),
+    "etcd": (
+        "kubeward.cli.etcd",
+        "etcd",
+        "Run, inspect and back up a local etcd cluster secured by the etcd PKI.",
+    ),
     "config": (
         "kubeward.cli.config",
         "config",

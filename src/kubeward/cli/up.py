@@ -9,6 +9,7 @@ each in-process but connecting over HTTPS with its own credential.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -65,6 +66,12 @@ NEXT_COMMANDS = (
     show_default=True,
     help="SQLite durability: normal survives a crash of the process, full also a power loss.",
 )
+@click.option(
+    "--etcd",
+    "use_etcd",
+    is_flag=True,
+    help="Store in the local etcd cluster of `kubeward etcd up --dir DATA_DIR` instead of SQLite.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(
     data_dir: Path,
@@ -73,10 +80,16 @@ def up(
     authorization_mode: str,
     service_account_max_token_expiration: str,
     storage_sync: str,
+    use_etcd: bool,
     verbose: int,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
+    etcd_state = None
+    if use_etcd:
+        from kubeward.cli.etcd import load_state
+
+        etcd_state = load_state(data_dir)
     config, admin = local_config(
         data_dir,
         port,
@@ -87,7 +100,12 @@ def up(
             service_account_max_token_expiration
         ),
         storage_sync=storage_sync,
+        etcd_members=tuple(etcd_state["members"]) if etcd_state else (),
     )
+    if etcd_state is not None:
+        from kubeward.cli.etcd import config_from_state
+
+        config = dataclasses.replace(config, etcd=config_from_state(data_dir))
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 

@@ -7,27 +7,12 @@ on exit. Elections are fast (50 ms heartbeats) so that fault tests stay short.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kubeward.pki.bundle import ensure_bundle
-from kubeward.pki.layout import BundleOptions, Member
 from kubeward.storage.etcd.config import EtcdConfig
-from kubeward.storage.etcd.local import LocalCluster, member_names
-
-
-def ensure_etcd_pki(directory: Path, members: int) -> Path:
-    """Issue (or keep) the PKI for ``members`` loopback etcd members; returns ``directory/pki``."""
-    loopback = ipaddress.ip_address("127.0.0.1")
-    ensure_bundle(
-        BundleOptions(
-            directory=directory,
-            etcd_members=tuple(Member(name, loopback) for name in member_names(members)),
-        )
-    )
-    return directory / "pki"
+from kubeward.storage.etcd.local import LocalCluster, ensure_etcd_pki
 
 
 @contextmanager

@@ -16,10 +16,15 @@ make a cluster secure are written once. Rules:
     directory across ``kill``/``restart`` so it rejoins as itself.
  5. ``start`` returns once every member answers ``/health`` (bounded by ``timeout``);
     ``stop`` sends SIGTERM, waits, then SIGKILL. Nothing is left running.
+ 6. ``kubeward etcd up`` uses fixed loopback ports (2379/2380, 12379/12380,
+    22379/22380, ...) and writes ``etcd-cluster.json`` (endpoints and client files) next to
+    the PKI, which ``kubeward etcd status`` and ``kubeward up --etcd`` read.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import signal
 import socket
@@ -27,11 +32,17 @@ import ssl
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from kubeward.errors import StorageError
+from kubeward.pki.bundle import ensure_bundle
+from kubeward.pki.layout import DEFAULT_PORT, BundleOptions
+from kubeward.pki.layout import Member as PKIMember
 from kubeward.storage.etcd.config import TLSFiles
 
 ETCD_BINARY = "etcd"
@@ -48,6 +59,41 @@ def client_tls(pki_dir: Path) -> TLSFiles:
 
 def member_names(count: int) -> list[str]:
     return [f"etcd-{i}" for i in range(count)]
+
+
+STATE_FILE = "etcd-cluster.json"
+
+
+def standard_ports(members: int) -> list[tuple[int, int]]:
+    """etcd's local-cluster ports (rule 6): member i serves on 2379 + 10000 i and peers on +1."""
+    if not 1 <= members <= 6:
+        raise ValueError(f"members must be between 1 and 6, got {members}")
+    return [(2379 + 10000 * i, 2380 + 10000 * i) for i in range(members)]
+
+
+def ensure_etcd_pki(directory: Path, members: int) -> Path:
+    """Issue (or keep) the PKI for ``members`` loopback members (rule 2); returns ``directory/pki``."""
+    loopback = ipaddress.ip_address("127.0.0.1")
+    ensure_bundle(
+        BundleOptions(
+            directory=directory,
+            port=_api_server_port(directory),
+            key_algorithm="ecdsa-p256",  # as kubeward up issues them
+            etcd_members=tuple(PKIMember(name, loopback) for name in member_names(members)),
+        )
+    )
+    return directory / "pki"
+
+
+def _api_server_port(directory: Path) -> int:
+    """The port the directory's kubeconfigs name (``kubeward up --port``), so that issuing the
+    etcd certificates leaves them as they are; kubeadm's 6443 for a new directory."""
+    try:
+        config = yaml.safe_load((directory / "admin.conf").read_text())
+        port = urllib.parse.urlsplit(config["clusters"][0]["cluster"]["server"]).port
+    except (OSError, yaml.YAMLError, KeyError, IndexError, TypeError, ValueError):
+        return DEFAULT_PORT
+    return port or DEFAULT_PORT
 
 
 def free_port() -> int:
@@ -121,6 +167,18 @@ class LocalCluster:
     @property
     def client_tls(self) -> TLSFiles:
         return client_tls(self.pki_dir)
+
+    def write_state(self, path: Path) -> None:
+        """Rule 6: what a client needs to reach this cluster, as JSON."""
+        tls = self.client_tls
+        state = {
+            "endpoints": self.endpoints,
+            "members": [m.name for m in self.members],
+            "cafile": str(tls.ca_file.resolve()),
+            "certfile": str(tls.cert_file.resolve()),
+            "keyfile": str(tls.key_file.resolve()),
+        }
+        path.write_text(json.dumps(state, indent=2) + "\n")
 
     def _files(self, member: Member) -> tuple[Path, Path, Path, Path]:
         suffix = "" if member.index == 0 else f"-{member.name}"
