@@ -63,7 +63,12 @@ async def leader_of(etcd: LocalCluster) -> Member:
 
 
 def configmap(name: str, value: str) -> dict[str, object]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"v": value}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name},
+        "data": {"v": value},
+    }
 
 
 async def until(condition: object, deadline: float = DEADLINE) -> None:

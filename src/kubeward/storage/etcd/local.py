@@ -236,6 +236,17 @@ class LocalCluster:
                 self._spawn(member)
         self.wait_healthy(timeout)
 
+    def start_members(self, members: list[Member]) -> None:
+        """Start ``members`` without waiting for them (fault and security tests)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for member in members:
+            if not member.running:
+                self._spawn(member)
+
+    def is_healthy(self, member: Member) -> bool:
+        """Whether ``member`` answers ``/health`` with a leader (it has joined a quorum)."""
+        return member.running and _healthy(member.client_url, self.ssl_context())
+
     def _spawn(self, member: Member) -> None:
         try:
             with member.log_file.open("ab") as log:
