@@ -7,8 +7,8 @@ processes (uvloop, as users run it): one with ``--etcd`` on that cluster, one on
 each it measures, over HTTPS with the admin client certificate and ``--clients`` concurrent
 clients: ConfigMap creates per second, GET of one ConfigMap (p50/p99), and the latency of a
 list of 1,000 ConfigMaps (median of 10). Next to them, the raw etcd figures from kubeward's own
-etcd client (storage/etcd/gateway.py): create transactions per second at the same concurrency,
-point reads p50/p99, and a range read of the same 1,000 keys. Not a test: it asserts nothing.
+etcd clients, gRPC (the default) and the JSON gateway: create transactions per second at the
+same concurrency, point reads p50/p99, and a range read of the same 1,000 keys. Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Literal
 
 import aiohttp
 import orjson
 
 from kubeward.kubeconfig.tls import ClientCredentials
-from kubeward.storage.etcd.client import Compare, Put, prefix_range_end
-from kubeward.storage.etcd.gateway import GatewayClient
+from kubeward.storage.etcd.client import Compare, EtcdClient, Put, prefix_range_end
 from kubeward.storage.etcd.local import free_port
+from kubeward.storage.etcd.transports import new_client
 from kubeward.testing.etcd import etcd_config, running_etcd
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -137,14 +138,14 @@ async def through_kubeward(
     }
 
 
-async def raw_etcd(client: GatewayClient, args: argparse.Namespace) -> dict[str, float]:
+async def raw_etcd(client: EtcdClient, args: argparse.Namespace, tag: str) -> dict[str, float]:
     async def create(i: int) -> None:
-        key = f"/raw/configmaps/c-{i}".encode()
+        key = f"/raw-{tag}/configmaps/c-{i}".encode()
         await client.txn([Compare(key, "MOD", "EQUAL", 0)], [Put(key, VALUE.encode())], [])
 
     rate, _ = await concurrently(args.creates, args.clients, create)
     _, gets = await concurrently(
-        args.gets, args.clients, lambda i: client.range(b"/raw/configmaps/c-0")
+        args.gets, args.clients, lambda i: client.range(f"/raw-{tag}/configmaps/c-0".encode())
     )
     prefix = b"/registry/configmaps/list-etcd/"
     ranges = []
@@ -182,14 +183,15 @@ def main() -> None:
                     through_kubeward(credentials.server, credentials.ssl_context, args, name)
                 )
 
-            async def raw() -> dict[str, float]:
-                client = GatewayClient(etcd_config(cluster))
+            async def raw(transport: Literal["grpc", "gateway"]) -> dict[str, float]:
+                client = new_client(etcd_config(cluster, transport=transport))
                 try:
-                    return await raw_etcd(client, args)
+                    return await raw_etcd(client, args, transport)
                 finally:
                     await client.close()
 
-            figures["raw etcd (kubeward's client)"] = asyncio.run(raw())
+            figures["raw etcd, gRPC client"] = asyncio.run(raw("grpc"))
+            figures["raw etcd, JSON gateway client"] = asyncio.run(raw("gateway"))
         finally:
             for proc in servers.values():
                 proc.send_signal(signal.SIGTERM)

@@ -1,6 +1,7 @@
 """The storage contract over a real 3-member etcd cluster with mutual TLS.
 
-The suite lives in tests/unit/storage/storage_contract.py; it is loaded here by path. The
+The suite lives in tests/unit/storage/storage_contract.py; it is loaded here by path. It runs
+over both client transports (gRPC and the JSON gateway). The
 cluster is shared by the session (starting one per test would cost seconds each), so every
 backend gets its own ``--etcd-prefix`` and the suite counts revisions from where it starts.
 """
@@ -41,13 +42,17 @@ _prefixes = itertools.count()
 
 
 class TestEtcdBackendContract(BackendContract):  # type: ignore[misc, valid-type]
+    """Over gRPC, the default transport."""
+
+    transport = "grpc"
+
     @pytest.fixture(autouse=True)
     def _cluster(self, etcd_cluster: LocalCluster) -> None:
         self.etcd = etcd_cluster
 
     def make_backend(self, tmp_path: Path, *, watch_buffer: int = 1024) -> Backend:
         prefix = f"/contract-{next(_prefixes)}/registry"
-        return EtcdBackend(etcd_config(self.etcd, prefix))
+        return EtcdBackend(etcd_config(self.etcd, prefix, transport=self.transport))
 
     def test_a_slow_watcher_whose_history_was_compacted_gets_compacted_error(
         self, tmp_path: Path
@@ -70,3 +75,9 @@ class TestEtcdBackendContract(BackendContract):  # type: ignore[misc, valid-type
                 await anext(b.watch(PODS, first.mod_revision))  # type: ignore[call-overload]
 
         self.run(tmp_path, scenario)
+
+
+class TestEtcdGatewayBackendContract(TestEtcdBackendContract):
+    """Over etcd's JSON gateway, the other transport."""
+
+    transport = "gateway"

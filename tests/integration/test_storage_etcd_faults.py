@@ -22,8 +22,8 @@ from kubeward.api.resources.core import CONFIGMAPS
 from kubeward.client.api import APIClient
 from kubeward.errors import StatusError
 from kubeward.storage.etcd.config import EtcdConfig
-from kubeward.storage.etcd.gateway import GatewayClient
 from kubeward.storage.etcd.local import LocalCluster, Member
+from kubeward.storage.etcd.transports import new_client
 from kubeward.testing import Cluster, running_cluster
 from kubeward.testing.etcd import etcd_config, running_etcd
 
@@ -49,7 +49,7 @@ def servers(etcd: LocalCluster, tmp_path: Path) -> Iterator[tuple[Cluster, Clust
 
 
 async def leader_of(etcd: LocalCluster) -> Member:
-    client = GatewayClient(EtcdConfig(tuple(etcd.endpoints), etcd.client_tls, attempts=1))
+    client = new_client(EtcdConfig(tuple(etcd.endpoints), etcd.client_tls, attempts=1))
     try:
         for member in etcd.members:
             if member.running:

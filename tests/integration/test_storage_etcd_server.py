@@ -15,14 +15,15 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from kubectl_runner import Kubectl
 
 from kubeward.errors import StorageUnavailable
 from kubeward.storage.etcd.config import EtcdConfig, TLSFiles
-from kubeward.storage.etcd.gateway import GatewayClient
 from kubeward.storage.etcd.local import LocalCluster
+from kubeward.storage.etcd.transports import new_client
 from kubeward.testing import Cluster, running_cluster
 from kubeward.testing.etcd import etcd_config
 
@@ -105,7 +106,10 @@ def test_a_client_without_a_certificate_is_refused(etcd_cluster: LocalCluster) -
         _range_with(context, etcd_cluster.endpoints[0])
 
 
-def test_a_client_certificate_from_the_cluster_ca_is_refused(etcd_cluster: LocalCluster) -> None:
+@pytest.mark.parametrize("transport", ["grpc", "gateway"])
+def test_a_client_certificate_from_the_cluster_ca_is_refused(
+    etcd_cluster: LocalCluster, transport: Literal["grpc", "gateway"]
+) -> None:
     pki = etcd_cluster.pki_dir
     wrong = TLSFiles(
         pki / "etcd" / "ca.crt",
@@ -114,7 +118,8 @@ def test_a_client_certificate_from_the_cluster_ca_is_refused(etcd_cluster: Local
     )
 
     async def attempt() -> None:
-        client = GatewayClient(EtcdConfig(tuple(etcd_cluster.endpoints), wrong, attempts=1))
+        config = EtcdConfig(tuple(etcd_cluster.endpoints), wrong, attempts=1, transport=transport)
+        client = new_client(config)
         try:
             await client.range(b"/registry/")
         finally:

@@ -104,12 +104,12 @@ def config_from_state(directory: Path) -> Any:
 @DIR_OPTION
 def status(directory: Path) -> None:
     """One line per member: endpoint, id, leader or follower, revision, DB size."""
-    from kubeward.storage.etcd.gateway import GatewayClient
+    from kubeward.storage.etcd.transports import new_client
 
     config = config_from_state(directory)
 
     async def main() -> list[str]:
-        client = GatewayClient(config)
+        client = new_client(config)
         lines = [f"{'ENDPOINT':28} {'ID':16} {'ROLE':8} {'REVISION':>9} {'DB SIZE':>9} VERSION"]
         try:
             for endpoint in config.endpoints:
@@ -149,12 +149,12 @@ def snapshot() -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 def save(directory: Path, file: Path) -> None:
     """Stream the database of the first reachable member into FILE."""
-    from kubeward.storage.etcd.gateway import GatewayClient
+    from kubeward.storage.etcd.transports import new_client
 
     config = config_from_state(directory)
 
     async def main() -> int:
-        client = GatewayClient(config)
+        client = new_client(config)
         partial = file.with_name(file.name + ".part")
         try:
             for endpoint in config.endpoints:

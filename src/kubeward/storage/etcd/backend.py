@@ -61,6 +61,7 @@ from kubeward.storage.etcd.client import (
 )
 from kubeward.storage.etcd.compactor import read_compacted, run_compactor
 from kubeward.storage.etcd.config import EtcdConfig
+from kubeward.storage.etcd.transports import new_client
 from kubeward.storage.interfaces import Event, EventType, KeyValue, ListResult
 
 ROOT = "/registry"
@@ -73,11 +74,7 @@ class EtcdBackend:
 
     def __init__(self, config: EtcdConfig, client: EtcdClient | None = None) -> None:
         self._config = config
-        if client is None:
-            from kubeward.storage.etcd.gateway import GatewayClient
-
-            client = GatewayClient(config)
-        self.client: EtcdClient = client
+        self.client: EtcdClient = client if client is not None else new_client(config)
         self._prefix = config.prefix.rstrip("/") if config.prefix != "/" else ""
         self._compacted = 0
         self._started = False

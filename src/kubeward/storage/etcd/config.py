@@ -11,6 +11,8 @@ It mirrors kube-apiserver's flags (``--etcd-servers``, ``--etcd-cafile``, ``--et
  3. ``request_timeout`` bounds one attempt against one member (about 2 s, because a proposal
     forwarded to a killed leader otherwise hangs for ~7 s); a request makes at most ``attempts``.
  4. ``compaction_interval`` 0 turns the API server's compactor off (kube-apiserver's meaning).
+ 5. ``transport`` is ``grpc`` (the default, chosen by measurement: docs/etcd.md) or ``gateway``
+    (etcd's JSON gateway over aiohttp); both implement storage/etcd/client.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from kubeward.errors import InputError
 
@@ -42,6 +45,7 @@ class EtcdConfig:
     compaction_interval: float = DEFAULT_COMPACTION_INTERVAL
     request_timeout: float = 2.0
     attempts: int = 3
+    transport: Literal["grpc", "gateway"] = "grpc"
 
     def __post_init__(self) -> None:
         if not self.endpoints:
