@@ -41,8 +41,15 @@ def etcd() -> None:
 @etcd.command("up")
 @DIR_OPTION
 @click.option("--members", type=click.IntRange(1, 5), default=3, show_default=True)
+@click.option(
+    "--port-base",
+    type=click.IntRange(1024, 45535),
+    default=2379,
+    show_default=True,
+    help="Member i serves clients on PORT-BASE + 10000 i and peers on the port after it.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
-def up(directory: Path, members: int, verbose: int) -> None:
+def up(directory: Path, members: int, port_base: int, verbose: int) -> None:
     """Start MEMBERS etcd members on loopback with mutual TLS; stop them with Ctrl-C."""
     from kubeward.storage.etcd.local import (
         STATE_FILE,
@@ -55,7 +62,9 @@ def up(directory: Path, members: int, verbose: int) -> None:
     if shutil.which("etcd") is None:
         raise InputError("etcd: not found; install it (Debian: apt-get install etcd-server)")
     pki = ensure_etcd_pki(directory, members)
-    cluster = LocalCluster(pki, directory / "etcd", members, ports=standard_ports(members))
+    cluster = LocalCluster(
+        pki, directory / "etcd", members, ports=standard_ports(members, port_base)
+    )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

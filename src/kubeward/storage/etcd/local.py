@@ -64,11 +64,12 @@ def member_names(count: int) -> list[str]:
 STATE_FILE = "etcd-cluster.json"
 
 
-def standard_ports(members: int) -> list[tuple[int, int]]:
-    """etcd's local-cluster ports (rule 6): member i serves on 2379 + 10000 i and peers on +1."""
-    if not 1 <= members <= 6:
-        raise ValueError(f"members must be between 1 and 6, got {members}")
-    return [(2379 + 10000 * i, 2380 + 10000 * i) for i in range(members)]
+def standard_ports(members: int, base: int = 2379) -> list[tuple[int, int]]:
+    """Rule 6: member i serves clients on ``base`` + 10000 i and peers on the port after it."""
+    ports = [(base + 10000 * i, base + 10000 * i + 1) for i in range(members)]
+    if members < 1 or ports[-1][1] > 65535:
+        raise ValueError(f"{members} members do not fit above port {base}")
+    return ports
 
 
 def ensure_etcd_pki(directory: Path, members: int) -> Path:
