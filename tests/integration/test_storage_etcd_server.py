@@ -127,3 +127,30 @@ def test_a_client_certificate_from_the_cluster_ca_is_refused(
 
     with pytest.raises(StorageUnavailable):
         asyncio.run(attempt())
+
+
+def test_a_compacted_resource_version_is_gone(
+    servers: tuple[Cluster, Cluster], etcd_cluster: LocalCluster, tmp_path: Path
+) -> None:
+    k = kubectl_for(servers[1], tmp_path)
+    k.run("create", "configmap", "old", "--from-literal=v=1")
+    first = json.loads(k.run("get", "configmap", "old", "-o", "json").stdout)
+    k.run("patch", "configmap", "old", "-p", '{"data":{"v":"2"}}')
+    second = json.loads(k.run("get", "configmap", "old", "-o", "json").stdout)
+
+    async def compact() -> None:  # what another API server's compactor does
+        client = new_client(etcd_config(etcd_cluster))
+        try:
+            await client.compact(int(second["metadata"]["resourceVersion"]))
+        finally:
+            await client.close()
+
+    asyncio.run(compact())
+    old = first["metadata"]["resourceVersion"]
+    listed = k.run(
+        "get",
+        "--raw",
+        f"/api/v1/namespaces/default/configmaps?resourceVersion={old}&resourceVersionMatch=Exact",
+        check=False,
+    )
+    assert listed.returncode != 0 and "too old resource version" in listed.stderr
