@@ -1,5 +1,6 @@
-"""``kubeward etcd up|status|snapshot`` and ``kubeward up --etcd`` / ``serve --etcd-servers`` as a
-user runs them: a backup taken, a later write, a restore, and the backup's state is back."""
+"""``kubeward etcd up|status|snapshot`` and ``kubeward up --etcd --replicas 2`` / ``serve
+--etcd-servers`` as a user runs them: an object written through one API server read through
+the other, a backup taken, a later write, a restore, and the backup's state is back."""
 
 from __future__ import annotations
 
@@ -79,11 +80,14 @@ def test_etcd_up_status_backup_and_restore(tmp_path: Path) -> None:
     with running(etcd_up, "etcd is up: "):
         status = cli("etcd", "status", "--dir", str(data)).stdout
         assert f"https://127.0.0.1:{base}" in status and " leader " in status
-        with running(
-            ["up", "--data-dir", str(data), "--etcd", "--port", str(free_port())], "kubeward is up"
-        ):
+        api = free_pair()
+        up = ["up", "--data-dir", str(data), "--etcd", "--port", str(api), "--replicas", "2"]
+        with running(up, "kubeward is up"):
             made = kubectl(tmp_path, admin, "create", "configmap", "kept", "--from-literal=a=1")
             assert made.returncode == 0, made.stderr
+            second = f"https://127.0.0.1:{api + 1}"
+            seen = kubectl(tmp_path, admin, "get", "configmap", "kept", "-o", "name", server=second)
+            assert seen.stdout.strip() == "configmap/kept", seen.stderr
             saved = cli("etcd", "snapshot", "save", "--dir", str(data), str(tmp_path / "backup.db"))
             assert "Snapshot saved" in saved.stdout
             later = kubectl(tmp_path, admin, "create", "configmap", "later")

@@ -4,7 +4,8 @@ A cluster of its own (members are killed here), two API servers over it, 32 conc
 split between them and one watcher through each. The leader is SIGKILLed mid-run and restarted;
 then every create an API server acknowledged must be stored with its value, and each watcher must
 have seen it exactly once. With two of three members dead a write fails with a Status (503 or
-504) instead of hanging, and once they are back writes succeed without restarting anything.
+504) instead of hanging and /readyz says ``[-]etcd failed`` while /livez stays ok; once they are
+back writes succeed without restarting anything.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from kubeward.api.resources.core import CONFIGMAPS
@@ -140,6 +142,15 @@ def test_no_acknowledged_write_is_lost_when_the_leader_dies(
     asyncio.run(scenario())
 
 
+async def health(client: APIClient, path: str) -> tuple[int, str]:
+    connector = aiohttp.TCPConnector(ssl=client.credentials.ssl_context)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.get(client.server + path, timeout=aiohttp.ClientTimeout(total=30)) as response,
+    ):
+        return response.status, await response.text()
+
+
 def test_writes_fail_with_a_status_without_quorum_and_resume_after(
     etcd: LocalCluster, servers: tuple[Cluster, Cluster]
 ) -> None:
@@ -157,6 +168,10 @@ def test_writes_fail_with_a_status_without_quorum_and_resume_after(
                     timeout=20.0,  # the API server must answer well before this
                 )
             assert caught.value.code in (503, 504), caught.value
+            ready, ready_text = await health(client, "/readyz?verbose")
+            live, _ = await health(client, "/livez?verbose")
+            assert (ready, live) == (500, 200)
+            assert "[-]etcd failed" in ready_text.splitlines()
             for member in etcd.members[1:]:
                 await asyncio.to_thread(etcd.restart, member)
             end = time.monotonic() + DEADLINE

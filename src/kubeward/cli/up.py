@@ -18,6 +18,7 @@ import click
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
+from kubeward.errors import InputError
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
 
@@ -72,6 +73,13 @@ NEXT_COMMANDS = (
     is_flag=True,
     help="Store in the local etcd cluster of `kubeward etcd up --dir DATA_DIR` instead of SQLite.",
 )
+@click.option(
+    "--replicas",
+    type=click.IntRange(1, 5),
+    default=1,
+    show_default=True,
+    help="With --etcd: API servers to run, on PORT, PORT+1, ... (each its own etcd client and caches).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(
     data_dir: Path,
@@ -81,10 +89,13 @@ def up(
     service_account_max_token_expiration: str,
     storage_sync: str,
     use_etcd: bool,
+    replicas: int,
     verbose: int,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
+    if replicas > 1 and not use_etcd:
+        raise InputError("--replicas needs --etcd: API servers share their store through etcd")
     etcd_state = None
     if use_etcd:
         from kubeward.cli.etcd import load_state
@@ -106,6 +117,7 @@ def up(
         from kubeward.cli.etcd import config_from_state
 
         config = dataclasses.replace(config, etcd=config_from_state(data_dir))
+    extra_configs = [dataclasses.replace(config, secure_port=port + i) for i in range(1, replicas)]
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 
@@ -114,11 +126,15 @@ def up(
         manager = run_local_controller_manager(admin.parent)
         running.background.append(asyncio.get_running_loop().create_task(manager))
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
+        for extra in extra_configs:
+            click.echo(f"another API server: https://{bind_address}:{extra.secure_port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")
         for command in NEXT_COMMANDS:
             click.echo(f"  {command}")
         click.echo("Stop with Ctrl-C; data is kept in " + str(data_dir.resolve()))
 
-    run_async(serve_until_signalled(config, on_ready=ready, port_flag="--port"))
+    run_async(
+        serve_until_signalled(config, on_ready=ready, port_flag="--port", replicas=extra_configs)
+    )
     logging.getLogger("kubeward").info("stopped")

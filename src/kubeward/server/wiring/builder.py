@@ -15,7 +15,7 @@ import contextlib
 import errno
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -310,9 +310,22 @@ async def serve_until_signalled(
     on_ready: Callable[[RunningServer], None] | None = None,
     *,
     port_flag: str = "--secure-port",
+    replicas: Sequence[ServerConfig] = (),
 ) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first)."""
+    """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first).
+
+    ``replicas`` are further API servers started after the first (``kubeward up --etcd
+    --replicas N``: each with its own storage client and caches over the same etcd).
+    """
     running = await start_server(config, port_flag=port_flag)
+    others: list[RunningServer] = []
+    try:
+        for replica in replicas:
+            others.append(await start_server(replica, port_flag=port_flag))
+    except BaseException:
+        for server in [*others, running]:
+            await server.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -323,4 +336,6 @@ async def serve_until_signalled(
     try:
         await stop.wait()
     finally:
+        for server in others:
+            await server.stop()
         await running.stop()
