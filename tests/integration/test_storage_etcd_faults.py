@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import aiohttp
 import pytest
@@ -23,6 +24,7 @@ import pytest
 from kubeward.api.resources.core import CONFIGMAPS
 from kubeward.client.api import APIClient
 from kubeward.errors import StatusError
+from kubeward.storage.etcd.backend import EtcdBackend
 from kubeward.storage.etcd.config import EtcdConfig
 from kubeward.storage.etcd.local import LocalCluster, Member
 from kubeward.storage.etcd.transports import new_client
@@ -187,5 +189,41 @@ def test_writes_fail_with_a_status_without_quorum_and_resume_after(
             assert {"before", "after"} <= names
         finally:
             await client.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("transport", ["grpc", "gateway"])
+def test_a_watch_resumes_on_another_member_without_missing_or_repeating(
+    etcd: LocalCluster, transport: Literal["grpc", "gateway"]
+) -> None:
+    """Every client starts on the first member; killing it moves the writer and the watch."""
+
+    async def scenario() -> None:
+        backend = EtcdBackend(etcd_config(etcd, "/resume/registry", transport=transport))
+        await backend.start()
+        try:
+            start = await backend.current_revision()
+            seen: list[tuple[str, int]] = []
+
+            async def watch() -> None:
+                async for event in backend.watch("/registry/", start):
+                    seen.append((event.key, event.revision))
+
+            watcher = asyncio.create_task(watch())
+            written = []
+            for i in range(60):
+                if i == 20:
+                    etcd.kill(etcd.members[0])
+                if i == 40:
+                    await asyncio.to_thread(etcd.restart, etcd.members[0])
+                kv = await backend.create(f"/registry/pods/default/p{i:02}", b"x")
+                written.append((kv.key, kv.mod_revision))
+            await until(lambda: len(seen) >= len(written))
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+            assert seen == written
+        finally:
+            await backend.close()
 
     asyncio.run(scenario())
