@@ -23,7 +23,7 @@ import pytest
 
 from kubeward.api.resources.core import CONFIGMAPS
 from kubeward.client.api import APIClient
-from kubeward.errors import StatusError
+from kubeward.errors import StatusError, StorageTimeout, StorageUnavailable
 from kubeward.storage.etcd.backend import EtcdBackend
 from kubeward.storage.etcd.config import EtcdConfig
 from kubeward.storage.etcd.local import LocalCluster, Member
@@ -217,7 +217,17 @@ def test_a_watch_resumes_on_another_member_without_missing_or_repeating(
                     etcd.kill(etcd.members[0])
                 if i == 40:
                     await asyncio.to_thread(etcd.restart, etcd.members[0])
-                kv = await backend.create(f"/registry/pods/default/p{i:02}", b"x")
+                key = f"/registry/pods/default/p{i:02}"
+                while True:
+                    try:
+                        kv = await backend.create(key, b"x")
+                        break
+                    except StorageTimeout:  # unknown outcome while the leader moves: look
+                        with contextlib.suppress(StorageTimeout, StorageUnavailable):
+                            found = await backend.get(key)
+                            if found is not None:
+                                kv = found
+                                break
                 written.append((kv.key, kv.mod_revision))
             await until(lambda: len(seen) >= len(written))
             watcher.cancel()

@@ -65,7 +65,7 @@ from kubeward.storage.etcd.transports import new_client
 from kubeward.storage.interfaces import Event, EventType, KeyValue, ListResult
 
 ROOT = "/registry"
-WRITE_ATTEMPTS = 2
+WRITE_ATTEMPTS = 3  # a timed-out write is retried twice: an election takes about a second
 WATCH_RETRY_PAUSE = (0.05, 1.0)  # first and largest pause between watch resumptions
 
 
