@@ -13,7 +13,8 @@ costs the API server's event loop a fraction of what JSON over aiohttp costs. Ru
     and our own deadline, mean the outcome is unknown (``StorageTimeout`` for a write).
  3. Watches carry the ``hasleader`` metadata (a member that loses its leader cancels them) and
     end with ``StorageUnavailable`` when the stream breaks, ``CompactedError`` when compacted.
- 4. Messages may be as large as etcd sends them (kube-apiserver lifts gRPC's 4 MiB default too).
+ 4. Messages may be as large as etcd sends them (kube-apiserver lifts gRPC's 4 MiB default too);
+    a restarted member is reconnected to within seconds, and keepalives detect a silent one.
  5. No grpc or protobuf exception leaves this module (client.py rule 2).
 """
 
@@ -51,6 +52,13 @@ _FUTURE = "required revision is a future revision"
 _OPTIONS = [
     ("grpc.max_receive_message_length", 2**31 - 1),
     ("grpc.max_send_message_length", 2**31 - 1),
+    # A restarted member is tried again within 2 s (gRPC's default backoff grows to 120 s).
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    # A member that went silent (not closed) is noticed, as kube-apiserver's etcd client does.
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
 ]
 _TARGETS = {"MOD": "MOD", "CREATE": "CREATE", "VERSION": "VERSION"}
 _RESULTS = {"EQUAL": "EQUAL", "GREATER": "GREATER", "LESS": "LESS", "NOT_EQUAL": "NOT_EQUAL"}
