@@ -144,7 +144,7 @@ class GrpcClient:
             raise _classify(endpoint, exc, request) from None
         except asyncio.CancelledError:
             raise
-        except grpc.RpcError as exc:  # closed channel and the like
+        except (grpc.RpcError, grpc.aio.BaseError) as exc:  # a closed channel and the like
             if self._closed:
                 raise StorageError("etcd client: closed") from exc
             raise _Retry(f"{endpoint}: {exc}", sent=True) from exc
@@ -251,7 +251,7 @@ class GrpcClient:
             if self._closed:
                 return
             raise StorageUnavailable(f"etcd watch on {endpoint}: {exc.details()}") from None
-        except grpc.RpcError as exc:
+        except (grpc.RpcError, grpc.aio.BaseError) as exc:
             if self._closed:
                 return
             raise StorageUnavailable(f"etcd watch on {endpoint}: {exc}") from None
@@ -291,7 +291,7 @@ class GrpcClient:
         try:
             async for response in stub.Snapshot(rpc.SnapshotRequest()):
                 yield bytes(response.blob)
-        except grpc.RpcError as exc:
+        except (grpc.RpcError, grpc.aio.BaseError) as exc:
             raise StorageUnavailable(f"etcd snapshot from {endpoint}: {exc}") from None
 
 
