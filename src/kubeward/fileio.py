@@ -10,15 +10,27 @@ Rules:
  4. Every directory these functions create is 0700, whatever the umask: the PKI, the kubeconfigs
     and the store live in them. A directory that already exists keeps its mode;
     :func:`open_to_others` tells a caller whether to warn about it.
+ 5. A configuration file the server follows (:class:`ReloadingFile`: token and password files,
+    the ABAC policy) is parsed whole at start, where a bad file is an error; afterwards it is
+    re-read when its identity (inode, size, modification time in nanoseconds) changes, checked
+    at most every half second on use, and a broken edit keeps the last good contents and is
+    logged. kube-apiserver reads these files once (kubernetes/kubernetes#27418).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from kubeward.errors import InputError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PRIVATE = 0o600
 PUBLIC = 0o644
@@ -97,3 +109,59 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
         raise InputError(f"{target}: permission denied") from exc
     except OSError as exc:
         raise InputError(f"{target}: cannot read: {exc.strerror or exc}") from exc
+
+
+class ReloadingFile(Generic[T]):
+    """A file parsed by ``parse(text, source)`` and re-parsed when it changes (rule 5).
+
+    ``parse`` raises :class:`InputError` naming the source and the bad line.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        parse: Callable[[str, str], T],
+        *,
+        check_interval: float = 0.5,
+    ) -> None:
+        self.path = Path(path)
+        self._parse = parse
+        self._check_interval = check_interval
+        self._stamp: tuple[int, int, int] | None = None
+        self._checked = time.monotonic()
+        self._value: T = self._load()
+
+    def _load(self) -> T:
+        try:
+            stat = self.path.stat()
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read: {exc.strerror or exc}") from exc
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        try:
+            text = read_bytes(self.path).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{self.path}: not UTF-8 text: {exc.reason}") from exc
+        value = self._parse(text, str(self.path))
+        self._stamp = stamp
+        return value
+
+    def _changed(self) -> bool:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return True
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns) != self._stamp
+
+    @property
+    def value(self) -> T:
+        """The last good contents, re-read first if the file changed since the last check."""
+        now = time.monotonic()
+        if now - self._checked >= self._check_interval:
+            self._checked = now
+            if self._changed():
+                try:
+                    self._value = self._load()
+                    log.info("%s: reloaded", self.path)
+                except InputError as exc:
+                    log.error("%s: keeping the previous contents: %s", self.path, exc)
+        return self._value

@@ -53,6 +53,11 @@ class UserInfo:
         return out
 
 
+def node_username(node_name: str) -> str:
+    """``system:node:NAME``: the user a node's kubelet authenticates as."""
+    return NODE_USER_PREFIX + node_name
+
+
 def service_account_username(namespace: str, name: str) -> str:
     """``system:serviceaccount:NS:NAME``, the user a service-account token authenticates as."""
     return f"{SERVICE_ACCOUNT_USER_PREFIX}{namespace}:{name}"

@@ -9,9 +9,8 @@ Rules:
     kube-apiserver's old password file was. Several users may therefore share a password —
     the course's ``user-details.csv`` gives all five ``password123`` — but not a token.
  2. A duplicate key is logged with its line, and the later line wins (as in Kubernetes).
- 3. Unlike Kubernetes, which reads the file once at start, the file is re-read when its
-    modification time or size changes (checked at most once a second), so revoking a token
-    takes effect without a restart.
+ 3. Unlike Kubernetes, which reads the file once at start, the file is re-read when it changes
+    (``fileio.ReloadingFile``), so revoking a token takes effect without a restart.
  4. A file that fails to parse at start is an error naming the file and line; a later broken
     edit keeps the last good contents and is logged.
  5. Secrets are compared in constant time.
@@ -25,13 +24,12 @@ import hmac
 import io
 import logging
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubeward.api.user import UserInfo
 from kubeward.errors import InputError
-from kubeward.fileio import read_bytes
+from kubeward.fileio import ReloadingFile
 
 log = logging.getLogger(__name__)
 
@@ -99,38 +97,18 @@ class CredentialFile:
     def __init__(self, path: str | os.PathLike[str], keyed_by: KeyedBy = KeyedBy.SECRET) -> None:
         self.path = Path(path)
         self.keyed_by = keyed_by
-        self._stamp: tuple[float, int] | None = None
-        self._checked = 0.0
-        self._credentials: dict[str, Credential] = {}
-        self._load(strict=True)
+        self._file = ReloadingFile(
+            path, lambda text, source: parse_credentials(text, source, keyed_by)
+        )
 
-    def _load(self, *, strict: bool) -> None:
-        try:
-            stat = self.path.stat()
-            stamp = (stat.st_mtime, stat.st_size)
-            if stamp == self._stamp:
-                return
-            text = read_bytes(self.path).decode("utf-8")
-            self._credentials = parse_credentials(text, str(self.path), self.keyed_by)
-            self._stamp = stamp
-        except (OSError, UnicodeDecodeError, InputError) as exc:
-            if strict:
-                if isinstance(exc, InputError):
-                    raise
-                raise InputError(f"{self.path}: cannot read: {exc}") from exc
-            log.error("%s: keeping the previous credentials: %s", self.path, exc)
-
-    def _refresh(self) -> None:
-        now = time.monotonic()
-        if now - self._checked >= 1.0:
-            self._checked = now
-            self._load(strict=False)
+    @property
+    def _credentials(self) -> dict[str, Credential]:
+        return self._file.value
 
     def lookup(self, secret: str) -> Credential | None:
         """For a token file: the record whose secret is ``secret``."""
         if self.keyed_by is not KeyedBy.SECRET:
             raise TypeError(f"{self.path} is keyed by {self.keyed_by.value}, not by secret")
-        self._refresh()
         found = self._credentials.get(secret)
         if found is not None and hmac.compare_digest(found.secret.encode(), secret.encode()):
             return found
@@ -140,5 +118,4 @@ class CredentialFile:
         """For a password file: the record of the user ``name`` (its password unchecked)."""
         if self.keyed_by is not KeyedBy.USER_NAME:
             raise TypeError(f"{self.path} is keyed by {self.keyed_by.value}, not by user name")
-        self._refresh()
         return self._credentials.get(name)

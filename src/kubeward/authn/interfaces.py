@@ -6,6 +6,9 @@ Rules:
     raises :class:`AuthenticationError` when it is its kind but invalid (401).
  2. Authenticators see an :class:`AuthRequest`, never the HTTP framework's request, so each can
     be tested without a server.
+ 3. A token authenticator that asks another service (the token webhook) also has
+    ``authenticate_token_async``; its plain ``authenticate_token`` answers from its cache only.
+    The union awaits it on the request path and in TokenReview.
 """
 
 from __future__ import annotations
@@ -58,3 +61,22 @@ class TokenAuthenticator(Protocol):
     def authenticate_token(
         self, token: str, audiences: tuple[str, ...] = ()
     ) -> AuthResponse | None: ...
+
+
+class RemoteTokenAuthenticator(TokenAuthenticator, Protocol):
+    """A token authenticator that may have to ask another service (rule 3)."""
+
+    async def authenticate_token_async(
+        self, token: str, audiences: tuple[str, ...] = ()
+    ) -> AuthResponse | None: ...
+
+
+async def verify_token_with(
+    authenticator: TokenAuthenticator, token: str, audiences: tuple[str, ...]
+) -> AuthResponse | None:
+    """``authenticator``'s answer, awaited when it asks another service (rule 3)."""
+    ask = getattr(authenticator, "authenticate_token_async", None)
+    if ask is not None:
+        response: AuthResponse | None = await ask(token, audiences)
+        return response
+    return authenticator.authenticate_token(token, audiences)

@@ -7,6 +7,8 @@ Rules:
  3. A request with no credential at all is ``system:anonymous`` in ``system:unauthenticated``
     when anonymous auth is on, and 401 otherwise.
  4. Every authenticated user is also in ``system:authenticated``.
+ 5. ``authenticate_async`` and ``verify_token_async`` await the token authenticators that ask
+    another service (``interfaces`` rule 3); the plain forms take their cached answers only.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from kubeward.authn.interfaces import (
     AuthRequest,
     AuthResponse,
     TokenAuthenticator,
+    verify_token_with,
 )
 from kubeward.errors import AuthenticationError
 
@@ -38,13 +41,9 @@ class UnionAuthenticator:
         self._token_authenticators = list(token_authenticators)
         self.anonymous = anonymous
 
-    def authenticate(self, request: AuthRequest) -> AuthResponse:
-        """Identify the requester.
-
-        Raises:
-            AuthenticationError: bad credentials, or none with anonymous auth off.
-        """
-        errors: list[str] = []
+    def _request_authenticators(
+        self, request: AuthRequest, errors: list[str]
+    ) -> AuthResponse | None:
         for authenticator in self._authenticators:
             try:
                 response = authenticator.authenticate(request)
@@ -53,17 +52,12 @@ class UnionAuthenticator:
                 continue
             if response is not None:
                 return _with_authenticated_group(response)
-        token = request.bearer_token()
-        if token is not None:
-            try:
-                response = self.verify_token(token)
-            except AuthenticationError as exc:
-                errors.append(str(exc))
-                response = None
-            if response is not None:
-                return response
-            if not errors:
-                errors.append("invalid bearer token")
+        return None
+
+    def _no_one(self, request: AuthRequest, errors: list[str]) -> AuthResponse:
+        """Rules 2 and 3, once no authenticator took the request."""
+        if request.bearer_token() is not None and not errors:
+            errors.append("invalid bearer token")
         has_credentials = bool(request.peer_certificates) or bool(
             request.headers.get("Authorization")
         )
@@ -75,6 +69,42 @@ class UnionAuthenticator:
             )
         raise AuthenticationError("no credentials and anonymous auth is disabled")
 
+    def authenticate(self, request: AuthRequest) -> AuthResponse:
+        """Identify the requester.
+
+        Raises:
+            AuthenticationError: bad credentials, or none with anonymous auth off.
+        """
+        errors: list[str] = []
+        response = self._request_authenticators(request, errors)
+        if response is not None:
+            return response
+        token = request.bearer_token()
+        if token is not None:
+            try:
+                response = self.verify_token(token)
+            except AuthenticationError as exc:
+                errors.append(str(exc))
+            if response is not None:
+                return response
+        return self._no_one(request, errors)
+
+    async def authenticate_async(self, request: AuthRequest) -> AuthResponse:
+        """:meth:`authenticate`, awaiting the token authenticators that ask a service."""
+        errors: list[str] = []
+        response = self._request_authenticators(request, errors)
+        if response is not None:
+            return response
+        token = request.bearer_token()
+        if token is not None:
+            try:
+                response = await self.verify_token_async(token)
+            except AuthenticationError as exc:
+                errors.append(str(exc))
+            if response is not None:
+                return response
+        return self._no_one(request, errors)
+
     def verify_token(self, token: str, audiences: tuple[str, ...] = ()) -> AuthResponse | None:
         """Bearer-token authentication alone (requests and TokenReview).
 
@@ -83,6 +113,16 @@ class UnionAuthenticator:
         """
         for authenticator in self._token_authenticators:
             response = authenticator.authenticate_token(token, audiences)
+            if response is not None:
+                return _with_authenticated_group(response)
+        return None
+
+    async def verify_token_async(
+        self, token: str, audiences: tuple[str, ...] = ()
+    ) -> AuthResponse | None:
+        """:meth:`verify_token`, awaiting the token authenticators that ask a service."""
+        for authenticator in self._token_authenticators:
+            response = await verify_token_with(authenticator, token, audiences)
             if response is not None:
                 return _with_authenticated_group(response)
         return None

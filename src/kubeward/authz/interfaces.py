@@ -8,6 +8,13 @@ Rules:
  3. ``reason`` is written for the person who was refused (or for the SubjectAccessReview reader);
     ``explanation`` holds the trail behind the decision: which binding, role and rule allowed it,
     or the near misses behind a denial.
+ 4. An authorizer that asks another service (Webhook) also has ``authorize_async``; its plain
+    ``authorize`` answers only from what it already knows (its cache), NO_OPINION otherwise.
+    Code that can await asks through :func:`decide`, which awaits such an authorizer; the union
+    and the chain have both forms.
+ 5. An authorizer that could not decide (its webhook failed) answers NO_OPINION with ``error``
+    set. If no authorizer allows, the request is answered 500 naming the error, as
+    kube-apiserver answers it, and a SubjectAccessReview reports it as ``evaluationError``.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ class AuthzResult:
     reason: str = ""
     trail: Trail | Callable[[], Trail] = ()
     authorizer: str = ""
+    error: str = ""
 
     @property
     def allowed(self) -> bool:
@@ -84,6 +92,21 @@ class Authorizer(Protocol):
     name: str
 
     def authorize(self, attributes: Attributes) -> AuthzResult: ...
+
+
+class RemoteAuthorizer(Authorizer, Protocol):
+    """An authorizer that may have to ask another service (rule 4)."""
+
+    async def authorize_async(self, attributes: Attributes) -> AuthzResult: ...
+
+
+async def decide(authorizer: Authorizer, attributes: Attributes) -> AuthzResult:
+    """``authorizer``'s decision, awaited when it asks another service (rule 4)."""
+    ask = getattr(authorizer, "authorize_async", None)
+    if ask is not None:
+        result: AuthzResult = await ask(attributes)
+        return result
+    return authorizer.authorize(attributes)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 Rules:
  1. Authorizers are asked in order. The first that answers ALLOW or DENY decides, and its
-    result is returned as it is.
+    result is returned as it is. ``authorize_async`` awaits the authorizers that ask another
+    service; ``authorize`` takes their cached answers only (``interfaces`` rule 4).
  2. NO_OPINION falls through to the next. If every authorizer has no opinion the union has none
-    either; its reason joins the non-empty reasons with newlines, as Kubernetes does, and its
-    explanation collects every authorizer's trail (``name: no opinion`` for those without one).
-    The caller refuses such a request with 403.
+    either; its reason joins the non-empty reasons with newlines, as Kubernetes does, its error
+    aggregates their errors, and its explanation collects every authorizer's trail (``name: no
+    opinion`` for those without one). The caller refuses such a request with 403 (500 when
+    there is an error).
  3. Rule resolvers are all asked: their resource and non-resource rules are concatenated,
     ``incomplete`` is true if any is incomplete, and evaluation errors are aggregated.
 """
@@ -26,6 +28,7 @@ from kubeward.authz.interfaces import (
     ResourceRule,
     RuleResolver,
     RulesResult,
+    decide,
 )
 
 
@@ -36,23 +39,38 @@ class UnionAuthorizer:
         self.authorizers = tuple(authorizers)
 
     def authorize(self, attributes: Attributes) -> AuthzResult:
-        reasons: list[str] = []
         results: list[tuple[str, AuthzResult]] = []
         for authorizer in self.authorizers:
             result = authorizer.authorize(attributes)
             if result.decision is not Decision.NO_OPINION:
                 return result
-            if result.reason:
-                reasons.append(result.reason)
             results.append((authorizer.name, result))
+        return no_opinion(results)
 
-        def trail() -> tuple[str, ...]:
-            lines: list[str] = []
-            for name, result in results:
-                lines.extend(result.explanation or (f"{name}: no opinion",))
-            return tuple(lines)
+    async def authorize_async(self, attributes: Attributes) -> AuthzResult:
+        results: list[tuple[str, AuthzResult]] = []
+        for authorizer in self.authorizers:
+            result = await decide(authorizer, attributes)
+            if result.decision is not Decision.NO_OPINION:
+                return result
+            results.append((authorizer.name, result))
+        return no_opinion(results)
 
-        return AuthzResult(Decision.NO_OPINION, "\n".join(reasons), trail)
+
+def no_opinion(results: Sequence[tuple[str, AuthzResult]]) -> AuthzResult:
+    """Rule 2: nobody decided; the reasons joined, the trails collected."""
+    reasons = [result.reason for _, result in results if result.reason]
+    errors = [result.error for _, result in results if result.error]
+
+    def trail() -> tuple[str, ...]:
+        lines: list[str] = []
+        for name, result in results:
+            lines.extend(result.explanation or (f"{name}: no opinion",))
+        return tuple(lines)
+
+    return AuthzResult(
+        Decision.NO_OPINION, "\n".join(reasons), trail, error=aggregate_messages(errors)
+    )
 
 
 class UnionRuleResolver:

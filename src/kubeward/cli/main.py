@@ -32,6 +32,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "controller_manager",
         "Run the controller-manager (CSR signing, service accounts, ...).",
     ),
+    "scheduler": (
+        "kubeward.cli.scheduler",
+        "scheduler",
+        "Run the scheduler (binds pending pods to nodes).",
+    ),
+    "node": (
+        "kubeward.cli.node",
+        "node",
+        "Run a node agent (a kubelet whose container runtime is simulated).",
+    ),
     "pki": ("kubeward.cli.pki", "pki", "Create, inspect, audit and renew a cluster PKI."),
     "etcd": (
         "kubeward.cli.etcd",

@@ -17,7 +17,8 @@ enforces requests — not from a re-implementation on the client side. Rules:
     agrees with ``kubectl auth can-i --as``. A SubjectAccessReview adds no group itself.
  5. The caller needs ``create`` on ``subjectaccessreviews`` (cluster-admin has it).
  6. ``kubeward rbac who-can VERB RESOURCE [NAME]`` lists every subject allowed, through which
-    binding and role, from the server's ``/debug/rbac/who-can`` (``system:masters`` first);
+    binding and role (or which ABAC policy line), from the server's ``/debug/rbac/who-can``
+    (``system:masters`` first);
     ``-o json`` gives the list as JSON.
 """
 
@@ -259,6 +260,12 @@ def _grant_row(grant: dict[str, Any]) -> list[str]:
         who = f"{subject['namespace']}/{who}"
     if grant.get("alwaysAllowed"):
         return [str(subject.get("kind", "")), who, "(always allowed)", ""]
+    policy = grant.get("policy")
+    if policy:
+        through = f"ABAC {policy.get('file')}:{policy.get('line')}"
+        if policy.get("group"):
+            through += f" (in group {policy['group']})"
+        return [str(subject.get("kind", "")), who, through, ""]
     binding = grant.get("binding") or {}
     role = grant.get("role") or {}
     through = f"{binding.get('kind')}/{binding.get('name')}"

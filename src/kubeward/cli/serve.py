@@ -13,7 +13,9 @@ from typing import Any
 
 import click
 
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.etcd_flags import etcd_config_from_flags, etcd_options
+from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
@@ -99,6 +101,13 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     show_default=True,
     help=f"Comma-separated authorizers, in order: {_MODES}. RBAC by default (kube-apiserver defaults to AlwaysAllow; kubeward is secure by default).",
 )
+@click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@auth_flags
 @click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
@@ -206,6 +215,7 @@ def serve(
     basic_auth_file: Path | None,
     anonymous_auth: bool,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     max_requests_inflight: int,
     max_mutating_requests_inflight: int,
     enable_priority_and_fairness: bool,
@@ -222,11 +232,11 @@ def serve(
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
-    **etcd_flags: Any,
+    **flags: Any,  # the authentication/authorization flags and the etcd flags
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
-    etcd = etcd_config_from_flags(etcd_flags)
+    etcd = etcd_config_from_flags(flags)
     if etcd is not None and storage_url:
         raise InputError("--storage and --etcd-servers name two stores; give one")
     if not storage_url:
@@ -245,6 +255,8 @@ def serve(
         basic_auth_file=basic_auth_file,
         anonymous_auth=anonymous_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
+        authorization_policy_file=authorization_policy_file,
+        **auth_config(flags),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,
@@ -314,20 +326,6 @@ def startup_warnings(config: ServerConfig) -> list[str]:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def timeout_seconds(flag: str, text: str) -> float:
-    """A timeout flag's value in seconds: a Go duration (``32s``, ``1m30s``) or a number of seconds."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            seconds = parse_duration(text).total_seconds()
-        except InputError as exc:
-            raise InputError(f"{flag}: {exc}") from exc
-    if seconds <= 0:
-        raise InputError(f"{flag}: {text!r} must be positive")
-    return seconds
 
 
 def max_token_expiration_seconds(text: str) -> int:

@@ -9,16 +9,20 @@ each in-process but connecting over HTTPS with its own credential.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
+from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.errors import InputError
+from kubeward.node.local import run_local_nodes
+from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
 from kubeward.server.wiring.local import local_config
 
@@ -55,6 +59,20 @@ NEXT_COMMANDS = (
     help="Comma-separated authorizers, in order.",
 )
 @click.option(
+    "--authorization-policy-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
+)
+@auth_flags
+@click.option(
+    "--nodes",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    help="Node agents to run in this process (node-1, node-2, …), each as its own system:node identity.",
+)
+@click.option(
     "--service-account-max-token-expiration",
     default="48h",
     show_default=True,
@@ -86,11 +104,14 @@ def up(
     port: int,
     bind_address: str,
     authorization_mode: str,
+    authorization_policy_file: Path | None,
     service_account_max_token_expiration: str,
     storage_sync: str,
     use_etcd: bool,
     replicas: int,
     verbose: int,
+    nodes: int,
+    **auth: Any,
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
@@ -113,18 +134,30 @@ def up(
         storage_sync=storage_sync,
         etcd_members=tuple(etcd_state["members"]) if etcd_state else (),
     )
+    config = replace(
+        config,
+        authorization_policy_file=authorization_policy_file,
+        **auth_config(auth),
+    )
     if etcd_state is not None:
         from kubeward.cli.etcd import config_from_state
 
-        config = dataclasses.replace(config, etcd=config_from_state(data_dir))
-    extra_configs = [dataclasses.replace(config, secure_port=port + i) for i in range(1, replicas)]
+        config = replace(config, etcd=config_from_state(data_dir))
+    extra_configs = [replace(config, secure_port=port + i) for i in range(1, replicas)]
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 
     def ready(running: RunningServer) -> None:
-        # The controller-manager: in this process, but a client with its own certificate.
-        manager = run_local_controller_manager(admin.parent)
-        running.background.append(asyncio.get_running_loop().create_task(manager))
+        # The controller-manager and the scheduler: in this process, but clients with their
+        # own certificates.
+        loop = asyncio.get_running_loop()
+        running.background.append(loop.create_task(run_local_controller_manager(admin.parent)))
+        running.background.append(loop.create_task(run_local_scheduler(admin.parent)))
+        if nodes:
+            server = f"https://127.0.0.1:{running.port}"
+            running.background.append(
+                loop.create_task(run_local_nodes(admin.parent, server, nodes))
+            )
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         for extra in extra_configs:
             click.echo(f"another API server: https://{bind_address}:{extra.secure_port}")

@@ -86,6 +86,8 @@ class APIServer:
     non_resource: dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]] = field(
         default_factory=dict
     )
+    # Run when the application shuts down: the HTTPS clients of the webhooks it calls.
+    on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._chain: Handler | None = None
@@ -141,4 +143,10 @@ def build_application(server: APIServer) -> web.Application:
     app = web.Application(client_max_size=server.max_body_bytes + 1)
     app.router.add_route("*", "/{tail:.*}", server.handle)
     app.on_response_prepare.append(_response_starting)
+
+    async def shut_down(_: web.Application) -> None:
+        for close in server.on_shutdown:
+            await close()
+
+    app.on_cleanup.append(shut_down)
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeward.authn.factory import LegacyOIDCFlags, TokenWebhookSettings
+from kubeward.authz.modes import WebhookSettings
 from kubeward.storage.etcd.config import EtcdConfig
 
 
@@ -23,6 +25,16 @@ class ServerConfig:
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True
     authorization_modes: tuple[str, ...] = ("RBAC",)
+    authorization_policy_file: Path | None = None
+    authorization_webhook_config_file: Path | None = None
+    # --authorization-webhook-version and -cache-*-ttl; the timeout and retry schedule are
+    # upstream's and not flags (tests shorten them).
+    authorization_webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    authentication_config_file: Path | None = None
+    oidc: LegacyOIDCFlags = field(default_factory=LegacyOIDCFlags)
+    authentication_token_webhook_config_file: Path | None = None
+    # --authentication-token-webhook-version and -cache-ttl (timeout and retries as upstream).
+    authentication_token_webhook: TokenWebhookSettings = field(default_factory=TokenWebhookSettings)
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     request_timeout_seconds: int = 60

@@ -27,7 +27,7 @@ from urllib.parse import unquote
 from multidict import MultiMapping
 
 from kubeward.api.user import UserInfo, impersonated_user, split_service_account_username
-from kubeward.authz.interfaces import Attributes, Authorizer, Decision
+from kubeward.authz.interfaces import Attributes, Authorizer, Decision, decide
 from kubeward.errors import ImpersonationRefused, InternalError
 
 USER_HEADER = "Impersonate-User"
@@ -56,7 +56,7 @@ def requested_extras(headers: MultiMapping[str]) -> dict[str, list[str]]:
     return extras
 
 
-def impersonate(
+async def impersonate(
     headers: MultiMapping[str], requester: UserInfo, authorizer: Authorizer
 ) -> UserInfo:
     """The identity the request runs as.
@@ -76,7 +76,7 @@ def impersonate(
             )
         return requester
 
-    def check(
+    async def check(
         resource: str, value: str, *, namespace: str = "", group: str = "", subresource: str = ""
     ) -> None:
         attributes = Attributes(
@@ -89,20 +89,20 @@ def impersonate(
             subresource=subresource,
             name=value,
         )
-        result = authorizer.authorize(attributes)
+        result = await decide(authorizer, attributes)
         if result.decision is not Decision.ALLOW:
             raise ImpersonationRefused(attributes, result.reason)
 
     service_account = split_service_account_username(name)
     if service_account is not None:
-        check("serviceaccounts", service_account[1], namespace=service_account[0])
+        await check("serviceaccounts", service_account[1], namespace=service_account[0])
     else:
-        check("users", name)
+        await check("users", name)
     if uid:
-        check("uids", uid, group=AUTHENTICATION_GROUP)
+        await check("uids", uid, group=AUTHENTICATION_GROUP)
     for group in groups_requested:
-        check("groups", group)
+        await check("groups", group)
     for key, values in extras.items():
         for value in values:
-            check("userextras", value, group=AUTHENTICATION_GROUP, subresource=key)
+            await check("userextras", value, group=AUTHENTICATION_GROUP, subresource=key)
     return impersonated_user(name, groups_requested, uid=uid, extra=extras)

@@ -24,8 +24,10 @@ from kubeward.api.user import (
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
+from kubeward.node.local import run_local_nodes
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
+from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, start_server
 from kubeward.server.wiring.local import local_config
 
@@ -165,6 +167,8 @@ def running_cluster(
     basic_auth_file: Path | None = None,
     anonymous_auth: bool = True,
     controller_manager: bool = True,
+    scheduler: bool = True,
+    nodes: int = 0,
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
@@ -176,7 +180,9 @@ def running_cluster(
     ``{"max_requests_inflight": 20, "request_body_timeout_seconds": 2.0}``.
 
     With ``controller_manager`` (the default) the CSR controllers run in the same process as a
-    separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``).
+    separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``);
+    with ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes``
+    starts that many node agents (``node-1`` …), each as its own ``system:node:NAME``.
     ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     """
     with contextlib.ExitStack() as stack:
@@ -209,6 +215,12 @@ def running_cluster(
                     if controller_manager:
                         manager = run_local_controller_manager(admin.parent)
                         running.background.append(asyncio.create_task(manager))
+                    if scheduler:
+                        binder = run_local_scheduler(admin.parent)
+                        running.background.append(asyncio.create_task(binder))
+                    if nodes:
+                        agents = run_local_nodes(admin.parent, f"https://127.0.0.1:{port}", nodes)
+                        running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below
                     started["error"] = exc
                 finally:

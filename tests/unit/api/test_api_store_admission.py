@@ -218,7 +218,7 @@ def test_write_checks_get_the_scope_and_skip_the_servers_own_writes() -> None:
         store = s[CONFIGMAPS]
         calls: list[tuple[str, str, str, bool]] = []
 
-        def check(
+        async def check(
             scope: RequestScope, namespace: str, new: dict[str, Any], old: dict[str, Any] | None
         ) -> None:
             calls.append((scope.user.name, namespace, new["metadata"]["name"], old is None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,8 +144,11 @@ MODE_ERRORS = [
         '[authorization-mode "Foo" is not a valid mode, authorization-mode ["Foo" "Foo"] has mode specified more than once]',
     ),
     ("node-later", ["Node", "RBAC"], "authorization mode Node is not supported yet"),
-    ("abac-later", ["RBAC", "ABAC"], "authorization mode ABAC is not supported yet"),
-    ("webhook-later", ["Webhook"], "authorization mode Webhook is not supported yet"),
+    (
+        "abac-without-file",
+        ["RBAC", "ABAC"],
+        "authorization-mode ABAC's authorization policy file not passed",
+    ),
 ]
 
 
@@ -158,7 +162,34 @@ def test_build_authorizer_refuses_bad_modes(modes: list[str], message: str) -> N
 
 
 def test_validate_modes_accepts_every_known_mode() -> None:
-    assert validate_modes(["Node", "RBAC", "ABAC", "Webhook", "AlwaysAllow", "AlwaysDeny"]) == []
+    modes = ["Node", "RBAC", "ABAC", "Webhook", "AlwaysAllow", "AlwaysDeny"]
+    assert validate_modes(modes, "abac.jsonl", "webhook.conf") == []
+
+
+def test_a_policy_file_needs_abac(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        build_authorizer(["RBAC"], policy_file=tmp_path / "p.jsonl")
+    assert str(caught.value) == "cannot specify --authorization-policy-file without mode ABAC"
+
+
+def test_a_bad_policy_file_refuses_to_build(tmp_path: Path) -> None:
+    policy = tmp_path / "p.jsonl"
+    policy.write_text('{"user": "a"}\n{"user"\n')
+    with pytest.raises(InputError) as caught:
+        build_authorizer(["ABAC"], policy_file=policy)
+    assert str(caught.value).startswith(f"error reading policy file {policy}, line 2: ")
+
+
+def test_abac_then_rbac_falls_through_and_resolves_rules(tmp_path: Path) -> None:
+    policy = tmp_path / "p.jsonl"
+    policy.write_text('{"user": "jane", "readonly": true, "namespace": "dev"}\n')
+    chain = build_authorizer(["ABAC", "RBAC"], policy_file=policy)
+    read = Attributes(user=JANE, verb="list", namespace="dev", resource="pods")
+    write = Attributes(user=JANE, verb="create", namespace="dev", resource="pods")
+    assert chain.authorize(read).authorizer == "ABAC"
+    assert not chain.authorize(write).allowed
+    assert chain.abac is not None
+    assert chain.rules_for(JANE, "dev").resource_rules[0].verbs == ("get", "list", "watch")
 
 
 def test_parse_modes() -> None:

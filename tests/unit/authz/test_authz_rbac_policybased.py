@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -21,18 +22,18 @@ ROLE = {
 def test_a_role_granting_what_the_writer_lacks_is_refused(world: Any) -> None:
     check = escalation_check(world.rbac, world.rbac, "roles")
     with pytest.raises(Forbidden, match="attempting to grant RBAC permissions not currently held"):
-        check(JANE, "dev", ROLE, None)
+        asyncio.run(check(JANE, "dev", ROLE, None))
 
 
 def test_holding_the_permissions_in_the_namespace_or_being_a_master_passes(world: Any) -> None:
     world.cluster_role("reader", world.rule("get", "secrets"))
     world.role_binding("dev", "reader", "ClusterRole", "reader", world.user("jane"))
     check = escalation_check(world.rbac, world.rbac, "roles")
-    check(JANE, "dev", ROLE, None)
+    asyncio.run(check(JANE, "dev", ROLE, None))
     with pytest.raises(Forbidden):
-        check(JANE, "prod", {**ROLE, "metadata": {"name": "secrets"}}, None)
+        asyncio.run(check(JANE, "prod", {**ROLE, "metadata": {"name": "secrets"}}, None))
     master = RequestScope(UserInfo("root", groups=(SYSTEM_MASTERS,)))
-    check(master, "prod", ROLE, None)
+    asyncio.run(check(master, "prod", ROLE, None))
 
 
 def test_a_binding_needs_the_roles_permissions(world: Any) -> None:
@@ -48,7 +49,7 @@ def test_a_binding_needs_the_roles_permissions(world: Any) -> None:
     }
     check = escalation_check(world.rbac, world.rbac, "clusterrolebindings")
     with pytest.raises(Forbidden, match="attempting to grant RBAC permissions not currently held"):
-        check(JANE, "", binding, None)
+        asyncio.run(check(JANE, "", binding, None))
 
 
 def test_only_the_four_rbac_resources_have_the_check(world: Any) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.main import main
-from kubeward.cli.serve import startup_warnings, timeout_seconds
+from kubeward.cli.serve import startup_warnings
 from kubeward.errors import InputError
 from kubeward.server.config import ServerConfig
 

@@ -80,7 +80,7 @@ class FakeAuthenticator:
         self.warnings = warnings
         self.seen: list[AuthRequest] = []
 
-    def authenticate(self, request: AuthRequest) -> AuthResponse:
+    async def authenticate_async(self, request: AuthRequest) -> AuthResponse:
         self.seen.append(request)
         if self.user is None:
             raise AuthenticationError("token expired")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 from multidict import CIMultiDict
 
@@ -28,6 +31,10 @@ class RecordingAuthorizer:
         if self.allowed is None or key in self.allowed:
             return AuthzResult(Decision.ALLOW)
         return NO_OPINION
+
+
+def run_impersonate(*args: Any) -> Any:
+    return asyncio.run(impersonate(*args))
 
 
 def headers(*pairs: tuple[str, str]) -> CIMultiDict[str]:
@@ -91,14 +98,16 @@ def headers(*pairs: tuple[str, str]) -> CIMultiDict[str]:
     ],
 )
 def test_impersonated_identity(pairs: tuple[tuple[str, str], ...], expected: UserInfo) -> None:
-    user = impersonate(headers(*pairs), REQUESTER, RecordingAuthorizer())
+    user = run_impersonate(headers(*pairs), REQUESTER, RecordingAuthorizer())
     assert (user.name, user.uid, user.groups) == (expected.name, expected.uid, expected.groups)
     assert dict(user.extra) == dict(expected.extra)
 
 
 def test_no_headers_keep_the_requester() -> None:
     authorizer = RecordingAuthorizer(set())
-    assert impersonate(headers(("Accept", "application/json")), REQUESTER, authorizer) is REQUESTER
+    assert (
+        run_impersonate(headers(("Accept", "application/json")), REQUESTER, authorizer) is REQUESTER
+    )
     assert authorizer.asked == []
 
 
@@ -131,7 +140,7 @@ def test_each_part_is_authorized_with_the_impersonate_verb(
     pairs: tuple[tuple[str, str], ...], expected: list[tuple[str, str, str, str, str]]
 ) -> None:
     authorizer = RecordingAuthorizer()
-    impersonate(headers(*pairs), REQUESTER, authorizer)
+    run_impersonate(headers(*pairs), REQUESTER, authorizer)
     asked = [
         (a.resource, a.subresource, a.namespace, a.api_group, a.name) for a in authorizer.asked
     ]
@@ -157,7 +166,7 @@ def test_the_first_refused_part_ends_the_request(
         ("Impersonate-Extra-Scopes", "a"),
     )
     with pytest.raises(ImpersonationRefused) as caught:
-        impersonate(headers(*pairs), REQUESTER, RecordingAuthorizer(allowed))
+        run_impersonate(headers(*pairs), REQUESTER, RecordingAuthorizer(allowed))
     assert (caught.value.attributes.resource, caught.value.attributes.name) == refused
 
 
@@ -172,4 +181,4 @@ def test_the_first_refused_part_ends_the_request(
 )
 def test_parts_without_a_user_are_refused(pairs: tuple[tuple[str, str], ...]) -> None:
     with pytest.raises(InternalError):
-        impersonate(headers(*pairs), REQUESTER, RecordingAuthorizer())
+        run_impersonate(headers(*pairs), REQUESTER, RecordingAuthorizer())

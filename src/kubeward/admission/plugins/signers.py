@@ -16,7 +16,7 @@ from typing import Any
 
 from kubeward.admission.interfaces import UPDATE, AdmissionRequest, ObjectReader, forbidden
 from kubeward.api.user import UserInfo
-from kubeward.authz.interfaces import Attributes, Authorizer
+from kubeward.authz.interfaces import Attributes, Authorizer, decide
 
 CSR_GROUP = "certificates.k8s.io"
 CSR_RESOURCE = "certificatesigningrequests"
@@ -30,7 +30,7 @@ def signer_name(csr: dict[str, Any] | None) -> str:
     return str(((csr or {}).get("spec") or {}).get("signerName") or "")
 
 
-def is_authorized_for_signer(
+async def is_authorized_for_signer(
     authorizer: Authorizer, user: UserInfo, verb: str, signer: str
 ) -> bool:
     """``verb`` on ``signers/<signer>``, or on ``signers/<domain>/*``."""
@@ -47,7 +47,7 @@ def is_authorized_for_signer(
             resource="signers",
             name=name,
         )
-        if authorizer.authorize(attributes).allowed:
+        if (await decide(authorizer, attributes)).allowed:
             return True
     return False
 
@@ -79,7 +79,7 @@ class SignerPermissionPlugin:
             return
         assert self._authorizer is not None, "the registry gives every plugin its authorizer"
         signer = signer_name(request.old_object or request.object)
-        if not is_authorized_for_signer(self._authorizer, request.user, self.verb, signer):
+        if not await is_authorized_for_signer(self._authorizer, request.user, self.verb, signer):
             raise forbidden(
                 request, f'user not permitted to {self.verb} requests with signerName "{signer}"'
             )

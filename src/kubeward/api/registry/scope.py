@@ -21,7 +21,7 @@ each item of a deletecollection, subresource writes):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,4 +52,4 @@ class WriteAdmission(Protocol):
 
 # A kind's request-scoped check (rule 3): raises a StatusError to refuse. Arguments: the scope,
 # the namespace written to, the new object and the stored one (None on create).
-WriteCheck = Callable[[RequestScope, str, JSONObject, JSONObject | None], None]
+WriteCheck = Callable[[RequestScope, str, JSONObject, JSONObject | None], Awaitable[None]]

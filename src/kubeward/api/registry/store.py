@@ -347,7 +347,7 @@ class Store:
         """Rule 7's last steps before storage: the kind's write checks, validating admission."""
         if scope is not None:
             for check in self.write_checks:
-                check(scope, namespace if self.rt.namespaced else "", obj, old)
+                await check(scope, namespace if self.rt.namespaced else "", obj, old)
         if admission is not None:
             await admission.validate(obj, old)
 

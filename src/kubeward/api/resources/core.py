@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.scope import RequestScope
@@ -151,6 +152,21 @@ class PodStrategy(Strategy):
 
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         return v.validate_pod_update(new, old)
+
+    def prepare_for_subresource_update(
+        self, new: JSONObject, old: JSONObject, subresource: str
+    ) -> JSONObject:
+        if subresource == "binding":
+            # The binding endpoint changed the node, annotations and PodScheduled, nothing else.
+            return copy.deepcopy(new)
+        return super().prepare_for_subresource_update(new, old, subresource)
+
+    def validate_subresource_update(
+        self, new: JSONObject, old: JSONObject, subresource: str
+    ) -> list[Cause]:
+        if subresource == "binding":
+            return []  # checked by the endpoint (server/endpoints/binding.py)
+        return super().validate_subresource_update(new, old, subresource)
 
 
 class NodeStrategy(Strategy):

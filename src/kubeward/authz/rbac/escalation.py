@@ -34,7 +34,7 @@ from typing import Any
 
 from kubeward.api.user import SYSTEM_MASTERS, UserInfo
 from kubeward.authz.aggregate import aggregate_messages
-from kubeward.authz.interfaces import Attributes, Authorizer, Decision
+from kubeward.authz.interfaces import Attributes, Authorizer
 from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.objects import RBAC_GROUP, RoleRef
 from kubeward.authz.rbac.rules import PolicyRule, go_quote, go_quote_list, rules_from_list
@@ -170,6 +170,29 @@ def escalation_allowed(user: UserInfo) -> bool:
     return SYSTEM_MASTERS in user.groups
 
 
+def escalate_attributes(
+    user: UserInfo,
+    *,
+    resource: str,
+    namespace: str,
+    name: str,
+    api_group: str = RBAC_GROUP,
+    api_version: str = "v1",
+) -> Attributes | None:
+    """The ``escalate`` request on the role being written (None for what is not a role)."""
+    if api_group != RBAC_GROUP or resource not in ROLE_RESOURCES:
+        return None
+    return Attributes(
+        user=user,
+        verb="escalate",
+        namespace=namespace,
+        api_group=api_group,
+        api_version=api_version,
+        resource=resource,
+        name=name,
+    )
+
+
 def role_escalation_authorized(
     authorizer: Authorizer,
     user: UserInfo,
@@ -181,32 +204,27 @@ def role_escalation_authorized(
     api_version: str = "v1",
 ) -> bool:
     """Does ``user`` hold the ``escalate`` verb on the role being written."""
-    if api_group != RBAC_GROUP or resource not in ROLE_RESOURCES:
-        return False
-    attributes = Attributes(
-        user=user,
-        verb="escalate",
+    attributes = escalate_attributes(
+        user,
+        resource=resource,
         namespace=namespace,
+        name=name,
         api_group=api_group,
         api_version=api_version,
-        resource=resource,
-        name=name,
     )
-    return authorizer.authorize(attributes).decision is Decision.ALLOW
+    return attributes is not None and authorizer.authorize(attributes).allowed
 
 
-def binding_authorized(
-    authorizer: Authorizer, user: UserInfo, role_ref: RoleRef, binding_namespace: str
-) -> bool:
-    """Does ``user`` hold the ``bind`` verb on the role ``role_ref`` names.
+def bind_attributes(user: UserInfo, role_ref: RoleRef, binding_namespace: str) -> Attributes | None:
+    """The ``bind`` request on the role ``role_ref`` names (None for an unknown kind).
 
     Checked in the binding's namespace, so ``bind`` can be delegated per namespace; for a
     ClusterRoleBinding (``binding_namespace`` empty) it must be held cluster-wide.
     """
     resource = {"ClusterRole": "clusterroles", "Role": "roles"}.get(role_ref.kind)
     if resource is None:
-        return False
-    attributes = Attributes(
+        return None
+    return Attributes(
         user=user,
         verb="bind",
         namespace=binding_namespace,
@@ -214,7 +232,14 @@ def binding_authorized(
         resource=resource,
         name=role_ref.name,
     )
-    return authorizer.authorize(attributes).decision is Decision.ALLOW
+
+
+def binding_authorized(
+    authorizer: Authorizer, user: UserInfo, role_ref: RoleRef, binding_namespace: str
+) -> bool:
+    """Does ``user`` hold the ``bind`` verb on the role ``role_ref`` names."""
+    attributes = bind_attributes(user, role_ref, binding_namespace)
+    return attributes is not None and authorizer.authorize(attributes).allowed
 
 
 # --- what the registry calls ------------------------------------------------------------------

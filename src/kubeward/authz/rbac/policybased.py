@@ -13,20 +13,47 @@ request's scope, after validation and before validating admission. Rules:
     holding every permission of the referenced role).
  3. Deletes are not checked, and neither are the server's own writes (bootstrap policy,
     aggregation), which carry no scope.
+ 4. The ``escalate`` or ``bind`` question goes to the whole chain, awaited, so a Webhook mode
+    is asked as for any request; the checks then read that one answer.
 """
 
 from __future__ import annotations
 
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.scope import RequestScope, WriteCheck
-from kubeward.authz.interfaces import Authorizer
+from kubeward.authz.interfaces import NO_OPINION, Attributes, Authorizer, AuthzResult, decide
 from kubeward.authz.rbac.authorizer import RBACAuthorizer
 from kubeward.authz.rbac.escalation import (
     BINDING_RESOURCES,
     ROLE_RESOURCES,
+    bind_attributes,
     check_binding_write,
     check_role_write,
+    escalate_attributes,
 )
+from kubeward.authz.rbac.objects import RoleRef
+
+
+class _Answered:
+    """The chain's answer to the one question the check asks (rule 4)."""
+
+    name = "chain"
+
+    def __init__(self, attributes: Attributes | None, result: AuthzResult) -> None:
+        self.attributes = attributes
+        self.result = result
+
+    def authorize(self, attributes: Attributes) -> AuthzResult:
+        return self.result if attributes == self.attributes else NO_OPINION
+
+
+def _verb_attributes(
+    resource: str, scope: RequestScope, namespace: str, new: JSONObject
+) -> Attributes | None:
+    if resource in ROLE_RESOURCES:
+        name = str((new.get("metadata") or {}).get("name") or "")
+        return escalate_attributes(scope.user, resource=resource, namespace=namespace, name=name)
+    return bind_attributes(scope.user, RoleRef.from_dict(new.get("roleRef")), namespace)
 
 
 def escalation_check(authorizer: Authorizer, rbac: RBACAuthorizer, resource: str) -> WriteCheck:
@@ -45,11 +72,13 @@ def escalation_check(authorizer: Authorizer, rbac: RBACAuthorizer, resource: str
     else:
         raise ValueError(f"not an RBAC resource: {resource}")
 
-    def refuse_escalation(
+    async def refuse_escalation(
         scope: RequestScope, namespace: str, new: JSONObject, old: JSONObject | None
     ) -> None:
+        asked = _verb_attributes(resource, scope, namespace, new)
+        answer = await decide(authorizer, asked) if asked is not None else NO_OPINION
         error = check(
-            authorizer=authorizer,
+            authorizer=_Answered(asked, answer),
             rbac=rbac,
             user=scope.user,
             resource=resource,

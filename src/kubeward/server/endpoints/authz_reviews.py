@@ -19,7 +19,8 @@ request would meet. Rules (Kubernetes' ``pkg/registry/authorization``):
  5. Responses are 201 with the request's ``spec`` echoed and ``metadata.creationTimestamp``
     null, as kube-apiserver answers.
  6. ``GET /debug/rbac/who-can`` (kubeward's own, for ``kubeward rbac who-can``) lists every
-    subject RBAC lets do an action, from the index the authorizer decides with. It is a
+    subject RBAC lets do an action, from the index the authorizer decides with, and with ABAC
+    every policy line that allows it (file and line number). It is a
     non-resource URL, so only those granted it (cluster-admin's ``*``) may read it: the answer
     reveals every binding.
 """
@@ -34,7 +35,14 @@ from aiohttp import web
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.resources.authorization import GROUP
 from kubeward.api.user import UserInfo
-from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, Decision, RuleResolver
+from kubeward.authz.interfaces import (
+    Attributes,
+    Authorizer,
+    AuthzResult,
+    Decision,
+    RuleResolver,
+    decide,
+)
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.rbac.whocan import who_can
 from kubeward.errors import BadRequest, Cause, invalid
@@ -42,6 +50,7 @@ from kubeward.server.endpoints.bodies import read_body_as
 from kubeward.server.http import json_response, warning_header
 
 if TYPE_CHECKING:
+    from kubeward.authz.abac import ABACAuthorizer, PolicyGrant
     from kubeward.server.app import APIServer
 
 API_VERSION = f"{GROUP}/v1"
@@ -154,6 +163,8 @@ def review_status(result: AuthzResult) -> dict[str, Any]:
     reason = "\n".join(part for part in (result.reason, *trail) if part)
     if reason:
         status["reason"] = reason
+    if result.error:
+        status["evaluationError"] = result.error
     return status
 
 
@@ -184,8 +195,8 @@ class AccessReviews:
         self.authorizer = authorizer
         self.resolver = resolver
 
-    def decide(self, spec: Mapping[str, Any], user: UserInfo) -> dict[str, Any]:
-        return review_status(self.authorizer.authorize(attributes_from_spec(spec, user)))
+    async def decide(self, spec: Mapping[str, Any], user: UserInfo) -> dict[str, Any]:
+        return review_status(await decide(self.authorizer, attributes_from_spec(spec, user)))
 
     async def self_subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
@@ -195,7 +206,7 @@ class AccessReviews:
         causes = attribute_causes(spec)
         if causes:
             raise invalid("SelfSubjectAccessReview", "", causes, GROUP)
-        return _answer("SelfSubjectAccessReview", review, self.decide(spec, user))
+        return _answer("SelfSubjectAccessReview", review, await self.decide(spec, user))
 
     async def subject_access_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
@@ -209,7 +220,7 @@ class AccessReviews:
             )
         if causes:
             raise invalid("SubjectAccessReview", "", causes, GROUP)
-        status = self.decide(spec, user_from_spec(spec))
+        status = await self.decide(spec, user_from_spec(spec))
         if info.api_version != "v1beta1":
             return _answer("SubjectAccessReview", review, status)
         # Answered in v1beta1's words (spec.group), with the warning upstream gave.
@@ -250,7 +261,9 @@ class AccessReviews:
         review = {**review, "spec": spec}
         review.setdefault("metadata", {})
         review["metadata"] = {**review["metadata"], "namespace": info.namespace}
-        return _answer("LocalSubjectAccessReview", review, self.decide(spec, user_from_spec(spec)))
+        return _answer(
+            "LocalSubjectAccessReview", review, await self.decide(spec, user_from_spec(spec))
+        )
 
     async def self_subject_rules_review(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
@@ -312,21 +325,42 @@ def who_can_attributes(query: Mapping[str, str]) -> Attributes:
     )
 
 
-def who_can_handler(index: RBACIndex) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def policy_grant_entries(grant: PolicyGrant) -> list[dict[str, Any]]:
+    """An ABAC line as who-can entries: its user (or else its group), and where it is."""
+    line = grant.line
+    policy: dict[str, Any] = {"file": grant.source, "line": line.number}
+    if line.user and line.group:
+        policy["group"] = line.group  # the user must also be in this group
+    subject = (
+        {"kind": "User", "name": line.user} if line.user else {"kind": "Group", "name": line.group}
+    )
+    return [{"subject": subject, "policy": policy}]
+
+
+def who_can_handler(
+    index: RBACIndex, abac: ABACAuthorizer | None = None
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """``GET /debug/rbac/who-can?verb=&resource=&group=&namespace=...`` (rule 6)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         attributes = who_can_attributes(request.query)
-        grants = who_can(index, attributes)
-        return json_response({"grants": [grant.to_dict() for grant in grants]})
+        entries = [grant.to_dict() for grant in who_can(index, attributes)]
+        if abac is not None:
+            for grant in abac.who_can(attributes):
+                entries.extend(policy_grant_entries(grant))
+        return json_response({"grants": entries})
 
     return handle
 
 
 def register(
-    server: APIServer, authorizer: Authorizer, resolver: RuleResolver, index: RBACIndex
+    server: APIServer,
+    authorizer: Authorizer,
+    resolver: RuleResolver,
+    index: RBACIndex,
+    abac: ABACAuthorizer | None = None,
 ) -> None:
-    server.non_resource[WHO_CAN_PATH] = who_can_handler(index)
+    server.non_resource[WHO_CAN_PATH] = who_can_handler(index, abac)
     reviews = AccessReviews(authorizer, resolver)
     server.virtual[(GROUP, "selfsubjectaccessreviews", "")] = reviews.self_subject_access_review
     server.virtual[(GROUP, "subjectaccessreviews", "")] = reviews.subject_access_review

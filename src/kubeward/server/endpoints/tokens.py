@@ -252,7 +252,7 @@ class TokenReviews:
         audiences = tuple(str(a) for a in spec.get("audiences") or ())
         status: dict[str, Any] = {"user": {}}
         try:
-            response = self._server.authenticator.verify_token(token, audiences)
+            response = await self._server.authenticator.verify_token_async(token, audiences)
         except AuthenticationError as exc:
             log.info("TokenReview by %s: token refused: %s", user.name, exc)
             status["authenticated"] = False

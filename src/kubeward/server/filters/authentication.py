@@ -36,7 +36,7 @@ _CERTIFICATE_CACHE_SIZE = 4096
 class RequestAuthenticator(Protocol):
     """The union of authenticators: an answer for every request, anonymous included."""
 
-    def authenticate(self, request: AuthRequest) -> AuthResponse: ...
+    async def authenticate_async(self, request: AuthRequest) -> AuthResponse: ...
 
 
 class Authentication:
@@ -66,7 +66,7 @@ class Authentication:
             headers=request.headers, peer_certificates=self._peer(request), path=request.path
         )
         try:
-            answer = self.authenticator.authenticate(auth_request)
+            answer = await self.authenticator.authenticate_async(auth_request)
         except AuthenticationError as exc:
             transport = request.transport
             peername = transport.get_extra_info("peername") if transport is not None else None

@@ -6,6 +6,8 @@ Rules:
  2. The authorizer chain (``authz.modes``) decides; anything but ALLOW is a 403 worded as
     Kubernetes words it (``User "jane" cannot list resource "pods" in API group "" in the
     namespace "default"``), followed by the deciding authorizer's reason when it gave one.
+ 3. When no authorizer allows and one could not decide (a webhook failed), the answer is 500
+    ``Internal error occurred: <error>``, as kube-apiserver answers.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from aiohttp import web
 
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.user import UserInfo
-from kubeward.authz.interfaces import Attributes, Authorizer, Decision
-from kubeward.errors import Forbidden, StatusDetails
+from kubeward.authz.interfaces import Attributes, Authorizer, Decision, decide
+from kubeward.errors import Forbidden, InternalError, StatusDetails
 from kubeward.server.filters.interfaces import Handler, RequestState
 
 
@@ -79,7 +81,9 @@ class Authorization:
 
     async def __call__(self, state: RequestState, next: Handler) -> web.StreamResponse:
         attributes = attributes_for(state.info, state.user)
-        result = self.authorizer.authorize(attributes)
+        result = await decide(self.authorizer, attributes)
         if result.decision is not Decision.ALLOW:
+            if result.error:  # an authorizer could not decide (interfaces rule 5)
+                raise InternalError(f"Internal error occurred: {result.error}")
             raise forbidden(attributes, result.reason)
         return await next(state)

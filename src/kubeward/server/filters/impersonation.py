@@ -27,7 +27,7 @@ class Impersonation:
     async def __call__(self, state: RequestState, next: Handler) -> web.StreamResponse:
         request = state.request
         try:
-            state.user = impersonate(request.headers, state.requester, self.authorizer)
+            state.user = await impersonate(request.headers, state.requester, self.authorizer)
         except ImpersonationRefused as exc:
             log.info("403 %s %s: %s", request.method, request.path, exc)
             raise forbidden(exc.attributes, exc.reason) from None

@@ -17,6 +17,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 
@@ -24,9 +25,16 @@ from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
 from kubeward.api.scheme import ResourceType
-from kubeward.authn.factory import AuthenticationOptions, build_authenticator
-from kubeward.authz.modes import build_authorizer, rbac_rules
+from kubeward.authn.factory import (
+    AuthenticationOptions,
+    JWTOptions,
+    TokenWebhookOptions,
+    build_authenticator,
+)
+from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.client.fetch import HTTPSFetcher
+from kubeward.client.webhook import WebhookClient
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
@@ -35,7 +43,7 @@ from kubeward.errors import InputError
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.endpoints import authz_reviews, reviews, scale
+from kubeward.server.endpoints import authz_reviews, binding, reviews, scale
 from kubeward.server.endpoints.openapi_handler import OpenAPIHandler
 from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
 from kubeward.server.resources import ResourceHandlers
@@ -127,23 +135,79 @@ class ServerParts:
     flow_control: FlowControlWiring | None = None
 
 
+class WebhookClients:
+    """Makes the webhooks' HTTPS clients (``client.webhook``) and closes them at shutdown."""
+
+    def __init__(self) -> None:
+        self.clients: list[WebhookClient] = []
+
+    def maker(self, user_agent: str) -> Callable[[Path], WebhookClient]:
+        def make(path: Path) -> WebhookClient:
+            client = WebhookClient(path, user_agent=user_agent)
+            self.clients.append(client)
+            return client
+
+        return make
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+
+def webhook_options(config: ServerConfig, clients: WebhookClients) -> WebhookOptions | None:
+    """The Webhook authorization mode's options."""
+    if config.authorization_webhook_config_file is None:
+        return None
+    return WebhookOptions(
+        config.authorization_webhook_config_file,
+        clients.maker("kube-apiserver-authorization-webhook"),
+        config.authorization_webhook,
+    )
+
+
+def token_webhook_options(
+    config: ServerConfig, clients: WebhookClients
+) -> TokenWebhookOptions | None:
+    """The token-authentication webhook's options."""
+    if config.authentication_token_webhook_config_file is None:
+        return None
+    return TokenWebhookOptions(
+        config.authentication_token_webhook_config_file,
+        clients.maker("kube-apiserver-authentication-webhook"),
+        config.authentication_token_webhook,
+    )
+
+
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
+    webhook_clients = WebhookClients()
+    fetcher = HTTPSFetcher()
+    jwt = None
+    if config.authentication_config_file is not None or config.oidc.given:
+        jwt = JWTOptions(fetcher, config.authentication_config_file, config.oidc)
     authenticator = build_authenticator(
         AuthenticationOptions(
             client_ca_file=config.client_ca_file,
             token_auth_file=config.token_auth_file,
             basic_auth_file=config.basic_auth_file,
             anonymous=config.anonymous_auth,
+            jwt=jwt,
+            token_webhook=token_webhook_options(config, webhook_clients),
+            api_audiences=config.api_audiences or config.service_account_issuers[:1],
         ),
         service_accounts.token_authenticators(),
     )
     rbac_index = RBACIndex()
-    authorizer = build_authorizer(list(config.authorization_modes), rbac_index=rbac_index)
+    authorizer = build_authorizer(
+        list(config.authorization_modes),
+        rbac_index=rbac_index,
+        policy_file=config.authorization_policy_file,
+        webhook=webhook_options(config, webhook_clients),
+    )
     rbac = rbac_rules(authorizer, rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
@@ -186,9 +250,13 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
             )
         ),
     )
+    server.on_shutdown.append(webhook_clients.close)
+    server.on_shutdown.append(fetcher.close)
+
     reviews.register(server)
     scale.register(server)
-    authz_reviews.register(server, authorizer, authorizer, rbac_index)
+    binding.register(server)
+    authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)
     handlers.admission, handlers.object_reader = build_admission(
         stores,
         authorizer,

@@ -1,0 +1,20 @@
+"""Parsing flag values the way kube-apiserver's flags read them."""
+
+from __future__ import annotations
+
+from kubeward.errors import InputError
+from kubeward.pki.duration import parse_duration
+
+
+def timeout_seconds(flag: str, text: str) -> float:
+    """A timeout flag's value in seconds: a Go duration (``32s``, ``1m30s``) or a number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = parse_duration(text).total_seconds()
+        except InputError as exc:
+            raise InputError(f"{flag}: {exc}") from exc
+    if seconds <= 0:
+        raise InputError(f"{flag}: {text!r} must be positive")
+    return seconds

@@ -1,0 +1,91 @@
+"""``kubeward node``: a node agent (a kubelet with a simulated container runtime).
+
+Flags keep the kubelet's names: ``--kubeconfig`` (the node's credential, ``CN=system:node:NAME``,
+``O=system:nodes``), ``--hostname-override`` is ``--name``, ``--pod-cidr``,
+``--node-labels``, ``--node-ip``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import signal
+from pathlib import Path
+
+import click
+
+from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.client.api import APIClient
+from kubeward.errors import InputError
+from kubeward.node import NodeAgent, NodeConfig
+
+
+def parse_pairs(text: str, flag: str) -> dict[str, str]:
+    """``a=1,b=2`` → ``{"a": "1", "b": "2"}`` (InputError naming the flag)."""
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"{flag}: {item!r} is not KEY=VALUE")
+        pairs[key] = value
+    return pairs
+
+
+async def _run_until_signalled(agent: NodeAgent) -> None:
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(agent.run())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    finally:
+        await agent.client.close()
+
+
+@click.command("node")
+@click.option("--name", required=True, help="The node's name (the kubelet's --hostname-override).")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Kubeconfig with the node's credential (CN=system:node:NAME, O=system:nodes).",
+)
+@click.option(
+    "--pod-cidr", default="10.244.0.0/24", show_default=True, help="The range pod IPs come from."
+)
+@click.option("--node-ip", default="127.0.0.1", show_default=True, help="The node's InternalIP.")
+@click.option("--node-labels", default="", help="Extra labels: key=value,key=value.")
+@click.option(
+    "--capacity",
+    default="cpu=4,memory=8Gi,pods=110,ephemeral-storage=50Gi",
+    show_default=True,
+    help="What the node offers the scheduler.",
+)
+@click.option("-v", "--verbose", count=True, help="More logging.")
+def node(
+    name: str,
+    kubeconfig: Path,
+    pod_cidr: str,
+    node_ip: str,
+    node_labels: str,
+    capacity: str,
+    verbose: int,
+) -> None:
+    """Run a node: register it, keep its Lease, and run (simulated) the pods bound to it."""
+    setup_logging(max(verbose, 1))
+    try:
+        network = ipaddress.IPv4Network(pod_cidr)
+    except ValueError as exc:
+        raise InputError(f"--pod-cidr {pod_cidr!r}: {exc}") from exc
+    config = NodeConfig(
+        name,
+        pod_cidr=network,
+        address=node_ip,
+        capacity=parse_pairs(capacity, "--capacity"),
+        labels=parse_pairs(node_labels, "--node-labels"),
+    )
+    client = APIClient.from_kubeconfig(kubeconfig, user_agent=f"kubelet/{name}")
+    run_async(_run_until_signalled(NodeAgent(client, config)))

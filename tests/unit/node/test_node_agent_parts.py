@@ -1,0 +1,65 @@
+"""The node agent's parts on plain values: pod IPs, the node and pod status it reports."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from kubeward.errors import ServiceUnavailable
+from kubeward.node.config import NodeConfig
+from kubeward.node.ipam import PodIPs
+from kubeward.node.status import node_object, node_status, running_pod_status
+
+
+def test_pod_ips_skip_the_bridge_are_kept_and_reused() -> None:
+    ips = PodIPs(ipaddress.IPv4Network("10.244.3.0/29"))
+    assert ips.allocate("ns/a") == "10.244.3.2"
+    assert ips.allocate("ns/b") == "10.244.3.3"
+    assert ips.allocate("ns/a") == "10.244.3.2"
+    ips.release("ns/a")
+    assert ips.allocate("ns/c") == "10.244.3.2"
+    ips.hold("ns/old", "10.244.3.4")
+    ips.hold("ns/elsewhere", "10.9.9.9")  # not from this range: ignored
+    assert ips.allocate("ns/d") == "10.244.3.5"
+    assert ips.allocate("ns/e") == "10.244.3.6"
+    with pytest.raises(ServiceUnavailable, match=r"no free pod IP left in 10\.244\.3\.0/29"):
+        ips.allocate("ns/f")
+
+
+def test_the_node_registers_as_a_kubelet_does() -> None:
+    config = NodeConfig("worker-1", labels={"disk": "ssd"})
+    node = node_object(config)
+    assert node["metadata"]["labels"]["kubernetes.io/hostname"] == "worker-1"
+    assert node["metadata"]["labels"]["disk"] == "ssd"
+    assert node["spec"]["podCIDR"] == "10.244.0.0/24"
+    status = node_status(config)
+    assert status["allocatable"] == status["capacity"] == config.capacity
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "KubeletReady")
+    assert status["nodeInfo"]["kubeletVersion"] == "v1.32.0"
+
+
+def test_a_running_pod_keeps_its_scheduled_condition_and_reports_each_container() -> None:
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns", "uid": "u1"},
+        "spec": {"containers": [{"name": "a", "image": "nginx"}, {"name": "b", "image": "redis"}]},
+        "status": {
+            "phase": "Pending",
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "t0"}],
+        },
+    }
+    status = running_pod_status(pod, "10.244.1.2", "192.0.2.10")
+    assert status["phase"] == "Running"
+    assert (status["podIP"], status["hostIP"]) == ("10.244.1.2", "192.0.2.10")
+    types = {c["type"]: c for c in status["conditions"]}
+    assert set(types) == {
+        "PodReadyToStartContainers",
+        "Initialized",
+        "Ready",
+        "ContainersReady",
+        "PodScheduled",
+    }
+    assert types["PodScheduled"]["lastTransitionTime"] == "t0"
+    assert [c["name"] for c in status["containerStatuses"]] == ["a", "b"]
+    assert all(c["ready"] and "running" in c["state"] for c in status["containerStatuses"])
