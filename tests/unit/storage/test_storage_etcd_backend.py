@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kubeward.errors import KeyExistsError, RevisionMismatch, StorageTimeout
-from kubeward.storage.etcd.backend import EtcdBackend
+from kubeward.storage.etcd.backend import WRITE_ATTEMPTS, EtcdBackend
 from kubeward.storage.etcd.client import (
     Compare,
     EtcdKV,
@@ -172,9 +172,10 @@ def test_an_update_losing_the_compare_is_a_revision_mismatch() -> None:
     run([failed_with(other)], scenario)
 
 
-def test_two_timeouts_in_a_row_are_a_timeout() -> None:
+def test_a_write_whose_every_attempt_timed_out_is_a_timeout() -> None:
     async def scenario(b: EtcdBackend) -> None:
         with pytest.raises(StorageTimeout):
             await b.delete("/registry/configmaps/default/c", 9)
 
-    run([StorageTimeout("timed out"), StorageTimeout("timed out again")], scenario)
+    client = run([StorageTimeout(f"timed out {i}") for i in range(WRITE_ATTEMPTS)], scenario)
+    assert len(client.txns) == WRITE_ATTEMPTS
