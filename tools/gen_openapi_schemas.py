@@ -59,6 +59,7 @@ GROUP_PACKAGES = {
     "autoscaling": "autoscaling",
     "policy": "policy",
     "coordination.k8s.io": "coordination",
+    "discovery.k8s.io": "discovery",
     "rbac.authorization.k8s.io": "rbac",
     "authorization.k8s.io": "authorization",
     "authentication.k8s.io": "authentication",
@@ -66,6 +67,7 @@ GROUP_PACKAGES = {
     "networking.k8s.io": "networking",
     "apiextensions.k8s.io": "apiextensions",
     "flowcontrol.apiserver.k8s.io": "flowcontrol",
+    "admissionregistration.k8s.io": "admissionregistration",
 }
 
 
@@ -89,6 +91,18 @@ KINDS = (
     Kind("CoreV1Event", "", "v1", "Event", "CoreV1EventList"),
     Kind("V1Binding", "", "v1", "Binding"),
     Kind("V1Service", "", "v1", "Service", "V1ServiceList"),
+    Kind("V1Endpoints", "", "v1", "Endpoints", "V1EndpointsList"),
+    Kind(
+        "V1ReplicationController", "", "v1", "ReplicationController", "V1ReplicationControllerList"
+    ),
+    Kind("V1PodTemplate", "", "v1", "PodTemplate", "V1PodTemplateList"),
+    Kind("V1PersistentVolume", "", "v1", "PersistentVolume", "V1PersistentVolumeList"),
+    Kind(
+        "V1PersistentVolumeClaim", "", "v1", "PersistentVolumeClaim", "V1PersistentVolumeClaimList"
+    ),
+    Kind("V1LimitRange", "", "v1", "LimitRange", "V1LimitRangeList"),
+    Kind("V1ResourceQuota", "", "v1", "ResourceQuota", "V1ResourceQuotaList"),
+    Kind("V1EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice", "V1EndpointSliceList"),
     Kind("V1Lease", "coordination.k8s.io", "v1", "Lease", "V1LeaseList"),
     Kind("V1Deployment", "apps", "v1", "Deployment", "V1DeploymentList"),
     Kind("V1Scale", "autoscaling", "v1", "Scale"),
@@ -127,6 +141,20 @@ KINDS = (
     ),
     Kind("V1FlowSchema", "flowcontrol.apiserver.k8s.io", "v1", "FlowSchema", "V1FlowSchemaList"),
     Kind(
+        "V1ValidatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "V1ValidatingWebhookConfigurationList",
+    ),
+    Kind(
+        "V1MutatingWebhookConfiguration",
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "V1MutatingWebhookConfigurationList",
+    ),
+    Kind(
         "V1PriorityLevelConfiguration",
         "flowcontrol.apiserver.k8s.io",
         "v1",
@@ -146,6 +174,14 @@ DESCRIPTIONS = {
     "Event": "A report of something that happened to an object.",
     "Binding": "Binds a pod to a node; posted by a scheduler.",
     "Service": "A named, stable network endpoint for a set of pods.",
+    "Endpoints": "The addresses and ports a Service's traffic goes to.",
+    "ReplicationController": "Keeps a number of copies of a pod running (the predecessor of ReplicaSet).",
+    "PodTemplate": "A stored pod template, for others to create pods from.",
+    "PersistentVolume": "A piece of storage in the cluster, provisioned by an administrator or a class.",
+    "PersistentVolumeClaim": "A request for storage by a user, bound to a PersistentVolume.",
+    "LimitRange": "Default and bounding resource amounts for the objects of a namespace.",
+    "ResourceQuota": "Limits on the total resources the objects of a namespace may use.",
+    "EndpointSlice": "A subset of the endpoints behind a Service.",
     "Lease": "A time-bound claim, used for leader election and node heartbeats.",
     "Deployment": "Declarative updates for a replicated set of pods.",
     "Scale": "The desired and observed replica count of a scalable resource.",
@@ -166,6 +202,8 @@ DESCRIPTIONS = {
     "CustomResourceDefinition": "A new kind of resource that the API server serves.",
     "FlowSchema": "Which requests go to which priority level, and how they are split into flows.",
     "PriorityLevelConfiguration": "A share of the server's concurrency and how requests queue for it.",
+    "ValidatingWebhookConfiguration": "Webhooks that admission asks to accept or refuse writes.",
+    "MutatingWebhookConfiguration": "Webhooks that admission asks to change writes before they are stored.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).
@@ -205,6 +243,17 @@ QUANTITY_FIELDS = {
     ("V1PodStatus", "allocatedResources"),
     ("V1ContainerStatus", "allocatedResources"),
     ("V1NodeStatus", "capacity"),
+    ("V1PersistentVolumeSpec", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "allocatedResources"),
+    ("V1LimitRangeItem", "default"),
+    ("V1LimitRangeItem", "defaultRequest"),
+    ("V1LimitRangeItem", "max"),
+    ("V1LimitRangeItem", "min"),
+    ("V1LimitRangeItem", "maxLimitRequestRatio"),
+    ("V1ResourceQuotaSpec", "hard"),
+    ("V1ResourceQuotaStatus", "hard"),
+    ("V1ResourceQuotaStatus", "used"),
     ("V1NodeStatus", "allocatable"),
     ("V1EmptyDirVolumeSource", "sizeLimit"),
     ("V1ResourceFieldSelector", "divisor"),

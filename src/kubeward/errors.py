@@ -13,6 +13,7 @@ never leak past it.
      ├── ImpersonationRefused     the requester may not impersonate what it asked for (403)
      ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
      ├── WireError                bytes that are not a well-formed protobuf message (400)
+     ├── WebhookCallError         a call to a webhook (CRD conversion) got no usable answer
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -33,8 +34,10 @@ never leak past it.
           ├── Invalid                     422 Invalid (with causes)
           ├── TooManyRequests             429 TooManyRequests
           ├── InternalError               500 InternalError
+          ├── ConversionFailed            500 (no reason): a CRD conversion webhook failed
           ├── ServiceUnavailable          503 ServiceUnavailable
-          └── Timeout                     504 Timeout
+          ├── Timeout                     504 Timeout
+          └── RemoteStatus                the code and reason another service chose (a webhook's refusal)
 
 ``StatusError.to_status()`` renders the ``metav1.Status`` body that kubectl and the Python client
 read (``Error from server (<reason>): <message>``).
@@ -82,6 +85,14 @@ class JSONPatchError(KubewardError):
 
 class WireError(KubewardError, ValueError):
     """The bytes are not a well-formed protobuf message."""
+
+
+class WebhookCallError(KubewardError):
+    """A webhook could not be called, or answered with something unusable.
+
+    The message says what happened as Go's HTTP client words it, e.g.
+    ``Post "https://conv.example:8443/convert?timeout=30s": connection refused``.
+    """
 
 
 class PKIError(KubewardError):
@@ -279,6 +290,18 @@ class InternalError(StatusError):
     reason = "InternalError"
 
 
+class ConversionFailed(StatusError):
+    """A custom resource could not be converted between versions (its webhook failed).
+
+    As upstream, the error reaches the client as a plain error would: 500 with no reason
+    (``StatusReasonUnknown``), so kubectl prints ``Error from server: conversion webhook for
+    <group>/<version>, Kind=<Kind> failed: ...``.
+    """
+
+    code = 500
+    reason = ""
+
+
 class ServiceUnavailable(StatusError):
     code = 503
     reason = "ServiceUnavailable"
@@ -302,6 +325,17 @@ def invalid(kind: str, name: str, causes: Sequence[Cause], group: str = "") -> I
         f'{qualified} "{name}" is invalid: {joined}',
         StatusDetails(name=name, group=group, kind=kind, causes=tuple(causes)),
     )
+
+
+class RemoteStatus(StatusError):
+    """A refusal whose code and reason another service chose, such as an admission webhook's."""
+
+    def __init__(
+        self, message: str, code: int, reason: str, details: StatusDetails | None = None
+    ) -> None:
+        super().__init__(message, details)
+        self.code = code  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]
 
 
 def storage_status(exc: StorageError) -> StatusError:

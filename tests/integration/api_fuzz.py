@@ -226,6 +226,35 @@ def seed(kind: str, name: str, csr: str) -> dict[str, Any]:
                 "limited": {"nominalConcurrencyShares": 5, "limitResponse": {"type": "Reject"}},
             }
         },
+        # core workload kinds (issue 14)
+        "Service": {"spec": {"selector": {"app": "a"}, "ports": [{"port": 80}]}},
+        "Endpoints": {"subsets": [{"addresses": [{"ip": "192.0.2.1"}], "ports": [{"port": 80}]}]},
+        "EndpointSlice": {"addressType": "IPv4", "endpoints": [{"addresses": ["192.0.2.1"]}]},
+        "ReplicationController": {
+            "spec": {
+                "replicas": 1,
+                "template": {
+                    "metadata": {"labels": {"app": "a"}},
+                    "spec": {"containers": [container]},
+                },
+            }
+        },
+        "PodTemplate": {"template": {"spec": {"containers": [container]}}},
+        "PersistentVolume": {
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "hostPath": {"path": "/tmp/fz"},
+            }
+        },
+        "PersistentVolumeClaim": {
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            }
+        },
+        "LimitRange": {"spec": {"limits": [{"type": "Container", "max": {"cpu": "1"}}]}},
+        "ResourceQuota": {"spec": {"hard": {"pods": "10"}}},
     }
     obj: dict[str, Any] = json.loads(json.dumps(specs.get(kind, {})))
     if kind == "CustomResourceDefinition":

@@ -2,13 +2,17 @@
 
 A definition is created, becomes Established, and its kind is served: discovery, create with
 defaults and pruning, schema validation with upstream's wording, printer columns, the status
-subresource, selectable fields, a watch; deleting the definition deletes its objects first
-and then stops serving the kind. A restart serves established kinds from the first request.
+subresource, selectable fields, a watch, ``kubectl get all`` through categories, ``kubectl
+edit``, RBAC through a ClusterRole aggregated into ``edit``; deleting the definition deletes its
+objects first and then stops serving the kind. A restart serves established kinds from the
+first request.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,6 +290,159 @@ def test_an_invalid_definition_is_refused_with_upstreams_words(
         in result.stderr
     )
     assert "must have exactly one version marked as storage version" in result.stderr
+
+
+GADGETS = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "trinkets.shop.example.com"},
+    "spec": {
+        "group": "shop.example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "trinkets", "kind": "Trinket", "categories": ["all"]},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {"price": {"type": "integer", "minimum": 0}},
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def trinket(name: str, price: int) -> str:
+    return json.dumps(
+        {
+            "apiVersion": "shop.example.com/v1",
+            "kind": "Trinket",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"price": price},
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def trinkets(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    kubectl = _kubectl(cluster, tmp_path_factory.mktemp("trinkets-home"))
+    kubectl.run("create", "-f", "-", input=json.dumps(GADGETS))
+    kubectl.run(
+        "wait", "--for", "condition=established", "--timeout=20s", "crd/trinkets.shop.example.com"
+    )
+    return "trinkets.shop.example.com"
+
+
+def test_kubectl_get_all_shows_custom_resources_in_the_all_category(
+    cluster: Cluster, trinkets: str, tmp_path: Path
+) -> None:
+    kubectl = _kubectl(cluster, tmp_path / "home")
+    kubectl.run("create", "-f", "-", input=trinket("lamp", 3))
+    everything = kubectl.run("get", "all", "-n", "default", "-o", "name").stdout.split()
+    assert "trinket.shop.example.com/lamp" in everything
+    # FlightTickets are not in the category.
+    assert not any(name.startswith("flightticket") for name in everything)
+
+
+def test_kubectl_edit_changes_a_custom_object_and_reports_schema_errors(
+    cluster: Cluster, trinkets: str, tmp_path: Path
+) -> None:
+    kubectl = _kubectl(cluster, tmp_path / "home")
+    kubectl.run("create", "-f", "-", input=trinket("vase", 10))
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import os, sys, yaml\n"
+        "path = sys.argv[1]\n"
+        "text = open(path).read()\n"
+        "open(os.environ['SEEN'], 'a').write(text + '\\n----\\n')\n"
+        "obj = yaml.safe_load(text)\n"
+        "obj['spec']['price'] = int(os.environ['NEW_PRICE'])\n"
+        "open(path, 'w').write(yaml.safe_dump(obj))\n"
+    )
+    env_editor = f"{sys.executable} {editor}"
+    seen = tmp_path / "seen.txt"
+    edited = subprocess.run(
+        ["kubectl", "edit", "trinket", "vase", "-n", "default"],
+        env={**kubectl.env(), "KUBE_EDITOR": env_editor, "NEW_PRICE": "12", "SEEN": str(seen)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert edited.returncode == 0, edited.stderr
+    assert "trinket.shop.example.com/vase edited" in edited.stdout
+    got = json.loads(kubectl.run("get", "trinket", "vase", "-o", "json").stdout)
+    assert got["spec"]["price"] == 12
+    refused = subprocess.run(
+        ["kubectl", "edit", "trinket", "vase", "-n", "default"],
+        env={**kubectl.env(), "KUBE_EDITOR": env_editor, "NEW_PRICE": "-1", "SEEN": str(seen)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0
+    assert 'trinkets.shop.example.com "vase" is invalid' in refused.stderr
+    # kubectl reopens the editor with the server's causes as comments above the object.
+    assert (
+        "# * spec.price: Invalid value: -1: spec.price in body should be greater than or equal to 0"
+        in seen.read_text()
+    )
+    got = json.loads(kubectl.run("get", "trinket", "vase", "-o", "json").stdout)
+    assert got["spec"]["price"] == 12  # nothing stored on a failed edit
+
+
+def test_a_role_aggregated_into_edit_lets_its_holders_create_the_custom_resource(
+    cluster: Cluster, trinkets: str, tmp_path: Path
+) -> None:
+    admin = _kubectl(cluster, tmp_path / "admin-home")
+    admin.run("create", "rolebinding", "shopkeeper-edit", "--clusterrole=edit",
+              "--user=shopkeeper", "-n", "default")  # fmt: skip
+    user = Kubectl(cluster.kubeconfig_for("shopkeeper"), tmp_path / "user-home")
+    before = user.run("create", "-f", "-", input=trinket("cup", 1), check=False)
+    assert before.returncode != 0
+    assert (
+        'trinkets.shop.example.com is forbidden: User "shopkeeper" cannot create resource '
+        '"trinkets" in API group "shop.example.com" in the namespace "default"'
+    ) in before.stderr
+
+    admin.run(
+        "create", "-f", "-",
+        input=json.dumps({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {
+                "name": "trinkets-edit",
+                "labels": {"rbac.authorization.k8s.io/aggregate-to-edit": "true"},
+            },
+            "rules": [{
+                "apiGroups": ["shop.example.com"],
+                "resources": ["trinkets"],
+                "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+            }],
+        }),
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while True:  # the aggregation controller adds the rule to edit
+        edit = json.loads(admin.run("get", "clusterrole", "edit", "-o", "json").stdout)
+        if any("trinkets" in (rule.get("resources") or []) for rule in edit["rules"]):
+            break
+        assert time.monotonic() < deadline, "trinkets-edit was never aggregated into edit"
+        time.sleep(0.1)
+    user.run("create", "-f", "-", input=trinket("cup", 1))
+    assert user.run("auth", "can-i", "delete", "trinkets.shop.example.com").stdout.strip() == "yes"
+    elsewhere = user.run(
+        "auth", "can-i", "delete", "trinkets.shop.example.com", "-n", "kube-system", check=False
+    )  # fmt: skip
+    assert elsewhere.stdout.startswith("no")  # the RoleBinding grants in "default" only
 
 
 def test_established_kinds_are_served_after_a_restart(

@@ -9,6 +9,7 @@ received is kept in ``received``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime
 import ssl
 import threading
@@ -37,6 +38,7 @@ class WebhookServer:
 
     url: str
     kubeconfig: Path
+    ca_bundle: str = ""  # base64 of the serving CA, as a webhook configuration's caBundle
     received: list[dict[str, Any]] = field(default_factory=list)
     client_subjects: list[str] = field(default_factory=list)
 
@@ -54,8 +56,13 @@ def _pem_files(
 
 
 @contextmanager
-def running_webhook(directory: Path, path: str, answer: Answer) -> Iterator[WebhookServer]:
-    """Serve ``path``; ``answer(review)`` gives the JSON answer, or seconds to stall (timeouts)."""
+def running_webhook(
+    directory: Path, path: str, answer: Answer, *, client_auth: bool = True
+) -> Iterator[WebhookServer]:
+    """Serve ``path``; ``answer(review)`` gives the JSON answer, or seconds to stall (timeouts).
+
+    With ``client_auth`` the caller must present a certificate from the client CA (mutual TLS).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     server_ca = CertificateAuthority.create("webhook-ca", HOUR)
     client_ca = CertificateAuthority.create("webhook-client-ca", HOUR)
@@ -66,8 +73,9 @@ def running_webhook(directory: Path, path: str, answer: Answer) -> Iterator[Webh
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*serving)
-    context.load_verify_locations(directory / "client-ca.crt")
-    context.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: the API server must present its cert
+    if client_auth:
+        context.load_verify_locations(directory / "client-ca.crt")
+        context.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: the API server must present its cert
 
     state: dict[str, Any] = {}
     ready = threading.Event()
@@ -132,7 +140,8 @@ def running_webhook(directory: Path, path: str, answer: Answer) -> Iterator[Webh
                 }
             )
         )
-        state["server"] = WebhookServer(url, config)
+        bundle = base64.b64encode((directory / "server-ca.crt").read_bytes()).decode()
+        state["server"] = WebhookServer(url, config, bundle)
         return runner
 
     def run() -> None:

@@ -70,6 +70,8 @@ class AdmissionRequest:
     # The API verb (create, update, patch, delete, deletecollection); the operation is coarser.
     verb: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    # The API version the request was made in (webhooks are told the kind and resource with it).
+    version: str = ""
 
     def is_pod(self) -> bool:
         return self.group == "" and self.resource == "pods" and not self.subresource

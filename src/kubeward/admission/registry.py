@@ -16,7 +16,8 @@ This is the one module that imports the plugin implementations, as kube-apiserve
     (its effect is absent, as in a cluster without that API) and refused when asked for
     explicitly, so that nobody believes a protection is on when it is not. Disabling one is
     accepted: there is nothing to turn off.
- 5. A plugin that asks for the authorizer (``set_authorizer``) gets the server's chain.
+ 5. A plugin that asks for the authorizer (``set_authorizer``) gets the server's chain; one
+    that calls webhooks (``set_webhook_transport``) gets the server's HTTPS client maker.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from kubeward.admission.plugins.certificatesigning import CertificateSigningPlug
 from kubeward.admission.plugins.namespacelifecycle import NamespaceLifecyclePlugin
 from kubeward.admission.plugins.podsecurity import PodSecurityPlugin
 from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
+from kubeward.admission.webhooks import MutatingWebhooks, TransportFactory, ValidatingWebhooks
 from kubeward.authz.interfaces import Authorizer
 from kubeward.errors import InputError
 
@@ -112,6 +114,8 @@ PLUGINS: Mapping[str, PluginFactory] = {
     "PodSecurity": PodSecurityPlugin,
     "CertificateApproval": CertificateApprovalPlugin,
     "CertificateSigning": CertificateSigningPlugin,
+    "MutatingAdmissionWebhook": MutatingWebhooks,
+    "ValidatingAdmissionWebhook": ValidatingWebhooks,
 }
 
 # kubeward's plugins in Kubernetes' order, and those of them on by default (rules 2 and 3).
@@ -158,6 +162,7 @@ def build_chain(
     disable: Sequence[str] = (),
     *,
     authorizer: Authorizer | None = None,
+    webhook_transport: TransportFactory | None = None,
 ) -> AdmissionChain:
     """The chain of the enabled plugins that ``factories`` has (rules 1-5).
 
@@ -184,6 +189,8 @@ def build_chain(
             if authorizer is None:
                 raise InputError(f"admission plugin {name!r} needs the authorizer")
             plugin.set_authorizer(authorizer)
+        if hasattr(plugin, "set_webhook_transport") and webhook_transport is not None:
+            plugin.set_webhook_transport(webhook_transport)
         if hasattr(plugin, "admit"):
             mutating.append(plugin)
         if hasattr(plugin, "validate"):

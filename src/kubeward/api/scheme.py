@@ -15,12 +15,15 @@ Rules:
     ``kubeward.api.resources.build_scheme()``; kinds can be added and removed while the server
     runs (CustomResourceDefinitions), and every subscriber (stores, watch broadcasters,
     OpenAPI) is told of each change, in registration order.
- 3. A group is served while it has at least one kind; its versions are listed in the order
-    they were first registered (core first).
+ 3. A group is served while it has at least one kind; groups are listed in the order they
+    were first registered (core first), a group's versions by Kubernetes' version priority
+    (``version_priority``: GA before beta before alpha, higher numbers first), as kube-apiserver
+    and the apiextensions server list them; the first is the preferred version.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from kubeward.api.tables.columns import TablePrinter
 
 if TYPE_CHECKING:
+    from kubeward.api.customresources.conversion import Converter
     from kubeward.api.registry.strategy import Strategy
 
 READ_VERBS = ("get", "list", "watch")
@@ -48,6 +52,8 @@ class ScalePaths:
     spec_replicas: str = "spec.replicas"
     status_replicas: str = "status.replicas"
     label_selector: str = "spec.selector"
+    # The selector is a plain label map (ReplicationController's ``map[string]string``).
+    selector_is_map: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,12 @@ class ResourceType:
     typed_list_items: bool = field(default=False, compare=False)
     # A DELETE of an object bound to an existing node sets deletionTimestamp and waits (pods).
     graceful_delete: bool = field(default=False, compare=False)
+    # Custom resources: how objects move between the definition's versions. The store keeps
+    # them at the converter's storage version and serves them at this descriptor's version.
+    converter: Converter | None = field(default=None, compare=False)
+    # A deprecated version's ``Warning`` for every request made at it (a CRD version's
+    # ``deprecationWarning``, or upstream's default wording).
+    deprecation_warning: str = field(default="", compare=False)
 
     @property
     def group_version(self) -> str:
@@ -143,6 +155,19 @@ class ResourceType:
 
 
 SchemeListener = Callable[[ResourceType, bool], None]
+_KUBE_VERSION = re.compile(r"^v([1-9][0-9]*)(?:(alpha|beta)([1-9][0-9]*))?$")
+_STABILITY = {None: 2, "beta": 1, "alpha": 0}
+
+
+def version_priority(version: str) -> tuple[int, int, int, int, str]:
+    """A sort key putting versions in Kubernetes' priority order (apimachinery's
+    ``CompareKubeAwareVersionStrings``): ``v2, v1, v1beta2, v1beta1, v1alpha1``, then versions
+    that do not look like Kubernetes versions, alphabetically."""
+    match = _KUBE_VERSION.match(version)
+    if match is None:
+        return (1, 0, 0, 0, version)
+    major, stability, minor = match.groups()
+    return (0, -_STABILITY[stability], -int(major), -int(minor or 0), "")
 
 
 class Scheme:
@@ -168,6 +193,7 @@ class Scheme:
         versions = self._groups.setdefault(rt.group, [])
         if rt.version not in versions:
             versions.append(rt.version)
+            versions.sort(key=version_priority)
         self.generation += 1
         for listener in self._listeners:
             listener(rt, True)

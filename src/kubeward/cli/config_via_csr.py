@@ -9,24 +9,20 @@ Rules:
  1. The private key never leaves this machine: only the CSR is sent.
  2. The server, its CA and the cluster name come from the caller's kubeconfig.
  3. A Denied or Failed condition ends the wait with its reason; so does the timeout, leaving the
-    CSR in place for an administrator.
+    CSR in place for an administrator (``controllers.certificate_wait``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS as CSRS
 from kubeward.client.api import APIClient
-from kubeward.controllers.informer import Informer
-from kubeward.controllers.sources import ClientSource
-from kubeward.errors import InputError, StatusError
+from kubeward.controllers.certificate_wait import wait_for_certificate
+from kubeward.errors import InputError
 from kubeward.kubeconfig.load import load_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.pki.csr import build_csr, csr_pem
@@ -58,13 +54,6 @@ def _cluster_of(kubeconfig: str) -> tuple[str, str, bytes]:
     if not ca:
         raise InputError(f"{kubeconfig}: the cluster {cluster.name!r} has no certificate authority")
     return cluster.server, cluster.name, ca
-
-
-def _condition(csr: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for condition in (csr.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == kind and condition.get("status", "True") == "True":
-            return dict(condition)
-    return None
 
 
 async def request_certificate(
@@ -107,60 +96,5 @@ async def request_certificate(
             await client.update(CSRS, created, subresource="approval")
         elif on_waiting is not None:
             on_waiting(name)
-        return await _wait_for_certificate(
-            client,
-            name,
-            timeout,
-            lambda cert_pem: IssuedCredentials(
-                server, cluster_name, ca_pem, cert_pem, private_key_pem(key)
-            ),
-        )
-
-
-async def _wait_for_certificate(
-    client: APIClient,
-    name: str,
-    timeout: float,
-    issued: Callable[[bytes], IssuedCredentials],
-) -> IssuedCredentials:
-    """Rule 3, following the request through an informer (a list and a watch of this one name,
-    as client-go's ``WaitForCertificate``) rather than asking again and again."""
-    outcome: asyncio.Future[IssuedCredentials] = asyncio.get_running_loop().create_future()
-
-    def look(csr: dict[str, Any]) -> None:
-        if outcome.done():
-            return
-        for bad in ("Denied", "Failed"):
-            found = _condition(csr, bad)
-            if found is not None:
-                outcome.set_exception(
-                    InputError(
-                        f"certificatesigningrequest {name}: {bad}: {found.get('reason', '')} {found.get('message', '')}".strip()
-                    )
-                )
-                return
-        certificate = (csr.get("status") or {}).get("certificate")
-        if certificate:
-            outcome.set_result(issued(base64.b64decode(certificate)))
-
-    source = ClientSource(client, CSRS, field_selector=f"metadata.name={name}")
-
-    def failed(error: StatusError) -> None:  # refused or unreachable: say so now, as a get would
-        if not outcome.done():
-            outcome.set_exception(error)
-
-    informer = Informer(source, resync=0, on_error=failed)
-    informer.add_event_handler(on_add=look, on_update=lambda _old, new: look(new))
-    following = asyncio.create_task(informer.run())
-    try:
-        return await asyncio.wait_for(asyncio.shield(outcome), timeout)
-    except TimeoutError:
-        raise InputError(
-            f"certificatesigningrequest {name}: not signed within {timeout:.0f}s "
-            f"(`kubectl certificate approve {name}` approves it; the key is not kept, so "
-            f"`kubectl delete csr {name}` before asking again)"
-        ) from None
-    finally:
-        following.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await following
+        cert_pem = await wait_for_certificate(client, name, timeout)
+        return IssuedCredentials(server, cluster_name, ca_pem, cert_pem, private_key_pem(key))

@@ -1,8 +1,11 @@
 """``kubeward node``: a node agent (a kubelet with a simulated container runtime).
 
 Flags keep the kubelet's names: ``--kubeconfig`` (the node's credential, ``CN=system:node:NAME``,
-``O=system:nodes``), ``--hostname-override`` is ``--name``, ``--pod-cidr``,
-``--node-labels``, ``--node-ip``.
+``O=system:nodes``), ``--bootstrap-kubeconfig`` (a credential that may only ask for that one:
+TLS bootstrapping), ``--cert-dir``, ``--rotate-certificates``, ``--rotate-server-certificates``
+(serve the kubelet API with a certificate from the Certificates API), ``--client-ca-file``,
+``--pod-cidr``, ``--node-labels``, ``--node-ip``; ``--name`` is the kubelet's
+``--hostname-override``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import click
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.client.api import APIClient
 from kubeward.errors import InputError
-from kubeward.node import NodeAgent, NodeConfig
+from kubeward.node import NodeAgent, NodeConfig, credentials
 
 
 def parse_pairs(text: str, flag: str) -> dict[str, str]:
@@ -51,7 +54,41 @@ async def _run_until_signalled(agent: NodeAgent) -> None:
     "--kubeconfig",
     type=click.Path(path_type=Path, dir_okay=False),
     required=True,
-    help="Kubeconfig with the node's credential (CN=system:node:NAME, O=system:nodes).",
+    help="Kubeconfig with the node's credential (CN=system:node:NAME, O=system:nodes); written by TLS bootstrapping when --bootstrap-kubeconfig is given.",
+)
+@click.option(
+    "--bootstrap-kubeconfig",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A kubeconfig (a bootstrap token) used to ask for the node's client certificate when --kubeconfig is missing or expired.",
+)
+@click.option(
+    "--cert-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("/var/lib/kubeward/pki"),
+    show_default=True,
+    help="Where the node's certificates and keys are written (0600).",
+)
+@click.option(
+    "--rotate-certificates", is_flag=True, help="Renew the client certificate before it expires."
+)
+@click.option(
+    "--rotate-server-certificates",
+    is_flag=True,
+    help="Serve the kubelet API with a kubelet-serving certificate from the Certificates API (an administrator approves it).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=10250,
+    show_default=True,
+    help="The kubelet API's port.",
+)
+@click.option(
+    "--client-ca-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The CA whose client certificates the kubelet API accepts (the cluster CA).",
 )
 @click.option(
     "--pod-cidr", default="10.244.0.0/24", show_default=True, help="The range pod IPs come from."
@@ -68,6 +105,12 @@ async def _run_until_signalled(agent: NodeAgent) -> None:
 def node(
     name: str,
     kubeconfig: Path,
+    bootstrap_kubeconfig: Path | None,
+    cert_dir: Path,
+    rotate_certificates: bool,
+    rotate_server_certificates: bool,
+    port: int,
+    client_ca_file: Path | None,
     pod_cidr: str,
     node_ip: str,
     node_labels: str,
@@ -86,6 +129,23 @@ def node(
         address=node_ip,
         capacity=parse_pairs(capacity, "--capacity"),
         labels=parse_pairs(node_labels, "--node-labels"),
+        kubelet_port=port,
+        cert_dir=cert_dir,
+        kubeconfig=kubeconfig,
+        rotate_certificates=rotate_certificates,
+        serve=rotate_server_certificates,
+        client_ca_file=client_ca_file,
     )
-    client = APIClient.from_kubeconfig(kubeconfig, user_agent=f"kubelet/{name}")
-    run_async(_run_until_signalled(NodeAgent(client, config)))
+
+    async def start() -> None:
+        if bootstrap_kubeconfig is not None:
+            await credentials.bootstrap(
+                name,
+                bootstrap_kubeconfig=bootstrap_kubeconfig,
+                kubeconfig=kubeconfig,
+                cert_dir=cert_dir,
+            )
+        client = APIClient.from_kubeconfig(kubeconfig, user_agent=f"kubelet/{name}")
+        await _run_until_signalled(NodeAgent(client, config))
+
+    run_async(start())

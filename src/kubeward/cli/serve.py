@@ -13,6 +13,12 @@ from typing import Any
 
 import click
 
+from kubeward.api.allocation.ranges import (
+    DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    DEFAULT_SERVICE_NODE_PORT_RANGE,
+    IPRange,
+    PortRange,
+)
 from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.etcd_flags import etcd_config_from_flags, etcd_options
 from kubeward.cli.flags import timeout_seconds
@@ -190,6 +196,18 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Longest validity a TokenRequest may get, e.g. 24h (default: no limit).",
 )
 @click.option(
+    "--service-cluster-ip-range",
+    default=DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    show_default=True,
+    help="The CIDR Service cluster IPs are allocated from; its first address is the kubernetes Service's.",
+)
+@click.option(
+    "--service-node-port-range",
+    default=DEFAULT_SERVICE_NODE_PORT_RANGE,
+    show_default=True,
+    help="The ports NodePort Services are allocated from (low-high, or base+size).",
+)
+@click.option(
     "--enable-admission-plugins",
     default="",
     help="Comma-separated admission plugins to enable besides the default ones (Kubernetes' names).",
@@ -229,6 +247,8 @@ def serve(
     service_account_key_files: tuple[Path, ...],
     api_audiences: str,
     service_account_max_token_expiration: str,
+    service_cluster_ip_range: str,
+    service_node_port_range: str,
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
@@ -280,6 +300,8 @@ def serve(
         service_account_max_token_expiration_seconds=max_token_expiration_seconds(
             service_account_max_token_expiration
         ),
+        service_cluster_ip_range=str(IPRange.parse(service_cluster_ip_range)),
+        service_node_port_range=str(PortRange.parse(service_node_port_range)),
         enable_admission_plugins=_split(enable_admission_plugins),
         disable_admission_plugins=_split(disable_admission_plugins),
     )

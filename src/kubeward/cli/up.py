@@ -16,6 +16,12 @@ from typing import Any
 
 import click
 
+from kubeward.api.allocation.ranges import (
+    DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    DEFAULT_SERVICE_NODE_PORT_RANGE,
+    IPRange,
+    PortRange,
+)
 from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
@@ -86,6 +92,18 @@ NEXT_COMMANDS = (
     help="SQLite durability: normal survives a crash of the process, full also a power loss.",
 )
 @click.option(
+    "--service-cluster-ip-range",
+    default=DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    show_default=True,
+    help="The CIDR Service cluster IPs are allocated from.",
+)
+@click.option(
+    "--service-node-port-range",
+    default=DEFAULT_SERVICE_NODE_PORT_RANGE,
+    show_default=True,
+    help="The ports NodePort Services are allocated from.",
+)
+@click.option(
     "--etcd",
     "use_etcd",
     is_flag=True,
@@ -107,6 +125,8 @@ def up(
     authorization_policy_file: Path | None,
     service_account_max_token_expiration: str,
     storage_sync: str,
+    service_cluster_ip_range: str,
+    service_node_port_range: str,
     use_etcd: bool,
     replicas: int,
     verbose: int,
@@ -115,6 +135,8 @@ def up(
 ) -> None:
     """Start a secured control plane: PKI, API server on SQLite, admin kubeconfig."""
     setup_logging(verbose)
+    ip_range = IPRange.parse(service_cluster_ip_range)
+    port_range = PortRange.parse(service_node_port_range)
     if replicas > 1 and not use_etcd:
         raise InputError("--replicas needs --etcd: API servers share their store through etcd")
     etcd_state = None
@@ -132,11 +154,13 @@ def up(
             service_account_max_token_expiration
         ),
         storage_sync=storage_sync,
+        service_cluster_ip_range=str(ip_range),
         etcd_members=tuple(etcd_state["members"]) if etcd_state else (),
     )
     config = replace(
         config,
         authorization_policy_file=authorization_policy_file,
+        service_node_port_range=str(port_range),
         **auth_config(auth),
     )
     if etcd_state is not None:

@@ -102,6 +102,12 @@ class APIClient:
             await self._session.close()
             self._session = None
 
+    async def use_credentials(self, credentials: ClientCredentials) -> None:
+        """Switch to new credentials (a rotated client certificate): later calls use them; the
+        connections made with the old ones are closed, so open watches end and are resumed."""
+        self.credentials = credentials
+        await self.close()
+
     # --- addressing -------------------------------------------------------------------------
     @staticmethod
     def path(rt: ResourceType, namespace: str = "", name: str = "", subresource: str = "") -> str:

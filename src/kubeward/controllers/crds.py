@@ -8,7 +8,8 @@ controllers:
     kind in the same group (``NamesAccepted`` False, reason ``KindConflict``). Accepted names
     are copied to ``status.acceptedNames``.
  2. Established: once its names are accepted, every served version of the definition is
-    registered in the scheme (``api.customresources.served_kinds``) and the ``Established``
+    registered in the scheme (``api.customresources.served_kinds``, with the HTTPS client
+    ``client.webhook`` for conversion webhooks) and the ``Established``
     condition is True. A change to the spec re-registers the kinds (their watches end, and
     clients watch again), as upstream restarts the storage of a changed definition.
  3. Deleting: a definition with a ``deletionTimestamp`` is ``Terminating``; every object of it
@@ -31,10 +32,16 @@ import logging
 from typing import Any
 
 from kubeward.api import meta as m
+from kubeward.api.customresources.conversion import WebhookCaller
 from kubeward.api.customresources.kinds import served_kinds
 from kubeward.api.registry.store import ListOptions, Store
-from kubeward.api.resources.apiextensions import CLEANUP_FINALIZER, CUSTOM_RESOURCE_DEFINITIONS
+from kubeward.api.resources.apiextensions import (
+    CLEANUP_FINALIZER,
+    CUSTOM_RESOURCE_DEFINITIONS,
+    storage_version,
+)
 from kubeward.api.scheme import ResourceType, Scheme
+from kubeward.client.webhook import post_json
 from kubeward.controllers.base import Controller
 from kubeward.controllers.factory import InformerFactory
 from kubeward.errors import Conflict, NotFound, StatusError
@@ -58,12 +65,17 @@ class CRDController(Controller):
     name = "customresourcedefinitions"
 
     def __init__(
-        self, scheme: Scheme, stores: dict[ResourceType, Store], informers: InformerFactory
+        self,
+        scheme: Scheme,
+        stores: dict[ResourceType, Store],
+        informers: InformerFactory,
+        webhook_caller: WebhookCaller = post_json,
     ) -> None:
         super().__init__(informers.informer(CUSTOM_RESOURCE_DEFINITIONS))
         self._scheme = scheme
         self._stores = stores
         self._factory = informers
+        self._webhook_caller = webhook_caller  # how Webhook conversions reach their webhooks
         self._served: dict[str, tuple[Any, list[ResourceType]]] = {}  # name -> (spec, kinds)
         # Kinds of terminating definitions whose objects' deletions bring the definition back.
         self._awaiting: dict[ResourceType, str] = {}
@@ -119,7 +131,7 @@ class CRDController(Controller):
         served = self._served.get(name)
         if served is None or served[0] != spec:
             self._unserve(name)
-            kinds = served_kinds(crd)
+            kinds = served_kinds(crd, self._webhook_caller)
             for rt in kinds:
                 self._scheme.add(rt)
             self._served[name] = (copy.deepcopy(spec), kinds)
@@ -199,7 +211,10 @@ class CRDController(Controller):
         served = self._served.get(name)
         remaining = 0
         if served is not None and served[1]:
-            store = self._stores.get(served[1][0])
+            # The storage version's store reads most objects without converting them.
+            storage = storage_version(crd)
+            kinds = sorted(served[1], key=lambda rt: rt.version != storage)
+            store = self._stores.get(kinds[0])
             if store is not None:
                 remaining = await _delete_all(store)
         if remaining:

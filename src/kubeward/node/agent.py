@@ -12,6 +12,10 @@ the real thing. Rules:
     kubelet's node lease controller does; a failed renewal is logged and retried.
  3. Report node status every ``status_seconds``.
  4. Run the pods bound to the node (``node.pods``).
+ 5. With a certificate directory: rotate the client certificate before it expires
+    (``rotate_certificates``), and serve the kubelet API on its port with a serving
+    certificate from the Certificates API (``serve``), reporting the bound port in
+    ``status.daemonEndpoints`` (``node.credentials``, ``node.kubelet_api``).
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from kubeward.api.resources.apps import LEASES
 from kubeward.api.resources.core import NODES
 from kubeward.client.api import APIClient
 from kubeward.errors import AlreadyExists, KubewardError, NotFound
+from kubeward.node import credentials
 from kubeward.node.config import NodeConfig
+from kubeward.node.kubelet_api import start_kubelet_api
 from kubeward.node.pods import PodRunner
 from kubeward.node.status import node_object, node_status
 
@@ -44,6 +50,7 @@ class NodeAgent:
         self.client = client
         self.config = config
         self.pods = PodRunner(client, config)
+        self.kubelet_port: int | None = None
 
     async def register(self) -> None:
         """Rule 1."""
@@ -55,9 +62,8 @@ class NodeAgent:
         await self.report_status()
 
     async def report_status(self) -> None:
-        await self.client.patch(
-            NODES, self.config.name, {"status": node_status(self.config)}, subresource="status"
-        )
+        status = node_status(self.config, self.kubelet_port)
+        await self.client.patch(NODES, self.config.name, {"status": status}, subresource="status")
 
     async def renew_lease(self) -> None:
         """Rule 2, once."""
@@ -102,8 +108,49 @@ class NodeAgent:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
+    async def serve_kubelet_api(self) -> None:
+        """Rule 5: the serving certificate (waiting for its approval), then the HTTPS port."""
+        config = self.config
+        assert config.cert_dir is not None
+        pem_file = await credentials.serving_certificate(
+            self.client, config.name, config.address, config.cert_dir
+        )
+        runner, port = await start_kubelet_api(
+            pem_file, config.kubelet_port, bind=config.address, client_ca_file=config.client_ca_file
+        )
+        self.kubelet_port = port
+        log.info("%s: kubelet API on https://%s:%d", config.name, config.address, port)
+        try:
+            await self.report_status()
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    async def rotate_certificates(self) -> None:
+        """Rule 5: a new client certificate when 70-90% of the current one's life has passed."""
+        config = self.config
+        assert config.cert_dir is not None and config.kubeconfig is not None
+        pem_file = config.cert_dir / credentials.CLIENT_FILE
+        while True:
+            deadline = credentials.rotation_deadline(pem_file)
+            if deadline is not None:
+                wait = (deadline - m.now()).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(min(wait, 3600.0))
+                    continue
+            try:
+                await credentials.rotate_client_certificate(
+                    self.client, config.name, config.cert_dir, config.kubeconfig
+                )
+                log.info("%s: client certificate rotated", config.name)
+            except KubewardError as exc:
+                log.warning(
+                    "%s: certificate rotation failed: %s (retrying in 30s)", config.name, exc
+                )
+                await asyncio.sleep(30.0)
+
     async def run(self) -> None:
-        """Rules 1-4, until cancelled."""
+        """Rules 1-5, until cancelled."""
         await self.register_until_done()
         tasks = [
             asyncio.create_task(self._every(self.config.heartbeat_seconds, "lease")),
@@ -111,6 +158,14 @@ class NodeAgent:
             asyncio.create_task(self.pods.informer.run()),
             asyncio.create_task(self.pods.run()),
         ]
+        if self.config.cert_dir is not None and self.config.serve:
+            tasks.append(asyncio.create_task(self.serve_kubelet_api()))
+        if (
+            self.config.cert_dir is not None
+            and self.config.kubeconfig
+            and self.config.rotate_certificates
+        ):
+            tasks.append(asyncio.create_task(self.rotate_certificates()))
         try:
             await asyncio.gather(*tasks)
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 KUBELET_VERSION = "v1.32.0"
 RUNTIME_VERSION = "kubeward-simulated://0.1.0"
@@ -29,4 +30,11 @@ class NodeConfig:
     lease_duration_seconds: int = 40
     heartbeat_seconds: float = 10.0  # the kubelet renews its Lease every 10 s
     status_seconds: float = 60.0  # and reports status at least this often (it sends on change)
-    kubelet_port: int = 10250
+    kubelet_port: int = 10250  # 0: any free port (several nodes on one machine)
+    # The node's certificates (``node.credentials``): where they live, the kubeconfig that
+    # names the client one, whether to rotate it, and whether to serve the kubelet API.
+    cert_dir: Path | None = None
+    kubeconfig: Path | None = None
+    rotate_certificates: bool = False
+    serve: bool = False
+    client_ca_file: Path | None = None

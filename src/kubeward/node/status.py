@@ -45,8 +45,8 @@ def _condition(kind: str, status: str, reason: str, message: str, stamp: str) ->
     }
 
 
-def node_status(config: NodeConfig) -> JSONObject:
-    """Rule 1's status."""
+def node_status(config: NodeConfig, kubelet_port: int | None = None) -> JSONObject:
+    """Rule 1's status; ``kubelet_port`` is the port the kubelet API was bound to."""
     stamp = m.format_time(m.now())
     return {
         "capacity": dict(config.capacity),
@@ -79,7 +79,11 @@ def node_status(config: NodeConfig) -> JSONObject:
             {"type": "InternalIP", "address": config.address},
             {"type": "Hostname", "address": config.name},
         ],
-        "daemonEndpoints": {"kubeletEndpoint": {"Port": config.kubelet_port}},
+        "daemonEndpoints": {
+            "kubeletEndpoint": {
+                "Port": config.kubelet_port if kubelet_port is None else kubelet_port
+            }
+        },
         "nodeInfo": {
             "machineID": hashlib.md5(config.name.encode(), usedforsecurity=False).hexdigest(),
             "systemUUID": hashlib.md5(config.name.encode(), usedforsecurity=False).hexdigest(),

@@ -56,6 +56,9 @@ class ServerConfig:
     service_account_key_files: tuple[Path, ...] = ()
     api_audiences: tuple[str, ...] = ()
     service_account_max_token_expiration_seconds: int = 0
+    # Services (kube-apiserver's flags of the same names and defaults).
+    service_cluster_ip_range: str = "10.0.0.0/24"
+    service_node_port_range: str = "30000-32767"
     enable_admission_plugins: tuple[str, ...] = ()
     disable_admission_plugins: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)

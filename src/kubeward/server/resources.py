@@ -19,6 +19,8 @@ Rules beyond the generic store's:
     delete's plugins see the stored object as both the object and the old one.
  4. A pod bound to an existing node is deleted gracefully (``deletionTimestamp`` set first);
     other pods and objects go at once unless they carry finalizers.
+ 5. A request at a deprecated version (a CRD version's ``deprecated``) is answered with its
+    ``Warning`` header, whatever the verb, as the apiextensions server does.
 """
 
 from __future__ import annotations
@@ -95,6 +97,11 @@ class RequestContext:
     rt: ResourceType
     store: Store
     warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Rule 5: a deprecated version warns on every request made at it.
+        if self.rt.deprecation_warning:
+            self.warnings.append(self.rt.deprecation_warning)
 
     @property
     def dry_run(self) -> bool:
@@ -236,6 +243,7 @@ class ResourceHandlers:
         request = AdmissionRequest(
             operation=operation,
             group=rt.group,
+            version=rt.version,
             resource=rt.resource,
             kind=rt.kind,
             subresource=ctx.info.subresource,
@@ -306,7 +314,9 @@ class ResourceHandlers:
         opts = self._list_options(ctx)
         if self.table_builder is None or not wants_table(ctx.request.headers.get("Accept", "")):
             # Plain JSON needs no object: the store splices the stored bytes (Store.list_json).
-            return json_bytes_response(await ctx.store.list_json(ctx.info.namespace, opts))
+            return self._with_warnings(
+                ctx, json_bytes_response(await ctx.store.list_json(ctx.info.namespace, opts))
+            )
         result = await ctx.store.list(ctx.info.namespace, opts)
         items = []
         for item in result["items"]:
@@ -321,7 +331,7 @@ class ResourceHandlers:
             continue_token=result["metadata"].get("continue", ""),
             remaining=result["metadata"].get("remainingItemCount"),
         )
-        return json_response(table, 200, TABLE_CONTENT_TYPE)
+        return self._with_warnings(ctx, json_response(table, 200, TABLE_CONTENT_TYPE))
 
     async def create(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
         if ctx.info.name:
@@ -529,13 +539,16 @@ class ResourceHandlers:
                 obj["apiVersion"] = ctx.rt.api_version
                 obj["kind"] = ctx.rt.kind
                 deleted.append(obj)
-        return json_response(
-            {
-                "kind": ctx.rt.list_kind,
-                "apiVersion": ctx.rt.api_version,
-                "metadata": {"resourceVersion": result["metadata"]["resourceVersion"]},
-                "items": deleted,
-            }
+        return self._with_warnings(
+            ctx,
+            json_response(
+                {
+                    "kind": ctx.rt.list_kind,
+                    "apiVersion": ctx.rt.api_version,
+                    "metadata": {"resourceVersion": result["metadata"]["resourceVersion"]},
+                    "items": deleted,
+                }
+            ),
         )
 
     # --- watch ------------------------------------------------------------------------------
@@ -585,6 +598,8 @@ class ResourceHandlers:
                 raise BadRequest(f'invalid resource version "{rv_text}"') from None
 
         response = web.StreamResponse(status=200, headers={"Cache-Control": "no-cache, private"})
+        for warning in ctx.warnings:
+            response.headers.add("Warning", warning_header(warning))
         response.content_type = "application/json"
         if as_table:
             response.headers["Content-Type"] = TABLE_CONTENT_TYPE

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kubeward.api.allocation.ranges import DEFAULT_SERVICE_CLUSTER_IP_RANGE
 from kubeward.api.user import (
     ALL_AUTHENTICATED,
     service_account_groups,
@@ -189,7 +190,16 @@ def running_cluster(
         if data_dir is None:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kubeward-")))
         port = port or free_port()
-        config, admin = local_config(data_dir, port, "127.0.0.1", authorization_mode)
+        service_range = dict(server_options or {}).get(
+            "service_cluster_ip_range", DEFAULT_SERVICE_CLUSTER_IP_RANGE
+        )
+        config, admin = local_config(
+            data_dir,
+            port,
+            "127.0.0.1",
+            authorization_mode,
+            service_cluster_ip_range=str(service_range),
+        )
         config = replace(
             config,
             token_auth_file=token_auth_file,

@@ -108,6 +108,8 @@ def test_kubeward_plugins_are_in_kubernetes_order_and_defaults_are_upstreams() -
         "PodSecurity",
         "CertificateApproval",
         "CertificateSigning",
+        "MutatingAdmissionWebhook",
+        "ValidatingAdmissionWebhook",
     )
     assert [n for n in ALL_ORDERED_PLUGINS if n in PLUGINS] == list(KUBEWARD_PLUGINS)
     assert set(DEFAULT_ENABLED) == set(KUBEWARD_PLUGINS) & DEFAULT_ON_PLUGINS
@@ -171,9 +173,14 @@ def test_plugins_that_ask_for_the_authorizer_get_it() -> None:
 
 def test_mutating_plugins_are_those_with_admit_and_validating_those_with_validate() -> None:
     chain = build_chain(authorizer=AllowEverything())
-    assert [p.name for p in chain.mutating] == ["NamespaceLifecycle", "ServiceAccount"]
+    assert [p.name for p in chain.mutating] == [
+        "NamespaceLifecycle",
+        "ServiceAccount",
+        "MutatingAdmissionWebhook",
+    ]
     assert [p.name for p in chain.validating] == [
         "PodSecurity",
         "CertificateApproval",
         "CertificateSigning",
+        "ValidatingAdmissionWebhook",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,28 @@ def test_a_running_pod_keeps_its_scheduled_condition_and_reports_each_container(
     assert types["PodScheduled"]["lastTransitionTime"] == "t0"
     assert [c["name"] for c in status["containerStatuses"]] == ["a", "b"]
     assert all(c["ready"] and "running" in c["state"] for c in status["containerStatuses"])
+
+
+def test_rotation_is_due_between_70_and_90_percent_of_the_life(tmp_path: Path) -> None:
+    import datetime
+    import random
+
+    from kubeward.node.credentials import rotation_deadline, usable
+    from kubeward.pki.ca import CertificateAuthority, certificate_pem
+    from kubeward.pki.keys import generate_private_key
+
+    ca = CertificateAuthority.create("ca", datetime.timedelta(days=10))
+    key = generate_private_key("ecdsa-p256")
+    cert = ca.issue_client_certificate(
+        key.public_key(), "system:node:n", ["system:nodes"], datetime.timedelta(days=1)
+    )
+    pem = tmp_path / "kubelet-client-current.pem"
+    pem.write_bytes(certificate_pem(cert))
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    for seed in range(20):
+        deadline = rotation_deadline(pem, rng=random.Random(seed))
+        assert deadline is not None
+        assert start + (end - start) * 0.7 <= deadline <= start + (end - start) * 0.9
+    assert usable(pem)
+    assert not usable(pem, now=end + datetime.timedelta(seconds=1))
+    assert rotation_deadline(tmp_path / "absent.pem") is None

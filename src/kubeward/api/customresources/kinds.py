@@ -1,9 +1,11 @@
 """The kinds a CustomResourceDefinition serves, and the strategy of their objects.
 
 One :class:`~kubeward.api.scheme.ResourceType` per served version, all sharing one storage
-prefix (``/registry/<group>/<plural>/``): conversion between versions is ``None``, so an object
-read in another version differs only in its ``apiVersion``, as upstream's None strategy gives.
-Rules of the objects (:class:`CustomResourceStrategy`):
+prefix (``/registry/<group>/<plural>/``) and one :class:`~.conversion.Converter`: objects are
+stored at the storage version and served at each version (``conversion.py``). A version marked
+``deprecated`` carries its ``deprecationWarning`` (by default
+``<group>/<version> <Kind> is deprecated``, as upstream) for the server to send with every
+request made at it. Rules of the objects (:class:`CustomResourceStrategy`):
 
  1. On every write the version's schema defaults, prunes and validates the object
     (``schema.py``); a 422 lists every cause.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeward.api.customresources.conversion import Converter, WebhookCaller
 from kubeward.api.customresources.printer import printer_for_columns
 from kubeward.api.customresources.schema import apply_defaults, prune, validate
 from kubeward.api.meta import JSONObject
@@ -52,10 +55,29 @@ class CustomResourceStrategy(Strategy):
         return any(new.get(k) != old.get(k) for k in keys)
 
 
-def served_kinds(crd: JSONObject) -> list[ResourceType]:
-    """A descriptor for every served version of a (valid) definition."""
+def deprecation_warning(crd: JSONObject, version: JSONObject) -> str:
+    """The ``Warning`` a request at ``version`` gets: empty unless the version is deprecated."""
+    if version.get("deprecated") is not True:
+        return ""
+    given = version.get("deprecationWarning")
+    if isinstance(given, str):
+        return given
+    spec = crd.get("spec") or {}
+    kind = (spec.get("names") or {}).get("kind", "")
+    return f"{spec.get('group', '')}/{version.get('name', '')} {kind} is deprecated"
+
+
+def served_kinds(
+    crd: JSONObject, webhook_caller: WebhookCaller | None = None
+) -> list[ResourceType]:
+    """A descriptor for every served version of a (valid) definition.
+
+    ``webhook_caller`` is how a ``Webhook`` conversion reaches its webhook (the server's
+    HTTPS client); without one, such conversions fail.
+    """
     spec = crd.get("spec") or {}
     names = spec.get("names") or {}
+    converter = Converter(crd, webhook_caller)
     kinds = []
     for version in spec.get("versions") or []:
         if not version.get("served"):
@@ -100,6 +122,8 @@ def served_kinds(crd: JSONObject) -> list[ResourceType]:
                 selectable_fields=selectable,
                 typed_list_items=True,
                 singular_name=str(names.get("singular") or ""),
+                converter=converter,
+                deprecation_warning=deprecation_warning(crd, version),
             )
         )
     return kinds

@@ -112,6 +112,11 @@ TYPES: Final[Mapping[str, Mapping[str, PatchMeta]]] = {
         "status": _of("ConditionsStatus"),
     },
     "PodDisruptionBudgetSpec": {"selector": PatchMeta(strategy="replace")},
+    # --- admissionregistration.k8s.io/v1 ---
+    "WebhookConfiguration": {
+        "metadata": _of("ObjectMeta"),
+        "webhooks": PatchMeta(strategy="merge", merge_key="name"),
+    },
     # --- shared shapes ---
     # Every status above whose only merge list is ``conditions`` keyed by ``type``.
     "ConditionsStatus": {"conditions": _CONDITIONS},
@@ -137,6 +142,7 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("", "v1", "LimitRange"): "Object",
     ("", "v1", "ResourceQuota"): "Object",
     ("", "v1", "PersistentVolume"): "Object",
+    ("discovery.k8s.io", "v1", "EndpointSlice"): "Object",
     ("apps", "v1", "Deployment"): "Workload",
     ("apps", "v1", "ReplicaSet"): "Workload",
     ("apps", "v1", "StatefulSet"): "Workload",
@@ -154,6 +160,10 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("networking.k8s.io", "v1", "Ingress"): "Object",
     ("networking.k8s.io", "v1", "IngressClass"): "Object",
     ("scheduling.k8s.io", "v1", "PriorityClass"): "Object",
+    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration"): (
+        "WebhookConfiguration"
+    ),
+    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration"): "WebhookConfiguration",
 }
 
 

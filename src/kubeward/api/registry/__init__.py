@@ -5,8 +5,16 @@ write runs in (mutating admission, defaults, validation, the kind's checks, vali
 admission, storage); ``revisions`` the stored encoding and continue tokens.
 """
 
-from kubeward.api.registry.scope import RequestScope
+from kubeward.api.registry.scope import FinishWrite, RequestScope, WriteHooks
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.registry.strategy import Strategy
 
-__all__ = ["ListOptions", "RequestScope", "Store", "Strategy", "WatchEvent"]
+__all__ = [
+    "FinishWrite",
+    "ListOptions",
+    "RequestScope",
+    "Store",
+    "Strategy",
+    "WatchEvent",
+    "WriteHooks",
+]

@@ -53,3 +53,27 @@ class WriteAdmission(Protocol):
 # A kind's request-scoped check (rule 3): raises a StatusError to refuse. Arguments: the scope,
 # the namespace written to, the new object and the stored one (None on create).
 WriteCheck = Callable[[RequestScope, str, JSONObject, JSONObject | None], Awaitable[None]]
+
+
+# Called once a write that a WriteHooks began has ended: True when it was stored (or was a dry
+# run that passed), False when it failed after the hook ran. As upstream's ``FinishFunc``.
+FinishWrite = Callable[[bool], Awaitable[None]]
+
+
+class WriteHooks(Protocol):
+    """A kind's side effects on other storage keys around its own writes (Service addresses
+    and node ports), as upstream's ``BeginCreate``/``BeginUpdate``/``AfterDelete``.
+
+    The store calls ``begin_*`` after validation and before validating admission, on the object
+    as it will be stored (the hook may fill fields, such as ``spec.clusterIP``), and the returned
+    finish function once the write has succeeded or failed; ``after_delete`` once the object is
+    gone from storage. A hook refuses by raising a StatusError, and then has kept nothing.
+    """
+
+    async def begin_create(self, obj: JSONObject, dry_run: bool) -> FinishWrite: ...
+
+    async def begin_update(
+        self, new: JSONObject, old: JSONObject, dry_run: bool
+    ) -> FinishWrite: ...
+
+    async def after_delete(self, obj: JSONObject) -> None: ...

@@ -14,6 +14,13 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
  6. A failed request writes nothing.
  7. Writes made for a request run admission, the strategy and the kind's write checks in the
     order ``api.registry.scope`` states, on create, update and delete alike.
+ 8. A kind with ``hooks`` (Services: addresses and node ports) has them begun after validation
+    and finished after the write, told whether it succeeded, so a failed write keeps nothing;
+    ``after_delete`` runs once the object has left storage (a dry run never calls it).
+ 9. A kind with a converter (custom resources) is stored at the converter's storage version
+    and read at its own: every write converts the object before it is encoded, every read
+    (get, list, watch) converts what storage holds, a list in one call for all its items
+    (``api.customresources.conversion``). Kinds without one store what they serve.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -35,7 +42,13 @@ from kubeward.api.registry.revisions import (
     encode_continue,
     parse_rv,
 )
-from kubeward.api.registry.scope import RequestScope, WriteAdmission, WriteCheck
+from kubeward.api.registry.scope import (
+    FinishWrite,
+    RequestScope,
+    WriteAdmission,
+    WriteCheck,
+    WriteHooks,
+)
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import EVERYTHING, FieldSelector, LabelSelector
@@ -109,6 +122,8 @@ class Store:
         self.backend = backend
         # The kind's request-scoped checks (rule 7), added by the server at start.
         self.write_checks: list[WriteCheck] = []
+        # The kind's side effects on other keys (rule 8), added by the server at start.
+        self.hooks: WriteHooks | None = None
         # encode()'s head for this kind, and the start of the list list_json() writes.
         type_meta = orjson.dumps(
             {"apiVersion": resource_type.api_version, "kind": resource_type.kind}
@@ -142,6 +157,45 @@ class Store:
         obj["kind"] = self.rt.kind
         return obj
 
+    # --- rule 8 -----------------------------------------------------------------------------
+    async def _served(self, obj: m.JSONObject) -> m.JSONObject:
+        """A stored object at this kind's version."""
+        converter = self.rt.converter
+        if converter is not None and obj.get("apiVersion") != self.rt.api_version:
+            obj = await converter.convert_one(obj, self.rt.api_version)
+        return self._with_type(obj)
+
+    async def _served_all(self, objs: list[m.JSONObject]) -> list[m.JSONObject]:
+        """Stored objects at this kind's version, converted in one call."""
+        converter = self.rt.converter
+        if converter is None or not objs:
+            return objs
+        return await converter.convert(objs, self.rt.api_version, listing=True)
+
+    async def _served_page(
+        self, items: Sequence[KeyValue], pinned: str | None
+    ) -> dict[str, m.JSONObject] | None:
+        """A list page's objects (those a pinned name leaves) at this kind's version, by key;
+        None for kinds without a converter (the caller decodes as it goes)."""
+        if self.rt.converter is None:
+            return None
+        wanted = [kv for kv in items if pinned is None or kv.key.endswith("/" + pinned)]
+        objs = await self._served_all([decode(kv) for kv in wanted])
+        return {kv.key: obj for kv, obj in zip(wanted, objs, strict=True)}
+
+    async def _storable(self, obj: m.JSONObject) -> m.JSONObject:
+        """An object at this kind's version, at the storage version."""
+        converter = self.rt.converter
+        if converter is None or converter.storage_api_version == self.rt.api_version:
+            return obj
+        return await converter.convert_one(obj, converter.storage_api_version)
+
+    async def _round_trip(self, obj: m.JSONObject, stored: m.JSONObject) -> m.JSONObject:
+        """What a write answers: the stored object read back at this version."""
+        if stored is obj:
+            return obj
+        return await self._served(copy.deepcopy(stored))
+
     async def get(self, namespace: str, name: str, resource_version: str = "") -> m.JSONObject:
         revision = 0
         if resource_version not in ("", "0"):
@@ -154,6 +208,8 @@ class Store:
             raise storage_status(exc) from exc
         if kv is None:
             raise self._not_found(name)
+        if self.rt.converter is not None:
+            return await self._served(decode(kv))
         return self._with_type(decode(kv))
 
     def _prefix(self, namespace: str) -> str:
@@ -171,11 +227,8 @@ class Store:
     async def list(self, namespace: str, opts: ListOptions) -> m.JSONObject:
         """A ``<Kind>List`` honouring selectors, ``limit``/``continue`` and resourceVersion."""
         found, list_meta = await self._list_page(namespace, opts)
-        items: list[m.JSONObject] = []
-        for kv, obj in found:
-            if obj is None:
-                obj = decode(kv)
-            items.append(self._as_item(obj))
+        decoded = [decode(kv) if obj is None else obj for kv, obj in found]
+        items = [self._as_item(obj) for obj in await self._served_all(decoded)]
         return {
             "kind": self.rt.list_kind,
             "apiVersion": self.rt.api_version,
@@ -195,6 +248,7 @@ class Store:
         head = self._stored_head
         skip = len(head)
         items: list[bytes] = []
+        decoded: list[tuple[int, m.JSONObject]] = []  # items to decode (and maybe convert)
         for kv, obj in found:
             value = kv.value
             if value.startswith(head) and value[skip] != _CLOSE_BRACE:
@@ -202,9 +256,11 @@ class Store:
                 start = head if self.rt.typed_list_items else b'{"metadata":{'
                 items.append(start + revision + value[skip:])
                 continue
-            if obj is None:
-                obj = decode(kv)
-            items.append(orjson.dumps(self._as_item(obj)))
+            decoded.append((len(items), decode(kv) if obj is None else obj))
+            items.append(b"")
+        served = await self._served_all([obj for _, obj in decoded])
+        for (index, _), obj in zip(decoded, served, strict=True):
+            items[index] = orjson.dumps(self._as_item(obj))
         return b"".join(
             (self._list_json_head, orjson.dumps(list_meta), b',"items":[', b",".join(items), b"]}")
         )
@@ -251,6 +307,8 @@ class Store:
                     if page.items:
                         start_after = page.items[-1].key
                     break
+                # Rule 8: selectors see the objects at this kind's version, converted together.
+                served = await self._served_page(page.items, pinned)
                 for kv in page.items:
                     if opts.limit and len(found) >= opts.limit:
                         more = True  # the page went on past a full bucket
@@ -258,7 +316,7 @@ class Store:
                     start_after = kv.key
                     if pinned is not None and not kv.key.endswith("/" + pinned):
                         continue
-                    obj = decode(kv)
+                    obj = decode(kv) if served is None else served[kv.key]
                     if self.matches(obj, opts):
                         found.append((kv, obj))
                 if not opts.limit or not more or len(found) >= opts.limit:
@@ -320,21 +378,36 @@ class Store:
         self.strategy.default(obj)
         self._validate_create(obj)
         self._with_type(obj)
-        await self._check_and_admit(namespace, obj, None, scope, admission)
-        name = str(meta["name"])
-        key = self.rt.storage_key(namespace, name)
-        if dry_run:
-            if await self.backend.get(key) is not None:
-                raise self._already_exists(name)
-            return obj
+        finish = await self._begin(self.hooks.begin_create(obj, dry_run) if self.hooks else None)
         try:
-            kv = await self.backend.create(key, encode(obj))
-        except KeyExistsError as exc:
-            raise self._already_exists(name) from exc
-        except StorageError as exc:
-            raise storage_status(exc) from exc
-        meta["resourceVersion"] = str(kv.mod_revision)
+            await self._check_and_admit(namespace, obj, None, scope, admission)
+            name = str(meta["name"])
+            key = self.rt.storage_key(namespace, name)
+            if dry_run:
+                if await self.backend.get(key) is not None:
+                    raise self._already_exists(name)
+            else:
+                stored = await self._storable(obj)
+                try:
+                    kv = await self.backend.create(key, encode(stored))
+                except KeyExistsError as exc:
+                    raise self._already_exists(name) from exc
+                except StorageError as exc:
+                    raise storage_status(exc) from exc
+                obj = await self._round_trip(obj, stored)
+                m.metadata(obj)["resourceVersion"] = str(kv.mod_revision)
+        except BaseException:
+            await finish(False)
+            raise
+        await finish(True)
         return obj
+
+    @staticmethod
+    async def _begin(began: Awaitable[FinishWrite] | None) -> FinishWrite:
+        """Rule 8: the hook's finish function, or one that does nothing for a kind without."""
+        if began is None:
+            return _finish_nothing
+        return await began
 
     async def _check_and_admit(
         self,
@@ -502,13 +575,40 @@ class Store:
             new = copy.deepcopy(new)
             await admission.mutate(new, current)
         prepared = self._prepare_update(new, current, subresource)
+        finish = await self._begin(
+            self.hooks.begin_update(prepared, current, dry_run) if self.hooks else None
+        )
+        try:
+            finishing = await self._store_update(
+                namespace, name, prepared, current, scope, admission, dry_run
+            )
+        except BaseException:
+            await finish(False)
+            raise
+        await finish(True)
+        if finishing and self.hooks is not None:
+            await self.hooks.after_delete(prepared)
+        return prepared
+
+    async def _store_update(
+        self,
+        namespace: str,
+        name: str,
+        prepared: m.JSONObject,
+        current: m.JSONObject,
+        scope: RequestScope | None,
+        admission: WriteAdmission | None,
+        dry_run: bool,
+    ) -> bool:
+        """The checks after the strategy and the write itself; True when the write completed a
+        deletion (the last finalizer removed)."""
         await self._check_and_admit(namespace, prepared, current, scope, admission)
         current_rv = int(current["metadata"]["resourceVersion"])
         prepared_meta = m.metadata(prepared)
         prepared_meta.pop("resourceVersion", None)
         if _unchanged(prepared, current):
             prepared_meta["resourceVersion"] = str(current_rv)
-            return prepared
+            return False
         key = self.rt.storage_key(namespace, name)
         finishing = (
             bool(prepared_meta.get("deletionTimestamp"))
@@ -517,14 +617,19 @@ class Store:
         )
         if dry_run:
             prepared_meta["resourceVersion"] = str(current_rv)
-            return prepared
+            return False
+        stored = prepared if finishing else await self._storable(prepared)
         with self._write_errors(name):
             if finishing:
                 kv = await self.backend.delete(key, current_rv)
             else:
-                kv = await self.backend.update(key, encode(prepared), current_rv)
-        prepared_meta["resourceVersion"] = str(kv.mod_revision)
-        return prepared
+                kv = await self.backend.update(key, encode(stored), current_rv)
+        read_back = await self._round_trip(prepared, stored)
+        if read_back is not prepared:  # converted back to the version asked for, in place
+            prepared.clear()
+            prepared.update(read_back)
+        m.metadata(prepared)["resourceVersion"] = str(kv.mod_revision)
+        return finishing
 
     async def delete(
         self,
@@ -575,15 +680,19 @@ class Store:
             mmeta.pop("resourceVersion", None)
             if dry_run:
                 return marked, False
+            stored = await self._storable(marked)
             with self._write_errors(name):
-                kv = await self.backend.update(key, encode(marked), current_rv)
-            mmeta["resourceVersion"] = str(kv.mod_revision)
+                kv = await self.backend.update(key, encode(stored), current_rv)
+            marked = await self._round_trip(marked, stored)
+            m.metadata(marked)["resourceVersion"] = str(kv.mod_revision)
             return marked, False
         if dry_run:
             return current, True
         with self._write_errors(name):
             kv = await self.backend.delete(key, current_rv)
         meta["resourceVersion"] = str(kv.mod_revision)
+        if self.hooks is not None:
+            await self.hooks.after_delete(current)
         return current, True
 
     # --- watch ------------------------------------------------------------------------------
@@ -592,7 +701,10 @@ class Store:
         prefix = self._prefix(namespace)
         try:
             async for event in self.backend.watch(prefix, revision):
-                yield self.to_watch_event(event)
+                if self.rt.converter is None:
+                    yield self.to_watch_event(event)
+                else:
+                    yield await self._converted_watch_event(event)
         except CompactedError as exc:
             raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
 
@@ -600,15 +712,35 @@ class Store:
         obj: m.JSONObject = orjson.loads(event.value)
         m.metadata(obj)["resourceVersion"] = str(event.revision)
         self._with_type(obj)
-        kind = {
-            EventType.CREATE: "ADDED",
-            EventType.UPDATE: "MODIFIED",
-            EventType.DELETE: "DELETED",
-        }[event.type]
         previous = None
         if event.type is EventType.UPDATE and event.prev_value is not None:
             previous = orjson.loads(event.prev_value)
-        return WatchEvent(kind, obj, event.revision, previous)
+        return WatchEvent(_EVENT_TYPES[event.type], obj, event.revision, previous)
+
+    async def _converted_watch_event(self, event: Event) -> WatchEvent:
+        """Rule 8 for a watch: the object (and the one before it) at this kind's version."""
+        objs: list[m.JSONObject] = [orjson.loads(event.value)]
+        if event.type is EventType.UPDATE and event.prev_value is not None:
+            objs.append(orjson.loads(event.prev_value))
+        objs = [self._with_kind(o) for o in await self._served_all(objs)]
+        m.metadata(objs[0])["resourceVersion"] = str(event.revision)
+        previous = objs[1] if len(objs) > 1 else None
+        return WatchEvent(_EVENT_TYPES[event.type], objs[0], event.revision, previous)
+
+    def _with_kind(self, obj: m.JSONObject) -> m.JSONObject:
+        obj["kind"] = self.rt.kind
+        return obj
+
+
+_EVENT_TYPES = {
+    EventType.CREATE: "ADDED",
+    EventType.UPDATE: "MODIFIED",
+    EventType.DELETE: "DELETED",
+}
+
+
+async def _finish_nothing(succeeded: bool) -> None:
+    del succeeded
 
 
 def _unchanged(new: m.JSONObject, old: m.JSONObject) -> bool:

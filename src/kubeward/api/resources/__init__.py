@@ -17,12 +17,18 @@ from kubeward.api.openapi.catalog import schema_name
 from kubeward.api.patch.strategies import root_type
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.resources import (
+    admissionregistration,
     apiextensions,
     apps,
     authentication,
     authorization,
     certificates,
     core,
+    core_policy,
+    core_services,
+    core_storage,
+    core_workloads,
+    discovery,
     flowcontrol,
     networking,
     rbac,
@@ -32,6 +38,11 @@ from kubeward.api.tables.registry import PRINTERS
 
 _MODULES = (
     core,
+    core_services,
+    core_workloads,
+    core_storage,
+    core_policy,
+    discovery,
     apps,
     authentication,
     authorization,
@@ -40,6 +51,7 @@ _MODULES = (
     certificates,
     apiextensions,
     flowcontrol,
+    admissionregistration,
 )
 
 

@@ -17,7 +17,15 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from kubeward.api.tables import core, flowcontrol, groups, pods
+from kubeward.api.tables import (
+    core,
+    core_storage,
+    core_workloads,
+    endpoints,
+    flowcontrol,
+    groups,
+    pods,
+)
 from kubeward.api.tables._access import text, value_at
 from kubeward.api.tables.columns import (
     CREATION_TIMESTAMP_DESCRIPTION,
@@ -51,6 +59,9 @@ PRINTERS: Mapping[KindKey, TablePrinter] = MappingProxyType(
     {
         ("", "Pod"): pods.POD_PRINTER,
         **core.PRINTERS,
+        **core_storage.PRINTERS,
+        **core_workloads.PRINTERS,
+        **endpoints.PRINTERS,
         **groups.PRINTERS,
         **flowcontrol.PRINTERS,
     }

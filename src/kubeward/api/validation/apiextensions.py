@@ -17,7 +17,12 @@ Worded as the apiextensions-apiserver words its field errors. Rules:
  5. Subresources: ``scale`` needs ``specReplicasPath`` under ``.spec`` and a
     ``statusReplicasPath`` under ``.status``; printer columns need a name, a supported type and
     a simple JSON path.
- 6. On update, ``spec.group`` and ``spec.names.plural`` never change; ``spec.scope`` and
+ 6. Conversion: ``strategy`` is ``None`` or ``Webhook``. ``Webhook`` needs ``webhook.clientConfig``
+    (``api.validation.webhook_client``) and ``conversionReviewVersions``: unique DNS-1035
+    labels, at least one of ``v1``/``v1beta1``. ``None`` allows neither. Paths are named as
+    upstream names them, from its internal type (``spec.conversion.webhookClientConfig``).
+ 7. A ``deprecationWarning`` is at most 256 printable characters.
+ 8. On update, ``spec.group`` and ``spec.names.plural`` never change; ``spec.scope`` and
     ``spec.names.kind`` do not change once the definition is established; every version in
     ``status.storedVersions`` must stay in ``spec.versions``.
 """
@@ -30,6 +35,7 @@ from typing import Any
 from kubeward.api.meta import JSONObject
 from kubeward.api.validation import field
 from kubeward.api.validation.meta import check_dns1035_label, check_dns1123_subdomain
+from kubeward.api.validation.webhook_client import validate_client_config
 from kubeward.errors import Cause
 
 SCOPES = ("Cluster", "Namespaced")
@@ -48,7 +54,8 @@ _SIMPLE_JSON_PATH = re.compile(r"^(\.[A-Za-z0-9_$-]+|\[\d+\]|\['[^']+'\])+$")
 
 
 def default_crd(obj: JSONObject) -> None:
-    """``singular`` from the kind, ``listKind`` as ``<kind>List``, conversion ``None``."""
+    """``singular`` from the kind, ``listKind`` as ``<kind>List``, conversion ``None``, a
+    conversion webhook service's port 443."""
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
@@ -59,6 +66,11 @@ def default_crd(obj: JSONObject) -> None:
     conversion = spec.setdefault("conversion", {"strategy": "None"})
     if isinstance(conversion, dict):
         conversion.setdefault("strategy", "None")
+        webhook = conversion.get("webhook")
+        config = webhook.get("clientConfig") if isinstance(webhook, dict) else None
+        service = config.get("service") if isinstance(config, dict) else None
+        if isinstance(service, dict):
+            service.setdefault("port", 443)
     spec.setdefault("preserveUnknownFields", False)
 
 
@@ -101,22 +113,77 @@ def validate_crd(obj: JSONObject) -> list[Cause]:
                 "spec.versions[*].schema instead",
             )
         )
-    conversion = spec.get("conversion")
-    if isinstance(conversion, dict) and conversion.get("strategy") not in ("None", "Webhook"):
-        causes.append(
-            field.not_supported(
-                "spec.conversion.strategy", conversion.get("strategy"), ("None", "Webhook")
+    causes.extend(_validate_conversion(spec.get("conversion"), "spec.conversion"))
+    return causes
+
+
+CONVERSION_STRATEGIES = ("None", "Webhook")
+CONVERSION_REVIEW_VERSIONS = ("v1", "v1beta1")
+
+
+def _validate_conversion(conversion: object, path: str) -> list[Cause]:
+    """Rule 6."""
+    if not isinstance(conversion, dict):
+        return []
+    strategy = conversion.get("strategy")
+    webhook = conversion.get("webhook")
+    hook: dict[str, Any] = webhook if isinstance(webhook, dict) else {}
+    if strategy not in CONVERSION_STRATEGIES:
+        if not strategy:
+            return [field.required(f"{path}.strategy")]
+        return [field.not_supported(f"{path}.strategy", strategy, CONVERSION_STRATEGIES)]
+    config_path = f"{path}.webhookClientConfig"
+    versions_path = f"{path}.conversionReviewVersions"
+    if strategy == "None":
+        causes = []
+        if hook.get("clientConfig") is not None:
+            causes.append(
+                field.forbidden(
+                    config_path, "should not be set when strategy is not set to Webhook"
+                )
             )
-        )
-    elif isinstance(conversion, dict) and conversion.get("strategy") == "Webhook":
+        if hook.get("conversionReviewVersions"):
+            causes.append(
+                field.forbidden(
+                    versions_path, "should not be set when strategy is not set to Webhook"
+                )
+            )
+        return causes
+    causes = []
+    if hook.get("clientConfig") is None:
+        causes.append(field.required(config_path, "required when strategy is set to Webhook"))
+    else:
+        causes.extend(validate_client_config(hook["clientConfig"], config_path))
+    causes.extend(_validate_review_versions(hook.get("conversionReviewVersions"), versions_path))
+    return causes
+
+
+def _validate_review_versions(versions: object, path: str) -> list[Cause]:
+    if not isinstance(versions, list) or not versions:
+        return [field.required(path)]
+    causes: list[Cause] = []
+    seen: set[str] = set()
+    for i, version in enumerate(versions):
+        text = str(version)
+        if text in seen:
+            causes.append(field.invalid(f"{path}[{i}]", version, "duplicate version"))
+            continue
+        seen.add(text)
+        for err in check_dns1035_label(text):
+            causes.append(field.invalid(f"{path}[{i}]", version, err))
+    if not seen & set(CONVERSION_REVIEW_VERSIONS):
         causes.append(
-            field.forbidden("spec.conversion.strategy", "conversion webhooks are not supported")
+            field.invalid(
+                path,
+                versions,
+                "must include at least one of " + ", ".join(CONVERSION_REVIEW_VERSIONS),
+            )
         )
     return causes
 
 
 def validate_crd_update(new: JSONObject, old: JSONObject) -> list[Cause]:
-    """Rule 6."""
+    """Rule 8."""
     causes: list[Cause] = []
     new_spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
     new_names, old_names = new_spec.get("names") or {}, old_spec.get("names") or {}
@@ -130,15 +197,33 @@ def validate_crd_update(new: JSONObject, old: JSONObject) -> list[Cause]:
             causes.append(field.invalid("spec.scope", new_spec.get("scope"), immutable))
         if new_names.get("kind") != old_names.get("kind"):
             causes.append(field.invalid("spec.names.kind", new_names.get("kind"), immutable))
-    served = {v.get("name") for v in new_spec.get("versions") or [] if isinstance(v, dict)}
-    stored = (new.get("status") or {}).get("storedVersions") or []
-    for i, version in enumerate(stored):
-        if version not in served:
+    causes.extend(_validate_stored_versions(new))
+    return causes
+
+
+def _validate_stored_versions(crd: JSONObject) -> list[Cause]:
+    """Rule 8's ``status.storedVersions``: not empty, holding the storage version, and naming
+    only versions of the spec (so a version is dropped from the spec only once no object is
+    stored at it, and a migration removes it from the status first)."""
+    path = "status.storedVersions"
+    stored = (crd.get("status") or {}).get("storedVersions") or []
+    if not stored:
+        return [field.invalid(path, stored, "must have at least one stored version")]
+    causes: list[Cause] = []
+    versions = [v for v in (crd.get("spec") or {}).get("versions") or [] if isinstance(v, dict)]
+    for version in versions:
+        if version.get("storage") is True and version.get("name") not in stored:
             causes.append(
                 field.invalid(
-                    f"status.storedVersions[{i}]", version, "must appear in spec.versions"
+                    path,
+                    version.get("name"),
+                    f"must have the storage version {version.get('name')}",
                 )
             )
+    served = {v.get("name") for v in versions}
+    for i, name in enumerate(stored):
+        if name not in served:
+            causes.append(field.invalid(f"{path}[{i}]", name, "must appear in spec.versions"))
     return causes
 
 
@@ -220,6 +305,17 @@ def _validate_versions(versions: object, path: str) -> list[Cause]:
         else:
             causes.extend(validate_structural_schema(schema, f"{where}.schema.openAPIV3Schema"))
         causes.extend(_validate_subresources(version.get("subresources"), f"{where}.subresources"))
+        warning = version.get("deprecationWarning")
+        if isinstance(warning, str) and len(warning) > 256:
+            causes.append(field.too_long(f"{where}.deprecationWarning", 256))
+        elif isinstance(warning, str) and not warning.isprintable():
+            causes.append(
+                field.invalid(
+                    f"{where}.deprecationWarning",
+                    warning,
+                    "must only contain printable UTF-8 characters",
+                )
+            )
         causes.extend(
             _validate_printer_columns(
                 version.get("additionalPrinterColumns"), f"{where}.additionalPrinterColumns"

@@ -57,3 +57,7 @@ def too_long(path: str, limit: int) -> Cause:
 
 def type_invalid(path: str, value: object, detail: str) -> Cause:
     return Cause("FieldValueTypeInvalid", f"Invalid value: {_show(value)}: {detail}", path)
+
+
+def too_many(path: str, actual: int, limit: int) -> Cause:
+    return Cause("FieldValueTooMany", f"Too many: {actual}: must have at most {limit} items", path)

@@ -106,6 +106,13 @@ def selector_string(selector: Any) -> str:
     return ",".join(str(r) for r in sorted(compiled.requirements, key=lambda r: r.key))
 
 
+def _selector(obj: Mapping[str, Any], paths: ScalePaths) -> Any:
+    selector = _lookup(obj, paths.label_selector)
+    if paths.selector_is_map and isinstance(selector, Mapping):
+        return {"matchLabels": selector}
+    return selector
+
+
 def scale_of(obj: Mapping[str, Any], paths: ScalePaths) -> m.JSONObject:
     """The Scale that shows ``obj`` (rule 2)."""
     meta = m.metadata(dict(obj))
@@ -121,7 +128,7 @@ def scale_of(obj: Mapping[str, Any], paths: ScalePaths) -> m.JSONObject:
         "spec": {"replicas": _lookup(obj, paths.spec_replicas) or 0},
         "status": {
             "replicas": _lookup(obj, paths.status_replicas) or 0,
-            "selector": selector_string(_lookup(obj, paths.label_selector)),
+            "selector": selector_string(_selector(obj, paths)),
         },
     }
 

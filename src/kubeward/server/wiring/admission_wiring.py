@@ -14,6 +14,7 @@ patch, as upstream converts it — and ``DeleteOptions``).
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from kubeward.admission.chain import AdmissionChain
 from kubeward.admission.interfaces import CREATE, DELETE, UPDATE
 from kubeward.admission.registry import PLUGINS, build_chain
+from kubeward.admission.webhooks import TransportFactory
 from kubeward.api import meta as m
 from kubeward.api.registry.store import ListOptions, Store
 from kubeward.api.scheme import ResourceType
@@ -73,6 +75,19 @@ class StoreReader:
         items: list[dict[str, Any]] = listed["items"]
         return items
 
+    async def cached(self, resource: str) -> builtins.list[dict[str, Any]]:
+        """Every object of ``resource`` from its informer (listed and watched once), or a list
+        from storage when the reader has no informers."""
+        store = self._store(resource)
+        if store is None:
+            return []
+        if self._informers is None:
+            return await self.list(resource, "")
+        informer = self._informers.informer(store.rt)
+        self._informers.start()
+        await informer.synced.wait()
+        return list(informer.cache.values())
+
     async def wait_for(
         self, resource: str, namespace: str, name: str, timeout: float
     ) -> dict[str, Any] | None:
@@ -122,13 +137,16 @@ def build_admission(
     enable: Sequence[str] = (),
     disable: Sequence[str] = (),
     informers: InformerFactory | None = None,
+    webhook_transport: TransportFactory | None = None,
 ) -> tuple[AdmissionChain, StoreReader]:
     """The chain from ``--enable/--disable-admission-plugins`` and the reader its plugins use.
 
     Raises:
         InputError: the flags name an unknown plugin, or ask for one kubeward lacks.
     """
-    chain = build_chain(PLUGINS, enable, disable, authorizer=authorizer)
+    chain = build_chain(
+        PLUGINS, enable, disable, authorizer=authorizer, webhook_transport=webhook_transport
+    )
     return chain, StoreReader(stores, informers)
 
 

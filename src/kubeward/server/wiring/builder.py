@@ -21,9 +21,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from kubeward.api.allocation.ranges import IPRange, PortRange
+from kubeward.api.allocation.services import ServiceAllocations
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
+from kubeward.api.resources.core_services import SERVICES
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.factory import (
     AuthenticationOptions,
@@ -34,9 +37,14 @@ from kubeward.authn.factory import (
 from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.client.fetch import HTTPSFetcher
-from kubeward.client.webhook import WebhookClient
+from kubeward.client.webhook import URLWebhookClient, WebhookClient
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.kubernetes_service import (
+    KubernetesServiceController,
+    ensure_kubernetes_service,
+    repair_service_allocations,
+)
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import InputError
@@ -139,11 +147,19 @@ class WebhookClients:
     """Makes the webhooks' HTTPS clients (``client.webhook``) and closes them at shutdown."""
 
     def __init__(self) -> None:
-        self.clients: list[WebhookClient] = []
+        self.clients: list[WebhookClient | URLWebhookClient] = []
 
     def maker(self, user_agent: str) -> Callable[[Path], WebhookClient]:
         def make(path: Path) -> WebhookClient:
             client = WebhookClient(path, user_agent=user_agent)
+            self.clients.append(client)
+            return client
+
+        return make
+
+    def url_maker(self) -> Callable[[str, str], URLWebhookClient]:
+        def make(url: str, ca_pem: str) -> URLWebhookClient:
+            client = URLWebhookClient(url, ca_pem)
             self.clients.append(client)
             return client
 
@@ -181,6 +197,12 @@ def token_webhook_options(
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scheme, strategies = build_scheme()
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+    # Service addresses and node ports are allocated in storage (api.allocation.services).
+    stores[SERVICES].hooks = ServiceAllocations(
+        backend,
+        IPRange.parse(config.service_cluster_ip_range),
+        PortRange.parse(config.service_node_port_range),
+    )
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
@@ -263,6 +285,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         config.enable_admission_plugins,
         config.disable_admission_plugins,
         informers=informers,
+        webhook_transport=webhook_clients.url_maker(),
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, informers)  # token endpoints, index and controllers
@@ -359,8 +382,23 @@ async def start_server(
         await backend.close()
         raise
     port = site.bound_port
+    ip_range = IPRange.parse(config.service_cluster_ip_range)
+    try:
+        await repair_service_allocations(server.stores)
+        await ensure_kubernetes_service(server.stores, ip_range, config.advertise_address, port)
+    except BaseException:
+        await runner.cleanup()
+        await parts.informers.stop()
+        await parts.broadcasters.close()
+        await backend.close()
+        raise
+    kubernetes_service = KubernetesServiceController(
+        server.stores, parts.informers, ip_range, config.advertise_address, port
+    )
+    parts.informers.start()
     background = [
         *parts.informers.tasks(),
+        asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),

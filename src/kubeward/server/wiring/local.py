@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 
+from kubeward.api.allocation.ranges import DEFAULT_SERVICE_CLUSTER_IP_RANGE
 from kubeward.pki.bundle import RETARGETED, ensure_bundle, open_directories
 from kubeward.pki.layout import PKI_DIR, SA_KEY_FILE, SA_PUB_FILE, BundleOptions, Member
 from kubeward.server.config import ServerConfig
@@ -32,6 +33,7 @@ def local_config(
     note: Callable[[str], None] | None = None,
     max_token_expiration_seconds: int = MAX_TOKEN_EXPIRATION_SECONDS,
     storage_sync: str = "normal",
+    service_cluster_ip_range: str = DEFAULT_SERVICE_CLUSTER_IP_RANGE,
     etcd_members: tuple[str, ...] = (),
 ) -> tuple[ServerConfig, Path]:
     """Make sure the PKI exists; return the server configuration and the admin kubeconfig.
@@ -50,6 +52,8 @@ def local_config(
             port=port,
             key_algorithm="ecdsa-p256",
             retarget_kubeconfigs=True,
+            # The serving certificate names the kubernetes Service's address, as kubeadm's does.
+            service_cidr=service_cluster_ip_range,
             etcd_members=tuple(
                 Member(name, ipaddress.ip_address("127.0.0.1")) for name in etcd_members
             ),
@@ -76,5 +80,6 @@ def local_config(
         service_account_signing_key_file=data_dir / PKI_DIR / SA_KEY_FILE,
         service_account_key_files=(data_dir / PKI_DIR / SA_PUB_FILE,),
         service_account_max_token_expiration_seconds=max_token_expiration_seconds,
+        service_cluster_ip_range=service_cluster_ip_range,
     )
     return config, result.kubeconfig("admin.conf")
