@@ -16,8 +16,10 @@ DEADLINE = 30.0
 
 
 def test_a_member_with_a_peer_certificate_from_another_ca_cannot_join(tmp_path: Path) -> None:
-    pki = ensure_etcd_pki(tmp_path / "good", 3)
-    foreign = ensure_etcd_pki(tmp_path / "foreign", 3)  # same names, another etcd CA
+    pki = ensure_etcd_pki(tmp_path / "good", 3, service_cidr="10.0.0.0/24")
+    foreign = ensure_etcd_pki(
+        tmp_path / "foreign", 3, service_cidr="10.0.0.0/24"
+    )  # same names, another etcd CA
     for suffix in ("crt", "key"):
         shutil.copy(
             foreign / "etcd" / f"peer-etcd-2.{suffix}", pki / "etcd" / f"peer-etcd-2.{suffix}"

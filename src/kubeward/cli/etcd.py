@@ -51,6 +51,7 @@ def etcd() -> None:
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(directory: Path, members: int, port_base: int, verbose: int) -> None:
     """Start MEMBERS etcd members on loopback with mutual TLS; stop them with Ctrl-C."""
+    from kubeward.api.allocation.ranges import DEFAULT_SERVICE_CLUSTER_IP_RANGE
     from kubeward.storage.etcd.local import (
         STATE_FILE,
         LocalCluster,
@@ -61,7 +62,7 @@ def up(directory: Path, members: int, port_base: int, verbose: int) -> None:
     setup_logging(verbose)
     if shutil.which("etcd") is None:
         raise InputError("etcd: not found; install it (Debian: apt-get install etcd-server)")
-    pki = ensure_etcd_pki(directory, members)
+    pki = ensure_etcd_pki(directory, members, service_cidr=DEFAULT_SERVICE_CLUSTER_IP_RANGE)
     cluster = LocalCluster(
         pki, directory / "etcd", members, ports=standard_ports(members, port_base)
     )

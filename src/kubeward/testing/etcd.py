@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from kubeward.api.allocation.ranges import DEFAULT_SERVICE_CLUSTER_IP_RANGE
 from kubeward.storage.etcd.config import EtcdConfig
 from kubeward.storage.etcd.local import LocalCluster, ensure_etcd_pki
 
@@ -18,7 +19,10 @@ from kubeward.storage.etcd.local import LocalCluster, ensure_etcd_pki
 @contextmanager
 def running_etcd(directory: Path, members: int = 3) -> Iterator[LocalCluster]:
     cluster = LocalCluster(
-        ensure_etcd_pki(directory, members), directory / "data", members, fast_elections=True
+        ensure_etcd_pki(directory, members, service_cidr=DEFAULT_SERVICE_CLUSTER_IP_RANGE),
+        directory / "data",
+        members,
+        fast_elections=True,
     )
     try:
         cluster.start()

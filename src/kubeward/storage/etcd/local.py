@@ -72,13 +72,18 @@ def standard_ports(members: int, base: int = 2379) -> list[tuple[int, int]]:
     return ports
 
 
-def ensure_etcd_pki(directory: Path, members: int) -> Path:
-    """Issue (or keep) the PKI for ``members`` loopback members (rule 2); returns ``directory/pki``."""
+def ensure_etcd_pki(directory: Path, members: int, *, service_cidr: str) -> Path:
+    """Issue (or keep) the PKI for ``members`` loopback members (rule 2); returns ``directory/pki``.
+
+    A new directory gets the whole bundle, so ``service_cidr`` must be the one ``kubeward up``
+    will use (the API server's certificate names its first address).
+    """
     loopback = ipaddress.ip_address("127.0.0.1")
     ensure_bundle(
         BundleOptions(
             directory=directory,
             port=_api_server_port(directory),
+            service_cidr=service_cidr,
             key_algorithm="ecdsa-p256",  # as kubeward up issues them
             etcd_members=tuple(PKIMember(name, loopback) for name in member_names(members)),
         )
