@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from kubeward.api.resources.core import CONFIGMAPS
-from kubeward.client.api import APIClient
+from kubeward.client.api import APIClient, ServerUnreachable
 from kubeward.errors import StatusError, StorageTimeout, StorageUnavailable
 from kubeward.storage.etcd.backend import EtcdBackend
 from kubeward.storage.etcd.config import EtcdConfig
@@ -169,6 +169,7 @@ def test_writes_fail_with_a_status_without_quorum_and_resume_after(
                     body=configmap("during", "2"),
                     timeout=20.0,  # the API server must answer well before this
                 )
+            assert not isinstance(caught.value, ServerUnreachable), caught.value  # answered
             assert caught.value.code in (503, 504), caught.value
             ready, ready_text = await health(client, "/readyz?verbose")
             live, _ = await health(client, "/livez?verbose")
