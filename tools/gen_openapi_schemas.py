@@ -67,6 +67,10 @@ GROUP_PACKAGES = {
     "networking.k8s.io": "networking",
     "apiextensions.k8s.io": "apiextensions",
     "flowcontrol.apiserver.k8s.io": "flowcontrol",
+    "batch": "batch",
+    "scheduling.k8s.io": "scheduling",
+    "storage.k8s.io": "storage",
+    "events.k8s.io": "events",
     "admissionregistration.k8s.io": "admissionregistration",
 }
 
@@ -105,6 +109,7 @@ KINDS = (
     Kind("V1EndpointSlice", "discovery.k8s.io", "v1", "EndpointSlice", "V1EndpointSliceList"),
     Kind("V1Lease", "coordination.k8s.io", "v1", "Lease", "V1LeaseList"),
     Kind("V1Deployment", "apps", "v1", "Deployment", "V1DeploymentList"),
+    Kind("V1ReplicaSet", "apps", "v1", "ReplicaSet", "V1ReplicaSetList"),
     Kind("V1Scale", "autoscaling", "v1", "Scale"),
     Kind("V1Eviction", "policy", "v1", "Eviction"),
     Kind("V1Role", "rbac.authorization.k8s.io", "v1", "Role", "V1RoleList"),
@@ -161,6 +166,38 @@ KINDS = (
         "PriorityLevelConfiguration",
         "V1PriorityLevelConfigurationList",
     ),
+    Kind("V1StatefulSet", "apps", "v1", "StatefulSet", "V1StatefulSetList"),
+    Kind("V1DaemonSet", "apps", "v1", "DaemonSet", "V1DaemonSetList"),
+    Kind("V1ControllerRevision", "apps", "v1", "ControllerRevision", "V1ControllerRevisionList"),
+    Kind("V1Job", "batch", "v1", "Job", "V1JobList"),
+    Kind("V1CronJob", "batch", "v1", "CronJob", "V1CronJobList"),
+    Kind(
+        "V2HorizontalPodAutoscaler",
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "V2HorizontalPodAutoscalerList",
+    ),
+    Kind(
+        "V1HorizontalPodAutoscaler",
+        "autoscaling",
+        "v1",
+        "HorizontalPodAutoscaler",
+        "V1HorizontalPodAutoscalerList",
+    ),
+    Kind(
+        "V1PodDisruptionBudget", "policy", "v1", "PodDisruptionBudget", "V1PodDisruptionBudgetList"
+    ),
+    Kind("V1Ingress", "networking.k8s.io", "v1", "Ingress", "V1IngressList"),
+    Kind("V1IngressClass", "networking.k8s.io", "v1", "IngressClass", "V1IngressClassList"),
+    Kind("V1StorageClass", "storage.k8s.io", "v1", "StorageClass", "V1StorageClassList"),
+    Kind("V1CSIDriver", "storage.k8s.io", "v1", "CSIDriver", "V1CSIDriverList"),
+    Kind("V1CSINode", "storage.k8s.io", "v1", "CSINode", "V1CSINodeList"),
+    Kind(
+        "V1VolumeAttachment", "storage.k8s.io", "v1", "VolumeAttachment", "V1VolumeAttachmentList"
+    ),
+    Kind("V1PriorityClass", "scheduling.k8s.io", "v1", "PriorityClass", "V1PriorityClassList"),
+    Kind("EventsV1Event", "events.k8s.io", "v1", "Event", "EventsV1EventList"),
 )
 
 # One line per kind, written for kubeward (rule 2).
@@ -184,6 +221,7 @@ DESCRIPTIONS = {
     "EndpointSlice": "A subset of the endpoints behind a Service.",
     "Lease": "A time-bound claim, used for leader election and node heartbeats.",
     "Deployment": "Declarative updates for a replicated set of pods.",
+    "ReplicaSet": "Keeps a stable number of replica pods running from one template.",
     "Scale": "The desired and observed replica count of a scalable resource.",
     "Eviction": "A request to evict a pod, subject to disruption budgets.",
     "Role": "A namespaced set of permission rules.",
@@ -202,6 +240,20 @@ DESCRIPTIONS = {
     "CustomResourceDefinition": "A new kind of resource that the API server serves.",
     "FlowSchema": "Which requests go to which priority level, and how they are split into flows.",
     "PriorityLevelConfiguration": "A share of the server's concurrency and how requests queue for it.",
+    "StatefulSet": "Pods with stable identities and storage, created and replaced in order.",
+    "DaemonSet": "One copy of a pod on each eligible node.",
+    "ControllerRevision": "An immutable snapshot of a controller's pod template, for rollbacks.",
+    "Job": "Pods that run until a number of them complete successfully.",
+    "CronJob": "Jobs created on a cron schedule.",
+    "HorizontalPodAutoscaler": "Scales a workload's replicas to keep metrics near their targets.",
+    "PodDisruptionBudget": "How many pods of a set voluntary disruptions may take down at once.",
+    "Ingress": "HTTP routes from outside the cluster to services, by host and path.",
+    "IngressClass": "Which controller implements the Ingresses of a class.",
+    "StorageClass": "A kind of storage that volumes can be provisioned from dynamically.",
+    "CSIDriver": "How the cluster talks to one CSI volume driver.",
+    "CSINode": "The CSI drivers installed on a node.",
+    "VolumeAttachment": "A request to attach or detach a volume to or from a node.",
+    "PriorityClass": "A named pod priority and its preemption behaviour.",
     "ValidatingWebhookConfiguration": "Webhooks that admission asks to accept or refuse writes.",
     "MutatingWebhookConfiguration": "Webhooks that admission asks to change writes before they are stored.",
 }
@@ -231,7 +283,7 @@ META_DESCRIPTIONS = {
 }
 
 # Core types that other groups embed but that no core kind in KINDS reaches.
-CORE_CLASSES = {"V1PodTemplateSpec"}
+CORE_CLASSES = {"V1PodTemplateSpec", "V1PersistentVolumeClaim", "V1PersistentVolumeSpec"}
 
 # (client class, JSON field) whose string (or map-of-string values) is a resource.Quantity.
 QUANTITY_FIELDS = {
@@ -260,6 +312,13 @@ QUANTITY_FIELDS = {
     ("V1NodeAllocatableMappedResources", "quantity"),
     ("V1NodeAllocatableOverheadResources", "perContainer"),
     ("V1NodeAllocatableOverheadResources", "perPod"),
+    ("V1PersistentVolumeSpec", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "capacity"),
+    ("V1PersistentVolumeClaimStatus", "allocatedResources"),
+    ("V2MetricTarget", "value"),
+    ("V2MetricTarget", "averageValue"),
+    ("V2MetricValueStatus", "value"),
+    ("V2MetricValueStatus", "averageValue"),
 }
 
 SCALARS: dict[str, dict[str, Any]] = {

@@ -14,6 +14,8 @@ never leak past it.
      ├── JSONPatchError           one JSON patch operation failed (its reason behind the 422)
      ├── WireError                bytes that are not a well-formed protobuf message (400)
      ├── WebhookCallError         a call to a webhook (CRD conversion) got no usable answer
+     ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
+     ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -93,6 +95,14 @@ class WebhookCallError(KubewardError):
     The message says what happened as Go's HTTP client words it, e.g.
     ``Post "https://conv.example:8443/convert?timeout=30s": connection refused``.
     """
+
+
+class LeaderElectionLost(KubewardError):
+    """A leader could not renew its Lease within the renew deadline; it must stop acting."""
+
+
+class ReplicaSetSyncFailed(KubewardError):
+    """Creating or deleting a ReplicaSet's pods failed; the controller retries with backoff."""
 
 
 class PKIError(KubewardError):

@@ -134,10 +134,53 @@ def _csr_pem() -> str:
     return base64.b64encode(csr.public_bytes(serialization.Encoding.PEM)).decode()
 
 
-def seed(kind: str, name: str, csr: str) -> dict[str, Any]:
-    """A valid object of ``kind`` named ``name``, the starting point of every body."""
+def seed(kind: str, name: str, csr: str, group: str = "") -> dict[str, Any]:
+    """A valid object of ``kind`` (of ``group`` when two groups name the same kind) named
+    ``name``, the starting point of every body."""
     container = {"name": "c", "image": "nginx"}
+    job_template = {"spec": {"restartPolicy": "Never", "containers": [container]}}
+    selected = {"selector": {"matchLabels": {"app": "a"}}}
+    labelled = {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [container]}}
+    if (group, kind) == ("events.k8s.io", "Event"):
+        return {
+            "metadata": {"name": name},
+            "eventTime": "2026-01-01T00:00:00.000000Z",
+            "reportingController": "example.com/fuzz",
+            "reportingInstance": "fuzz-1",
+            "action": "Fuzz",
+            "reason": "Fuzzed",
+            "type": "Normal",
+            "regarding": {"kind": "Pod", "name": "p", "namespace": NAMESPACE},
+        }
     specs: dict[str, dict[str, Any]] = {
+        "StatefulSet": {"spec": {**selected, "serviceName": "s", "template": labelled}},
+        "DaemonSet": {"spec": {**selected, "template": labelled}},
+        "ControllerRevision": {"data": {"spec": {}}, "revision": 1},
+        "Job": {"spec": {"template": job_template}},
+        "CronJob": {
+            "spec": {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": job_template}}}
+        },
+        "HorizontalPodAutoscaler": {
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "d"},
+                "maxReplicas": 3,
+            }
+        },
+        "PodDisruptionBudget": {"spec": {"minAvailable": 1, **selected}},
+        "Ingress": {"spec": {"defaultBackend": {"service": {"name": "s", "port": {"number": 80}}}}},
+        "IngressClass": {"spec": {"controller": "example.com/ingress"}},
+        "StorageClass": {"provisioner": "example.com/fast"},
+        "CSIDriver": {"spec": {}},
+        "CSINode": {"spec": {"drivers": [{"name": "csi.example.com", "nodeID": "n1"}]}},
+        "VolumeAttachment": {
+            "spec": {
+                "attacher": "csi.example.com",
+                "nodeName": "n1",
+                "source": {"persistentVolumeName": "pv1"},
+            }
+        },
+        "PriorityClass": {"value": 10},
+        "Eviction": {},
         "Pod": {"spec": {"containers": [container]}},
         "Node": {"spec": {}},
         "Namespace": {},
@@ -151,6 +194,16 @@ def seed(kind: str, name: str, csr: str) -> dict[str, Any]:
                 "selector": {"matchLabels": {"app": "a"}},
                 "template": {
                     "metadata": {"labels": {"app": "a"}},
+                    "spec": {"containers": [container]},
+                },
+            }
+        },
+        "ReplicaSet": {
+            "spec": {
+                "replicas": 0,
+                "selector": {"matchLabels": {"app": "r"}},
+                "template": {
+                    "metadata": {"labels": {"app": "r"}},
                     "spec": {"containers": [container]},
                 },
             }
@@ -647,7 +700,7 @@ def _request(draw: st.DrawFn, bodies: Bodies, target: Target) -> Request:
     if target.method == "DELETE" and draw(st.booleans()):
         name = "fz-absent"
     body_name = draw(st.sampled_from([f"fz-{draw(st.integers(0, 10**6))}", SEED]))
-    base = seed(target.body_kind, body_name if creating else SEED, bodies.csr)
+    base = seed(target.body_kind, body_name if creating else SEED, bodies.csr, rt.group)
     if target.body_kind in ("Scale", "Binding", "TokenRequest", "DeleteOptions"):
         group, version = ("autoscaling", "v1") if target.body_kind == "Scale" else ("", "v1")
         if target.body_kind == "TokenRequest":
@@ -779,7 +832,7 @@ class Fuzzer:
             body = {
                 "apiVersion": target.rt.api_version,
                 "kind": target.rt.kind,
-                **seed(target.rt.kind, SEED, csr),
+                **seed(target.rt.kind, SEED, csr, target.rt.group),
             }
             status, data = self.send("POST", target.path(""), _to_json(body), "application/json")
             assert status in (201, 409), (target.label, status, data[:300])

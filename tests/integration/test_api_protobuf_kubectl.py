@@ -76,6 +76,8 @@ _RESOURCES: list[tuple[str, str, str, str, bool, tuple[str, ...]]] = [
     ("networking.k8s.io", "v1", "ingresses", "Ingress", True, ()),
     ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ()),
     ("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, ()),
+    ("batch", "v1", "jobs", "Job", True, ()),
+    ("batch", "v1", "cronjobs", "CronJob", True, ()),
 ]
 _VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
@@ -495,6 +497,12 @@ GENERATORS = [
             "--class=default",
             "--rule=foo.example/bar=svc1:8080,tls=my-cert",
         ],
+    ),
+    ("job", "pi", ["create", "job", "pi", "--image=perl:5.34"]),
+    (
+        "cronjob",
+        "tick",
+        ["create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *"],
     ),
 ]
 

@@ -17,6 +17,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes import watch
 from kubernetes.client import models as client_models
+from workloads import wait_for
 
 from kubeward.kubeconfig.tls import ClientCredentials
 
@@ -161,12 +162,17 @@ def test_kubectl_scale_deployment(kubectl: Kubectl, tmp_path: Path) -> None:
     result = kubectl.run("scale", "deployment", "web", "--replicas=3")
     assert result.stdout.strip() == "deployment.apps/web scaled"
     assert kubectl.run("get", "deploy", "web", "-o", "jsonpath={.spec.replicas}").stdout == "3"
-    scale = json.loads(
-        kubectl.run("get", "--raw", "/apis/apps/v1/namespaces/default/deployments/web/scale").stdout
-    )
+
+    def read_scale() -> Any:
+        raw = "/apis/apps/v1/namespaces/default/deployments/web/scale"
+        found = json.loads(kubectl.run("get", "--raw", raw).stdout)
+        return found if found["status"].get("replicas") == 3 else None
+
+    # status.replicas is the deployment controller's count of the ReplicaSet's pods.
+    scale = wait_for(read_scale, "the scale status to count three replicas")
     assert scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
     assert scale["spec"] == {"replicas": 3}
-    assert scale["status"] == {"replicas": 0, "selector": "app=web"}
+    assert scale["status"] == {"replicas": 3, "selector": "app=web"}
     wrong = kubectl.run(
         "scale", "deployment", "web", "--current-replicas=2", "--replicas=4", check=False
     )

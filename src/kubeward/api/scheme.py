@@ -106,6 +106,9 @@ class ResourceType:
     # A deprecated version's ``Warning`` for every request made at it (a CRD version's
     # ``deprecationWarning``, or upstream's default wording).
     deprecation_warning: str = field(default="", compare=False)
+    # The group whose keys hold this kind's objects when another API owns their storage (the
+    # events.k8s.io Event is a view of the core Event); None: its own group.
+    storage_group: str | None = field(default=None, compare=False)
 
     @property
     def group_version(self) -> str:
@@ -142,11 +145,13 @@ class ResourceType:
         """Keys are ``/registry/<resource>/[<namespace>/]<name>`` for the core group, as
         kube-apiserver lays them out (``etcdctl get --prefix /registry/secrets`` finds them), and
         ``/registry/<group>/<resource>/...`` for every other group, as it lays out custom
-        resources. No core resource is named like a group (groups of custom resources have a
-        dot; the built-in ones without are apps, batch, autoscaling and policy)."""
-        if not self.group:
+        resources; a kind stored by another API (``storage_group``) uses that group's keys. No
+        core resource is named like a group (groups of custom resources have a dot; the built-in
+        ones without are apps, batch, autoscaling and policy)."""
+        group = self.group if self.storage_group is None else self.storage_group
+        if not group:
             return f"/registry/{self.resource}/"
-        return f"/registry/{self.group}/{self.resource}/"
+        return f"/registry/{group}/{self.resource}/"
 
     def storage_key(self, namespace: str, name: str) -> str:
         if self.namespaced:

@@ -1,7 +1,12 @@
-"""``kubeward controller-manager``: the CSR controllers, as a client of the API server.
+"""``kubeward controller-manager``: kube-controller-manager's controllers, as a client of the
+API server.
 
-Flags keep kube-controller-manager's names (``--kubeconfig``, ``--cluster-signing-cert-file``,
-``--cluster-signing-key-file``, ``--cluster-signing-duration``). One is kubeward's own:
+Flags keep kube-controller-manager's names and defaults (``--kubeconfig``, ``--controllers``,
+``--use-service-account-credentials``, ``--leader-elect`` (on), ``--leader-elect-lease-duration``
+15s, ``--leader-elect-renew-deadline`` 10s, ``--leader-elect-retry-period`` 2s,
+``--cluster-signing-cert-file``, ``--cluster-signing-key-file``,
+``--cluster-signing-duration``). The renew deadline must be shorter than the lease duration
+and longer than the retry period, as upstream validates. One flag is kubeward's own:
 ``--cluster-signing-allow-system-masters``, without which kube-apiserver-client requests for the
 ``system:masters`` group are failed instead of signed.
 """
@@ -19,7 +24,9 @@ import click
 
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.client.api import APIClient
+from kubeward.controllers.leader import LeaderElectionConfig
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
+from kubeward.controllers.names import ControllerSelection
 from kubeward.controllers.signing import SigningConfig
 from kubeward.errors import InputError
 from kubeward.pki.ca import CertificateAuthority
@@ -38,14 +45,39 @@ def parse_duration(text: str, flag: str) -> datetime.timedelta:
     return datetime.timedelta(seconds=seconds)
 
 
+def leader_election_config(
+    enabled: bool, lease_duration: str, renew_deadline: str, retry_period: str
+) -> LeaderElectionConfig | None:
+    """The ``--leader-elect*`` flags (InputError when they cannot work together)."""
+    if not enabled:
+        return None
+    lease = parse_duration(lease_duration, "--leader-elect-lease-duration").total_seconds()
+    renew = parse_duration(renew_deadline, "--leader-elect-renew-deadline").total_seconds()
+    retry = parse_duration(retry_period, "--leader-elect-retry-period").total_seconds()
+    if lease <= renew:
+        raise InputError(
+            "--leader-elect-lease-duration must be greater than --leader-elect-renew-deadline"
+        )
+    if renew <= retry:
+        raise InputError(
+            "--leader-elect-renew-deadline must be greater than --leader-elect-retry-period"
+        )
+    return LeaderElectionConfig(lease_duration=lease, renew_deadline=renew, retry_period=retry)
+
+
 def build_manager(
     kubeconfig: Path,
     cert_file: Path | None,
     key_file: Path | None,
     duration: str,
     allow_system_masters: bool,
+    *,
+    controllers: tuple[str, ...] = ("*",),
+    use_service_account_credentials: bool = False,
+    leader_election: LeaderElectionConfig | None = None,
 ) -> ControllerManager:
     """The manager the flags describe (InputError for unusable flags or files)."""
+    selection = ControllerSelection.parse(controllers)
     if (cert_file is None) != (key_file is None):
         raise InputError(
             "--cluster-signing-cert-file and --cluster-signing-key-file go together: give both"
@@ -57,8 +89,18 @@ def build_manager(
             duration=parse_duration(duration, "--cluster-signing-duration"),
             allow_system_masters=allow_system_masters,
         )
-    client = APIClient.from_kubeconfig(kubeconfig, user_agent="kubeward-controller-manager")
-    return ControllerManager(client, ManagerConfig(signing=signing, source=str(kubeconfig)))
+    client = APIClient.from_kubeconfig(
+        kubeconfig, user_agent="kubeward-controller-manager", max_connections=0
+    )
+    config = ManagerConfig(
+        signing=signing,
+        source=str(kubeconfig),
+        controllers=selection,
+        use_service_account_credentials=use_service_account_credentials,
+        kubeconfig=kubeconfig,
+        leader_election=leader_election,
+    )
+    return ControllerManager(client, config)
 
 
 async def _run_until_signalled(manager: ControllerManager) -> None:
@@ -103,6 +145,52 @@ async def _run_until_signalled(manager: ControllerManager) -> None:
     help="Sign kube-apiserver-client requests for the system:masters group (unrevocable "
     "superusers). Off by default.",
 )
+@click.option(
+    "--controllers",
+    multiple=True,
+    default=("*",),
+    show_default=True,
+    help="Controllers to enable: '*' for all on by default, 'name' to enable, '-name' to "
+    "disable (comma-separated or repeated).",
+)
+@click.option(
+    "--use-service-account-credentials",
+    type=click.BOOL,
+    default=False,
+    is_flag=False,
+    flag_value=True,
+    show_default=True,
+    help="Run each controller as its own service account in kube-system, with a token it "
+    "requests and refreshes.",
+)
+@click.option(
+    "--leader-elect",
+    type=click.BOOL,
+    default=True,
+    is_flag=False,
+    flag_value=True,
+    show_default=True,
+    help="Act only while holding the kube-system/kube-controller-manager Lease "
+    "(--leader-elect=false to run without).",
+)
+@click.option(
+    "--leader-elect-lease-duration",
+    default="15s",
+    show_default=True,
+    help="How long a standby waits after the last renewal before taking the lease.",
+)
+@click.option(
+    "--leader-elect-renew-deadline",
+    default="10s",
+    show_default=True,
+    help="How long the leader keeps trying to renew before it stops.",
+)
+@click.option(
+    "--leader-elect-retry-period",
+    default="2s",
+    show_default=True,
+    help="How often candidates try to acquire, and the leader to renew.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def controller_manager(
     kubeconfig: Path,
@@ -110,9 +198,16 @@ def controller_manager(
     cluster_signing_key_file: Path | None,
     cluster_signing_duration: str,
     cluster_signing_allow_system_masters: bool,
+    controllers: tuple[str, ...],
+    use_service_account_credentials: bool,
+    leader_elect: bool,
+    leader_elect_lease_duration: str,
+    leader_elect_renew_deadline: str,
+    leader_elect_retry_period: str,
     verbose: int,
 ) -> None:
-    """Run the certificate controllers (signing, approving, cleaning) against an API server."""
+    """Run kube-controller-manager's controllers (certificates, replicaset, deployment,
+    garbage collector) against an API server."""
     setup_logging(max(verbose, 1))
     manager = build_manager(
         kubeconfig,
@@ -120,5 +215,13 @@ def controller_manager(
         cluster_signing_key_file,
         cluster_signing_duration,
         cluster_signing_allow_system_masters,
+        controllers=controllers,
+        use_service_account_credentials=use_service_account_credentials,
+        leader_election=leader_election_config(
+            leader_elect,
+            leader_elect_lease_duration,
+            leader_elect_renew_deadline,
+            leader_elect_retry_period,
+        ),
     )
     run_async(_run_until_signalled(manager))

@@ -57,13 +57,20 @@ class WatchEvent:
 class APIClient:
     """Calls one API server as one identity. Use as ``async with APIClient.from_kubeconfig(p)``."""
 
-    def __init__(self, credentials: ClientCredentials, *, user_agent: str = "kubeward") -> None:
+    def __init__(
+        self,
+        credentials: ClientCredentials,
+        *,
+        user_agent: str = "kubeward",
+        max_connections: int = 16,
+    ) -> None:
+        """``max_connections`` bounds the connection pool (0: unbounded, for a client that
+        holds one watch per kind, as the controller-manager's does)."""
         self.credentials = credentials
+        self.max_connections = max_connections
         self.server = credentials.server
         headers = {"Accept": JSON, "User-Agent": user_agent}
-        auth = credentials.authorization_header()
-        if auth:
-            headers["Authorization"] = auth
+        self._authorization = credentials.authorization_header() or ""
         if credentials.impersonate_user:
             headers["Impersonate-User"] = credentials.impersonate_user
         self._headers = headers
@@ -77,9 +84,14 @@ class APIClient:
         context: str | None = None,
         *,
         user_agent: str = "kubeward",
+        max_connections: int = 16,
     ) -> APIClient:
         """A client for ``context`` of the kubeconfig at ``path`` (InputError if unusable)."""
-        return cls(ClientCredentials.from_kubeconfig(path, context), user_agent=user_agent)
+        return cls(
+            ClientCredentials.from_kubeconfig(path, context),
+            user_agent=user_agent,
+            max_connections=max_connections,
+        )
 
     async def __aenter__(self) -> APIClient:
         return self
@@ -89,7 +101,9 @@ class APIClient:
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(ssl=self.credentials.ssl_context, limit=16)
+            connector = aiohttp.TCPConnector(
+                ssl=self.credentials.ssl_context, limit=self.max_connections
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,
@@ -106,7 +120,12 @@ class APIClient:
         """Switch to new credentials (a rotated client certificate): later calls use them; the
         connections made with the old ones are closed, so open watches end and are resumed."""
         self.credentials = credentials
+        self._authorization = credentials.authorization_header() or ""
         await self.close()
+
+    def set_bearer_token(self, token: str) -> None:
+        """Send ``token`` from the next request on (a refreshed service-account token)."""
+        self._authorization = f"Bearer {token}"
 
     # --- addressing -------------------------------------------------------------------------
     @staticmethod
@@ -159,12 +178,21 @@ class APIClient:
         )
 
     async def delete(
-        self, rt: ResourceType, name: str, namespace: str = "", *, uid: str = ""
+        self,
+        rt: ResourceType,
+        name: str,
+        namespace: str = "",
+        *,
+        uid: str = "",
+        propagation_policy: str = "",
     ) -> JSONObject:
-        """DELETE; with ``uid``, only if the object is still that one (a precondition)."""
+        """DELETE; with ``uid``, only if the object is still that one (a precondition);
+        ``propagation_policy`` is ``Background``, ``Foreground`` or ``Orphan``."""
         body: JSONObject = {"kind": "DeleteOptions", "apiVersion": "v1"}
         if uid:
             body["preconditions"] = {"uid": uid}
+        if propagation_policy:
+            body["propagationPolicy"] = propagation_policy
         return await self.request("DELETE", self.path(rt, namespace, name), body=body)
 
     async def create_raw(self, path: str, obj: JSONObject) -> JSONObject:
@@ -223,7 +251,10 @@ class APIClient:
 
     # --- the transport ----------------------------------------------------------------------
     def _extra_headers(self) -> builtins.list[tuple[str, str]]:
-        return [("Impersonate-Group", g) for g in self._impersonate_groups]
+        headers = [("Impersonate-Group", g) for g in self._impersonate_groups]
+        if self._authorization:
+            headers.append(("Authorization", self._authorization))
+        return headers
 
     async def request(
         self,

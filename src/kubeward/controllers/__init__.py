@@ -5,9 +5,11 @@
   (``ClientSource``) or the server's own store (``StoreSource``); ``factory``: one shared
   informer per kind.
 - ``queue`` and ``base``: the work queue and the reconcile contract every controller follows.
-- In the controller-manager (over HTTPS, its own identity): ``signing``, ``approving``,
-  ``cleaning``, run by ``manager``. In the API server (over its store): ``namespaces`` and
-  ``serviceaccounts``.
+- In the controller-manager (over HTTPS; ``manager``, with ``names``, ``leader`` and
+  ``credentials``): ``signing``, ``approving``, ``cleaning``, ``replicaset``, ``deployment``
+  (with ``deployment_rollout`` and ``deployment_util``) and ``garbagecollector``, helped by
+  ``ownership``, ``expectations`` and ``podstate``. In the API server (over its store):
+  ``namespaces`` and ``serviceaccounts``.
 """
 
 from kubeward.controllers.base import Controller

@@ -1,4 +1,4 @@
-"""The controller-manager: one identity, one client, the certificate controllers.
+"""The controller-manager: kube-controller-manager's controllers, each as its own client.
 
 Rules:
 
@@ -9,8 +9,15 @@ Rules:
     (401) or a failed TLS handshake stop it at once with a message naming the server and the
     kubeconfig; an unreachable server is waited for (a minute), since a controller-manager may
     start before its API server.
- 3. The CSR controllers share one list+watch of CertificateSigningRequests. The signing
-    controller runs only when a signing CA is configured.
+ 3. With leader election (``leader``) it acts only while it holds the Lease; losing it stops
+    the manager with ``LeaderElectionLost``. A clean stop gives the Lease up.
+ 4. The controllers ``--controllers`` enables (``names``) run on one informer factory: each
+    kind is listed and watched once, by the manager's own client (its role may list and watch
+    everything, as upstream's ``shared-informers`` client), whoever reads it.
+ 5. Each controller writes with its own client: with ``--use-service-account-credentials``
+    the service account of ``names`` (``credentials``), else the manager's client.
+ 6. The signing controller runs only when a signing CA is configured. The garbage collector
+    follows every deletable kind the API server serves (``discovery``), custom resources too.
 """
 
 from __future__ import annotations
@@ -19,17 +26,29 @@ import asyncio
 import contextlib
 import datetime
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from kubeward.api.resources import build_scheme
+from kubeward.api.resources.apps import DEPLOYMENTS, REPLICA_SETS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
+from kubeward.api.resources.core import PODS
+from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient, ServerUnreachable
+from kubeward.controllers import names
 from kubeward.controllers.approving import ApprovingController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
-from kubeward.controllers.informer import Informer
+from kubeward.controllers.credentials import ServiceAccountClients, token_credentials
+from kubeward.controllers.deployment import DeploymentController
+from kubeward.controllers.discovery import deletable_resources
+from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.garbagecollector import GarbageCollector
+from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
+from kubeward.controllers.replicaset import ReplicaSetController
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
-from kubeward.errors import StatusError, Unauthorized
+from kubeward.errors import InputError, StatusError, Unauthorized
 
 log = logging.getLogger("kubeward.controllers")
 
@@ -46,22 +65,37 @@ class ManagerConfig:
     resync: datetime.timedelta = datetime.timedelta(minutes=5)
     source: str = "kubeconfig"
     wait_for_server: datetime.timedelta = datetime.timedelta(seconds=60)
+    controllers: names.ControllerSelection = field(default_factory=names.ControllerSelection)
+    use_service_account_credentials: bool = False
+    kubeconfig: Path | None = None  # needed for service-account credentials (its cluster)
+    leader_election: LeaderElectionConfig | None = None
+
+
+def builtin_kinds() -> list[ResourceType]:
+    """The scheme's kinds, so discovered kinds share the controllers' informers (rule 6)."""
+    scheme, _ = build_scheme()
+    return list(scheme)
 
 
 class ControllerManager:
     def __init__(self, client: APIClient, config: ManagerConfig) -> None:
+        if config.use_service_account_credentials and config.kubeconfig is None:
+            raise InputError("--use-service-account-credentials needs the manager's kubeconfig")
         self.client = client
         self.config = config
-        self.informer = Informer(
-            ClientSource(client, CERTIFICATE_SIGNING_REQUESTS),
-            resync=config.resync.total_seconds(),
+        self.factory = InformerFactory(
+            lambda rt: ClientSource(client, rt), resync=config.resync.total_seconds()
         )
-        self.controllers: list[Controller] = [
-            ApprovingController(self.informer, client),
-            CleaningController(self.informer, client),
-        ]
-        if config.signing is not None:
-            self.controllers.insert(0, SigningController(self.informer, client, config.signing))
+        self.controllers: list[Controller] = []
+        self.elector = (
+            LeaderElector(client, config.leader_election)
+            if config.leader_election is not None
+            else None
+        )
+        self._accounts: ServiceAccountClients | None = None
+
+    def enabled(self, name: str) -> bool:
+        return self.config.controllers.enabled(name)
 
     async def whoami(self) -> str:
         """Rule 2: the username the server sees, or CredentialsRefused."""
@@ -86,17 +120,98 @@ class ControllerManager:
         user = ((answer.get("status") or {}).get("userInfo") or {}).get("username", "")
         return str(user)
 
+    async def client_for(self, name: str) -> APIClient:
+        """Rule 5."""
+        if self._accounts is None:
+            return self.client
+        return await self._accounts.client_for(names.BY_NAME[name].service_account)
+
+    async def build(self) -> list[Controller]:
+        """Rules 4-6: the enabled controllers, on the shared factory."""
+        if self.config.use_service_account_credentials and self.config.kubeconfig is not None:
+            self._accounts = ServiceAccountClients(
+                self.client, token_credentials(self.config.kubeconfig)
+            )
+        f = self.factory
+        built: list[Controller] = []
+        csrs = f.informer(CERTIFICATE_SIGNING_REQUESTS) if self._csr_enabled() else None
+        if csrs is not None and self.config.signing is not None and self.enabled(names.CSR_SIGNING):
+            client = await self.client_for(names.CSR_SIGNING)
+            built.append(SigningController(csrs, client, self.config.signing))
+        if csrs is not None and self.enabled(names.CSR_APPROVING):
+            built.append(ApprovingController(csrs, await self.client_for(names.CSR_APPROVING)))
+        if csrs is not None and self.enabled(names.CSR_CLEANER):
+            built.append(CleaningController(csrs, await self.client_for(names.CSR_CLEANER)))
+        if self.enabled(names.REPLICASET):
+            built.append(
+                ReplicaSetController(
+                    f.informer(REPLICA_SETS),
+                    f.informer(PODS),
+                    await self.client_for(names.REPLICASET),
+                )
+            )
+        if self.enabled(names.DEPLOYMENT):
+            built.append(
+                DeploymentController(
+                    f.informer(DEPLOYMENTS),
+                    f.informer(REPLICA_SETS),
+                    f.informer(PODS),
+                    await self.client_for(names.DEPLOYMENT),
+                )
+            )
+        if self.enabled(names.GARBAGE_COLLECTOR):
+            known = builtin_kinds()
+
+            async def discover() -> list[ResourceType]:
+                return await deletable_resources(self.client, known)
+
+            informers = {rt: f.informer(rt) for rt in await discover()}
+            built.append(
+                GarbageCollector(
+                    informers,
+                    await self.client_for(names.GARBAGE_COLLECTOR),
+                    factory=f,
+                    discover=discover,
+                )
+            )
+        self.controllers = built
+        return built
+
+    def _csr_enabled(self) -> bool:
+        return any(
+            self.enabled(n) for n in (names.CSR_SIGNING, names.CSR_APPROVING, names.CSR_CLEANER)
+        )
+
     async def run(self) -> None:
-        """Run until cancelled (rules 2 and 3)."""
+        """Run until cancelled, or until the Lease is lost (rules 2-6)."""
         user = await self.whoami()
         log.info("controller-manager running as %s against %s", user, self.client.server)
-        tasks = [asyncio.create_task(self.informer.run())]
-        tasks.extend(asyncio.create_task(c.run()) for c in self.controllers)
+        tasks: list[asyncio.Task[None]] = []
         try:
-            await asyncio.gather(*tasks)
+            if self.elector is not None:
+                await self.elector.acquire()
+                tasks.append(asyncio.create_task(self.elector.hold(), name="leader-election"))
+            controllers = await self.build()
+            log.info(
+                "controller-manager: started %s",
+                ", ".join(c.name for c in controllers) or "no controller",
+            )
+            self.factory.start()
+            tasks.extend(asyncio.create_task(c.run(), name=c.name) for c in controllers)
+            tasks.extend(self.factory.tasks())
+            if tasks:
+                await asyncio.gather(*tasks)
+            else:
+                await asyncio.Event().wait()
         finally:
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, StatusError, Exception):
                     await task
+            await self.factory.stop()
+            if self._accounts is not None:
+                await self._accounts.close()
+            if self.elector is not None:
+                with contextlib.suppress(Exception):
+                    await self.elector.release()

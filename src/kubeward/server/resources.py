@@ -21,6 +21,8 @@ Rules beyond the generic store's:
     other pods and objects go at once unless they carry finalizers.
  5. A request at a deprecated version (a CRD version's ``deprecated``) is answered with its
     ``Warning`` header, whatever the verb, as the apiextensions server does.
+ 6. ``propagationPolicy`` (body or query) and ``orphanDependents`` set the garbage
+    collector's finalizers before the object is marked (``api.registry.propagation``).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from kubeward.api.openapi import (
     strict_patch_error,
     unknown_field_warnings,
 )
+from kubeward.api.registry.propagation import Propagation
 from kubeward.api.registry.scope import RequestScope
 from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.request_info import RequestInfo, is_true
@@ -462,8 +465,10 @@ class ResourceHandlers:
             except ValueError:
                 raise BadRequest(f'gracePeriodSeconds: Invalid value: "{grace_text}"') from None
         preconditions = options.get("preconditions") or {}
-        admission = self.admission_for(ctx, DELETE, options=delete_options(options, grace, q))
-        graceful, seconds = await self._graceful(ctx, grace)
+        merged = delete_options(options, grace, q)
+        propagation = Propagation.from_options(merged)
+        admission = self.admission_for(ctx, DELETE, options=merged)
+        graceful, seconds = await self.graceful_for(ctx, grace)
         obj, deleted_now = await ctx.store.delete(
             ctx.info.namespace,
             ctx.info.name,
@@ -473,6 +478,7 @@ class ResourceHandlers:
             graceful=graceful,
             grace_period_seconds=seconds,
             admission=admission,
+            propagation=propagation,
         )
         if not deleted_now:
             return self._respond(ctx, obj, 200 if ctx.dry_run else 202)
@@ -499,7 +505,8 @@ class ResourceHandlers:
             raise decoding_error(exc, kind="DeleteOptions", version="v1") from None
         return options
 
-    async def _graceful(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+    async def graceful_for(self, ctx: RequestContext, grace: Any) -> tuple[bool, int]:
+        """Whether a DELETE of this object waits (a pod on an existing node), and how long."""
         if not ctx.rt.graceful_delete:
             return False, 0
         pod = await ctx.store.get(ctx.info.namespace, ctx.info.name)
@@ -526,6 +533,7 @@ class ResourceHandlers:
         """
         opts = self._list_options(ctx)
         options = await self._delete_options(ctx, body)
+        propagation = Propagation.from_options(delete_options(options, None, ctx.request.query))
         result = await ctx.store.list(ctx.info.namespace, opts)
         deleted = []
         for item in result["items"]:
@@ -535,7 +543,9 @@ class ResourceHandlers:
                 ctx, DELETE, namespace=ns, name=name, options=delete_options(options, None, {})
             )
             with contextlib.suppress(NotFound):
-                obj, _ = await ctx.store.delete(ns, name, dry_run=ctx.dry_run, admission=admission)
+                obj, _ = await ctx.store.delete(
+                    ns, name, dry_run=ctx.dry_run, admission=admission, propagation=propagation
+                )
                 obj["apiVersion"] = ctx.rt.api_version
                 obj["kind"] = ctx.rt.kind
                 deleted.append(obj)

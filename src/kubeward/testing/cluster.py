@@ -9,6 +9,7 @@ import json
 import socket
 import tempfile
 import threading
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -149,6 +150,65 @@ class Cluster:
             answer = json.loads(response.read())
         return bool(answer["status"]["allowed"])
 
+    def _admin_request(self, method: str, path: str, body: object = None) -> Any:
+        credentials = ClientCredentials.from_kubeconfig(self.admin_kubeconfig)
+        headers = {"Content-Type": "application/merge-patch+json"} if body is not None else {}
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=json.dumps(body).encode() if body is not None else None,
+            headers=headers,
+            method=method,
+        )
+        with urllib.request.urlopen(
+            request, context=credentials.ssl_context, timeout=30
+        ) as response:
+            return json.loads(response.read())
+
+    def make_pods_ready(self, namespace: str, selector: str = "") -> list[str]:
+        """Report the selected pods Running and Ready, as their kubelet would (admin writes
+        ``pods/status``); returns the names of the pods it changed.
+
+        Stands in for a node agent so that rollouts can be tested: pods already Ready, and
+        pods being deleted, are left alone.
+        """
+        query = f"?labelSelector={urllib.parse.quote(selector)}" if selector else ""
+        listed = self._admin_request("GET", f"/api/v1/namespaces/{namespace}/pods{query}")
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        changed = []
+        for pod in listed.get("items") or []:
+            meta = pod.get("metadata") or {}
+            conditions = (pod.get("status") or {}).get("conditions") or []
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+            if ready or meta.get("deletionTimestamp"):
+                continue
+            containers = (pod.get("spec") or {}).get("containers") or []
+            status = {
+                "phase": "Running",
+                "startTime": now,
+                "conditions": [
+                    {"type": kind, "status": "True", "lastTransitionTime": now}
+                    for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+                ],
+                "containerStatuses": [
+                    {
+                        "name": c.get("name"),
+                        "image": c.get("image"),
+                        "imageID": "",
+                        "ready": True,
+                        "started": True,
+                        "restartCount": 0,
+                        "state": {"running": {"startedAt": now}},
+                    }
+                    for c in containers
+                ],
+            }
+            name = meta.get("name")
+            self._admin_request(
+                "PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}/status", {"status": status}
+            )
+            changed.append(str(name))
+        return changed
+
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
@@ -170,6 +230,8 @@ def running_cluster(
     controller_manager: bool = True,
     scheduler: bool = True,
     nodes: int = 0,
+    use_service_account_credentials: bool = True,
+    controllers: Sequence[str] = ("*",),
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
@@ -180,10 +242,12 @@ def running_cluster(
     ``server_options`` sets other :class:`~kubeward.server.config.ServerConfig` fields, e.g.
     ``{"max_requests_inflight": 20, "request_body_timeout_seconds": 2.0}``.
 
-    With ``controller_manager`` (the default) the CSR controllers run in the same process as a
-    separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``);
-    with ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes``
-    starts that many node agents (``node-1`` …), each as its own ``system:node:NAME``.
+    With ``controller_manager`` (the default) the controllers run in the same process as
+    separate clients (``kubeward.controllers.local``): the manager authenticated by
+    ``controller-manager.conf``, each controller by its own service account's token unless
+    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``. With
+    ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes`` starts
+    that many node agents (``node-1`` …), each as its own ``system:node:NAME``.
     ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     """
     with contextlib.ExitStack() as stack:
@@ -223,7 +287,11 @@ def running_cluster(
                 try:
                     started["server"] = running = await start_server(config)
                     if controller_manager:
-                        manager = run_local_controller_manager(admin.parent)
+                        manager = run_local_controller_manager(
+                            admin.parent,
+                            use_service_account_credentials=use_service_account_credentials,
+                            controllers=controllers,
+                        )
                         running.background.append(asyncio.create_task(manager))
                     if scheduler:
                         binder = run_local_scheduler(admin.parent)

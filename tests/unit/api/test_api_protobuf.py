@@ -988,3 +988,44 @@ def test_malformed_input_is_bad_request(body: bytes, message: str) -> None:
         decode_protobuf(body)
     assert message in caught.value.message
     assert caught.value.to_status()["code"] == 400
+
+
+def test_a_replicaset_decodes_with_its_status() -> None:
+    raw = (
+        meta("web")
+        + ld(
+            2,
+            vi(1, 0)  # replicas (*int32: 0 kept)
+            + vi(4, 5)  # minReadySeconds
+            + ld(2, entry(1, "app", ld(2, "web")))  # selector{1 matchLabels}
+            + ld(3, ld(1, entry(11, "app", ld(2, "web"))) + ld(2, ld(2, ld(1, "app")))),
+        )
+        + ld(
+            3,  # status{1 replicas, 2 fullyLabeled, 4 ready, 5 available, 3 observedGeneration}
+            vi(1, 2)
+            + vi(2, 2)
+            + vi(4, 1)
+            + vi(5, 1)
+            + vi(3, 7)
+            + ld(6, ld(1, "ReplicaFailure") + ld(2, "True") + ld(4, "FailedCreate")),
+        )
+    )
+    decoded = decode_protobuf(envelope("apps/v1", "ReplicaSet", raw))
+    assert decoded["spec"] == {
+        "replicas": 0,
+        "minReadySeconds": 5,
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app"}]},
+        },
+    }
+    assert decoded["status"] == {
+        "replicas": 2,
+        "fullyLabeledReplicas": 2,
+        "readyReplicas": 1,
+        "availableReplicas": 1,
+        "observedGeneration": 7,
+        "conditions": [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate"}],
+    }
+    assert ("apps/v1", "ReplicaSet") in KINDS_SUPPORTED

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeward.cli.controller_manager import build_manager, parse_duration
+from kubeward.cli.controller_manager import build_manager, leader_election_config, parse_duration
 from kubeward.errors import InputError
 
 
@@ -41,3 +41,33 @@ def test_cert_without_key_is_refused(tmp_path: Path) -> None:
 def test_missing_kubeconfig_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"cm\.conf"):
         build_manager(tmp_path / "cm.conf", None, None, "8760h", False)
+
+
+def test_leader_election_defaults_are_kube_controller_managers() -> None:
+    config = leader_election_config(True, "15s", "10s", "2s")
+    assert config is not None
+    assert (config.lease_duration, config.renew_deadline, config.retry_period) == (15, 10, 2)
+    assert (config.namespace, config.name) == ("kube-system", "kube-controller-manager")
+    assert leader_election_config(False, "15s", "10s", "2s") is None
+
+
+@pytest.mark.parametrize(
+    ("lease", "renew", "retry", "message"),
+    [
+        ("10s", "10s", "2s", "lease-duration must be greater than --leader-elect-renew-deadline"),
+        ("15s", "2s", "2s", "renew-deadline must be greater than --leader-elect-retry-period"),
+        ("15s", "10s", "soon", "--leader-elect-retry-period"),
+    ],
+)
+def test_leader_election_flags_that_cannot_work_are_refused(
+    lease: str, renew: str, retry: str, message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        leader_election_config(True, lease, renew, retry)
+
+
+def test_unknown_controller_flag_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match='"statefulsetz" is not in the list of known controllers'):
+        build_manager(
+            tmp_path / "cm.conf", None, None, "8760h", False, controllers=("*", "statefulsetz")
+        )

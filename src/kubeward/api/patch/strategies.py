@@ -12,7 +12,8 @@ Go types; kubeward keeps the same facts in a table. Only what changes the merge 
  ``retainKeys`` needs no entry: the server acts on the ``$retainKeys`` directive in the patch.
 
 Facts from the ``+patchStrategy``/``+patchMergeKey`` markers of ``staging/src/k8s.io/api/
-{core,apps,policy}/v1`` (as copied into ``generated.proto``) and ``apimachinery/.../meta/v1``.
+{core,apps,batch,policy,storage}/v1`` and ``autoscaling/v2`` (as copied into
+``generated.proto``) and ``apimachinery/.../meta/v1``.
 Adding a built-in kind is one line in :data:`KINDS` (plus its types if it has merge lists);
 a kind not in :data:`KINDS` is treated as a custom resource and refused strategic merge patch.
 """
@@ -112,6 +113,17 @@ TYPES: Final[Mapping[str, Mapping[str, PatchMeta]]] = {
         "status": _of("ConditionsStatus"),
     },
     "PodDisruptionBudgetSpec": {"selector": PatchMeta(strategy="replace")},
+    # --- batch, autoscaling and storage.k8s.io ---
+    "CronJob": {
+        "metadata": _of("ObjectMeta"),
+        "spec": _of("CronJobSpec"),
+        "status": _of("ConditionsStatus"),
+    },
+    "CronJobSpec": {"jobTemplate": _of("JobTemplateSpec")},
+    "JobTemplateSpec": {"metadata": _of("ObjectMeta"), "spec": _of("WorkloadSpec")},
+    "CSINode": {"metadata": _of("ObjectMeta"), "spec": _of("CSINodeSpec")},
+    "CSINodeSpec": {"drivers": _merge("name")},
+    "Conditioned": {"metadata": _of("ObjectMeta"), "status": _of("ConditionsStatus")},
     # --- admissionregistration.k8s.io/v1 ---
     "WebhookConfiguration": {
         "metadata": _of("ObjectMeta"),
@@ -160,6 +172,15 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("networking.k8s.io", "v1", "Ingress"): "Object",
     ("networking.k8s.io", "v1", "IngressClass"): "Object",
     ("scheduling.k8s.io", "v1", "PriorityClass"): "Object",
+    ("batch", "v1", "Job"): "Workload",
+    ("batch", "v1", "CronJob"): "CronJob",
+    ("autoscaling", "v2", "HorizontalPodAutoscaler"): "Conditioned",
+    ("autoscaling", "v1", "HorizontalPodAutoscaler"): "Object",
+    ("storage.k8s.io", "v1", "StorageClass"): "Object",
+    ("storage.k8s.io", "v1", "CSIDriver"): "Object",
+    ("storage.k8s.io", "v1", "CSINode"): "CSINode",
+    ("storage.k8s.io", "v1", "VolumeAttachment"): "Object",
+    ("events.k8s.io", "v1", "Event"): "Object",
     ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration"): (
         "WebhookConfiguration"
     ),

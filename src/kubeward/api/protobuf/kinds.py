@@ -5,7 +5,7 @@ Rules:
     as sent; a kind not listed is refused (400), as Kubernetes refuses an unregistered kind.
  2. The list covers what kubectl 1.32's typed client sends: ``auth can-i`` / ``auth whoami``
     reviews, ``create token``, ``certificate approve|deny`` and every ``kubectl create``
-    generator except job and cronjob, plus the core kinds kubeward serves.
+    generator, plus the core kinds kubeward serves.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Final
 from kubeward.api.protobuf import (
     messages_access,
     messages_apps,
+    messages_batch,
     messages_container,
     messages_core,
     messages_meta,
@@ -32,6 +33,7 @@ MESSAGES: Final[Mapping[str, Message]] = {
     **messages_container.MESSAGES,
     **messages_volumes.MESSAGES,
     **messages_apps.MESSAGES,
+    **messages_batch.MESSAGES,
 }
 
 ROOTS: Final[Mapping[tuple[str, str], str]] = {
@@ -66,9 +68,13 @@ ROOTS: Final[Mapping[tuple[str, str], str]] = {
     ),
     ("coordination.k8s.io/v1", "Lease"): "coordination.Lease",
     ("apps/v1", "Deployment"): "apps.Deployment",
+    ("apps/v1", "ReplicaSet"): "apps.ReplicaSet",
     ("networking.k8s.io/v1", "NetworkPolicy"): "networking.NetworkPolicy",
     ("networking.k8s.io/v1", "Ingress"): "networking.Ingress",
     ("networking.k8s.io/v1", "IngressClass"): "networking.IngressClass",
     ("policy/v1", "PodDisruptionBudget"): "policy.PodDisruptionBudget",
     ("scheduling.k8s.io/v1", "PriorityClass"): "scheduling.PriorityClass",
+    ("batch/v1", "Job"): "batch.Job",
+    ("batch/v1", "CronJob"): "batch.CronJob",
+    ("autoscaling/v1", "HorizontalPodAutoscaler"): "autoscaling.HorizontalPodAutoscaler",
 }

@@ -1,5 +1,5 @@
 """Message tables for the workload and cluster groups kubectl's generators send: apps/v1
-Deployment, coordination/v1 Lease, networking/v1 NetworkPolicy, Ingress and IngressClass,
+Deployment and ReplicaSet, coordination/v1 Lease, networking/v1 NetworkPolicy, Ingress and IngressClass,
 policy/v1 PodDisruptionBudget and scheduling/v1 PriorityClass.
 
 Field numbers from ``staging/src/k8s.io/api/{apps,coordination,networking,policy,scheduling}/v1/
@@ -66,6 +66,33 @@ _APPS: dict[str, Message] = {
         2: string("status", keep_zero=True),
         6: timestamp("lastUpdateTime"),
         7: timestamp("lastTransitionTime"),
+        4: string("reason"),
+        5: string("message"),
+    },
+    "apps.ReplicaSet": {
+        1: object_meta(),
+        2: message("spec", "apps.ReplicaSetSpec"),
+        3: message("status", "apps.ReplicaSetStatus"),
+    },
+    "apps.ReplicaSetSpec": {
+        1: int32("replicas", keep_zero=True),
+        4: int32("minReadySeconds"),
+        2: message("selector", "meta.LabelSelector"),
+        3: message("template", "core.PodTemplateSpec"),
+    },
+    "apps.ReplicaSetStatus": {
+        1: int32("replicas", keep_zero=True),
+        2: int32("fullyLabeledReplicas"),
+        4: int32("readyReplicas"),
+        5: int32("availableReplicas"),
+        7: int32("terminatingReplicas", keep_zero=True),
+        3: int64("observedGeneration"),
+        6: messages("conditions", "apps.ReplicaSetCondition"),
+    },
+    "apps.ReplicaSetCondition": {
+        1: string("type", keep_zero=True),
+        2: string("status", keep_zero=True),
+        3: timestamp("lastTransitionTime"),
         4: string("reason"),
         5: string("message"),
     },

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from kubeward.api import meta as m
+from kubeward.api.registry.propagation import Propagation
 from kubeward.api.registry.revisions import (
     CONTINUE_TOO_OLD,
     decode,
@@ -136,6 +137,14 @@ class Store:
             + b',"metadata":'
         )
 
+    # --- the stored form -----------------------------------------------------------------------
+    def _decode(self, kv: KeyValue) -> m.JSONObject:
+        """A stored value as this kind shows it (its strategy's view of another kind's form)."""
+        return self.strategy.from_storage(decode(kv))
+
+    def _encode(self, obj: m.JSONObject) -> bytes:
+        return encode(self.strategy.to_storage(obj))
+
     # --- reads ------------------------------------------------------------------------------
     def _not_found(self, name: str) -> NotFound:
         return NotFound(
@@ -180,7 +189,7 @@ class Store:
         if self.rt.converter is None:
             return None
         wanted = [kv for kv in items if pinned is None or kv.key.endswith("/" + pinned)]
-        objs = await self._served_all([decode(kv) for kv in wanted])
+        objs = await self._served_all([self._decode(kv) for kv in wanted])
         return {kv.key: obj for kv, obj in zip(wanted, objs, strict=True)}
 
     async def _storable(self, obj: m.JSONObject) -> m.JSONObject:
@@ -209,8 +218,8 @@ class Store:
         if kv is None:
             raise self._not_found(name)
         if self.rt.converter is not None:
-            return await self._served(decode(kv))
-        return self._with_type(decode(kv))
+            return await self._served(self._decode(kv))
+        return self._with_type(self._decode(kv))
 
     def _prefix(self, namespace: str) -> str:
         if self.rt.namespaced and namespace:
@@ -227,7 +236,7 @@ class Store:
     async def list(self, namespace: str, opts: ListOptions) -> m.JSONObject:
         """A ``<Kind>List`` honouring selectors, ``limit``/``continue`` and resourceVersion."""
         found, list_meta = await self._list_page(namespace, opts)
-        decoded = [decode(kv) if obj is None else obj for kv, obj in found]
+        decoded = [self._decode(kv) if obj is None else obj for kv, obj in found]
         items = [self._as_item(obj) for obj in await self._served_all(decoded)]
         return {
             "kind": self.rt.list_kind,
@@ -256,7 +265,7 @@ class Store:
                 start = head if self.rt.typed_list_items else b'{"metadata":{'
                 items.append(start + revision + value[skip:])
                 continue
-            decoded.append((len(items), decode(kv) if obj is None else obj))
+            decoded.append((len(items), self._decode(kv) if obj is None else obj))
             items.append(b"")
         served = await self._served_all([obj for _, obj in decoded])
         for (index, _), obj in zip(decoded, served, strict=True):
@@ -316,7 +325,7 @@ class Store:
                     start_after = kv.key
                     if pinned is not None and not kv.key.endswith("/" + pinned):
                         continue
-                    obj = decode(kv) if served is None else served[kv.key]
+                    obj = self._decode(kv) if served is None else served[kv.key]
                     if self.matches(obj, opts):
                         found.append((kv, obj))
                 if not opts.limit or not more or len(found) >= opts.limit:
@@ -342,6 +351,7 @@ class Store:
     def _validate_create(self, obj: m.JSONObject) -> None:
         causes = self.strategy.validate_metadata(obj, creating=True)
         causes.extend(self.strategy.validate(obj))
+        causes.extend(self.strategy.validate_create(obj))
         if causes:
             raise self._invalid(m.name_of(obj), causes)
 
@@ -389,7 +399,7 @@ class Store:
             else:
                 stored = await self._storable(obj)
                 try:
-                    kv = await self.backend.create(key, encode(stored))
+                    kv = await self.backend.create(key, self._encode(stored))
                 except KeyExistsError as exc:
                     raise self._already_exists(name) from exc
                 except StorageError as exc:
@@ -623,7 +633,7 @@ class Store:
             if finishing:
                 kv = await self.backend.delete(key, current_rv)
             else:
-                kv = await self.backend.update(key, encode(stored), current_rv)
+                kv = await self.backend.update(key, self._encode(stored), current_rv)
         read_back = await self._round_trip(prepared, stored)
         if read_back is not prepared:  # converted back to the version asked for, in place
             prepared.clear()
@@ -642,14 +652,18 @@ class Store:
         graceful: bool = False,
         grace_period_seconds: int = 0,
         admission: WriteAdmission | None = None,
+        propagation: Propagation | None = None,
     ) -> tuple[m.JSONObject, bool]:
         """Delete; returns ``(object, deleted_now)``.
 
         With finalizers, or with ``graceful`` (a pod bound to a node), the object is only marked
         with ``deletionTimestamp`` and ``deleted_now`` is False. ``admission`` sees the object
         as stored, as both the object and the old one; a refusal deletes nothing.
+        ``propagation`` adds or removes the garbage collector's finalizers first
+        (``api.registry.propagation``).
         """
         current = await self.get(namespace, name)
+        self.strategy.check_delete(current)
         if admission is not None:
             await admission.mutate(copy.deepcopy(current), current)
             await admission.validate(current, current)
@@ -669,20 +683,27 @@ class Store:
             )
         current_rv = int(meta["resourceVersion"])
         key = self.rt.storage_key(namespace, name)
-        if meta.get("finalizers") or graceful or self.strategy.blocks_deletion(current):
-            if meta.get("deletionTimestamp"):
+        current_finalizers = [str(f) for f in meta.get("finalizers") or []]
+        finalizers = (propagation or Propagation()).finalizers(current_finalizers)
+        if finalizers or graceful or self.strategy.blocks_deletion(current):
+            if meta.get("deletionTimestamp") and finalizers == current_finalizers:
                 return current, False
             marked = copy.deepcopy(current)
             mmeta = m.metadata(marked)
-            mmeta["deletionTimestamp"] = m.format_time(m.now())
-            mmeta["deletionGracePeriodSeconds"] = grace_period_seconds if graceful else 0
+            if finalizers:
+                mmeta["finalizers"] = finalizers
+            else:
+                mmeta.pop("finalizers", None)
+            if not mmeta.get("deletionTimestamp"):
+                mmeta["deletionTimestamp"] = m.format_time(m.now())
+                mmeta["deletionGracePeriodSeconds"] = grace_period_seconds if graceful else 0
             self.strategy.mark_deleting(marked)
             mmeta.pop("resourceVersion", None)
             if dry_run:
                 return marked, False
             stored = await self._storable(marked)
             with self._write_errors(name):
-                kv = await self.backend.update(key, encode(stored), current_rv)
+                kv = await self.backend.update(key, self._encode(stored), current_rv)
             marked = await self._round_trip(marked, stored)
             m.metadata(marked)["resourceVersion"] = str(kv.mod_revision)
             return marked, False
@@ -709,19 +730,19 @@ class Store:
             raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
 
     def to_watch_event(self, event: Event) -> WatchEvent:
-        obj: m.JSONObject = orjson.loads(event.value)
+        obj: m.JSONObject = self.strategy.from_storage(orjson.loads(event.value))
         m.metadata(obj)["resourceVersion"] = str(event.revision)
         self._with_type(obj)
         previous = None
         if event.type is EventType.UPDATE and event.prev_value is not None:
-            previous = orjson.loads(event.prev_value)
+            previous = self.strategy.from_storage(orjson.loads(event.prev_value))
         return WatchEvent(_EVENT_TYPES[event.type], obj, event.revision, previous)
 
     async def _converted_watch_event(self, event: Event) -> WatchEvent:
         """Rule 8 for a watch: the object (and the one before it) at this kind's version."""
-        objs: list[m.JSONObject] = [orjson.loads(event.value)]
+        objs: list[m.JSONObject] = [self.strategy.from_storage(orjson.loads(event.value))]
         if event.type is EventType.UPDATE and event.prev_value is not None:
-            objs.append(orjson.loads(event.prev_value))
+            objs.append(self.strategy.from_storage(orjson.loads(event.prev_value)))
         objs = [self._with_kind(o) for o in await self._served_all(objs)]
         m.metadata(objs[0])["resourceVersion"] = str(event.revision)
         previous = objs[1] if len(objs) > 1 else None

@@ -5,7 +5,7 @@ rolled into one. The generic store calls, in order (after mutating admission, be
 admission — ``api.registry.scope``):
 
  on create: ``prepare_for_create`` (with the request's scope: who asks) → ``default`` →
- ``validate`` (→ 422 on any cause)
+ ``validate`` + ``validate_create`` (→ 422 on any cause)
  on update: ``prepare_for_update`` → ``default`` → ``validate`` + ``validate_update``
  on a subresource update: ``prepare_for_subresource_update`` (for ``/status``: keeps everything
  but status) → ``default`` → ``validate`` + ``validate_subresource_update``.
@@ -59,6 +59,10 @@ class Strategy:
         """The kind's own rules (metadata is checked by the store)."""
         return []
 
+    def validate_create(self, obj: JSONObject) -> list[Cause]:
+        """Rules only a new object is held to (events.k8s.io/v1 Events), beside :meth:`validate`."""
+        return []
+
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         """Rules that compare the new object with the stored one (immutable fields)."""
         return []
@@ -101,6 +105,18 @@ class Strategy:
     ) -> list[Cause]:
         """Rules for an update through ``subresource``; by default those of the main resource."""
         return self.validate_update(new, old)
+
+    def to_storage(self, obj: JSONObject) -> JSONObject:
+        """The stored form of ``obj``: itself, unless another kind owns the storage (the
+        events.k8s.io Event is stored as the core Event it is a view of)."""
+        return obj
+
+    def from_storage(self, obj: JSONObject) -> JSONObject:
+        """This kind's view of a stored object; the inverse of :meth:`to_storage`."""
+        return obj
+
+    def check_delete(self, obj: JSONObject) -> None:
+        """Raise a ``StatusError`` when ``obj`` may never be deleted (system PriorityClasses)."""
 
     def blocks_deletion(self, obj: JSONObject) -> bool:
         """True while something other than metadata.finalizers holds the object (namespaces)."""

@@ -20,8 +20,11 @@ from kubeward.api.resources import (
     admissionregistration,
     apiextensions,
     apps,
+    apps_sets,
     authentication,
     authorization,
+    autoscaling,
+    batch,
     certificates,
     core,
     core_policy,
@@ -29,9 +32,13 @@ from kubeward.api.resources import (
     core_storage,
     core_workloads,
     discovery,
+    events,
     flowcontrol,
     networking,
+    policy,
     rbac,
+    scheduling,
+    storage,
 )
 from kubeward.api.scheme import ResourceType, Scheme
 from kubeward.api.tables.registry import PRINTERS
@@ -51,6 +58,13 @@ _MODULES = (
     certificates,
     apiextensions,
     flowcontrol,
+    apps_sets,
+    batch,
+    autoscaling,
+    policy,
+    scheduling,
+    storage,
+    events,
     admissionregistration,
 )
 

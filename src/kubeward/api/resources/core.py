@@ -39,6 +39,7 @@ PODS = ResourceType(
     subresources=(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
+        Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
     ),
     returns_deleted_object=True,
     graceful_delete=True,

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kubeward.api.tables import (
+    cluster_kinds,
     core,
     core_storage,
     core_workloads,
@@ -25,6 +26,8 @@ from kubeward.api.tables import (
     flowcontrol,
     groups,
     pods,
+    replicasets,
+    workloads,
 )
 from kubeward.api.tables._access import text, value_at
 from kubeward.api.tables.columns import (
@@ -64,6 +67,9 @@ PRINTERS: Mapping[KindKey, TablePrinter] = MappingProxyType(
         **endpoints.PRINTERS,
         **groups.PRINTERS,
         **flowcontrol.PRINTERS,
+        **replicasets.PRINTERS,
+        **workloads.PRINTERS,
+        **cluster_kinds.PRINTERS,
     }
 )
 """Every kind-specific printer, keyed by (API group, kind)."""

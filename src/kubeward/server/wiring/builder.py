@@ -27,6 +27,7 @@ from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
 from kubeward.api.resources.core_services import SERVICES
+from kubeward.api.resources.scheduling import ensure_system_priority_classes
 from kubeward.api.scheme import ResourceType
 from kubeward.authn.factory import (
     AuthenticationOptions,
@@ -51,7 +52,7 @@ from kubeward.errors import InputError
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.endpoints import authz_reviews, binding, reviews, scale
+from kubeward.server.endpoints import authz_reviews, binding, eviction, reviews, scale
 from kubeward.server.endpoints.openapi_handler import OpenAPIHandler
 from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
 from kubeward.server.resources import ResourceHandlers
@@ -277,6 +278,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
 
     reviews.register(server)
     scale.register(server)
+    eviction.register(server)
     binding.register(server)
     authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)
     handlers.admission, handlers.object_reader = build_admission(
@@ -347,6 +349,7 @@ async def start_server(
         parts = await build_server(config, backend)
         server = parts.server
         await ensure_default_namespaces(server.stores)
+        await ensure_system_priority_classes(server.stores)
         await parts.rbac.prepare()  # starts the informers; returns once RBAC's have synced
         await parts.service_accounts.prepare()
         await parts.crds.prepare()

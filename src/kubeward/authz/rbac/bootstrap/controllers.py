@@ -2,9 +2,11 @@
 kubeward runs.
 
 Kubernetes binds each ``system:controller:NAME`` role to the controller's service account in
-kube-system, for a controller-manager started with ``--use-service-account-credentials``.
-kubeward's controller-manager runs every controller under its own certificate identity
-(``system:kube-controller-manager``), so each binding names that user as well.
+kube-system, which is who the controller is under ``--use-service-account-credentials`` (the
+default of ``kubeward up``). Without that flag kubeward's controller-manager runs every
+controller under its own certificate identity (``system:kube-controller-manager``), so each
+binding names that user as well; a controller running as its service account is authorized
+by its own role only.
 """
 
 from __future__ import annotations
@@ -27,7 +29,17 @@ _SIGNERS = (
     "kubernetes.io/kube-apiserver-client kubernetes.io/kube-apiserver-client-kubelet "
     "kubernetes.io/kubelet-serving kubernetes.io/legacy-unknown"
 )
-CERTIFICATE_CONTROLLER = "system:controller:certificate-controller"
+_APPS = ("apps", "extensions")
+PREFIX = "system:controller:"
+CERTIFICATE_CONTROLLER = f"{PREFIX}certificate-controller"
+
+# The service account of each role below (the role's name without the prefix).
+CONTROLLER_ACCOUNTS = (
+    "certificate-controller",
+    "deployment-controller",
+    "generic-garbage-collector",
+    "replicaset-controller",
+)
 
 
 def controller_roles() -> list[Object]:
@@ -42,18 +54,44 @@ def controller_roles() -> list[Object]:
                 rule("create", ("authorization.k8s.io",), "subjectaccessreviews"),
                 events_rule(),
             ],
-        )
+        ),
+        cluster_role(
+            f"{PREFIX}deployment-controller",
+            [
+                rule("get list watch update", _APPS, "deployments"),
+                rule("update", _APPS, "deployments/status"),
+                rule("update", _APPS, "deployments/finalizers"),
+                rule("get list watch create update patch delete", _APPS, "replicasets"),
+                rule("get list watch update", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}generic-garbage-collector",
+            [
+                rule("get list watch patch update delete", ("*",), "*"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}replicaset-controller",
+            [
+                rule("get list watch update", _APPS, "replicasets"),
+                rule("update", _APPS, "replicasets/status"),
+                rule("update", _APPS, "replicasets/finalizers"),
+                rule("list watch patch create delete", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
     ]
 
 
 def controller_role_bindings() -> list[Object]:
     return [
         cluster_role_binding(
-            CERTIFICATE_CONTROLLER,
-            CERTIFICATE_CONTROLLER,
-            [
-                service_account("kube-system", "certificate-controller"),
-                user(KUBE_CONTROLLER_MANAGER),
-            ],
+            f"{PREFIX}{account}",
+            f"{PREFIX}{account}",
+            [service_account("kube-system", account), user(KUBE_CONTROLLER_MANAGER)],
         )
+        for account in CONTROLLER_ACCOUNTS
     ]

@@ -1,0 +1,114 @@
+"""apps/v1 statefulsets, daemonsets and controllerrevisions: stored, defaulted and validated
+(``api.validation.apps``); no controller runs them yet.
+
+They sit beside ``apps.py`` (Deployments) so that the group's kinds can grow without one
+module holding them all; a StatefulSet offers ``/scale`` as a Deployment does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubeward.api.meta import JSONObject
+from kubeward.api.registry.scope import RequestScope
+from kubeward.api.registry.strategy import Strategy
+from kubeward.api.resources.workload_templates import default_pod_template
+from kubeward.api.scheme import ResourceType, ScalePaths, Subresource
+from kubeward.api.validation import apps as v
+from kubeward.errors import Cause
+
+_ALL = ("all",)
+STATEFULSETS = ResourceType(
+    "apps",
+    "v1",
+    "StatefulSet",
+    "statefulsets",
+    True,
+    short_names=("sts",),
+    categories=_ALL,
+    subresources=(
+        Subresource("status", "StatefulSet", ("get", "patch", "update")),
+        Subresource(
+            "scale",
+            "Scale",
+            ("get", "patch", "update"),
+            group="autoscaling",
+            version="v1",
+            scale=ScalePaths(),
+        ),
+    ),
+)
+DAEMONSETS = ResourceType(
+    "apps",
+    "v1",
+    "DaemonSet",
+    "daemonsets",
+    True,
+    short_names=("ds",),
+    categories=_ALL,
+    subresources=(Subresource("status", "DaemonSet", ("get", "patch", "update")),),
+)
+CONTROLLER_REVISIONS = ResourceType("apps", "v1", "ControllerRevision", "controllerrevisions", True)
+TYPES = (STATEFULSETS, DAEMONSETS, CONTROLLER_REVISIONS)
+
+
+def _default_template(obj: JSONObject) -> None:
+    spec: Any = obj.get("spec")
+    if isinstance(spec, dict):
+        default_pod_template(spec.get("template"))
+
+
+class StatefulSetStrategy(Strategy):
+    has_status = True
+
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {"availableReplicas": 0, "replicas": 0}  # Go's zero status
+
+    def default(self, obj: JSONObject) -> None:
+        v.default_statefulset(obj)
+        _default_template(obj)
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_statefulset(obj)
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        return v.validate_statefulset_update(new, old)
+
+
+class DaemonSetStrategy(Strategy):
+    has_status = True
+
+    def prepare_for_create(self, obj: JSONObject, scope: RequestScope | None) -> None:
+        obj["status"] = {  # Go's zero status: these counts are not omitempty
+            "currentNumberScheduled": 0,
+            "desiredNumberScheduled": 0,
+            "numberMisscheduled": 0,
+            "numberReady": 0,
+        }
+
+    def default(self, obj: JSONObject) -> None:
+        v.default_daemonset(obj)
+        _default_template(obj)
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_daemonset(obj)
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        return v.validate_daemonset_update(new, old)
+
+
+class ControllerRevisionStrategy(Strategy):
+    generation_fields = ("data", "revision")
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_controller_revision(obj)
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        return v.validate_controller_revision_update(new, old)
+
+
+STRATEGIES: dict[ResourceType, type[Strategy]] = {
+    STATEFULSETS: StatefulSetStrategy,
+    DAEMONSETS: DaemonSetStrategy,
+    CONTROLLER_REVISIONS: ControllerRevisionStrategy,
+}
