@@ -16,6 +16,10 @@ never leak past it.
      ├── WebhookCallError         a call to a webhook (CRD conversion) got no usable answer
      ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
      ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
+     ├── CELError                 a CEL expression that cannot be compiled or evaluated (cel/)
+     │    ├── CELCompileError     a syntax or type error, worded as cel-go words it
+     │    ├── CELEvaluationError  an error while evaluating (no such key, overflow, ...)
+     │    └── CELCostExceeded     the runtime cost limit was reached
      ├── StorageError             the storage backend failed (maps to 500 InternalError)
      │    ├── KeyExistsError      create of a key that exists
      │    ├── KeyNotFoundError    get/update/delete of a key that does not exist
@@ -103,6 +107,22 @@ class LeaderElectionLost(KubewardError):
 
 class ReplicaSetSyncFailed(KubewardError):
     """Creating or deleting a ReplicaSet's pods failed; the controller retries with backoff."""
+
+
+class CELError(KubewardError):
+    """A CEL expression could not be compiled or evaluated; the message is worded as cel-go's."""
+
+
+class CELCompileError(CELError):
+    """Syntax or type errors: ``ERROR: <input>:1:5: undeclared reference to 'x' ...``."""
+
+
+class CELEvaluationError(CELError):
+    """An evaluation error: ``no such key: x``, ``integer overflow``, ``division by zero``."""
+
+
+class CELCostExceeded(CELError):
+    """The expression's runtime cost went over the limit it was evaluated with."""
 
 
 class PKIError(KubewardError):

@@ -9,6 +9,8 @@ tables, the official client's CRUD for services and replication controllers, and
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
 import pytest
 from kubernetes import client, config
@@ -134,6 +136,16 @@ subsets:
 """
 
 
+def wait_for_quota_status(kubectl: Any) -> str:
+    deadline = time.monotonic() + 20
+    while True:
+        quota = kubectl.run("get", "quota", "quota").stdout.splitlines()
+        assert quota[0].split() == ["NAME", "AGE", "REQUEST", "LIMIT"]
+        if "0/10" in quota[1] or time.monotonic() > deadline:
+            return quota[1]
+        time.sleep(0.1)
+
+
 def test_get_tables_of_the_new_kinds(kubectl):
     kubectl.run("apply", "-f", "-", input=MANIFESTS)
     kubectl.run("create", "service", "nodeport", "wide", "--tcp=80:80", "--node-port=30080")
@@ -169,9 +181,9 @@ def test_get_tables_of_the_new_kinds(kubectl):
     assert pv[1].split()[1:5] == ["1Gi", "RWO,ROX", "Retain", "Pending"]
     limits = kubectl.run("get", "limits").stdout.splitlines()
     assert limits[0].split() == ["NAME", "CREATED", "AT"]
-    quota = kubectl.run("get", "quota", "quota").stdout.splitlines()
-    assert quota[0].split() == ["NAME", "AGE", "REQUEST", "LIMIT"]
-    assert "pods: 0/0, requests.memory: 0/0" in quota[1] and "limits.cpu: 0/0" in quota[1]
+    # The resourcequota controller fills in status: used against hard, as kubectl prints it.
+    quota_line = wait_for_quota_status(kubectl)
+    assert "pods: 0/10, requests.memory: 0/1Gi" in quota_line and "limits.cpu: 0/4" in quota_line
     combined = kubectl.run("get", "svc,ep,pvc,pv,limits,quota", "-o", "wide").stdout
     for word in (
         "service/wide",

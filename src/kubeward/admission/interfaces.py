@@ -14,7 +14,8 @@ Rules:
     ``Warning`` headers) and audit annotations to ``request.audit_annotations``.
  4. Plugins read other objects through an :class:`ObjectReader`, so each can be tested
     without a server. The server's reader is also an :class:`ObjectWaiter`: a plugin may wait
-    for an object about to be written (it is told by an informer, never by asking again).
+    for an object about to be written (it is told by an informer, never by asking again); and
+    it can ``update_status`` of an object as the server's own write (ResourceQuota's usage).
  5. A plugin that needs the authorizer says so by having ``set_authorizer``
     (:class:`WantsAuthorizer`, upstream's ``WantsAuthorizer`` initializer); the registry gives
     it the server's authorizer chain when it builds the chain.

@@ -28,11 +28,19 @@ from typing import Any
 
 from kubeward.admission.chain import AdmissionChain
 from kubeward.admission.interfaces import MutatingPlugin, ValidatingPlugin
+from kubeward.admission.plugins.alwayspullimages import AlwaysPullImagesPlugin
 from kubeward.admission.plugins.certificateapproval import CertificateApprovalPlugin
 from kubeward.admission.plugins.certificatesigning import CertificateSigningPlugin
+from kubeward.admission.plugins.defaulttolerationseconds import DefaultTolerationSecondsPlugin
+from kubeward.admission.plugins.limitranger import LimitRangerPlugin
 from kubeward.admission.plugins.namespacelifecycle import NamespaceLifecyclePlugin
+from kubeward.admission.plugins.noderestriction import NodeRestrictionPlugin
 from kubeward.admission.plugins.podsecurity import PodSecurityPlugin
+from kubeward.admission.plugins.resourcequota import ResourceQuotaPlugin
 from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
+from kubeward.admission.plugins.storageobjectinuseprotection import (
+    StorageObjectInUseProtectionPlugin,
+)
 from kubeward.admission.webhooks import MutatingWebhooks, TransportFactory, ValidatingWebhooks
 from kubeward.authz.interfaces import Authorizer
 from kubeward.errors import InputError
@@ -110,7 +118,13 @@ PluginFactory = Callable[[], Any]
 # flow needs the request to exist, and the signer refuses to sign it instead.
 PLUGINS: Mapping[str, PluginFactory] = {
     "NamespaceLifecycle": NamespaceLifecyclePlugin,
+    "LimitRanger": LimitRangerPlugin,
+    "AlwaysPullImages": AlwaysPullImagesPlugin,
+    "DefaultTolerationSeconds": DefaultTolerationSecondsPlugin,
+    "StorageObjectInUseProtection": StorageObjectInUseProtectionPlugin,
+    "ResourceQuota": ResourceQuotaPlugin,
     "ServiceAccount": ServiceAccountPlugin,
+    "NodeRestriction": NodeRestrictionPlugin,
     "PodSecurity": PodSecurityPlugin,
     "CertificateApproval": CertificateApprovalPlugin,
     "CertificateSigning": CertificateSigningPlugin,

@@ -7,6 +7,9 @@ Rules (``k8s.io/apimachinery/pkg/api/resource``):
  2. Values are exact fractions, so ``0.1`` + ``0.2`` CPUs is ``300m``; comparisons never round.
  3. Anything else is refused with upstream's message: ``quantities must match the regular
     expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'``.
+ 4. :func:`canonical` writes a quantity as ``Quantity.String()`` does, in the format its text
+    was written in: binary (``1536Mi``, the largest suffix that keeps the number whole), decimal
+    SI (``500m``, ``2k``) or a decimal exponent (``1e3``).
 """
 
 from __future__ import annotations
@@ -61,3 +64,42 @@ def quantity_or_zero(value: object) -> Fraction:
 def milli_value(value: Fraction) -> int:
     """The value in thousandths, rounded up, as ``Quantity.MilliValue``."""
     return math.ceil(value * 1000)
+
+
+_DECIMAL_SUFFIXES = sorted(((e, s) for s, e in _DECIMAL.items()), reverse=True)
+_BINARY_SUFFIXES = sorted(((e, s) for s, e in _BINARY.items()), reverse=True)
+
+
+def format_quantity(value: Fraction, form: str = "decimal") -> str:
+    """``value`` as ``Quantity.String()`` writes it in ``form`` (binary, decimal, exponent)."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value == 0:
+        return "0"
+    if form == "binary" and value.denominator == 1:
+        whole = int(value)
+        for exponent, suffix in _BINARY_SUFFIXES:
+            unit = 2**exponent
+            if whole >= unit and whole % unit == 0:
+                return f"{sign}{whole // unit}{suffix}"
+        return f"{sign}{whole}"
+    for exponent, suffix in (
+        _DECIMAL_SUFFIXES
+        if form != "exponent"
+        else [(e, f"e{e}" if e else "") for e in range(18, -10, -3)]
+    ):
+        scaled = value / Fraction(10) ** exponent
+        if scaled.denominator == 1:
+            return f"{sign}{scaled.numerator}{suffix}"
+    return f"{sign}{math.ceil(value * 10**9)}n"
+
+
+def canonical(text: str | int | float) -> str:
+    """Rule 4 for a quantity as written (InputError when it is not one)."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return format_quantity(Fraction(text))
+    match = re.match(QUANTITY_PATTERN, str(text).strip())
+    value = parse_quantity(str(text))
+    suffix = match.group(2) if match else ""
+    form = "binary" if suffix in _BINARY else "exponent" if suffix[:1] in ("e", "E") else "decimal"
+    return format_quantity(value, form)

@@ -43,6 +43,9 @@ class RequestInfo:
     subresource: str = ""
     name: str = ""
     parts: tuple[str, ...] = ()
+    # The raw ``fieldSelector`` of a list, watch or deletecollection (authorization with
+    # selectors: the Node authorizer allows a node's ``spec.nodeName=<node>`` pod list).
+    field_selector: str = ""
 
 
 def is_true(value: str | None) -> bool:
@@ -136,8 +139,11 @@ def _finish(
         verb = "delete" if name else "deletecollection"
     else:
         verb = _METHOD_VERBS.get(method, method.lower())
+    field_selector = ""
+    if verb in ("list", "watch", "deletecollection"):
+        field_selector = query.get("fieldSelector", "")
     if verb in ("list", "watch") and not name:
-        name = selected_name(query.get("fieldSelector", ""))
+        name = selected_name(field_selector)
     return RequestInfo(
         verb=verb,
         path=path,
@@ -150,4 +156,5 @@ def _finish(
         subresource=subresource,
         name=name,
         parts=tuple(parts),
+        field_selector=field_selector,
     )

@@ -10,7 +10,8 @@ Rules, as upstream orders them:
  1. Request authenticators first: x509 client certificates (``--client-ca-file``), then the
     legacy basic-auth file (``--basic-auth-file``, which logs its deprecation at start).
  2. Bearer tokens next: the static token file (``--token-auth-file``), then service-account
-    tokens (and whatever token authenticators the caller adds, in order), then JWT issuers
+    tokens, then bootstrap tokens (``--enable-bootstrap-token-auth``) — whatever token
+    authenticators the caller adds, in that order — then JWT issuers
     (``--authentication-config`` or ``--oidc-*``), then the token webhook
     (``--authentication-token-webhook-config-file``).
  3. Anonymous last, when ``--anonymous-auth`` is on: a request with no credential at all.
@@ -27,6 +28,7 @@ from cryptography import x509
 
 from kubeward.authn.basic import WARNING as BASIC_WARNING
 from kubeward.authn.basic import BasicAuthenticator
+from kubeward.authn.bootstrap import SECRET_NAMESPACE, BootstrapTokenAuthenticator, SecretLookup
 from kubeward.authn.interfaces import Authenticator, TokenAuthenticator
 from kubeward.authn.oidc import (
     JSONFetcher,
@@ -47,17 +49,22 @@ from kubeward.fileio import read_bytes
 from kubeward.webhook_calls import ReviewTransport
 
 __all__ = [
+    "BOOTSTRAP_SECRET_NAMESPACE",
     "AuthenticationOptions",
     "JWTOptions",
     "LegacyOIDCFlags",
     "TokenWebhookOptions",
     "TokenWebhookSettings",
+    "bootstrap_token_authenticator",
     "build_authenticator",
     "load_ca_bundle",
     "service_account_authenticator",
 ]
 
 log = logging.getLogger("kubeward.apiserver")
+
+# Where bootstrap token Secrets live (the server follows that namespace's Secrets).
+BOOTSTRAP_SECRET_NAMESPACE = SECRET_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -171,3 +178,8 @@ def service_account_authenticator(
     return ServiceAccountAuthenticator(
         issuers=issuers, keys=keys, api_audiences=api_audiences, lookup=lookup
     )
+
+
+def bootstrap_token_authenticator(lookup: SecretLookup) -> TokenAuthenticator:
+    """The authenticator of bootstrap tokens (``authn.bootstrap``)."""
+    return BootstrapTokenAuthenticator(lookup)

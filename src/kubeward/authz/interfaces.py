@@ -51,6 +51,9 @@ class Attributes:
     subresource: str = ""
     name: str = ""
     path: str = ""
+    # The raw field selector of a list, watch or deletecollection (``spec.nodeName=worker-1``);
+    # authorizers that decide with selectors parse it (KEP-4601, beta and on in 1.32).
+    field_selector: str = ""
 
 
 Trail = tuple[str, ...]

@@ -4,14 +4,17 @@ Rules:
  1. Modes are Kubernetes' names: AlwaysAllow, AlwaysDeny, ABAC, Webhook, RBAC, Node. The flag
     is validated as kube-apiserver validates it: at least one mode, each a known one, none
     twice — with kube-apiserver's messages, joined as its errors are.
- 2. Node is known but not built yet; asking for it is refused with ``authorization mode X is
-    not supported yet``. ABAC needs ``--authorization-policy-file`` and Webhook
+ 2. ABAC needs ``--authorization-policy-file`` and Webhook
     ``--authorization-webhook-config-file``, and each file needs its mode, with
     kube-apiserver's messages.
  3. The chain asks, in order: the ``system:masters`` authorizer (always first, as in
     Kubernetes), then each mode in the order given. First ALLOW or DENY wins (``union``).
  4. The chain's rule resolver (SelfSubjectRulesReview) unions every mode's rules (a Webhook
-    marks the answer incomplete) — not the ``system:masters`` authorizer's.
+    marks the answer incomplete, as a node's are under Node) — not the ``system:masters``
+    authorizer's.
+ 5. Node decides from a graph the server keeps current from its informers (``authz.node``)
+    and, for what it does not subdivide, from the rules of the ``system:node`` ClusterRole of
+    the bootstrap policy (upstream's ``NodeRules()``), matched as RBAC matches rules.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from kubeward.authz.always import (
     AlwaysDenyAuthorizer,
 )
 from kubeward.authz.interfaces import Attributes, Authorizer, AuthzResult, RuleResolver, RulesResult
+from kubeward.authz.node import Graph, NodeAuthorizer
 from kubeward.authz.privileged import PrivilegedGroupsAuthorizer
 from kubeward.authz.rbac.authorizer import RBACAuthorizer
+from kubeward.authz.rbac.bootstrap import cluster_roles
 from kubeward.authz.rbac.index import RBACIndex
-from kubeward.authz.rbac.rules import go_quote, go_quote_list
+from kubeward.authz.rbac.rules import go_quote, go_quote_list, rules_allow, rules_from_list
 from kubeward.authz.union import UnionAuthorizer, UnionRuleResolver
 from kubeward.authz.webhook import Backoff, ReviewTransport, WebhookAuthorizer, WebhookSettings
 from kubeward.errors import InputError
@@ -68,7 +73,15 @@ AUTHORIZATION_MODE_CHOICES = (
     MODE_RBAC,
     MODE_NODE,
 )
-SUPPORTED_MODES = (MODE_ALWAYS_ALLOW, MODE_ALWAYS_DENY, MODE_ABAC, MODE_WEBHOOK, MODE_RBAC)
+SUPPORTED_MODES = (
+    MODE_ALWAYS_ALLOW,
+    MODE_ALWAYS_DENY,
+    MODE_ABAC,
+    MODE_WEBHOOK,
+    MODE_RBAC,
+    MODE_NODE,
+)
+NODE_ROLE = "system:node"
 
 
 @dataclass(frozen=True)
@@ -128,11 +141,13 @@ class AuthorizerChain:
         resolvers: Sequence[RuleResolver],
         rbac: RBACAuthorizer | None,
         abac: ABACAuthorizer | None = None,
+        node: NodeAuthorizer | None = None,
     ) -> None:
         self.modes = tuple(modes)
         self.authorizers = tuple(authorizers)
         self.rbac = rbac
         self.abac = abac
+        self.node = node
         self._union = UnionAuthorizer(authorizers)
         self._resolver = UnionRuleResolver(resolvers)
 
@@ -146,6 +161,18 @@ class AuthorizerChain:
         return self._resolver.rules_for(user, namespace)
 
 
+def node_rules_allow(attributes: Attributes) -> bool:
+    """Rule 5: whether the ``system:node`` ClusterRole's rules allow the request."""
+    return rules_allow(attributes, _NODE_RULES)
+
+
+_NODE_RULES = next(
+    rules_from_list(role["rules"])
+    for role in cluster_roles()
+    if role["metadata"]["name"] == NODE_ROLE
+)
+
+
 def build_authorizer(
     modes: Sequence[str],
     *,
@@ -153,6 +180,7 @@ def build_authorizer(
     explain_denials: bool = True,
     policy_file: str | os.PathLike[str] | None = None,
     webhook: WebhookOptions | None = None,
+    node_graph: Graph | None = None,
 ) -> AuthorizerChain:
     """Build the chain for ``--authorization-mode``.
 
@@ -163,6 +191,8 @@ def build_authorizer(
         explain_denials: whether RBAC records the near misses of every refusal.
         policy_file: ``--authorization-policy-file``, the ABAC policy (ABAC needs it).
         webhook: ``--authorization-webhook-*`` (Webhook needs it).
+        node_graph: the graph the server keeps current for the Node mode; a fresh empty one
+            is made when Node is asked for and none is given (reach it as ``chain.node.graph``).
 
     Raises:
         InputError: the modes are not valid, name a mode not supported yet, or the policy
@@ -184,6 +214,7 @@ def build_authorizer(
     resolvers: list[RuleResolver] = []
     rbac: RBACAuthorizer | None = None
     abac: ABACAuthorizer | None = None
+    node: NodeAuthorizer | None = None
     for mode in modes:
         if mode == MODE_ALWAYS_ALLOW:
             always_allow = AlwaysAllowAuthorizer()
@@ -206,7 +237,13 @@ def build_authorizer(
             remote = WebhookAuthorizer(webhook.transport(webhook.config_file), webhook.settings)
             authorizers.append(remote)
             resolvers.append(remote)
-    return AuthorizerChain(modes, authorizers, resolvers, rbac, abac)
+        elif mode == MODE_NODE:
+            node = NodeAuthorizer(
+                node_graph if node_graph is not None else Graph(), node_rules_allow
+            )
+            authorizers.append(node)
+            resolvers.append(node)
+    return AuthorizerChain(modes, authorizers, resolvers, rbac, abac, node)
 
 
 def rbac_rules(chain: AuthorizerChain, index: RBACIndex) -> RBACAuthorizer:

@@ -54,6 +54,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Read and edit kubeconfig files with kubectl's semantics.",
     ),
     "rbac": ("kubeward.cli.rbac", "rbac", "Explain RBAC decisions and find who can do what."),
+    "token": (
+        "kubeward.cli.token",
+        "token",
+        "Create, list and delete bootstrap tokens (kubeadm token).",
+    ),
     "netpol": (
         "kubeward.cli.netpol",
         "netpol",

@@ -102,6 +102,11 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Treat requests without credentials as system:anonymous.",
 )
 @click.option(
+    "--enable-bootstrap-token-auth",
+    is_flag=True,
+    help="Accept bootstrap tokens (Secrets of type bootstrap.kubernetes.io/token in kube-system) as bearer tokens.",
+)
+@click.option(
     "--authorization-mode",
     default="RBAC",
     show_default=True,
@@ -232,6 +237,7 @@ def serve(
     token_auth_file: Path | None,
     basic_auth_file: Path | None,
     anonymous_auth: bool,
+    enable_bootstrap_token_auth: bool,
     authorization_mode: str,
     authorization_policy_file: Path | None,
     max_requests_inflight: int,
@@ -274,6 +280,7 @@ def serve(
         token_auth_file=token_auth_file,
         basic_auth_file=basic_auth_file,
         anonymous_auth=anonymous_auth,
+        enable_bootstrap_token_auth=enable_bootstrap_token_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         authorization_policy_file=authorization_policy_file,
         **auth_config(flags),

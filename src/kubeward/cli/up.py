@@ -60,9 +60,9 @@ NEXT_COMMANDS = (
 )
 @click.option(
     "--authorization-mode",
-    default="RBAC",
+    default="Node,RBAC",
     show_default=True,
-    help="Comma-separated authorizers, in order.",
+    help="Comma-separated authorizers, in order (kubeadm's Node,RBAC by default).",
 )
 @click.option(
     "--authorization-policy-file",

@@ -12,6 +12,9 @@ As Kubernetes' ``pkg/controller/certificates/approver`` (sarapprove.go):
     ``certificatesigningrequests/nodeclient``.
  4. The Approved condition has reason ``AutoApproved`` and Kubernetes' messages; nothing is
     ever denied automatically.
+ 5. As upstream, a requester allowed ``nodeclient`` (kubeadm binds it to the group of its
+    bootstrap tokens) gets a request for *any* node name approved: the token is the proof of
+    trust. What that node may then do is fenced by the Node authorizer and NodeRestriction.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ It runs in the API server's process but as separate identities, exactly as a rem
 it connects over HTTPS with ``controller-manager.conf`` (``CN=system:kube-controller-manager``)
 from the data directory and signs with the cluster CA in ``pki/``. By default each controller
 uses its own service account's token (``--use-service-account-credentials``), so its
-permissions come from its bootstrap ``system:controller:*`` role only. There is no leader
-election: one process, one manager.
+permissions come from its bootstrap ``system:controller:*`` role only. As kubeadm, the
+tokencleaner is turned on besides the default set. There is no leader election: one process,
+one manager.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ async def run_local_controller_manager(
     data_dir: Path,
     *,
     use_service_account_credentials: bool = True,
-    controllers: Sequence[str] = ("*",),
+    controllers: Sequence[str] = ("*", "tokencleaner"),
 ) -> None:
     """Run until cancelled; a failure is logged, never raised into the API server."""
     kubeconfig = data_dir / "controller-manager.conf"

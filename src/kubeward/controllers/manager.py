@@ -18,6 +18,8 @@ Rules:
     the service account of ``names`` (``credentials``), else the manager's client.
  6. The signing controller runs only when a signing CA is configured. The garbage collector
     follows every deletable kind the API server serves (``discovery``), custom resources too.
+ 7. The tokencleaner (off by default, as upstream) deletes expired bootstrap tokens; it reads
+    the shared Secret informer.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.apps import DEPLOYMENTS, REPLICA_SETS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
-from kubeward.api.resources.core import PODS
+from kubeward.api.resources.core import PODS, SECRETS
 from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient, ServerUnreachable
 from kubeward.controllers import names
@@ -48,6 +50,7 @@ from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
 from kubeward.controllers.replicaset import ReplicaSetController
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
+from kubeward.controllers.tokencleaner import TokenCleaner
 from kubeward.errors import InputError, StatusError, Unauthorized
 
 log = logging.getLogger("kubeward.controllers")
@@ -158,6 +161,10 @@ class ControllerManager:
                     f.informer(PODS),
                     await self.client_for(names.DEPLOYMENT),
                 )
+            )
+        if self.enabled(names.TOKEN_CLEANER):
+            built.append(
+                TokenCleaner(f.informer(SECRETS), await self.client_for(names.TOKEN_CLEANER))
             )
         if self.enabled(names.GARBAGE_COLLECTOR):
             known = builtin_kinds()

@@ -9,9 +9,10 @@ Rules:
     ``--use-service-account-credentials`` (kube-system's ``deployment-controller``, …).
  2. ``--controllers`` is a list of ``*`` (every controller on by default), ``name``
     (enable) and ``-name`` (disable); the first entry naming a controller decides, then ``*``;
-    without ``*`` an unnamed controller is off. The default is ``*``. Kubernetes' default-off
-    controllers (``bootstrap-signer-controller``, ``token-cleaner-controller``) are not
-    implemented, so nothing here is off by default.
+    without ``*`` an unnamed controller is off. The default is ``*``. As upstream,
+    ``token-cleaner-controller`` is off by default (kubeadm turns it on:
+    ``--controllers=*,bootstrapsigner,tokencleaner``); kubeward's bootstrap signer runs in the
+    API server (``controllers.bootstrapsigner``), so ``bootstrapsigner`` is not a name here.
  3. A name that is neither a known controller nor an alias is refused with Kubernetes'
     message: ``"x" is not in the list of known controllers``.
 """
@@ -29,6 +30,7 @@ GARBAGE_COLLECTOR = "garbage-collector-controller"
 CSR_SIGNING = "certificatesigningrequest-signing-controller"
 CSR_APPROVING = "certificatesigningrequest-approving-controller"
 CSR_CLEANER = "certificatesigningrequest-cleaner-controller"
+TOKEN_CLEANER = "token-cleaner-controller"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(REPLICASET, ("replicaset",), "replicaset-controller"),
     ControllerName(DEPLOYMENT, ("deployment",), "deployment-controller"),
     ControllerName(GARBAGE_COLLECTOR, ("garbagecollector",), "generic-garbage-collector"),
+    ControllerName(TOKEN_CLEANER, ("tokencleaner",), "token-cleaner", enabled_by_default=False),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

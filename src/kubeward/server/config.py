@@ -24,6 +24,8 @@ class ServerConfig:
     token_auth_file: Path | None = None
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True
+    # --enable-bootstrap-token-auth: bearer tokens backed by kube-system bootstrap token Secrets.
+    enable_bootstrap_token_auth: bool = False
     authorization_modes: tuple[str, ...] = ("RBAC",)
     authorization_policy_file: Path | None = None
     authorization_webhook_config_file: Path | None = None

@@ -23,6 +23,10 @@ Rules beyond the generic store's:
     ``Warning`` header, whatever the verb, as the apiextensions server does.
  6. ``propagationPolicy`` (body or query) and ``orphanDependents`` set the garbage
     collector's finalizers before the object is marked (``api.registry.propagation``).
+ 7. Every write names a field manager for ``managedFields``: ``?fieldManager=``, else the
+    User-Agent before its first ``/`` (upstream's ``managerOrUserAgent``). Server-side apply
+    (``application/apply-patch+yaml``) requires ``fieldManager`` (422 naming PatchOptions, as
+    upstream) and merges through the kind's field manager (``api.fieldmanager``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -44,6 +49,7 @@ from kubeward.admission.interfaces import CREATE, DELETE, UPDATE, AdmissionReque
 from kubeward.api import meta as m
 from kubeward.api.codec import MAX_BODY_BYTES, check_json_value, decode_body_async
 from kubeward.api.customresources.schema import prune
+from kubeward.api.fieldmanager import check_options, manager_from_user_agent
 from kubeward.api.list_options import check_list_options, initial_events
 from kubeward.api.openapi import (
     conform,
@@ -67,11 +73,13 @@ from kubeward.api.selectors import (
     parse_label_selector,
 )
 from kubeward.api.user import UserInfo
+from kubeward.api.validation import field as field_errors
 from kubeward.errors import (
     BadRequest,
     MethodNotAllowed,
     NotFound,
     StatusError,
+    invalid,
 )
 from kubeward.server.http import (
     TABLE_CONTENT_TYPE,
@@ -87,6 +95,9 @@ from kubeward.server.watch_writer import ChunkedWatchWriter, chunk
 from kubeward.server.wiring.admission_wiring import NoObjects, delete_options, operation_options
 
 log = logging.getLogger(__name__)
+
+# The options object whose fieldManager a verb's 422 names, as upstream's.
+_OPTIONS = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions"}
 
 # A deletionTimestamp must stay a date: longer grace periods are cut to this (about 31 years).
 _MAX_GRACE_SECONDS = 10**9
@@ -224,12 +235,24 @@ class ResourceHandlers:
             ctx.warnings.extend(unknown_field_warnings(found.unknown))
         found.drop_unknown()
 
-    def request_scope(self, ctx: RequestContext) -> RequestScope:
+    def request_scope(
+        self, ctx: RequestContext, *, field_manager: str | None = None
+    ) -> RequestScope:
+        """The store's view of the request; its field manager is rule 5's (upstream's
+        ``managerOrUserAgent``) unless given."""
+        if field_manager is None:
+            q = ctx.request.query
+            field_manager = q.get("fieldManager", "")
+            if ctx.info.verb in ("create", "update", "patch"):
+                check_options(field_manager, applying=False, kind=_OPTIONS[ctx.info.verb])
+            if not field_manager:
+                field_manager = manager_from_user_agent(ctx.request.headers.get("User-Agent", ""))
         return RequestScope(
             user=ctx.user,
             verb=ctx.info.verb,
             subresource=ctx.info.subresource,
             dry_run=ctx.dry_run,
+            field_manager=field_manager,
         )
 
     def admission_for(
@@ -377,6 +400,13 @@ class ResourceHandlers:
         rt = ctx.rt
         if content_type == "application/apply-patch+yaml":
             return await self._server_side_apply(ctx, body)
+        if "force" in ctx.request.query:
+            raise invalid(
+                "PatchOptions",
+                "",
+                [field_errors.forbidden("force", "may not be specified for non-apply patch")],
+                "meta.k8s.io",
+            )
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
             patched = apply_patch(current, body, content_type, merge_root=rt.merge_root)
@@ -395,13 +425,16 @@ class ResourceHandlers:
         return self._respond(ctx, updated)
 
     async def _server_side_apply(self, ctx: RequestContext, body: bytes) -> web.StreamResponse:
-        """``kubectl apply --server-side``: create when absent, else merge the applied fields.
+        """``kubectl apply --server-side``: structured merge with field ownership (rule 5).
 
-        Field ownership (managedFields) is not tracked; the applied configuration is merged as a
-        strategic merge patch, which gives the same result for a single field manager.
+        The applied configuration merges over the live object (or creates it) through the
+        kind's field manager, which raises the 409 of a conflict unless ``force=true``; the
+        result then takes the ordinary write path (admission, strategy, validation).
         """
-        from kubeward.api.patch import apply_patch
-
+        q = ctx.request.query
+        manager = q.get("fieldManager", "")
+        check_options(manager, applying=True)
+        force = is_true(q.get("force"))
         applied = await self._decode(body, "application/yaml")
         meta = applied.get("metadata")
         if meta is not None and not isinstance(meta, dict):
@@ -409,47 +442,42 @@ class ResourceHandlers:
         if m.name_of(applied) not in ("", ctx.info.name):
             raise BadRequest("the name of the object does not match the name on the URL")
         m.metadata(applied)["name"] = ctx.info.name
+        applied = self._checked_object(ctx, applied)
+        fields = ctx.store.field_manager
+        subresource = ctx.info.subresource
+        scope = dataclasses.replace(self.request_scope(ctx, field_manager=""), applying=True)
         try:
             await ctx.store.get(ctx.info.namespace, ctx.info.name)
         except NotFound:
-            obj = self._checked_object(ctx, applied)
+            if subresource:
+                raise
+            obj = fields.applied(None, applied, manager, force=force)
             created = await ctx.store.create(
                 ctx.info.namespace,
                 obj,
                 dry_run=ctx.dry_run,
-                scope=self.request_scope(ctx),
+                scope=scope,
                 admission=self.admission_for(ctx, CREATE),
             )
             return self._respond(ctx, created, 201)
-        rt = ctx.rt
-        patch_bytes = orjson.dumps(applied)
+        wanted_rv = m.metadata(applied).get("resourceVersion")
 
         def mutate(current: m.JSONObject) -> m.JSONObject:
-            patched = merge(current)
-            self._check_fields(ctx, patched, patching=True)
-            return patched
-
-        def merge(current: m.JSONObject) -> m.JSONObject:
-            try:
-                return apply_patch(
-                    current,
-                    patch_bytes,
-                    "application/strategic-merge-patch+json",
-                    merge_root=rt.merge_root,
-                )
-            except StatusError as exc:
-                if exc.code != 415:
-                    raise
-                return apply_patch(
-                    current, patch_bytes, "application/merge-patch+json", merge_root=rt.merge_root
-                )
+            merged = fields.applied(
+                current, copy.deepcopy(applied), manager, subresource, force=force
+            )
+            if not wanted_rv:
+                m.metadata(merged).pop("resourceVersion", None)
+            self._check_fields(ctx, merged, patching=True)
+            return merged
 
         updated = await ctx.store.guaranteed_update(
             ctx.info.namespace,
             ctx.info.name,
             mutate,
+            subresource=subresource,
             dry_run=ctx.dry_run,
-            scope=self.request_scope(ctx),
+            scope=scope,
             admission=self.admission_for(ctx, UPDATE),
         )
         return self._respond(ctx, updated)

@@ -223,7 +223,7 @@ class Cluster:
 def running_cluster(
     *,
     data_dir: Path | None = None,
-    authorization_mode: str = "RBAC",
+    authorization_mode: str = "Node,RBAC",
     token_auth_file: Path | None = None,
     basic_auth_file: Path | None = None,
     anonymous_auth: bool = True,
@@ -231,7 +231,7 @@ def running_cluster(
     scheduler: bool = True,
     nodes: int = 0,
     use_service_account_credentials: bool = True,
-    controllers: Sequence[str] = ("*",),
+    controllers: Sequence[str] = ("*", "tokencleaner"),
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
@@ -269,7 +269,11 @@ def running_cluster(
             token_auth_file=token_auth_file,
             basic_auth_file=basic_auth_file,
             anonymous_auth=anonymous_auth,
-            enable_admission_plugins=enable_admission_plugins,
+            # kubeward up's plugins (NodeRestriction), plus those asked for, less those disabled.
+            enable_admission_plugins=(
+                *(p for p in config.enable_admission_plugins if p not in disable_admission_plugins),
+                *(p for p in enable_admission_plugins if p not in config.enable_admission_plugins),
+            ),
             disable_admission_plugins=disable_admission_plugins,
             **dict(server_options or {}),
         )

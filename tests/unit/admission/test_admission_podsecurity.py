@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
@@ -332,3 +333,36 @@ def test_stored_invalid_labels_are_evaluated_as_upstream(
 ) -> None:
     policies = namespace_policies(labels, {})
     assert {mode: policies[mode] for mode in expected} == expected
+
+
+def test_a_privileged_ephemeral_container_is_refused_through_its_subresource() -> None:
+    spec = {
+        **RESTRICTED_OK,
+        "ephemeralContainers": [
+            {"name": "debugger", "image": "busybox", "securityContext": {"privileged": True}}
+        ],
+    }
+    request = AdmissionRequest(
+        "UPDATE",
+        "",
+        "pods",
+        "Pod",
+        "ephemeralcontainers",
+        "ns",
+        "p",
+        UserInfo("jane"),
+        {"metadata": {"name": "p"}, "spec": spec},
+        {"metadata": {"name": "p"}, "spec": RESTRICTED_OK},
+    )
+    plugin = PodSecurityPlugin(PodSecurityConfiguration())
+    with pytest.raises(
+        Forbidden,
+        match=re.escape('container "debugger" must not set securityContext.privileged=true'),
+    ):
+        asyncio.run(
+            plugin.validate(request, Reader({"pod-security.kubernetes.io/enforce": "baseline"}))
+        )
+    request.subresource = "status"  # other subresources are not evaluated, as upstream
+    asyncio.run(
+        plugin.validate(request, Reader({"pod-security.kubernetes.io/enforce": "baseline"}))
+    )

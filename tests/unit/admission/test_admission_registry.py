@@ -104,12 +104,18 @@ class AllowEverything:
 def test_kubeward_plugins_are_in_kubernetes_order_and_defaults_are_upstreams() -> None:
     assert KUBEWARD_PLUGINS == (
         "NamespaceLifecycle",
+        "LimitRanger",
         "ServiceAccount",
+        "NodeRestriction",
+        "AlwaysPullImages",
         "PodSecurity",
+        "DefaultTolerationSeconds",
+        "StorageObjectInUseProtection",
         "CertificateApproval",
         "CertificateSigning",
         "MutatingAdmissionWebhook",
         "ValidatingAdmissionWebhook",
+        "ResourceQuota",
     )
     assert [n for n in ALL_ORDERED_PLUGINS if n in PLUGINS] == list(KUBEWARD_PLUGINS)
     assert set(DEFAULT_ENABLED) == set(KUBEWARD_PLUGINS) & DEFAULT_ON_PLUGINS
@@ -133,7 +139,7 @@ def test_disabling_every_plugin_leaves_an_empty_chain() -> None:
 
 
 def test_disabling_a_plugin_kubeward_lacks_is_accepted() -> None:
-    chain = build_chain(disable=["LimitRanger", "ResourceQuota"], authorizer=AllowEverything())
+    chain = build_chain(disable=["Priority", "TaintNodesByCondition"], authorizer=AllowEverything())
     assert chain.names == DEFAULT_ENABLED
 
 
@@ -175,12 +181,17 @@ def test_mutating_plugins_are_those_with_admit_and_validating_those_with_validat
     chain = build_chain(authorizer=AllowEverything())
     assert [p.name for p in chain.mutating] == [
         "NamespaceLifecycle",
+        "LimitRanger",
         "ServiceAccount",
+        "DefaultTolerationSeconds",
+        "StorageObjectInUseProtection",
         "MutatingAdmissionWebhook",
     ]
     assert [p.name for p in chain.validating] == [
+        "LimitRanger",
         "PodSecurity",
         "CertificateApproval",
         "CertificateSigning",
         "ValidatingAdmissionWebhook",
+        "ResourceQuota",
     ]

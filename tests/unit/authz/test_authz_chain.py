@@ -143,7 +143,6 @@ MODE_ERRORS = [
         ["Foo", "Foo"],
         '[authorization-mode "Foo" is not a valid mode, authorization-mode ["Foo" "Foo"] has mode specified more than once]',
     ),
-    ("node-later", ["Node", "RBAC"], "authorization mode Node is not supported yet"),
     (
         "abac-without-file",
         ["RBAC", "ABAC"],
@@ -159,6 +158,12 @@ def test_build_authorizer_refuses_bad_modes(modes: list[str], message: str) -> N
     with pytest.raises(InputError) as caught:
         build_authorizer(modes)
     assert str(caught.value) == message
+
+
+def test_node_mode_comes_in_the_order_given_after_system_masters() -> None:
+    chain = build_authorizer(["Node", "RBAC"])
+    assert [a.name for a in chain.authorizers][1:] == ["Node", "RBAC"]
+    assert chain.node is not None
 
 
 def test_validate_modes_accepts_every_known_mode() -> None:

@@ -54,7 +54,7 @@ def test_each_plugin_follows_the_flags(name: str) -> None:
     [
         (("Bogus",), (), 'enable-admission-plugins plugin "Bogus" is unknown'),
         ((), ("Bogus",), 'disable-admission-plugins plugin "Bogus" is unknown'),
-        (("AlwaysPullImages",), (), "plugin 'AlwaysPullImages' is not implemented by kubeward"),
+        (("EventRateLimit",), (), "plugin 'EventRateLimit' is not implemented by kubeward"),
     ],
     ids=["unknown-enable", "unknown-disable", "not-implemented"],
 )

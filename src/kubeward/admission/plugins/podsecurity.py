@@ -149,7 +149,15 @@ class PodSecurityPlugin:
         self.configuration = configuration or PodSecurityConfiguration()
 
     async def validate(self, request: AdmissionRequest, reader: ObjectReader) -> None:
-        if request.operation not in (CREATE, UPDATE) or request.subresource:
+        if request.operation not in (CREATE, UPDATE):
+            return
+        # Upstream evaluates ephemeral containers added through their subresource (a privileged
+        # debug container is a privileged container); every other subresource is ignored.
+        if request.subresource and not (
+            request.group == ""
+            and request.resource == "pods"
+            and request.subresource == "ephemeralcontainers"
+        ):
             return
         if request.group == "" and request.resource == "namespaces":
             self._validate_namespace_labels(request)

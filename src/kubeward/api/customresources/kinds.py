@@ -15,6 +15,12 @@ request made at it. Rules of the objects (:class:`CustomResourceStrategy`):
     ``status`` when the subresource is on).
  4. Field selectors: ``metadata.name``, ``metadata.namespace`` and the version's
     ``selectableFields``. Strategic merge patch is refused (415), as upstream.
+ 5. The schema's CEL rules (``x-kubernetes-validations``) are compiled once, when the kind is
+    made, and run after the schema: on create with ``self`` only, on update with ``oldSelf``
+    too (``rules.py``, ``rule_evaluation.py``). A blocking schema error (wrong type, missing,
+    unsupported, too long, too many) skips them, with upstream's ``some validation rules were
+    not checked`` cause. On update, a value equal to its old value is not refused by a rule
+    that does not name ``oldSelf`` (ratcheting).
 """
 
 from __future__ import annotations
@@ -23,6 +29,12 @@ from typing import Any
 
 from kubeward.api.customresources.conversion import Converter, WebhookCaller
 from kubeward.api.customresources.printer import printer_for_columns
+from kubeward.api.customresources.rule_evaluation import (
+    RULES_NOT_CHECKED,
+    blocks_rules,
+    evaluate_rules,
+)
+from kubeward.api.customresources.rules import compile_rules
 from kubeward.api.customresources.schema import apply_defaults, prune, validate
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
@@ -41,13 +53,45 @@ class CustomResourceStrategy(Strategy):
         self.has_status = resource_type.subresource("status") is not None
         self.selectable_fields = resource_type.selectable_fields
         self.last_pruned: list[str] = []
+        # Compiled once per registered kind (a definition's rules were checked when it was written).
+        self.rules, _ = compile_rules(self.schema)
+        self.has_transition_rules = self.rules is not None and self.rules.any(transition=True)
+        self._updating: int | None = None  # id() of the object whose update is being validated
 
     def default(self, obj: JSONObject) -> None:
         apply_defaults(obj, self.schema)
         self.last_pruned = prune(obj, self.schema)
 
     def validate(self, obj: JSONObject) -> list[Cause]:
-        return validate(obj, self.schema)
+        causes = validate(obj, self.schema)
+        if self.rules is None:
+            return causes
+        if blocks_rules(causes):
+            return [*causes, RULES_NOT_CHECKED]
+        if self._updating == id(obj):
+            return causes  # validate_update runs the rules, with the old object to ratchet
+        return causes + evaluate_rules(self.rules, obj, transition=False)
+
+    def validate_metadata(self, obj: JSONObject, *, creating: bool) -> list[Cause]:
+        causes = super().validate_metadata(obj, creating=creating)
+        # The store validates a write's metadata, then the object, then (on update) the
+        # update, one after the other: this is how validate() learns a write is an update.
+        self._updating = None if creating else id(obj)
+        if creating and self.has_transition_rules and not blocks_rules(validate(obj, self.schema)):
+            # The transition rules with optionalOldSelf run on create, oldSelf = optional.none().
+            causes.extend(evaluate_rules(self.rules, obj, transition=True))
+        return causes
+
+    def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
+        updating, self._updating = self._updating == id(new), None
+        if self.rules is None or blocks_rules(validate(new, self.schema)):
+            return []  # validate() has said why the rules were not checked
+        causes = []
+        if updating:
+            causes = evaluate_rules(self.rules, new, old, transition=False, ratchet=True)
+        if self.has_transition_rules:
+            causes += evaluate_rules(self.rules, new, old, transition=True)
+        return causes
 
     def generation_changed(self, new: JSONObject, old: JSONObject) -> bool:
         ignored = _IGNORED_FOR_GENERATION | ({"status"} if self.has_status else set())

@@ -9,7 +9,9 @@ each item of a deletecollection, subresource writes):
  1. Mutating admission runs first, on the object as the client sent it (for an update, after
     the patch or replacement is applied to the current object).
  2. Then the strategy: prepare (system fields, what the subresource may change, the requester
-    from :class:`RequestScope`), defaults, validation (422 with every cause).
+    from :class:`RequestScope`), defaults, the ``managedFields`` of the scope's field manager
+    (``api.fieldmanager``: what the write added or changed, defaults included, as upstream
+    records after decoding), validation (422 with every cause).
  3. Then the kind's write checks (:data:`WriteCheck`, e.g. RBAC's escalate and bind), then
     validating admission, on the object exactly as it will be stored.
  4. Then storage. A refusal at any step writes nothing; a retried update (a lost
@@ -37,6 +39,12 @@ class RequestScope:
     verb: str = ""
     subresource: str = ""
     dry_run: bool = False
+    # Who the write's ``managedFields`` entry names (an Update operation); "" records none —
+    # the server's own writes, and apply, which records its own (``api.fieldmanager``).
+    field_manager: str = ""
+    # An apply: the object carries the managedFields its merge computed, kept through a
+    # subresource's prepare (which otherwise starts from the stored metadata).
+    applying: bool = False
 
 
 class WriteAdmission(Protocol):

@@ -21,6 +21,9 @@ One :class:`Store` per served kind. It owns the rules every kind shares:
     and read at its own: every write converts the object before it is encoded, every read
     (get, list, watch) converts what storage holds, a list in one call for all its items
     (``api.customresources.conversion``). Kinds without one store what they serve.
+ 10. A write for a request with a field manager records its ``managedFields`` Update entry
+    (``api.fieldmanager``), after defaults, before validation; a write that changes nothing
+    changes no entry.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from kubeward.api import meta as m
+from kubeward.api.fieldmanager import FieldManager, for_kind
 from kubeward.api.registry.propagation import Propagation
 from kubeward.api.registry.revisions import (
     CONTINUE_TOO_OLD,
@@ -130,12 +134,26 @@ class Store:
             {"apiVersion": resource_type.api_version, "kind": resource_type.kind}
         )
         self._stored_head = type_meta[:-1] + b',"metadata":{'
+        self._field_manager: FieldManager | None = None
         self._list_json_head = (
             orjson.dumps(
                 {"kind": resource_type.list_kind, "apiVersion": resource_type.api_version}
             )[:-1]
             + b',"metadata":'
         )
+
+    @property
+    def field_manager(self) -> FieldManager:
+        """Rule 8's manager for this kind, built on first use."""
+        if self._field_manager is None:
+            rt = self.rt
+            self._field_manager = for_kind(
+                rt.api_version,
+                rt.schema_name,
+                rt.openapi_schema,
+                status=rt.subresource("status") is not None,
+            )
+        return self._field_manager
 
     # --- the stored form -----------------------------------------------------------------------
     def _decode(self, kv: KeyValue) -> m.JSONObject:
@@ -364,7 +382,7 @@ class Store:
         scope: RequestScope | None = None,
         admission: WriteAdmission | None = None,
     ) -> m.JSONObject:
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         if admission is not None:
             await admission.mutate(obj, None)
         meta = m.metadata(obj)
@@ -386,6 +404,8 @@ class Store:
         meta["generation"] = 1
         self.strategy.prepare_for_create(obj, scope)
         self.strategy.default(obj)
+        if scope is not None and scope.field_manager:
+            self.field_manager.updated(None, obj, scope.field_manager, scope.subresource)
         self._validate_create(obj)
         self._with_type(obj)
         finish = await self._begin(self.hooks.begin_create(obj, dry_run) if self.hooks else None)
@@ -460,12 +480,22 @@ class Store:
         )
 
     def _prepare_update(
-        self, new: m.JSONObject, old: m.JSONObject, subresource: str
+        self,
+        new: m.JSONObject,
+        old: m.JSONObject,
+        subresource: str,
+        scope: RequestScope | None = None,
     ) -> m.JSONObject:
         if subresource:
+            applied = m.metadata(new).get("managedFields")
             new = self.strategy.prepare_for_subresource_update(new, old, subresource)
+            if scope is not None and scope.applying:
+                if applied:
+                    m.metadata(new)["managedFields"] = applied
+                else:
+                    m.metadata(new).pop("managedFields", None)
         else:
-            new = copy.deepcopy(new)
+            new = clone(new)
             self.strategy.prepare_for_update(new, old)
         meta = m.metadata(new)
         old_meta = m.metadata(old)
@@ -487,6 +517,8 @@ class Store:
             generation += 1
         meta["generation"] = generation
         self.strategy.default(new)
+        if scope is not None and scope.field_manager:
+            self.field_manager.updated(old, new, scope.field_manager, scope.subresource)
         causes = self.strategy.validate_metadata(new, creating=False)
         causes.extend(self.strategy.validate(new))
         if subresource:
@@ -543,7 +575,7 @@ class Store:
         """
         for _ in range(retries):
             current = await self.get(namespace, name)
-            new = mutate(copy.deepcopy(current))
+            new = mutate(clone(current))
             wanted_rv = str(m.metadata(new).get("resourceVersion") or "")
             if wanted_rv and wanted_rv != current["metadata"].get("resourceVersion"):
                 raise self._conflict(name)
@@ -582,9 +614,9 @@ class Store:
                 f"the name of the object ({new_meta.get('name')}) does not match the name on the URL ({name})"
             )
         if admission is not None:
-            new = copy.deepcopy(new)
+            new = clone(new)
             await admission.mutate(new, current)
-        prepared = self._prepare_update(new, current, subresource)
+        prepared = self._prepare_update(new, current, subresource, scope)
         finish = await self._begin(
             self.hooks.begin_update(prepared, current, dry_run) if self.hooks else None
         )
@@ -665,7 +697,7 @@ class Store:
         current = await self.get(namespace, name)
         self.strategy.check_delete(current)
         if admission is not None:
-            await admission.mutate(copy.deepcopy(current), current)
+            await admission.mutate(clone(current), current)
             await admission.validate(current, current)
         meta = m.metadata(current)
         if precondition_uid and meta.get("uid") != precondition_uid:
@@ -688,7 +720,7 @@ class Store:
         if finalizers or graceful or self.strategy.blocks_deletion(current):
             if meta.get("deletionTimestamp") and finalizers == current_finalizers:
                 return current, False
-            marked = copy.deepcopy(current)
+            marked = clone(current)
             mmeta = m.metadata(marked)
             if finalizers:
                 mmeta["finalizers"] = finalizers
@@ -764,10 +796,28 @@ async def _finish_nothing(succeeded: bool) -> None:
     del succeeded
 
 
+def clone(obj: m.JSONObject) -> m.JSONObject:
+    """A deep copy of a JSON object: through orjson, several times faster than ``deepcopy``
+    on the nested dictionaries objects are (``managedFields`` doubles their depth); a value
+    orjson cannot encode (an integer beyond 64 bits) falls back to ``deepcopy``."""
+    try:
+        copied: m.JSONObject = orjson.loads(orjson.dumps(obj))
+    except TypeError:
+        return copy.deepcopy(obj)
+    return copied
+
+
 def _unchanged(new: m.JSONObject, old: m.JSONObject) -> bool:
-    old_copy = copy.deepcopy(old)
-    m.metadata(old_copy).pop("resourceVersion", None)
-    return new == old_copy
+    old_meta = old.get("metadata")
+    new_meta = new.get("metadata")
+    if not isinstance(old_meta, dict) or not isinstance(new_meta, dict):
+        return new == old
+    if new.keys() != old.keys():
+        return False
+    if any(new[k] != old[k] for k in new if k != "metadata"):
+        return False
+    rest = {k: v for k, v in old_meta.items() if k != "resourceVersion"}
+    return new_meta == rest
 
 
 def _random_suffix() -> str:

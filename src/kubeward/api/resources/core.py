@@ -13,6 +13,8 @@ from kubeward.api.validation import core as v
 from kubeward.api.validation.meta import check_dns1123_label
 from kubeward.errors import Cause
 
+EPHEMERAL_CONTAINERS = "ephemeralcontainers"
+
 _ALL = ("all",)
 NAMESPACES = ResourceType(
     "",
@@ -40,6 +42,7 @@ PODS = ResourceType(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
         Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
+        Subresource("ephemeralcontainers", "Pod", ("get", "patch", "update")),
     ),
     returns_deleted_object=True,
     graceful_delete=True,
@@ -126,7 +129,7 @@ class PodStrategy(Strategy):
         spec.setdefault("enableServiceLinks", True)
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
         spec.setdefault("priority", 0)
-        for key in ("containers", "initContainers"):
+        for key in ("containers", "initContainers", "ephemeralContainers"):
             for container in spec.get(key) or []:
                 if not isinstance(container, dict):
                     continue
@@ -154,19 +157,33 @@ class PodStrategy(Strategy):
     def validate_update(self, new: JSONObject, old: JSONObject) -> list[Cause]:
         return v.validate_pod_update(new, old)
 
+    def validate_create(self, obj: JSONObject) -> list[Cause]:
+        return v.validate_pod_create(obj)
+
     def prepare_for_subresource_update(
         self, new: JSONObject, old: JSONObject, subresource: str
     ) -> JSONObject:
         if subresource == "binding":
             # The binding endpoint changed the node, annotations and PodScheduled, nothing else.
             return copy.deepcopy(new)
-        return super().prepare_for_subresource_update(new, old, subresource)
+        if subresource != EPHEMERAL_CONTAINERS:
+            return super().prepare_for_subresource_update(new, old, subresource)
+        # ``ephemeralcontainers`` changes only ``spec.ephemeralContainers`` (core rule 2a).
+        merged = copy.deepcopy(old)
+        wanted = (new.get("spec") or {}).get("ephemeralContainers")
+        if wanted:
+            merged.setdefault("spec", {})["ephemeralContainers"] = copy.deepcopy(wanted)
+        else:
+            merged.setdefault("spec", {}).pop("ephemeralContainers", None)
+        return merged
 
     def validate_subresource_update(
         self, new: JSONObject, old: JSONObject, subresource: str
     ) -> list[Cause]:
         if subresource == "binding":
             return []  # checked by the endpoint (server/endpoints/binding.py)
+        if subresource == EPHEMERAL_CONTAINERS:
+            return v.validate_ephemeral_containers_update(new, old)
         return super().validate_subresource_update(new, old, subresource)
 
 

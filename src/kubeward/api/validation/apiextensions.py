@@ -25,6 +25,8 @@ Worded as the apiextensions-apiserver words its field errors. Rules:
  8. On update, ``spec.group`` and ``spec.names.plural`` never change; ``spec.scope`` and
     ``spec.names.kind`` do not change once the definition is established; every version in
     ``status.storedVersions`` must stay in ``spec.versions``.
+ 7. A valid schema's CEL rules (``x-kubernetes-validations``) compile, are booleans and stay
+    within Kubernetes' estimated cost limits (``api/customresources/rules.py``, rule 6).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kubeward.api.customresources.rules import compile_rules
 from kubeward.api.meta import JSONObject
 from kubeward.api.validation import field
 from kubeward.api.validation.meta import check_dns1035_label, check_dns1123_subdomain
@@ -303,7 +306,10 @@ def _validate_versions(versions: object, path: str) -> list[Cause]:
         if schema is None:
             causes.append(field.required(f"{where}.schema.openAPIV3Schema", "schemas are required"))
         else:
-            causes.extend(validate_structural_schema(schema, f"{where}.schema.openAPIV3Schema"))
+            structural = validate_structural_schema(schema, f"{where}.schema.openAPIV3Schema")
+            causes.extend(structural)
+            if not structural:
+                causes.extend(compile_rules(schema, f"{where}.schema.openAPIV3Schema")[1])
         causes.extend(_validate_subresources(version.get("subresources"), f"{where}.subresources"))
         warning = version.get("deprecationWarning")
         if isinstance(warning, str) and len(warning) > 256:

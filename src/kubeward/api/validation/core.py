@@ -8,6 +8,11 @@ words it. Numbered rules:
     protocol of TCP, UDP or SCTP; restartPolicy is Always, OnFailure or Never.
  2. A pod's spec is immutable after creation except for container images,
     activeDeadlineSeconds, tolerations (additions) and terminationGracePeriodSeconds.
+ 2a. A pod is created without ephemeral containers. Through ``pods/ephemeralcontainers`` only ``spec.ephemeralContainers`` changes, and only by
+    additions: an existing ephemeral container may not be removed or changed; a new one has a
+    unique name (across every container of the pod), an image, a ``targetContainerName`` (if
+    any) naming a container of the pod, and none of the fields an ephemeral container cannot
+    have (ports, probes, lifecycle, resources, resizePolicy, restartPolicy).
  3. ConfigMap and Secret keys match ``[-._a-zA-Z0-9]+``; each object is at most 1 MiB; an
     ``immutable`` one cannot change its data or be made mutable again.
  4. Secrets of the built-in types carry the keys their type requires (``.dockerconfigjson``
@@ -42,13 +47,17 @@ SECRET_TYPE_BASIC_AUTH = "kubernetes.io/basic-auth"
 SECRET_TYPE_SSH_AUTH = "kubernetes.io/ssh-auth"
 
 
-def _containers(spec: dict[str, Any], key: str, path: str, seen: set[str]) -> list[Cause]:
+def _containers(
+    spec: dict[str, Any], key: str, path: str, seen: set[str], at: str = ""
+) -> list[Cause]:
+    """Rule 1 for ``spec[key]``; ``at`` names the one container when given (ephemeral)."""
     causes: list[Cause] = []
     containers = spec.get(key) or []
     if not isinstance(containers, list):
         return [field.invalid(f"{path}.{key}", containers, "must be a list")]
+    fixed = at
     for i, container in enumerate(containers):
-        at = f"{path}.{key}[{i}]"
+        at = fixed or f"{path}.{key}[{i}]"
         if not isinstance(container, dict):
             causes.append(field.invalid(at, container, "must be a container object"))
             continue
@@ -128,6 +137,13 @@ def validate_pod(obj: dict[str, Any]) -> list[Cause]:
     return validate_pod_spec(obj.get("spec"), "spec")
 
 
+def validate_pod_create(obj: dict[str, Any]) -> list[Cause]:
+    """Rule 2a: ephemeral containers come only through their subresource."""
+    if (obj.get("spec") or {}).get("ephemeralContainers"):
+        return [field.forbidden("spec.ephemeralContainers", "cannot be set on create")]
+    return []
+
+
 _POD_MUTABLE_SPEC = (
     "activeDeadlineSeconds",
     "tolerations",
@@ -169,6 +185,70 @@ def validate_pod_update(new: dict[str, Any], old: dict[str, Any]) -> list[Cause]
             )
         ]
     return []
+
+
+# Rule 2a: fields an ephemeral container may not set (upstream's allow list, negated).
+EPHEMERAL_FORBIDDEN_FIELDS = (
+    "ports",
+    "livenessProbe",
+    "readinessProbe",
+    "startupProbe",
+    "lifecycle",
+    "resources",
+    "resizePolicy",
+    "restartPolicy",
+)
+
+
+def validate_ephemeral_containers_update(new: dict[str, Any], old: dict[str, Any]) -> list[Cause]:
+    """Rule 2a."""
+    path = "spec.ephemeralContainers"
+    new_list = (new.get("spec") or {}).get("ephemeralContainers") or []
+    old_list = (old.get("spec") or {}).get("ephemeralContainers") or []
+    if not isinstance(new_list, list):
+        return [field.invalid(path, new_list, "must be a list")]
+    causes: list[Cause] = []
+    by_name = {c.get("name"): c for c in new_list if isinstance(c, dict)}
+    for i, existing in enumerate(c for c in old_list if isinstance(c, dict)):
+        name = existing.get("name")
+        if name not in by_name:
+            causes.append(
+                field.forbidden(path, f'existing ephemeral containers "{name}" may not be removed')
+            )
+        elif by_name[name] != existing:
+            causes.append(
+                field.forbidden(
+                    f"{path}[{i}]", f'existing ephemeral containers "{name}" may not be changed'
+                )
+            )
+    old_spec = old.get("spec") or {}
+    regular = {
+        str(c.get("name"))
+        for key in ("containers", "initContainers")
+        for c in old_spec.get(key) or []
+        if isinstance(c, dict)
+    }
+    seen = set(regular)
+    old_names = {c.get("name") for c in old_list if isinstance(c, dict)}
+    for i, container in enumerate(new_list):
+        at = f"{path}[{i}]"
+        if not isinstance(container, dict):
+            causes.append(field.invalid(at, container, "must be a container object"))
+            continue
+        name = str(container.get("name") or "")
+        if name in old_names:
+            seen.add(name)
+            continue
+        causes.extend(_containers({"c": [container]}, "c", "", seen=seen, at=at))
+        target = container.get("targetContainerName")
+        if target and target not in regular:
+            causes.append(field.not_found(f"{at}.targetContainerName", target))
+        for key in EPHEMERAL_FORBIDDEN_FIELDS:
+            if container.get(key):
+                causes.append(
+                    field.forbidden(f"{at}.{key}", "cannot be set for an Ephemeral Container")
+                )
+    return causes
 
 
 def _data_keys(data: Any, path: str) -> list[Cause]:

@@ -47,6 +47,10 @@ def forbidden(path: str, detail: str) -> Cause:
     return Cause("FieldValueForbidden", f"Forbidden: {detail}", path)
 
 
+def not_found(path: str, value: object) -> Cause:
+    return Cause("FieldValueNotFound", f"Not found: {_show(value)}", path)
+
+
 def duplicate(path: str, value: object) -> Cause:
     return Cause("FieldValueDuplicate", f"Duplicate value: {_show(value)}", path)
 

@@ -18,7 +18,7 @@ Rules:
 
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from kubeward.api.validation import field as f
@@ -76,8 +76,8 @@ def default_limit_range(obj: dict[str, Any]) -> None:
             request.setdefault(key, value)
 
 
-def _quantities(values: dict[str, Any], at: str) -> tuple[dict[str, Decimal], list[Cause]]:
-    parsed: dict[str, Decimal] = {}
+def _quantities(values: dict[str, Any], at: str) -> tuple[dict[str, Fraction], list[Cause]]:
+    parsed: dict[str, Fraction] = {}
     causes: list[Cause] = []
     for name, value in values.items():
         quantity = parse_quantity(value)
@@ -105,7 +105,7 @@ def validate_limit_range(obj: dict[str, Any]) -> list[Cause]:
             causes.append(f.duplicate(f"{at}.type", kind))
         seen.add(kind)
         raw = {part: _map(item.get(part)) for part in ("max", "min", "default", "defaultRequest")}
-        parsed: dict[str, dict[str, Decimal]] = {}
+        parsed: dict[str, dict[str, Fraction]] = {}
         for part, values in raw.items():
             parsed[part], found = _quantities(values, f"{at}.{part}")
             causes.extend(found)
@@ -147,7 +147,7 @@ def raw_text(item: dict[str, Any], part: str, name: str) -> str:
     return str(_map(item.get(part)).get(name))
 
 
-def _ordering(item: dict[str, Any], q: dict[str, dict[str, Decimal]], at: str) -> list[Cause]:
+def _ordering(item: dict[str, Any], q: dict[str, dict[str, Fraction]], at: str) -> list[Cause]:
     """Rule 2, in upstream's order of checks."""
     causes: list[Cause] = []
     names = sorted({name for part in q.values() for name in part})
@@ -220,7 +220,7 @@ def _resource_list(values: Any, at: str) -> list[Cause]:
             causes.append(f.invalid(f"{at}[{name}]", value, "must be greater than or equal to 0"))
         elif (
             name in _INTEGER_RESOURCES or str(name).startswith("count/")
-        ) and quantity != quantity.to_integral_value():
+        ) and quantity.denominator != 1:
             causes.append(f.invalid(f"{at}[{name}]", value, "must be an integer"))
     return causes
 

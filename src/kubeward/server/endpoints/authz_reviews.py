@@ -127,6 +127,7 @@ def attributes_from_spec(spec: Mapping[str, Any], user: UserInfo) -> Attributes:
             resource=_text(resource, "resource"),
             subresource=_text(resource, "subresource"),
             name=_text(resource, "name"),
+            field_selector=_field_selector(_mapping(resource.get("fieldSelector"))),
         )
     non_resource = _mapping(spec.get("nonResourceAttributes")) or {}
     return Attributes(
@@ -135,6 +136,25 @@ def attributes_from_spec(spec: Mapping[str, Any], user: UserInfo) -> Attributes:
         resource_request=False,
         path=_text(non_resource, "path"),
     )
+
+
+def _field_selector(selector: Mapping[str, Any] | None) -> str:
+    """A review's ``fieldSelector`` as selector text: ``rawSelector``, or the ``requirements``
+    whose ``In``/``NotIn`` name one value (as upstream turns them into ``=``/``!=`` terms)."""
+    if selector is None:
+        return ""
+    raw = selector.get("rawSelector")
+    if isinstance(raw, str) and raw:
+        return raw
+    terms: list[str] = []
+    for requirement in selector.get("requirements") or []:
+        if not isinstance(requirement, Mapping):
+            continue
+        values = requirement.get("values") or []
+        operator = {"In": "=", "NotIn": "!="}.get(str(requirement.get("operator")))
+        if operator is not None and isinstance(values, list) and len(values) == 1:
+            terms.append(f"{requirement.get('key')}{operator}{values[0]}")
+    return ",".join(terms)
 
 
 def user_from_spec(spec: Mapping[str, Any]) -> UserInfo:

@@ -16,6 +16,9 @@ Rules:
     verification keys, authorized as non-resource URLs: Kubernetes' default policy lets every
     service account read them (``system:service-account-issuer-discovery``), and an operator
     binds that role to ``system:unauthenticated`` to open them to anyone.
+ 2a. A TokenRequest passes the admission chain (CREATE of ``serviceaccounts/token``, the
+    TokenRequest as the object) before anything is looked up or signed, as upstream's does:
+    NodeRestriction thus lets a node ask only for tokens bound to its own pods.
  5. Without the signing flags there is no TokenRequest. kube-apiserver then does not install
     the ``token`` subresource, so a request for it is 404 NotFound; kubeward answers the same
     code and reason, but its message (which ``kubectl create token`` prints) says that
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from kubeward.admission.interfaces import CREATE, AdmissionRequest
 from kubeward.api import meta as m
 from kubeward.api.request_info import RequestInfo
 from kubeward.api.resources.core import NODES, PODS, SECRETS, SERVICEACCOUNTS
@@ -52,6 +56,7 @@ from kubeward.server.http import json_response
 if TYPE_CHECKING:
     from kubeward.api.registry.store import Store
     from kubeward.server.app import APIServer
+    from kubeward.server.resources import ResourceHandlers
 
 log = logging.getLogger("kubeward.apiserver.tokens")
 
@@ -78,9 +83,15 @@ class TokenSettings:
 class TokenRequests:
     """The ``serviceaccounts/token`` subresource (rules 1 and 2)."""
 
-    def __init__(self, stores: dict[ResourceType, Store], settings: TokenSettings) -> None:
+    def __init__(
+        self,
+        stores: dict[ResourceType, Store],
+        settings: TokenSettings,
+        handlers: ResourceHandlers | None = None,
+    ) -> None:
         self._stores = stores
         self._settings = settings
+        self._handlers = handlers
 
     async def __call__(
         self, request: web.Request, info: RequestInfo, user: UserInfo, body: bytes
@@ -90,6 +101,7 @@ class TokenRequests:
             if body.strip()
             else {}
         )
+        await self._admit(info, user, obj)
         spec = dict(obj.get("spec") or {})
         expiration = self._expiration(info.name, spec.get("expirationSeconds"))
         audiences = (
@@ -143,6 +155,24 @@ class TokenRequests:
             },
             201,
         )
+
+    async def _admit(self, info: RequestInfo, user: UserInfo, obj: dict[str, Any]) -> None:
+        """Rule 2a (the chain the server's handlers hold, read when the request comes)."""
+        if self._handlers is None:
+            return
+        request = AdmissionRequest(
+            CREATE,
+            "",
+            "serviceaccounts",
+            "TokenRequest",
+            "token",
+            info.namespace,
+            info.name,
+            user,
+            obj,
+            verb="create",
+        )
+        await self._handlers.admission.admit(request, self._handlers.object_reader)
 
     def _expiration(self, name: str, value: Any) -> int:
         if value in (None, 0):
@@ -322,7 +352,9 @@ def register_without_signing(server: APIServer) -> None:
 
 def register(server: APIServer, stores: dict[ResourceType, Store], settings: TokenSettings) -> None:
     """Serve TokenRequest, TokenReview and the issuer discovery documents on ``server``."""
-    server.virtual[("", "serviceaccounts", "token")] = TokenRequests(stores, settings)
+    server.virtual[("", "serviceaccounts", "token")] = TokenRequests(
+        stores, settings, server.handlers
+    )
     server.virtual[("authentication.k8s.io", "tokenreviews", "")] = TokenReviews(
         server, settings.api_audiences
     )

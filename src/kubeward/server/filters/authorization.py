@@ -34,6 +34,7 @@ def attributes_for(info: RequestInfo, user: UserInfo) -> Attributes:
         resource=info.resource,
         subresource=info.subresource,
         name=info.name,
+        field_selector=info.field_selector,
     )
 
 

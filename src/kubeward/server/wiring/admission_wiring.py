@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kubeward.admission.chain import AdmissionChain
@@ -87,6 +87,23 @@ class StoreReader:
         self._informers.start()
         await informer.synced.wait()
         return list(informer.cache.values())
+
+    async def update_status(
+        self,
+        resource: str,
+        namespace: str,
+        name: str,
+        mutate: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """The server's own ``/status`` update of an object (ResourceQuota usage), retried on a
+        lost race; None when the object is gone."""
+        store = self._store(resource)
+        if store is None:
+            return None
+        try:
+            return await store.guaranteed_update(namespace, name, mutate, subresource="status")
+        except NotFound:
+            return None
 
     async def wait_for(
         self, resource: str, namespace: str, name: str, timeout: float

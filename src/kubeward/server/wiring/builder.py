@@ -39,6 +39,7 @@ from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
 from kubeward.client.fetch import HTTPSFetcher
 from kubeward.client.webhook import URLWebhookClient, WebhookClient
+from kubeward.controllers.base import Controller
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.kubernetes_service import (
@@ -47,8 +48,11 @@ from kubeward.controllers.kubernetes_service import (
     repair_service_allocations,
 )
 from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
+from kubeward.controllers.resourcequota import ResourceQuotaController
 from kubeward.controllers.sources import StoreSources
+from kubeward.controllers.storageprotection import PVCProtectionController, PVProtectionController
 from kubeward.errors import InputError
+from kubeward.fileio import read_bytes
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
@@ -65,6 +69,8 @@ from kubeward.server.transport import (
 )
 from kubeward.server.watch import Broadcasters
 from kubeward.server.wiring.admission_wiring import build_admission
+from kubeward.server.wiring.bootstrap_wiring import BootstrapWiring
+from kubeward.server.wiring.node_graph_wiring import NodeGraphWiring
 from kubeward.server.wiring.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.wiring.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
 from kubeward.storage.factory import backend_from_etcd, backend_from_url
@@ -142,6 +148,10 @@ class ServerParts:
     namespaces: NamespaceController
     crds: CRDController
     flow_control: FlowControlWiring | None = None
+    bootstrap: BootstrapWiring | None = None
+    node_graph: NodeGraphWiring | None = None
+    quotas: ResourceQuotaController | None = None
+    storage_protection: tuple[Controller, ...] = ()
 
 
 class WebhookClients:
@@ -207,6 +217,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     service_accounts = ServiceAccountWiring.create(
         ServiceAccountOptions.from_config(config), stores
     )
+    bootstrap = BootstrapWiring(config.enable_bootstrap_token_auth)
     webhook_clients = WebhookClients()
     fetcher = HTTPSFetcher()
     jwt = None
@@ -222,7 +233,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
             token_webhook=token_webhook_options(config, webhook_clients),
             api_audiences=config.api_audiences or config.service_account_issuers[:1],
         ),
-        service_accounts.token_authenticators(),
+        [*service_accounts.token_authenticators(), *bootstrap.token_authenticators()],
     )
     rbac_index = RBACIndex()
     authorizer = build_authorizer(
@@ -291,6 +302,12 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     )
     attach_escalation_checks(stores, authorizer, rbac)
     service_accounts.register(server, informers)  # token endpoints, index and controllers
+    bootstrap.register(
+        informers,
+        stores,
+        server=f"https://{server.server_address}",
+        ca_pem=read_bytes(config.client_ca_file) if config.client_ca_file else b"",
+    )
 
     async def storage_ok() -> bool:
         await backend.current_revision()
@@ -306,6 +323,10 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         NamespaceController(stores, informers, scheme=scheme),
         CRDController(scheme, stores, informers),
         FlowControlWiring(flow_control, stores, informers) if flow_control else None,
+        bootstrap,
+        NodeGraphWiring(authorizer.node.graph, scheme, informers) if authorizer.node else None,
+        ResourceQuotaController(stores, informers),
+        (PVCProtectionController(stores, informers), PVProtectionController(stores, informers)),
     )
 
 
@@ -352,6 +373,10 @@ async def start_server(
         await ensure_system_priority_classes(server.stores)
         await parts.rbac.prepare()  # starts the informers; returns once RBAC's have synced
         await parts.service_accounts.prepare()
+        if parts.bootstrap is not None:
+            await parts.bootstrap.prepare()
+        if parts.node_graph is not None:
+            await parts.node_graph.prepare()
         await parts.crds.prepare()
         if parts.flow_control is not None:
             await parts.flow_control.prepare()
@@ -403,10 +428,20 @@ async def start_server(
         *parts.informers.tasks(),
         asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
         asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
+        *(
+            [asyncio.create_task(parts.quotas.run(), name="resourcequota-controller")]
+            if parts.quotas is not None
+            else []
+        ),
+        *(
+            asyncio.create_task(c.run(), name=f"{c.name}-controller")
+            for c in parts.storage_protection
+        ),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
         asyncio.create_task(parts.crds.run(), name="crd-controller"),
         *(parts.flow_control.tasks() if parts.flow_control is not None else []),
+        *(parts.bootstrap.tasks() if parts.bootstrap is not None else []),
     ]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(

@@ -28,7 +28,7 @@ def local_config(
     data_dir: Path,
     port: int,
     bind_address: str = "127.0.0.1",
-    authorization_mode: str = "RBAC",
+    authorization_mode: str = "Node,RBAC",
     *,
     note: Callable[[str], None] | None = None,
     max_token_expiration_seconds: int = MAX_TOKEN_EXPIRATION_SECONDS,
@@ -75,11 +75,15 @@ def local_config(
         secure_port=port,
         storage_url=f"sqlite:///{data_dir / 'kubeward.db'}?synchronous={storage_sync}",
         anonymous_auth=True,
+        # kubeadm turns bootstrap tokens on, so that nodes can join with `kubeward token create`.
+        enable_bootstrap_token_auth=True,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         service_account_issuers=(SERVICE_ACCOUNT_ISSUER,),
         service_account_signing_key_file=data_dir / PKI_DIR / SA_KEY_FILE,
         service_account_key_files=(data_dir / PKI_DIR / SA_PUB_FILE,),
         service_account_max_token_expiration_seconds=max_token_expiration_seconds,
         service_cluster_ip_range=service_cluster_ip_range,
+        # kubeadm enables NodeRestriction (off by default in kube-apiserver) with the Node mode.
+        enable_admission_plugins=("NodeRestriction",),
     )
     return config, result.kubeconfig("admin.conf")

@@ -13,6 +13,11 @@ from kubeward.authz.rbac.bootstrap.bindings import (
 )
 from kubeward.authz.rbac.bootstrap.cluster_roles import cluster_roles
 from kubeward.authz.rbac.bootstrap.controllers import controller_role_bindings, controller_roles
+from kubeward.authz.rbac.bootstrap.kubeadm_nodes import (
+    DEFAULT_NODE_TOKEN_GROUP,
+    kubeadm_node_bindings,
+    kubeadm_node_roles,
+)
 from kubeward.authz.rbac.bootstrap.namespaced import namespace_role_bindings, namespace_roles
 from kubeward.authz.rbac.bootstrap.policy import (
     AUTOUPDATE_ANNOTATION,
@@ -34,10 +39,12 @@ def bootstrap_objects() -> list[Object]:
         *cluster_roles(),
         *controller_roles(),
         *namespace_roles(),
+        *kubeadm_node_roles(),
         *cluster_role_bindings(),
         *controller_role_bindings(),
         *kubeadm_cluster_role_bindings(),
         *namespace_role_bindings(),
+        *kubeadm_node_bindings(),
     ]
 
 
@@ -45,6 +52,7 @@ __all__ = [
     "AUTOUPDATE_ANNOTATION",
     "BOOTSTRAPPING_LABEL",
     "BOOTSTRAPPING_VALUE",
+    "DEFAULT_NODE_TOKEN_GROUP",
     "KUBEADM_CLUSTER_ADMINS",
     "ReconcileOperation",
     "Reconciliation",
