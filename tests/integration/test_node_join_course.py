@@ -6,6 +6,7 @@ the node's own identity is fenced by the Node authorizer."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -19,6 +20,8 @@ from typing import Any
 from kubectl_runner import Kubectl
 
 import kubeward
+from kubeward.pki.csr import build_csr, csr_pem
+from kubeward.pki.keys import generate_private_key
 from kubeward.testing import running_cluster
 
 
@@ -129,6 +132,37 @@ def test_a_node_joins_with_a_bootstrap_token(tmp_path: Path) -> None:
             ).stdout
             assert "Verify return code: 0 (ok)" in seen
             assert "system:node:worker-9" in seen
+
+            # The bootstrap token cannot mint worker-9's identity again: a CSR for a node that
+            # already joined is left pending, while one for a new name is approved.
+            as_bootstrap = Kubectl(bootstrap, tmp_path / "home-bootstrap")
+            for name in ("worker-9", "worker-10"):
+                key = generate_private_key("ecdsa-p256")
+                request = csr_pem(build_csr(key, f"system:node:{name}", ["system:nodes"]))
+                as_bootstrap.run(
+                    "create",
+                    "-f",
+                    "-",
+                    input=json.dumps(
+                        {
+                            "apiVersion": "certificates.k8s.io/v1",
+                            "kind": "CertificateSigningRequest",
+                            "metadata": {"name": f"again-{name}"},
+                            "spec": {
+                                "request": base64.b64encode(request).decode(),
+                                "signerName": "kubernetes.io/kube-apiserver-client-kubelet",
+                                "usages": ["digital signature", "client auth"],
+                            },
+                        }
+                    ),
+                )
+
+            def conditions(name: str) -> list[Any]:
+                csr = json.loads(admin.run("get", "csr", name, "-o", "json").stdout)
+                return list(csr.get("status", {}).get("conditions") or [])
+
+            wait_for(lambda: conditions("again-worker-10"), "the new node's CSR approved")
+            assert conditions("again-worker-9") == []
 
             # The node's own identity is fenced: its own Node yes, another node's no.
             as_node = Kubectl(tmp_path / "kubelet.conf", tmp_path / "home-node")
