@@ -121,6 +121,7 @@ def up(
     setup_logging(verbose)
     ip_range = IPRange.parse(service_cluster_ip_range)
     port_range = PortRange.parse(service_node_port_range)
+    auth_fields = auth_config(auth)  # a bad flag is refused before the PKI is made
     config, admin = local_config(
         data_dir,
         port,
@@ -137,7 +138,7 @@ def up(
         config,
         authorization_policy_file=authorization_policy_file,
         service_node_port_range=str(port_range),
-        **auth_config(auth),
+        **auth_fields,
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)

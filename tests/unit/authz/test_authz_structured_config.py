@@ -265,3 +265,18 @@ def test_a_bad_duration_cannot_be_loaded(kubeconfig: Path) -> None:
     assert problems(document(webhook(kubeconfig, timeout="soon"))) == (
         'failed to load AuthorizationConfiguration from file: time: invalid duration "soon"'
     )
+
+
+def test_a_field_the_review_does_not_have_is_refused(kubeconfig: Path) -> None:
+    conditions = [{"expression": "request.resourceAttributes.nam == 'x'"}]
+    text = document(
+        webhook(
+            kubeconfig, matchConditionSubjectAccessReviewVersion="v1", matchConditions=conditions
+        )
+    )
+    assert problems(text) == (
+        "authorizers[0].matchConditions[0].expression: Invalid value:"
+        " \"request.resourceAttributes.nam == 'x'\": compilation failed: ERROR: <input>:1:27:"
+        " undefined field 'nam'\n | request.resourceAttributes.nam == 'x'\n"
+        " | ..........................^"
+    )

@@ -7,7 +7,9 @@ Rules (``k8s.io/apiserver/pkg/authorization/cel``, kube-apiserver 1.32):
     ``has(request.resourceAttributes)`` tells a resource request from a non-resource one).
  2. Expressions are compiled once, when the configuration is loaded; one that does not
     compile, or whose type is not ``bool``, refuses the configuration (``compilation failed:
-    …``, ``must evaluate to bool``).
+    …``, ``must evaluate to bool``). ``request`` is a dynamic map here, so a field the
+    SubjectAccessReviewSpec does not have is found by walking the expression's selections
+    (cel-go's ``undefined field 'x'``, as the typed object gives upstream).
  3. The conditions are evaluated in order: the first that is ``false`` skips the webhook (it
     has no opinion and is not called). An expression that cannot be evaluated is an error
     (``cel evaluation error: expression '…' resulted in error: …``), which the webhook answers
@@ -27,6 +29,42 @@ from kubeward.errors import CELCompileError, CELError
 _ENV = Environment({"request": types.map_of(types.STRING, types.DYN)})
 BOOL_TYPES = ("bool", "dyn")
 
+# SubjectAccessReviewSpec v1's fields; None ends the walk (a value, a list or a map of values).
+_SELECTOR: dict[str, Any] = {"rawSelector": None, "requirements": None}
+_SPEC: dict[str, Any] = {
+    "user": None,
+    "groups": None,
+    "uid": None,
+    "extra": None,
+    "resourceAttributes": {
+        "namespace": None,
+        "verb": None,
+        "group": None,
+        "version": None,
+        "resource": None,
+        "subresource": None,
+        "name": None,
+        "fieldSelector": _SELECTOR,
+        "labelSelector": _SELECTOR,
+    },
+    "nonResourceAttributes": {"path": None, "verb": None},
+}
+
+
+def _undefined(program: Program) -> CELCompileError | None:
+    """Rule 2: the first selection of a field the spec does not have."""
+    for selection in program.selections():
+        if selection.variable != "request":
+            continue
+        fields: dict[str, Any] | None = _SPEC
+        for name in selection.path:
+            if fields is None:
+                break
+            if name not in fields:
+                return program.error_at(selection.offset, f"undefined field '{name}'")
+            fields = fields[name]
+    return None
+
 
 def compile_condition(expression: str) -> Program:
     """Rule 2: the compiled condition.
@@ -38,6 +76,9 @@ def compile_condition(expression: str) -> Program:
         program = _ENV.compile(expression)
     except CELCompileError as exc:
         raise CELCompileError(f"compilation failed: {exc}") from exc
+    undefined = _undefined(program)
+    if undefined is not None:
+        raise CELCompileError(f"compilation failed: {undefined}")
     if program.result_type not in BOOL_TYPES:
         raise CELCompileError("must evaluate to bool")
     return program
