@@ -239,3 +239,19 @@ def test_cached_answers_and_a_zero_ttl(tmp_path: Path) -> None:
     write(path, webhook(tmp_path, "fresh", authorizedTTL="0s"))
     with pytest.raises(InputError, match=r"authorizers\[0\].authorizedTTL: Required value"):
         chain(path, transports)
+
+
+def test_abac_reads_the_policy_file_flag(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.jsonl"
+    policy.write_text(
+        '{"apiVersion": "abac.authorization.kubernetes.io/v1beta1", "kind": "Policy",'
+        ' "spec": {"user": "jane", "namespace": "*", "resource": "*", "apiGroup": "*"}}\n'
+    )
+    path = tmp_path / "authz.yaml"
+    write(path, {"type": "ABAC", "name": "abac"})
+    options = StructuredOptions(path, Transports({}), policy_file=policy)
+    authorizer = ConfiguredAuthorizer(options)
+    assert authorizer.abac is not None
+    assert decide(authorizer).decision is Decision.ALLOW
+    with pytest.raises(InputError, match="authorizer type ABAC needs --authorization-policy-file"):
+        ConfiguredAuthorizer(StructuredOptions(path, Transports({})))

@@ -92,8 +92,9 @@ class WebhookAuthorizer:
             if self.settings.failure_policy == FAILURE_POLICY_DENY
             else Decision.NO_OPINION
         )
-        trail = (f"{self.name}: {decision.value}: {message}",)
-        return AuthzResult(decision, "", trail, self.name, error=message)
+        # No reason and no trail: the failure is the error (a SubjectAccessReview's
+        # evaluationError, a 500's message), as upstream reports it.
+        return AuthzResult(decision, "", (), self.name, error=message)
 
     def _remember(self, key: bytes, result: AuthzResult) -> None:
         ttl = (
