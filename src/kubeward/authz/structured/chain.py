@@ -44,7 +44,7 @@ from kubeward.authz.structured.config import (
 from kubeward.authz.union import UnionAuthorizer, UnionRuleResolver
 from kubeward.authz.webhook import Backoff, ReviewTransport, WebhookAuthorizer, WebhookSettings
 from kubeward.authz.webhook.conditions import MatchConditions
-from kubeward.errors import InputError
+from kubeward.errors import InputError, KubewardError
 from kubeward.fileio import ReloadingFile
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ class ConfiguredAuthorizer(AuthorizerChain):
             return  # the same authorizers, written differently
         try:
             built = self._build(configs)
-        except InputError as exc:
+        except KubewardError as exc:  # a kubeconfig that cannot be used, a type not built
             log.error(
                 "%s: reloading authorization config: %s; keeping the previous authorizers",
                 self.options.config_file,
