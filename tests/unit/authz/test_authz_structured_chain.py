@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import World
 
 from kubeward.api.user import UserInfo
 from kubeward.authz.interfaces import Attributes, AuthzResult, Decision
@@ -81,12 +80,12 @@ def write(path: Path, *authorizers: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def chain(path: Path, transports: Transports, world: World | None = None) -> ConfiguredAuthorizer:
+def chain(path: Path, transports: Transports, world: Any = None) -> ConfiguredAuthorizer:
     options = StructuredOptions(path, transports, Backoff(initial=0.0, attempts=1), None, 0.0)
     return ConfiguredAuthorizer(options, rbac_index=world.index if world else None)
 
 
-def grant_jane(world: World) -> None:
+def grant_jane(world: Any) -> None:
     world.role("ns", "pod-lister", world.rule("list", "pods"))
     world.role_binding("ns", "jane-lists", "Role", "pod-lister", world.user("jane"))
 
@@ -134,7 +133,7 @@ def test_a_false_match_condition_skips_the_webhook(tmp_path: Path) -> None:
     ("policy", "decision"), [("NoOpinion", Decision.NO_OPINION), ("Deny", Decision.DENY)]
 )
 def test_a_failing_webhook_answers_its_failure_policy(
-    tmp_path: Path, policy: str, decision: Decision, world: World
+    tmp_path: Path, policy: str, decision: Decision, world: Any
 ) -> None:
     transports = Transports({"down": ServiceUnavailable("connect: connection refused")})
     path = tmp_path / "authz.yaml"
@@ -171,7 +170,7 @@ def test_a_condition_that_cannot_be_evaluated_answers_the_failure_policy(
     assert transports.made["opa"].sent == []
 
 
-def test_an_edit_is_applied_and_rbac_keeps_its_index(tmp_path: Path, world: World) -> None:
+def test_an_edit_is_applied_and_rbac_keeps_its_index(tmp_path: Path, world: Any) -> None:
     transports = Transports({"opa": {"allowed": False, "denied": True, "reason": "frozen"}})
     path = tmp_path / "authz.yaml"
     grant_jane(world)
@@ -187,7 +186,7 @@ def test_an_edit_is_applied_and_rbac_keeps_its_index(tmp_path: Path, world: Worl
 
 
 def test_a_bad_edit_keeps_the_previous_chain(
-    tmp_path: Path, world: World, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, world: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "authz.yaml"
     write(path, {"type": "AlwaysDeny", "name": "alwaysdeny"})
