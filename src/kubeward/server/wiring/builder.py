@@ -35,8 +35,9 @@ from kubeward.authn.factory import (
     TokenWebhookOptions,
     build_authenticator,
 )
-from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
+from kubeward.authz.modes import AuthorizerChain, WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.authz.structured import ConfiguredAuthorizer, StructuredOptions
 from kubeward.client.fetch import HTTPSFetcher
 from kubeward.client.webhook import URLWebhookClient, WebhookClient
 from kubeward.controllers.base import Controller
@@ -192,6 +193,26 @@ def webhook_options(config: ServerConfig, clients: WebhookClients) -> WebhookOpt
     )
 
 
+def authorizer_chain(
+    config: ServerConfig, rbac_index: RBACIndex, clients: WebhookClients
+) -> AuthorizerChain:
+    """``--authorization-config``'s chain (followed when the file changes), or the modes'."""
+    if config.authorization_config_file is not None:
+        options = StructuredOptions(
+            config.authorization_config_file,
+            clients.maker("kube-apiserver-authorization-webhook"),
+            config.authorization_webhook.backoff,
+            config.authorization_policy_file,
+        )
+        return ConfiguredAuthorizer(options, rbac_index=rbac_index)
+    return build_authorizer(
+        list(config.authorization_modes),
+        rbac_index=rbac_index,
+        policy_file=config.authorization_policy_file,
+        webhook=webhook_options(config, clients),
+    )
+
+
 def token_webhook_options(
     config: ServerConfig, clients: WebhookClients
 ) -> TokenWebhookOptions | None:
@@ -236,12 +257,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         [*service_accounts.token_authenticators(), *bootstrap.token_authenticators()],
     )
     rbac_index = RBACIndex()
-    authorizer = build_authorizer(
-        list(config.authorization_modes),
-        rbac_index=rbac_index,
-        policy_file=config.authorization_policy_file,
-        webhook=webhook_options(config, webhook_clients),
-    )
+    authorizer = authorizer_chain(config, rbac_index, webhook_clients)
     rbac = rbac_rules(authorizer, rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
