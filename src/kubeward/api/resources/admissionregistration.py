@@ -53,9 +53,7 @@ VALIDATING_ADMISSION_POLICIES = ResourceType(
     False,
     verbs=ALL_VERBS,
     categories=("api-extensions",),
-    subresources=(
-        Subresource("status", "ValidatingAdmissionPolicy", ("get", "patch", "update")),
-    ),
+    subresources=(Subresource("status", "ValidatingAdmissionPolicy", ("get", "patch", "update")),),
 )
 VALIDATING_ADMISSION_POLICY_BINDINGS = ResourceType(
     GROUP,

@@ -114,7 +114,9 @@ def _named(items: Any, path: str, *, identifier: bool) -> tuple[list[Cause], lis
                 field.invalid(f"{where}.name", name, "name is not a valid CEL identifier")
             )
         elif not identifier:
-            causes.extend(field.invalid(f"{where}.name", name, m) for m in check_qualified_name(name))
+            causes.extend(
+                field.invalid(f"{where}.name", name, m) for m in check_qualified_name(name)
+            )
         if name in seen:
             causes.append(field.duplicate(f"{where}.name", name))
         seen.add(name)
@@ -173,7 +175,9 @@ def validate_policy(obj: dict[str, Any]) -> list[Cause]:
                 )
             )
         causes.extend(_choice(validation.get("reason"), f"{where}.reason", REASONS))
-    named, conditions = _named(spec.get("matchConditions"), "spec.matchConditions", identifier=False)
+    named, conditions = _named(
+        spec.get("matchConditions"), "spec.matchConditions", identifier=False
+    )
     causes.extend(named)
     for i, condition in enumerate(conditions):
         causes.extend(
