@@ -7,7 +7,8 @@ Rules (``k8s.io/apiserver/pkg/admission/plugin/policy/matching`` of 1.32):
     labels when the Namespace is the object; cluster-scoped objects always fit), its object's
     or old object's labels fit ``objectSelector``, one of ``resourceRules`` matches it as a
     webhook rule does (``admission.webhooks.matching``) and, when the rule lists
-    ``resourceNames``, the object's name is among them; and no ``excludeResourceRules`` does.
+    ``resourceNames``, the object's name is among them (no ``resourceRules`` at all: every
+    resource, as a binding's ``matchResources`` may say); and no ``excludeResourceRules`` does.
  3. A binding without ``matchResources`` matches every write its policy matches.
  4. ``matchPolicy: Equivalent`` is treated as ``Exact``: kubeward serves each resource at one
     version, so there is no other version of the same resource to convert to.
@@ -68,8 +69,8 @@ def matches(
         return False
     if not object_selector_matches(match, request):
         return False
-    rules = [r for r in match.get("resourceRules") or [] if isinstance(r, Mapping)]
-    if not any(_named_rule_matches(r, request) for r in rules):
-        return False
     excluded = [r for r in match.get("excludeResourceRules") or [] if isinstance(r, Mapping)]
-    return not any(_named_rule_matches(r, request) for r in excluded)
+    if any(_named_rule_matches(r, request) for r in excluded):
+        return False
+    rules = [r for r in match.get("resourceRules") or [] if isinstance(r, Mapping)]
+    return not rules or any(_named_rule_matches(r, request) for r in rules)
