@@ -319,3 +319,18 @@ def test_policies_and_bindings_are_exempt() -> None:
         ),
     )
     refusal(reader)
+
+
+def test_the_cost_limit_holds_for_large_objects_only() -> None:
+    reader = Reader()
+    quadratic = "object.spec.items.all(x, object.spec.items.all(y, x == y))"
+    reader.put(POLICIES, policy("costly", [{"expression": quadratic}]))
+    reader.put(BINDINGS, binding("costly", "costly", ["Deny"]))
+    small = deployment(1)
+    small["spec"]["items"] = ["same"] * 5
+    run(reader, request(small))
+    large = deployment(1)
+    large["spec"]["items"] = ["same"] * 1100
+    assert (
+        "operation cancelled: actual cost limit exceeded" in refusal(reader, request(large)).message
+    )

@@ -11,7 +11,9 @@ Rules (``validating/validator.go`` and ``webhook/matchconditions`` of k8s.io/api
     resulted in error: ...``, a denial under ``failurePolicy: Fail`` and nothing under Ignore.
  4. Each audit annotation's ``valueExpression`` gives a trimmed string (published when not
     empty) or null (skipped); another type or an error is an error under Fail.
- 5. Every expression runs with upstream's per-call cost limit.
+ 5. Every expression runs with upstream's per-call cost limit. The actual cost is computed
+    only when the expression's worst case, with every value as large as the largest one of
+    this write (the ``bound``), could be over it.
 """
 
 from __future__ import annotations
@@ -46,13 +48,76 @@ class Outcome:
     annotations: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _run(source: str, returns: tuple[str, ...], activation: cel.Activation) -> tuple[Any, str]:
+class _Uniform:
+    """Every value at most ``bound`` long (rule 5)."""
+
+    def __init__(self, bound: float) -> None:
+        self.bound = bound
+
+    def size(self, variable: str, path: cel.Path) -> float | None:
+        return self.bound
+
+
+_WITHIN: dict[tuple[str, tuple[str, ...], int], bool] = {}
+
+
+def largest(value: Any) -> int:
+    """The length of the longest string, list or map (or map key) in ``value`` (rule 5)."""
+    best, stack = 1, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            best = max(best, len(item))
+            stack.extend(item.values())
+            stack.extend(item.keys())
+        elif isinstance(item, list):
+            best = max(best, len(item))
+            stack.extend(item)
+        elif isinstance(item, str | bytes):
+            best = max(best, len(item))
+    return best
+
+
+class _Bound:
+    """Rule 5's bound over the values seen so far, walked only when an expression needs it."""
+
+    def __init__(self, values: Any) -> None:
+        self._pending: list[Any] = [values]
+        self._value = 1
+
+    def add(self, value: Any) -> None:
+        self._pending.append(value)
+
+    def get(self) -> int:
+        while self._pending:
+            self._value = max(self._value, largest(self._pending.pop()))
+        return self._value
+
+
+def _bucket(bound: int) -> int:
+    return 1 << max(bound, 1).bit_length()  # the next power of two: few estimates per program
+
+
+def _run(
+    source: str, returns: tuple[str, ...], activation: cel.Activation, bound: _Bound
+) -> tuple[Any, str]:
     """The expression's value and ``""``, or ``None`` and the error's text."""
     compiled = COMPILER.compile(source, returns)
-    if compiled.program is None:
+    program = compiled.program
+    if program is None:
         return None, f"expression '{source}' resulted in error: {compiled.error}"
+    limit: float | None = cel.PER_CALL_LIMIT
+    if program.estimated_cost > cel.PER_CALL_LIMIT:
+        key = (source, returns, _bucket(bound.get()))
+        within = _WITHIN.get(key)
+        if within is None:
+            if len(_WITHIN) > 8192:
+                _WITHIN.clear()
+            within = _WITHIN[key] = program.estimate(_Uniform(float(key[2]))) <= cel.PER_CALL_LIMIT
+        if within:
+            limit = None
     try:
-        return compiled.program.evaluate(activation, cost_limit=cel.PER_CALL_LIMIT), ""
+        return program.evaluate(activation, cost_limit=limit), ""
     except CELError as exc:
         return None, f"expression '{source}' resulted in error: {exc}"
 
@@ -62,15 +127,17 @@ def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
     fail = spec.get("failurePolicy", "Fail") != "Ignore"
     variables: dict[str, Any] = {}
     activation = cel.Activation({**values, "variables": variables})
+    bound = _Bound(values)
     for variable in spec.get("variables") or []:
-        value, error = _run(str(variable.get("expression", "")), ANY, activation)
+        value, error = _run(str(variable.get("expression", "")), ANY, activation, bound)
         if error:
             continue
         variables[str(variable.get("name"))] = value
+        bound.add(value)
         activation = cel.Activation({**values, "variables": variables})
     errors: list[str] = []
     for condition in spec.get("matchConditions") or []:
-        value, error = _run(str(condition.get("expression", "")), BOOL, activation)
+        value, error = _run(str(condition.get("expression", "")), BOOL, activation, bound)
         if error:
             errors.append(error)
         elif value is False:
@@ -83,18 +150,21 @@ def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
     outcome = Outcome()
     for index, validation in enumerate(spec.get("validations") or []):
         expression = str(validation.get("expression", ""))
-        value, error = _run(expression, BOOL, activation)
+        value, error = _run(expression, BOOL, activation, bound)
         if error:
             if fail:
                 outcome.denials.append(Denial(error, index=index, error=True))
             continue
         if value is not True:
-            message = _message(validation, activation) or f"failed expression: {expression.strip()}"
+            message = (
+                _message(validation, activation, bound)
+                or f"failed expression: {expression.strip()}"
+            )
             reason = str(validation.get("reason") or "Invalid")
             outcome.denials.append(Denial(message, reason, index))
     for annotation in spec.get("auditAnnotations") or []:
         source = str(annotation.get("valueExpression", ""))
-        value, error = _run(source, STRING_OR_NULL, activation)
+        value, error = _run(source, STRING_OR_NULL, activation, bound)
         if error:
             if fail:
                 outcome.denials.append(Denial(error, error=True))
@@ -116,11 +186,11 @@ def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
     return outcome
 
 
-def _message(validation: Mapping[str, Any], activation: cel.Activation) -> str:
+def _message(validation: Mapping[str, Any], activation: cel.Activation, bound: _Bound) -> str:
     """Rule 3's message: the messageExpression's, else the message (may be empty)."""
     source = validation.get("messageExpression")
     if source:
-        value, _error = _run(str(source), STRING, activation)
+        value, _error = _run(str(source), STRING, activation, bound)
         if isinstance(value, str):
             value = value.strip()
             if value and "\n" not in value and len(value.encode()) <= MAX_MESSAGE_BYTES:
