@@ -194,6 +194,12 @@ def test_kubectl_gets_policies_and_bindings(kubectl: Kubectl) -> None:
         "get", "validatingadmissionpolicies", "-o", "jsonpath={.items[*].metadata.name}"
     ).stdout.split()
     assert names == ["max-replicas", "team-label"]
+    table = kubectl.run("get", "validatingadmissionpolicies").stdout.splitlines()
+    assert table[0].split() == ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"]
+    assert table[1].split()[:3] == ["max-replicas", "1", "v1/ConfigMap"]
+    bindings = kubectl.run("get", "validatingadmissionpolicybindings").stdout.splitlines()
+    assert bindings[0].split() == ["NAME", "POLICYNAME", "PARAMREF", "AGE"]
+    assert bindings[1].split()[:3] == ["max-replicas-limited", "max-replicas", "*/replica-limit"]
     got = json.loads(
         kubectl.run("get", "validatingadmissionpolicy", "max-replicas", "-o", "json").stdout
     )
