@@ -223,3 +223,23 @@ def test_a_policy_that_does_not_compile_is_refused(kubectl: Kubectl) -> None:
         'spec.validations[0].expression: Invalid value: "object.spec.replicas <": compilation'
         " failed: ERROR: <input>:1:"
     ) in refused.stderr
+
+
+def test_the_status_reports_type_checking(kubectl: Kubectl) -> None:
+    typo = json.loads(json.dumps(MAX_REPLICAS))
+    typo["metadata"]["name"] = "typo"
+    typo["spec"]["validations"] = [{"expression": "object.spec.replicass <= 3"}]
+    kubectl.run("create", "-f", "-", input=json.dumps(typo))
+
+    def status(name: str) -> dict[str, Any]:
+        got = json.loads(kubectl.run("get", "validatingadmissionpolicy", name, "-o", "json").stdout)
+        found: dict[str, Any] = got.get("status") or {}
+        return found if found.get("observedGeneration") == got["metadata"]["generation"] else {}
+
+    assert until(lambda: status("max-replicas"), "max-replicas' status")["typeChecking"] == {}
+    warnings = until(lambda: status("typo"), "typo's status")["typeChecking"]["expressionWarnings"]
+    assert warnings[0]["fieldRef"] == "spec.validations[0].expression"
+    assert warnings[0]["warning"].startswith(
+        "apps/v1, Kind=Deployment: ERROR: <input>:1:12: undefined field 'replicass'"
+    )
+    kubectl.run("delete", "validatingadmissionpolicy", "typo")
