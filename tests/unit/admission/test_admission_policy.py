@@ -334,3 +334,35 @@ def test_the_cost_limit_holds_for_large_objects_only() -> None:
     assert (
         "operation cancelled: actual cost limit exceeded" in refusal(reader, request(large)).message
     )
+
+
+def test_a_binding_without_param_ref_evaluates_with_null_params() -> None:
+    reader = Reader()
+    reader.put(
+        POLICIES,
+        policy(
+            "nullable",
+            [{"expression": "params == null", "message": "params were given"}],
+            paramKind={"apiVersion": "v1", "kind": "ConfigMap"},
+        ),
+    )
+    reader.put(BINDINGS, binding("nullable", "nullable", ["Deny"]))
+    run(reader)
+
+
+def test_an_unknown_param_kind_misconfigures_the_policy() -> None:
+    reader = Reader()
+    reader.put(
+        POLICIES,
+        policy(
+            "widgets",
+            [{"expression": "true"}],
+            paramKind={"apiVersion": "example.com/v1", "kind": "Widget"},
+        ),
+    )
+    reader.put(BINDINGS, binding("widgets", "widgets", ["Deny"], paramRef={"name": "w"}))
+    assert refusal(reader).message == (
+        "deployments.apps \"web\" is forbidden: ValidatingAdmissionPolicy 'widgets' denied request:"
+        " failed to configure policy: failed to find resource referenced by paramKind:"
+        " 'example.com/v1, Kind=Widget'"
+    )

@@ -1,9 +1,10 @@
 """The parameters a binding gives its policy: ``paramKind`` and ``paramRef``.
 
 Rules (``generic.CollectParams`` of k8s.io/apiserver 1.32):
- 1. A policy without ``paramKind`` is evaluated once, with ``params`` null.
- 2. A policy with ``paramKind`` needs a binding with ``paramRef``, and a kind the server serves;
-    otherwise the binding is misconfigured (``failurePolicy`` decides).
+ 1. A policy without ``paramKind``, or bound without ``paramRef``, is evaluated once, with
+    ``params`` null.
+ 2. A ``paramKind`` the server does not serve misconfigures the policy (``failed to find
+    resource referenced by paramKind: 'GROUP/VERSION, Kind=KIND'``; :func:`param_resource`).
  3. The parameters are looked up in ``paramRef.namespace``; when it is empty and the kind is
     namespaced, in the request's namespace (a cluster-scoped request then cannot be matched);
     a cluster-scoped kind takes no namespace.
@@ -12,7 +13,9 @@ Rules (``generic.CollectParams`` of k8s.io/apiserver 1.32):
  5. No parameter found: with ``parameterNotFoundAction: Deny`` the binding is misconfigured
     (``no params found for policy binding with `Deny` parameterNotFoundAction``); with ``Allow``
     the binding does not apply.
- 6. Parameters are read from the reader's informers (``cached``) when it has them.
+ 6. Parameters are read from the reader's informers (``cached``) when it has them; a named
+    parameter the informer has not seen yet is read from storage, as upstream falls back to a
+    direct read.
 """
 
 from __future__ import annotations
@@ -28,6 +31,26 @@ from kubeward.errors import InputError
 KindResolver = Callable[[str, str], tuple[str, bool] | None]
 
 
+def param_resource(policy: dict[str, Any], reader: ObjectReader) -> tuple[str, bool] | None:
+    """Rule 2: the resource of the policy's ``paramKind`` and whether it is namespaced; None
+    without a ``paramKind``.
+
+    Raises:
+        InputError: the server does not serve the kind.
+    """
+    param_kind = (policy.get("spec") or {}).get("paramKind")
+    if not isinstance(param_kind, dict):
+        return None
+    resolve: KindResolver | None = getattr(reader, "resource_for", None)
+    api_version, kind = str(param_kind.get("apiVersion", "")), str(param_kind.get("kind", ""))
+    found = resolve(api_version, kind) if resolve else None
+    if found is None:
+        group, _, version = api_version.rpartition("/")
+        gv = f"{group}/{version}" if group else version
+        raise InputError(f"failed to find resource referenced by paramKind: '{gv}, Kind={kind}'")
+    return found
+
+
 async def collect_params(
     policy: dict[str, Any],
     binding: dict[str, Any],
@@ -39,19 +62,10 @@ async def collect_params(
     Raises:
         InputError: the binding is misconfigured (the plugin applies ``failurePolicy``).
     """
-    param_kind = (policy.get("spec") or {}).get("paramKind")
-    if not isinstance(param_kind, dict):
-        return [None]
+    found = param_resource(policy, reader)
     ref = (binding.get("spec") or {}).get("paramRef")
-    if not isinstance(ref, dict):
-        raise InputError("paramKind is set but paramRef is not")
-    resolve: KindResolver | None = getattr(reader, "resource_for", None)
-    api_version, kind = str(param_kind.get("apiVersion", "")), str(param_kind.get("kind", ""))
-    found = resolve(api_version, kind) if resolve else None
-    if found is None:
-        raise InputError(
-            f"failed to find resource referenced by paramKind: '{api_version}, Kind={kind}'"
-        )
+    if found is None or not isinstance(ref, dict):
+        return [None]
     resource, namespaced = found
     namespace = str(ref.get("namespace") or "")
     if namespaced and not namespace:
@@ -96,4 +110,4 @@ async def _get(
     for obj in await _list(reader, resource, namespace):
         if (obj.get("metadata") or {}).get("name") == name:
             return obj
-    return None
+    return await reader.get(resource, namespace, name)  # rule 6

@@ -8,8 +8,9 @@ Rules (``validating/dispatcher.go`` of k8s.io/apiserver 1.32):
     evaluated once per parameter (``policy.params``) with ``object`` (null on DELETE),
     ``oldObject`` (null on CREATE), ``request`` (the AdmissionReview request), ``params`` and
     ``namespaceObject`` (null for cluster-scoped writes).
- 3. A binding whose parameters cannot be collected is, under ``failurePolicy: Fail``, a denial
-    ``failed to configure binding: ...``; under Ignore it is skipped.
+ 3. A matching policy whose ``paramKind`` the server does not serve is, under ``failurePolicy:
+    Fail``, a denial ``failed to configure policy: ...`` (without a binding); a binding whose
+    parameters cannot be collected, ``failed to configure binding: ...``. Under Ignore, skipped.
  4. Each failed validation goes to every one of the binding's ``validationActions``: ``Deny``
     collects a denial; ``Warn`` adds the warning ``Validation failed for
     ValidatingAdmissionPolicy 'P' with binding 'B': MESSAGE``; ``Audit`` adds the audit
@@ -38,7 +39,7 @@ from kubeward.admission.interfaces import (
 )
 from kubeward.admission.policy.evaluation import evaluate
 from kubeward.admission.policy.matching import GROUP, is_exempt, matches
-from kubeward.admission.policy.params import collect_params
+from kubeward.admission.policy.params import collect_params, param_resource
 from kubeward.admission.webhooks.review import review_request
 from kubeward.errors import Cause, InputError, RemoteStatus, StatusDetails
 
@@ -107,6 +108,14 @@ class ValidatingAdmissionPolicyPlugin:
             labels = dict(((namespace or {}).get("metadata") or {}).get("labels") or {})
             spec = policy.get("spec") or {}
             if not matches(spec.get("matchConstraints"), request, labels):
+                continue
+            try:
+                param_resource(policy, reader)
+            except InputError as exc:
+                if spec.get("failurePolicy", "Fail") != "Ignore":
+                    denied.append(
+                        _Denied(_name(policy), "", f"failed to configure policy: {exc}", "")
+                    )
                 continue
             annotations: dict[str, list[str]] = {}
             for binding in policy_bindings:
@@ -194,8 +203,9 @@ class ValidatingAdmissionPolicyPlugin:
     @staticmethod
     def _refusal(request: AdmissionRequest, denied: _Denied) -> RemoteStatus:
         """Rule 6."""
+        with_binding = f" with binding '{denied.binding}'" if denied.binding else ""
         message = (
-            f"ValidatingAdmissionPolicy '{denied.policy}' with binding '{denied.binding}'"
+            f"ValidatingAdmissionPolicy '{denied.policy}'{with_binding}"
             f" denied request: {denied.message}"
         )
         base = forbidden(request, message)
