@@ -14,7 +14,8 @@ Rules (``validating/dispatcher.go`` of k8s.io/apiserver 1.32):
  4. Each failed validation goes to every one of the binding's ``validationActions``: ``Deny``
     collects a denial; ``Warn`` adds the warning ``Validation failed for
     ValidatingAdmissionPolicy 'P' with binding 'B': MESSAGE``; ``Audit`` adds the audit
-    annotation ``validation.policy.admission.k8s.io/validation_failure`` (a JSON list).
+    annotation ``validation.policy.admission.k8s.io/validation_failure`` (a JSON list; the
+    first failure of the request is kept, as upstream's ``AddAnnotation`` keeps a set key).
  5. Audit annotations are published as ``POLICY/KEY``; distinct values from several bindings
     are joined with ``", "``.
  6. After every policy, the first denial refuses the write: ``<resource> "<name>" is forbidden:
@@ -124,7 +125,7 @@ class ValidatingAdmissionPolicyPlugin:
                         await self._apply(policy, binding, request, reader, values, annotations)
                     )
             for key, found in annotations.items():  # rule 5
-                request.audit_annotations[f"{_name(policy)}/{key}"] = ", ".join(found)
+                request.audit_annotations.setdefault(f"{_name(policy)}/{key}", ", ".join(found))
         if denied:
             raise self._refusal(request, denied[0])
 
@@ -182,17 +183,20 @@ class ValidatingAdmissionPolicyPlugin:
                         f" binding '{binding_name}': {denial.message}"
                     )
                 if "Audit" in actions:
-                    request.audit_annotations[FAILURE_ANNOTATION] = json.dumps(
-                        [
-                            {
-                                "message": denial.message,
-                                "policy": policy_name,
-                                "binding": binding_name,
-                                "expressionIndex": denial.index,
-                                "validationActions": actions,
-                            }
-                        ],
-                        separators=(",", ":"),
+                    request.audit_annotations.setdefault(  # the first failure is kept (rule 4)
+                        FAILURE_ANNOTATION,
+                        json.dumps(
+                            [
+                                {
+                                    "message": denial.message,
+                                    "policy": policy_name,
+                                    "binding": binding_name,
+                                    "expressionIndex": denial.index,
+                                    "validationActions": actions,
+                                }
+                            ],
+                            separators=(",", ":"),
+                        ),
                     )
             for key, value in outcome.annotations:
                 found = annotations.setdefault(key, [])
