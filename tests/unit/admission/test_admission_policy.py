@@ -13,6 +13,7 @@ import pytest
 from kubeward.admission.interfaces import CREATE, DELETE, UPDATE, AdmissionRequest
 from kubeward.admission.policy import ValidatingAdmissionPolicyPlugin
 from kubeward.api.user import UserInfo
+from kubeward.authz.interfaces import Attributes, AuthzResult, Decision
 from kubeward.errors import RemoteStatus
 
 POLICIES = "validatingadmissionpolicies.admissionregistration.k8s.io"
@@ -366,3 +367,95 @@ def test_an_unknown_param_kind_misconfigures_the_policy() -> None:
         " failed to configure policy: failed to find resource referenced by paramKind:"
         " 'example.com/v1, Kind=Widget'"
     )
+
+
+class OnlyAdmins:
+    """Allows ``admin`` to update deployments' scale, anyone to get /healthz."""
+
+    name = "Fake"
+
+    def __init__(self) -> None:
+        self.asked: list[Attributes] = []
+
+    def authorize(self, attributes: Attributes) -> AuthzResult:
+        self.asked.append(attributes)
+        if attributes.path == "/healthz" or attributes.user.name == "admin":
+            return AuthzResult(Decision.ALLOW, "allowed by the fake")
+        return AuthzResult(Decision.NO_OPINION, "")
+
+
+def test_the_authorizer_variable_asks_the_servers_authorizer_once_per_check() -> None:
+    reader = Reader()
+    scale = "authorizer.group('apps').resource('deployments').subresource('scale')"
+    reader.put(
+        POLICIES,
+        policy(
+            "scalers",
+            [
+                {
+                    "expression": f"{scale}.namespace(object.metadata.namespace).check('update').allowed()",
+                    "message": "only scalers may create big deployments",
+                },
+                {"expression": "authorizer.path('/healthz').check('get').allowed()"},
+                {
+                    "expression": f"!{scale}.namespace(object.metadata.namespace).check('update').errored()"
+                },
+            ],
+        ),
+    )
+    reader.put(BINDINGS, binding("scalers", "scalers", ["Deny"]))
+    plugin = ValidatingAdmissionPolicyPlugin()
+    fake = OnlyAdmins()
+    plugin.set_authorizer(fake)
+    with pytest.raises(RemoteStatus, match="only scalers may create big deployments"):
+        asyncio.run(plugin.validate(request(), reader))
+    resource_checks = [a for a in fake.asked if a.resource_request]
+    assert len(resource_checks) == 1  # decided once for the two expressions asking it
+    asked = resource_checks[0]
+    assert (asked.user.name, asked.verb, asked.api_group, asked.resource, asked.subresource) == (
+        "alice",
+        "update",
+        "apps",
+        "deployments",
+        "scale",
+    )
+    assert asked.namespace == "dev"
+    asyncio.run(plugin.validate(request(user=UserInfo("admin")), reader))
+
+
+def test_service_account_checks_ask_as_the_service_account() -> None:
+    reader = Reader()
+    reader.put(
+        POLICIES,
+        policy(
+            "as-sa",
+            [
+                {
+                    "expression": "authorizer.serviceAccount('ci', 'deployer').group('').resource('pods').check('list').allowed()"
+                }
+            ],
+        ),
+    )
+    reader.put(BINDINGS, binding("as-sa", "as-sa", ["Deny"]))
+    plugin = ValidatingAdmissionPolicyPlugin()
+    fake = OnlyAdmins()
+    plugin.set_authorizer(fake)
+    with pytest.raises(RemoteStatus):
+        asyncio.run(plugin.validate(request(user=UserInfo("admin")), reader))
+    user = fake.asked[0].user
+    assert user.name == "system:serviceaccount:ci:deployer"
+    assert set(user.groups) == {
+        "system:serviceaccounts",
+        "system:serviceaccounts:ci",
+        "system:authenticated",
+    }
+
+
+def test_without_an_authorizer_a_check_is_an_evaluation_error() -> None:
+    reader = Reader()
+    reader.put(
+        POLICIES,
+        policy("no-authz", [{"expression": "authorizer.path('/x').check('get').allowed()"}]),
+    )
+    reader.put(BINDINGS, binding("no-authz", "no-authz", ["Deny"]))
+    assert "resulted in error: authorizer is not available" in refusal(reader).message

@@ -18,7 +18,9 @@ Rules (``validating/dispatcher.go`` of k8s.io/apiserver 1.32):
     first failure of the request is kept, as upstream's ``AddAnnotation`` keeps a set key).
  5. Audit annotations are published as ``POLICY/KEY``; distinct values from several bindings
     are joined with ``", "``.
- 6. After every policy, the first denial refuses the write: ``<resource> "<name>" is forbidden:
+ 6. Expressions see ``authorizer`` (``policy.checks``) when the registry gave the plugin the
+    server's authorizer (``set_authorizer``).
+ 7. After every policy, the first denial refuses the write: ``<resource> "<name>" is forbidden:
     ValidatingAdmissionPolicy 'P' with binding 'B' denied request: MESSAGE``, with the denial's
     reason (Invalid by default) and its code (Unauthorized 401, Forbidden 403,
     RequestEntityTooLarge 413, otherwise 422), the message repeated as a cause.
@@ -38,10 +40,13 @@ from kubeward.admission.interfaces import (
     ObjectReader,
     forbidden,
 )
+from kubeward.admission.policy.checks import RequestChecks
 from kubeward.admission.policy.evaluation import evaluate
 from kubeward.admission.policy.matching import GROUP, is_exempt, matches
 from kubeward.admission.policy.params import collect_params, param_resource
 from kubeward.admission.webhooks.review import review_request
+from kubeward.authz.interfaces import Authorizer
+from kubeward.cel.library import authz
 from kubeward.errors import Cause, InputError, RemoteStatus, StatusDetails
 
 POLICIES = f"validatingadmissionpolicies.{GROUP}"
@@ -78,6 +83,13 @@ def _namespace_object(namespace: dict[str, Any] | None) -> dict[str, Any] | None
 class ValidatingAdmissionPolicyPlugin:
     name = "ValidatingAdmissionPolicy"
 
+    def __init__(self) -> None:
+        self._authorizer: Authorizer | None = None
+
+    def set_authorizer(self, authorizer: Authorizer) -> None:
+        """Rule 6 (``admission.interfaces.WantsAuthorizer``)."""
+        self._authorizer = authorizer
+
     async def _all(self, reader: ObjectReader, resource: str) -> list[dict[str, Any]]:
         cached: Callable[[str], Awaitable[list[dict[str, Any]]]] | None = getattr(
             reader, "cached", None
@@ -98,6 +110,7 @@ class ValidatingAdmissionPolicyPlugin:
             bindings.setdefault(policy_name, []).append(binding)
         namespace: dict[str, Any] | None = None
         values: dict[str, Any] | None = None
+        checks: RequestChecks | None = None
         denied: list[_Denied] = []
         for policy in policies:
             policy_bindings = bindings.get(_name(policy))
@@ -106,6 +119,8 @@ class ValidatingAdmissionPolicyPlugin:
             if values is None:
                 namespace = await self._namespace(request, reader)
                 values = self._values(request, namespace)
+                if self._authorizer is not None:
+                    checks = RequestChecks(self._authorizer, request.user)
             labels = dict(((namespace or {}).get("metadata") or {}).get("labels") or {})
             spec = policy.get("spec") or {}
             if not matches(spec.get("matchConstraints"), request, labels):
@@ -121,9 +136,13 @@ class ValidatingAdmissionPolicyPlugin:
             annotations: dict[str, list[str]] = {}
             for binding in policy_bindings:
                 if matches((binding.get("spec") or {}).get("matchResources"), request, labels):
-                    denied.extend(
-                        await self._apply(policy, binding, request, reader, values, annotations)
-                    )
+                    token = authz.CHECKER.set(checks)
+                    try:
+                        denied.extend(
+                            await self._apply(policy, binding, request, reader, values, annotations)
+                        )
+                    finally:
+                        authz.CHECKER.reset(token)
             for key, found in annotations.items():  # rule 5
                 request.audit_annotations.setdefault(f"{_name(policy)}/{key}", ", ".join(found))
         if denied:
@@ -145,6 +164,7 @@ class ValidatingAdmissionPolicyPlugin:
             "oldObject": None if request.operation == CREATE else request.old_object,
             "request": review_request(request)["request"],
             "namespaceObject": _namespace_object(namespace),
+            "authorizer": authz.authorizer_value(),
         }
 
     async def _apply(

@@ -1,10 +1,10 @@
 """The CEL environment of admission policies, shared by their validation and their evaluation.
 
 Rules (``k8s.io/apiserver/pkg/admission/plugin/cel`` of 1.32):
- 1. Expressions see ``object``, ``oldObject``, ``request``, ``params``, ``namespaceObject`` and
-    ``variables`` (the policy's named variables). Objects are untyped (``dyn``): kubeward does not
-    type-check an expression against the schemas of the kinds it matches, so a misspelt field is
-    an evaluation error rather than a type-checking warning. ``authorizer`` is not declared.
+ 1. Expressions see ``object``, ``oldObject``, ``request``, ``params``, ``namespaceObject``,
+    ``variables`` (the policy's named variables) and ``authorizer`` (``cel.library.authz``).
+    Objects are untyped (``dyn``) here; the policy's status reports the fields the kinds it
+    matches do not declare (``admission.policy.typecheck``).
  2. An expression that does not compile is refused as ``compilation failed: <cel-go's
     message>``; one whose type cannot be what its field needs (``bool`` for validations and
     match conditions, ``string`` for message expressions, ``string`` or ``null`` for audit
@@ -29,6 +29,7 @@ VARIABLES: dict[str, types.CELType] = {
     "params": types.DYN,
     "namespaceObject": types.DYN,
     "variables": types.map_of(types.STRING, types.DYN),
+    "authorizer": types.OPAQUE,  # cel.library.authz
 }
 
 BOOL = ("bool",)
