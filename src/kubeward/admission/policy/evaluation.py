@@ -12,8 +12,8 @@ Rules (``validating/validator.go`` and ``webhook/matchconditions`` of k8s.io/api
  4. Each audit annotation's ``valueExpression`` gives a trimmed string (published when not
     empty) or null (skipped); another type or an error is an error under Fail.
  5. Every expression runs with upstream's per-call cost limit. The actual cost is computed
-    only when the expression's worst case, with every value as large as the largest one of
-    this write (the ``bound``), could be over it.
+    only when the expression's worst case, with every value as large as the whole write's
+    JSON (the ``bound``: no string, list or map in it is longer), could be over it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from kubeward import cel
 from kubeward.api.validation.policy_cel import ANY, BOOL, COMPILER, STRING, STRING_OR_NULL
@@ -62,24 +64,16 @@ _WITHIN: dict[tuple[str, tuple[str, ...], int], bool] = {}
 
 
 def largest(value: Any) -> int:
-    """The length of the longest string, list or map (or map key) in ``value`` (rule 5)."""
-    best, stack = 1, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            best = max(best, len(item))
-            stack.extend(item.values())
-            stack.extend(item.keys())
-        elif isinstance(item, list):
-            best = max(best, len(item))
-            stack.extend(item)
-        elif isinstance(item, str | bytes):
-            best = max(best, len(item))
-    return best
+    """A bound on the length of every string, list and map (and map key) in ``value``: its
+    JSON encoding's length, which no part of it can exceed (rule 5)."""
+    try:
+        return len(orjson.dumps(value, default=str))
+    except (TypeError, orjson.JSONEncodeError):
+        return cel.MAX_REQUEST_BYTES
 
 
 class _Bound:
-    """Rule 5's bound over the values seen so far, walked only when an expression needs it."""
+    """Rule 5's bound over the values seen so far, computed only when an expression needs it."""
 
     def __init__(self, values: Any) -> None:
         self._pending: list[Any] = [values]
