@@ -123,8 +123,9 @@ class ValidatingAdmissionPolicyPlugin:
                     checks = RequestChecks(self._authorizer, request.user)
             labels = dict(((namespace or {}).get("metadata") or {}).get("labels") or {})
             spec = policy.get("spec") or {}
-            if not matches(spec.get("matchConstraints"), request, labels):
-                continue
+            constraints = spec.get("matchConstraints")
+            if not isinstance(constraints, dict) or not matches(constraints, request, labels):
+                continue  # a policy without constraints matches nothing
             try:
                 param_resource(policy, reader)
             except InputError as exc:
