@@ -266,20 +266,50 @@ def test_variables_match_conditions_and_reason() -> None:
     run(reader, request(user=UserInfo("admin")))
 
 
-@pytest.mark.parametrize(("failure_policy", "refused"), [("Fail", True), ("Ignore", False)])
-def test_evaluation_errors_follow_the_failure_policy(failure_policy: str, refused: bool) -> None:
+@pytest.mark.parametrize(
+    ("failure_policy", "actions", "refused", "warned"),
+    [
+        ("Fail", ["Deny"], True, False),
+        ("Fail", ["Warn"], False, True),
+        ("Ignore", ["Deny"], False, False),
+    ],
+    ids=["fail-deny", "fail-warn", "ignore"],
+)
+def test_evaluation_errors_follow_the_failure_policy_and_actions(
+    failure_policy: str, actions: list[str], refused: bool, warned: bool
+) -> None:
     reader = Reader()
     reader.put(
         POLICIES,
         policy("broken", [{"expression": "object.spec.missing > 1"}], failurePolicy=failure_policy),
     )
-    reader.put(BINDINGS, binding("broken", "broken", ["Warn"]))
+    reader.put(BINDINGS, binding("broken", "broken", actions))
+    error = "expression 'object.spec.missing > 1' resulted in error: no such key: missing"
     if refused:
-        assert "expression 'object.spec.missing > 1' resulted in error: no such key: missing" in (
-            refusal(reader).message
-        )
+        assert error in refusal(reader).message
     else:
-        assert run(reader).warnings == []
+        warnings = run(reader).warnings
+        assert (
+            warnings
+            == [
+                f"Validation failed for ValidatingAdmissionPolicy 'broken' with binding 'broken': {error}"
+            ]
+        ) is warned
+        assert warned or warnings == []
+
+
+def test_an_audit_annotation_error_denies_whatever_the_actions() -> None:
+    reader = Reader()
+    reader.put(
+        POLICIES,
+        policy(
+            "annotating",
+            [{"expression": "true"}],
+            auditAnnotations=[{"key": "k", "valueExpression": "object.spec.missing"}],
+        ),
+    )
+    reader.put(BINDINGS, binding("annotating", "annotating", ["Audit"]))
+    assert "resulted in error: no such key: missing" in refusal(reader).message
 
 
 def test_old_object_and_delete() -> None:

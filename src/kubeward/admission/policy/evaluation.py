@@ -10,7 +10,8 @@ Rules (``validating/validator.go`` and ``webhook/matchconditions`` of k8s.io/api
     EXPR``, and the validation's ``reason`` (Invalid by default); an error is ``expression 'EXPR'
     resulted in error: ...``, a denial under ``failurePolicy: Fail`` and nothing under Ignore.
  4. Each audit annotation's ``valueExpression`` gives a trimmed string (published when not
-    empty) or null (skipped); another type or an error is an error under Fail.
+    empty) or null (skipped); another type or an error is, under Fail, a denial whatever the
+    binding's actions (``forced``); errors of rules 2 and 3 go to the actions like failures.
  5. Every expression runs with upstream's per-call cost limit. The actual cost is computed
     only when the expression's worst case, with every value as large as the whole write's
     JSON (the ``bound``: no string, list or map in it is longer), could be over it.
@@ -33,12 +34,15 @@ MAX_MESSAGE_BYTES = 5 * 1024  # celconfig.MaxEvaluatedMessageExpressionSizeBytes
 
 @dataclass(frozen=True)
 class Denial:
-    """A failed validation (or an evaluation error under Fail): what the refusal says."""
+    """A failed validation (or an evaluation error under Fail): what the refusal says.
+
+    ``forced``: an audit annotation's error, which denies whatever the binding's actions are."""
 
     message: str
     reason: str = ""
     index: int = 0
     error: bool = False
+    forced: bool = False
 
 
 @dataclass
@@ -161,7 +165,7 @@ def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
         value, error = _run(source, STRING_OR_NULL, activation, bound)
         if error:
             if fail:
-                outcome.denials.append(Denial(error, error=True))
+                outcome.denials.append(Denial(error, error=True, forced=True))
             continue
         if value is None:
             continue
@@ -172,6 +176,7 @@ def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
                         f"valueExpression '{source}' resulted in unsupported return type: "
                         f"{type(value).__name__}. Return type must be either string or null.",
                         error=True,
+                        forced=True,
                     )
                 )
             continue

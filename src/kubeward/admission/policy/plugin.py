@@ -11,7 +11,8 @@ Rules (``validating/dispatcher.go`` of k8s.io/apiserver 1.32):
  3. A matching policy whose ``paramKind`` the server does not serve is, under ``failurePolicy:
     Fail``, a denial ``failed to configure policy: ...`` (without a binding); a binding whose
     parameters cannot be collected, ``failed to configure binding: ...``. Under Ignore, skipped.
- 4. Each failed validation goes to every one of the binding's ``validationActions``: ``Deny``
+ 4. Each failed validation (and, under Fail, each evaluation error of a validation or a match
+    condition) goes to every one of the binding's ``validationActions``: ``Deny``
     collects a denial; ``Warn`` adds the warning ``Validation failed for
     ValidatingAdmissionPolicy 'P' with binding 'B': MESSAGE``; ``Audit`` adds the audit
     annotation ``validation.policy.admission.k8s.io/validation_failure`` (a JSON list; the
@@ -193,7 +194,7 @@ class ValidatingAdmissionPolicyPlugin:
             if not outcome.applies:
                 continue
             for denial in outcome.denials:
-                if denial.error:  # an evaluation error under Fail denies whatever the actions
+                if denial.forced:  # an audit annotation's error: denied whatever the actions
                     denied.append(_Denied(policy_name, binding_name, denial.message, ""))
                     continue
                 if "Deny" in actions:
