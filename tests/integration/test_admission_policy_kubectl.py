@@ -243,3 +243,20 @@ def test_the_status_reports_type_checking(kubectl: Kubectl) -> None:
         "apps/v1, Kind=Deployment: ERROR: <input>:1:12: undefined field 'replicass'"
     )
     kubectl.run("delete", "validatingadmissionpolicy", "typo")
+
+
+@pytest.mark.parametrize("mode", ["--server-side", "--server-side=false"], ids=["ssa", "csa"])
+def test_policies_are_applied_with_kubectl(kubectl: Kubectl, mode: str) -> None:
+    applied = json.loads(json.dumps(TEAM_LABEL))
+    applied["metadata"]["name"] = "applied-csa" if mode.endswith("false") else "applied-ssa"
+    kubectl.run("apply", mode, "-f", "-", input=json.dumps(applied))
+    applied["spec"]["validations"][0]["message"] = "changed"
+    kubectl.run("apply", mode, "-f", "-", input=json.dumps(applied))
+    got = json.loads(
+        kubectl.run(
+            "get", "validatingadmissionpolicy", applied["metadata"]["name"], "-o", "json"
+        ).stdout
+    )
+    assert got["spec"]["validations"][0]["message"] == "changed"
+    assert got["metadata"]["generation"] == 2
+    kubectl.run("delete", "validatingadmissionpolicy", applied["metadata"]["name"])
