@@ -40,6 +40,7 @@ from kubeward.authz.rbac.index import RBACIndex
 from kubeward.authz.structured import ConfiguredAuthorizer, StructuredOptions
 from kubeward.client.fetch import HTTPSFetcher
 from kubeward.client.webhook import URLWebhookClient, WebhookClient
+from kubeward.controllers.admissionpolicystatus import AdmissionPolicyStatusController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
@@ -153,6 +154,7 @@ class ServerParts:
     node_graph: NodeGraphWiring | None = None
     quotas: ResourceQuotaController | None = None
     storage_protection: tuple[Controller, ...] = ()
+    policy_status: Controller | None = None
 
 
 class WebhookClients:
@@ -343,6 +345,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         NodeGraphWiring(authorizer.node.graph, scheme, informers) if authorizer.node else None,
         ResourceQuotaController(stores, informers),
         (PVCProtectionController(stores, informers), PVProtectionController(stores, informers)),
+        AdmissionPolicyStatusController(stores, informers),
     )
 
 
@@ -452,6 +455,11 @@ async def start_server(
         *(
             asyncio.create_task(c.run(), name=f"{c.name}-controller")
             for c in parts.storage_protection
+        ),
+        *(
+            [asyncio.create_task(parts.policy_status.run(), name="policy-status-controller")]
+            if parts.policy_status is not None
+            else []
         ),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
