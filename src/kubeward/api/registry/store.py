@@ -571,7 +571,11 @@ class Store:
     ) -> m.JSONObject:
         """Read, apply ``mutate``, write; retry on a lost race (used by PATCH and controllers).
 
-        Each attempt runs admission and the strategy again on the object it read (rule 7).
+        Each attempt runs admission and the strategy again on the object it read (rule 7). A
+        ``resourceVersion`` the mutation sets other than the one read is the caller's
+        precondition (409); a lost race is always retried, and a precondition that no longer
+        holds on the fresh object is then the 409 — a patch that names no resourceVersion never
+        conflicts, as upstream's GuaranteedUpdate.
         """
         for _ in range(retries):
             current = await self.get(namespace, name)
@@ -591,8 +595,6 @@ class Store:
                     admission=admission,
                 )
             except Conflict:
-                if wanted_rv:
-                    raise
                 continue
         raise self._conflict(name)
 
