@@ -15,12 +15,8 @@ Rules:
  3. On a node where it should run and no pod is (terminating ones included): create one. Where
     it should continue running: a failed pod is deleted (``FailedDaemonPod``), and of several
     pods the oldest is kept. Where it should not continue: its pods are deleted.
- 4. ``RollingUpdate``: ``maxUnavailable`` (default 1) and ``maxSurge`` (default 0) are scaled
-    on the desired number, rounded up (both 0 means 1 unavailable). Without surge an old pod
-    that is not available is deleted at once, an available one while the unavailable count
-    stays below ``maxUnavailable``. With surge, a node whose only pod is old gets a new pod
-    while fewer than ``maxSurge`` are surging (at once when the old one is unavailable), and
-    the old pod is deleted when the new one is available. ``OnDelete``: pods are replaced only
+ 4. ``RollingUpdate`` (``daemonset_rollout``, with ``maxUnavailable`` and ``maxSurge``) runs
+    once no pod needs creating or deleting for rule 3; ``OnDelete``: pods are replaced only
     when someone deletes them.
  5. Status (counted over pods not being deleted, from each node's oldest pod):
     ``desiredNumberScheduled`` (nodes that should run it), ``currentNumberScheduled`` (those
@@ -47,9 +43,9 @@ from kubeward.api.resources.core import PODS
 from kubeward.api.selectors import LabelSelector
 from kubeward.client.api import APIClient
 from kubeward.controllers import daemonset_nodes as dn
+from kubeward.controllers import daemonset_rollout as rollout
 from kubeward.controllers import history, ownership, podstate
 from kubeward.controllers.base import Controller
-from kubeward.controllers.deployment_util import scaled
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.expectations import Expectations
 from kubeward.controllers.informer import Informer, key_of
@@ -271,7 +267,7 @@ class DaemonSetController(Controller):
                     self.events.event(ds, DAEMONSETS, WARNING, "FailedDaemonPod", message)
                 delete.extend(failed)
                 running = [p for p in live if p not in failed]
-                if len(running) > 1 and not self._surging(ds):
+                if len(running) > 1 and rollout.limits(ds, 1)[1] == 0:
                     delete.extend(running[1:])
             else:
                 delete.extend(live)
@@ -284,74 +280,14 @@ class DaemonSetController(Controller):
             return
         await self._write(key, ds, create, delete, update_hash)
 
-    def _surging(self, ds: m.JSONObject) -> bool:
-        return self._limits(ds, 1)[1] > 0
-
-    def _limits(self, ds: m.JSONObject, desired: int) -> tuple[int, int]:
-        """Rule 4: (maxUnavailable, maxSurge)."""
-        rolling = (_spec(ds).get("updateStrategy") or {}).get("rollingUpdate") or {}
-        unavailable = scaled(rolling.get("maxUnavailable", 1), desired, True)
-        surge = scaled(rolling.get("maxSurge", 0), desired, True)
-        if unavailable == 0 and surge == 0:
-            unavailable = 1
-        return unavailable, surge
-
     async def _rolling_update(
         self, key: str, ds: m.JSONObject, by_node: dict[str, list[m.JSONObject]], update_hash: str
     ) -> None:
         """Rule 4."""
         if (_spec(ds).get("updateStrategy") or {}).get("type", "RollingUpdate") != "RollingUpdate":
             return
-        min_ready = int(_spec(ds).get("minReadySeconds") or 0)
-        now = m.now()
-
-        def available(pod: m.JSONObject) -> bool:
-            return podstate.is_available(pod, min_ready, now)
-
-        plan = [(node, run) for node, run, keep in self._node_plan(ds) if keep]
-        max_unavailable, max_surge = self._limits(ds, sum(1 for _, run in plan if run))
-        create: list[str] = []
-        delete: list[m.JSONObject] = []
-        if max_surge == 0:
-            unavailable = 0
-            candidates: list[m.JSONObject] = []
-            for node, _ in plan:
-                live = [p for p in by_node.get(node, []) if not ownership.is_deleting(p)]
-                if not live or not any(available(p) for p in live):
-                    unavailable += 1
-                for pod in live:
-                    if history.hash_of_pod(pod) == update_hash:
-                        continue
-                    if available(pod):
-                        candidates.append(pod)
-                    else:
-                        delete.append(pod)
-            for pod in candidates:
-                if unavailable >= max_unavailable:
-                    break
-                delete.append(pod)
-                unavailable += 1
-        else:
-            surging = 0
-            waiting: list[tuple[str, bool]] = []
-            for node, _ in plan:
-                live = [p for p in by_node.get(node, []) if not ownership.is_deleting(p)]
-                new = [p for p in live if history.hash_of_pod(p) == update_hash]
-                old = [p for p in live if history.hash_of_pod(p) != update_hash]
-                if not old:
-                    continue
-                if not new:
-                    waiting.append((node, any(available(p) for p in old)))
-                    continue
-                surging += 1
-                if any(available(p) for p in new):
-                    delete.extend(old)
-                    surging -= 1
-            for node, old_available in sorted(waiting, key=lambda item: item[1]):
-                if old_available and surging >= max_surge:
-                    break
-                create.append(node)
-                surging += 1
+        nodes = [(node, run) for node, run, keep in self._node_plan(ds) if keep]
+        create, delete = rollout.rolling_update(ds, nodes, by_node, update_hash, m.now())
         if create or delete:
             await self._write(key, ds, create, delete, update_hash)
 
