@@ -249,3 +249,54 @@ def test_a_daemonset_rolling_update_replaces_the_pods(kubectl: Kubectl) -> None:
     hashes = {p["metadata"]["labels"]["controller-revision-hash"] for p in listed}
     assert hashes == {newest["metadata"]["labels"]["controller-revision-hash"]}
     assert json.dumps(newest["data"]["spec"]["template"]).count("busybox:1.37") == 1
+
+
+def test_each_set_controller_runs_as_its_own_account_with_its_role(kubectl: Kubectl) -> None:
+    accounts = {
+        sa["metadata"]["name"] for sa in get_json(kubectl, "sa", "-n", "kube-system")["items"]
+    }
+    assert {"statefulset-controller", "daemon-set-controller"} <= accounts
+
+    def can(account: str, *args: str) -> str:
+        who = f"--as=system:serviceaccount:kube-system:{account}"
+        result = kubectl.run("auth", "can-i", *args, who, "-n", "sets", check=False)
+        return result.stdout.split()[0]
+
+    assert can("statefulset-controller", "create", "persistentvolumeclaims") == "yes"
+    assert can("daemon-set-controller", "create", "persistentvolumeclaims") == "no"
+    assert can("daemon-set-controller", "create", "pods/binding") == "yes"
+    assert can("statefulset-controller", "update", "daemonsets/status") == "no"
+
+
+def test_a_parallel_set_deleted_takes_its_claims_when_its_policy_says_so(
+    kubectl: Kubectl, tmp_path: Path
+) -> None:
+    manifest = (
+        STATEFULSET.replace("name: web,", "name: db,")
+        .replace("app: web", "app: db")
+        .replace("serviceName: web", "serviceName: db\n  podManagementPolicy: Parallel")
+        + "  persistentVolumeClaimRetentionPolicy: {whenDeleted: Delete, whenScaled: Delete}\n"
+    )
+    apply(kubectl, tmp_path, manifest)
+    kubectl.run("rollout", "status", "statefulset/db", "-n", "sets", "--timeout=60s")
+    claims = get_json(kubectl, "pvc", "-n", "sets", "-l", "app=db")["items"]
+    assert sorted(c["metadata"]["name"] for c in claims) == ["www-db-0", "www-db-1", "www-db-2"]
+    kubectl.run("scale", "statefulset", "db", "-n", "sets", "--replicas=2")
+    wait_for(
+        lambda: (
+            "www-db-2"
+            not in [
+                c["metadata"]["name"]
+                for c in get_json(kubectl, "pvc", "-n", "sets", "-l", "app=db")["items"]
+            ]
+        ),
+        "www-db-2 deleted on scale-down",
+    )
+    kubectl.run("delete", "statefulset", "db", "-n", "sets")
+    wait_for(
+        lambda: (
+            not get_json(kubectl, "pvc", "-n", "sets", "-l", "app=db")["items"]
+            and not pods(kubectl, "app=db")
+        ),
+        "the pods and claims of db gone",
+    )
