@@ -1,5 +1,6 @@
 """apps/v1 statefulsets, daemonsets and controllerrevisions: stored, defaulted and validated
-(``api.validation.apps``); no controller runs them yet.
+(``api.validation.apps``); the statefulset and daemonset controllers
+(``controllers.statefulset``, ``controllers.daemonset``) run them and keep their revisions.
 
 They sit beside ``apps.py`` (Deployments) so that the group's kinds can grow without one
 module holding them all; a StatefulSet offers ``/scale`` as a Deployment does.

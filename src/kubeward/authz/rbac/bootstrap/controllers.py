@@ -117,9 +117,7 @@ def controller_roles() -> list[Object]:
                 rule("update", ("apps",), "statefulsets/status"),
                 rule("update", ("apps",), "statefulsets/finalizers"),
                 rule("get create delete update patch", ("",), "pods"),
-                rule(
-                    "get create delete update patch list watch", ("apps",), "controllerrevisions"
-                ),
+                rule("get create delete update patch list watch", ("apps",), "controllerrevisions"),
                 rule("get create list watch", ("",), "persistentvolumeclaims"),
                 rule("update delete", ("",), "persistentvolumeclaims"),
                 rule("update", ("",), "pods/finalizers"),
