@@ -12,7 +12,9 @@ Rules:
     ``partition`` (RollingUpdate) is made from the current revision, any other from the update
     revision.
  3. ``OrderedReady`` (the default): pods are handled in ordinal order and the pass stops at the
-    first pod that was just created, is terminating, or is not Running and Ready; surplus pods
+    first pod that was just created, is terminating, or is not Running and Ready (and, with
+    ``minReadySeconds``, available); a pod whose identity labels are missing or wrong (an
+    adopted orphan) gets them back (``statefulset_pods`` rule 1); surplus pods
     are deleted from the highest ordinal down, one at a time, only while every other pod is
     healthy. ``Parallel``: every missing pod is created and every surplus pod deleted at once.
  4. A pod that has ended (Succeeded or Failed) is deleted and made again. Before a pod is
@@ -180,6 +182,7 @@ class StatefulSetController(Controller):
         partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
         current_set, update_set = _with_template(sts, current), _with_template(sts, update)
         current_replicas = int((sts.get("status") or {}).get("currentReplicas") or 0)
+        min_ready = int(spec.get("minReadySeconds") or 0)
         for ordinal, slot in slots.items():
             if slot is not None and sp.has_ended(slot):
                 await self._delete_pod(sts, slot)
@@ -198,6 +201,11 @@ class StatefulSetController(Controller):
                 continue
             if monotonic and (sp.is_terminating(slot) or not sp.is_running_and_ready(slot)):
                 return
+            if monotonic and not podstate.is_available(slot, min_ready, m.now()):
+                return
+            identity = sp.identity_patch(slot, ordinal)
+            if identity is not None and not sp.is_terminating(slot):
+                await self._patch(PODS)(slot, identity)
         await_all = all(p is not None and sp.is_healthy(p) for p in slots.values())
         unhealthy = next((p for _, p in condemned if not sp.is_healthy(p)), None)
         for _, pod in reversed(condemned):

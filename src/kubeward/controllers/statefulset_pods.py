@@ -133,6 +133,15 @@ def new_pod(sts: m.JSONObject, template: m.JSONObject, ordinal: int, revision: s
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}
 
 
+def identity_patch(pod: m.JSONObject, ordinal: int) -> m.JSONObject | None:
+    """Rule 1: the merge patch restoring the pod's identity labels, or None when they hold."""
+    labels = m.labels_of(pod)
+    wanted = {POD_NAME_LABEL: m.name_of(pod), POD_INDEX_LABEL: str(ordinal)}
+    if all(labels.get(k) == v for k, v in wanted.items()):
+        return None
+    return {"metadata": {"labels": wanted, "uid": ownership.uid_of(pod)}}
+
+
 def revision_of(pod: m.JSONObject) -> str:
     """Rule 4."""
     return str(m.labels_of(pod).get(REVISION_HASH_LABEL) or "")

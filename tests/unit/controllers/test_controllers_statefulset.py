@@ -206,3 +206,27 @@ def test_status_counts_pods_and_completes_the_rollout() -> None:
         "updateRevision": current["metadata"]["name"],
         "availableReplicas": 2,
     }
+
+
+def test_an_adopted_orphan_gets_its_identity_labels_back() -> None:
+    orphan = pod(0)
+    orphan["metadata"]["labels"] = {"app": "web"}
+    del orphan["metadata"]["ownerReferences"]
+    client = run(sts(replicas=1), [orphan])
+    patches = [c[2] for c in client.of("patch") if c[1] == "pods/web-0"]
+    assert patches[0]["metadata"]["ownerReferences"][0]["uid"] == UID  # adopted
+    assert patches[1] == {
+        "metadata": {
+            "labels": {
+                "statefulset.kubernetes.io/pod-name": "web-0",
+                "apps.kubernetes.io/pod-index": "0",
+            },
+            "uid": "pod-0",
+        }
+    }
+
+
+def test_ordered_ready_waits_for_min_ready_seconds() -> None:
+    fresh = pod(0)
+    fresh["status"]["conditions"][0]["lastTransitionTime"] = "2999-01-01T00:00:00Z"
+    assert written(run(sts(minReadySeconds=30), [fresh]), "create", "pods") == []
