@@ -169,6 +169,17 @@ def test_a_rolling_update_replaces_every_pod_at_the_new_revision(kubectl: Kubect
     history = kubectl.run("rollout", "history", "statefulset/web", "-n", "sets").stdout
     assert history.split()[-2:] == ["2", "<none>"]
 
+    # Undo restores revision 1's template, which is renumbered 3 rather than copied.
+    kubectl.run("rollout", "undo", "statefulset/web", "-n", "sets")
+    kubectl.run("rollout", "status", "statefulset/web", "-n", "sets", "--timeout=90s")
+    for pod in pods(kubectl, "app=web"):
+        assert pod["spec"]["containers"][0]["image"] == "nginx:1.27"
+    revisions = get_json(kubectl, "controllerrevisions", "-n", "sets", "-l", "app=web")["items"]
+    numbers = {r["metadata"]["name"]: r["revision"] for r in revisions}
+    assert sorted(numbers.values()) == [2, 3]
+    status = get_json(kubectl, "statefulset", "web", "-n", "sets")["status"]
+    assert numbers[status["updateRevision"]] == 3
+
 
 def test_a_daemonset_runs_one_pod_per_node_and_on_a_node_that_joins(
     cluster: Cluster, kubectl: Kubectl, tmp_path: Path
@@ -249,6 +260,9 @@ def test_a_daemonset_rolling_update_replaces_the_pods(kubectl: Kubectl) -> None:
     hashes = {p["metadata"]["labels"]["controller-revision-hash"] for p in listed}
     assert hashes == {newest["metadata"]["labels"]["controller-revision-hash"]}
     assert json.dumps(newest["data"]["spec"]["template"]).count("busybox:1.37") == 1
+    ds = get_json(kubectl, "ds", "agent", "-n", "sets")
+    assert ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "2"
+    assert {p["metadata"]["labels"]["pod-template-generation"] for p in listed} == {"2"}
 
 
 def test_each_set_controller_runs_as_its_own_account_with_its_role(kubectl: Kubectl) -> None:
