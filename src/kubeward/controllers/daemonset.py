@@ -14,7 +14,8 @@ Rules:
     ``deprecated.daemonset.template.generation`` annotation, ``pod-template-generation``.
  3. On a node where it should run and no pod is (terminating ones included): create one. Where
     it should continue running: a failed pod is deleted (``FailedDaemonPod``), and of several
-    pods the oldest is kept. Where it should not continue: its pods are deleted.
+    pods the oldest is kept. Where it should not continue: its pods are deleted. A pod not yet
+    scheduled for a node that no longer exists is deleted; one naming no node is ignored.
  4. ``RollingUpdate`` (``daemonset_rollout``, with ``maxUnavailable`` and ``maxSurge``) runs
     once no pod needs creating or deleting for rule 3; ``OnDelete``: pods are replaced only
     when someone deletes them.
@@ -219,7 +220,9 @@ class DaemonSetController(Controller):
         update_hash = history.hash_of(update)
         by_node: dict[str, list[m.JSONObject]] = {}
         for pod in pods:
-            by_node.setdefault(dn.target_node(pod), []).append(pod)
+            node = dn.target_node(pod)
+            if node:  # a pod that names no node is not one of the daemon's (upstream skips it)
+                by_node.setdefault(node, []).append(pod)
         if self.expectations.satisfied(key):
             await self._manage(key, ds, by_node, update_hash)
         again = await self._update_status(ds, by_node, update_hash, collisions)
@@ -273,8 +276,12 @@ class DaemonSetController(Controller):
                 delete.extend(live)
         known = {name for name, _, _ in self._node_plan(ds)}
         for node, pods in by_node.items():
-            if node not in known:  # a node that went away: its pods are orphaned work
-                delete.extend(p for p in pods if not ownership.is_deleting(p))
+            if node not in known:  # unscheduled pods for a node that is gone
+                delete.extend(
+                    p
+                    for p in pods
+                    if not ownership.is_deleting(p) and not (p.get("spec") or {}).get("nodeName")
+                )
         if not create and not delete:
             await self._rolling_update(key, ds, by_node, update_hash)
             return

@@ -259,3 +259,11 @@ def test_on_delete_leaves_old_pods() -> None:
     obj = ds("agent:2", updateStrategy={"type": "OnDelete"})
     client = run(obj, [node("node-1")], [pod("node-1")])
     assert deleted(client) == []
+
+
+def test_an_unscheduled_pod_for_a_vanished_node_is_deleted() -> None:
+    gone = pod("node-9")
+    del gone["spec"]["nodeName"]
+    bound = pod("node-8")
+    client = run(ds(), [node("node-1")], [pod("node-1"), gone, bound])
+    assert deleted(client) == ["pods/agent-node-9"]
