@@ -203,9 +203,12 @@ class StatefulSetController(Controller):
                 return
             if monotonic and not podstate.is_available(slot, min_ready, m.now()):
                 return
+            if sp.is_terminating(slot):
+                continue
             identity = sp.identity_patch(slot, ordinal)
-            if identity is not None and not sp.is_terminating(slot):
+            if identity is not None:
                 await self._patch(PODS)(slot, identity)
+            await self._sync_claim_owners(sts, ordinal)
         await_all = all(p is not None and sp.is_healthy(p) for p in slots.values())
         unhealthy = next((p for _, p in condemned if not sp.is_healthy(p)), None)
         for _, pod in reversed(condemned):
@@ -269,6 +272,19 @@ class StatefulSetController(Controller):
         message = f"create Pod {name} in StatefulSet {m.name_of(sts)} successful"
         self.events.event(sts, STATEFULSETS, NORMAL, "SuccessfulCreate", message)
         return True
+
+    async def _sync_claim_owners(self, sts: m.JSONObject, ordinal: int) -> None:
+        """``statefulset_pods`` rule 3: a changed retention policy reaches existing claims."""
+        namespace = m.namespace_of(sts)
+        for template in sp.claim_templates(sts):
+            claim = self.claims.get(f"{namespace}/{sp.claim_name(template, sts, ordinal)}")
+            updated = sp.claim_owner_update(sts, claim) if claim is not None else None
+            if updated is None:
+                continue
+            try:
+                await self.client.update(PERSISTENT_VOLUME_CLAIMS, updated, namespace=namespace)
+            except NotFound:
+                continue
 
     async def _delete_pod(self, sts: m.JSONObject, pod: m.JSONObject) -> None:
         name = m.name_of(pod)

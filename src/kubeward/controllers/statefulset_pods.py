@@ -11,7 +11,9 @@ Rules:
  3. For each ``volumeClaimTemplates`` entry ``c`` pod ``i`` mounts claim ``c-<set>-i`` as
     volume ``c`` (replacing a template volume of that name). The claim carries the template's
     labels plus the set's ``matchLabels``; with ``persistentVolumeClaimRetentionPolicy.
-    whenDeleted: Delete`` the set owns it, so the garbage collector deletes it with the set.
+    whenDeleted: Delete`` the set is its controller, so the garbage collector deletes it with
+    the set. A claim of a pod in range follows a changed policy (the reference is added or
+    removed), unless another controller owns it.
  4. A pod's revision is its ``controller-revision-hash`` label, which for a StatefulSet holds
     the revision's *name* (as upstream).
  5. A pod is *running and ready* in phase Running with a True Ready condition; *available*
@@ -94,6 +96,25 @@ def new_claim(sts: m.JSONObject, template: m.JSONObject, ordinal: int) -> m.JSON
         "metadata": meta,
         "spec": copy.deepcopy(template.get("spec") or {}),
     }
+
+
+def claim_owner_update(sts: m.JSONObject, claim: m.JSONObject) -> m.JSONObject | None:
+    """Rule 3: the claim with its owner references as the policy wants, or None if they are."""
+    uid = ownership.uid_of(sts)
+    refs = [r for r in m.metadata(claim).get("ownerReferences") or [] if isinstance(r, dict)]
+    has = any(r.get("uid") == uid for r in refs)
+    want = retention(sts, "whenDeleted") == "Delete"
+    other = ownership.controller_ref(claim)
+    if has == want or (other is not None and other.get("uid") != uid):
+        return None
+    kept = [r for r in refs if r.get("uid") != uid]
+    if want:
+        kept.append(ownership.new_controller_ref(sts, STATEFULSETS))
+    updated = copy.deepcopy(claim)
+    updated["metadata"]["ownerReferences"] = kept or None
+    if not kept:
+        del updated["metadata"]["ownerReferences"]
+    return updated
 
 
 def new_pod(sts: m.JSONObject, template: m.JSONObject, ordinal: int, revision: str) -> m.JSONObject:

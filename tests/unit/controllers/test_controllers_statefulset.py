@@ -65,6 +65,7 @@ def run(
     obj: dict[str, Any],
     pods: list[dict[str, Any]],
     revisions: list[dict[str, Any]] | None = None,
+    claims: list[dict[str, Any]] | None = None,
 ) -> RecordingClient:
     client = RecordingClient()
 
@@ -73,7 +74,7 @@ def run(
             await seeded(STATEFULSETS, [obj]),
             await seeded(PODS, pods),
             await seeded(CONTROLLER_REVISIONS, [revision()] if revisions is None else revisions),
-            await seeded(PERSISTENT_VOLUME_CLAIMS, []),
+            await seeded(PERSISTENT_VOLUME_CLAIMS, claims or []),
             client.as_client(),
         )
         await controller.reconcile("ns/web")
@@ -230,3 +231,21 @@ def test_ordered_ready_waits_for_min_ready_seconds() -> None:
     fresh = pod(0)
     fresh["status"]["conditions"][0]["lastTransitionTime"] = "2999-01-01T00:00:00Z"
     assert written(run(sts(minReadySeconds=30), [fresh]), "create", "pods") == []
+
+
+def test_a_changed_retention_policy_reaches_existing_claims() -> None:
+    template = sts()["spec"]["volumeClaimTemplates"][0]
+    kept = sp.new_claim(sts(), template, 0)
+    policy = {"whenDeleted": "Delete", "whenScaled": "Retain"}
+    client = run(
+        sts(replicas=1, persistentVolumeClaimRetentionPolicy=policy), [pod(0)], claims=[kept]
+    )
+    (updated,) = written(client, "update", "persistentvolumeclaims")
+    assert [r["uid"] for r in updated["metadata"]["ownerReferences"]] == [UID]
+    owned = sp.new_claim(sts(persistentVolumeClaimRetentionPolicy=policy), template, 0)
+    client = run(sts(replicas=1), [pod(0)], claims=[owned])
+    (updated,) = written(client, "update", "persistentvolumeclaims")
+    assert "ownerReferences" not in updated["metadata"]
+    owned["metadata"]["ownerReferences"][0]["uid"] = "someone-else"
+    client = run(sts(replicas=1), [pod(0)], claims=[owned])
+    assert written(client, "update", "persistentvolumeclaims") == []
