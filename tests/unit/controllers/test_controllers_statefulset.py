@@ -249,3 +249,10 @@ def test_a_changed_retention_policy_reaches_existing_claims() -> None:
     owned["metadata"]["ownerReferences"][0]["uid"] = "someone-else"
     client = run(sts(replicas=1), [pod(0)], claims=[owned])
     assert written(client, "update", "persistentvolumeclaims") == []
+
+
+def test_ordinals_start_where_the_set_says() -> None:
+    shifted = sts(replicas=2, ordinals={"start": 5})
+    assert [p["metadata"]["name"] for p in written(run(shifted, []), "create", "pods")] == ["web-5"]
+    client = run(shifted, [pod(0), pod(5), pod(6)])
+    assert deleted(client) == ["pods/web-0"]
