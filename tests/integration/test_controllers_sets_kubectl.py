@@ -156,7 +156,7 @@ def test_a_rolling_update_replaces_every_pod_at_the_new_revision(kubectl: Kubect
     kubectl.run("scale", "statefulset", "web", "-n", "sets", "--replicas=3")
     kubectl.run("rollout", "status", "statefulset/web", "-n", "sets", "--timeout=60s")
     kubectl.run("set", "image", "statefulset/web", "nginx=nginx:1.28", "-n", "sets")
-    kubectl.run("rollout", "status", "statefulset/web", "-n", "sets", "--timeout=90s")
+    kubectl.run("rollout", "status", "statefulset/web", "-n", "sets", "--timeout=90s", timeout=120)
     sts = get_json(kubectl, "statefulset", "web", "-n", "sets")
     status = sts["status"]
     assert status["currentRevision"] == status["updateRevision"]
@@ -171,7 +171,7 @@ def test_a_rolling_update_replaces_every_pod_at_the_new_revision(kubectl: Kubect
 
     # Undo restores revision 1's template, which is renumbered 3 rather than copied.
     kubectl.run("rollout", "undo", "statefulset/web", "-n", "sets")
-    kubectl.run("rollout", "status", "statefulset/web", "-n", "sets", "--timeout=90s")
+    kubectl.run("rollout", "status", "statefulset/web", "-n", "sets", "--timeout=90s", timeout=120)
     for pod in pods(kubectl, "app=web"):
         assert pod["spec"]["containers"][0]["image"] == "nginx:1.27"
     revisions = get_json(kubectl, "controllerrevisions", "-n", "sets", "-l", "app=web")["items"]
@@ -181,9 +181,7 @@ def test_a_rolling_update_replaces_every_pod_at_the_new_revision(kubectl: Kubect
     assert numbers[status["updateRevision"]] == 3
 
 
-def test_a_daemonset_runs_one_pod_per_node_and_on_a_node_that_joins(
-    cluster: Cluster, kubectl: Kubectl, tmp_path: Path
-) -> None:
+def test_a_daemonset_runs_one_pod_per_node(kubectl: Kubectl, tmp_path: Path) -> None:
     apply(kubectl, tmp_path, DAEMONSET)
     out = kubectl.run("rollout", "status", "ds/agent", "-n", "sets", "--timeout=60s")
     assert 'daemon set "agent" successfully rolled out' in out.stdout
@@ -211,48 +209,11 @@ def test_a_daemonset_runs_one_pod_per_node_and_on_a_node_that_joins(
         "currentNumberScheduled": 3,
         "numberReady": 3,
     }
-    kubeconfig = node_kubeconfig(cluster.data_dir, "node-4", cluster.url)
-    node = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kubeward",
-            "node",
-            "--name",
-            "node-4",
-            "--kubeconfig",
-            str(kubeconfig),
-            "--cert-dir",
-            str(tmp_path / "pki"),
-            "--port",
-            "0",
-            "--pod-cidr",
-            "10.244.4.0/24",
-        ],
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(
-            lambda: (
-                sorted(p["spec"].get("nodeName", "") for p in pods(kubectl, "app=agent"))
-                == ["node-1", "node-2", "node-3", "node-4"]
-            ),
-            "a pod on node-4",
-        )
-        kubectl.run("rollout", "status", "ds/agent", "-n", "sets", "--timeout=60s")
-        status = get_json(kubectl, "ds", "agent", "-n", "sets")["status"]
-        assert status["desiredNumberScheduled"] == 4
-        assert status["numberAvailable"] == 4
-    finally:
-        node.terminate()
-        node.wait(timeout=30)
 
 
 def test_a_daemonset_rolling_update_replaces_the_pods(kubectl: Kubectl) -> None:
     kubectl.run("set", "image", "ds/agent", "agent=busybox:1.37", "-n", "sets")
-    kubectl.run("rollout", "status", "ds/agent", "-n", "sets", "--timeout=90s")
+    kubectl.run("rollout", "status", "ds/agent", "-n", "sets", "--timeout=90s", timeout=120)
     listed = [p for p in pods(kubectl, "app=agent") if not p["metadata"].get("deletionTimestamp")]
     assert all(p["spec"]["containers"][0]["image"] == "busybox:1.37" for p in listed)
     revisions = get_json(kubectl, "controllerrevisions", "-n", "sets", "-l", "app=agent")["items"]
@@ -263,6 +224,17 @@ def test_a_daemonset_rolling_update_replaces_the_pods(kubectl: Kubectl) -> None:
     ds = get_json(kubectl, "ds", "agent", "-n", "sets")
     assert ds["metadata"]["annotations"]["deprecated.daemonset.template.generation"] == "2"
     assert {p["metadata"]["labels"]["pod-template-generation"] for p in listed} == {"2"}
+
+    kubectl.run("rollout", "undo", "ds/agent", "-n", "sets")
+    kubectl.run("rollout", "status", "ds/agent", "-n", "sets", "--timeout=90s", timeout=120)
+
+    def images() -> set[str]:
+        live = [p for p in pods(kubectl, "app=agent") if not p["metadata"].get("deletionTimestamp")]
+        return {p["spec"]["containers"][0]["image"] for p in live}
+
+    wait_for(lambda: images() == {"busybox:1.36"}, "the undone image on every node")
+    revisions = get_json(kubectl, "controllerrevisions", "-n", "sets", "-l", "app=agent")["items"]
+    assert sorted(r["revision"] for r in revisions) == [2, 3]
 
 
 def test_each_set_controller_runs_as_its_own_account_with_its_role(kubectl: Kubectl) -> None:
@@ -314,3 +286,45 @@ def test_a_parallel_set_deleted_takes_its_claims_when_its_policy_says_so(
         ),
         "the pods and claims of db gone",
     )
+
+
+def test_a_node_that_joins_gets_the_daemon_pod(
+    cluster: Cluster, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    kubeconfig = node_kubeconfig(cluster.data_dir, "node-4", cluster.url)
+    node = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kubeward",
+            "node",
+            "--name",
+            "node-4",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--cert-dir",
+            str(tmp_path / "pki"),
+            "--port",
+            "0",
+            "--pod-cidr",
+            "10.244.4.0/24",
+        ],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: (
+                sorted(p["spec"].get("nodeName", "") for p in pods(kubectl, "app=agent"))
+                == ["node-1", "node-2", "node-3", "node-4"]
+            ),
+            "a pod on node-4",
+        )
+        kubectl.run("rollout", "status", "ds/agent", "-n", "sets", "--timeout=60s")
+        status = get_json(kubectl, "ds", "agent", "-n", "sets")["status"]
+        assert status["desiredNumberScheduled"] == 4
+        assert status["numberAvailable"] == 4
+    finally:
+        node.terminate()
+        node.wait(timeout=30)
