@@ -185,7 +185,9 @@ class StatefulSetController(Controller):
         min_ready = int(spec.get("minReadySeconds") or 0)
         for ordinal, slot in slots.items():
             if slot is not None and sp.has_ended(slot):
-                await self._delete_pod(sts, slot)
+                if not sp.is_terminating(slot):
+                    await self._delete_pod(sts, slot)
+                # Made again once it is gone (on a later pass).
                 if monotonic:
                     return
                 continue

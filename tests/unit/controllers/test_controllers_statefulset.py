@@ -256,3 +256,15 @@ def test_ordinals_start_where_the_set_says() -> None:
     assert [p["metadata"]["name"] for p in written(run(shifted, []), "create", "pods")] == ["web-5"]
     client = run(shifted, [pod(0), pod(5), pod(6)])
     assert deleted(client) == ["pods/web-0"]
+
+
+def test_an_ended_pod_is_deleted_once_and_made_again_when_gone() -> None:
+    failed = pod(0)
+    failed["status"]["phase"] = "Failed"
+    client = run(sts(), [failed, pod(1)])
+    assert deleted(client) == ["pods/web-0"]
+    assert written(client, "create", "pods") == []
+    failed["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    assert deleted(run(sts(), [failed, pod(1)])) == []
+    created = written(run(sts(), [pod(1)]), "create", "pods")
+    assert [p["metadata"]["name"] for p in created] == ["web-0"]
