@@ -225,7 +225,7 @@ class StatefulSetController(Controller):
                 await self._delete_claims(sts, pod)
             if monotonic:
                 return
-        if not rolling or not await_all:
+        if not rolling:
             return
         for ordinal in sorted(slots, reverse=True):
             if ordinal < start + partition:
