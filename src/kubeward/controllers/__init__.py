@@ -7,8 +7,10 @@
 - ``queue`` and ``base``: the work queue and the reconcile contract every controller follows.
 - In the controller-manager (over HTTPS; ``manager``, with ``names``, ``leader`` and
   ``credentials``): ``signing``, ``approving``, ``cleaning``, ``replicaset``, ``deployment``
-  (with ``deployment_rollout`` and ``deployment_util``) and ``garbagecollector``, helped by
-  ``ownership``, ``expectations`` and ``podstate``. In the API server (over its store):
+  (with ``deployment_rollout`` and ``deployment_util``), ``statefulset`` (with
+  ``statefulset_pods``), ``daemonset`` (with ``daemonset_nodes`` and ``daemonset_rollout``) and
+  ``garbagecollector``, helped by ``ownership``, ``expectations``, ``podstate`` and ``history``
+  (ControllerRevisions). In the API server (over its store):
   ``namespaces`` and ``serviceaccounts``.
 """
 

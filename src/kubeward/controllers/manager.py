@@ -33,8 +33,10 @@ from pathlib import Path
 
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.apps import DEPLOYMENTS, LEASES, REPLICA_SETS
+from kubeward.api.resources.apps_sets import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
 from kubeward.api.resources.core import NODES, PODS, SECRETS
+from kubeward.api.resources.core_storage import PERSISTENT_VOLUME_CLAIMS
 from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient, ServerUnreachable
 from kubeward.controllers import names
@@ -42,6 +44,7 @@ from kubeward.controllers.approving import ApprovingController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
 from kubeward.controllers.credentials import ServiceAccountClients, token_credentials
+from kubeward.controllers.daemonset import DaemonSetController
 from kubeward.controllers.deployment import DeploymentController
 from kubeward.controllers.discovery import deletable_resources
 from kubeward.controllers.factory import InformerFactory
@@ -51,6 +54,7 @@ from kubeward.controllers.nodelifecycle import NodeLifecycleController
 from kubeward.controllers.replicaset import ReplicaSetController
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
+from kubeward.controllers.statefulset import StatefulSetController
 from kubeward.controllers.tokencleaner import TokenCleaner
 from kubeward.errors import InputError, StatusError, Unauthorized
 
@@ -161,6 +165,26 @@ class ControllerManager:
                     f.informer(REPLICA_SETS),
                     f.informer(PODS),
                     await self.client_for(names.DEPLOYMENT),
+                )
+            )
+        if self.enabled(names.STATEFULSET):
+            built.append(
+                StatefulSetController(
+                    f.informer(STATEFULSETS),
+                    f.informer(PODS),
+                    f.informer(CONTROLLER_REVISIONS),
+                    f.informer(PERSISTENT_VOLUME_CLAIMS),
+                    await self.client_for(names.STATEFULSET),
+                )
+            )
+        if self.enabled(names.DAEMONSET):
+            built.append(
+                DaemonSetController(
+                    f.informer(DAEMONSETS),
+                    f.informer(PODS),
+                    f.informer(NODES),
+                    f.informer(CONTROLLER_REVISIONS),
+                    await self.client_for(names.DAEMONSET),
                 )
             )
         if self.enabled(names.TOKEN_CLEANER):

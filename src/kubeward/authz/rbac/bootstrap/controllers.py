@@ -36,10 +36,12 @@ CERTIFICATE_CONTROLLER = f"{PREFIX}certificate-controller"
 # The service account of each role below (the role's name without the prefix).
 CONTROLLER_ACCOUNTS = (
     "certificate-controller",
+    "daemon-set-controller",
     "deployment-controller",
     "generic-garbage-collector",
     "node-controller",
     "replicaset-controller",
+    "statefulset-controller",
 )
 
 
@@ -56,6 +58,19 @@ def controller_roles() -> list[Object]:
                 # Beyond upstream: the approver checks whether a node already joined
                 # (controllers.approving rule 6).
                 rule("get", ("",), "nodes"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}daemon-set-controller",
+            [
+                rule("get list watch", _APPS, "daemonsets"),
+                rule("update", _APPS, "daemonsets/status"),
+                rule("update", _APPS, "daemonsets/finalizers"),
+                rule("list watch", ("",), "nodes"),
+                rule("list watch create delete patch", ("",), "pods"),
+                rule("create", ("",), "pods/binding"),
+                rule("get list watch create delete update patch", ("apps",), "controllerrevisions"),
                 events_rule(),
             ],
         ),
@@ -94,6 +109,21 @@ def controller_roles() -> list[Object]:
                 rule("update", _APPS, "replicasets/status"),
                 rule("update", _APPS, "replicasets/finalizers"),
                 rule("list watch patch create delete", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}statefulset-controller",
+            [
+                rule("list watch", ("",), "pods"),
+                rule("get list watch", ("apps",), "statefulsets"),
+                rule("update", ("apps",), "statefulsets/status"),
+                rule("update", ("apps",), "statefulsets/finalizers"),
+                rule("get create delete update patch", ("",), "pods"),
+                rule("get create delete update patch list watch", ("apps",), "controllerrevisions"),
+                rule("get create list watch", ("",), "persistentvolumeclaims"),
+                rule("update delete", ("",), "persistentvolumeclaims"),
+                rule("update", ("",), "pods/finalizers"),
                 events_rule(),
             ],
         ),
