@@ -32,6 +32,9 @@ CSR_APPROVING = "certificatesigningrequest-approving-controller"
 CSR_CLEANER = "certificatesigningrequest-cleaner-controller"
 TOKEN_CLEANER = "token-cleaner-controller"
 NODE_LIFECYCLE = "node-lifecycle-controller"
+ENDPOINTS = "endpoints-controller"
+ENDPOINT_SLICE = "endpointslice-controller"
+DISRUPTION = "disruption-controller"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(GARBAGE_COLLECTOR, ("garbagecollector",), "generic-garbage-collector"),
     ControllerName(TOKEN_CLEANER, ("tokencleaner",), "token-cleaner", enabled_by_default=False),
     ControllerName(NODE_LIFECYCLE, ("nodelifecycle",), "node-controller"),
+    ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
+    ControllerName(ENDPOINT_SLICE, ("endpointslice",), "endpointslice-controller"),
+    ControllerName(DISRUPTION, ("disruption",), "disruption-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

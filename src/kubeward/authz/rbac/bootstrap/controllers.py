@@ -37,6 +37,9 @@ CERTIFICATE_CONTROLLER = f"{PREFIX}certificate-controller"
 CONTROLLER_ACCOUNTS = (
     "certificate-controller",
     "deployment-controller",
+    "disruption-controller",
+    "endpoint-controller",
+    "endpointslice-controller",
     "generic-garbage-collector",
     "node-controller",
     "replicaset-controller",
@@ -64,6 +67,38 @@ def controller_roles() -> list[Object]:
                 rule("update", _APPS, "deployments/finalizers"),
                 rule("get list watch create update patch delete", _APPS, "replicasets"),
                 rule("get list watch update", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}disruption-controller",
+            [
+                rule("get list watch", _APPS, "deployments"),
+                rule("get list watch", _APPS, "replicasets"),
+                rule("get list watch", ("",), "replicationcontrollers"),
+                rule("get list watch", ("policy",), "poddisruptionbudgets"),
+                rule("get list watch", ("apps",), "statefulsets"),
+                rule("update", ("policy",), "poddisruptionbudgets/status"),
+                rule("patch update", ("",), "pods/status"),
+                rule("get", ("*",), "*/scale"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}endpoint-controller",
+            [
+                rule("get list watch", ("",), "services pods"),
+                rule("get list create update delete", ("",), "endpoints"),
+                rule("create", ("",), "endpoints/restricted"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}endpointslice-controller",
+            [
+                rule("get list watch", ("",), "services pods nodes"),
+                rule("update", ("",), "services/finalizers"),
+                rule("get list create update delete", ("discovery.k8s.io",), "endpointslices"),
                 events_rule(),
             ],
         ),
