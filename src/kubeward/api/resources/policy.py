@@ -1,7 +1,7 @@
 """policy/v1 poddisruptionbudgets: stored and validated (``api.validation.policy``).
 
 A PDB starts with a zeroed status, as upstream's strategy gives it; the disruption controller
-(not yet written) computes it and the pod ``eviction`` subresource (``server.endpoints.eviction``)
+(``controllers.disruption``) computes it and the pod ``eviction`` subresource (``server.endpoints.eviction``)
 reads and decrements it.
 """
 
