@@ -15,10 +15,15 @@ Rules:
     headless Service without ports lists its pods' addresses with no ports.
  4. Subsets are repacked as upstream's ``RepackSubsets``: addresses with the same set of ports
     share a subset; addresses are sorted by IP, ports by name, subsets by their first address.
- 5. The object is written only when its subsets or labels changed, and written again when
+ 5. More than :data:`MAX_CAPACITY` addresses are truncated as upstream's
+    ``truncateEndpoints``: not-ready addresses go first, each subset keeping its share
+    (rounded up); when the ready ones alone are too many, only ready ones are kept, each subset
+    its share. A truncated object is annotated ``endpoints.kubernetes.io/over-capacity:
+    truncated``; the annotation goes when the object fits again.
+ 6. The object is written only when its subsets or labels changed, and written again when
     someone deletes it; when the Service is deleted, its Endpoints are deleted. A lost race (409) is looked at again shortly, not logged as a
     failure.
- 6. Every write is made with the controller's own client (``endpoint-controller`` under
+ 7. Every write is made with the controller's own client (``endpoint-controller`` under
     ``--use-service-account-credentials``).
 """
 
@@ -28,6 +33,7 @@ import contextlib
 import copy
 import json
 import logging
+import math
 from typing import Any
 
 from kubeward.api import meta as m
@@ -41,6 +47,8 @@ from kubeward.errors import NotFound, StatusError
 log = logging.getLogger("kubeward.controllers")
 
 RETRY_AFTER_CONFLICT = 0.1
+MAX_CAPACITY = 1000
+OVER_CAPACITY = "endpoints.kubernetes.io/over-capacity"
 
 
 def _address(pod: m.JSONObject, service: m.JSONObject, ip: str) -> dict[str, Any]:
@@ -100,6 +108,29 @@ def desired_subsets(service: m.JSONObject, pods: list[m.JSONObject]) -> list[dic
     return subsets
 
 
+def truncate(subsets: list[dict[str, Any]]) -> bool:
+    """Rule 5: cut ``subsets`` in place to :data:`MAX_CAPACITY` addresses; True if cut."""
+    ready = sum(len(s.get("addresses") or []) for s in subsets)
+    not_ready = sum(len(s.get("notReadyAddresses") or []) for s in subsets)
+    if ready + not_ready <= MAX_CAPACITY:
+        return False
+    cut_ready = ready > MAX_CAPACITY
+    room, total = (MAX_CAPACITY, ready) if cut_ready else (MAX_CAPACITY - ready, not_ready)
+    left = room
+    for subset in subsets:
+        field = "addresses" if cut_ready else "notReadyAddresses"
+        listed = subset.get(field) or []
+        share = min(math.ceil(len(listed) / total * room), left)
+        subset[field] = listed[:share]
+        left -= len(subset[field])
+        if cut_ready:
+            subset.pop("notReadyAddresses", None)
+        for key in ("addresses", "notReadyAddresses"):
+            if key in subset and not subset[key]:
+                del subset[key]
+    return True
+
+
 def desired_labels(service: m.JSONObject) -> dict[str, str]:
     """Rule 1."""
     labels = dict(m.metadata(service).get("labels") or {})
@@ -143,6 +174,7 @@ class EndpointsController(Controller):
         if sp.selector_of(service) is None:
             return None
         subsets = desired_subsets(service, list(self.pods.in_namespace(namespace)))
+        truncated = truncate(subsets)
         labels = desired_labels(service)
         current = self.endpoints.get(key)
         try:
@@ -152,16 +184,26 @@ class EndpointsController(Controller):
                     "kind": "Endpoints",
                     "metadata": {"name": name, "namespace": namespace, "labels": labels},
                 }
+                if truncated:
+                    body["metadata"]["annotations"] = {OVER_CAPACITY: "truncated"}
                 if subsets:
                     body["subsets"] = subsets
                 await self.client.create(ENDPOINTS, body, namespace)
                 return None
-            if (current.get("subsets") or []) == subsets and (
-                m.metadata(current).get("labels") or {}
-            ) == labels:
+            annotations = dict(m.metadata(current).get("annotations") or {})
+            annotations.pop(OVER_CAPACITY, None)
+            if truncated:
+                annotations[OVER_CAPACITY] = "truncated"
+            current_meta = m.metadata(current)
+            if (
+                (current.get("subsets") or []) == subsets
+                and (current_meta.get("labels") or {}) == labels
+                and (current_meta.get("annotations") or {}) == annotations
+            ):
                 return None
             updated = copy.deepcopy(current)
             updated["metadata"]["labels"] = labels
+            updated["metadata"]["annotations"] = annotations
             updated.pop("subsets", None)
             if subsets:
                 updated["subsets"] = subsets

@@ -13,7 +13,13 @@ from workload_fakes import RecordingClient, seeded
 from kubeward.api.resources.core import PODS
 from kubeward.api.resources.core_services import ENDPOINTS, SERVICES
 from kubeward.controllers import servicepods as sp
-from kubeward.controllers.endpoints import EndpointsController, desired_labels, desired_subsets
+from kubeward.controllers.endpoints import (
+    OVER_CAPACITY,
+    EndpointsController,
+    desired_labels,
+    desired_subsets,
+    truncate,
+)
 
 WEB = {"app": "web"}
 PORT_8080 = [{"name": "", "port": 8080, "protocol": "TCP"}]
@@ -151,3 +157,37 @@ def test_selectorless_services_are_left_alone_and_deleted_services_lose_their_en
     assert run([service()], [pod("a", "10.244.0.2")], [user_written]).calls == []
     client = run([], [], [user_written])
     assert client.calls == [("delete", "endpoints/web", {})]
+
+
+def addresses(count: int, prefix: str) -> list[dict[str, Any]]:
+    return [address(f"{prefix}{i}", f"10.1.{i // 250}.{i % 250 + 1}") for i in range(count)]
+
+
+def test_over_capacity_not_ready_addresses_go_first_in_proportion() -> None:
+    subsets = [
+        {"addresses": addresses(900, "r"), "notReadyAddresses": addresses(150, "n")},
+        {"notReadyAddresses": addresses(50, "m")},
+    ]
+    assert truncate(subsets)
+    assert [len(s.get("addresses", [])) for s in subsets] == [900, 0]
+    # 100 places for 200 not-ready addresses: 75 and 25, each rounded up.
+    assert [len(s.get("notReadyAddresses", [])) for s in subsets] == [75, 25]
+
+
+def test_over_capacity_ready_addresses_alone_are_kept_in_proportion() -> None:
+    subsets = [
+        {"addresses": addresses(1500, "r"), "notReadyAddresses": addresses(5, "n")},
+        {"addresses": addresses(500, "s")},
+    ]
+    assert truncate(subsets)
+    assert [len(s["addresses"]) for s in subsets] == [750, 250]
+    assert all("notReadyAddresses" not in s for s in subsets)
+    assert not truncate([{"addresses": addresses(1000, "r")}])
+
+
+def test_a_truncated_endpoints_is_annotated() -> None:
+    pods = [pod(f"p{i}", f"10.2.{i // 250}.{i % 250 + 1}") for i in range(1001)]
+    client = run([service(selector=WEB)], pods, [])
+    ((_, _, body),) = client.calls
+    assert body["metadata"]["annotations"] == {OVER_CAPACITY: "truncated"}
+    assert len(body["subsets"][0]["addresses"]) == 1000
