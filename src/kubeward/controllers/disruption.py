@@ -28,6 +28,11 @@ Rules:
  6. Status is written through ``/status`` only when it changed, with the controller's own
     client (``disruption-controller`` under ``--use-service-account-credentials``); a lost
     race is looked at again shortly.
+ 7. A pod that was given the ``DisruptionTarget`` condition (True) but is still not being
+    deleted nor ended :data:`STALE_POD_DISRUPTION_TIMEOUT` later (an eviction whose deletion
+    never came) gets the condition back to False through its ``/status``, unless the kubelet
+    set it (reason ``TerminationByKubelet``) (``syncStalePodDisruption``). Such pods are
+    queued under keys starting with :data:`STALE_POD_PREFIX`.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import math
 from typing import Any
 
 from kubeward.api import meta as m
+from kubeward.api.resources.core import PODS
 from kubeward.api.resources.policy import PODDISRUPTIONBUDGETS
 from kubeward.api.selectors import LabelSelector
 from kubeward.client.api import APIClient
@@ -51,6 +57,9 @@ from kubeward.errors import BadRequest, DisruptionSyncFailed, NotFound, StatusEr
 log = logging.getLogger("kubeward.controllers")
 
 DELETION_TIMEOUT = datetime.timedelta(minutes=2)
+STALE_POD_DISRUPTION_TIMEOUT = datetime.timedelta(minutes=2)
+STALE_POD_PREFIX = "stale-pod-disruption:"
+DISRUPTION_TARGET = "DisruptionTarget"
 DISRUPTION_ALLOWED = "DisruptionAllowed"
 RETRY_AFTER_CONFLICT = 0.1
 
@@ -256,6 +265,29 @@ def calculate_status(
     return status, recheck, unmanaged
 
 
+def stale_disruption_wait(pod: m.JSONObject, now: datetime.datetime) -> float | None:
+    """Rule 7: seconds until the pod's DisruptionTarget condition is stale (0: it is), or
+    None when the pod has no such condition to clean."""
+    if m.metadata(pod).get("deletionTimestamp"):
+        return None
+    if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        return None
+    condition = next(
+        (
+            c
+            for c in (pod.get("status") or {}).get("conditions") or []
+            if c.get("type") == DISRUPTION_TARGET
+        ),
+        None,
+    )
+    if condition is None or condition.get("status") != "True":
+        return None
+    if condition.get("reason") == "TerminationByKubelet":
+        return None
+    since = m.parse_time(str(condition.get("lastTransitionTime") or "")) or now
+    return max((since + STALE_POD_DISRUPTION_TIMEOUT - now).total_seconds(), 0.0)
+
+
 def fail_safe_status(budget: m.JSONObject, error: str) -> dict[str, Any]:
     """Rule 5."""
     old = budget.get("status") or {}
@@ -289,6 +321,8 @@ class DisruptionController(Controller):
             informer.add_event_handler(on_update=self._scale_changed)
 
     def _pod_changed(self, pod: m.JSONObject) -> None:
+        if stale_disruption_wait(pod, m.now()) is not None:
+            self.queue.add(STALE_POD_PREFIX + key_of(pod))
         for budget in pods_budgets(self.informer.in_namespace(m.namespace_of(pod)), pod):
             self.queue.add(key_of(budget))
 
@@ -298,6 +332,8 @@ class DisruptionController(Controller):
         self._pod_changed(old)
         if m.metadata(old).get("labels") != m.metadata(new).get("labels"):
             self._pod_changed(new)
+        elif stale_disruption_wait(new, m.now()) is not None:
+            self.queue.add(STALE_POD_PREFIX + key_of(new))
 
     def _scale_changed(self, old: m.JSONObject, new: m.JSONObject) -> None:
         if old is new or (old.get("spec") or {}).get("replicas") == (new.get("spec") or {}).get(
@@ -308,6 +344,8 @@ class DisruptionController(Controller):
             self.queue.add(key_of(budget))
 
     async def reconcile(self, key: str) -> float | None:
+        if key.startswith(STALE_POD_PREFIX):
+            return await self._clean_stale_disruption(key.removeprefix(STALE_POD_PREFIX))
         budget = self.cached(key)
         if budget is None:
             return None
@@ -342,6 +380,37 @@ class DisruptionController(Controller):
         if not await self._write(budget, status):
             return RETRY_AFTER_CONFLICT
         return recheck
+
+    async def _clean_stale_disruption(self, pod_key: str) -> float | None:
+        """Rule 7."""
+        pod = self.pods.get(pod_key)
+        if pod is None:
+            return None
+        wait = stale_disruption_wait(pod, m.now())
+        if wait is None:
+            return None
+        if wait > 0:
+            return wait
+        updated = copy.deepcopy(pod)
+        conditions = updated["status"]["conditions"]
+        for index, condition in enumerate(conditions):
+            if condition.get("type") == DISRUPTION_TARGET:
+                conditions[index] = {
+                    "type": DISRUPTION_TARGET,
+                    "status": "False",
+                    "lastTransitionTime": m.format_time(m.now()),
+                }
+        try:
+            await self.client.update(
+                PODS, updated, namespace=m.namespace_of(pod), subresource="status"
+            )
+        except NotFound:
+            return None
+        except StatusError as exc:
+            if exc.code != 409:
+                raise
+            return RETRY_AFTER_CONFLICT
+        return None
 
     async def _write(self, budget: m.JSONObject, status: dict[str, Any]) -> bool:
         """Rule 6; False after a lost race."""

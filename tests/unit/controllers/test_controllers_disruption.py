@@ -16,6 +16,7 @@ from kubeward.api.resources.apps_sets import STATEFULSETS
 from kubeward.api.resources.core import PODS
 from kubeward.api.resources.policy import PODDISRUPTIONBUDGETS
 from kubeward.controllers.disruption import (
+    STALE_POD_PREFIX,
     DisruptionController,
     ScaleFinder,
     calculate_status,
@@ -23,6 +24,7 @@ from kubeward.controllers.disruption import (
     fail_safe_status,
     pods_of,
     scaled_value,
+    stale_disruption_wait,
 )
 from kubeward.controllers.informer import Informer
 from kubeward.errors import DisruptionSyncFailed
@@ -255,3 +257,51 @@ def test_reconcile_writes_status_once_and_fail_safe_on_error() -> None:
     ((_, _, failed),) = failing.of("update/status")
     assert failed["status"]["conditions"][0]["reason"] == "SyncFailed"
     assert [e["reason"] for e in failing.events] == ["CalculateExpectedPodCountFailed"]
+
+
+def targeted(since: datetime.datetime, **changes: Any) -> dict[str, Any]:
+    the_pod = pod("a")
+    condition = {
+        "type": "DisruptionTarget",
+        "status": "True",
+        "reason": "EvictionByEvictionAPI",
+        "lastTransitionTime": m.format_time(since),
+    }
+    condition.update(changes.pop("condition", {}))
+    the_pod["status"]["conditions"].append(condition)
+    the_pod["status"].update(changes)
+    return the_pod
+
+
+@pytest.mark.parametrize(
+    ("the_pod", "wait"),
+    [
+        (pod("a"), None),
+        (targeted(NOW - datetime.timedelta(seconds=30)), 90.0),
+        (targeted(NOW - datetime.timedelta(minutes=3)), 0.0),
+        (targeted(NOW, condition={"reason": "TerminationByKubelet"}), None),
+        (targeted(NOW, phase="Failed"), None),
+        (targeted(NOW, condition={"status": "False"}), None),
+    ],
+    ids=["no-condition", "recent", "stale", "set-by-kubelet", "ended", "already-false"],
+)
+def test_when_a_disruption_target_condition_is_stale(the_pod: Any, wait: float | None) -> None:
+    assert stale_disruption_wait(the_pod, NOW) == (
+        pytest.approx(wait) if wait is not None else None
+    )
+
+
+def test_a_stale_disruption_target_condition_is_reset() -> None:
+    stale = targeted(m.now() - datetime.timedelta(minutes=5))
+
+    async def go() -> RecordingClient:
+        client = RecordingClient()
+        controller = await controller_for([], [stale], client)
+        assert await controller.reconcile(STALE_POD_PREFIX + "ns/a") is None
+        return client
+
+    ((verb, resource, body),) = asyncio.run(go()).calls
+    assert (verb, resource) == ("update/status", "pods")
+    condition = body["status"]["conditions"][-1]
+    assert (condition["type"], condition["status"]) == ("DisruptionTarget", "False")
+    assert "reason" not in condition
