@@ -100,6 +100,12 @@ def test_a_service_gets_a_cluster_ip_and_slices_that_follow_pod_readiness(
     assert subset["ports"] == [{"name": "", "port": 8080, "protocol": "TCP"}]
     table = kubectl.run("get", "endpoints", "web", "-n", NS).stdout
     assert ":8080" in table
+    header, row = kubectl.run("get", "endpointslices", "-n", NS).stdout.splitlines()[:2]
+    assert header.split()[:4] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS"]
+    assert row.split()[1:3] == ["IPv4", "8080"]
+    described = kubectl.run("describe", "service", "web", "-n", NS).stdout
+    first_ip = sorted(p["status"]["podIP"] for p in pods.values())[0]
+    assert f"{first_ip}:8080" in described
 
     # A pod that stops being ready is listed not ready, in the slice and in Endpoints.
     victim = sorted(pods)[0]
