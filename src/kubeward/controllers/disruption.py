@@ -9,7 +9,8 @@ Rules:
     ``minAvailable``, the number of pods and that integer. With ``maxUnavailable`` or a
     percentage ``minAvailable``, ``expectedPods`` is the sum of the scales of the pods'
     controllers — a ReplicaSet's ``spec.replicas`` (its Deployment's when a Deployment controls
-    it), a StatefulSet's or a ReplicationController's — each counted once; a percentage is
+    it), a StatefulSet's or a ReplicationController's, any other kind's ``scale``
+    subresource (``scales``) — each counted once; a percentage is
     rounded up; ``desiredHealthy`` is ``expectedPods - maxUnavailable`` (at least 0) or the
     scaled ``minAvailable``. Pods without a controller are left out of the sum and reported
     by an ``UnmanagedPods`` event; a controller that cannot be found fails the sync.
@@ -52,6 +53,7 @@ from kubeward.controllers import ownership, podstate
 from kubeward.controllers.base import Controller
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.informer import Informer, key_of
+from kubeward.controllers.scales import ScaleReader
 from kubeward.errors import BadRequest, DisruptionSyncFailed, NotFound, StatusError
 
 log = logging.getLogger("kubeward.controllers")
@@ -88,10 +90,12 @@ def pods_of(budget: m.JSONObject, pods: list[m.JSONObject]) -> list[m.JSONObject
 
 class ScaleFinder:
     """The scale of a pod's controller (``finders``): ReplicaSet (or its Deployment),
-    StatefulSet, ReplicationController, read from the informers."""
+    StatefulSet, ReplicationController, read from the informers; any other kind through its
+    ``scale`` subresource (``scales``), when a reader is given."""
 
-    def __init__(self, workloads: dict[str, Informer]) -> None:
+    def __init__(self, workloads: dict[str, Informer], scales: ScaleReader | None = None) -> None:
         self.workloads = workloads  # kind -> informer
+        self.scales = scales
 
     def _owner(self, kind: str, namespace: str, ref: m.JSONObject) -> m.JSONObject | None:
         informer = self.workloads.get(kind)
@@ -102,7 +106,7 @@ class ScaleFinder:
             return None
         return found
 
-    def scale(self, ref: m.JSONObject, namespace: str) -> tuple[str, int] | None:
+    async def scale(self, ref: m.JSONObject, namespace: str) -> tuple[str, int] | None:
         """(controller uid, replicas), or None when no known controller answers."""
         rs = self._owner("ReplicaSet", namespace, ref)
         if rs is not None:
@@ -117,7 +121,9 @@ class ScaleFinder:
             owner = self._owner(kind, namespace, ref)
             if owner is not None:
                 return ownership.uid_of(owner), _replicas(owner)
-        return None
+        if ref.get("kind") in self.workloads or self.scales is None:
+            return None
+        return await self.scales.scale(ref, namespace)
 
 
 def _replicas(obj: m.JSONObject) -> int:
@@ -125,7 +131,7 @@ def _replicas(obj: m.JSONObject) -> int:
     return 1 if value is None else int(value)
 
 
-def expected_counts(
+async def expected_counts(
     budget: m.JSONObject, pods: list[m.JSONObject], finder: ScaleFinder
 ) -> tuple[int, int, list[str]]:
     """Rule 2: (expectedPods, desiredHealthy, unmanaged pod names).
@@ -137,18 +143,18 @@ def expected_counts(
     max_unavailable = spec.get("maxUnavailable")
     min_available = spec.get("minAvailable")
     if max_unavailable is not None:
-        expected, unmanaged = _expected_scale(budget, pods, finder)
+        expected, unmanaged = await _expected_scale(budget, pods, finder)
         desired = max(expected - scaled_value(max_unavailable, expected), 0)
         return expected, desired, unmanaged
     if min_available is not None:
         if isinstance(min_available, int) and not isinstance(min_available, bool):
             return len(pods), min_available, []
-        expected, unmanaged = _expected_scale(budget, pods, finder)
+        expected, unmanaged = await _expected_scale(budget, pods, finder)
         return expected, scaled_value(min_available, expected), unmanaged
     return 0, 0, []
 
 
-def _expected_scale(
+async def _expected_scale(
     budget: m.JSONObject, pods: list[m.JSONObject], finder: ScaleFinder
 ) -> tuple[int, list[str]]:
     scales: dict[str, int] = {}
@@ -160,7 +166,7 @@ def _expected_scale(
             continue
         if str(ref.get("uid")) in scales:
             continue
-        found = finder.scale(ref, m.namespace_of(pod))
+        found = await finder.scale(ref, m.namespace_of(pod))
         if found is None:
             raise DisruptionSyncFailed(f'found no controllers for pod "{m.name_of(pod)}"')
         scales[found[0]] = found[1]
@@ -234,7 +240,7 @@ def with_condition(
     ]
 
 
-def calculate_status(
+async def calculate_status(
     budget: m.JSONObject,
     pods: list[m.JSONObject],
     finder: ScaleFinder,
@@ -245,7 +251,7 @@ def calculate_status(
     Raises:
         DisruptionSyncFailed: as :func:`expected_counts`.
     """
-    expected, desired, unmanaged = expected_counts(budget, pods, finder)
+    expected, desired, unmanaged = await expected_counts(budget, pods, finder)
     disrupted, recheck = disrupted_pods(budget, pods, now)
     healthy = current_healthy(pods, disrupted, now)
     allowed = healthy - desired
@@ -309,10 +315,11 @@ class DisruptionController(Controller):
         client: APIClient,
         *,
         workers: int = 2,
+        scales: ScaleReader | None = None,
     ) -> None:
         super().__init__(budgets, workers=workers)
         self.pods = pods
-        self.finder = ScaleFinder(workloads)
+        self.finder = ScaleFinder(workloads, scales)
         self.client = client
         self.events = EventRecorder(client, "controllermanager")
         self.depends_on(pods, *workloads.values())
@@ -354,7 +361,7 @@ class DisruptionController(Controller):
         if not pods:
             self.events.event(budget, rt, NORMAL, "NoPods", "No matching pods found")
         try:
-            status, recheck, unmanaged = calculate_status(budget, pods, self.finder, m.now())
+            status, recheck, unmanaged = await calculate_status(budget, pods, self.finder, m.now())
         except DisruptionSyncFailed as exc:
             self.events.event(
                 budget,

@@ -59,6 +59,7 @@ from kubeward.controllers.garbagecollector import GarbageCollector
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
 from kubeward.controllers.nodelifecycle import NodeLifecycleController
 from kubeward.controllers.replicaset import ReplicaSetController
+from kubeward.controllers.scales import ScaleReader
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
 from kubeward.controllers.tokencleaner import TokenCleaner
@@ -233,12 +234,14 @@ class ControllerManager:
                 rt.kind: f.informer(rt)
                 for rt in (REPLICA_SETS, DEPLOYMENTS, STATEFULSETS, REPLICATION_CONTROLLERS)
             }
+            client = await self.client_for(names.DISRUPTION)
             built.append(
                 DisruptionController(
                     f.informer(PODDISRUPTIONBUDGETS),
                     f.informer(PODS),
                     workloads,
-                    await self.client_for(names.DISRUPTION),
+                    client,
+                    scales=ScaleReader(client),
                 )
             )
         return built

@@ -112,7 +112,7 @@ RS = workload("ReplicaSet", "web-1", 3, owner("Deployment", "web"))
 )
 def test_expected_and_desired_pods(spec: Any, pods: list[Any], expected: Any) -> None:
     async def go() -> Any:
-        return expected_counts(budget(**spec), pods, await finder_for(DEPLOYMENT, RS))
+        return await expected_counts(budget(**spec), pods, await finder_for(DEPLOYMENT, RS))
 
     assert asyncio.run(go()) == expected
 
@@ -128,7 +128,7 @@ def test_a_statefulset_and_a_bare_replicaset_count_their_own_scale() -> None:
         finder = await finder_for(
             workload("StatefulSet", "db", 3), workload("ReplicaSet", "solo", 2)
         )
-        return expected_counts(budget(maxUnavailable=0), pods, finder)
+        return await expected_counts(budget(maxUnavailable=0), pods, finder)
 
     assert asyncio.run(go()) == (5, 5, [])
 
@@ -136,7 +136,7 @@ def test_a_statefulset_and_a_bare_replicaset_count_their_own_scale() -> None:
 def test_an_unknown_controller_fails_the_sync() -> None:
     async def go() -> Any:
         finder = await finder_for()
-        return expected_counts(budget(maxUnavailable=1), [pod("a", ref=RS_REF)], finder)
+        return await expected_counts(budget(maxUnavailable=1), [pod("a", ref=RS_REF)], finder)
 
     with pytest.raises(DisruptionSyncFailed, match='found no controllers for pod "a"'):
         asyncio.run(go())
@@ -166,7 +166,7 @@ def test_status_counts_healthy_pods_and_sets_the_condition() -> None:
     old = budget({"disruptedPods": {"e": recent, "b": stale, "gone": recent}}, minAvailable=1)
 
     async def go() -> Any:
-        return calculate_status(old, pods, await finder_for(), NOW)
+        return await calculate_status(old, pods, await finder_for(), NOW)
 
     status, recheck, unmanaged = asyncio.run(go())
     (condition,) = status.pop("conditions")
@@ -198,7 +198,10 @@ def test_the_condition_keeps_its_transition_time_while_its_status_holds() -> Non
     }
 
     async def go(pods: list[Any]) -> Any:
-        return calculate_status(budget(held, minAvailable=2), pods, await finder_for(), NOW)[0]
+        status, _, _ = await calculate_status(
+            budget(held, minAvailable=2), pods, await finder_for(), NOW
+        )
+        return status
 
     insufficient = asyncio.run(go([pod("a")]))
     assert insufficient["disruptionsAllowed"] == 0
