@@ -136,7 +136,7 @@ def _ports_key(ports: list[dict[str, Any]]) -> str:
 
 
 def _endpoint_key(endpoint: dict[str, Any]) -> str:
-    return str(endpoint["addresses"][0])
+    return str((endpoint.get("addresses") or [""])[0])
 
 
 def _sorted(endpoints: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -169,11 +169,11 @@ def plan_slices(
         wanted = {_endpoint_key(e): e for e in endpoints}
         placed: list[list[dict[str, Any]]] = []
         for slice_ in slices:  # keep endpoints where they are
-            kept = [
-                wanted.pop(_endpoint_key(e))
-                for e in slice_.get("endpoints") or []
-                if _endpoint_key(e) in wanted
-            ][:MAX_ENDPOINTS_PER_SLICE]
+            kept: list[dict[str, Any]] = []
+            for endpoint in slice_.get("endpoints") or []:
+                key_ = _endpoint_key(endpoint)
+                if key_ in wanted and len(kept) < MAX_ENDPOINTS_PER_SLICE:
+                    kept.append(wanted.pop(key_))
             placed.append(kept)
         rest = _sorted(list(wanted.values()))
         for kept in placed:  # fill the room left

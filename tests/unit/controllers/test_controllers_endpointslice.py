@@ -201,3 +201,13 @@ def test_services_that_get_no_slices(svc: dict[str, Any]) -> None:
         return client
 
     assert asyncio.run(go()).calls == []
+
+
+def test_an_oversized_slice_is_cut_and_nothing_is_lost() -> None:
+    svc = service(selector=WEB)
+    groups = desired_endpoints(svc, many(120))
+    ((_, endpoints),) = groups.values()
+    crowded = existing("web-a", svc, endpoints)  # written by someone else: 120 in one slice
+    create, update, delete = plan_slices(svc, groups, [crowded])
+    assert delete == []
+    assert [len(s["endpoints"]) for s in (*update, *create)] == [100, 20]
