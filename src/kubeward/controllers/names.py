@@ -34,6 +34,9 @@ TOKEN_CLEANER = "token-cleaner-controller"
 NODE_LIFECYCLE = "node-lifecycle-controller"
 STATEFULSET = "statefulset-controller"
 DAEMONSET = "daemonset-controller"
+ENDPOINTS = "endpoints-controller"
+ENDPOINT_SLICE = "endpointslice-controller"
+DISRUPTION = "disruption-controller"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,9 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(NODE_LIFECYCLE, ("nodelifecycle",), "node-controller"),
     ControllerName(STATEFULSET, ("statefulset",), "statefulset-controller"),
     ControllerName(DAEMONSET, ("daemonset",), "daemon-set-controller"),
+    ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
+    ControllerName(ENDPOINT_SLICE, ("endpointslice",), "endpointslice-controller"),
+    ControllerName(DISRUPTION, ("disruption",), "disruption-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}
