@@ -39,6 +39,11 @@ PODS = ResourceType(
     subresources=(
         Subresource("status", "Pod", ("get", "patch", "update")),
         Subresource("binding", "Binding", ("create",)),
+        # Streamed from the node's kubelet (server.endpoints.kubelet_streams).
+        Subresource("log", "Pod", ("get",)),
+        Subresource("exec", "PodExecOptions", ("create", "get")),
+        Subresource("attach", "PodAttachOptions", ("create", "get")),
+        Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
     ),
     returns_deleted_object=True,
     graceful_delete=True,
@@ -50,7 +55,10 @@ NODES = ResourceType(
     "nodes",
     False,
     short_names=("no",),
-    subresources=(Subresource("status", "Node", ("get", "patch", "update")),),
+    subresources=(
+        Subresource("status", "Node", ("get", "patch", "update")),
+        Subresource("proxy", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
+    ),
     returns_deleted_object=True,
 )
 CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))

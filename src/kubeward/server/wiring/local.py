@@ -60,6 +60,7 @@ def local_config(
             note(f"warning: {warning}")
     cert, key = result.cert_and_key("apiserver")
     ca_cert, _ = result.cert_and_key("ca")
+    kubelet_cert, kubelet_key = result.cert_and_key("apiserver-kubelet-client")
     config = ServerConfig(
         tls_cert_file=cert,
         tls_private_key_file=key,
@@ -74,5 +75,11 @@ def local_config(
         service_account_key_files=(data_dir / PKI_DIR / SA_PUB_FILE,),
         service_account_max_token_expiration_seconds=max_token_expiration_seconds,
         service_cluster_ip_range=service_cluster_ip_range,
+        # Local nodes serve with certificates of the cluster CA and are reached at their
+        # InternalIP (their host names are not in DNS), as kubeadm used to set it.
+        kubelet_client_certificate=kubelet_cert,
+        kubelet_client_key=kubelet_key,
+        kubelet_certificate_authority=ca_cert,
+        kubelet_preferred_address_types=("InternalIP", "ExternalIP", "Hostname"),
     )
     return config, result.kubeconfig("admin.conf")

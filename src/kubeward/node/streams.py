@@ -1,0 +1,127 @@
+"""The kubelet's streaming protocols over WebSocket: exec, attach and port-forward.
+
+As k8s.io/apimachinery's wsstream and remotecommand (the channel protocol kubectl 1.32 and the
+official clients speak). Rules:
+ 1. exec/attach negotiate ``v5.channel.k8s.io`` or ``v4.channel.k8s.io`` (the client's order).
+    Every binary message is one channel byte then data: 0 stdin, 1 stdout, 2 stderr, 3 error
+    (a ``Status``), 4 resize. Under v5 the message ``255 N`` closes channel N (stdin's end).
+ 2. With ``stdin=true`` the input is read until stdin is closed (or the connection ends), then
+    the command runs; its stdout and stderr go to their channels (when asked for), then the
+    error channel carries Success, or Failure ``NonZeroExitCode`` with the exit code as the
+    ``ExitCode`` cause — which is how kubectl learns the exit code — and the connection closes.
+ 3. Port-forward over WebSocket (``v4.channel.k8s.io``/``portforward.k8s.io``, ``?ports=``):
+    channels 2i (data) and 2i+1 (error) for the i-th port, each opened by a message carrying the
+    port as 2 bytes little-endian; data sent on a data channel reaches the container's port and
+    its answer comes back on the same channel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from kubeward.node.commands import Outcome
+
+CHANNEL_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+PORT_FORWARD_PROTOCOLS = ("v4.channel.k8s.io", "portforward.k8s.io")
+STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
+CLOSE = 255
+
+
+def exit_status(argv: list[str], code: int) -> dict[str, Any]:
+    """Rule 2's error-channel Status."""
+    if code == 0:
+        return {"metadata": {}, "status": "Success"}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"command terminated with non-zero exit code: error executing command "
+        f"[{' '.join(argv)}], exit code {code}",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+    }
+
+
+def failure_status(message: str) -> dict[str, Any]:
+    return {"metadata": {}, "status": "Failure", "message": message, "reason": "InternalError"}
+
+
+def flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("1", "true")
+
+
+async def upgrade(request: web.Request, protocols: tuple[str, ...]) -> web.WebSocketResponse:
+    ws = web.WebSocketResponse(protocols=protocols, heartbeat=None, max_msg_size=0)
+    await ws.prepare(request)
+    return ws
+
+
+async def read_stdin(ws: web.WebSocketResponse) -> bytes:
+    """Rule 2: stdin until its close signal or the end of the connection."""
+    data = bytearray()
+    async for message in ws:
+        if message.type != WSMsgType.BINARY or not message.data:
+            continue
+        channel, payload = message.data[0], message.data[1:]
+        if channel == STDIN:
+            data += payload
+        elif channel == CLOSE and payload[:1] == bytes([STDIN]):
+            break
+    return bytes(data)
+
+
+async def send(ws: web.WebSocketResponse, channel: int, data: bytes) -> None:
+    if data and not ws.closed:
+        await ws.send_bytes(bytes([channel]) + data)
+
+
+async def serve_command(
+    request: web.Request, argv: list[str], run: Callable[[bytes], Outcome]
+) -> web.WebSocketResponse:
+    """Rules 1 and 2 for one exec."""
+    ws = await upgrade(request, CHANNEL_PROTOCOLS)
+    stdin = await read_stdin(ws) if flag(request, "stdin") else b""
+    outcome = run(stdin)
+    if flag(request, "stdout"):
+        await send(ws, STDOUT, outcome.stdout)
+    if flag(request, "stderr"):
+        await send(ws, STDERR, outcome.stderr)
+    code = 0 if outcome.exit_code is None else outcome.exit_code
+    await send(ws, ERROR, json.dumps(exit_status(argv, code)).encode())
+    await ws.close()
+    return ws
+
+
+async def serve_attach(
+    request: web.Request, output: bytes, wait_for_end: Callable[[], Awaitable[int | None]]
+) -> web.WebSocketResponse:
+    """Attach: what the process wrote, then its end (or the caller leaving)."""
+    ws = await upgrade(request, CHANNEL_PROTOCOLS)
+    if flag(request, "stdout"):
+        await send(ws, STDOUT, output)
+    code = await wait_for_end()
+    if code is not None:
+        await send(ws, ERROR, json.dumps(exit_status(["attach"], code)).encode())
+    await ws.close()
+    return ws
+
+
+async def serve_port_forward(
+    request: web.Request, ports: list[int], answer: Callable[[int, bytes], bytes]
+) -> web.WebSocketResponse:
+    """Rule 3."""
+    ws = await upgrade(request, PORT_FORWARD_PROTOCOLS)
+    for index, port in enumerate(ports):
+        prefix = port.to_bytes(2, "little")
+        await ws.send_bytes(bytes([2 * index]) + prefix)
+        await ws.send_bytes(bytes([2 * index + 1]) + prefix)
+    async for message in ws:
+        if message.type != WSMsgType.BINARY or len(message.data) < 2:
+            continue
+        channel, payload = message.data[0], message.data[1:]
+        if channel % 2 == 0 and channel // 2 < len(ports):
+            await send(ws, channel, answer(ports[channel // 2], payload))
+    return ws
