@@ -54,6 +54,8 @@ def flag(request: web.Request, name: str) -> bool:
 
 
 async def upgrade(request: web.Request, protocols: tuple[str, ...]) -> web.WebSocketResponse:
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise web.HTTPBadRequest(text="Upgrade request required")
     ws = web.WebSocketResponse(protocols=protocols, heartbeat=None, max_msg_size=0)
     await ws.prepare(request)
     return ws

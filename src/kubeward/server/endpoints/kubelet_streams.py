@@ -17,6 +17,7 @@ storage do (pkg/registry/core/pod/strategy.go ``LogLocation``, ``streamLocation`
     subprotocols; the protocol the kubelet chose is the one accepted from the client, and
     messages are relayed both ways until either side closes.
  4. ``nodes/NAME/proxy/PATH`` is the kubelet's ``/PATH`` with the same method, query and body.
+    A kubelet's refusal (4xx/5xx) becomes a Status with its code and its text as the message.
  5. Authorization happened before (``get``/``create`` on the subresource); the kubelet then
     authorizes the API server's own identity, its kubelet-client certificate.
 """
@@ -133,6 +134,10 @@ class KubeletStreams:
             async with self.connector.session.request(
                 method, url, data=body or None, headers=headers
             ) as upstream:
+                if upstream.status >= 400:
+                    text = (await upstream.text()).strip()
+                    reason = _REASONS.get(upstream.status, "InternalError")
+                    raise RemoteStatus(text, upstream.status, reason)
                 response = web.StreamResponse(status=upstream.status)
                 for key, value in upstream.headers.items():
                     if key.lower() not in _HOP_HEADERS:
@@ -168,6 +173,17 @@ class KubeletStreams:
         url = location.url(path, request.query_string)
         return await self.relay_websocket(request, url)
 
+    async def _refusal(self, url: str) -> RemoteStatus:
+        """Rule 3: why the kubelet refused an upgrade, asked again without one for its text."""
+        try:
+            async with self.connector.session.get(url) as answer:
+                text = (await answer.text()).strip()
+                code = answer.status
+        except (aiohttp.ClientError, OSError) as exc:
+            raise unreachable(url, exc) from None
+        reason = _REASONS.get(code, "InternalError")
+        return RemoteStatus(f"unable to upgrade connection: {text}", code, reason)
+
     async def relay_websocket(self, request: web.Request, url: str) -> web.StreamResponse:
         protocols = [
             p.strip()
@@ -175,16 +191,15 @@ class KubeletStreams:
             if p.strip()
         ]
         if request.headers.get("Upgrade", "").lower() != "websocket":
-            raise BadRequest("Upgrade request required")
+            # SPDY (kubectl's fallback) is not spoken: the kubelet's answer to a plain request
+            # says why it would refuse anyway, else that an upgrade is required.
+            raise await self._refusal(url)
         try:
             upstream = await self.connector.session.ws_connect(
                 url, protocols=protocols, max_msg_size=0, autoping=True
             )
-        except aiohttp.WSServerHandshakeError as exc:
-            reason = _REASONS.get(exc.status, "InternalError")
-            raise RemoteStatus(
-                f"unable to upgrade connection: {exc.message}", exc.status, reason
-            ) from None
+        except aiohttp.WSServerHandshakeError:
+            raise await self._refusal(url) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise unreachable(url, exc) from None
         client = web.WebSocketResponse(
