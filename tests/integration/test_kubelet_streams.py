@@ -7,8 +7,11 @@ import base64
 import datetime
 import http.client
 import json
+import socket
 import ssl
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -242,3 +245,117 @@ def test_the_node_sees_the_api_servers_kubelet_client_certificate(
         exec_ = kubectl.run("exec", "web", "--", "ls", check=False)
         assert exec_.returncode != 0
         assert "user=stranger-kubelet-client" in exec_.stderr
+
+
+def _http_get(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as answer:
+        return str(answer.read().decode())
+
+
+def test_kubectl_port_forward_reaches_each_declared_port(cluster: tuple[Cluster, Kubectl]) -> None:
+    _, kubectl = cluster
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "two-ports"},
+        "spec": {
+            "containers": [
+                {"name": "web", "image": "nginx", "ports": [{"containerPort": 80}]},
+                {"name": "admin", "image": "nginx", "ports": [{"containerPort": 9090}]},
+            ]
+        },
+    }
+    kubectl.run("apply", "-f", "-", input=json.dumps(manifest))
+    wait_for(lambda: phase_is(kubectl, "two-ports", "Running"), "two-ports Running")
+    web, admin, closed = free_port(), free_port(), free_port()
+    forward = kubectl.popen(
+        "port-forward", "pod/two-ports", f"{web}:80", f"{admin}:9090", f"{closed}:8081"
+    )
+    try:
+        wait_for(lambda: _listening(web), "port-forward listening")
+        assert _http_get(web) == "kubeward: pod default/two-ports port 80\n"
+        assert _http_get(admin) == "kubeward: pod default/two-ports port 9090\n"
+        assert _http_get(web) == "kubeward: pod default/two-ports port 80\n"  # again: new stream
+        # Nothing listens on 8081: the node reports it on the error stream, and kubectl 1.32
+        # gives up on the forwarding.
+        with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+            _http_get(closed)
+        forward.wait(timeout=30)
+    finally:
+        forward.terminate()
+        _, err = forward.communicate(timeout=30)
+    assert "connect: connection refused" in err
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+# kubernetes.stream's WebSocket clients leave their sockets to the garbage collector (the
+# port-forward proxy thread and the exec client never close them); that is the client's leak.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_official_client_execs_and_forwards_ports(cluster: tuple[Cluster, Kubectl]) -> None:
+    from kubernetes import client, config
+    from kubernetes.stream import portforward, stream
+
+    running, kubectl = cluster
+    kubectl.run("run", "py", "--image=nginx", "--port=8080")
+    wait_for(lambda: phase_is(kubectl, "py", "Running"), "py Running")
+    api = client.CoreV1Api(config.new_client_from_config(config_file=str(running.admin_kubeconfig)))
+    # The client's preloading call leaves its WebSocket open: close each session here.
+    first = stream(
+        api.connect_get_namespaced_pod_exec,
+        "py",
+        "default",
+        command=[
+            "sh",
+            "-c",
+            "echo $HOSTNAME; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace",
+        ],
+        stderr=True,
+        stdin=False,
+        stdout=True,
+        tty=False,
+        _preload_content=False,
+    )
+    first.run_forever(timeout=30)
+    out = first.read_all()
+    first.close()
+    assert out == "py\ndefault"
+    session = stream(
+        api.connect_get_namespaced_pod_exec,
+        "py",
+        "default",
+        command=["sh", "-c", "exit 7"],
+        stderr=True,
+        stdout=True,
+        _preload_content=False,
+    )
+    session.run_forever(timeout=30)
+    session.close()
+    assert session.returncode == 7
+
+    forwarded = portforward(
+        api.connect_get_namespaced_pod_portforward, "py", "default", ports="8080"
+    )
+    sock = forwarded.socket(8080)
+    sock.setblocking(True)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: py\r\n\r\n")
+    reply = b""
+    while b"port 8080" not in reply:
+        chunk = sock.recv(1024)
+        if not chunk:
+            break
+        reply += chunk
+    sock.close()
+    forwarded.close()
+    # The client's proxy thread closes its WebSocket once the local sockets are closed.
+    wait_for(lambda: not forwarded.connected, "the port-forward connection closed")
+    api.api_client.close()
+    assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(
+        b"kubeward: pod default/py port 8080\n"
+    )

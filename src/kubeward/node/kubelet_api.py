@@ -32,8 +32,9 @@ from aiohttp import web
 
 from kubeward.api import meta as m
 from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
+from kubeward.node.port_forward import serve_port_forward
 from kubeward.node.runtime import Container, Runtime, Sandbox
-from kubeward.node.streams import serve_attach, serve_command, serve_port_forward
+from kubeward.node.streams import serve_attach, serve_command
 
 FOLLOW_POLL_SECONDS = 0.2
 # Simulated usage per running container: what `kubectl top` shows for an idle process.
@@ -65,8 +66,15 @@ class NodeView:
     started: float = 0.0
 
 
-def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes:
-    """Rule 4's responder."""
+def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes | None:
+    """Rule 4's responder, on the ports the pod's containers declare (None on others)."""
+    declared = {
+        int(p.get("containerPort", 0))
+        for c in sandbox.containers
+        for p in c.spec.get("ports") or []
+    }
+    if port not in declared:
+        return None
     body = f"kubeward: pod {sandbox.namespace}/{sandbox.name} port {port}\n".encode()
     head = (
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -174,8 +182,6 @@ class KubeletAPI:
             ports = [int(p) for p in request.query.getall("ports", []) for p in p.split(",")]
         except ValueError:
             raise web.HTTPBadRequest(text="invalid port") from None
-        if not ports:
-            raise web.HTTPBadRequest(text='query parameter "port" is required')
         return await serve_port_forward(
             request, ports, lambda port, data: http_answer(sandbox, port, data)
         )

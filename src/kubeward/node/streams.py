@@ -1,4 +1,4 @@
-"""The kubelet's streaming protocols over WebSocket: exec, attach and port-forward.
+"""The kubelet's streaming protocols over WebSocket: exec and attach.
 
 As k8s.io/apimachinery's wsstream and remotecommand (the channel protocol kubectl 1.32 and the
 official clients speak). Rules:
@@ -9,10 +9,7 @@ official clients speak). Rules:
     the command runs; its stdout and stderr go to their channels (when asked for), then the
     error channel carries Success, or Failure ``NonZeroExitCode`` with the exit code as the
     ``ExitCode`` cause — which is how kubectl learns the exit code — and the connection closes.
- 3. Port-forward over WebSocket (``v4.channel.k8s.io``/``portforward.k8s.io``, ``?ports=``):
-    channels 2i (data) and 2i+1 (error) for the i-th port, each opened by a message carrying the
-    port as 2 bytes little-endian; data sent on a data channel reaches the container's port and
-    its answer comes back on the same channel.
+ 3. Port-forwarding is ``node.port_forward``'s.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from aiohttp import WSMsgType, web
 from kubeward.node.commands import Outcome
 
 CHANNEL_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
-PORT_FORWARD_PROTOCOLS = ("v4.channel.k8s.io", "portforward.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
 CLOSE = 255
 
@@ -108,22 +104,4 @@ async def serve_attach(
     if code is not None:
         await send(ws, ERROR, json.dumps(exit_status(["attach"], code)).encode())
     await ws.close()
-    return ws
-
-
-async def serve_port_forward(
-    request: web.Request, ports: list[int], answer: Callable[[int, bytes], bytes]
-) -> web.WebSocketResponse:
-    """Rule 3."""
-    ws = await upgrade(request, PORT_FORWARD_PROTOCOLS)
-    for index, port in enumerate(ports):
-        prefix = port.to_bytes(2, "little")
-        await ws.send_bytes(bytes([2 * index]) + prefix)
-        await ws.send_bytes(bytes([2 * index + 1]) + prefix)
-    async for message in ws:
-        if message.type != WSMsgType.BINARY or len(message.data) < 2:
-            continue
-        channel, payload = message.data[0], message.data[1:]
-        if channel % 2 == 0 and channel // 2 < len(ports):
-            await send(ws, channel, answer(ports[channel // 2], payload))
     return ws
