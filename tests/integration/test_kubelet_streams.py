@@ -359,3 +359,48 @@ def test_the_official_client_execs_and_forwards_ports(cluster: tuple[Cluster, Ku
     assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(
         b"kubeward: pod default/py port 8080\n"
     )
+
+
+def test_a_private_registry_needs_a_pull_secret_from_the_service_account(tmp_path: Path) -> None:
+    with running_cluster(nodes=1, private_registries=("private-registry.io",)) as running:
+        kubectl = Kubectl(running.admin_kubeconfig, tmp_path / "home")
+        grant_nodes(kubectl)
+        image = "private-registry.io/apps/internal-app"
+        kubectl.run("run", "locked", f"--image={image}")
+
+        def waiting(name: str) -> str:
+            statuses = pod(kubectl, name).get("status", {}).get("containerStatuses") or []
+            return (
+                str(statuses[0]["state"].get("waiting", {}).get("reason", "")) if statuses else ""
+            )
+
+        wait_for(lambda: waiting("locked") == "ErrImagePull", "ErrImagePull")
+        wait_for(lambda: waiting("locked") == "ImagePullBackOff", "ImagePullBackOff")
+        events = json.loads(
+            kubectl.run(
+                "get", "events", "--field-selector", "involvedObject.name=locked", "-o", "json"
+            ).stdout
+        )["items"]
+        failed = [e["message"] for e in events if e["reason"] == "Failed"]
+        assert failed and failed[0].startswith(f'Failed to pull image "{image}": ')
+        assert "no basic auth credentials" in failed[0]
+
+        kubectl.run(
+            "create",
+            "secret",
+            "docker-registry",
+            "private-reg-cred",
+            "--docker-server=private-registry.io",
+            "--docker-username=dock_user",
+            "--docker-password=dock_password",
+        )
+        kubectl.run(
+            "patch",
+            "serviceaccount",
+            "default",
+            "-p",
+            '{"imagePullSecrets": [{"name": "private-reg-cred"}]}',
+        )
+        kubectl.run("run", "unlocked", f"--image={image}")
+        wait_for(lambda: phase_is(kubectl, "unlocked", "Running"), "the next pod Running")
+        assert waiting("locked") == "ImagePullBackOff"  # made before the secret: still locked

@@ -82,7 +82,9 @@ def node_serving_certificate(data_dir: Path, name: str, address: str) -> Path:
     return pem_file
 
 
-async def run_local_nodes(data_dir: Path, server: str, count: int) -> None:
+async def run_local_nodes(
+    data_dir: Path, server: str, count: int, *, private_registries: tuple[str, ...] = ()
+) -> None:
     """Run ``count`` agents until cancelled; a failure is logged, never raised into the server."""
     agents: list[NodeAgent] = []
     try:
@@ -99,6 +101,7 @@ async def run_local_nodes(data_dir: Path, server: str, count: int) -> None:
                 cert_dir=pem_file.parent,
                 serve=True,
                 client_ca_file=data_dir / "pki" / "ca.crt",
+                private_registries=private_registries,
             )
             agents.append(NodeAgent(client, config))
     except KubewardError as exc:

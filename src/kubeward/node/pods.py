@@ -9,6 +9,9 @@ Rules:
     pod Pending with the kubelet's waiting reason and a Warning Event (``FailedMount``,
     ``Failed``), and is retried every ``RETRY_SECONDS``. Running pods keep their IP across agent
     restarts; a pod already Succeeded or Failed is not started again.
+ 2a. Before that its images are "pulled" (``node.images``): an image of a private registry
+    with no credentials leaves the pod Pending in ``ErrImagePull``, then ``ImagePullBackOff``,
+    with the kubelet's Events, retried every ``PULL_RETRY_SECONDS``.
  3. A started pod is looked at again when a container is due to restart and when its
     service-account token is due for refresh (80% of its life): the token files are replaced
     in place, so every container sees the new token.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -32,6 +36,7 @@ from kubeward.controllers.informer import Informer
 from kubeward.controllers.sources import ClientSource
 from kubeward.errors import Conflict, KubewardError, NotFound
 from kubeward.node.config import NodeConfig
+from kubeward.node.images import missing_credentials, pull_error
 from kubeward.node.ipam import PodIPs
 from kubeward.node.pod_status import pod_status, waiting_pod_status
 from kubeward.node.runtime import Runtime, Sandbox, make_container
@@ -39,6 +44,7 @@ from kubeward.node.volumes import VolumeSource
 
 log = logging.getLogger("kubeward.node")
 RETRY_SECONDS = 2.0
+PULL_RETRY_SECONDS = 5.0
 JSONObject = dict[str, Any]
 
 
@@ -59,6 +65,8 @@ class PodRunner(Controller):
         self.config = config
         self.ips = PodIPs(config.pod_cidr)
         self.runtime = runtime or Runtime()
+        # Rule 2a: failed pulls per pod, and when the next attempt is due.
+        self.failed_pulls: dict[str, tuple[int, float]] = {}
         self.informer.add_event_handler(on_add=self._remember_ip)
 
     def _remember_ip(self, pod: dict[str, Any]) -> None:
@@ -74,6 +82,7 @@ class PodRunner(Controller):
         if pod is None:
             self.runtime.remove(key)
             self.ips.release(key)
+            self.failed_pulls.pop(key, None)
             return None
         meta = m.metadata(pod)
         namespace, name = str(meta["namespace"]), str(meta["name"])
@@ -104,6 +113,14 @@ class PodRunner(Controller):
         """Rule 2."""
         meta, spec = m.metadata(pod), pod.get("spec") or {}
         host = self.config.address
+        _, due = self.failed_pulls.get(key, (0, 0.0))
+        if time.monotonic() < due:  # woken by our own status write: wait for the retry
+            return due - time.monotonic()
+        image = await missing_credentials(self.client, pod, self.config.private_registries)
+        if image is not None:
+            await self._pull_failed(key, pod, image)
+            return PULL_RETRY_SECONDS
+        self.failed_pulls.pop(key, None)
         source = VolumeSource(self.client, pod)
         volumes = await source.volumes()
         if volumes.failure:
@@ -173,6 +190,24 @@ class PodRunner(Controller):
                 files[str(sat.get("path", "token"))] = token
                 due = [t for t in (sandbox.volumes.refresh_at, refresh) if t is not None]
                 sandbox.volumes.refresh_at = min(due)
+
+    async def _pull_failed(self, key: str, pod: JSONObject, image: str) -> None:
+        """Rule 2a."""
+        attempts = self.failed_pulls.get(key, (0, 0.0))[0] + 1
+        self.failed_pulls[key] = (attempts, time.monotonic() + PULL_RETRY_SECONDS)
+        if attempts == 1:
+            error = pull_error(image)
+            await self._waiting(
+                pod, "ErrImagePull", error, "Failed", f'Failed to pull image "{image}": {error}'
+            )
+        elif attempts == 2:
+            await self._waiting(
+                pod,
+                "ImagePullBackOff",
+                f'Back-off pulling image "{image}"',
+                "BackOff",
+                f'Back-off pulling image "{image}"',
+            )
 
     async def _waiting(
         self, pod: JSONObject, reason: str, message: str, event_reason: str, event_message: str

@@ -170,6 +170,7 @@ def running_cluster(
     controller_manager: bool = True,
     scheduler: bool = True,
     nodes: int = 0,
+    private_registries: tuple[str, ...] = (),
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
@@ -183,7 +184,8 @@ def running_cluster(
     With ``controller_manager`` (the default) the CSR controllers run in the same process as a
     separate client, authenticated by ``controller-manager.conf`` (``kubeward.controllers.local``);
     with ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes``
-    starts that many node agents (``node-1`` …), each as its own ``system:node:NAME``.
+    starts that many node agents (``node-1`` …), each as its own ``system:node:NAME``, with
+    ``private_registries`` as their ``--private-registry`` hosts.
     ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     """
     with contextlib.ExitStack() as stack:
@@ -229,7 +231,12 @@ def running_cluster(
                         binder = run_local_scheduler(admin.parent)
                         running.background.append(asyncio.create_task(binder))
                     if nodes:
-                        agents = run_local_nodes(admin.parent, f"https://127.0.0.1:{port}", nodes)
+                        agents = run_local_nodes(
+                            admin.parent,
+                            f"https://127.0.0.1:{port}",
+                            nodes,
+                            private_registries=private_registries,
+                        )
                         running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below
                     started["error"] = exc

@@ -149,3 +149,33 @@ def test_volume_mounts_and_sub_paths_reach_the_container() -> None:
     assert container.exec(["ls", "/etc/app"]).stdout == b"one\ntwo\n"
     assert container.exec(["cat", "/etc/one.conf"]).stdout == b"1"
     assert container.exec(["cat", "/etc/hosts"]).stdout.endswith(b"10.0.0.2\tp\n")
+
+
+@pytest.mark.parametrize(
+    ("image", "registry"),
+    [
+        ("nginx", "docker.io"),
+        ("library/nginx:1.27", "docker.io"),
+        ("private-registry.io/apps/internal-app", "private-registry.io"),
+        ("localhost/app", "localhost"),
+        ("registry:5000/app", "registry:5000"),
+    ],
+)
+def test_an_image_names_its_registry(image: str, registry: str) -> None:
+    from kubeward.node.images import registry_of
+
+    assert registry_of(image) == registry
+
+
+def test_a_dockerconfigjson_secret_names_its_hosts() -> None:
+    import base64
+    import json
+
+    from kubeward.node.images import secret_hosts
+
+    config = {"auths": {"https://private-registry.io/v1/": {"auth": "eDp5"}, "other.io": {}}}
+    data = base64.b64encode(json.dumps(config).encode()).decode()
+    secret = {"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": data}}
+    assert secret_hosts(secret) == {"private-registry.io", "other.io"}
+    assert secret_hosts({**secret, "type": "Opaque"}) == set()
+    assert secret_hosts({**secret, "data": {".dockerconfigjson": "!!"}}) == set()
