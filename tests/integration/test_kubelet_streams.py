@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import gc
 import http.client
 import json
 import socket
@@ -356,9 +357,26 @@ def test_the_official_client_execs_and_forwards_ports(cluster: tuple[Cluster, Ku
     # The client's proxy thread closes its WebSocket once the local sockets are closed.
     wait_for(lambda: not forwarded.connected, "the port-forward connection closed")
     api.api_client.close()
+    del session, first, forwarded, sock
+    gc.collect()  # the client's leaked sockets are reported here, under this test's filter
     assert reply.startswith(b"HTTP/1.1 200 OK") and reply.endswith(
         b"kubeward: pod default/py port 8080\n"
     )
+
+
+def test_kubectl_top_reads_the_nodes_resource_metrics(cluster: tuple[Cluster, Kubectl]) -> None:
+    _, kubectl = cluster
+    kubectl.run("run", "topped", "--image=nginx")
+    wait_for(lambda: phase_is(kubectl, "topped", "Running"), "topped Running")
+    pods = kubectl.run("top", "pod", "topped", "--containers").stdout.splitlines()
+    assert pods[0].split() == ["POD", "NAME", "CPU(cores)", "MEMORY(bytes)"]
+    assert pods[1].split() == ["topped", "topped", "1m", "8Mi"]
+    nodes = kubectl.run("top", "nodes").stdout.splitlines()
+    assert nodes[1].split()[0] == "node-1"
+    missing = kubectl.run(
+        "get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope", check=False
+    )
+    assert 'podmetrics.metrics.k8s.io "nope" not found' in missing.stderr
 
 
 def test_a_private_registry_needs_a_pull_secret_from_the_service_account(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from kubeward.api.resources import (
     core_workloads,
     discovery,
     flowcontrol,
+    metrics,
     networking,
     rbac,
 )
@@ -52,6 +53,7 @@ _MODULES = (
     apiextensions,
     flowcontrol,
     admissionregistration,
+    metrics,
 )
 
 

@@ -51,7 +51,14 @@ from kubeward.errors import InputError
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.endpoints import authz_reviews, binding, kubelet_streams, reviews, scale
+from kubeward.server.endpoints import (
+    authz_reviews,
+    binding,
+    kubelet_streams,
+    resource_metrics,
+    reviews,
+    scale,
+)
 from kubeward.server.endpoints.kubelet_connection import KubeletConnector
 from kubeward.server.endpoints.openapi_handler import OpenAPIHandler
 from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
@@ -279,15 +286,14 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     reviews.register(server)
     scale.register(server)
     binding.register(server)
-    kubelet_streams.register(
-        server,
-        KubeletConnector(
-            certificate=config.kubelet_client_certificate,
-            key=config.kubelet_client_key,
-            authority=config.kubelet_certificate_authority,
-            preferred_address_types=config.kubelet_preferred_address_types,
-        ),
+    kubelets = KubeletConnector(
+        certificate=config.kubelet_client_certificate,
+        key=config.kubelet_client_key,
+        authority=config.kubelet_certificate_authority,
+        preferred_address_types=config.kubelet_preferred_address_types,
     )
+    kubelet_streams.register(server, kubelets)
+    resource_metrics.register(server, kubelets)
     authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)
     handlers.admission, handlers.object_reader = build_admission(
         stores,
