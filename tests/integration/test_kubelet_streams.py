@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import gc
 import http.client
 import json
@@ -288,6 +289,10 @@ def test_kubectl_port_forward_reaches_each_declared_port(cluster: tuple[Cluster,
     assert "connect: connection refused" in err
 
 
+def _disconnected(forwarded: Any) -> bool:
+    return not forwarded.connected
+
+
 def _listening(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -355,7 +360,7 @@ def test_the_official_client_execs_and_forwards_ports(cluster: tuple[Cluster, Ku
     sock.close()
     forwarded.close()
     # The client's proxy thread closes its WebSocket once the local sockets are closed.
-    wait_for(lambda: not forwarded.connected, "the port-forward connection closed")
+    wait_for(functools.partial(_disconnected, forwarded), "the port-forward connection closed")
     api.api_client.close()
     del session, first, forwarded, sock
     gc.collect()  # the client's leaked sockets are reported here, under this test's filter
