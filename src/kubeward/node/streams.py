@@ -14,6 +14,7 @@ official clients speak). Rules:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -96,12 +97,19 @@ async def serve_command(
 async def serve_attach(
     request: web.Request, output: bytes, wait_for_end: Callable[[], Awaitable[int | None]]
 ) -> web.WebSocketResponse:
-    """Attach: what the process wrote, then its end (or the caller leaving)."""
+    """Attach: what the process wrote, then its end, or the caller leaving first."""
     ws = await upgrade(request, CHANNEL_PROTOCOLS)
     if flag(request, "stdout"):
         await send(ws, STDOUT, output)
-    code = await wait_for_end()
-    if code is not None:
-        await send(ws, ERROR, json.dumps(exit_status(["attach"], code)).encode())
+    ended = asyncio.ensure_future(wait_for_end())
+    left = asyncio.ensure_future(read_stdin(ws))
+    try:
+        await asyncio.wait((ended, left), return_when=asyncio.FIRST_COMPLETED)
+        if ended.done() and (code := ended.result()) is not None:
+            await send(ws, ERROR, json.dumps(exit_status(["attach"], code)).encode())
+    finally:
+        for task in (ended, left):
+            task.cancel()
+        await asyncio.gather(ended, left, return_exceptions=True)
     await ws.close()
     return ws
