@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
 
 from kubeward.api.user import UserInfo
+from kubeward.errors import ServiceUnavailable
 from kubeward.node import spdy
-from kubeward.node.kubelet_auth import NodeAttributes, certificate_user, forbidden_text
+from kubeward.node.kubelet_auth import (
+    KubeletAuth,
+    NodeAttributes,
+    certificate_user,
+    forbidden_text,
+)
 from kubeward.node.streams import exit_status
 
 
@@ -71,3 +80,53 @@ def test_the_exit_code_travels_as_the_exit_code_cause() -> None:
     failed = exit_status(["sh", "-c", "exit 3"], 3)
     assert failed["reason"] == "NonZeroExitCode"
     assert failed["details"]["causes"] == [{"reason": "ExitCode", "message": "3"}]
+
+
+class FakeReviews:
+    """The API server's review endpoints, answering from a table and counting calls."""
+
+    def __init__(self, allowed: set[str], tokens: dict[str, str]) -> None:
+        self.allowed = allowed
+        self.tokens = tokens
+        self.calls: list[str] = []
+
+    async def create_raw(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append(path.rsplit("/", 1)[-1])
+        spec = obj["spec"]
+        if path.endswith("tokenreviews"):
+            user = self.tokens.get(spec["token"])
+            if user is None:
+                return {"status": {"authenticated": False}}
+            return {"status": {"authenticated": True, "user": {"username": user, "groups": ["g"]}}}
+        if spec["user"] == "broken":
+            raise ServiceUnavailable("the API server is down")
+        return {"status": {"allowed": spec["user"] in self.allowed}}
+
+
+def test_tokens_and_decisions_are_asked_once_and_cached() -> None:
+    reviews = FakeReviews({"alice"}, {"t-alice": "alice", "t-bob": "bob"})
+    auth = KubeletAuth(reviews, "node-1")  # type: ignore[arg-type]
+    proxy = NodeAttributes("get", "proxy")
+
+    async def scenario() -> list[object]:
+        alice = await auth.user_of_token("t-alice")
+        assert alice is not None and alice.groups == ("g",)
+        bob = await auth.user_of_token("t-bob")
+        assert bob is not None
+        return [
+            await auth.user_of_token("t-alice"),
+            await auth.user_of_token("nope"),
+            await auth.user_of_token("nope"),
+            await auth.allowed(alice, proxy),
+            await auth.allowed(alice, proxy),
+            await auth.allowed(bob, proxy),
+            await auth.allowed(bob, proxy),
+            await auth.allowed(UserInfo(name="broken"), proxy),
+            await auth.allowed(UserInfo(name="broken"), proxy),
+        ]
+
+    results = asyncio.run(scenario())
+    assert results[1:] == [None, None, True, True, False, False, False, False]
+    # One review per token and per decision; a failed review is not cached.
+    assert reviews.calls.count("tokenreviews") == 3
+    assert reviews.calls.count("subjectaccessreviews") == 4
