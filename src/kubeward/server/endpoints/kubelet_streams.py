@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -45,7 +46,15 @@ if TYPE_CHECKING:
     from kubeward.server.app import APIServer
 
 JSONObject = dict[str, Any]
-LOG_OPTIONS = ("follow", "tailLines", "limitBytes", "timestamps", "previous", "sinceSeconds")
+LOG_OPTIONS = (
+    "follow",
+    "tailLines",
+    "limitBytes",
+    "timestamps",
+    "previous",
+    "sinceSeconds",
+    "sinceTime",
+)
 _REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound"}
 _HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "upgrade", "content-length", "host"}
@@ -121,7 +130,9 @@ class KubeletStreams:
                 f'container "{container}" in pod "{info.name}" is waiting to start: {reason}'
             )
         location = await self._node_location(node)
-        query = "&".join(f"{k}={request.query[k]}" for k in LOG_OPTIONS if k in request.query)
+        query = urllib.parse.urlencode(
+            [(k, request.query[k]) for k in LOG_OPTIONS if k in request.query]
+        )
         url = location.url(f"/containerLogs/{info.namespace}/{info.name}/{container}", query)
         return await self._relay_http(request, "GET", url, b"")
 
