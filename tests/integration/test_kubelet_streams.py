@@ -40,18 +40,10 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def grant_nodes(kubectl: Kubectl) -> None:
-    # RBAC-only cluster: the nodes get the system:node role (the Node authorizer would do it).
-    kubectl.run(
-        "create", "clusterrolebinding", "nodes", "--clusterrole=system:node", "--group=system:nodes"
-    )
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Kubectl]]:
     with running_cluster(nodes=1) as running:
         admin = Kubectl(running.admin_kubeconfig, tmp_path_factory.mktemp("home"))
-        grant_nodes(admin)
         yield running, admin
 
 
@@ -235,7 +227,6 @@ def test_the_node_sees_the_api_servers_kubelet_client_certificate(
     }
     with running_cluster(data_dir=tmp_path, port=port, nodes=1, server_options=options) as running:
         kubectl = Kubectl(running.admin_kubeconfig, tmp_path / "home")
-        grant_nodes(kubectl)
         kubectl.run("run", "web", "--image=nginx")
         wait_for(lambda: phase_is(kubectl, "web", "Running"), "web Running")
         logs = kubectl.run("logs", "web", check=False)
@@ -387,7 +378,6 @@ def test_kubectl_top_reads_the_nodes_resource_metrics(cluster: tuple[Cluster, Ku
 def test_a_private_registry_needs_a_pull_secret_from_the_service_account(tmp_path: Path) -> None:
     with running_cluster(nodes=1, private_registries=("private-registry.io",)) as running:
         kubectl = Kubectl(running.admin_kubeconfig, tmp_path / "home")
-        grant_nodes(kubectl)
         image = "private-registry.io/apps/internal-app"
         kubectl.run("run", "locked", f"--image={image}")
 
