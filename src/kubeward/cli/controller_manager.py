@@ -5,7 +5,10 @@ Flags keep kube-controller-manager's names and defaults (``--kubeconfig``, ``--c
 ``--use-service-account-credentials``, ``--leader-elect`` (on), ``--leader-elect-lease-duration``
 15s, ``--leader-elect-renew-deadline`` 10s, ``--leader-elect-retry-period`` 2s,
 ``--cluster-signing-cert-file``, ``--cluster-signing-key-file``,
-``--cluster-signing-duration``). The renew deadline must be shorter than the lease duration
+``--cluster-signing-duration``, ``--service-account-private-key-file`` (signs the legacy
+token Secrets; without it the serviceaccount-token controller does not start),
+``--root-ca-file`` (published as ``ca.crt`` in those Secrets and in every namespace's
+``kube-root-ca.crt``; by default the CA the kubeconfig trusts)). The renew deadline must be shorter than the lease duration
 and longer than the retry period, as upstream validates. One flag is kubeward's own:
 ``--cluster-signing-allow-system-masters``, without which kube-apiserver-client requests for the
 ``system:masters`` group are failed instead of signed.
@@ -72,6 +75,8 @@ def build_manager(
     controllers: tuple[str, ...] = ("*",),
     use_service_account_credentials: bool = False,
     leader_election: LeaderElectionConfig | None = None,
+    service_account_private_key_file: Path | None = None,
+    root_ca_file: Path | None = None,
 ) -> ControllerManager:
     """The manager the flags describe (InputError for unusable flags or files)."""
     selection = ControllerSelection.parse(controllers)
@@ -96,6 +101,8 @@ def build_manager(
         use_service_account_credentials=use_service_account_credentials,
         kubeconfig=kubeconfig,
         leader_election=leader_election,
+        service_account_private_key_file=service_account_private_key_file,
+        root_ca_file=root_ca_file,
     )
     return ControllerManager(client, config)
 
@@ -128,6 +135,18 @@ def build_manager(
     is_flag=True,
     help="Sign kube-apiserver-client requests for the system:masters group (unrevocable "
     "superusers). Off by default.",
+)
+@click.option(
+    "--service-account-private-key-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="PEM private key that signs the tokens of legacy service-account token Secrets "
+    "(the API server's --service-account-signing-key-file).",
+)
+@click.option(
+    "--root-ca-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The root CA bundle put as ca.crt in service-account token Secrets and in every "
+    "namespace's kube-root-ca.crt ConfigMap (default: the kubeconfig's CA).",
 )
 @click.option(
     "--controllers",
@@ -182,6 +201,8 @@ def controller_manager(
     cluster_signing_key_file: Path | None,
     cluster_signing_duration: str,
     cluster_signing_allow_system_masters: bool,
+    service_account_private_key_file: Path | None,
+    root_ca_file: Path | None,
     controllers: tuple[str, ...],
     use_service_account_credentials: bool,
     leader_elect: bool,
@@ -190,8 +211,9 @@ def controller_manager(
     leader_elect_retry_period: str,
     verbose: int,
 ) -> None:
-    """Run kube-controller-manager's controllers (certificates, replicaset, deployment,
-    statefulset, daemonset, garbage collector) against an API server."""
+    """Run kube-controller-manager's controllers (certificates, workloads, garbage collector,
+    namespace, service accounts, resource quota, volume protection, ...) against an API
+    server."""
     setup_logging(max(verbose, 1))
     manager = build_manager(
         kubeconfig,
@@ -201,6 +223,8 @@ def controller_manager(
         cluster_signing_allow_system_masters,
         controllers=controllers,
         use_service_account_credentials=use_service_account_credentials,
+        service_account_private_key_file=service_account_private_key_file,
+        root_ca_file=root_ca_file,
         leader_election=leader_election_config(
             leader_elect,
             leader_elect_lease_duration,

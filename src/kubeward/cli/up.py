@@ -25,7 +25,10 @@ from kubeward.api.allocation.ranges import (
 from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
-from kubeward.controllers.local import run_local_controller_manager
+from kubeward.controllers.local import (
+    run_local_controller_manager,
+    wait_for_default_service_accounts,
+)
 from kubeward.errors import InputError
 from kubeward.node.local import run_local_nodes
 from kubeward.scheduler.local import run_local_scheduler
@@ -183,6 +186,13 @@ def up(
             running.background.append(
                 loop.create_task(run_local_nodes(admin.parent, server, nodes))
             )
+        running.background.append(loop.create_task(announce(running)))
+
+    async def announce(running: RunningServer) -> None:
+        # Up once the controller-manager has given the initial namespaces their default
+        # service account, so that a pod can be created there from the first command.
+        if running.informers is not None:
+            await wait_for_default_service_accounts(running.informers, 30.0)
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
         for extra in extra_configs:
             click.echo(f"another API server: https://{bind_address}:{extra.secure_port}")

@@ -27,7 +27,9 @@ from kubeward.api import meta as m
 from kubeward.api.resources.core import SERVICEACCOUNTS
 from kubeward.client.api import APIClient
 from kubeward.errors import AlreadyExists, InputError, KubewardError, NotFound
+from kubeward.fileio import read_bytes
 from kubeward.kubeconfig import load_kubeconfig
+from kubeward.kubeconfig.load import resolve_path
 from kubeward.kubeconfig.model import AuthInfo
 from kubeward.kubeconfig.tls import ClientCredentials
 
@@ -37,6 +39,21 @@ CONTROLLER_NAMESPACE = "kube-system"
 TOKEN_EXPIRATION_SECONDS = 3600
 REFRESH_AT = 0.8
 RETRY_SECONDS = 10.0
+
+
+def cluster_ca_pem(kubeconfig: str | os.PathLike[str]) -> bytes:
+    """The CA bundle the kubeconfig's current cluster trusts (what upstream's token and
+    root-CA controllers publish when ``--root-ca-file`` is not given); empty when it names none."""
+    config = load_kubeconfig(kubeconfig)
+    context = config.context(config.current_context)
+    cluster = config.cluster(context.cluster) if context is not None else None
+    if cluster is None:
+        return b""
+    if cluster.certificate_authority_data is not None:
+        return cluster.certificate_authority_data
+    if cluster.certificate_authority:
+        return read_bytes(resolve_path(cluster.certificate_authority, cluster.source))
+    return b""
 
 
 def token_credentials(kubeconfig: str | os.PathLike[str]) -> ClientCredentials:

@@ -2,22 +2,35 @@
 
 It runs in the API server's process but as separate identities, exactly as a remote one would:
 it connects over HTTPS with ``controller-manager.conf`` (``CN=system:kube-controller-manager``)
-from the data directory and signs with the cluster CA in ``pki/``. By default each controller
+from the data directory, signs certificates with the cluster CA in ``pki/`` and legacy
+service-account tokens with ``pki/sa.key`` (``--service-account-private-key-file``), and
+publishes ``pki/ca.crt`` (``--root-ca-file``). By default each controller
 uses its own service account's token (``--use-service-account-credentials``), so its
 permissions come from its bootstrap ``system:controller:*`` role only. As kubeadm, the
 tokencleaner is turned on besides the default set. There is no leader election: one process,
 one manager.
+
+A local control plane is ready when the manager's serviceaccount controller has given the
+initial namespaces their ``default`` service account (:func:`wait_for_default_service_accounts`):
+until then the ServiceAccount admission plugin would refuse a pod there, and before the
+controller moved out of the API server a pod could be created from the first request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from kubeward.api import meta as m
+from kubeward.api.resources.core import SERVICEACCOUNTS
 from kubeward.client.api import APIClient
+from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
-from kubeward.controllers.names import ControllerSelection
+from kubeward.controllers.names import SERVICEACCOUNT, ControllerSelection
+from kubeward.controllers.namespaces import DEFAULT_NAMESPACES
+from kubeward.controllers.serviceaccounts import DEFAULT_SERVICE_ACCOUNT
 from kubeward.controllers.signing import SigningConfig
 from kubeward.errors import KubewardError
 from kubeward.pki.ca import CertificateAuthority
@@ -33,6 +46,7 @@ async def run_local_controller_manager(
 ) -> None:
     """Run until cancelled; a failure is logged, never raised into the API server."""
     kubeconfig = data_dir / "controller-manager.conf"
+    client: APIClient | None = None
     try:
         ca = CertificateAuthority.from_files(
             data_dir / "pki" / "ca.crt", data_dir / "pki" / "ca.key", validate_key=False
@@ -46,14 +60,48 @@ async def run_local_controller_manager(
             controllers=ControllerSelection.parse(controllers),
             use_service_account_credentials=use_service_account_credentials,
             kubeconfig=kubeconfig,
+            service_account_private_key_file=data_dir / "pki" / "sa.key",
+            root_ca_file=data_dir / "pki" / "ca.crt",
         )
+        manager = ControllerManager(client, config)
     except KubewardError as exc:
         log.error("controller-manager not started: %s", exc)
+        if client is not None:
+            await client.close()
         return
-    manager = ControllerManager(client, config)
     try:
         await manager.run()
     except KubewardError as exc:
         log.error("controller-manager stopped: %s", exc)
     finally:
         await client.close()
+
+
+def creates_default_service_accounts(controllers: Sequence[str]) -> bool:
+    """Whether ``--controllers`` enables the serviceaccount controller."""
+    return ControllerSelection.parse(controllers).enabled(SERVICEACCOUNT)
+
+
+async def wait_for_default_service_accounts(informers: InformerFactory, timeout: float) -> bool:
+    """Until the initial namespaces have their ``default`` service account (True), or
+    ``timeout`` seconds (False); ``informers`` are the API server's own."""
+    accounts = informers.informer(SERVICEACCOUNTS)
+    wanted = {f"{ns}/{DEFAULT_SERVICE_ACCOUNT}" for ns in DEFAULT_NAMESPACES}
+    present: set[str] = set()
+    done = asyncio.Event()
+
+    def seen(obj: m.JSONObject) -> None:
+        key = f"{m.namespace_of(obj)}/{m.name_of(obj)}"
+        if key in wanted:
+            present.add(key)
+            if present == wanted:
+                done.set()
+
+    accounts.add_event_handler(on_add=seen)
+    informers.start()
+    try:
+        await asyncio.wait_for(done.wait(), timeout)
+    except TimeoutError:
+        log.warning("the default service accounts did not appear within %.0fs", timeout)
+        return False
+    return True

@@ -22,6 +22,13 @@ Rules:
     the shared Secret informer.
  8. The endpoints and endpointslice controllers share the Service and Pod informers; the
     disruption controller reads the workloads' informers for their scale.
+ 9. Discovery is read once at start and shared: the garbage collector, the namespace
+    controller and the resourcequota controller each take their kinds from it
+    (``discovery``), so the kinds they all follow are listed and watched once.
+10. The serviceaccount-token controller runs only with a signing key
+    (``--service-account-private-key-file``); without one it is logged as disabled, as
+    upstream. It and the root-ca-cert-publisher publish ``--root-ca-file`` as ``ca.crt``, else
+    the CA bundle of the manager's kubeconfig.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import asyncio
 import contextlib
 import datetime
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,29 +52,50 @@ from kubeward.api.resources.core_workloads import REPLICATION_CONTROLLERS
 from kubeward.api.resources.discovery import ENDPOINT_SLICES
 from kubeward.api.resources.policy import PODDISRUPTIONBUDGETS
 from kubeward.api.scheme import ResourceType
+from kubeward.authn.serviceaccount_keys import load_signing_key
+from kubeward.authn.serviceaccount_tokens import LEGACY_ISSUER, TokenIssuer
 from kubeward.client.api import APIClient, ServerUnreachable
 from kubeward.controllers import names
 from kubeward.controllers.approving import ApprovingController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
-from kubeward.controllers.credentials import ServiceAccountClients, token_credentials
+from kubeward.controllers.credentials import (
+    ServiceAccountClients,
+    cluster_ca_pem,
+    token_credentials,
+)
 from kubeward.controllers.daemonset import DaemonSetController
 from kubeward.controllers.deployment import DeploymentController
-from kubeward.controllers.discovery import deletable_resources
+from kubeward.controllers.discovery import (
+    deletable_resources,
+    followable,
+    namespace_contents,
+    quotable,
+    served_resources,
+)
 from kubeward.controllers.disruption import DisruptionController
 from kubeward.controllers.endpoints import EndpointsController
 from kubeward.controllers.endpointslice import EndpointSliceController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
+from kubeward.controllers.namespaces import NamespaceController
 from kubeward.controllers.nodelifecycle import NodeLifecycleController
 from kubeward.controllers.replicaset import ReplicaSetController
+from kubeward.controllers.resourcequota import ResourceQuotaController
 from kubeward.controllers.scales import ScaleReader
+from kubeward.controllers.serviceaccounts import (
+    RootCACertPublisher,
+    ServiceAccountController,
+    TokensController,
+)
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
 from kubeward.controllers.statefulset import StatefulSetController
+from kubeward.controllers.storageprotection import PVCProtectionController, PVProtectionController
 from kubeward.controllers.tokencleaner import TokenCleaner
 from kubeward.errors import InputError, StatusError, Unauthorized
+from kubeward.fileio import read_bytes
 
 log = logging.getLogger("kubeward.controllers")
 
@@ -87,6 +116,8 @@ class ManagerConfig:
     use_service_account_credentials: bool = False
     kubeconfig: Path | None = None  # needed for service-account credentials (its cluster)
     leader_election: LeaderElectionConfig | None = None
+    service_account_private_key_file: Path | None = None  # signs legacy token Secrets
+    root_ca_file: Path | None = None  # published as ca.crt (rule 10)
 
 
 def builtin_kinds() -> list[ResourceType]:
@@ -111,6 +142,18 @@ class ControllerManager:
             else None
         )
         self._accounts: ServiceAccountClients | None = None
+        # Rule 10, read now so that an unreadable file is refused before anything starts.
+        self.token_issuer = (
+            TokenIssuer(LEGACY_ISSUER, load_signing_key(config.service_account_private_key_file))
+            if config.service_account_private_key_file is not None
+            else None
+        )
+        if config.root_ca_file is not None:
+            self.root_ca = read_bytes(config.root_ca_file)
+        elif config.kubeconfig is not None:
+            self.root_ca = cluster_ca_pem(config.kubeconfig)
+        else:
+            self.root_ca = b""
 
     def enabled(self, name: str) -> bool:
         return self.config.controllers.enabled(name)
@@ -139,19 +182,29 @@ class ControllerManager:
         return str(user)
 
     async def client_for(self, name: str) -> APIClient:
-        """Rule 5."""
-        if self._accounts is None:
+        """Rule 5 (a controller without a service account uses the manager's own client)."""
+        account = names.BY_NAME[name].service_account
+        if self._accounts is None or not account:
             return self.client
-        return await self._accounts.client_for(names.BY_NAME[name].service_account)
+        return await self._accounts.client_for(account)
 
-    async def build(self) -> list[Controller]:
-        """Rules 4-6: the enabled controllers, on the shared factory."""
+    async def build(
+        self, *, start: Callable[[list[Controller]], None] | None = None
+    ) -> list[Controller]:
+        """Rules 4-6: the enabled controllers, on the shared factory. ``start`` is given the
+        service-account controllers as soon as they are built, with their informers running."""
         if self.config.use_service_account_credentials and self.config.kubeconfig is not None:
             self._accounts = ServiceAccountClients(
                 self.client, token_credentials(self.config.kubeconfig)
             )
         f = self.factory
-        built: list[Controller] = []
+        # First, and their informers started at once: a new cluster's namespaces get their
+        # default service account while the other controllers are still being built.
+        built: list[Controller] = await self._build_account_controllers()
+        f.start()
+        if start is not None:
+            start(list(built))
+        early = len(built)
         csrs = f.informer(CERTIFICATE_SIGNING_REQUESTS) if self._csr_enabled() else None
         if csrs is not None and self.config.signing is not None and self.enabled(names.CSR_SIGNING):
             client = await self.client_for(names.CSR_SIGNING)
@@ -211,13 +264,15 @@ class ControllerManager:
                 )
             )
         built.extend(await self._build_service_and_budget_controllers())
+        known = builtin_kinds()
+        served = await self._served(known)
+        built.extend(await self._build_namespace_and_quota_controllers(served, known))
         if self.enabled(names.GARBAGE_COLLECTOR):
-            known = builtin_kinds()
 
             async def discover() -> list[ResourceType]:
                 return await deletable_resources(self.client, known)
 
-            informers = {rt: f.informer(rt) for rt in await discover()}
+            informers = {rt: f.informer(rt) for rt in followable(served)}
             built.append(
                 GarbageCollector(
                     informers,
@@ -227,7 +282,7 @@ class ControllerManager:
                 )
             )
         self.controllers = built
-        return built
+        return built if start is None else built[early:]
 
     async def _build_service_and_budget_controllers(self) -> list[Controller]:
         """The endpoints, endpointslice and disruption controllers, when enabled."""
@@ -269,6 +324,60 @@ class ControllerManager:
             )
         return built
 
+    async def _served(self, known: list[ResourceType]) -> list[ResourceType]:
+        """Rule 9: discovery, when a controller that needs it is enabled."""
+        needing = (names.GARBAGE_COLLECTOR, names.NAMESPACE, names.RESOURCEQUOTA)
+        if not any(self.enabled(n) for n in needing):
+            return []
+        return (await served_resources(self.client, known)).kinds
+
+    async def _build_account_controllers(self) -> list[Controller]:
+        """The serviceaccount, root-ca-cert-publisher and serviceaccount-token controllers."""
+        f = self.factory
+        built: list[Controller] = []
+        if self.enabled(names.SERVICEACCOUNT):
+            built.append(ServiceAccountController(f, await self.client_for(names.SERVICEACCOUNT)))
+        if self.enabled(names.ROOT_CA_CERT_PUBLISHER):
+            client = await self.client_for(names.ROOT_CA_CERT_PUBLISHER)
+            built.append(RootCACertPublisher(f, client, self.root_ca))
+        if self.enabled(names.SERVICEACCOUNT_TOKEN):
+            if self.token_issuer is None:
+                # Upstream's words: the controller is off without the key (rule 10).
+                log.warning(
+                    "%s is disabled because there is no private key"
+                    " (--service-account-private-key-file)",
+                    names.SERVICEACCOUNT_TOKEN,
+                )
+            else:
+                client = await self.client_for(names.SERVICEACCOUNT_TOKEN)
+                built.append(TokensController(f, client, self.token_issuer, self.root_ca))
+        if self.enabled(names.PVC_PROTECTION):
+            built.append(PVCProtectionController(f, await self.client_for(names.PVC_PROTECTION)))
+        if self.enabled(names.PV_PROTECTION):
+            built.append(PVProtectionController(f, await self.client_for(names.PV_PROTECTION)))
+        return built
+
+    async def _build_namespace_and_quota_controllers(
+        self, served: list[ResourceType], known: list[ResourceType]
+    ) -> list[Controller]:
+        """The namespace and resourcequota controllers, on the kinds discovery found (rule 9)."""
+        built: list[Controller] = []
+        if self.enabled(names.NAMESPACE):
+
+            async def contents() -> list[ResourceType]:
+                return namespace_contents((await served_resources(self.client, known)).kinds)
+
+            client = await self.client_for(names.NAMESPACE)
+            built.append(
+                NamespaceController(
+                    self.factory, client, namespace_contents(served), discover=contents
+                )
+            )
+        if self.enabled(names.RESOURCEQUOTA):
+            client = await self.client_for(names.RESOURCEQUOTA)
+            built.append(ResourceQuotaController(self.factory, client, quotable(served)))
+        return built
+
     def _csr_enabled(self) -> bool:
         return any(
             self.enabled(n) for n in (names.CSR_SIGNING, names.CSR_APPROVING, names.CSR_CLEANER)
@@ -283,13 +392,16 @@ class ControllerManager:
             if self.elector is not None:
                 await self.elector.acquire()
                 tasks.append(asyncio.create_task(self.elector.hold(), name="leader-election"))
-            controllers = await self.build()
+
+            def start(controllers: list[Controller]) -> None:
+                tasks.extend(asyncio.create_task(c.run(), name=c.name) for c in controllers)
+
+            start(await self.build(start=start))
             log.info(
                 "controller-manager: started %s",
-                ", ".join(c.name for c in controllers) or "no controller",
+                ", ".join(c.name for c in self.controllers) or "no controller",
             )
             self.factory.start()
-            tasks.extend(asyncio.create_task(c.run(), name=c.name) for c in controllers)
             tasks.extend(self.factory.tasks())
             if tasks:
                 await asyncio.gather(*tasks)

@@ -6,7 +6,9 @@ Rules:
 
  1. Each controller has its canonical name (``deployment-controller``) and the aliases
     Kubernetes accepts (``deployment``), and the service account it runs as under
-    ``--use-service-account-credentials`` (kube-system's ``deployment-controller``, …).
+    ``--use-service-account-credentials`` (kube-system's ``deployment-controller``, …). The
+    ``serviceaccount-token`` controller has none: upstream starts it with the manager's own
+    (root) client, since it must exist before any controller's token can.
  2. ``--controllers`` is a list of ``*`` (every controller on by default), ``name``
     (enable) and ``-name`` (disable); the first entry naming a controller decides, then ``*``;
     without ``*`` an unnamed controller is off. The default is ``*``. As upstream,
@@ -37,6 +39,13 @@ DAEMONSET = "daemonset-controller"
 ENDPOINTS = "endpoints-controller"
 ENDPOINT_SLICE = "endpointslice-controller"
 DISRUPTION = "disruption-controller"
+NAMESPACE = "namespace-controller"
+SERVICEACCOUNT = "serviceaccount-controller"
+SERVICEACCOUNT_TOKEN = "serviceaccount-token-controller"
+ROOT_CA_CERT_PUBLISHER = "root-ca-certificate-publisher-controller"
+RESOURCEQUOTA = "resourcequota-controller"
+PV_PROTECTION = "persistentvolume-protection-controller"
+PVC_PROTECTION = "persistentvolumeclaim-protection-controller"
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,14 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
     ControllerName(ENDPOINT_SLICE, ("endpointslice",), "endpointslice-controller"),
     ControllerName(DISRUPTION, ("disruption",), "disruption-controller"),
+    ControllerName(NAMESPACE, ("namespace",), "namespace-controller"),
+    ControllerName(SERVICEACCOUNT, ("serviceaccount",), "service-account-controller"),
+    # As upstream, the token controller signs with the manager's own client (rule 1).
+    ControllerName(SERVICEACCOUNT_TOKEN, ("serviceaccount-token",), ""),
+    ControllerName(ROOT_CA_CERT_PUBLISHER, ("root-ca-cert-publisher",), "root-ca-cert-publisher"),
+    ControllerName(RESOURCEQUOTA, ("resourcequota",), "resourcequota-controller"),
+    ControllerName(PV_PROTECTION, ("pv-protection",), "pv-protection-controller"),
+    ControllerName(PVC_PROTECTION, ("pvc-protection",), "pvc-protection-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

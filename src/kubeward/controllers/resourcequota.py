@@ -1,4 +1,8 @@
-"""The resourcequota controller, inside the API server: a quota's ``status`` counts what is there.
+"""The controller-manager's resourcequota controller: a quota's ``status`` counts what is there.
+
+The ResourceQuota admission plugin stays in the API server and raises usage as objects are
+admitted; this controller, an API client under ``system:controller:resourcequota-controller``
+(list and watch everything, update ``resourcequotas/status``), brings usage back down.
 
 Rules (kube-controller-manager's resourcequota controller, driven by events here):
  1. A quota is recalculated when it is created, when its ``spec`` changes, and when an object in
@@ -6,10 +10,14 @@ Rules (kube-controller-manager's resourcequota controller, driven by events here
     ever adds, so this is how usage comes back down. A change to ``status`` alone (the
     admission plugin raising usage) does not recalculate, so usage admitted but not yet seen by
     the informers is never taken back.
- 2. Usage is counted from the informers' caches of every namespaced kind, as
+ 2. Usage is counted from the manager's shared informers of every namespaced kind discovery
+    found that can be listed, watched and deleted, events excepted
+    (``discovery.quotable``, upstream's ``GetQuotableResources`` and ignored resources), as
     ``admission.quota.usage`` counts each object, for the resources ``spec.hard`` names and the
     quota's scopes; ``status.hard`` mirrors ``spec.hard``.
- 3. The status is written through ``/status`` as the server's own write, only when it changed.
+ 3. The status is written through ``/status``, only when it changed, over the cached quota's
+    resourceVersion: a write that meets Conflict (the admission plugin raised usage meanwhile)
+    is retried from the newer quota.
 """
 
 from __future__ import annotations
@@ -21,9 +29,9 @@ from typing import Any
 from kubeward.admission.quota import matches_scopes, quota_usage
 from kubeward.api import meta as m
 from kubeward.api.quantity import format_quantity, quantity_or_zero
-from kubeward.api.registry.store import Store
 from kubeward.api.resources.core_policy import RESOURCE_QUOTAS
 from kubeward.api.scheme import ResourceType
+from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
 from kubeward.controllers.factory import InformerFactory
 from kubeward.errors import NotFound
@@ -42,11 +50,14 @@ def _terminal(obj: m.JSONObject | None) -> bool:
 class ResourceQuotaController(Controller):
     name = "resourcequota"
 
-    def __init__(self, stores: dict[ResourceType, Store], informers: InformerFactory) -> None:
+    def __init__(
+        self, informers: InformerFactory, client: APIClient, kinds: list[ResourceType]
+    ) -> None:
+        """``kinds``: what to count (``discovery.quotable``)."""
         super().__init__(informers.informer(RESOURCE_QUOTAS))
-        self._store = stores[RESOURCE_QUOTAS]
+        self._client = client
         self.informer.add_event_handler(on_add=self._quota_added, on_update=self._quota_updated)
-        self._kinds = {rt: informers.informer(rt) for rt in stores if rt.namespaced}
+        self._kinds = {rt: informers.informer(rt) for rt in kinds if rt.namespaced}
         for informer in self._kinds.values():
             informer.add_event_handler(
                 on_update=self._content_updated,
@@ -109,13 +120,14 @@ class ResourceQuotaController(Controller):
         if same:
             return None
 
-        def write(obj: m.JSONObject) -> m.JSONObject:
-            obj["status"] = status
-            return obj
-
         namespace, name = m.namespace_of(quota), m.name_of(quota)
         try:
-            await self._store.guaranteed_update(namespace, name, write, subresource="status")
+            await self._client.update(
+                RESOURCE_QUOTAS,
+                {**quota, "status": status},
+                namespace=namespace,
+                subresource="status",
+            )
         except NotFound:
             return None
         log.info("%s/%s: used %s", namespace, name, status["used"])

@@ -23,7 +23,11 @@ from kubeward.api.user import (
     service_account_username,
     split_service_account_username,
 )
-from kubeward.controllers.local import run_local_controller_manager
+from kubeward.controllers.local import (
+    creates_default_service_accounts,
+    run_local_controller_manager,
+    wait_for_default_service_accounts,
+)
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.node.local import run_local_nodes
@@ -248,7 +252,11 @@ def running_cluster(
     With ``controller_manager`` (the default) the controllers run in the same process as
     separate clients (``kubeward.controllers.local``): the manager authenticated by
     ``controller-manager.conf``, each controller by its own service account's token unless
-    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``. With
+    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``. The
+    cluster is yielded once the serviceaccount controller (when enabled) has given the initial
+    namespaces their ``default`` service account. Without the controller-manager nothing
+    creates service accounts, deletes a terminating namespace's contents, counts quota usage or
+    releases protected volumes: start it with the ``controllers`` a test needs instead. With
     ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes`` starts
     that many node agents (``node-1`` …), each as its own ``system:node:NAME``, with
     ``private_registries`` as their ``--private-registry`` hosts.
@@ -301,6 +309,12 @@ def running_cluster(
                             controllers=controllers,
                         )
                         running.background.append(asyncio.create_task(manager))
+                        if running.informers is not None and creates_default_service_accounts(
+                            controllers
+                        ):
+                            # Ready as `kubeward up` is: pods can be created in the initial
+                            # namespaces from the first request.
+                            await wait_for_default_service_accounts(running.informers, 30.0)
                     if scheduler:
                         binder = run_local_scheduler(admin.parent)
                         running.background.append(asyncio.create_task(binder))

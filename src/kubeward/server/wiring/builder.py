@@ -4,8 +4,10 @@ This is the one place that turns flags into components: the storage backend (by 
 ``storage.factory``), the stores of every served kind, the authenticator union, the authorizer
 chain (through ``authz.modes``), the admission chain (through ``admission.registry``), the
 RBAC kinds' escalation checks, the shared informers over the server's own stores
-(``controllers.factory``) and the in-process controllers the API server itself runs (namespace
-lifecycle, service accounts, CustomResourceDefinitions).
+(``controllers.factory``) and the in-process controllers kube-apiserver itself runs (the
+default namespaces, the ``kubernetes`` Service, CustomResourceDefinitions, admission policy
+status, bootstrap signing). Namespace deletion, the service-account controllers, quota status
+and volume protection are kube-controller-manager's (``controllers.manager``).
 """
 
 from __future__ import annotations
@@ -49,10 +51,8 @@ from kubeward.controllers.kubernetes_service import (
     ensure_kubernetes_service,
     repair_service_allocations,
 )
-from kubeward.controllers.namespaces import NamespaceController, ensure_default_namespaces
-from kubeward.controllers.resourcequota import ResourceQuotaController
+from kubeward.controllers.namespaces import ensure_default_namespaces
 from kubeward.controllers.sources import StoreSources
-from kubeward.controllers.storageprotection import PVCProtectionController, PVProtectionController
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
 from kubeward.server import tables_adapter
@@ -156,13 +156,10 @@ class ServerParts:
     informers: InformerFactory
     rbac: RBACWiring
     service_accounts: ServiceAccountWiring
-    namespaces: NamespaceController
     crds: CRDController
     flow_control: FlowControlWiring | None = None
     bootstrap: BootstrapWiring | None = None
     node_graph: NodeGraphWiring | None = None
-    quotas: ResourceQuotaController | None = None
-    storage_protection: tuple[Controller, ...] = ()
     policy_status: Controller | None = None
 
 
@@ -336,7 +333,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         webhook_transport=webhook_clients.url_maker(),
     )
     attach_escalation_checks(stores, authorizer, rbac)
-    service_accounts.register(server, informers)  # token endpoints, index and controllers
+    service_accounts.register(server, informers)  # token endpoints and the object index
     bootstrap.register(
         informers,
         stores,
@@ -355,13 +352,10 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         informers,
         RBACWiring(rbac_index, stores, informers),
         service_accounts,
-        NamespaceController(stores, informers, scheme=scheme),
         CRDController(scheme, stores, informers),
         FlowControlWiring(flow_control, stores, informers) if flow_control else None,
         bootstrap,
         NodeGraphWiring(authorizer.node.graph, scheme, informers) if authorizer.node else None,
-        ResourceQuotaController(stores, informers),
-        (PVCProtectionController(stores, informers), PVProtectionController(stores, informers)),
         AdmissionPolicyStatusController(stores, informers),
     )
 
@@ -463,23 +457,12 @@ async def start_server(
     background = [
         *parts.informers.tasks(),
         asyncio.create_task(kubernetes_service.run(), name="kubernetes-service-controller"),
-        asyncio.create_task(parts.namespaces.run(), name="namespace-controller"),
-        *(
-            [asyncio.create_task(parts.quotas.run(), name="resourcequota-controller")]
-            if parts.quotas is not None
-            else []
-        ),
-        *(
-            asyncio.create_task(c.run(), name=f"{c.name}-controller")
-            for c in parts.storage_protection
-        ),
         *(
             [asyncio.create_task(parts.policy_status.run(), name="policy-status-controller")]
             if parts.policy_status is not None
             else []
         ),
         *parts.rbac.tasks(),
-        *parts.service_accounts.tasks(),
         asyncio.create_task(parts.crds.run(), name="crd-controller"),
         *(parts.flow_control.tasks() if parts.flow_control is not None else []),
         *(parts.bootstrap.tasks() if parts.bootstrap is not None else []),

@@ -3,22 +3,21 @@
 ``server.wiring.builder`` calls this module at three points: :meth:`ServiceAccountWiring.create`
 (before the authenticator union is built, to add the service-account token authenticator),
 :meth:`register` (once the :class:`APIServer` and the server's shared informers exist:
-endpoints, and the handlers of the index and the controllers) and
-:meth:`prepare`/:meth:`tasks` (before and after the site starts). Rules:
+endpoints, and the handlers of the object index) and :meth:`prepare` (before the site starts).
+The controllers that keep service accounts, ``kube-root-ca.crt`` and legacy token Secrets are
+the controller-manager's (``controllers.serviceaccounts``), as in Kubernetes. Rules:
 
  1. Service-account tokens are on when ``--service-account-issuer`` is set; the signing key is
     then required (``--service-account-signing-key-file``), and the verification keys are its
     public half plus every ``--service-account-key-file``. ``--api-audiences`` defaults to the
     issuers, as upstream. Without them a TokenRequest is answered 404 with the flags to set
     (``tokens`` rule 5), not with an unknown method.
- 2. Before the server accepts a request the object index's informers have synced and one pass
-    of the service-account controllers has run, so that the initial namespaces have their
-    ``default`` service account and ``kube-root-ca.crt`` from the first request.
+ 2. Before the server accepts a request the object index's informers have synced, so a
+    bound token is never refused for an object the index has not seen yet.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,9 +29,7 @@ from kubeward.authn.interfaces import TokenAuthenticator
 from kubeward.authn.serviceaccount_keys import KeySet, load_signing_key
 from kubeward.authn.serviceaccount_tokens import TokenIssuer
 from kubeward.controllers.factory import InformerFactory
-from kubeward.controllers.serviceaccounts import ServiceAccountControllers
 from kubeward.errors import InputError
-from kubeward.fileio import read_bytes
 from kubeward.server.config import ServerConfig
 from kubeward.server.endpoints import tokens
 from kubeward.server.wiring.serviceaccount_index import ObjectIndex
@@ -50,7 +47,6 @@ class ServiceAccountOptions:
     key_files: tuple[Path, ...] = ()
     api_audiences: tuple[str, ...] = ()
     max_token_expiration_seconds: int = 0
-    client_ca_file: Path | None = None
 
     @classmethod
     def from_config(cls, config: ServerConfig) -> ServiceAccountOptions:
@@ -60,7 +56,6 @@ class ServiceAccountOptions:
             key_files=config.service_account_key_files,
             api_audiences=config.api_audiences,
             max_token_expiration_seconds=config.service_account_max_token_expiration_seconds,
-            client_ca_file=config.client_ca_file,
         )
 
 
@@ -80,10 +75,6 @@ class ServiceAccountWiring:
         self.keys = keys
         self.authenticator = authenticator
         self.index = index
-        self._ca_pem = (
-            read_bytes(config.client_ca_file) if config.client_ca_file is not None else b""
-        )
-        self.controllers: ServiceAccountControllers | None = None
 
     @classmethod
     def create(
@@ -120,11 +111,8 @@ class ServiceAccountWiring:
         return [] if self.authenticator is None else [self.authenticator]
 
     def register(self, server: APIServer, informers: InformerFactory) -> None:
-        """The token endpoints (when tokens are on), and the handlers of the index and the
-        controllers on the server's shared informers."""
-        self.controllers = ServiceAccountControllers(
-            self.stores, ca_pem=self._ca_pem, issuer=self.issuer, informers=informers
-        )
+        """The token endpoints (when tokens are on), and the handlers of the index on the
+        server's shared informers."""
         if self.index is not None:
             self.index.follow(informers)
         if self.issuer is None or self.authenticator is None:
@@ -142,14 +130,5 @@ class ServiceAccountWiring:
 
     async def prepare(self) -> None:
         """Rule 2 (call after :meth:`register`)."""
-        if self.controllers is None:
-            raise RuntimeError("ServiceAccountWiring.register() was not called")
         if self.index is not None:
             await self.index.wait_for_sync()
-        await self.controllers.sync_once()
-
-    def tasks(self) -> list[asyncio.Task[None]]:
-        """The controllers (the informers' own tasks belong to the server's factory)."""
-        if self.controllers is None:
-            return []
-        return [asyncio.create_task(self.controllers.run(), name="serviceaccount-controllers")]

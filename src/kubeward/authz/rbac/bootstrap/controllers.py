@@ -42,8 +42,14 @@ CONTROLLER_ACCOUNTS = (
     "endpoint-controller",
     "endpointslice-controller",
     "generic-garbage-collector",
+    "namespace-controller",
     "node-controller",
+    "pv-protection-controller",
+    "pvc-protection-controller",
     "replicaset-controller",
+    "resourcequota-controller",
+    "root-ca-cert-publisher",
+    "service-account-controller",
     "statefulset-controller",
 )
 
@@ -128,12 +134,35 @@ def controller_roles() -> list[Object]:
             ],
         ),
         cluster_role(
+            f"{PREFIX}namespace-controller",
+            [
+                rule("get list watch delete", ("",), "namespaces"),
+                rule("update", ("",), "namespaces/finalize namespaces/status"),
+                rule("get list watch delete deletecollection", ("*",), "*"),
+            ],
+        ),
+        cluster_role(
             f"{PREFIX}node-controller",
             [
                 rule("get list update delete patch", ("",), "nodes"),
                 rule("patch update", ("",), "nodes/status"),
                 rule("update", ("",), "pods/status"),
                 rule("list delete", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}pv-protection-controller",
+            [
+                rule("get list watch update", ("",), "persistentvolumes"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}pvc-protection-controller",
+            [
+                rule("get list watch update", ("",), "persistentvolumeclaims"),
+                rule("list watch get", ("",), "pods"),
                 events_rule(),
             ],
         ),
@@ -146,6 +175,23 @@ def controller_roles() -> list[Object]:
                 rule("list watch patch create delete", ("",), "pods"),
                 events_rule(),
             ],
+        ),
+        cluster_role(
+            f"{PREFIX}resourcequota-controller",
+            [
+                # Quota may count anything, so it may list and watch everything.
+                rule("list watch", ("*",), "*"),
+                rule("update", ("",), "resourcequotas/status"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}root-ca-cert-publisher",
+            [rule("create update", ("",), "configmaps"), events_rule()],
+        ),
+        cluster_role(
+            f"{PREFIX}service-account-controller",
+            [rule("create", ("",), "serviceaccounts"), events_rule()],
         ),
         cluster_role(
             f"{PREFIX}statefulset-controller",
