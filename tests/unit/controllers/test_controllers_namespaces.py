@@ -1,29 +1,32 @@
-"""The namespace controller finishes a deletion from events alone, over the memory backend."""
+"""The namespace controller finishes a deletion from events alone, as a client over the memory
+backend (``store_client``)."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from store_client import StoreClient, memory_stores
+
 from kubeward.api.registry.store import Store
-from kubeward.api.resources import build_scheme
-from kubeward.api.resources.core import CONFIGMAPS, NAMESPACES, SECRETS
+from kubeward.api.resources.core import CONFIGMAPS, EVENTS, NAMESPACES, SECRETS
 from kubeward.api.scheme import ResourceType
+from kubeward.controllers.discovery import namespace_contents
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.namespaces import NamespaceController
 from kubeward.controllers.sources import StoreSources
 from kubeward.errors import NotFound
 from kubeward.server.watch import Broadcasters
-from kubeward.storage.memory import MemoryBackend
 
 HOLD = "example.com/hold"
 
 
-async def memory_stores() -> dict[ResourceType, Store]:
-    backend = MemoryBackend()
-    await backend.start()
-    scheme, strategies = build_scheme()
-    return {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+def controller_for(
+    stores: dict[ResourceType, Store], informers: InformerFactory, **options: Any
+) -> tuple[RecordingController, StoreClient]:
+    client = StoreClient(stores)
+    kinds = namespace_contents(list(stores))
+    return RecordingController(informers, client.as_client(), kinds, **options), client
 
 
 async def gone(store: Store, namespace: str, name: str) -> bool:
@@ -56,16 +59,27 @@ class RecordingController(NamespaceController):
 
 
 def test_deleting_a_namespace_with_contents_finishes_on_the_contents_deletion_events() -> None:
-    async def scenario() -> tuple[dict[str, Any], bool, bool, RecordingController]:
+    async def scenario() -> tuple[
+        dict[str, Any], bool, bool, RecordingController, list[tuple[str, str, str]]
+    ]:
         stores = await memory_stores()
         broadcasters = Broadcasters()
         informers = InformerFactory(StoreSources(stores, broadcasters.for_store), resync=0)
-        controller = RecordingController(stores, informers)
+        controller, client = controller_for(stores, informers)
         informers.start()
         running = asyncio.create_task(controller.run())
         await stores[NAMESPACES].create("", {"metadata": {"name": "doomed"}})
         await stores[CONFIGMAPS].create("doomed", {"metadata": {"name": "plain"}})
         await stores[SECRETS].create("doomed", {"metadata": {"name": "held", "finalizers": [HOLD]}})
+        await stores[EVENTS].create(
+            "doomed",
+            {
+                "metadata": {"name": "noted"},
+                "involvedObject": {"kind": "ConfigMap", "name": "plain", "namespace": "doomed"},
+                "reason": "Test",
+                "message": "m",
+            },
+        )
         await stores[NAMESPACES].create("", {"metadata": {"name": "bystander"}})
         await stores[CONFIGMAPS].create("bystander", {"metadata": {"name": "kept"}})
         await informers.wait_for_sync()
@@ -83,13 +97,18 @@ def test_deleting_a_namespace_with_contents_finishes_on_the_contents_deletion_ev
         held["metadata"]["finalizers"] = []
         await stores[SECRETS].update("doomed", "held", held)
         namespace_gone = await until_true(lambda: gone(stores[NAMESPACES], "", "doomed"))
+        event_gone = await gone(stores[EVENTS], "doomed", "noted")
         bystander_kept = not await gone(stores[CONFIGMAPS], "bystander", "kept")
         running.cancel()
         await informers.stop()
         await broadcasters.close()
-        return waiting, namespace_gone, bystander_kept, controller
+        return waiting, namespace_gone and event_gone, bystander_kept, controller, client.writes
 
-    waiting, namespace_gone, bystander_kept, controller = asyncio.run(scenario())
+    waiting, namespace_gone, bystander_kept, controller, writes = asyncio.run(scenario())
+    # Events are not followed: a deletecollection per pass empties them (rule 3); the
+    # namespace goes through its finalize subresource (rule 2).
+    assert ("deletecollection", "events", "doomed") in writes
+    assert ("update", "namespaces/finalize", "doomed") in writes
     assert waiting["status"]["phase"] == "Terminating"
     assert namespace_gone
     assert bystander_kept
@@ -103,7 +122,7 @@ def test_contents_are_left_to_the_client_during_the_grace_period() -> None:
     async def scenario() -> tuple[list[float | None], bool]:
         stores = await memory_stores()
         informers = InformerFactory(StoreSources(stores), resync=0)
-        controller = RecordingController(stores, informers, deletion_grace=3600)
+        controller, _ = controller_for(stores, informers, deletion_grace=3600)
         informers.start()
         running = asyncio.create_task(controller.run())
         await stores[NAMESPACES].create("", {"metadata": {"name": "doomed"}})
@@ -142,3 +161,35 @@ def test_contents_are_left_to_the_client_during_the_grace_period() -> None:
     asked, still_there = asyncio.run(scenario())
     assert asked == [None, None]
     assert still_there
+
+
+def test_only_the_kubernetes_finalizer_is_removed() -> None:
+    """Another controller's finalizer in ``spec.finalizers`` stays for that controller."""
+
+    async def scenario() -> dict[str, Any]:
+        stores = await memory_stores()
+        informers = InformerFactory(StoreSources(stores), resync=0)
+        controller, _ = controller_for(stores, informers, deletion_grace=0)
+        informers.start()
+        running = asyncio.create_task(controller.run())
+        await stores[NAMESPACES].create(
+            "",
+            {
+                "metadata": {"name": "shared"},
+                "spec": {"finalizers": ["kubernetes", "example.com/other"]},
+            },
+        )
+        await informers.wait_for_sync()
+        await stores[NAMESPACES].delete("", "shared")
+
+        async def released() -> bool:
+            namespace = await stores[NAMESPACES].get("", "shared")
+            return namespace["spec"]["finalizers"] == ["example.com/other"]
+
+        assert await until_true(released)
+        running.cancel()
+        await informers.stop()
+        return await stores[NAMESPACES].get("", "shared")
+
+    namespace = asyncio.run(scenario())
+    assert namespace["status"]["phase"] == "Terminating"

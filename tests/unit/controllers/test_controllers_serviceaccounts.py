@@ -1,90 +1,159 @@
-"""The in-server service-account controllers, over the memory backend."""
+"""The controller-manager's service-account controllers, as clients over the memory backend."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
+from store_client import StoreClient, memory_stores
 
 from kubeward.api.registry.store import Store
-from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import CONFIGMAPS, NAMESPACES, SECRETS, SERVICEACCOUNTS
 from kubeward.api.scheme import ResourceType
-from kubeward.authn.serviceaccount_tokens import TokenIssuer
-from kubeward.controllers.serviceaccounts import ServiceAccountControllers
+from kubeward.authn.serviceaccount_tokens import LEGACY_ISSUER, TokenIssuer
+from kubeward.controllers.base import Controller
+from kubeward.controllers.factory import InformerFactory
+from kubeward.controllers.serviceaccounts import (
+    RootCACertPublisher,
+    ServiceAccountController,
+    TokensController,
+)
+from kubeward.controllers.sources import StoreSources
 from kubeward.errors import NotFound
-from kubeward.storage.memory import MemoryBackend
 
 CA = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 KEY = ec.generate_private_key(ec.SECP256R1())
 
 
-async def _stores() -> dict[ResourceType, Store]:
-    backend = MemoryBackend()
-    await backend.start()
-    scheme, strategies = build_scheme()
-    stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
-    await stores[NAMESPACES].create("", {"metadata": {"name": "team"}})
-    return stores
+@contextlib.asynccontextmanager
+async def running(
+    stores: dict[ResourceType, Store], client: StoreClient
+) -> AsyncIterator[list[Controller]]:
+    informers = InformerFactory(StoreSources(stores), resync=0)
+    api = client.as_client()
+    controllers: list[Controller] = [
+        ServiceAccountController(informers, api),
+        RootCACertPublisher(informers, api, CA),
+        TokensController(informers, api, TokenIssuer(LEGACY_ISSUER, KEY), CA),
+    ]
+    informers.start()
+    tasks = [asyncio.create_task(c.run()) for c in controllers]
+    await informers.wait_for_sync()
+    try:
+        yield controllers
+    finally:
+        for task in tasks:
+            task.cancel()
+        await informers.stop()
 
 
-def _controllers(stores: dict[ResourceType, Store]) -> ServiceAccountControllers:
-    return ServiceAccountControllers(stores, ca_pem=CA, issuer=TokenIssuer("https://issuer", KEY))
+async def eventually(read: Callable[[], Awaitable[dict[str, Any]]], ok: Any) -> dict[str, Any]:
+    """The object once ``ok(obj)`` holds (bounded: five seconds)."""
+    for _ in range(500):
+        with contextlib.suppress(NotFound):
+            found = await read()
+            if ok(found):
+                return found
+        await asyncio.sleep(0.01)
+    return await read()
 
 
 def test_default_account_and_root_ca_are_created_and_recreated() -> None:
-    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
-        stores = await _stores()
-        controllers = _controllers(stores)
-        await controllers.sync_once()
-        first = await stores[SERVICEACCOUNTS].get("team", "default")
-        await stores[SERVICEACCOUNTS].delete("team", "default")
-        await stores[CONFIGMAPS].update(
-            "team",
-            "kube-root-ca.crt",
-            {"metadata": {"name": "kube-root-ca.crt"}, "data": {"ca.crt": "x"}},
-        )
-        await controllers.sync_once()
-        second = await stores[SERVICEACCOUNTS].get("team", "default")
-        configmap = await stores[CONFIGMAPS].get("team", "kube-root-ca.crt")
-        assert first["metadata"]["uid"] != second["metadata"]["uid"]
-        return second, configmap
+    async def go() -> tuple[str, str, dict[str, Any], list[tuple[str, str, str]]]:
+        stores = await memory_stores()
+        await stores[NAMESPACES].create("", {"metadata": {"name": "team"}})
+        client = StoreClient(stores)
+        async with running(stores, client):
+            sa = stores[SERVICEACCOUNTS]
+            first = await eventually(lambda: sa.get("team", "default"), bool)
+            await sa.delete("team", "default")
+            uid = first["metadata"]["uid"]
+            second = await eventually(
+                lambda: sa.get("team", "default"), lambda o: o["metadata"]["uid"] != uid
+            )
+            cm = stores[CONFIGMAPS]
+            await eventually(lambda: cm.get("team", "kube-root-ca.crt"), bool)
+            await cm.update(
+                "team",
+                "kube-root-ca.crt",
+                {"metadata": {"name": "kube-root-ca.crt"}, "data": {"ca.crt": "x"}},
+            )
+            configmap = await eventually(
+                lambda: cm.get("team", "kube-root-ca.crt"), lambda o: o["data"]["ca.crt"] != "x"
+            )
+        return uid, second["metadata"]["uid"], configmap, client.writes
 
-    _, configmap = asyncio.run(go())
+    first, second, configmap, writes = asyncio.run(go())
+    assert first != second
     assert configmap["data"] == {"ca.crt": CA.decode()}
+    # Each wrote only what its role allows: creates of accounts, creates and updates of maps.
+    assert {(verb, resource) for verb, resource, _ in writes} == {
+        ("create", "serviceaccounts"),
+        ("create", "configmaps"),
+        ("update", "configmaps"),
+    }
+
+
+def test_terminating_namespaces_are_left_alone() -> None:
+    async def go() -> list[bool]:
+        stores = await memory_stores()
+        await stores[NAMESPACES].create("", {"metadata": {"name": "doomed"}})
+        await stores[NAMESPACES].delete("", "doomed")
+        await stores[NAMESPACES].create("", {"metadata": {"name": "live"}})
+        client = StoreClient(stores)
+        async with running(stores, client):
+            await eventually(lambda: stores[SERVICEACCOUNTS].get("live", "default"), bool)
+            await eventually(lambda: stores[CONFIGMAPS].get("live", "kube-root-ca.crt"), bool)
+        missing = []
+        for rt, name in ((SERVICEACCOUNTS, "default"), (CONFIGMAPS, "kube-root-ca.crt")):
+            try:
+                await stores[rt].get("doomed", name)
+                missing.append(False)
+            except NotFound:
+                missing.append(True)
+        return missing
+
+    assert asyncio.run(go()) == [True, True]
 
 
 def test_legacy_token_secret_is_filled_and_deleted_with_its_account() -> None:
     async def go() -> tuple[dict[str, Any], bool]:
-        stores = await _stores()
-        controllers = _controllers(stores)
+        stores = await memory_stores()
+        await stores[NAMESPACES].create("", {"metadata": {"name": "team"}})
         sa = await stores[SERVICEACCOUNTS].create("team", {"metadata": {"name": "bot"}})
-        await stores[SECRETS].create(
-            "team",
-            {
-                "metadata": {
-                    "name": "bot-token",
-                    "annotations": {"kubernetes.io/service-account.name": "bot"},
+        async with running(stores, StoreClient(stores)):
+            await stores[SECRETS].create(
+                "team",
+                {
+                    "metadata": {
+                        "name": "bot-token",
+                        "annotations": {"kubernetes.io/service-account.name": "bot"},
+                    },
+                    "type": "kubernetes.io/service-account-token",
                 },
-                "type": "kubernetes.io/service-account-token",
-            },
-        )
-        await controllers.sync_once()
-        filled = await stores[SECRETS].get("team", "bot-token")
-        assert (
-            filled["metadata"]["annotations"]["kubernetes.io/service-account.uid"]
-            == sa["metadata"]["uid"]
-        )
-        await stores[SERVICEACCOUNTS].delete("team", "bot")
-        await controllers.sync_once()
-        try:
-            await stores[SECRETS].get("team", "bot-token")
+            )
+            filled = await eventually(
+                lambda: stores[SECRETS].get("team", "bot-token"),
+                lambda o: (o.get("data") or {}).get("token"),
+            )
+            assert (
+                filled["metadata"]["annotations"]["kubernetes.io/service-account.uid"]
+                == sa["metadata"]["uid"]
+            )
+            await stores[SERVICEACCOUNTS].delete("team", "bot")
             gone = False
-        except NotFound:
-            gone = True
+            for _ in range(500):
+                try:
+                    await stores[SECRETS].get("team", "bot-token")
+                except NotFound:
+                    gone = True
+                    break
+                await asyncio.sleep(0.01)
         return filled, gone
 
     filled, gone = asyncio.run(go())
@@ -92,60 +161,38 @@ def test_legacy_token_secret_is_filled_and_deleted_with_its_account() -> None:
     assert data["namespace"] == "team" and data["ca.crt"] == CA.decode()
     claims = jwt.decode(data["token"], KEY.public_key(), algorithms=["ES256"])
     assert "exp" not in claims and claims["sub"] == "system:serviceaccount:team:bot"
+    assert claims["iss"] == LEGACY_ISSUER
     assert gone
 
 
-def test_controllers_follow_changes_without_a_pass() -> None:
-    """Running, the controllers act on events: a new namespace, a deleted account, a new Secret."""
+def test_an_unfilled_secret_waits_for_its_account() -> None:
+    """A Secret naming an account that does not exist yet is filled once the account appears."""
 
-    async def go() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]:
-        stores = await _stores()
-        controllers = _controllers(stores)
-        controllers.informers.start()
-        running = asyncio.create_task(controllers.run())
-        await controllers.informers.wait_for_sync()
-
-        async def get(rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
-            for _ in range(500):
-                try:
-                    return await stores[rt].get(namespace, name)
-                except NotFound:
-                    await asyncio.sleep(0.01)
-            return await stores[rt].get(namespace, name)
-
+    async def go() -> tuple[dict[str, Any], dict[str, Any]]:
+        stores = await memory_stores()
         await stores[NAMESPACES].create("", {"metadata": {"name": "fresh"}})
-        first = await get(SERVICEACCOUNTS, "fresh", "default")
-        await stores[SERVICEACCOUNTS].delete("fresh", "default")
-        for _ in range(500):
-            second = await get(SERVICEACCOUNTS, "fresh", "default")
-            if second["metadata"]["uid"] != first["metadata"]["uid"]:
-                break
-            await asyncio.sleep(0.01)
-        await stores[CONFIGMAPS].delete("fresh", "kube-root-ca.crt")
-        configmap = await get(CONFIGMAPS, "fresh", "kube-root-ca.crt")
-        await stores[SECRETS].create(
-            "fresh",
-            {
-                "metadata": {
-                    "name": "late-token",
-                    "annotations": {"kubernetes.io/service-account.name": "bot"},
+        async with running(stores, StoreClient(stores)):
+            await stores[SECRETS].create(
+                "fresh",
+                {
+                    "metadata": {
+                        "name": "late-token",
+                        "annotations": {"kubernetes.io/service-account.name": "bot"},
+                    },
+                    "type": "kubernetes.io/service-account-token",
                 },
-                "type": "kubernetes.io/service-account-token",
-            },
-        )
-        await stores[SERVICEACCOUNTS].create("fresh", {"metadata": {"name": "bot"}})
-        for _ in range(500):
-            secret = await stores[SECRETS].get("fresh", "late-token")
-            if (secret.get("data") or {}).get("token"):
-                break
-            await asyncio.sleep(0.01)
-        running.cancel()
-        await controllers.informers.stop()
-        return first, second, configmap, secret
+            )
+            await asyncio.sleep(0.05)
+            waiting = await stores[SECRETS].get("fresh", "late-token")
+            await stores[SERVICEACCOUNTS].create("fresh", {"metadata": {"name": "bot"}})
+            secret = await eventually(
+                lambda: stores[SECRETS].get("fresh", "late-token"),
+                lambda o: (o.get("data") or {}).get("token"),
+            )
+        return waiting, secret
 
-    first, second, configmap, secret = asyncio.run(go())
-    assert second["metadata"]["uid"] != first["metadata"]["uid"]
-    assert configmap["data"] == {"ca.crt": CA.decode()}
+    waiting, secret = asyncio.run(go())
+    assert not (waiting.get("data") or {}).get("token")
     claims = jwt.decode(
         base64.b64decode(secret["data"]["token"]), KEY.public_key(), algorithms=["ES256"]
     )
