@@ -1,14 +1,23 @@
-"""The controller-manager's flags: Go durations, and refusals that name the flag."""
+"""The controller-manager's flags: Go durations, controller names, the token controller's key and
+the root CA, and refusals that name the flag."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime
+import logging
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from kubeward.cli.controller_manager import build_manager, leader_election_config, parse_duration
+from kubeward.client.api import APIClient
+from kubeward.controllers import names
+from kubeward.controllers.manager import ControllerManager, ManagerConfig
 from kubeward.errors import InputError
+from kubeward.pki.keys import generate_private_key, private_key_pem
 
 
 @pytest.mark.parametrize(
@@ -71,3 +80,90 @@ def test_unknown_controller_flag_is_refused_before_anything_runs(tmp_path: Path)
         build_manager(
             tmp_path / "cm.conf", None, None, "8760h", False, controllers=("*", "statefulsetz")
         )
+
+
+def _kubeconfig(tmp_path: Path, ca: bytes) -> Path:
+    path = tmp_path / "cm.conf"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:6443\n"
+        f"    certificate-authority-data: {base64.b64encode(ca).decode()}\n"
+        "users:\n- name: u\n  user:\n    token: t\n"
+        "contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n"
+    )
+    return path
+
+
+def _manager(config: ManagerConfig) -> ControllerManager:
+    return ControllerManager(cast(APIClient, object()), config)
+
+
+@pytest.mark.parametrize(
+    ("alias", "canonical"),
+    [
+        ("namespace", names.NAMESPACE),
+        ("serviceaccount", names.SERVICEACCOUNT),
+        ("serviceaccount-token", names.SERVICEACCOUNT_TOKEN),
+        ("root-ca-cert-publisher", names.ROOT_CA_CERT_PUBLISHER),
+        ("resourcequota", names.RESOURCEQUOTA),
+        ("pv-protection", names.PV_PROTECTION),
+        ("pvc-protection", names.PVC_PROTECTION),
+    ],
+)
+def test_the_moved_controllers_have_kube_controller_managers_names(
+    alias: str, canonical: str
+) -> None:
+    assert names.ControllerSelection.parse(["*"]).enabled(canonical)
+    assert not names.ControllerSelection.parse(["*", f"-{alias}"]).enabled(canonical)
+    assert names.ControllerSelection.parse([canonical]).enabled(canonical)
+
+
+def test_the_token_controller_runs_with_the_managers_own_client() -> None:
+    assert names.BY_NAME[names.SERVICEACCOUNT_TOKEN].service_account == ""
+    assert names.BY_NAME[names.NAMESPACE].service_account == "namespace-controller"
+
+
+def test_without_a_private_key_the_token_controller_is_disabled_with_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    manager = _manager(
+        ManagerConfig(controllers=names.ControllerSelection.parse(["serviceaccount-token"]))
+    )
+    with caplog.at_level(logging.WARNING, logger="kubeward.controllers"):
+        built = asyncio.run(manager.build())
+    assert built == []
+    assert (
+        "serviceaccount-token-controller is disabled because there is no private key" in caplog.text
+    )
+
+
+def test_with_a_private_key_the_token_controller_is_built(tmp_path: Path) -> None:
+    key = tmp_path / "sa.key"
+    key.write_bytes(private_key_pem(generate_private_key("ecdsa-p256")))
+    selection = names.ControllerSelection.parse(["serviceaccount-token"])
+    manager = _manager(ManagerConfig(controllers=selection, service_account_private_key_file=key))
+
+    async def build() -> list[str]:
+        built = await manager.build()
+        await manager.factory.stop()
+        return [c.name for c in built]
+
+    assert asyncio.run(build()) == ["serviceaccount-token"]
+
+
+def test_an_unusable_private_key_file_is_refused_naming_it(tmp_path: Path) -> None:
+    key = tmp_path / "sa.key"
+    key.write_text("not a key")
+    with pytest.raises(InputError, match=r"sa\.key"):
+        _manager(ManagerConfig(service_account_private_key_file=key))
+
+
+def test_the_root_ca_is_the_flags_file_else_the_kubeconfigs_ca(tmp_path: Path) -> None:
+    kubeconfig = _kubeconfig(tmp_path, b"KUBECONFIG CA")
+    root = tmp_path / "root.crt"
+    root.write_bytes(b"ROOT CA FILE")
+    assert _manager(ManagerConfig(kubeconfig=kubeconfig)).root_ca == b"KUBECONFIG CA"
+    flagged = _manager(ManagerConfig(kubeconfig=kubeconfig, root_ca_file=root))
+    assert flagged.root_ca == b"ROOT CA FILE"
+    with pytest.raises(InputError, match=r"missing\.crt"):
+        _manager(ManagerConfig(kubeconfig=kubeconfig, root_ca_file=tmp_path / "missing.crt"))
