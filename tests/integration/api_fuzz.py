@@ -833,6 +833,15 @@ class Fuzzer:
             "application/json",
         )
         assert status in (201, 409), status
+        # What the controller-manager's serviceaccount controller would add (none runs here):
+        # the seed pod runs as the namespace's default account.
+        status, _ = self.send(
+            "POST",
+            f"/api/v1/namespaces/{NAMESPACE}/serviceaccounts",
+            _to_json({"metadata": {"name": "default"}}),
+            "application/json",
+        )
+        assert status in (201, 409), status
         for target in targets():
             if target.method != "POST" or target.sub or not target.rt.stored:
                 continue

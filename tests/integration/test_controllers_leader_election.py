@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from kubeward.api.resources.apps import LEASES, REPLICA_SETS
-from kubeward.api.resources.core import PODS
+from kubeward.api.resources.core import PODS, SERVICEACCOUNTS
 from kubeward.client.api import APIClient
 from kubeward.controllers.leader import LeaderElectionConfig
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
@@ -27,6 +27,14 @@ def bare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with running_cluster(
         data_dir=tmp_path_factory.mktemp("cluster"), controller_manager=False
     ) as running:
+        # The managers under test run the replicaset controller only; their pods run as the
+        # default account, which the (absent) serviceaccount controller would have created.
+
+        async def create_default_account() -> None:
+            async with APIClient.from_kubeconfig(running.admin_kubeconfig) as admin:
+                await admin.create(SERVICEACCOUNTS, {"metadata": {"name": "default"}}, "default")
+
+        asyncio.run(create_default_account())
         yield running
 
 

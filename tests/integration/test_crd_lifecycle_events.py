@@ -60,8 +60,9 @@ def instance(group: str, kind: str, name: str, namespace: str, *, held: bool) ->
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    # Of the controller-manager, only the namespace controller: it empties a deleted namespace.
     with running_cluster(
-        data_dir=tmp_path_factory.mktemp("crd-events"), controller_manager=False
+        data_dir=tmp_path_factory.mktemp("crd-events"), controllers=("namespace",)
     ) as running:
         yield running
 

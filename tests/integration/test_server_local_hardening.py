@@ -82,7 +82,9 @@ def test_up_refuses_an_unknown_durability_in_one_line(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    with running_cluster(controller_manager=False) as running:
+    # Of the controller-manager, only the serviceaccount controller: the token is requested for
+    # the default account it creates.
+    with running_cluster(controllers=("serviceaccount",)) as running:
         yield running
 
 
