@@ -41,6 +41,8 @@ import orjson
 from _servers import (  # type: ignore[import-not-found]
     ROOT,
     Server,
+    describe,
+    source_tree_at,
     start_kubeward,
     temporary_directory,
 )
@@ -261,7 +263,8 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
-def report(baseline: Run, cluster: Run, nodes: int, clients: int) -> None:
+def report_baseline(baseline: Run, nodes: int, clients: int) -> float:
+    """Print the baseline; returns its time to create every pod."""
     creates = baseline.all_created - baseline.first_sent
     print(
         f"pods: {baseline.pods:,}, clients: {clients}, nodes: {nodes} (in the server's process)\n"
@@ -269,14 +272,19 @@ def report(baseline: Run, cluster: Run, nodes: int, clients: int) -> None:
         f"{creates:.1f} s ({baseline.pods / creates:,.0f} pods/s); create latency p50 "
         f"{ms(statistics.median(baseline.create_latency))}, p99 "
         f"{ms(percentile(baseline.create_latency, 0.99))}; server CPU during "
-        f"{baseline.cpu_during:.1f} s"
+        f"{baseline.cpu_during:.1f} s; steady state {baseline.steady_cpu * 100:.1f}% of a core, "
+        f"RSS {baseline.steady_rss:,.0f} MiB (before the pods {baseline.idle_rss:,.0f} MiB)"
     )
+    return creates
+
+
+def report_cluster(cluster: Run, baseline: Run, creates: float, nodes: int) -> None:
     done = len(cluster.running_at)
     created = cluster.all_created - cluster.first_sent
     running = cluster.all_running - cluster.first_sent
     startup = cluster.startup()
     print(
-        f"cluster, scheduler and {nodes} node agents: all {cluster.pods:,} created in "
+        f"{cluster.label}, scheduler and {nodes} node agents: all {cluster.pods:,} created in "
         f"{created:.1f} s ({cluster.pods / created:,.0f} pods/s; {created / creates:.2f}x the "
         f"baseline's time), create latency p50 {ms(statistics.median(cluster.create_latency))}, "
         f"p99 {ms(percentile(cluster.create_latency, 0.99))}; server CPU during "
@@ -295,11 +303,8 @@ def report(baseline: Run, cluster: Run, nodes: int, clients: int) -> None:
             f"{'met' if p99 <= 5 else 'NOT met'}"
         )
     print(
-        "steady state (no client load, after the pods): API server process "
-        f"baseline {baseline.steady_cpu * 100:.1f}% of a core, RSS {baseline.steady_rss:,.0f} MiB "
-        f"(before the pods {baseline.idle_rss:,.0f} MiB); cluster {cluster.steady_cpu * 100:.1f}% "
-        f"of a core, RSS {cluster.steady_rss:,.0f} MiB (before the pods "
-        f"{cluster.idle_rss:,.0f} MiB)"
+        f"  steady state (no client load, after the pods): {cluster.steady_cpu * 100:.1f}% of a "
+        f"core, RSS {cluster.steady_rss:,.0f} MiB (before the pods {cluster.idle_rss:,.0f} MiB)"
     )
 
 
@@ -312,6 +317,9 @@ def main() -> None:
     parser.add_argument("--steady", type=float, default=None, help="seconds of steady state")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up after (s)")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the cluster server")
+    parser.add_argument(
+        "--compare", default=None, help="also run the cluster on this git revision's src/, first"
+    )
     args = parser.parse_args()
     nodes = args.nodes or (10 if args.quick else 100)
     pods = args.pods or (500 if args.quick else 10_000)
@@ -328,14 +336,27 @@ def main() -> None:
         finally:
             server.stop()
         print(f"baseline done ({len(baseline.create_latency):,} pods)", file=sys.stderr)
-        cluster = Run("cluster", pods)
-        profiler = ("-m", "cProfile", "-o", str(args.profile.resolve())) if args.profile else ()
-        server = start_kubeward("cluster", src, workdir, ("--nodes", str(nodes)), profiler)
-        try:
-            measure(server, cluster, args.clients, nodes, steady, args.timeout)
-        finally:
-            stop(server, bool(args.profile))
-    report(baseline, cluster, nodes, args.clients)
+        trees = [("this checkout", src)]
+        if args.compare:
+            previous = source_tree_at(args.compare, workdir / "compare")
+            trees.insert(0, (f"{describe(args.compare)[:50]!r}", previous))
+        clusters = []
+        for n, (label, tree) in enumerate(trees):
+            cluster = Run(label, pods)
+            profile = args.profile if args.profile and tree == src else None
+            profiler = ("-m", "cProfile", "-o", str(profile.resolve())) if profile else ()
+            server = start_kubeward(
+                f"cluster-{n}", tree, workdir, ("--nodes", str(nodes)), profiler
+            )
+            try:
+                measure(server, cluster, args.clients, nodes, steady, args.timeout)
+            finally:
+                stop(server, profile is not None)
+            print(f"{label} done", file=sys.stderr)
+            clusters.append(cluster)
+    creates = report_baseline(baseline, nodes, args.clients)
+    for cluster in clusters:
+        report_cluster(cluster, baseline, creates, nodes)
 
 
 if __name__ == "__main__":

@@ -247,3 +247,27 @@ def test_what_is_pending() -> None:
     assert not is_pending(pod(nodeName="n1"))
     assert not is_pending(pod(schedulerName="my-scheduler"))
     assert not is_pending({**pod(), "status": {"phase": "Failed"}})
+
+
+def versioned(resource_version: str, cpu: str) -> dict[str, Any]:
+    obj = node()
+    obj["metadata"]["resourceVersion"] = resource_version
+    obj["status"]["allocatable"]["cpu"] = cpu
+    return obj
+
+
+def test_allocatable_is_parsed_once_per_node_version() -> None:
+    usage = NodeUsage()
+    first = usage.allocatable(versioned("7", "2"))
+    assert first["cpu"] == 2
+    assert usage.allocatable(versioned("7", "2")) is first  # same version: not parsed again
+    assert usage.allocatable(versioned("8", "3"))["cpu"] == 3  # a new version is read
+    assert usage.free(versioned("8", "3"))["cpu"] == 3
+    usage.forget_node("n1")
+    assert usage.allocatable(versioned("8", "4"))["cpu"] == 4  # forgotten: read afresh
+
+
+def test_allocatable_without_a_version_is_always_read() -> None:
+    usage = NodeUsage()
+    assert usage.free(versioned("", "2"))["cpu"] == 2
+    assert usage.free(versioned("", "1"))["cpu"] == 1
