@@ -17,7 +17,10 @@ CPU (utime+stime from ``/proc/PID/stat``, over ``--steady`` seconds) and memory 
 read: the steady state. The cluster's figure includes the scheduler and the node agents (their
 leases every 10 s, status every 60 s), which run in the same process.
 
-Usage: ``python benchmarks/nodes.py [--quick] [--nodes N] [--pods P] [--clients C]``.
+Usage: ``python benchmarks/nodes.py [--quick] [--nodes N] [--pods P] [--clients C] [--rate R]``.
+By default every pod is sent at once (a burst: the time to all Running is the throughput
+figure); ``--rate R`` paces the creates at R pods/s, the steady load under which Kubernetes'
+SLO is judged. ``--compare REV`` also runs the cluster on an earlier revision, first.
 ``--profile FILE`` runs the cluster's server under cProfile (stopped with SIGINT so the profile
 is written). Not a test: nothing here asserts a time.
 """
@@ -129,7 +132,11 @@ async def request_json(
         return response.status, orjson.loads(await response.read())
 
 
-async def create_pods(server: Server, run: Run, clients: int, scheduler: str | None) -> None:
+async def create_pods(
+    server: Server, run: Run, clients: int, scheduler: str | None, rate: float
+) -> None:
+    """Create the pods from ``clients`` concurrent creators; with ``rate``, pod I is sent no
+    sooner than I / rate seconds after the first (a steady load, as clusterloader2 paces it)."""
     url = f"{server.url}/api/v1/namespaces/{NAMESPACE}/pods"
     queue = list(range(run.pods - 1, -1, -1))
     async with session_for(server.context, clients) as session:
@@ -137,6 +144,8 @@ async def create_pods(server: Server, run: Run, clients: int, scheduler: str | N
         async def creator() -> None:
             while queue:
                 index = queue.pop()
+                if rate:
+                    await asyncio.sleep(run.first_sent + index / rate - time.monotonic())
                 body = orjson.dumps(pod(index, scheduler))
                 name = f"p-{index:06}"
                 sent = time.monotonic()
@@ -225,7 +234,13 @@ def steady_state(pid: int, seconds: float) -> tuple[float, float]:
 
 
 def measure(
-    server: Server, run: Run, clients: int, nodes: int, steady: float, timeout: float
+    server: Server,
+    run: Run,
+    clients: int,
+    nodes: int,
+    steady: float,
+    timeout: float,
+    rate: float = 0.0,
 ) -> None:
     pid = server.process.pid
     deadline = time.monotonic() + timeout
@@ -238,7 +253,7 @@ def measure(
 
     async def both() -> None:
         watcher = asyncio.create_task(watch_running(server, run, rv, deadline)) if nodes else None
-        await create_pods(server, run, clients, None if nodes else NO_SCHEDULER)
+        await create_pods(server, run, clients, None if nodes else NO_SCHEDULER, rate)
         if watcher is not None:
             await watcher
 
@@ -263,11 +278,12 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
-def report_baseline(baseline: Run, nodes: int, clients: int) -> float:
+def report_baseline(baseline: Run, nodes: int, clients: int, rate: float) -> float:
     """Print the baseline; returns its time to create every pod."""
     creates = baseline.all_created - baseline.first_sent
     print(
-        f"pods: {baseline.pods:,}, clients: {clients}, nodes: {nodes} (in the server's process)\n"
+        f"pods: {baseline.pods:,}, clients: {clients}, nodes: {nodes} (in the server's process), "
+        f"created {f'at {rate:g} pods/s' if rate else 'all at once'}\n"
         f"baseline, no scheduler and no node agent: all {baseline.pods:,} created in "
         f"{creates:.1f} s ({baseline.pods / creates:,.0f} pods/s); create latency p50 "
         f"{ms(statistics.median(baseline.create_latency))}, p99 "
@@ -314,6 +330,9 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=None, help="node agents (default 100)")
     parser.add_argument("--pods", type=int, default=None, help="pods (default 10,000)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent creators")
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="pods created per second (default: at once)"
+    )
     parser.add_argument("--steady", type=float, default=None, help="seconds of steady state")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up after (s)")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the cluster server")
@@ -332,7 +351,7 @@ def main() -> None:
         baseline = Run("baseline", pods)
         server = start_kubeward("baseline", src, workdir)
         try:
-            measure(server, baseline, args.clients, 0, steady, args.timeout)
+            measure(server, baseline, args.clients, 0, steady, args.timeout, args.rate)
         finally:
             server.stop()
         print(f"baseline done ({len(baseline.create_latency):,} pods)", file=sys.stderr)
@@ -349,12 +368,12 @@ def main() -> None:
                 f"cluster-{n}", tree, workdir, ("--nodes", str(nodes)), profiler
             )
             try:
-                measure(server, cluster, args.clients, nodes, steady, args.timeout)
+                measure(server, cluster, args.clients, nodes, steady, args.timeout, args.rate)
             finally:
                 stop(server, profile is not None)
             print(f"{label} done", file=sys.stderr)
             clusters.append(cluster)
-    creates = report_baseline(baseline, nodes, args.clients)
+    creates = report_baseline(baseline, nodes, args.clients, args.rate)
     for cluster in clusters:
         report_cluster(cluster, baseline, creates, nodes)
 
