@@ -54,20 +54,6 @@ NAMESPACE = "bench-pods"
 JSON = {"Content-Type": "application/json"}
 NO_SCHEDULER = "benchmark-no-scheduler"
 TICKS = os.sysconf("SC_CLK_TCK")
-# The Node authorizer is not built yet and ``kubeward up`` authorizes with RBAC alone: the
-# nodes get the ``system:node`` role through a binding (as tests/integration/test_node_agent.py
-# does), which is what ``system:nodes`` had before Kubernetes 1.8.
-NODE_BINDING = {
-    "metadata": {"name": "benchmark-nodes"},
-    "roleRef": {
-        "apiGroup": "rbac.authorization.k8s.io",
-        "kind": "ClusterRole",
-        "name": "system:node",
-    },
-    "subjects": [
-        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:nodes"}
-    ],
-}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -192,15 +178,8 @@ async def watch_running(server: Server, run: Run, resource_version: str, deadlin
 
 
 async def nodes_ready(server: Server, count: int, deadline: float) -> None:
-    """Let the nodes in (see ``NODE_BINDING``), then wait until ``count`` of them are Ready."""
+    """Wait until ``count`` nodes are Ready (the Node authorizer lets each in as itself)."""
     async with session_for(server.context, 1) as session:
-        status, _ = await request_json(
-            session,
-            "POST",
-            f"{server.url}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-            NODE_BINDING,
-        )
-        assert status == 201, status
         while time.monotonic() < deadline:
             _, body = await request_json(session, "GET", f"{server.url}/api/v1/nodes")
             ready = 0
