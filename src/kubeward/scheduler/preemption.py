@@ -46,7 +46,7 @@ TERMINATING_ON_NOMINATED = "not eligible due to a terminating pod on the nominat
 PREEMPTED_REASON = "PreemptionByScheduler"
 
 Fit = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Fraction]], str | None]
-_FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+_FAR_FUTURE = datetime.datetime.max.replace(tzinfo=datetime.UTC)
 
 
 def priority(pod: Mapping[str, Any]) -> int:
