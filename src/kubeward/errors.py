@@ -16,6 +16,7 @@ never leak past it.
      ├── WebhookCallError         a call to a webhook (CRD conversion) got no usable answer
      ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
      ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
+     ├── JobSyncFailed            the job or cronjob controller could not write what it must (it retries)
      ├── CELError                 a CEL expression that cannot be compiled or evaluated (cel/)
      │    ├── CELCompileError     a syntax or type error, worded as cel-go words it
      │    ├── CELEvaluationError  an error while evaluating (no such key, overflow, ...)
@@ -107,6 +108,10 @@ class LeaderElectionLost(KubewardError):
 
 class ReplicaSetSyncFailed(KubewardError):
     """Creating or deleting a ReplicaSet's pods failed; the controller retries with backoff."""
+
+
+class JobSyncFailed(KubewardError):
+    """The job or cronjob controller could not create or delete what it must; it retries."""
 
 
 class CELError(KubewardError):

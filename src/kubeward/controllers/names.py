@@ -32,6 +32,9 @@ CSR_APPROVING = "certificatesigningrequest-approving-controller"
 CSR_CLEANER = "certificatesigningrequest-cleaner-controller"
 TOKEN_CLEANER = "token-cleaner-controller"
 NODE_LIFECYCLE = "node-lifecycle-controller"
+JOB = "job-controller"
+CRONJOB = "cronjob-controller"
+TTL_AFTER_FINISHED = "ttl-after-finished-controller"
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(GARBAGE_COLLECTOR, ("garbagecollector",), "generic-garbage-collector"),
     ControllerName(TOKEN_CLEANER, ("tokencleaner",), "token-cleaner", enabled_by_default=False),
     ControllerName(NODE_LIFECYCLE, ("nodelifecycle",), "node-controller"),
+    ControllerName(JOB, ("job",), "job-controller"),
+    ControllerName(CRONJOB, ("cronjob",), "cronjob-controller"),
+    ControllerName(TTL_AFTER_FINISHED, ("ttl-after-finished",), "ttl-after-finished-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

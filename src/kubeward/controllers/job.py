@@ -1,0 +1,801 @@
+"""The job controller: runs a Job's pods to completion (``pkg/controller/job``).
+
+Rules (the pod-level ones are in ``job_pods``):
+
+ 1. A Job's pods are those of its namespace it claims (``ownership``), terminated ones too.
+    While expectations are pending for it, or it is being deleted, it creates and deletes
+    nothing (its cache has not seen its last writes yet).
+ 2. Active pods wanted: ``parallelism``, or fewer when fewer completions remain (``completions``
+    unset: none once one pod has succeeded); suspended: none. Surplus pods are deleted
+    (indexed: duplicate and out-of-range indexes first), then missing ones created in
+    slow-start batches, at most ``MAX_POD_CREATE_DELETE_PER_SYNC`` a pass; an Indexed Job
+    creates its lowest pending indexes. With ``podReplacementPolicy: Failed`` terminating pods
+    are not replaced until they have failed.
+ 3. After a counted failure, new pods wait ``10s * 2**(failures-1)`` (at most ten minutes)
+    from the moment the controller counted it; a success resets the count.
+ 4. Counting (the ``job-tracking`` finalizer): a finished pod's uid goes into
+    ``status.uncountedTerminatedPods`` (written first), then its finalizer is removed, then it
+    moves into ``succeeded``/``failed``. Failures a pod failure policy ``Ignore``\\ s are not
+    counted. Indexed Jobs count ``completedIndexes`` instead of uids.
+ 5. The Job fails (``FailureTarget`` first, then ``Failed`` once no pod is uncounted or
+    terminating, as 1.32 with JobPodReplacementPolicy does) when a pod failure policy says
+    ``FailJob`` (reason ``PodFailurePolicy``), when more than ``backoffLimit`` pods failed (or,
+    with ``restartPolicy: OnFailure``, container restarts reach it) (``BackoffLimitExceeded``),
+    or when it has been active ``activeDeadlineSeconds`` (``DeadlineExceeded``); its active pods
+    are then deleted. It completes (``SuccessCriteriaMet``, then ``Complete``, reason
+    ``CompletionsReached``, with ``completionTime``) when enough pods succeeded and none is
+    active.
+ 6. ``startTime`` is set when the Job first runs unsuspended and reset on resume; the
+    ``Suspended`` condition says ``JobSuspended``/``JobResumed``. ``active``, ``ready`` and
+    ``terminating`` are written each pass that changes them.
+ 7. Events as upstream: ``SuccessfulCreate``/``SuccessfulDelete``/``FailedCreate`` for pods,
+    ``Completed``, the failure reason as a Warning, ``Suspended``, ``Resumed``.
+ 8. Times come from the injected clock (``clock``); a moved fake clock makes every Job be
+    looked at again. Pods with the finalizer whose Job is gone have it removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubeward.api import meta as m
+from kubeward.api.resources.batch import JOBS
+from kubeward.api.resources.core import PODS
+from kubeward.api.scheme import ResourceType
+from kubeward.api.selectors import LabelSelector
+from kubeward.client.api import APIClient
+from kubeward.controllers import job_pods as jp
+from kubeward.controllers import ownership, podstate
+from kubeward.controllers.base import Controller
+from kubeward.controllers.clock import Clock, RealClock, on_loop
+from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
+from kubeward.controllers.expectations import Expectations
+from kubeward.controllers.informer import Informer, key_of
+from kubeward.errors import BadRequest, JobSyncFailed, KubewardError, NotFound
+
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+MAX_UNCOUNTED_PODS = 500
+MAX_POD_CREATE_DELETE_PER_SYNC = 500
+POD_FAILURE_BACKOFF = 10.0
+MAX_POD_FAILURE_BACKOFF = 600.0
+ORPHAN_PREFIX = "orphan-pod:"
+COMPLETE, FAILED = "Complete", "Failed"
+FAILURE_TARGET, SUCCESS_CRITERIA_MET = "FailureTarget", "SuccessCriteriaMet"
+COMPLETIONS_REACHED = ("CompletionsReached", "Reached expected number of succeeded pods")
+
+
+def condition_of(job: m.JSONObject, kind: str) -> m.JSONObject | None:
+    for cond in jp.status_of(job).get("conditions") or []:
+        if cond.get("type") == kind and cond.get("status") == "True":
+            return dict(cond)
+    return None
+
+
+def is_finished(job: m.JSONObject) -> bool:
+    """A Job with a ``Complete`` or ``Failed`` condition that is True."""
+    return condition_of(job, COMPLETE) is not None or condition_of(job, FAILED) is not None
+
+
+def _condition(kind: str, reason: str, message: str, now: datetime.datetime) -> m.JSONObject:
+    stamp = m.format_time(now)
+    cond: m.JSONObject = {
+        "type": kind,
+        "status": "True",
+        "lastProbeTime": stamp,
+        "lastTransitionTime": stamp,
+    }
+    if reason:
+        cond["reason"] = reason
+    if message:
+        cond["message"] = message
+    return cond
+
+
+@dataclass
+class _Backoff:
+    """Rule 3."""
+
+    failures: int = 0
+    last_failure: datetime.datetime | None = None
+
+
+@dataclass
+class _Pass:
+    """What one reconcile of a Job has found so far (upstream's ``syncJobCtx``)."""
+
+    job: m.JSONObject
+    pods: list[m.JSONObject]
+    active: list[m.JSONObject]
+    expected_rm: set[str]
+    succeeded: int = 0
+    failed: int = 0
+    terminating: int = 0
+    ready: int = 0
+    finished: m.JSONObject | None = None
+    succeeded_indexes: set[int] = field(default_factory=set)
+    backoff: _Backoff = field(default_factory=_Backoff)
+
+
+class JobController(Controller):
+    name = "job"
+
+    def __init__(
+        self,
+        jobs: Informer,
+        pods: Informer,
+        client: APIClient,
+        *,
+        clock: Clock | None = None,
+        workers: int = 5,
+    ) -> None:
+        super().__init__(jobs, workers=workers)
+        self.pods = pods
+        self.client = client
+        self.clock: Clock = clock or RealClock()
+        self.rt: ResourceType = JOBS
+        self.expectations = Expectations()
+        self.finalizer_expectations: dict[str, set[str]] = {}
+        self.backoffs: dict[str, _Backoff] = {}
+        self.events = EventRecorder(client, "job-controller")
+        self.depends_on(pods)
+        pods.add_event_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.clock.subscribe(on_loop(loop, self._requeue_all))
+        await super().run()
+
+    def _requeue_all(self) -> None:
+        for key in list(self.informer.cache):
+            self.queue.add(key)
+
+    # --- pod events -------------------------------------------------------------------------
+    def _owner_key(self, pod: m.JSONObject) -> str | None:
+        ref = ownership.controller_ref(pod)
+        if ref is None or ref.get("kind") != "Job":
+            return None
+        key = f"{m.namespace_of(pod)}/{ref.get('name')}"
+        job = self.informer.get(key)
+        if job is None or ownership.uid_of(job) != ref.get("uid"):
+            return None
+        return key
+
+    def _pod_changed(self, pod: m.JSONObject) -> str | None:
+        key = self._owner_key(pod)
+        if key is not None:
+            if not jp.has_tracking_finalizer(pod):
+                self.finalizer_expectations.get(key, set()).discard(ownership.uid_of(pod))
+            self.queue.add(key)
+        elif jp.has_tracking_finalizer(pod):
+            self.queue.add(ORPHAN_PREFIX + key_of(pod))
+        return key
+
+    def _pod_added(self, pod: m.JSONObject) -> None:
+        if m.metadata(pod).get("deletionTimestamp"):
+            self._pod_deleted(pod)
+            return
+        key = self._pod_changed(pod)
+        if key is not None:
+            self.expectations.creation_observed(key)
+
+    def _pod_updated(self, old: m.JSONObject, new: m.JSONObject) -> None:
+        if new is old:
+            return
+        if m.metadata(new).get("deletionTimestamp") and not m.metadata(old).get(
+            "deletionTimestamp"
+        ):
+            key = self._owner_key(new)
+            if key is not None:
+                self.expectations.deletion_observed(key, key_of(new))
+        self._pod_changed(new)
+
+    def _pod_deleted(self, pod: m.JSONObject) -> None:
+        key = self._owner_key(pod)
+        if key is not None:
+            self.expectations.deletion_observed(key, key_of(pod))
+            self.finalizer_expectations.get(key, set()).discard(ownership.uid_of(pod))
+            self.queue.add(key)
+
+    # --- reconcile --------------------------------------------------------------------------
+    async def reconcile(self, key: str) -> float | None:
+        if key.startswith(ORPHAN_PREFIX):
+            await self._release_orphan(key[len(ORPHAN_PREFIX) :])
+            return None
+        job = self.cached(key)
+        if job is None:
+            self.expectations.forget(key)
+            self.finalizer_expectations.pop(key, None)
+            self.backoffs.pop(key, None)
+            return None
+        try:
+            selector = LabelSelector.from_dict(jp.spec_of(job).get("selector"))
+        except BadRequest:
+            return None
+        candidates = list(self.pods.in_namespace(m.namespace_of(job)))
+        pods = await ownership.claim(job, self.rt, selector, candidates, self._merge_patch_pod)
+        if is_finished(job):
+            await self._remove_finalizers(key, [p for p in pods if jp.has_tracking_finalizer(p)])
+            return None
+        return await self._sync(key, job, pods)
+
+    async def _sync(self, key: str, job: m.JSONObject, pods: list[m.JSONObject]) -> float | None:
+        satisfied = self.expectations.satisfied(key)
+        now = self.clock.now()
+        job = copy.deepcopy(job)
+        status = job.setdefault("status", {})
+        spec = jp.spec_of(job)
+        expected_rm = set(self.finalizer_expectations.get(key, set()))
+        ctx = _Pass(
+            job, pods, [p for p in pods if podstate.is_active(p)], expected_rm, backoff=_Backoff()
+        )
+        ctx.terminating = sum(
+            1
+            for p in pods
+            if m.metadata(p).get("deletionTimestamp")
+            and jp.phase_of(p) not in ("Succeeded", "Failed")
+        )
+        ctx.ready = sum(1 for p in ctx.active if podstate.is_ready(p))
+        uncounted = status.get("uncountedTerminatedPods") or {}
+        unc_succeeded = set(uncounted.get("succeeded") or [])
+        unc_failed = set(uncounted.get("failed") or [])
+        new_succeeded, new_failed = self._new_finished(ctx, unc_succeeded, unc_failed)
+        policy = spec.get("podFailurePolicy")
+        counted_failed = [p for p in new_failed if jp.match_failure_policy(policy, p)[1]]
+        ctx.succeeded = int(status.get("succeeded") or 0) + len(new_succeeded) + len(unc_succeeded)
+        ctx.failed = int(status.get("failed") or 0) + len(counted_failed) + len(unc_failed)
+        suspended = bool(spec.get("suspend"))
+        if not status.get("startTime") and not suspended:
+            status["startTime"] = m.format_time(now)
+        ctx.backoff = self._next_backoff(key, new_succeeded, counted_failed, now)
+        again: float | None = None
+
+        ctx.finished = condition_of(job, SUCCESS_CRITERIA_MET)
+        if ctx.finished is None:
+            target = condition_of(job, FAILURE_TARGET)
+            if target is not None:
+                ctx.finished = _condition(
+                    FAILED, target.get("reason", ""), target.get("message", ""), now
+                )
+            else:
+                message = self._fail_job_message(job, pods)
+                if message is not None:
+                    ctx.finished = _condition(FAILURE_TARGET, "PodFailurePolicy", message, now)
+        if ctx.finished is None:
+            raw_limit = spec.get("backoffLimit")
+            limit = 6 if raw_limit is None else int(raw_limit)
+            if ctx.failed > limit or _past_backoff_limit_on_failure(job, pods, limit):
+                ctx.finished = _condition(
+                    FAILURE_TARGET,
+                    "BackoffLimitExceeded",
+                    "Job has reached the specified backoff limit",
+                    now,
+                )
+            else:
+                left = _deadline_left(job, now)
+                if left is not None and left <= 0:
+                    ctx.finished = _condition(
+                        FAILURE_TARGET,
+                        "DeadlineExceeded",
+                        "Job was active longer than specified deadline",
+                        now,
+                    )
+                elif left is not None:
+                    again = left
+        completions = spec.get("completions")
+        if jp.is_indexed(job) and completions is not None:
+            ctx.succeeded_indexes = self._succeeded_indexes(job, pods, int(completions))
+            ctx.succeeded = len(ctx.succeeded_indexes)
+
+        active = len(ctx.active)
+        suspend_changed = False
+        failure: Exception | None = None
+        if ctx.finished is not None:
+            deleted, deleted_ready, failure = await self._delete_pods(job, ctx.active, False)
+            if deleted != active or not satisfied:
+                ctx.finished = None
+            active -= deleted
+            ctx.terminating += deleted
+            ctx.ready -= deleted_ready
+        else:
+            managed = False
+            if satisfied and not ownership.is_deleting(job):
+                active, failure, wait = await self._manage(key, job, ctx)
+                if wait is not None:
+                    again = wait if again is None else min(again, wait)
+                managed = True
+            if completions is None:
+                complete = ctx.succeeded > 0 and active == 0
+            else:
+                complete = ctx.succeeded >= int(completions) and active == 0
+            if complete:
+                ctx.finished = _condition(SUCCESS_CRITERIA_MET, *COMPLETIONS_REACHED, now)
+            elif managed:
+                suspend_changed = self._suspend_condition(job, suspended, now)
+
+        changed = suspend_changed or (
+            active != status.get("active", 0)
+            or ctx.ready != status.get("ready")
+            or ctx.terminating != status.get("terminating")
+        )
+        status["active"] = active
+        status["ready"] = ctx.ready
+        status["terminating"] = ctx.terminating
+        await self._track_status(key, ctx, changed, now)
+        if failure is not None:
+            raise JobSyncFailed(str(failure))
+        return again
+
+    # --- counting (rule 4) ------------------------------------------------------------------
+    def _new_finished(
+        self, ctx: _Pass, unc_succeeded: set[str], unc_failed: set[str]
+    ) -> tuple[list[m.JSONObject], list[m.JSONObject]]:
+        succeeded: list[m.JSONObject] = []
+        failed: list[m.JSONObject] = []
+        completions = jp.spec_of(ctx.job).get("completions")
+        for pod in ctx.pods:
+            uid = ownership.uid_of(pod)
+            if not jp.has_tracking_finalizer(pod) or uid in ctx.expected_rm:
+                continue
+            if jp.is_indexed(ctx.job):
+                index = jp.completion_index(pod)
+                if index is None or index >= int(completions or 0):
+                    continue
+            if jp.phase_of(pod) == "Succeeded" and uid not in unc_succeeded:
+                succeeded.append(pod)
+            elif jp.is_failed(pod, ctx.job) and uid not in unc_failed:
+                failed.append(pod)
+        return succeeded, failed
+
+    def _succeeded_indexes(
+        self, job: m.JSONObject, pods: list[m.JSONObject], completions: int
+    ) -> set[int]:
+        found = jp.parse_intervals(
+            str(jp.status_of(job).get("completedIndexes") or ""), completions
+        )
+        for pod in pods:
+            index = jp.completion_index(pod)
+            if jp.phase_of(pod) == "Succeeded" and index is not None and index < completions:
+                found.add(index)
+        return found
+
+    def _fail_job_message(self, job: m.JSONObject, pods: list[m.JSONObject]) -> str | None:
+        policy = jp.spec_of(job).get("podFailurePolicy")
+        if not policy:
+            return None
+        for pod in pods:
+            if jp.is_failed(pod, job):
+                message = jp.match_failure_policy(policy, pod)[0]
+                if message is not None:
+                    return message
+        return None
+
+    async def _track_status(
+        self, key: str, ctx: _Pass, needs_flush: bool, now: datetime.datetime
+    ) -> None:
+        job = ctx.job
+        status = job["status"]
+        indexed = jp.is_indexed(job)
+        completions = int(jp.spec_of(job).get("completions") or 0)
+        policy = jp.spec_of(job).get("podFailurePolicy")
+        uncounted = status.setdefault("uncountedTerminatedPods", {})
+        unc_succeeded: list[str] = list(uncounted.get("succeeded") or [])
+        unc_failed: list[str] = list(uncounted.get("failed") or [])
+        with_finalizer = {
+            ownership.uid_of(p)
+            for p in ctx.pods
+            if jp.has_tracking_finalizer(p) and ownership.uid_of(p) not in ctx.expected_rm
+        }
+        needs_flush = (
+            _clean_uncounted(status, unc_succeeded, unc_failed, with_finalizer) or needs_flush
+        )
+        unc_succeeded = list(status["uncountedTerminatedPods"].get("succeeded") or [])
+        unc_failed = list(status["uncountedTerminatedPods"].get("failed") or [])
+        to_release: list[m.JSONObject] = []
+        new_indexes: set[int] = set()
+        reached_max = False
+        finishing = ctx.finished is not None and ctx.finished["type"] != SUCCESS_CRITERIA_MET
+        for pod in ctx.pods:
+            uid = ownership.uid_of(pod)
+            if not jp.has_tracking_finalizer(pod) or uid in ctx.expected_rm:
+                continue
+            failed_now = jp.is_failed(pod, job)
+            succeeded_now = jp.phase_of(pod) == "Succeeded"
+            if not (ownership.is_deleting(job) or ctx.finished or succeeded_now or failed_now):
+                continue
+            to_release.append(pod)
+            index = jp.completion_index(pod)
+            if succeeded_now and uid not in unc_failed:
+                if indexed:
+                    if index is not None and index < completions:
+                        new_indexes.add(index)
+                elif uid not in unc_succeeded:
+                    unc_succeeded.append(uid)
+                    needs_flush = True
+            elif (
+                (failed_now or finishing)
+                and uid not in unc_failed
+                and (not indexed or (index is not None and index < completions))
+                and jp.match_failure_policy(policy, pod)[1]
+            ):
+                unc_failed.append(uid)
+                needs_flush = True
+            if len(new_indexes) + len(unc_succeeded) + len(unc_failed) >= MAX_UNCOUNTED_PODS:
+                reached_max = True
+                break
+        status["uncountedTerminatedPods"] = _uncounted(unc_succeeded, unc_failed)
+        if indexed:
+            text = jp.format_intervals(ctx.succeeded_indexes | new_indexes)
+            if text != (status.get("completedIndexes") or ""):
+                needs_flush = True
+            status["completedIndexes"] = text
+            status["succeeded"] = len(ctx.succeeded_indexes | new_indexes)
+        if ctx.finished is not None and ctx.finished["type"] == FAILURE_TARGET:
+            status.setdefault("conditions", []).append(ctx.finished)
+            needs_flush = True
+            ctx.finished = _condition(
+                FAILED, ctx.finished.get("reason", ""), ctx.finished.get("message", ""), now
+            )
+        elif ctx.finished is not None and ctx.finished["type"] == SUCCESS_CRITERIA_MET:
+            if condition_of(job, SUCCESS_CRITERIA_MET) is None:
+                status.setdefault("conditions", []).append(ctx.finished)
+                needs_flush = True
+            ctx.finished = _condition(
+                COMPLETE, ctx.finished.get("reason", ""), ctx.finished.get("message", ""), now
+            )
+        if needs_flush:
+            job = await self._write_status(job)
+            status = job["status"]
+            self.backoffs[key] = ctx.backoff
+            needs_flush = False
+        released = await self._remove_finalizers(key, to_release)
+        with_finalizer -= released
+        unc = status.get("uncountedTerminatedPods") or {}
+        if _clean_uncounted(
+            status, list(unc.get("succeeded") or []), list(unc.get("failed") or []), with_finalizer
+        ):
+            needs_flush = True
+        finished = not reached_max and self._enact_finished(ctx, status)
+        if finished or needs_flush:
+            await self._write_status(job)
+            if finished and ctx.finished is not None:
+                self._record_finished(job, ctx.finished)
+
+    def _enact_finished(self, ctx: _Pass, status: m.JSONObject) -> bool:
+        cond = ctx.finished
+        if cond is None:
+            return False
+        unc = status.get("uncountedTerminatedPods") or {}
+        if unc.get("succeeded") or unc.get("failed") or ctx.terminating > 0:
+            return False
+        conditions = [c for c in status.get("conditions") or [] if c.get("type") != cond["type"]]
+        status["conditions"] = [*conditions, cond]
+        if cond["type"] == COMPLETE:
+            status["completionTime"] = cond["lastTransitionTime"]
+        return True
+
+    def _record_finished(self, job: m.JSONObject, cond: m.JSONObject) -> None:
+        if cond["type"] == COMPLETE:
+            completions = jp.spec_of(job).get("completions")
+            if completions is not None and int(job["status"].get("succeeded") or 0) > int(
+                completions
+            ):
+                self.events.event(
+                    job,
+                    self.rt,
+                    WARNING,
+                    "TooManySucceededPods",
+                    "Too many succeeded pods running after completion count reached",
+                )
+            self.events.event(job, self.rt, NORMAL, "Completed", "Job completed")
+        else:
+            self.events.event(
+                job, self.rt, WARNING, str(cond.get("reason")), str(cond.get("message"))
+            )
+
+    async def _write_status(self, job: m.JSONObject) -> m.JSONObject:
+        try:
+            written = await self.client.update(
+                self.rt, job, namespace=m.namespace_of(job), subresource="status"
+            )
+        except NotFound:
+            return job
+        written.setdefault("status", {})
+        return written
+
+    # --- managing pods (rules 2 and 3) ------------------------------------------------------
+    async def _manage(
+        self, key: str, job: m.JSONObject, ctx: _Pass
+    ) -> tuple[int, Exception | None, float | None]:
+        spec = jp.spec_of(job)
+        active = len(ctx.active)
+        if spec.get("suspend"):
+            victims = ctx.active
+            self.expectations.expect_deletions(key, [key_of(p) for p in victims])
+            removed, removed_ready, error = await self._delete_pods(job, victims, True, key)
+            ctx.terminating += removed
+            ctx.ready -= removed_ready
+            return active - removed, error, None
+        raw_parallelism = spec.get("parallelism")
+        parallelism = 1 if raw_parallelism is None else int(raw_parallelism)
+        completions = spec.get("completions")
+        if completions is None:
+            want = active if ctx.succeeded > 0 else parallelism
+        else:
+            want = max(0, min(int(completions) - ctx.succeeded, parallelism))
+        victims = self._surplus(job, ctx.active, max(0, active - want))
+        if victims:
+            victims = victims[:MAX_POD_CREATE_DELETE_PER_SYNC]
+            self.expectations.expect_deletions(key, [key_of(p) for p in victims])
+            removed, removed_ready, error = await self._delete_pods(job, victims, True, key)
+            ctx.terminating += removed
+            ctx.ready -= removed_ready
+            return active - removed, error, None
+        terminating = ctx.terminating if jp.only_replace_failed(job) else 0
+        diff = want - terminating - active
+        if diff <= 0:
+            return active, None, None
+        wait = _backoff_left(ctx.backoff, self.clock.now())
+        if wait > 0:
+            return active, None, wait
+        diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
+        templates = self._templates(job, ctx, diff)
+        created, error = await self._create_pods(key, job, templates)
+        return active + created, error, None
+
+    def _templates(
+        self, job: m.JSONObject, ctx: _Pass, count: int
+    ) -> list[tuple[m.JSONObject, str]]:
+        spec = jp.spec_of(job)
+        template = spec.get("template") or {}
+        name = m.name_of(job)
+        if not jp.is_indexed(job):
+            return [(template, f"{name}-")] * count
+        completions = int(spec.get("completions") or 0)
+        taken = ctx.succeeded_indexes | {
+            i for p in ctx.active if (i := jp.completion_index(p)) is not None
+        }
+        pending = [i for i in range(completions) if i not in taken][:count]
+        return [jp.with_index(template, name, i) for i in pending]
+
+    def _surplus(
+        self, job: m.JSONObject, active: list[m.JSONObject], count: int
+    ) -> list[m.JSONObject]:
+        chosen: list[m.JSONObject] = []
+        rest = list(active)
+        if jp.is_indexed(job):
+            completions = int(jp.spec_of(job).get("completions") or 0)
+            seen: set[int] = set()
+            rest = []
+            for pod in sorted(active, key=lambda p: not podstate.is_ready(p)):
+                index = jp.completion_index(pod)
+                if index is None or index >= completions or index in seen:
+                    chosen.append(pod)
+                else:
+                    seen.add(index)
+                    rest.append(pod)
+        if len(chosen) < count:
+            chosen.extend(podstate.deletion_order(rest, m.now())[: count - len(chosen)])
+        return chosen
+
+    async def _create_pods(
+        self, key: str, job: m.JSONObject, templates: list[tuple[m.JSONObject, str]]
+    ) -> tuple[int, Exception | None]:
+        self.expectations.expect_creations(key, len(templates))
+        namespace = m.namespace_of(job)
+        created = 0
+        remaining, batch = list(templates), 1
+        while remaining:
+            now_batch, remaining = remaining[:batch], remaining[batch:]
+            results = await asyncio.gather(
+                *(
+                    self.client.create(
+                        PODS, jp.pod_for_job(job, self.rt, template, generate), namespace
+                    )
+                    for template, generate in now_batch
+                ),
+                return_exceptions=True,
+            )
+            errors = [r for r in results if isinstance(r, BaseException)]
+            for error in errors:
+                if not isinstance(error, KubewardError | OSError):
+                    raise error
+            for made in results:
+                if isinstance(made, dict):
+                    created += 1
+                    message = f"Created pod: {m.name_of(made)}"
+                    self.events.event(job, self.rt, NORMAL, "SuccessfulCreate", message)
+            if errors:
+                for _ in range(len(errors) + len(remaining)):
+                    self.expectations.creation_observed(key)
+                self.events.event(
+                    job, self.rt, WARNING, "FailedCreate", f"Error creating: {errors[0]}"
+                )
+                first = errors[0]
+                return created, first if isinstance(first, Exception) else None
+            batch *= 2
+        return created, None
+
+    async def _delete_pods(
+        self, job: m.JSONObject, pods: list[m.JSONObject], release: bool, key: str = ""
+    ) -> tuple[int, int, Exception | None]:
+        """Delete ``pods`` (first removing the finalizer when ``release``): (deleted, of them
+        ready, the first error)."""
+
+        async def delete(pod: m.JSONObject) -> Exception | None:
+            try:
+                if release and jp.has_tracking_finalizer(pod):
+                    await self._strategic_patch_pod(pod, jp.remove_finalizer_patch())
+                await self.client.delete(
+                    PODS, m.name_of(pod), m.namespace_of(pod), uid=ownership.uid_of(pod)
+                )
+                message = f"Deleted pod: {m.name_of(pod)}"
+                self.events.event(job, self.rt, NORMAL, "SuccessfulDelete", message)
+            except NotFound:
+                if key:
+                    self.expectations.deletion_observed(key, key_of(pod))
+            except (KubewardError, OSError) as exc:
+                if key:
+                    self.expectations.deletion_observed(key, key_of(pod))
+                return exc
+            return None
+
+        results = await asyncio.gather(*(delete(p) for p in pods))
+        errors = [e for e in results if e is not None]
+        deleted = len(pods) - len(errors)
+        ready = sum(
+            1 for p, e in zip(pods, results, strict=True) if e is None and podstate.is_ready(p)
+        )
+        return deleted, ready, errors[0] if errors else None
+
+    async def _remove_finalizers(self, key: str, pods: list[m.JSONObject]) -> set[str]:
+        """Rule 4: the uids whose finalizer is gone (or whose pod is)."""
+        if not pods:
+            return set()
+        expected = self.finalizer_expectations.setdefault(key, set())
+        expected.update(ownership.uid_of(p) for p in pods)
+
+        async def release(pod: m.JSONObject) -> str | None:
+            uid = ownership.uid_of(pod)
+            try:
+                await self._strategic_patch_pod(pod, jp.remove_finalizer_patch())
+            except NotFound:
+                expected.discard(uid)
+            except (KubewardError, OSError):
+                expected.discard(uid)
+                return None
+            return uid
+
+        return {uid for uid in await asyncio.gather(*(release(p) for p in pods)) if uid}
+
+    async def _strategic_patch_pod(self, pod: m.JSONObject, body: m.JSONObject) -> Any:
+        return await self.client.patch(
+            PODS,
+            m.name_of(pod),
+            body,
+            namespace=m.namespace_of(pod),
+            content_type=STRATEGIC_MERGE_PATCH,
+        )
+
+    async def _merge_patch_pod(self, pod: m.JSONObject, body: m.JSONObject) -> Any:
+        try:
+            return await self.client.patch(
+                PODS, m.name_of(pod), body, namespace=m.namespace_of(pod)
+            )
+        except NotFound:
+            return None
+
+    async def _release_orphan(self, pod_key: str) -> None:
+        """Rule 8: a pod with the finalizer whose Job is gone loses it."""
+        pod = self.pods.get(pod_key)
+        if pod is None or not jp.has_tracking_finalizer(pod) or self._owner_key(pod) is not None:
+            return
+        try:
+            await self._strategic_patch_pod(pod, jp.remove_finalizer_patch())
+        except NotFound:
+            return
+
+    # --- time (rules 3, 5, 6) ---------------------------------------------------------------
+    def _next_backoff(
+        self,
+        key: str,
+        succeeded: list[m.JSONObject],
+        failed: list[m.JSONObject],
+        now: datetime.datetime,
+    ) -> _Backoff:
+        old = self.backoffs.get(key, _Backoff())
+        if succeeded and not failed:
+            return _Backoff()
+        if failed:
+            return _Backoff(old.failures + len(failed), now)
+        return _Backoff(old.failures, old.last_failure)
+
+    def _suspend_condition(
+        self, job: m.JSONObject, suspended: bool, now: datetime.datetime
+    ) -> bool:
+        status = job["status"]
+        conditions: list[m.JSONObject] = status.setdefault("conditions", [])
+        existing = next((c for c in conditions if c.get("type") == "Suspended"), None)
+        if suspended:
+            wanted = ("True", "JobSuspended", "Job suspended")
+        else:
+            wanted = ("False", "JobResumed", "Job resumed")
+        if existing is None and not suspended:
+            return False
+        if (
+            existing is not None
+            and (
+                existing.get("status"),
+                existing.get("reason"),
+                existing.get("message"),
+            )
+            == wanted
+        ):
+            return False
+        cond = _condition("Suspended", wanted[1], wanted[2], now)
+        cond["status"] = wanted[0]
+        if existing is not None:
+            conditions[conditions.index(existing)] = cond
+        else:
+            conditions.append(cond)
+        if suspended:
+            self.events.event(job, self.rt, NORMAL, "Suspended", "Job suspended")
+        else:
+            self.events.event(job, self.rt, NORMAL, "Resumed", "Job resumed")
+            status["startTime"] = m.format_time(now)
+        return True
+
+
+def _uncounted(succeeded: list[str], failed: list[str]) -> m.JSONObject:
+    found: m.JSONObject = {}
+    if succeeded:
+        found["succeeded"] = succeeded
+    if failed:
+        found["failed"] = failed
+    return found
+
+
+def _clean_uncounted(
+    status: m.JSONObject, succeeded: list[str], failed: list[str], with_finalizer: set[str]
+) -> bool:
+    """Rule 4: uncounted uids whose finalizer is gone move into the counters."""
+    kept_succeeded = [u for u in succeeded if u in with_finalizer]
+    kept_failed = [u for u in failed if u in with_finalizer]
+    changed = len(kept_succeeded) != len(succeeded) or len(kept_failed) != len(failed)
+    status["succeeded"] = int(status.get("succeeded") or 0) + len(succeeded) - len(kept_succeeded)
+    status["failed"] = int(status.get("failed") or 0) + len(failed) - len(kept_failed)
+    status["uncountedTerminatedPods"] = _uncounted(kept_succeeded, kept_failed)
+    return changed
+
+
+def _past_backoff_limit_on_failure(job: m.JSONObject, pods: list[m.JSONObject], limit: int) -> bool:
+    template_spec = (jp.spec_of(job).get("template") or {}).get("spec") or {}
+    if template_spec.get("restartPolicy") != "OnFailure":
+        return False
+    restarts = 0
+    for pod in pods:
+        if jp.phase_of(pod) in ("Running", "Pending"):
+            status = jp.status_of(pod)
+            for kind in ("initContainerStatuses", "containerStatuses"):
+                restarts += sum(int(s.get("restartCount") or 0) for s in status.get(kind) or [])
+    return restarts > 0 if limit == 0 else restarts >= limit
+
+
+def _deadline_left(job: m.JSONObject, now: datetime.datetime) -> float | None:
+    """Seconds until ``activeDeadlineSeconds`` runs out (None: no deadline applies)."""
+    deadline = jp.spec_of(job).get("activeDeadlineSeconds")
+    started = m.parse_time(str(jp.status_of(job).get("startTime") or ""))
+    if deadline is None or started is None or jp.spec_of(job).get("suspend"):
+        return None
+    return float(deadline) - (now - started).total_seconds()
+
+
+def _backoff_left(backoff: _Backoff, now: datetime.datetime) -> float:
+    """Rule 3."""
+    if backoff.failures <= 0 or backoff.last_failure is None:
+        return 0.0
+    delay = min(MAX_POD_FAILURE_BACKOFF, POD_FAILURE_BACKOFF * 2.0 ** (backoff.failures - 1))
+    return max(0.0, delay - (now - backoff.last_failure).total_seconds())
