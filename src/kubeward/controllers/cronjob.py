@@ -46,7 +46,7 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.clock import Clock, RealClock, on_loop
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.informer import Informer
-from kubeward.controllers.job import COMPLETE, condition_of, is_finished
+from kubeward.controllers.job_status import COMPLETE, condition_of, is_finished
 from kubeward.errors import AlreadyExists, InputError, JobSyncFailed, NotFound, StatusError
 
 SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp"

@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime
-from dataclasses import dataclass, field
 from typing import Any
 
 from kubeward.api import meta as m
@@ -49,6 +48,7 @@ from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import LabelSelector
 from kubeward.client.api import APIClient
 from kubeward.controllers import job_pods as jp
+from kubeward.controllers import job_status as js
 from kubeward.controllers import ownership, podstate
 from kubeward.controllers.base import Controller
 from kubeward.controllers.clock import Clock, RealClock, on_loop
@@ -58,66 +58,8 @@ from kubeward.controllers.informer import Informer, key_of
 from kubeward.errors import BadRequest, JobSyncFailed, KubewardError, NotFound
 
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
-MAX_UNCOUNTED_PODS = 500
 MAX_POD_CREATE_DELETE_PER_SYNC = 500
-POD_FAILURE_BACKOFF = 10.0
-MAX_POD_FAILURE_BACKOFF = 600.0
 ORPHAN_PREFIX = "orphan-pod:"
-COMPLETE, FAILED = "Complete", "Failed"
-FAILURE_TARGET, SUCCESS_CRITERIA_MET = "FailureTarget", "SuccessCriteriaMet"
-COMPLETIONS_REACHED = ("CompletionsReached", "Reached expected number of succeeded pods")
-
-
-def condition_of(job: m.JSONObject, kind: str) -> m.JSONObject | None:
-    for cond in jp.status_of(job).get("conditions") or []:
-        if cond.get("type") == kind and cond.get("status") == "True":
-            return dict(cond)
-    return None
-
-
-def is_finished(job: m.JSONObject) -> bool:
-    """A Job with a ``Complete`` or ``Failed`` condition that is True."""
-    return condition_of(job, COMPLETE) is not None or condition_of(job, FAILED) is not None
-
-
-def _condition(kind: str, reason: str, message: str, now: datetime.datetime) -> m.JSONObject:
-    stamp = m.format_time(now)
-    cond: m.JSONObject = {
-        "type": kind,
-        "status": "True",
-        "lastProbeTime": stamp,
-        "lastTransitionTime": stamp,
-    }
-    if reason:
-        cond["reason"] = reason
-    if message:
-        cond["message"] = message
-    return cond
-
-
-@dataclass
-class _Backoff:
-    """Rule 3."""
-
-    failures: int = 0
-    last_failure: datetime.datetime | None = None
-
-
-@dataclass
-class _Pass:
-    """What one reconcile of a Job has found so far (upstream's ``syncJobCtx``)."""
-
-    job: m.JSONObject
-    pods: list[m.JSONObject]
-    active: list[m.JSONObject]
-    expected_rm: set[str]
-    succeeded: int = 0
-    failed: int = 0
-    terminating: int = 0
-    ready: int = 0
-    finished: m.JSONObject | None = None
-    succeeded_indexes: set[int] = field(default_factory=set)
-    backoff: _Backoff = field(default_factory=_Backoff)
 
 
 class JobController(Controller):
@@ -139,7 +81,7 @@ class JobController(Controller):
         self.rt: ResourceType = JOBS
         self.expectations = Expectations()
         self.finalizer_expectations: dict[str, set[str]] = {}
-        self.backoffs: dict[str, _Backoff] = {}
+        self.backoffs: dict[str, js.Backoff] = {}
         self.events = EventRecorder(client, "job-controller")
         self.depends_on(pods)
         pods.add_event_handler(self._pod_added, self._pod_updated, self._pod_deleted)
@@ -217,7 +159,7 @@ class JobController(Controller):
             return None
         candidates = list(self.pods.in_namespace(m.namespace_of(job)))
         pods = await ownership.claim(job, self.rt, selector, candidates, self._merge_patch_pod)
-        if is_finished(job):
+        if js.is_finished(job):
             await self._remove_finalizers(key, [p for p in pods if jp.has_tracking_finalizer(p)])
             return None
         return await self._sync(key, job, pods)
@@ -229,8 +171,8 @@ class JobController(Controller):
         status = job.setdefault("status", {})
         spec = jp.spec_of(job)
         expected_rm = set(self.finalizer_expectations.get(key, set()))
-        ctx = _Pass(
-            job, pods, [p for p in pods if podstate.is_active(p)], expected_rm, backoff=_Backoff()
+        ctx = js.JobPass(
+            job, pods, [p for p in pods if podstate.is_active(p)], expected_rm, backoff=js.Backoff()
         )
         ctx.terminating = sum(
             1
@@ -242,7 +184,7 @@ class JobController(Controller):
         uncounted = status.get("uncountedTerminatedPods") or {}
         unc_succeeded = set(uncounted.get("succeeded") or [])
         unc_failed = set(uncounted.get("failed") or [])
-        new_succeeded, new_failed = self._new_finished(ctx, unc_succeeded, unc_failed)
+        new_succeeded, new_failed = js.new_finished(ctx, unc_succeeded, unc_failed)
         policy = spec.get("podFailurePolicy")
         counted_failed = [p for p in new_failed if jp.match_failure_policy(policy, p)[1]]
         ctx.succeeded = int(status.get("succeeded") or 0) + len(new_succeeded) + len(unc_succeeded)
@@ -250,35 +192,39 @@ class JobController(Controller):
         suspended = bool(spec.get("suspend"))
         if not status.get("startTime") and not suspended:
             status["startTime"] = m.format_time(now)
-        ctx.backoff = self._next_backoff(key, new_succeeded, counted_failed, now)
+        ctx.backoff = js.next_backoff(
+            self.backoffs.get(key, js.Backoff()), new_succeeded, counted_failed, now
+        )
         again: float | None = None
 
-        ctx.finished = condition_of(job, SUCCESS_CRITERIA_MET)
+        ctx.finished = js.condition_of(job, js.SUCCESS_CRITERIA_MET)
         if ctx.finished is None:
-            target = condition_of(job, FAILURE_TARGET)
+            target = js.condition_of(job, js.FAILURE_TARGET)
             if target is not None:
-                ctx.finished = _condition(
-                    FAILED, target.get("reason", ""), target.get("message", ""), now
+                ctx.finished = js.new_condition(
+                    js.FAILED, target.get("reason", ""), target.get("message", ""), now
                 )
             else:
-                message = self._fail_job_message(job, pods)
+                message = js.fail_job_message(job, pods)
                 if message is not None:
-                    ctx.finished = _condition(FAILURE_TARGET, "PodFailurePolicy", message, now)
+                    ctx.finished = js.new_condition(
+                        js.FAILURE_TARGET, "PodFailurePolicy", message, now
+                    )
         if ctx.finished is None:
             raw_limit = spec.get("backoffLimit")
             limit = 6 if raw_limit is None else int(raw_limit)
-            if ctx.failed > limit or _past_backoff_limit_on_failure(job, pods, limit):
-                ctx.finished = _condition(
-                    FAILURE_TARGET,
+            if ctx.failed > limit or js.past_backoff_limit_on_failure(job, pods, limit):
+                ctx.finished = js.new_condition(
+                    js.FAILURE_TARGET,
                     "BackoffLimitExceeded",
                     "Job has reached the specified backoff limit",
                     now,
                 )
             else:
-                left = _deadline_left(job, now)
+                left = js.deadline_left(job, now)
                 if left is not None and left <= 0:
-                    ctx.finished = _condition(
-                        FAILURE_TARGET,
+                    ctx.finished = js.new_condition(
+                        js.FAILURE_TARGET,
                         "DeadlineExceeded",
                         "Job was active longer than specified deadline",
                         now,
@@ -287,7 +233,7 @@ class JobController(Controller):
                     again = left
         completions = spec.get("completions")
         if jp.is_indexed(job) and completions is not None:
-            ctx.succeeded_indexes = self._succeeded_indexes(job, pods, int(completions))
+            ctx.succeeded_indexes = js.succeeded_indexes(job, pods, int(completions))
             ctx.succeeded = len(ctx.succeeded_indexes)
 
         active = len(ctx.active)
@@ -312,9 +258,15 @@ class JobController(Controller):
             else:
                 complete = ctx.succeeded >= int(completions) and active == 0
             if complete:
-                ctx.finished = _condition(SUCCESS_CRITERIA_MET, *COMPLETIONS_REACHED, now)
+                ctx.finished = js.new_condition(
+                    js.SUCCESS_CRITERIA_MET, *js.COMPLETIONS_REACHED, now
+                )
             elif managed:
-                suspend_changed = self._suspend_condition(job, suspended, now)
+                event = js.suspend_condition(job, suspended, now)
+                if event is not None:
+                    suspend_changed = True
+                    message = "Job suspended" if event == "Suspended" else "Job resumed"
+                    self.events.event(job, self.rt, NORMAL, event, message)
 
         changed = suspend_changed or (
             active != status.get("active", 0)
@@ -330,155 +282,33 @@ class JobController(Controller):
         return again
 
     # --- counting (rule 4) ------------------------------------------------------------------
-    def _new_finished(
-        self, ctx: _Pass, unc_succeeded: set[str], unc_failed: set[str]
-    ) -> tuple[list[m.JSONObject], list[m.JSONObject]]:
-        succeeded: list[m.JSONObject] = []
-        failed: list[m.JSONObject] = []
-        completions = jp.spec_of(ctx.job).get("completions")
-        for pod in ctx.pods:
-            uid = ownership.uid_of(pod)
-            if not jp.has_tracking_finalizer(pod) or uid in ctx.expected_rm:
-                continue
-            if jp.is_indexed(ctx.job):
-                index = jp.completion_index(pod)
-                if index is None or index >= int(completions or 0):
-                    continue
-            if jp.phase_of(pod) == "Succeeded" and uid not in unc_succeeded:
-                succeeded.append(pod)
-            elif jp.is_failed(pod, ctx.job) and uid not in unc_failed:
-                failed.append(pod)
-        return succeeded, failed
-
-    def _succeeded_indexes(
-        self, job: m.JSONObject, pods: list[m.JSONObject], completions: int
-    ) -> set[int]:
-        found = jp.parse_intervals(
-            str(jp.status_of(job).get("completedIndexes") or ""), completions
-        )
-        for pod in pods:
-            index = jp.completion_index(pod)
-            if jp.phase_of(pod) == "Succeeded" and index is not None and index < completions:
-                found.add(index)
-        return found
-
-    def _fail_job_message(self, job: m.JSONObject, pods: list[m.JSONObject]) -> str | None:
-        policy = jp.spec_of(job).get("podFailurePolicy")
-        if not policy:
-            return None
-        for pod in pods:
-            if jp.is_failed(pod, job):
-                message = jp.match_failure_policy(policy, pod)[0]
-                if message is not None:
-                    return message
-        return None
-
     async def _track_status(
-        self, key: str, ctx: _Pass, needs_flush: bool, now: datetime.datetime
+        self, key: str, ctx: js.JobPass, needs_flush: bool, now: datetime.datetime
     ) -> None:
+        """Rules 4 and 5: write the uncounted pods, release them, count them, finish."""
+        plan = js.plan_tracking(ctx, needs_flush, now)
         job = ctx.job
         status = job["status"]
-        indexed = jp.is_indexed(job)
-        completions = int(jp.spec_of(job).get("completions") or 0)
-        policy = jp.spec_of(job).get("podFailurePolicy")
-        uncounted = status.setdefault("uncountedTerminatedPods", {})
-        unc_succeeded: list[str] = list(uncounted.get("succeeded") or [])
-        unc_failed: list[str] = list(uncounted.get("failed") or [])
-        with_finalizer = {
-            ownership.uid_of(p)
-            for p in ctx.pods
-            if jp.has_tracking_finalizer(p) and ownership.uid_of(p) not in ctx.expected_rm
-        }
-        needs_flush = (
-            _clean_uncounted(status, unc_succeeded, unc_failed, with_finalizer) or needs_flush
-        )
-        unc_succeeded = list(status["uncountedTerminatedPods"].get("succeeded") or [])
-        unc_failed = list(status["uncountedTerminatedPods"].get("failed") or [])
-        to_release: list[m.JSONObject] = []
-        new_indexes: set[int] = set()
-        reached_max = False
-        finishing = ctx.finished is not None and ctx.finished["type"] != SUCCESS_CRITERIA_MET
-        for pod in ctx.pods:
-            uid = ownership.uid_of(pod)
-            if not jp.has_tracking_finalizer(pod) or uid in ctx.expected_rm:
-                continue
-            failed_now = jp.is_failed(pod, job)
-            succeeded_now = jp.phase_of(pod) == "Succeeded"
-            if not (ownership.is_deleting(job) or ctx.finished or succeeded_now or failed_now):
-                continue
-            to_release.append(pod)
-            index = jp.completion_index(pod)
-            if succeeded_now and uid not in unc_failed:
-                if indexed:
-                    if index is not None and index < completions:
-                        new_indexes.add(index)
-                elif uid not in unc_succeeded:
-                    unc_succeeded.append(uid)
-                    needs_flush = True
-            elif (
-                (failed_now or finishing)
-                and uid not in unc_failed
-                and (not indexed or (index is not None and index < completions))
-                and jp.match_failure_policy(policy, pod)[1]
-            ):
-                unc_failed.append(uid)
-                needs_flush = True
-            if len(new_indexes) + len(unc_succeeded) + len(unc_failed) >= MAX_UNCOUNTED_PODS:
-                reached_max = True
-                break
-        status["uncountedTerminatedPods"] = _uncounted(unc_succeeded, unc_failed)
-        if indexed:
-            text = jp.format_intervals(ctx.succeeded_indexes | new_indexes)
-            if text != (status.get("completedIndexes") or ""):
-                needs_flush = True
-            status["completedIndexes"] = text
-            status["succeeded"] = len(ctx.succeeded_indexes | new_indexes)
-        if ctx.finished is not None and ctx.finished["type"] == FAILURE_TARGET:
-            status.setdefault("conditions", []).append(ctx.finished)
-            needs_flush = True
-            ctx.finished = _condition(
-                FAILED, ctx.finished.get("reason", ""), ctx.finished.get("message", ""), now
-            )
-        elif ctx.finished is not None and ctx.finished["type"] == SUCCESS_CRITERIA_MET:
-            if condition_of(job, SUCCESS_CRITERIA_MET) is None:
-                status.setdefault("conditions", []).append(ctx.finished)
-                needs_flush = True
-            ctx.finished = _condition(
-                COMPLETE, ctx.finished.get("reason", ""), ctx.finished.get("message", ""), now
-            )
+        needs_flush = plan.needs_flush
         if needs_flush:
             job = await self._write_status(job)
             status = job["status"]
             self.backoffs[key] = ctx.backoff
             needs_flush = False
-        released = await self._remove_finalizers(key, to_release)
-        with_finalizer -= released
+        with_finalizer = plan.with_finalizer - await self._remove_finalizers(key, plan.to_release)
         unc = status.get("uncountedTerminatedPods") or {}
-        if _clean_uncounted(
+        if js.clean_uncounted(
             status, list(unc.get("succeeded") or []), list(unc.get("failed") or []), with_finalizer
         ):
             needs_flush = True
-        finished = not reached_max and self._enact_finished(ctx, status)
+        finished = not plan.reached_max and js.enact_finished(ctx, status)
         if finished or needs_flush:
             await self._write_status(job)
             if finished and ctx.finished is not None:
                 self._record_finished(job, ctx.finished)
 
-    def _enact_finished(self, ctx: _Pass, status: m.JSONObject) -> bool:
-        cond = ctx.finished
-        if cond is None:
-            return False
-        unc = status.get("uncountedTerminatedPods") or {}
-        if unc.get("succeeded") or unc.get("failed") or ctx.terminating > 0:
-            return False
-        conditions = [c for c in status.get("conditions") or [] if c.get("type") != cond["type"]]
-        status["conditions"] = [*conditions, cond]
-        if cond["type"] == COMPLETE:
-            status["completionTime"] = cond["lastTransitionTime"]
-        return True
-
     def _record_finished(self, job: m.JSONObject, cond: m.JSONObject) -> None:
-        if cond["type"] == COMPLETE:
+        if cond["type"] == js.COMPLETE:
             completions = jp.spec_of(job).get("completions")
             if completions is not None and int(job["status"].get("succeeded") or 0) > int(
                 completions
@@ -508,7 +338,7 @@ class JobController(Controller):
 
     # --- managing pods (rules 2 and 3) ------------------------------------------------------
     async def _manage(
-        self, key: str, job: m.JSONObject, ctx: _Pass
+        self, key: str, job: m.JSONObject, ctx: js.JobPass
     ) -> tuple[int, Exception | None, float | None]:
         spec = jp.spec_of(job)
         active = len(ctx.active)
@@ -538,7 +368,7 @@ class JobController(Controller):
         diff = want - terminating - active
         if diff <= 0:
             return active, None, None
-        wait = _backoff_left(ctx.backoff, self.clock.now())
+        wait = js.backoff_left(ctx.backoff, self.clock.now())
         if wait > 0:
             return active, None, wait
         diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
@@ -547,7 +377,7 @@ class JobController(Controller):
         return active + created, error, None
 
     def _templates(
-        self, job: m.JSONObject, ctx: _Pass, count: int
+        self, job: m.JSONObject, ctx: js.JobPass, count: int
     ) -> list[tuple[m.JSONObject, str]]:
         spec = jp.spec_of(job)
         template = spec.get("template") or {}
@@ -697,105 +527,3 @@ class JobController(Controller):
             await self._strategic_patch_pod(pod, jp.remove_finalizer_patch())
         except NotFound:
             return
-
-    # --- time (rules 3, 5, 6) ---------------------------------------------------------------
-    def _next_backoff(
-        self,
-        key: str,
-        succeeded: list[m.JSONObject],
-        failed: list[m.JSONObject],
-        now: datetime.datetime,
-    ) -> _Backoff:
-        old = self.backoffs.get(key, _Backoff())
-        if succeeded and not failed:
-            return _Backoff()
-        if failed:
-            return _Backoff(old.failures + len(failed), now)
-        return _Backoff(old.failures, old.last_failure)
-
-    def _suspend_condition(
-        self, job: m.JSONObject, suspended: bool, now: datetime.datetime
-    ) -> bool:
-        status = job["status"]
-        conditions: list[m.JSONObject] = status.setdefault("conditions", [])
-        existing = next((c for c in conditions if c.get("type") == "Suspended"), None)
-        if suspended:
-            wanted = ("True", "JobSuspended", "Job suspended")
-        else:
-            wanted = ("False", "JobResumed", "Job resumed")
-        if existing is None and not suspended:
-            return False
-        if (
-            existing is not None
-            and (
-                existing.get("status"),
-                existing.get("reason"),
-                existing.get("message"),
-            )
-            == wanted
-        ):
-            return False
-        cond = _condition("Suspended", wanted[1], wanted[2], now)
-        cond["status"] = wanted[0]
-        if existing is not None:
-            conditions[conditions.index(existing)] = cond
-        else:
-            conditions.append(cond)
-        if suspended:
-            self.events.event(job, self.rt, NORMAL, "Suspended", "Job suspended")
-        else:
-            self.events.event(job, self.rt, NORMAL, "Resumed", "Job resumed")
-            status["startTime"] = m.format_time(now)
-        return True
-
-
-def _uncounted(succeeded: list[str], failed: list[str]) -> m.JSONObject:
-    found: m.JSONObject = {}
-    if succeeded:
-        found["succeeded"] = succeeded
-    if failed:
-        found["failed"] = failed
-    return found
-
-
-def _clean_uncounted(
-    status: m.JSONObject, succeeded: list[str], failed: list[str], with_finalizer: set[str]
-) -> bool:
-    """Rule 4: uncounted uids whose finalizer is gone move into the counters."""
-    kept_succeeded = [u for u in succeeded if u in with_finalizer]
-    kept_failed = [u for u in failed if u in with_finalizer]
-    changed = len(kept_succeeded) != len(succeeded) or len(kept_failed) != len(failed)
-    status["succeeded"] = int(status.get("succeeded") or 0) + len(succeeded) - len(kept_succeeded)
-    status["failed"] = int(status.get("failed") or 0) + len(failed) - len(kept_failed)
-    status["uncountedTerminatedPods"] = _uncounted(kept_succeeded, kept_failed)
-    return changed
-
-
-def _past_backoff_limit_on_failure(job: m.JSONObject, pods: list[m.JSONObject], limit: int) -> bool:
-    template_spec = (jp.spec_of(job).get("template") or {}).get("spec") or {}
-    if template_spec.get("restartPolicy") != "OnFailure":
-        return False
-    restarts = 0
-    for pod in pods:
-        if jp.phase_of(pod) in ("Running", "Pending"):
-            status = jp.status_of(pod)
-            for kind in ("initContainerStatuses", "containerStatuses"):
-                restarts += sum(int(s.get("restartCount") or 0) for s in status.get(kind) or [])
-    return restarts > 0 if limit == 0 else restarts >= limit
-
-
-def _deadline_left(job: m.JSONObject, now: datetime.datetime) -> float | None:
-    """Seconds until ``activeDeadlineSeconds`` runs out (None: no deadline applies)."""
-    deadline = jp.spec_of(job).get("activeDeadlineSeconds")
-    started = m.parse_time(str(jp.status_of(job).get("startTime") or ""))
-    if deadline is None or started is None or jp.spec_of(job).get("suspend"):
-        return None
-    return float(deadline) - (now - started).total_seconds()
-
-
-def _backoff_left(backoff: _Backoff, now: datetime.datetime) -> float:
-    """Rule 3."""
-    if backoff.failures <= 0 or backoff.last_failure is None:
-        return 0.0
-    delay = min(MAX_POD_FAILURE_BACKOFF, POD_FAILURE_BACKOFF * 2.0 ** (backoff.failures - 1))
-    return max(0.0, delay - (now - backoff.last_failure).total_seconds())
