@@ -326,3 +326,27 @@ def test_official_client_create_namespaced_job(cluster: Any, ns: str) -> None:
     job = wait_for(done, "the job complete")
     assert job.status.succeeded == 1
     assert [c.type for c in job.status.conditions] == ["SuccessCriteriaMet", "Complete"]
+
+
+@pytest.mark.parametrize(
+    ("account", "verb", "resource", "group", "allowed"),
+    [
+        ("job-controller", "create", "pods", "", True),
+        ("job-controller", "update", "jobs/status", "batch", True),
+        ("job-controller", "create", "jobs", "batch", False),
+        ("cronjob-controller", "create", "jobs", "batch", True),
+        ("cronjob-controller", "create", "pods", "", False),
+        ("ttl-after-finished-controller", "delete", "jobs", "batch", True),
+        ("ttl-after-finished-controller", "delete", "pods", "", False),
+    ],
+    ids=lambda v: str(v),
+)
+def test_each_batch_controller_has_only_its_bootstrap_role(
+    cluster: Any, account: str, verb: str, resource: str, group: str, allowed: bool
+) -> None:
+    resource, _, subresource = resource.partition("/")
+    user = f"system:serviceaccount:kube-system:{account}"
+    assert (
+        cluster.can(user, verb, resource, api_group=group, namespace=NS, subresource=subresource)
+        is allowed
+    )
