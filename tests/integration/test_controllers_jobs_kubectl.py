@@ -295,6 +295,17 @@ def test_ttl_after_finished_deletes_the_job_when_the_clock_passes_it(
     wait_for(lambda: not pods_of(kubectl, "brief") or None, "its pod deleted")
 
 
+def test_deleting_a_running_job_releases_and_removes_its_pods(
+    cluster: Any, kubectl: Kubectl, ns: str
+) -> None:
+    apply(kubectl, job_doc("dropped", {"parallelism": 2, "completions": 4}))
+    wait_for(lambda: len(pods_of(kubectl, "dropped")) == 2 or None, "two pods")
+    kubectl.run("delete", "job", "dropped", "-n", ns)
+    # The garbage collector deletes the pods; the job controller removes the finalizer of
+    # pods whose Job is gone, so they do not linger.
+    wait_for(lambda: not pods_of(kubectl, "dropped") or None, "the pods gone")
+
+
 def test_official_client_create_namespaced_job(cluster: Any, ns: str) -> None:
     from kubernetes import client, config
 
