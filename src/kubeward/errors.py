@@ -171,6 +171,14 @@ class CompactedError(StorageError):
         self.compacted = compacted
 
 
+class StorageUnavailable(StorageError):
+    """No storage member could answer (connection refused, quorum lost): the API answers 503."""
+
+
+class StorageTimeout(StorageError):
+    """A storage request timed out: whether a write was applied is unknown (the API answers 504)."""
+
+
 @dataclass(frozen=True)
 class Cause:
     """One entry of ``Status.details.causes``: ``FieldValueInvalid`` at ``metadata.name``."""
@@ -363,3 +371,15 @@ class RemoteStatus(StatusError):
         super().__init__(message, details)
         self.code = code  # type: ignore[misc]
         self.reason = reason  # type: ignore[misc]
+
+
+def storage_status(exc: StorageError) -> StatusError:
+    """The Status a storage failure is answered with: 503 when no storage member could answer
+    (retry later), 504 when a request timed out with its outcome unknown, 500 otherwise."""
+    if isinstance(exc, StorageUnavailable):
+        return ServiceUnavailable(f"the storage is unavailable: {exc}")
+    if isinstance(exc, StorageTimeout):
+        return Timeout(
+            f"Timeout: the storage did not answer in time; the request may have been applied ({exc})"
+        )
+    return InternalError(str(exc))

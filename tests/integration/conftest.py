@@ -20,3 +20,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 def kubectl(cluster: object, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
     home = tmp_path_factory.mktemp("home")
     return Kubectl(cluster.admin_kubeconfig, home)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def etcd_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """One 3-member etcd cluster with mutual TLS for the whole session (tests use own prefixes)."""
+    from kubeward.testing.etcd import running_etcd
+
+    with running_etcd(tmp_path_factory.mktemp("etcd")) as running:
+        yield running

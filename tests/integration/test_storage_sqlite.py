@@ -381,3 +381,36 @@ def test_no_operation_fails_under_mixed_load_with_background_work(tmp_path: Path
     )
     assert seen == 16 * 151
     assert listed > 0
+
+
+def test_a_schema_1_file_has_its_core_keys_renamed_once(tmp_path: Path) -> None:
+    """sqlite_dialect.py rule 5: core objects move from /registry/core/ to kube's layout."""
+    path = tmp_path / "state.db"
+    old_keys = {
+        "/registry/core/configmaps/default/x": "/registry/configmaps/default/x",
+        "/registry/core/namespaces/default": "/registry/namespaces/default",
+        "/registry/apps/deployments/default/d": "/registry/apps/deployments/default/d",
+        "/registry/coredns.example.com/things/t": "/registry/coredns.example.com/things/t",
+    }
+
+    async def write(b: SqliteBackend) -> dict[str, int]:
+        return {k: (await b.create(k, k.encode())).mod_revision for k in old_keys}
+
+    revisions = run(path, write)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 1")  # as kubeward wrote it before the change
+
+    async def read(b: SqliteBackend) -> dict[str, tuple[bytes, int] | None]:
+        found = {}
+        for old, new in old_keys.items():
+            kv = await b.get(new)
+            found[old] = (kv.value, kv.mod_revision) if kv else None
+            if old != new:
+                assert await b.get(old) is None
+        return found
+
+    expected = {old: (old.encode(), revisions[old]) for old in old_keys}
+    assert run(path, read) == expected
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert run(path, read) == expected  # opening again renames nothing more

@@ -142,8 +142,15 @@ class ResourceType:
         return None
 
     def storage_prefix(self) -> str:
-        """Keys are ``/registry/<group>/<resource>/[<namespace>/]<name>``, like the real server."""
-        group = (self.group if self.storage_group is None else self.storage_group) or "core"
+        """Keys are ``/registry/<resource>/[<namespace>/]<name>`` for the core group, as
+        kube-apiserver lays them out (``etcdctl get --prefix /registry/secrets`` finds them), and
+        ``/registry/<group>/<resource>/...`` for every other group, as it lays out custom
+        resources; a kind stored by another API (``storage_group``) uses that group's keys. No
+        core resource is named like a group (groups of custom resources have a dot; the built-in
+        ones without are apps, batch, autoscaling and policy)."""
+        group = self.group if self.storage_group is None else self.storage_group
+        if not group:
+            return f"/registry/{self.resource}/"
         return f"/registry/{group}/{self.resource}/"
 
     def storage_key(self, namespace: str, name: str) -> str:

@@ -13,16 +13,13 @@ and longer than the retry period, as upstream validates. One flag is kubeward's 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime
 import re
-import signal
 from pathlib import Path
 
 import click
 
-from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.cli.runtime import run_async, setup_logging, until_signalled
 from kubeward.client.api import APIClient
 from kubeward.controllers.leader import LeaderElectionConfig
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
@@ -101,19 +98,6 @@ def build_manager(
         leader_election=leader_election,
     )
     return ControllerManager(client, config)
-
-
-async def _run_until_signalled(manager: ControllerManager) -> None:
-    loop = asyncio.get_running_loop()
-    task = asyncio.create_task(manager.run())
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, task.cancel)
-    try:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    finally:
-        await manager.client.close()
 
 
 @click.command("controller-manager")
@@ -224,4 +208,4 @@ def controller_manager(
             leader_elect_retry_period,
         ),
     )
-    run_async(_run_until_signalled(manager))
+    run_async(until_signalled(manager.run(), manager.client.close))

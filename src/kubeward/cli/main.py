@@ -43,6 +43,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Run a node agent (a kubelet whose container runtime is simulated).",
     ),
     "pki": ("kubeward.cli.pki", "pki", "Create, inspect, audit and renew a cluster PKI."),
+    "etcd": (
+        "kubeward.cli.etcd",
+        "etcd",
+        "Run, inspect and back up a local etcd cluster secured by the etcd PKI.",
+    ),
     "config": (
         "kubeward.cli.config",
         "config",

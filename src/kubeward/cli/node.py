@@ -10,15 +10,12 @@ TLS bootstrapping), ``--cert-dir``, ``--rotate-certificates``, ``--rotate-server
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import ipaddress
-import signal
 from pathlib import Path
 
 import click
 
-from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.cli.runtime import run_async, setup_logging, until_signalled
 from kubeward.client.api import APIClient
 from kubeward.errors import InputError
 from kubeward.node import NodeAgent, NodeConfig, credentials
@@ -33,19 +30,6 @@ def parse_pairs(text: str, flag: str) -> dict[str, str]:
             raise InputError(f"{flag}: {item!r} is not KEY=VALUE")
         pairs[key] = value
     return pairs
-
-
-async def _run_until_signalled(agent: NodeAgent) -> None:
-    loop = asyncio.get_running_loop()
-    task = asyncio.create_task(agent.run())
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, task.cancel)
-    try:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    finally:
-        await agent.client.close()
 
 
 @click.command("node")
@@ -146,6 +130,6 @@ def node(
                 cert_dir=cert_dir,
             )
         client = APIClient.from_kubeconfig(kubeconfig, user_agent=f"kubelet/{name}")
-        await _run_until_signalled(NodeAgent(client, config))
+        await until_signalled(NodeAgent(client, config).run(), client.close)
 
     run_async(start())

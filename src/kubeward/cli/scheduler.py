@@ -6,29 +6,13 @@ Flags keep kube-scheduler's names: ``--kubeconfig`` names the scheduler's own cr
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import signal
 from pathlib import Path
 
 import click
 
-from kubeward.cli.runtime import run_async, setup_logging
+from kubeward.cli.runtime import run_async, setup_logging, until_signalled
 from kubeward.client.api import APIClient
 from kubeward.scheduler import Scheduler
-
-
-async def _run_until_signalled(scheduler: Scheduler) -> None:
-    loop = asyncio.get_running_loop()
-    task = asyncio.create_task(scheduler.run())
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, task.cancel)
-    try:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    finally:
-        await scheduler.client.close()
 
 
 @click.command("scheduler")
@@ -43,4 +27,4 @@ def scheduler(kubeconfig: Path, verbose: int) -> None:
     """Bind pending pods to nodes that can run them (nodeSelector, affinity, taints, resources)."""
     setup_logging(max(verbose, 1))
     client = APIClient.from_kubeconfig(kubeconfig, user_agent="kube-scheduler")
-    run_async(_run_until_signalled(Scheduler(client)))
+    run_async(until_signalled(Scheduler(client).run(), client.close))

@@ -20,6 +20,7 @@ from kubeward.api.allocation.ranges import (
     PortRange,
 )
 from kubeward.cli.auth_flags import auth_config, auth_flags
+from kubeward.cli.etcd_flags import etcd_config_from_flags, etcd_options
 from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
@@ -222,6 +223,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="Comma-separated admission plugins to disable (Kubernetes' names).",
 )
 @click.option("-v", "--verbose", count=True, help="More logging.")
+@etcd_options
 def serve(
     secure_port: int,
     bind_address: str,
@@ -256,10 +258,13 @@ def serve(
     enable_admission_plugins: str,
     disable_admission_plugins: str,
     verbose: int,
-    **auth: Any,
+    **flags: Any,  # the authentication/authorization flags and the etcd flags
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
+    etcd = etcd_config_from_flags(flags)
+    if etcd is not None and storage_url:
+        raise InputError("--storage and --etcd-servers name two stores; give one")
     if not storage_url:
         storage_url = f"sqlite:///{(data_dir / 'kubeward.db').resolve()}"
     config = ServerConfig(
@@ -271,13 +276,14 @@ def serve(
         advertise_address=advertise_address,
         tls_min_version=tls_min_version,
         storage_url=storage_url,
+        etcd=etcd,
         token_auth_file=token_auth_file,
         basic_auth_file=basic_auth_file,
         anonymous_auth=anonymous_auth,
         enable_bootstrap_token_auth=enable_bootstrap_token_auth,
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         authorization_policy_file=authorization_policy_file,
-        **auth_config(auth),
+        **auth_config(flags),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,

@@ -26,6 +26,7 @@ from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
+from kubeward.errors import InputError
 from kubeward.node.local import run_local_nodes
 from kubeward.scheduler.local import run_local_scheduler
 from kubeward.server.wiring.builder import RunningServer, serve_until_signalled
@@ -102,6 +103,19 @@ NEXT_COMMANDS = (
     show_default=True,
     help="The ports NodePort Services are allocated from.",
 )
+@click.option(
+    "--etcd",
+    "use_etcd",
+    is_flag=True,
+    help="Store in the local etcd cluster of `kubeward etcd up --dir DATA_DIR` instead of SQLite.",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(1, 5),
+    default=1,
+    show_default=True,
+    help="With --etcd: API servers to run, on PORT, PORT+1, ... (each its own etcd client and caches).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(
     data_dir: Path,
@@ -113,6 +127,8 @@ def up(
     storage_sync: str,
     service_cluster_ip_range: str,
     service_node_port_range: str,
+    use_etcd: bool,
+    replicas: int,
     verbose: int,
     nodes: int,
     **auth: Any,
@@ -121,6 +137,13 @@ def up(
     setup_logging(verbose)
     ip_range = IPRange.parse(service_cluster_ip_range)
     port_range = PortRange.parse(service_node_port_range)
+    if replicas > 1 and not use_etcd:
+        raise InputError("--replicas needs --etcd: API servers share their store through etcd")
+    etcd_state = None
+    if use_etcd:
+        from kubeward.cli.etcd import load_state
+
+        etcd_state = load_state(data_dir)
     config, admin = local_config(
         data_dir,
         port,
@@ -132,6 +155,7 @@ def up(
         ),
         storage_sync=storage_sync,
         service_cluster_ip_range=str(ip_range),
+        etcd_members=tuple(etcd_state["members"]) if etcd_state else (),
     )
     config = replace(
         config,
@@ -139,6 +163,11 @@ def up(
         service_node_port_range=str(port_range),
         **auth_config(auth),
     )
+    if etcd_state is not None:
+        from kubeward.cli.etcd import config_from_state
+
+        config = replace(config, etcd=config_from_state(data_dir))
+    extra_configs = [replace(config, secure_port=port + i) for i in range(1, replicas)]
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)
 
@@ -154,11 +183,15 @@ def up(
                 loop.create_task(run_local_nodes(admin.parent, server, nodes))
             )
         click.echo(f"kubeward is up: https://{bind_address}:{running.port}")
+        for extra in extra_configs:
+            click.echo(f"another API server: https://{bind_address}:{extra.secure_port}")
         click.echo("To use it with kubectl:")
         click.echo(f"  export KUBECONFIG={admin}")
         for command in NEXT_COMMANDS:
             click.echo(f"  {command}")
         click.echo("Stop with Ctrl-C; data is kept in " + str(data_dir.resolve()))
 
-    run_async(serve_until_signalled(config, on_ready=ready, port_flag="--port"))
+    run_async(
+        serve_until_signalled(config, on_ready=ready, port_flag="--port", replicas=extra_configs)
+    )
     logging.getLogger("kubeward").info("stopped")

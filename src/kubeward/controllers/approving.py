@@ -13,22 +13,33 @@ As Kubernetes' ``pkg/controller/certificates/approver`` (sarapprove.go):
  4. The Approved condition has reason ``AutoApproved`` and Kubernetes' messages; nothing is
     ever denied automatically.
  5. As upstream, a requester allowed ``nodeclient`` (kubeadm binds it to the group of its
-    bootstrap tokens) gets a request for *any* node name approved: the token is the proof of
+    bootstrap tokens) gets a request for a new node's name approved: the token is the proof of
     trust. What that node may then do is fenced by the Node authorizer and NodeRestriction.
+ 6. Beyond upstream: a bootstrap identity's (``system:bootstrap:…``) request for the name of a
+    Node that already exists is not approved automatically but left for a person, so a leaked
+    or shared bootstrap token cannot mint the credentials of a node that has already joined.
+    (A node renewing its own certificate asks as itself: rule 2.)
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 
 from kubeward.api import meta as m
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS as CSRS
 from kubeward.api.resources.certificates import GROUP
+from kubeward.api.resources.core import NODES
+from kubeward.api.user import NODE_USER_PREFIX
 from kubeward.api.validation import certificates as v
 from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.signers import common_name, kubelet_client_problem
+from kubeward.errors import NotFound
+
+log = logging.getLogger("kubeward.controllers")
+BOOTSTRAP_USER_PREFIX = "system:bootstrap:"
 
 SAR_PATH = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
 SELF_MESSAGE = "Auto approving self kubelet client certificate after SubjectAccessReview."
@@ -58,12 +69,29 @@ class ApprovingController(Controller):
         candidates = []
         if common_name(request) == spec.get("username"):
             candidates.append(("selfnodeclient", SELF_MESSAGE))
-        candidates.append(("nodeclient", NODE_MESSAGE))
+        if not await self._takes_over_a_node(spec, common_name(request)):
+            candidates.append(("nodeclient", NODE_MESSAGE))
         for subresource, message in candidates:
             if await self._allowed(csr, subresource):
                 await self._approve(csr, message)
                 return None
         return None
+
+    async def _takes_over_a_node(self, spec: m.JSONObject, subject: str) -> bool:
+        """Rule 6: a bootstrap identity asking for an existing node's name."""
+        if not str(spec.get("username", "")).startswith(BOOTSTRAP_USER_PREFIX):
+            return False
+        node = subject.removeprefix(NODE_USER_PREFIX)
+        try:
+            await self.client.get(NODES, node)
+        except NotFound:
+            return False
+        log.warning(
+            "csr from %s for the existing node %s is left for an administrator",
+            spec.get("username"),
+            node,
+        )
+        return True
 
     async def _allowed(self, csr: m.JSONObject, subresource: str) -> bool:
         spec = csr.get("spec") or {}

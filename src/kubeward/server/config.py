@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kubeward.authn.factory import LegacyOIDCFlags, TokenWebhookSettings
 from kubeward.authz.modes import WebhookSettings
+from kubeward.storage.etcd.config import EtcdConfig
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,8 @@ class ServerConfig:
     secure_port: int = 6443
     tls_min_version: str = "VersionTLS12"
     storage_url: str = ""
+    # --etcd-servers and friends: when set, the store is etcd and storage_url is not used.
+    etcd: EtcdConfig | None = None
     token_auth_file: Path | None = None
     basic_auth_file: Path | None = None
     anonymous_auth: bool = True

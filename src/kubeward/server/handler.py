@@ -40,6 +40,7 @@ log = logging.getLogger("kubeward.apiserver")
 
 KUBERNETES_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.4"}
 HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
+READINESS_ONLY = frozenset({"etcd"})  # checks /livez leaves out
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -199,6 +200,8 @@ class APIHandler:
         for name, check in checks.items():
             if wanted and name != wanted:
                 continue
+            if base == "/livez" and name in READINESS_ONLY:
+                continue  # a storage outage is not a reason to restart the API server
             try:
                 ok = await check()
             except Exception:

@@ -9,6 +9,8 @@ Rules:
  3. ``memory://`` is the in-memory backend, meant for tests.
  4. Any other URL is an ``InputError`` naming the URL and what is accepted. The backend is
     returned unstarted; the caller awaits ``start()``.
+ 5. etcd is not named by a URL but by a typed ``EtcdConfig`` (endpoints, TLS files, prefix,
+    compaction interval), as kube-apiserver's flags give it: ``backend_from_etcd``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import urllib.parse
 
 from kubeward.errors import InputError
+from kubeward.storage.etcd.backend import EtcdBackend
+from kubeward.storage.etcd.config import EtcdConfig
 from kubeward.storage.interfaces import Backend
 from kubeward.storage.memory import MemoryBackend
 from kubeward.storage.sqlite import SYNCHRONOUS_MODES, SqliteBackend, SqliteOptions
@@ -41,6 +45,11 @@ def backend_from_url(url: str) -> Backend:
     if scheme == "sqlite":
         return _sqlite(url, rest)
     raise InputError(f"{url}: unsupported storage URL scheme {scheme!r}; use {SUPPORTED}")
+
+
+def backend_from_etcd(config: EtcdConfig) -> Backend:
+    """The etcd backend for ``config`` (rule 5), unstarted."""
+    return EtcdBackend(config)
 
 
 def _sqlite(url: str, rest: str) -> SqliteBackend:

@@ -5,8 +5,9 @@ its ``resourceVersion`` from the revision the backend gives each write. The cont
 (and kine's), kept small so that the SQLite backend, the in-memory backend of the unit tests and
 a later etcd backend pass the same contract tests. Rules:
 
- 1. There is one global revision, starting at 1 and strictly increasing: every successful write
-    (create, update, delete) gets the next one. A key's ``mod_revision`` is the revision of its
+ 1. There is one global revision, strictly increasing: every successful write (create, update,
+    delete) gets the next one. A new SQLite or memory store's first write gets 1; etcd's empty
+    cluster is already at revision 1, so its first write gets 2. A key's ``mod_revision`` is the revision of its
     last write, ``create_revision`` the revision of the create that started its current life.
  2. ``create`` succeeds only if the key is absent; ``update`` and ``delete`` take the
     ``mod_revision`` the caller read and fail with ``RevisionMismatch`` if the key has moved on

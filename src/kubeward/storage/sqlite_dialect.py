@@ -15,6 +15,11 @@ it. The rules themselves live in ``log.py``; this module only says them in SQL. 
     one read transaction, so it cannot race a compaction.
  4. Every ``sqlite3.Error`` leaves this layer as ``StorageError`` naming the file, with the
     original as ``__cause__``.
+ 5. Schema 2 changes no table: it records that the core group's keys follow kube-apiserver's
+    layout, ``/registry/<resource>/...`` (api/scheme.py), not schema 1's
+    ``/registry/core/<resource>/...``. A schema-1 file has those keys renamed once, in the
+    transaction that upgrades it; revisions and history are untouched (no group of custom
+    resources can be called ``core``: theirs have a dot).
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ from kubeward.errors import CompactedError, StorageError
 from kubeward.storage.interfaces import Event, KeyValue, ListResult
 from kubeward.storage.log import LogRecord, check_read_revision, prefix_end
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_CORE_V1 = "/registry/core/"  # rule 5
+_RENAME_CORE_V1 = (
+    "UPDATE kv_log SET key = '/registry/' || substr(key, ?) WHERE key >= ? AND key < ?"
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv_log (
@@ -138,7 +147,17 @@ def prepare(conn: sqlite3.Connection, path: str, *, wal_limit: int) -> tuple[int
         raise StorageError(f"sqlite storage {path}: cannot use WAL journal mode (got {mode})")
     conn.execute(f"PRAGMA journal_size_limit = {int(wal_limit)}")
     conn.executescript(_SCHEMA)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    if version == 1:  # rule 5: the rename and the new version commit together
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(_RENAME_CORE_V1, (len(_CORE_V1) + 1, _CORE_V1, prefix_end(_CORE_V1)))
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    else:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return read_state(conn)
 
 

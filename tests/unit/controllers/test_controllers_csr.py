@@ -21,6 +21,7 @@ from kubeward.controllers.cleaning import deadline_of
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
+from kubeward.errors import NotFound
 from kubeward.pki.ca import CertificateAuthority
 
 CA = CertificateAuthority.create("kubernetes", datetime.timedelta(days=30), algorithm="ecdsa-p256")
@@ -30,10 +31,16 @@ KEY = ec.generate_private_key(ec.SECP256R1())
 class FakeClient:
     """Records writes; answers SubjectAccessReviews from ``allowed``."""
 
-    def __init__(self, allowed: set[str] | None = None) -> None:
+    def __init__(self, allowed: set[str] | None = None, nodes: set[str] | None = None) -> None:
         self.updates: list[tuple[str, dict[str, Any]]] = []
         self.reviews: list[dict[str, Any]] = []
         self.allowed = allowed or set()
+        self.nodes = nodes or set()
+
+    async def get(self, rt: ResourceType, name: str, namespace: str = "") -> dict[str, Any]:
+        if name not in self.nodes:
+            raise NotFound(f'nodes "{name}" not found')
+        return {"metadata": {"name": name}}
 
     async def update(
         self, rt: ResourceType, obj: dict[str, Any], *, namespace: str = "", subresource: str = ""
@@ -285,6 +292,16 @@ def test_approving_follows_the_subject_access_reviews(
         message,
     )
     assert fake.reviews[-1]["spec"]["user"] == username
+
+
+def test_a_bootstrap_token_cannot_take_over_a_node_that_joined() -> None:
+    fake = FakeClient({"nodeclient"}, nodes={"n1"})
+    client = cast(APIClient, fake)
+    informer = Informer(ClientSource(client, CERTIFICATE_SIGNING_REQUESTS))
+    informer.cache = {"again": node_csr("system:bootstrap:abc")}
+    asyncio.run(ApprovingController(informer, client).reconcile("again"))
+    assert fake.updates == []  # left for an administrator
+    assert fake.reviews == []
 
 
 def test_approving_ignores_other_signers() -> None:

@@ -2,7 +2,11 @@
 
 Not collected by itself: each backend's test module subclasses :class:`BackendContract` as a
 ``Test...`` class and implements ``make_backend`` — memory in tests/unit/storage, SQLite on
-real files in tests/integration, etcd when it comes. Tests drive a backend with plain
+real files in tests/integration, etcd against a real cluster in tests/integration. A backend
+may start above revision 0 (etcd's empty cluster is at revision 1, and the etcd tests share one
+cluster), so every revision a test names is counted from ``await b.current_revision()`` at its
+start, and each test's keys are its own (the etcd tests give each backend its own prefix).
+Tests drive a backend with plain
 ``asyncio.run`` (or ``uvloop.run`` where a subclass says so); waits that could hang are bounded
 by ``asyncio.wait_for`` so a lost event fails the test instead of stalling it.
 """
@@ -75,8 +79,9 @@ class BackendContract:
     # --- writes and revisions ---------------------------------------------------------------
     def test_writes_get_strictly_increasing_revisions(self, tmp_path: Path) -> None:
         async def scenario(b: Backend) -> None:
-            assert await b.current_revision() == 0
+            base = await b.current_revision()
             one = await b.create(PODS + "default/one", b"1")
+            assert one.mod_revision == base + 1
             two = await b.create(PODS + "default/two", b"2")
             one_v2 = await b.update(one.key, b"1b", one.mod_revision)
             gone = await b.delete(two.key, two.mod_revision)
@@ -135,8 +140,8 @@ class BackendContract:
         self, tmp_path: Path, offset: int, error: type[Exception] | None
     ) -> None:
         async def scenario(b: Backend) -> None:
-            await b.create(PODS + "a", b"v1")
-            kv = await b.update(PODS + "a", b"v2", 1)
+            first = await b.create(PODS + "a", b"v1")
+            kv = await b.update(PODS + "a", b"v2", first.mod_revision)
             expected = kv.mod_revision + offset
             if error is None:
                 new = await b.update(kv.key, b"v3", expected)
@@ -239,7 +244,10 @@ class BackendContract:
     def test_reads_at_a_future_revision_are_refused(self, tmp_path: Path) -> None:
         async def scenario(b: Backend) -> None:
             kv = await b.create(PODS + "a", b"x")
-            for read in (b.get(kv.key, kv.mod_revision + 1), b.list(PODS, revision=99)):
+            for read in (
+                b.get(kv.key, kv.mod_revision + 1),
+                b.list(PODS, revision=kv.mod_revision + 99),
+            ):
                 with pytest.raises(StorageError) as caught:
                     await read
                 assert not isinstance(caught.value, CompactedError)
@@ -380,13 +388,13 @@ class BackendContract:
 
     def test_watch_from_a_future_revision_starts_there(self, tmp_path: Path) -> None:
         async def scenario(b: Backend) -> None:
-            await b.create(PODS + "a", b"1")
-            watcher = asyncio.create_task(collect(b, PODS, 2, 1))
+            a = await b.create(PODS + "a", b"1")
+            watcher = asyncio.create_task(collect(b, PODS, a.mod_revision + 1, 1))
             await asyncio.sleep(0.01)
             await b.create(PODS + "b", b"2")
             c = await b.create(PODS + "c", b"3")
             [event] = await watcher
-            assert (event.key, event.revision) == (c.key, 3)
+            assert (event.key, event.revision) == (c.key, a.mod_revision + 2)
 
         self.run(tmp_path, scenario)
 
@@ -451,8 +459,9 @@ class BackendContract:
 
     def test_a_slow_watcher_blocks_nobody_and_catches_up_from_history(self, tmp_path: Path) -> None:
         async def scenario(b: Backend) -> None:
+            base = await b.current_revision()
             first = await b.create(PODS + "k0", b"0")
-            slow = b.watch(PODS, 0)
+            slow = b.watch(PODS, base)
             assert (await anext(slow)).revision == first.mod_revision  # now subscribed
             fast = asyncio.create_task(collect(b, PODS, first.mod_revision, 100))
             await asyncio.sleep(0.01)
@@ -471,8 +480,9 @@ class BackendContract:
         self, tmp_path: Path
     ) -> None:
         async def scenario(b: Backend) -> None:
+            base = await b.current_revision()
             await b.create(PODS + "k0", b"0")
-            slow = b.watch(PODS, 0)
+            slow = b.watch(PODS, base)
             await anext(slow)
             for i in range(1, 20):
                 await b.create(f"{PODS}k{i}", b"x")
@@ -486,49 +496,57 @@ class BackendContract:
         async def main() -> list[int]:
             backend = self.make_backend(tmp_path)
             await backend.start()
+            base = await backend.current_revision()
             kv = await backend.create(PODS + "a", b"1")
             seen: list[int] = []
 
             async def watch(prefix: str) -> None:
-                async for event in backend.watch(prefix, 0):
+                async for event in backend.watch(prefix, base):
                     seen.append(event.revision)
 
             watchers = [asyncio.create_task(watch(p)) for p in (PODS, "/registry/", PODS + "a")]
-            await asyncio.sleep(0.01)
+
+            async def all_seen() -> None:
+                while len(seen) < len(watchers):
+                    await asyncio.sleep(0.001)
+
+            await asyncio.wait_for(all_seen(), DEADLINE)  # every watcher is streaming
             await backend.close()
             await asyncio.wait_for(asyncio.gather(*watchers), DEADLINE)
             with pytest.raises(StorageError):
                 await backend.get(kv.key)
             with pytest.raises(StorageError):
                 await backend.create(PODS + "b", b"2")
+            assert seen == [kv.mod_revision] * 3
             return seen
 
-        assert self.run_loop(main()) == [1, 1, 1]
+        self.run_loop(main())
 
     # --- compaction -----------------------------------------------------------------------------
     def test_compacted_revisions_raise_compacted_error(self, tmp_path: Path) -> None:
         async def scenario(b: Backend) -> None:
+            r = await b.current_revision()  # revision r + i holds "v{i}"
             kv = await b.create(PODS + "a", b"v1")
             for i in range(2, 7):
                 kv = await b.update(kv.key, f"v{i}".encode(), kv.mod_revision)
-            await b.compact(4)
-            assert await b.compacted_revision() == 4
-            for old in (1, 3, 4):
+            await b.compact(r + 4)
+            assert await b.compacted_revision() == r + 4
+            for old in (r + 1, r + 3, r + 4):
                 with pytest.raises(CompactedError) as caught:
                     await b.get(kv.key, old)
-                assert (caught.value.requested, caught.value.compacted) == (old, 4)
+                assert (caught.value.requested, caught.value.compacted) == (old, r + 4)
                 with pytest.raises(CompactedError):
                     await b.list(PODS, revision=old)
             with pytest.raises(CompactedError):
-                await anext(b.watch(PODS, 3))  # type: ignore[call-overload]
-            assert (await b.get(kv.key, 5)).value == b"v5"  # type: ignore[union-attr]
+                await anext(b.watch(PODS, r + 3))  # type: ignore[call-overload]
+            assert (await b.get(kv.key, r + 5)).value == b"v5"  # type: ignore[union-attr]
             assert (await b.get(kv.key)) == kv
-            [event] = await collect(b, PODS, 5, 1)
-            assert (event.revision, event.value, event.prev_value) == (6, b"v6", b"v5")
-            [event] = await collect(b, PODS, 4, 1)
-            assert (event.revision, event.value, event.prev_value) == (5, b"v5", b"v4")
-            await b.compact(2)  # already compacted further: nothing to do
-            assert await b.compacted_revision() == 4
+            [event] = await collect(b, PODS, r + 5, 1)
+            assert (event.revision, event.value, event.prev_value) == (r + 6, b"v6", b"v5")
+            [event] = await collect(b, PODS, r + 4, 1)
+            assert (event.revision, event.value, event.prev_value) == (r + 5, b"v5", b"v4")
+            await b.compact(r + 2)  # already compacted further: nothing to do
+            assert await b.compacted_revision() == r + 4
             with pytest.raises(StorageError):
                 await b.compact(kv.mod_revision + 1)
 
@@ -540,6 +558,7 @@ class BackendContract:
     ) -> None:
         async def scenario(b: Backend) -> None:
             rng = random.Random(seed)
+            base = await b.current_revision()
             for _ in range(150):
                 key = f"{PODS}k{rng.randrange(8)}"
                 current = await b.get(key)
@@ -550,7 +569,7 @@ class BackendContract:
                 else:
                     await b.update(key, rng.randbytes(4), current.mod_revision)
             newest = await b.current_revision()
-            cut = rng.randrange(40, 120)
+            cut = base + rng.randrange(40, 120)
             before_states = {r: await state_at(b, PODS, r) for r in range(cut + 1, newest + 1)}
             before_gets = {
                 (k, r): await b.get(k, r)
@@ -558,7 +577,8 @@ class BackendContract:
                 for r in (cut + 1, newest)
             }
             before_events = await collect(b, PODS, cut, newest - cut)
-            for step in (cut // 3, cut // 2, cut):  # several compactions, as in production
+            steps = (base + (cut - base) // 3, base + (cut - base) // 2, cut)
+            for step in steps:  # several compactions, as in production
                 await b.compact(step)
             assert {r: await state_at(b, PODS, r) for r in before_states} == before_states
             assert {key: await b.get(*key) for key in before_gets} == before_gets

@@ -64,7 +64,6 @@ from kubeward.errors import (
     CompactedError,
     Conflict,
     Gone,
-    InternalError,
     Invalid,
     KeyExistsError,
     KeyNotFoundError,
@@ -73,6 +72,7 @@ from kubeward.errors import (
     StatusDetails,
     StorageError,
     invalid,
+    storage_status,
 )
 from kubeward.storage.interfaces import Backend, Event, EventType, KeyValue
 
@@ -232,7 +232,7 @@ class Store:
         except CompactedError as exc:
             raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
         except StorageError as exc:
-            raise InternalError(str(exc)) from exc
+            raise storage_status(exc) from exc
         if kv is None:
             raise self._not_found(name)
         if self.rt.converter is not None:
@@ -354,7 +354,7 @@ class Store:
                 raise Gone(CONTINUE_TOO_OLD) from exc
             raise Gone(f"too old resource version: {revision} ({exc.compacted + 1})") from exc
         except StorageError as exc:
-            raise InternalError(str(exc)) from exc
+            raise storage_status(exc) from exc
         list_meta: m.JSONObject = {"resourceVersion": str(read_revision)}
         if opts.limit and more:
             list_meta["continue"] = encode_continue(read_revision, start_after)
@@ -423,7 +423,7 @@ class Store:
                 except KeyExistsError as exc:
                     raise self._already_exists(name) from exc
                 except StorageError as exc:
-                    raise InternalError(str(exc)) from exc
+                    raise storage_status(exc) from exc
                 obj = await self._round_trip(obj, stored)
                 m.metadata(obj)["resourceVersion"] = str(kv.mod_revision)
         except BaseException:
@@ -470,7 +470,7 @@ class Store:
         except KeyNotFoundError as exc:
             raise self._not_found(name) from exc
         except StorageError as exc:
-            raise InternalError(str(exc)) from exc
+            raise storage_status(exc) from exc
 
     def _conflict(self, name: str) -> Conflict:
         return Conflict(

@@ -15,7 +15,7 @@ import contextlib
 import errno
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +73,7 @@ from kubeward.server.wiring.bootstrap_wiring import BootstrapWiring
 from kubeward.server.wiring.node_graph_wiring import NodeGraphWiring
 from kubeward.server.wiring.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.wiring.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
-from kubeward.storage.factory import backend_from_url
+from kubeward.storage.factory import backend_from_etcd, backend_from_url
 from kubeward.storage.interfaces import Backend
 
 log = logging.getLogger("kubeward.apiserver")
@@ -359,7 +359,11 @@ async def start_server(
     """
     ssl_context = server_ssl_context(config)
     if backend is None:
-        backend = backend_from_url(config.storage_url)
+        backend = (
+            backend_from_etcd(config.etcd)
+            if config.etcd is not None
+            else backend_from_url(config.storage_url)
+        )
     await backend.start()
     parts: ServerParts | None = None
     try:
@@ -450,9 +454,22 @@ async def serve_until_signalled(
     on_ready: Callable[[RunningServer], None] | None = None,
     *,
     port_flag: str = "--secure-port",
+    replicas: Sequence[ServerConfig] = (),
 ) -> None:
-    """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first)."""
+    """Run until SIGINT or SIGTERM, then stop cleanly (open watches are ended first).
+
+    ``replicas`` are further API servers started after the first (``kubeward up --etcd
+    --replicas N``: each with its own storage client and caches over the same etcd).
+    """
     running = await start_server(config, port_flag=port_flag)
+    others: list[RunningServer] = []
+    try:
+        for replica in replicas:
+            others.append(await start_server(replica, port_flag=port_flag))
+    except BaseException:
+        for server in [*others, running]:
+            await server.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -463,4 +480,6 @@ async def serve_until_signalled(
     try:
         await stop.wait()
     finally:
+        for server in others:
+            await server.stop()
         await running.stop()

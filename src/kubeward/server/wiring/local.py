@@ -8,12 +8,13 @@ store in the same directory.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from pathlib import Path
 
 from kubeward.api.allocation.ranges import DEFAULT_SERVICE_CLUSTER_IP_RANGE
 from kubeward.pki.bundle import RETARGETED, ensure_bundle, open_directories
-from kubeward.pki.layout import PKI_DIR, SA_KEY_FILE, SA_PUB_FILE, BundleOptions
+from kubeward.pki.layout import PKI_DIR, SA_KEY_FILE, SA_PUB_FILE, BundleOptions, Member
 from kubeward.server.config import ServerConfig
 
 # kubeadm's issuer: the in-cluster name of the API server.
@@ -33,6 +34,7 @@ def local_config(
     max_token_expiration_seconds: int = MAX_TOKEN_EXPIRATION_SECONDS,
     storage_sync: str = "normal",
     service_cluster_ip_range: str = DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+    etcd_members: tuple[str, ...] = (),
 ) -> tuple[ServerConfig, Path]:
     """Make sure the PKI exists; return the server configuration and the admin kubeconfig.
 
@@ -40,6 +42,8 @@ def local_config(
     the new address (``note`` is told which), since no certificate names the port. A data
     directory or ``pki/`` that others can reach is told to ``note`` too. ``storage_sync`` is
     SQLite's durability: ``normal`` survives a crash of the process, ``full`` also a power loss.
+    ``etcd_members`` names the loopback etcd members of ``kubeward etcd up`` whose certificates
+    the PKI keeps (without them the PKI's one etcd member is this host).
     """
     data_dir = data_dir.resolve()
     result = ensure_bundle(
@@ -50,6 +54,9 @@ def local_config(
             retarget_kubeconfigs=True,
             # The serving certificate names the kubernetes Service's address, as kubeadm's does.
             service_cidr=service_cluster_ip_range,
+            etcd_members=tuple(
+                Member(name, ipaddress.ip_address("127.0.0.1")) for name in etcd_members
+            ),
         )
     )
     retargeted = result.names(RETARGETED)

@@ -57,6 +57,9 @@ def controller_roles() -> list[Object]:
                 rule("approve", _CERTS, "signers", names=_KUBELET_CLIENT),
                 rule("sign", _CERTS, "signers", names=_SIGNERS),
                 rule("create", ("authorization.k8s.io",), "subjectaccessreviews"),
+                # Beyond upstream: the approver checks whether a node already joined
+                # (controllers.approving rule 6).
+                rule("get", ("",), "nodes"),
                 events_rule(),
             ],
         ),
