@@ -7,7 +7,8 @@ Rules:
     finished Job (``Complete`` or ``Failed``) in ``status.active`` leaves it
     (``SawCompletedJob``); a succeeded one moves ``lastSuccessfulTime`` to its
     ``completionTime``; an active entry whose Job is gone (confirmed by a GET) leaves it
-    (``MissingJob``); an unfinished Job it does not list is reported (``UnexpectedJob``).
+    (``MissingJob``); an unfinished Job it does not list, even once the CronJob is read again
+    from the API server, is reported (``UnexpectedJob``).
  2. A suspended or deleting CronJob schedules nothing. An unknown ``timeZone`` is a Warning
     ``UnknownTimeZone``, an unparseable schedule ``UnparseableSchedule``; neither retries.
  3. The time due is the most recent schedule time not yet run (``cron_times``); more than 100
@@ -154,6 +155,8 @@ class CronJobController(Controller):
         cronjob = copy.deepcopy(cached)
         cronjob.setdefault("status", {})
         children = self._children(cronjob)
+        if self._unlisted(cronjob, children):
+            cronjob = await self._fresh(cronjob)
         changed = await self._follow_children(cronjob, children)
         again, created = await self._schedule(cronjob)
         changed = changed or created
@@ -161,6 +164,23 @@ class CronJobController(Controller):
             await self._write_status(cronjob)
         await self._clean_history(cronjob, children)
         return again
+
+    @staticmethod
+    def _unlisted(cronjob: m.JSONObject, children: list[m.JSONObject]) -> bool:
+        listed = {a.get("uid") for a in cronjob["status"].get("active") or []}
+        return any(ownership.uid_of(j) not in listed and not is_finished(j) for j in children)
+
+    async def _fresh(self, cronjob: m.JSONObject) -> m.JSONObject:
+        """Rule 1: an unlisted Job may be one whose status write the cache has not seen yet;
+        read the CronJob from the API server before calling it unexpected, as upstream."""
+        try:
+            fresh = await self.client.get(self.rt, m.name_of(cronjob), m.namespace_of(cronjob))
+        except NotFound:
+            return cronjob
+        if ownership.uid_of(fresh) != ownership.uid_of(cronjob):
+            return cronjob
+        fresh.setdefault("status", {})
+        return fresh
 
     async def _follow_children(self, cronjob: m.JSONObject, children: list[m.JSONObject]) -> bool:
         """Rule 1."""

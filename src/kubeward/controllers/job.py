@@ -160,7 +160,13 @@ class JobController(Controller):
         candidates = list(self.pods.in_namespace(m.namespace_of(job)))
         pods = await ownership.claim(job, self.rt, selector, candidates, self._merge_patch_pod)
         if js.is_finished(job):
-            await self._remove_finalizers(key, [p for p in pods if jp.has_tracking_finalizer(p)])
+            pending = self.finalizer_expectations.get(key, set())
+            left = [
+                p
+                for p in pods
+                if jp.has_tracking_finalizer(p) and ownership.uid_of(p) not in pending
+            ]
+            await self._remove_finalizers(key, left)
             return None
         return await self._sync(key, job, pods)
 

@@ -220,3 +220,43 @@ def test_an_unknown_time_zone_is_a_warning() -> None:
     client, again = reconcile(cronjob(timeZone="Mars/Olympus"), [], at(10, 2))
     assert [e["reason"] for e in client.events] == ["UnknownTimeZone"]
     assert again is None
+
+
+class FreshClient(RecordingClient):
+    def __init__(self, live: dict[str, Any]) -> None:
+        super().__init__()
+        self.live = live
+
+    async def get(self, rt: Any, name: str, namespace: str = "") -> Any:
+        return dict(self.live)
+
+
+def test_a_job_missing_from_a_stale_cache_is_read_fresh_not_called_unexpected() -> None:
+    listed = {"active": [{"name": "tick-1", "uid": "uid-tick-1"}]}
+    listed["lastScheduleTime"] = "2026-03-02T10:00:00Z"
+    client = FreshClient(cronjob(listed))
+
+    async def scenario() -> None:
+        controller = CronJobController(
+            await seeded(CRONJOBS, [cronjob()]),
+            await seeded(JOBS, [child("tick-1")]),
+            client.as_client(),
+            clock=FakeClock(at(10, 2)),
+            zone=UTC,
+        )
+        await controller.reconcile("ns/tick")
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    assert client.events == []
+    assert client.calls == []  # 10:00 ran already: nothing to create or write
+
+
+def test_a_job_the_cronjob_never_listed_is_unexpected() -> None:
+    client, _ = reconcile(
+        cronjob({"lastScheduleTime": "2026-03-02T10:00:00Z"}), [child("x")], at(10, 2)
+    )
+    assert [e["reason"] for e in client.events] == ["UnexpectedJob"]
+    assert client.events[0]["message"] == (
+        "Saw a job that the controller did not create or forgot: x"
+    )
