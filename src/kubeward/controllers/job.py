@@ -201,42 +201,7 @@ class JobController(Controller):
         ctx.backoff = js.next_backoff(
             self.backoffs.get(key, js.Backoff()), new_succeeded, counted_failed, now
         )
-        again: float | None = None
-
-        ctx.finished = js.condition_of(job, js.SUCCESS_CRITERIA_MET)
-        if ctx.finished is None:
-            target = js.condition_of(job, js.FAILURE_TARGET)
-            if target is not None:
-                ctx.finished = js.new_condition(
-                    js.FAILED, target.get("reason", ""), target.get("message", ""), now
-                )
-            else:
-                message = js.fail_job_message(job, pods)
-                if message is not None:
-                    ctx.finished = js.new_condition(
-                        js.FAILURE_TARGET, "PodFailurePolicy", message, now
-                    )
-        if ctx.finished is None:
-            raw_limit = spec.get("backoffLimit")
-            limit = 6 if raw_limit is None else int(raw_limit)
-            if ctx.failed > limit or js.past_backoff_limit_on_failure(job, pods, limit):
-                ctx.finished = js.new_condition(
-                    js.FAILURE_TARGET,
-                    "BackoffLimitExceeded",
-                    "Job has reached the specified backoff limit",
-                    now,
-                )
-            else:
-                left = js.deadline_left(job, now)
-                if left is not None and left <= 0:
-                    ctx.finished = js.new_condition(
-                        js.FAILURE_TARGET,
-                        "DeadlineExceeded",
-                        "Job was active longer than specified deadline",
-                        now,
-                    )
-                elif left is not None:
-                    again = left
+        ctx.finished, again = js.decide_failure(ctx, now)
         completions = spec.get("completions")
         if jp.is_indexed(job) and completions is not None:
             ctx.succeeded_indexes = js.succeeded_indexes(job, pods, int(completions))

@@ -8,8 +8,12 @@ Rules (numbered as ``job``'s):
  4. A finished pod's uid is written into ``status.uncountedTerminatedPods`` before its
     finalizer is removed, and moves into ``succeeded``/``failed`` only once the finalizer is
     gone; at most ``MAX_UNCOUNTED_PODS`` are in flight.
- 5. The interim condition (``FailureTarget``, ``SuccessCriteriaMet``) is written first; the
-    final one (``Failed``, ``Complete`` with ``completionTime``) once no pod is uncounted or
+ 5. A Job finishes, in this order of precedence, with ``SuccessCriteriaMet`` already met, a
+    ``FailureTarget`` already recorded, a pod failure policy's ``FailJob``
+    (``PodFailurePolicy``), more failures than ``backoffLimit`` or, with ``restartPolicy:
+    OnFailure``, as many container restarts (``BackoffLimitExceeded``), or its active deadline
+    passed (``DeadlineExceeded``). The interim condition (``FailureTarget``,
+    ``SuccessCriteriaMet``) is written first; the final one (``Failed``, ``Complete`` with ``completionTime``) once no pod is uncounted or
     terminating.
  6. The ``Suspended`` condition says ``JobSuspended``/``JobResumed``; resuming resets
     ``startTime``.
@@ -124,6 +128,34 @@ def fail_job_message(job: m.JSONObject, pods: list[m.JSONObject]) -> str | None:
             if message is not None:
                 return message
     return None
+
+
+def decide_failure(
+    ctx: JobPass, now: datetime.datetime
+) -> tuple[m.JSONObject | None, float | None]:
+    """Rule 5: the condition the Job is finishing with (None: not finishing), and when to look
+    again for its active deadline."""
+    job, pods = ctx.job, ctx.pods
+    met = condition_of(job, SUCCESS_CRITERIA_MET)
+    if met is not None:
+        return met, None
+    target = condition_of(job, FAILURE_TARGET)
+    if target is not None:
+        reason, message = target.get("reason", ""), target.get("message", "")
+        return new_condition(FAILED, reason, message, now), None
+    message = fail_job_message(job, pods)
+    if message is not None:
+        return new_condition(FAILURE_TARGET, "PodFailurePolicy", message, now), None
+    raw_limit = jp.spec_of(job).get("backoffLimit")
+    limit = 6 if raw_limit is None else int(raw_limit)
+    if ctx.failed > limit or past_backoff_limit_on_failure(job, pods, limit):
+        text = "Job has reached the specified backoff limit"
+        return new_condition(FAILURE_TARGET, "BackoffLimitExceeded", text, now), None
+    left = deadline_left(job, now)
+    if left is not None and left <= 0:
+        text = "Job was active longer than specified deadline"
+        return new_condition(FAILURE_TARGET, "DeadlineExceeded", text, now), None
+    return None, left
 
 
 @dataclass
