@@ -5,7 +5,9 @@ Rules:
     spec.nodeName=NAME`` (which is also all the Node authorizer lets it see).
  2. A pod not yet running gets an IP from the node's range and the Running status of
     ``node.status`` through ``pods/status`` — the runtime is simulated: every container starts
-    at once and stays up. Running pods keep their IP across agent restarts.
+    at once and stays up. Running pods keep their IP across agent restarts. A pod that has
+    ended (``Succeeded`` or ``Failed``, e.g. a Job's pod reported by ``Cluster.finish_pods``)
+    is never started again, as a kubelet never restarts a terminal pod.
  3. A pod being deleted (``deletionTimestamp`` set) is finished: its IP is released and it is
     deleted with a grace period of 0 and its uid as a precondition, as the kubelet removes a
     pod once its containers have stopped.
@@ -60,7 +62,7 @@ class PodRunner(Controller):
         if meta.get("deletionTimestamp"):
             await self._finish(key, namespace, name, str(meta.get("uid", "")))
             return None
-        if (pod.get("status") or {}).get("phase") == "Running":
+        if (pod.get("status") or {}).get("phase") in ("Running", "Succeeded", "Failed"):
             return None
         status = running_pod_status(pod, self.ips.allocate(key), self.config.address)
         await self.client.patch(
