@@ -279,6 +279,23 @@ def test_kubectl_create_cronjob_creates_jobs_on_schedule(
     assert not cj["status"].get("active")
 
 
+def test_kubectl_create_job_from_a_cronjob_runs_it_now(
+    cluster: Any, kubectl: Kubectl, ns: str
+) -> None:
+    kubectl.run("create", "job", "manual", "--from=cronjob/tick", "-n", ns)
+    job = get_json(kubectl, "job", "manual", "-n", ns)
+    assert job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"] == "manual"
+
+    def warned() -> Any:
+        text = kubectl.run("get", "events", "-n", ns, "--field-selector=involvedObject.name=tick")
+        return "UnexpectedJob" in text.stdout or None
+
+    wait_for(warned, "the cronjob controller's UnexpectedJob warning, as upstream")
+    wait_for(lambda: pods_of(kubectl, "manual") or None, "the job's pod")
+    cluster.finish_pods(ns, "batch.kubernetes.io/job-name=manual")
+    job_with(kubectl, "manual", "Complete")
+
+
 def test_ttl_after_finished_deletes_the_job_when_the_clock_passes_it(
     cluster: Any, clock: FakeClock, kubectl: Kubectl, ns: str
 ) -> None:
