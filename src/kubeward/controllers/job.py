@@ -24,7 +24,8 @@ Rules (the pod-level ones are in ``job_pods``):
     or when it has been active ``activeDeadlineSeconds`` (``DeadlineExceeded``); its active pods
     are then deleted. It completes (``SuccessCriteriaMet``, then ``Complete``, reason
     ``CompletionsReached``, with ``completionTime``) when enough pods succeeded and none is
-    active.
+    active, or when an Indexed Job's ``successPolicy`` matches (reason ``SuccessPolicy``,
+    ``Matched rules at index N``; its remaining pods are deleted).
  6. ``startTime`` is set when the Job first runs unsuspended and reset on resume; the
     ``Suspended`` condition says ``JobSuspended``/``JobResumed``. ``active``, ``ready`` and
     ``terminating`` are written each pass that changes them.
@@ -206,6 +207,11 @@ class JobController(Controller):
         if jp.is_indexed(job) and completions is not None:
             ctx.succeeded_indexes = js.succeeded_indexes(job, pods, int(completions))
             ctx.succeeded = len(ctx.succeeded_indexes)
+            matched = js.match_success_policy(job, ctx.succeeded_indexes)
+            if ctx.finished is None and matched is not None:
+                ctx.finished = js.new_condition(
+                    js.SUCCESS_CRITERIA_MET, "SuccessPolicy", matched, now
+                )
 
         active = len(ctx.active)
         suspend_changed = False

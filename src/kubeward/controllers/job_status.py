@@ -130,6 +130,32 @@ def fail_job_message(job: m.JSONObject, pods: list[m.JSONObject]) -> str | None:
     return None
 
 
+def match_success_policy(job: m.JSONObject, succeeded: set[int]) -> str | None:
+    """Rule 5: the message of the first ``successPolicy`` rule the succeeded indexes meet.
+
+    A rule with ``succeededIndexes`` needs all of them (or ``succeededCount`` of them); a rule
+    with only ``succeededCount`` needs that many succeeded indexes.
+    """
+    spec = jp.spec_of(job)
+    policy = spec.get("successPolicy")
+    if not isinstance(policy, dict) or not succeeded:
+        return None
+    completions = int(spec.get("completions") or 0)
+    for index, rule in enumerate(policy.get("rules") or []):
+        count = rule.get("succeededCount")
+        wanted = rule.get("succeededIndexes")
+        if wanted is not None:
+            required = jp.parse_intervals(str(wanted), completions)
+            if not required:
+                continue
+            met = len(required & succeeded)
+            if (count is None and met == len(required)) or (count is not None and met >= count):
+                return f"Matched rules at index {index}"
+        elif count is not None and len(succeeded) >= int(count):
+            return f"Matched rules at index {index}"
+    return None
+
+
 def decide_failure(
     ctx: JobPass, now: datetime.datetime
 ) -> tuple[m.JSONObject | None, float | None]:

@@ -14,6 +14,7 @@ from kubeward.api.resources.core import PODS
 from kubeward.controllers import job_pods as jp
 from kubeward.controllers.clock import FakeClock
 from kubeward.controllers.job import JobController
+from kubeward.controllers.job_status import match_success_policy
 from kubeward.errors import JobSyncFailed
 
 NOW = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
@@ -348,3 +349,49 @@ def test_pod_failure_policy_rules(
 def test_completed_indexes_are_written_as_intervals() -> None:
     assert jp.format_intervals([5, 1, 3, 4, 7, 8]) == "1,3-5,7-8"
     assert jp.parse_intervals("1,3-5,7-8", 8) == {1, 3, 4, 5, 7}
+
+
+def test_a_met_success_policy_ends_the_job_and_deletes_the_other_pods() -> None:
+    client = RecordingClient()
+    policy = {"rules": [{"succeededIndexes": "0-1", "succeededCount": 1}]}
+    the_job = job(
+        {"startTime": stamp(5), "active": 2},
+        completionMode="Indexed",
+        completions=3,
+        parallelism=3,
+        successPolicy=policy,
+    )
+    pods = [pod("i0", "Succeeded", index=0), pod("i1", index=1), pod("i2", index=2)]
+    reconcile(the_job, pods, client)
+    assert sorted(c[1] for c in client.of("delete")) == ["pods/i1", "pods/i2"]
+    first = statuses(client)[0]
+    met = first["conditions"][0]
+    assert (met["type"], met["reason"], met["message"]) == (
+        "SuccessCriteriaMet",
+        "SuccessPolicy",
+        "Matched rules at index 0",
+    )
+    assert first["terminating"] == 2
+    # Complete waits for the deleted pods to be gone.
+    assert all(c["type"] != "Complete" for s in statuses(client) for c in s["conditions"])
+
+
+@pytest.mark.parametrize(
+    ("rules", "succeeded", "expected"),
+    [
+        ([{"succeededCount": 2}], {0, 4}, "Matched rules at index 0"),
+        ([{"succeededCount": 3}], {0, 4}, None),
+        (
+            [{"succeededIndexes": "9"}, {"succeededIndexes": "1-2"}],
+            {1, 2},
+            "Matched rules at index 1",
+        ),
+        ([{"succeededIndexes": "1-3"}], {1, 2}, None),
+    ],
+    ids=["count", "count-not-yet", "second-rule-indexes", "indexes-not-all"],
+)
+def test_success_policy_rules(
+    rules: list[dict[str, Any]], succeeded: set[int], expected: str | None
+) -> None:
+    the_job = job(completionMode="Indexed", completions=5, successPolicy={"rules": rules})
+    assert match_success_policy(the_job, succeeded) == expected
