@@ -16,8 +16,9 @@ Rules:
     ``FailJob`` counts it and fails the Job with upstream's message. No match counts it.
  4. Indexed Jobs: each pod has its index in the ``batch.kubernetes.io/job-completion-index``
     annotation and label, the hostname ``<job>-<index>``, ``generateName`` ``<job>-<index>-``
-    and the ``JOB_COMPLETION_INDEX`` variable (from the annotation) in every container that does
-    not set it. ``completedIndexes`` is written as intervals: ``1,3-5``.
+    and the ``JOB_COMPLETION_INDEX`` variable (from the label, as with PodIndexLabel) in every
+    container that does not set it. ``completedIndexes`` is written as intervals, two
+    neighbours as a pair: ``1,3-5,7,8``.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def completion_index(pod: m.JSONObject) -> int | None:
 
 
 def format_intervals(indexes: Iterable[int]) -> str:
-    """Rule 4: ``[1, 3, 4, 5]`` → ``1,3-5``."""
+    """Rule 4: ``[1, 3, 4, 5, 7, 8]`` → ``1,3-5,7,8``."""
     parts: list[str] = []
     ordered = sorted(set(indexes))
     i = 0
@@ -176,7 +177,10 @@ def format_intervals(indexes: Iterable[int]) -> str:
         j = i
         while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
             j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        if i == j:
+            parts.append(str(ordered[i]))
+        else:  # two neighbours are written as a pair, longer runs as a range (upstream)
+            parts.append(f"{ordered[i]}{',' if j == i + 1 else '-'}{ordered[j]}")
         i = j + 1
     return ",".join(parts)
 
@@ -212,7 +216,7 @@ def with_index(template: m.JSONObject, job_name: str, index: int) -> tuple[m.JSO
                         "valueFrom": {
                             "fieldRef": {
                                 "apiVersion": "v1",
-                                "fieldPath": f"metadata.annotations['{COMPLETION_INDEX_KEY}']",
+                                "fieldPath": f"metadata.labels['{COMPLETION_INDEX_KEY}']",
                             }
                         },
                     }

@@ -347,8 +347,9 @@ def test_pod_failure_policy_rules(
 
 
 def test_completed_indexes_are_written_as_intervals() -> None:
-    assert jp.format_intervals([5, 1, 3, 4, 7, 8]) == "1,3-5,7-8"
-    assert jp.parse_intervals("1,3-5,7-8", 8) == {1, 3, 4, 5, 7}
+    assert jp.format_intervals([5, 1, 3, 4, 7, 8]) == "1,3-5,7,8"
+    assert jp.format_intervals([0, 1]) == "0,1"
+    assert jp.parse_intervals("1,3-5,7,8", 8) == {1, 3, 4, 5, 7}
 
 
 def test_a_met_success_policy_ends_the_job_and_deletes_the_other_pods() -> None:
