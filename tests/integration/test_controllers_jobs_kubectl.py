@@ -204,6 +204,31 @@ def test_indexed_job_counts_completed_indexes(cluster: Any, kubectl: Kubectl, ns
     assert (job["status"]["completedIndexes"], job["status"]["succeeded"]) == ("0-2", 3)
 
 
+def test_backoff_limit_per_index_fails_one_index_then_the_job(
+    cluster: Any, kubectl: Kubectl, ns: str
+) -> None:
+    spec = {
+        "completionMode": "Indexed",
+        "completions": 2,
+        "parallelism": 2,
+        "backoffLimitPerIndex": 0,
+    }
+    apply(kubectl, job_doc("perindex", spec))
+    wait_for(lambda: len(pods_of(kubectl, "perindex")) == 2 or None, "2 pods")
+    cluster.finish_pods(ns, "batch.kubernetes.io/job-completion-index=0", "Failed")
+    wait_for(
+        lambda: (
+            get_json(kubectl, "job", "perindex", "-n", ns)["status"].get("failedIndexes") == "0"
+        ),
+        "index 0 failed",
+    )
+    assert not condition(get_json(kubectl, "job", "perindex", "-n", ns), "Failed")
+    cluster.finish_pods(ns, "batch.kubernetes.io/job-completion-index=1")
+    job = job_with(kubectl, "perindex", "Failed")
+    assert condition(job, "Failed")["reason"] == "FailedIndexes"
+    assert (job["status"]["completedIndexes"], job["status"]["failed"]) == ("1", 1)
+
+
 def test_active_deadline_fails_the_job_when_the_clock_passes_it(
     cluster: Any, clock: FakeClock, kubectl: Kubectl, ns: str
 ) -> None:

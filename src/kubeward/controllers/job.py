@@ -21,7 +21,8 @@ Rules (the pod-level ones are in ``job_pods``):
     terminating, as 1.32 with JobPodReplacementPolicy does) when a pod failure policy says
     ``FailJob`` (reason ``PodFailurePolicy``), when more than ``backoffLimit`` pods failed (or,
     with ``restartPolicy: OnFailure``, container restarts reach it) (``BackoffLimitExceeded``),
-    or when it has been active ``activeDeadlineSeconds`` (``DeadlineExceeded``); its active pods
+    or when it has been active ``activeDeadlineSeconds`` (``DeadlineExceeded``); with
+    ``backoffLimitPerIndex``, when its failed indexes say so (``job_indexes``). Its active pods
     are then deleted. It completes (``SuccessCriteriaMet``, then ``Complete``, reason
     ``CompletionsReached``, with ``completionTime``) when enough pods succeeded and none is
     active, or when an Indexed Job's ``successPolicy`` matches (reason ``SuccessPolicy``,
@@ -48,6 +49,7 @@ from kubeward.api.resources.core import PODS
 from kubeward.api.scheme import ResourceType
 from kubeward.api.selectors import LabelSelector
 from kubeward.client.api import APIClient
+from kubeward.controllers import job_indexes as ji
 from kubeward.controllers import job_pods as jp
 from kubeward.controllers import job_status as js
 from kubeward.controllers import ownership, podstate
@@ -181,12 +183,7 @@ class JobController(Controller):
         ctx = js.JobPass(
             job, pods, [p for p in pods if podstate.is_active(p)], expected_rm, backoff=js.Backoff()
         )
-        ctx.terminating = sum(
-            1
-            for p in pods
-            if m.metadata(p).get("deletionTimestamp")
-            and jp.phase_of(p) not in ("Succeeded", "Failed")
-        )
+        ctx.terminating = sum(1 for p in pods if _terminating(p))
         ctx.ready = sum(1 for p in ctx.active if podstate.is_ready(p))
         uncounted = status.get("uncountedTerminatedPods") or {}
         unc_succeeded = set(uncounted.get("succeeded") or [])
@@ -207,6 +204,13 @@ class JobController(Controller):
         if jp.is_indexed(job) and completions is not None:
             ctx.succeeded_indexes = js.succeeded_indexes(job, pods, int(completions))
             ctx.succeeded = len(ctx.succeeded_indexes)
+            if ji.has_backoff_limit_per_index(job):
+                ctx.failed_indexes = ji.failed_indexes(job, pods, int(completions))
+                failing = ji.failure_reason(job, ctx.failed_indexes, ctx.succeeded_indexes)
+                if ctx.finished is None and failing is not None:
+                    ctx.finished = js.new_condition(js.FAILURE_TARGET, *failing, now)
+                done = ctx.succeeded_indexes | ctx.failed_indexes
+                ctx.delayed = ji.delayed_deletions(job, pods, ctx.active, done, expected_rm, now)
             matched = js.match_success_policy(job, ctx.succeeded_indexes)
             if ctx.finished is None and matched is not None:
                 ctx.finished = js.new_condition(
@@ -345,28 +349,24 @@ class JobController(Controller):
         diff = want - terminating - active
         if diff <= 0:
             return active, None, None
-        wait = js.backoff_left(ctx.backoff, self.clock.now())
+        now = self.clock.now()
+        wait = 0.0 if ji.has_backoff_limit_per_index(job) else js.backoff_left(ctx.backoff, now)
         if wait > 0:
             return active, None, wait
         diff = min(diff, MAX_POD_CREATE_DELETE_PER_SYNC)
-        templates = self._templates(job, ctx, diff)
+        if not jp.is_indexed(job):
+            templates = [(spec.get("template") or {}, f"{m.name_of(job)}-")] * diff
+        else:
+            taken = ctx.succeeded_indexes | _indexes(ctx.active)
+            if jp.only_replace_failed(job):
+                taken |= _indexes([p for p in ctx.pods if _terminating(p)])
+            templates, later = ji.pending_templates(
+                job, taken, ctx.failed_indexes, ctx.delayed, diff, now
+            )
+            if later is not None:
+                return active, None, later
         created, error = await self._create_pods(key, job, templates)
         return active + created, error, None
-
-    def _templates(
-        self, job: m.JSONObject, ctx: js.JobPass, count: int
-    ) -> list[tuple[m.JSONObject, str]]:
-        spec = jp.spec_of(job)
-        template = spec.get("template") or {}
-        name = m.name_of(job)
-        if not jp.is_indexed(job):
-            return [(template, f"{name}-")] * count
-        completions = int(spec.get("completions") or 0)
-        taken = ctx.succeeded_indexes | {
-            i for p in ctx.active if (i := jp.completion_index(p)) is not None
-        }
-        pending = [i for i in range(completions) if i not in taken][:count]
-        return [jp.with_index(template, name, i) for i in pending]
 
     def _surplus(
         self, job: m.JSONObject, active: list[m.JSONObject], count: int
@@ -504,3 +504,12 @@ class JobController(Controller):
             await self._strategic_patch_pod(pod, jp.remove_finalizer_patch())
         except NotFound:
             return
+
+
+def _indexes(pods: list[m.JSONObject]) -> set[int]:
+    return {i for p in pods if (i := jp.completion_index(p)) is not None}
+
+
+def _terminating(pod: m.JSONObject) -> bool:
+    ended = jp.phase_of(pod) in ("Succeeded", "Failed")
+    return bool(m.metadata(pod).get("deletionTimestamp")) and not ended

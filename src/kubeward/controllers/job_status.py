@@ -86,6 +86,8 @@ class JobPass:
     finished: m.JSONObject | None = None
     succeeded_indexes: set[int] = field(default_factory=set)
     backoff: Backoff = field(default_factory=Backoff)
+    failed_indexes: set[int] | None = None  # with backoffLimitPerIndex only
+    delayed: dict[int, m.JSONObject] = field(default_factory=dict)
 
 
 def new_finished(
@@ -225,8 +227,11 @@ def plan_tracking(ctx: JobPass, needs_flush: bool, now: datetime.datetime) -> Tr
         succeeded_now = jp.phase_of(pod) == "Succeeded"
         if not (ownership.is_deleting(job) or ctx.finished or succeeded_now or failed_now):
             continue
-        to_release.append(pod)
         index = jp.completion_index(pod)
+        settled = ownership.is_deleting(job) or ctx.finished or succeeded_now
+        if not settled and index is not None and ctx.delayed.get(index) is pod:
+            continue  # rule 4 of job_indexes: its replacement inherits its counts first
+        to_release.append(pod)
         if succeeded_now and uid not in unc_failed:
             if indexed:
                 if index is not None and index < completions:
@@ -252,6 +257,11 @@ def plan_tracking(ctx: JobPass, needs_flush: bool, now: datetime.datetime) -> Tr
             needs_flush = True
         status["completedIndexes"] = text
         status["succeeded"] = len(ctx.succeeded_indexes | new_indexes)
+    if ctx.failed_indexes is not None:
+        failed_text = jp.format_intervals(ctx.failed_indexes)
+        if failed_text != status.get("failedIndexes"):
+            needs_flush = True
+        status["failedIndexes"] = failed_text
     if ctx.finished is not None and ctx.finished["type"] == FAILURE_TARGET:
         status.setdefault("conditions", []).append(ctx.finished)
         needs_flush = True
