@@ -120,6 +120,9 @@ def test_kubectl_create_job_runs_to_completion(cluster: Any, kubectl: Kubectl, n
     assert table[1].split()[:3] == ["pi", "Complete", "1/1"]
     events = kubectl.run("get", "events", "-n", ns, "--field-selector=involvedObject.name=pi")
     assert "SuccessfulCreate" in events.stdout
+    described = kubectl.run("describe", "job", "pi", "-n", ns).stdout
+    assert "0 Active (0 Ready) / 1 Succeeded / 0 Failed" in described
+    assert "Completed" in described
 
 
 def test_backoff_limit_fails_the_job(cluster: Any, kubectl: Kubectl, ns: str) -> None:
