@@ -20,7 +20,8 @@ Rules:
     ``Allow`` runs it beside them.
  5. The Job is named ``<cronjob>-<scheduled time in minutes since the epoch>``, carries the
     template's labels and annotations, the ``batch.kubernetes.io/cronjob-scheduled-timestamp``
-    annotation (RFC 3339 in the schedule's zone) and a controller reference; its spec is the
+    annotation (RFC 3339 in the ``timeZone``, else UTC, as upstream's ``LoadLocation("")``) and
+    a controller reference; its spec is the
     template's. ``SuccessfulCreate`` ``Created job <name>``; it joins ``status.active`` and
     the time becomes ``lastScheduleTime``. A Job of that name that exists already is not an
     error.
@@ -333,7 +334,8 @@ class CronJobController(Controller):
                 await self._delete_job(cronjob, str(ref.get("name")))
                 active = [a for a in active if a.get("uid") != ref.get("uid")]
             _set_active(status, active)
-        job = job_from_template(cronjob, scheduled, zone)
+        stamp_zone = zone if spec.get("timeZone") else datetime.UTC
+        job = job_from_template(cronjob, scheduled, stamp_zone)
         try:
             created = await self.client.create(JOBS, job, m.namespace_of(cronjob))
         except AlreadyExists:

@@ -163,6 +163,14 @@ def test_the_scheduled_timestamp_is_in_the_cronjobs_time_zone() -> None:
     assert stamp == "2026-03-02T19:00:00+09:00"
 
 
+def test_without_a_time_zone_the_schedule_is_local_and_the_timestamp_utc() -> None:
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")  # the controller's own zone
+    client, _ = reconcile(cronjob(schedule="0 19 * * *"), [], at(10, 2), zone=tokyo)
+    (created,) = [c[2] for c in client.of("create")]
+    stamp = created["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+    assert stamp == "2026-03-02T10:00:00Z"
+
+
 def test_forbid_skips_a_time_while_a_job_is_active() -> None:
     active = [{"name": "tick-1", "uid": "uid-tick-1"}]
     status = {"active": active, "lastScheduleTime": "2026-03-02T09:55:00Z"}
