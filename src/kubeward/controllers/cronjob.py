@@ -246,13 +246,13 @@ class CronJobController(Controller):
         if name:
             try:
                 zone = datetime.UTC if name == "UTC" else zoneinfo.ZoneInfo(str(name))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
                 self.events.event(
                     cronjob,
                     self.rt,
                     WARNING,
                     "UnknownTimeZone",
-                    f"invalid timeZone: {name!r}: {exc}",
+                    f'invalid timeZone: "{name}": unknown time zone {name}',
                 )
                 return None
         text = str(spec.get("schedule") or "")

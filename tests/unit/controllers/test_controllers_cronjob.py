@@ -227,6 +227,9 @@ def test_finished_jobs_leave_active_and_old_ones_are_deleted() -> None:
 def test_an_unknown_time_zone_is_a_warning() -> None:
     client, again = reconcile(cronjob(timeZone="Mars/Olympus"), [], at(10, 2))
     assert [e["reason"] for e in client.events] == ["UnknownTimeZone"]
+    assert client.events[0]["message"] == (
+        'invalid timeZone: "Mars/Olympus": unknown time zone Mars/Olympus'
+    )
     assert again is None
 
 
