@@ -160,6 +160,20 @@ KINDS = (
         "V1MutatingWebhookConfigurationList",
     ),
     Kind(
+        "V1ValidatingAdmissionPolicy",
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicy",
+        "V1ValidatingAdmissionPolicyList",
+    ),
+    Kind(
+        "V1ValidatingAdmissionPolicyBinding",
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicyBinding",
+        "V1ValidatingAdmissionPolicyBindingList",
+    ),
+    Kind(
         "V1PriorityLevelConfiguration",
         "flowcontrol.apiserver.k8s.io",
         "v1",
@@ -256,6 +270,8 @@ DESCRIPTIONS = {
     "PriorityClass": "A named pod priority and its preemption behaviour.",
     "ValidatingWebhookConfiguration": "Webhooks that admission asks to accept or refuse writes.",
     "MutatingWebhookConfiguration": "Webhooks that admission asks to change writes before they are stored.",
+    "ValidatingAdmissionPolicy": "CEL rules that admission checks writes against.",
+    "ValidatingAdmissionPolicyBinding": "Where a ValidatingAdmissionPolicy applies, with which parameters and actions.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).

@@ -41,6 +41,7 @@ from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
 from kubeward.admission.plugins.storageobjectinuseprotection import (
     StorageObjectInUseProtectionPlugin,
 )
+from kubeward.admission.policy import ValidatingAdmissionPolicyPlugin
 from kubeward.admission.webhooks import MutatingWebhooks, TransportFactory, ValidatingWebhooks
 from kubeward.authz.interfaces import Authorizer
 from kubeward.errors import InputError
@@ -130,6 +131,7 @@ PLUGINS: Mapping[str, PluginFactory] = {
     "CertificateSigning": CertificateSigningPlugin,
     "MutatingAdmissionWebhook": MutatingWebhooks,
     "ValidatingAdmissionWebhook": ValidatingWebhooks,
+    "ValidatingAdmissionPolicy": ValidatingAdmissionPolicyPlugin,
 }
 
 # kubeward's plugins in Kubernetes' order, and those of them on by default (rules 2 and 3).

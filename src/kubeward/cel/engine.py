@@ -211,6 +211,11 @@ class Program:
         values = activation.values if isinstance(activation, Activation) else activation
         return self._estimator.cost(ValueSizes(values))
 
+    def estimate(self, sizes: SizeSource) -> float:
+        """The worst-case cost under other bounds than the compile-time ones (a caller that
+        knows every value of an activation is at most N long can skip the actual cost)."""
+        return self._estimator.cost(sizes)
+
     def evaluate(
         self, activation: Mapping[str, Any] | Activation, *, cost_limit: float | None = None
     ) -> Any:

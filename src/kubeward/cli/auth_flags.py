@@ -1,6 +1,8 @@
 """kube-apiserver's authentication and authorization plug-in flags, shared by ``serve`` and ``up``.
 
-``--authorization-webhook-*`` (the Webhook authorization mode),
+``--authorization-webhook-*`` (the Webhook authorization mode), ``--authorization-config``
+(structured authorization, exclusive with ``--authorization-mode`` and the webhook flags, with
+kube-apiserver's message),
 ``--authentication-token-webhook-*`` (token authentication by a remote service),
 ``--authentication-config`` and ``--oidc-*`` (JWT issuers), with kube-apiserver's names and
 defaults. :func:`auth_flags` adds them to a command, which takes them as ``**auth``;
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from kubeward.authn.factory import LegacyOIDCFlags, TokenWebhookSettings
 from kubeward.authz.modes import WebhookSettings
@@ -23,7 +26,26 @@ from kubeward.fileio import read_bytes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The flags --authorization-config excludes when given (kube-apiserver's AreLegacyFlagsSet).
+LEGACY_AUTHORIZATION_FLAGS = (
+    "authorization_mode",
+    "authorization_webhook_config_file",
+    "authorization_webhook_version",
+    "authorization_webhook_cache_authorized_ttl",
+    "authorization_webhook_cache_unauthorized_ttl",
+)
+AUTHORIZATION_CONFIG_CONFLICT = (
+    "--authorization-config can not be specified when --authorization-mode or"
+    " --authorization-webhook-* flags are defined"
+)
+
 _OPTIONS = (
+    click.option(
+        "--authorization-config",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="An AuthorizationConfiguration (apiserver.config.k8s.io/v1): the ordered authorizers, several webhooks with matchConditions; re-read when it changes. Excludes --authorization-mode and --authorization-webhook-*.",
+    ),
     click.option(
         "--authorization-webhook-config-file",
         type=click.Path(path_type=Path),
@@ -142,9 +164,24 @@ def legacy_oidc(values: dict[str, Any]) -> LegacyOIDCFlags:
     )
 
 
+def legacy_authorization_flags_given() -> bool:
+    """Whether the running command was given a flag ``--authorization-config`` excludes."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    return any(
+        ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+        for name in LEGACY_AUTHORIZATION_FLAGS
+    )
+
+
 def auth_config(webhooks: dict[str, Any]) -> dict[str, Any]:
     """The ``ServerConfig`` fields of the flags (InputError naming a bad value)."""
+    authorization_config = webhooks["authorization_config"]
+    if authorization_config is not None and legacy_authorization_flags_given():
+        raise InputError(AUTHORIZATION_CONFIG_CONFLICT)
     return {
+        "authorization_config_file": authorization_config,
         "authentication_config_file": webhooks["authentication_config"],
         "oidc": legacy_oidc(webhooks),
         "authorization_webhook_config_file": webhooks["authorization_webhook_config_file"],

@@ -137,6 +137,7 @@ def up(
     setup_logging(verbose)
     ip_range = IPRange.parse(service_cluster_ip_range)
     port_range = PortRange.parse(service_node_port_range)
+    auth_fields = auth_config(auth)  # a bad flag is refused before the PKI is made
     if replicas > 1 and not use_etcd:
         raise InputError("--replicas needs --etcd: API servers share their store through etcd")
     etcd_state = None
@@ -161,7 +162,7 @@ def up(
         config,
         authorization_policy_file=authorization_policy_file,
         service_node_port_range=str(port_range),
-        **auth_config(auth),
+        **auth_fields,
     )
     if etcd_state is not None:
         from kubeward.cli.etcd import config_from_state

@@ -32,6 +32,10 @@ class ServerConfig:
     # --authorization-webhook-version and -cache-*-ttl; the timeout and retry schedule are
     # upstream's and not flags (tests shorten them).
     authorization_webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    # --authorization-config (AuthorizationConfiguration): when set, the chain comes from the
+    # file and authorization_modes / authorization_webhook_config_file are not used; the
+    # webhooks' retry schedule is authorization_webhook.backoff.
+    authorization_config_file: Path | None = None
     authentication_config_file: Path | None = None
     oidc: LegacyOIDCFlags = field(default_factory=LegacyOIDCFlags)
     authentication_token_webhook_config_file: Path | None = None

@@ -305,7 +305,9 @@ def running_cluster(
     """Start a server on a free port of 127.0.0.1 and stop it on exit.
 
     ``server_options`` sets other :class:`~kubeward.server.config.ServerConfig` fields, e.g.
-    ``{"max_requests_inflight": 20, "request_body_timeout_seconds": 2.0}``.
+    ``{"max_requests_inflight": 20, "request_body_timeout_seconds": 2.0}``;
+    ``{"authorization_config_file": path}`` is ``--authorization-config`` (it replaces
+    ``authorization_mode``).
 
     With ``controller_manager`` (the default) the controllers run in the same process as
     separate clients (``kubeward.controllers.local``): the manager authenticated by

@@ -114,6 +114,7 @@ def test_kubeward_plugins_are_in_kubernetes_order_and_defaults_are_upstreams() -
         "CertificateApproval",
         "CertificateSigning",
         "MutatingAdmissionWebhook",
+        "ValidatingAdmissionPolicy",
         "ValidatingAdmissionWebhook",
         "ResourceQuota",
     )
@@ -192,6 +193,7 @@ def test_mutating_plugins_are_those_with_admit_and_validating_those_with_validat
         "PodSecurity",
         "CertificateApproval",
         "CertificateSigning",
+        "ValidatingAdmissionPolicy",
         "ValidatingAdmissionWebhook",
         "ResourceQuota",
     ]

@@ -101,3 +101,27 @@ def test_a_bad_expression_refuses_the_file(tmp_path: Path) -> None:
         build_authenticator(
             AuthenticationOptions(jwt=JWTOptions(fetcher=Fetcher(), config_file=path))
         )
+
+
+def test_requests_during_a_key_fetch_wait_for_it(tmp_path: Path) -> None:
+    class SlowFetcher(Fetcher):
+        def __init__(self) -> None:
+            self.calls = 0
+
+        async def get_json(self, url: str, ca_pem: str) -> dict[str, Any]:
+            self.calls += 1
+            await asyncio.sleep(0.05)
+            return await super().get_json(url, ca_pem)
+
+    fetcher = SlowFetcher()
+    path = config(tmp_path, claimMappings={"username": {"claim": "sub", "prefix": ""}})
+    union = build_authenticator(
+        AuthenticationOptions(jwt=JWTOptions(fetcher=fetcher, config_file=path))
+    )
+    request = AuthRequest(headers={"Authorization": f"Bearer {token(sub='ann')}"})
+
+    async def three_at_once() -> list[Any]:
+        return list(await asyncio.gather(*(union.authenticate_async(request) for _ in range(3))))
+
+    assert [r.user.name for r in asyncio.run(three_at_once())] == ["ann", "ann", "ann"]
+    assert fetcher.calls == 2  # one discovery, one JWKS: the three requests shared them

@@ -185,6 +185,8 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
         "WebhookConfiguration"
     ),
     ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration"): "WebhookConfiguration",
+    ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy"): "Object",
+    ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding"): "Object",
 }
 
 

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from kubeward.api.tables import (
+    admission_policies,
     cluster_kinds,
     core,
     core_storage,
@@ -70,6 +71,7 @@ PRINTERS: Mapping[KindKey, TablePrinter] = MappingProxyType(
         **replicasets.PRINTERS,
         **workloads.PRINTERS,
         **cluster_kinds.PRINTERS,
+        **admission_policies.PRINTERS,
     }
 )
 """Every kind-specific printer, keyed by (API group, kind)."""

@@ -73,10 +73,13 @@ class JWTAuthenticator:
     ) -> AuthResponse | None:
         if not self._mine(token):
             return None
-        kid = jwt.get_unverified_header(token).get("kid")
-        if self.keys.key(kid) is None and self.keys.may_refresh(kid):
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"oidc: malformed jwt: {exc}") from exc
+        if self.keys.key(kid) is None:
             try:
-                await self.keys.refresh()
+                await self.keys.ensure(kid)
             except ServiceUnavailable as exc:
                 log.error("oidc: %s", exc)
                 raise AuthenticationError(f"oidc: keys of {self.config.issuer_url}: {exc}") from exc

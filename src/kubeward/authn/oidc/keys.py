@@ -8,12 +8,14 @@ Rules (go-oidc's provider and remote key set, as kube-apiserver uses them):
     certificate authority (or the system's when none is given).
  3. Keys are fetched when first needed and again when a token names a key id not held (the
     issuer rotated its keys) — for one key id at most once every ``per_key_refresh`` seconds,
-    and at most once a second overall — so made-up key ids cannot hammer the issuer.
+    and at most once a second overall — so made-up key ids cannot hammer the issuer. Requests
+    that arrive while a fetch is in flight wait for it rather than fail.
  4. Only asymmetric keys are kept (RSA, EC); a JWKS entry that cannot be read is skipped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any, Protocol
@@ -52,6 +54,7 @@ class IssuerKeys:
         self._unnamed: list[PyJWK] = []
         self._fetched_at: float | None = None
         self._asked_for: dict[str, float] = {}
+        self._in_flight: asyncio.Future[None] | None = None
 
     @property
     def loaded(self) -> bool:
@@ -74,6 +77,23 @@ class IssuerKeys:
             self._asked_for.clear()
         self._asked_for[kid or ""] = now
         return True
+
+    async def ensure(self, kid: str | None) -> None:
+        """Rule 3: fetch the keys if ``kid`` is not held and a fetch is due, or wait for the one
+        in flight (ServiceUnavailable when the issuer cannot be read)."""
+        if self.key(kid) is not None:
+            return
+        if self._in_flight is None:
+            if not self.may_refresh(kid):
+                return
+            self._in_flight = asyncio.ensure_future(self.refresh())
+            self._in_flight.add_done_callback(self._done)
+        await asyncio.shield(self._in_flight)
+
+    def _done(self, future: asyncio.Future[None]) -> None:
+        self._in_flight = None
+        if not future.cancelled():
+            future.exception()  # retrieved: the waiters raise it
 
     async def refresh(self) -> None:
         """Rules 1, 3 and 4 (ServiceUnavailable when the issuer cannot be read)."""

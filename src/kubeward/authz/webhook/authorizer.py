@@ -13,6 +13,13 @@ Rules (``k8s.io/apiserver/plugin/pkg/authorizer/webhook``, kube-apiserver's flag
     (so the next mode decides; if none allows, the request is a 500, as upstream).
  5. The plain ``authorize`` (for callers that cannot await) answers from the cache only.
  6. It resolves no rules: SelfSubjectRulesReview is marked incomplete, as upstream.
+ 7. Configured by ``--authorization-config`` (``authz.structured``), a webhook has a name, a
+    ``failurePolicy`` and ``matchConditions`` (``conditions``). The conditions are evaluated
+    first, before the cache: one that is false skips the webhook (no opinion, no call). A
+    failed call, or a condition that cannot be evaluated, answers the failure policy:
+    ``NoOpinion`` (rule 4) or ``Deny`` — a denial that ends the chain, with the failure as its
+    ``error`` (so the request is a 500 and a SubjectAccessReview reports ``denied`` with the
+    ``evaluationError``, as upstream). A TTL of 0 caches nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import orjson
 
 from kubeward.api.user import UserInfo
 from kubeward.authz.interfaces import Attributes, AuthzResult, Decision, RulesResult
+from kubeward.authz.webhook.conditions import MatchConditions
 from kubeward.authz.webhook.review import decision_of, review_request, review_spec
 from kubeward.errors import KubewardError
 from kubeward.expiring import ExpiringCache
@@ -34,6 +42,8 @@ log = logging.getLogger(__name__)
 
 MODE_WEBHOOK = "Webhook"
 RULES_UNSUPPORTED = "webhook authorizer does not support user rule resolution"
+FAILURE_POLICY_NO_OPINION = "NoOpinion"
+FAILURE_POLICY_DENY = "Deny"
 
 
 @dataclass(frozen=True)
@@ -43,18 +53,57 @@ class WebhookSettings:
     unauthorized_ttl: float = 30.0
     timeout: float = 30.0
     backoff: Backoff = field(default_factory=Backoff)
+    failure_policy: str = FAILURE_POLICY_NO_OPINION  # rule 7
 
 
 class WebhookAuthorizer:
-    """Rules 1-6."""
+    """Rules 1-7."""
 
     def __init__(
-        self, transport: ReviewTransport, settings: WebhookSettings, *, name: str = MODE_WEBHOOK
+        self,
+        transport: ReviewTransport,
+        settings: WebhookSettings,
+        *,
+        name: str = MODE_WEBHOOK,
+        conditions: MatchConditions | None = None,
     ) -> None:
         self.name = name
         self.transport = transport
         self.settings = settings
+        self.conditions = conditions
         self._cache: ExpiringCache[bytes, AuthzResult] = ExpiringCache()
+
+    def _skipped(self, attributes: Attributes) -> AuthzResult | None:
+        """Rule 7: the answer when the conditions keep the webhook out of this request."""
+        if not self.conditions:
+            return None
+        matched, error = self.conditions.evaluate(review_spec(attributes, "v1"))
+        if error:
+            log.error("%s: match conditions: %s", self.name, error)
+            return self._failed(error)
+        if not matched:
+            return AuthzResult(Decision.NO_OPINION, authorizer=self.name)
+        return None
+
+    def _failed(self, message: str) -> AuthzResult:
+        """Rules 4 and 7: the failure policy's answer."""
+        decision = (
+            Decision.DENY
+            if self.settings.failure_policy == FAILURE_POLICY_DENY
+            else Decision.NO_OPINION
+        )
+        # No reason and no trail: the failure is the error (a SubjectAccessReview's
+        # evaluationError, a 500's message), as upstream reports it.
+        return AuthzResult(decision, "", (), self.name, error=message)
+
+    def _remember(self, key: bytes, result: AuthzResult) -> None:
+        ttl = (
+            self.settings.authorized_ttl
+            if result.decision is Decision.ALLOW
+            else self.settings.unauthorized_ttl
+        )
+        if ttl > 0:
+            self._cache.put(key, result, ttl)
 
     def _key(self, attributes: Attributes) -> tuple[dict[str, Any], bytes]:
         spec = review_spec(attributes, self.settings.version)
@@ -62,6 +111,9 @@ class WebhookAuthorizer:
 
     def authorize(self, attributes: Attributes) -> AuthzResult:
         """Rule 5."""
+        skipped = self._skipped(attributes)
+        if skipped is not None:
+            return skipped
         _, key = self._key(attributes)
         cached = self._cache.get(key)
         if cached is not None:
@@ -69,6 +121,9 @@ class WebhookAuthorizer:
         return AuthzResult(Decision.NO_OPINION, authorizer=self.name)
 
     async def authorize_async(self, attributes: Attributes) -> AuthzResult:
+        skipped = self._skipped(attributes)
+        if skipped is not None:
+            return skipped
         spec, key = self._key(attributes)
         cached = self._cache.get(key)
         if cached is not None:
@@ -84,16 +139,11 @@ class WebhookAuthorizer:
         except KubewardError as exc:
             message = f"{self.transport.server}: {exc}"
             log.error("Failed to make webhook authorizer request: %s", message)
-            return AuthzResult(Decision.NO_OPINION, "", (), self.name, error=message)
+            return self._failed(message)
         evaluation_error = (answer.get("status") or {}).get("evaluationError")
         if evaluation_error:
             log.warning("%s: evaluation error: %s", self.transport.server, evaluation_error)
-        ttl = (
-            self.settings.authorized_ttl
-            if result.decision is Decision.ALLOW
-            else self.settings.unauthorized_ttl
-        )
-        self._cache.put(key, result, ttl)
+        self._remember(key, result)
         return result
 
     def rules_for(self, user: UserInfo, namespace: str) -> RulesResult:

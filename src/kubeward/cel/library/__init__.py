@@ -3,12 +3,12 @@
 Each module declares :class:`Function` values; ``ALL`` is every one of them, in one list, for
 the engine to declare once per environment. Names, receivers and results follow upstream:
 ``strings`` (cel-go's extension, as Kubernetes enables it), ``lists``, ``regex``, ``urls``,
-``quantity`` and ``ip``/``cidr``.
+``quantity``, ``ip``/``cidr`` and ``authz`` (the ``authorizer`` of admission policies).
 """
 
 from __future__ import annotations
 
-from kubeward.cel.library import ip, lists, quantity, regex, strings, urls
+from kubeward.cel.library import authz, ip, lists, quantity, regex, strings, urls
 from kubeward.cel.library.declarations import Function, Overload
 
 ALL: tuple[Function, ...] = (
@@ -18,6 +18,7 @@ ALL: tuple[Function, ...] = (
     *urls.FUNCTIONS,
     *quantity.FUNCTIONS,
     *ip.FUNCTIONS,
+    *authz.FUNCTIONS,
 )
 
 __all__ = ["ALL", "Function", "Overload"]

@@ -49,6 +49,7 @@ class StoreReader:
     def __init__(
         self, stores: dict[ResourceType, Store], informers: InformerFactory | None = None
     ) -> None:
+        self._stores = stores  # live: CRDs add and remove stores while the server runs
         self._by_resource = {(rt.group, rt.resource): store for rt, store in stores.items()}
         self._informers = informers
         self._followed: set[ResourceType] = set()
@@ -56,7 +57,22 @@ class StoreReader:
 
     def _store(self, resource: str) -> Store | None:
         plain, _, group = resource.partition(".")
-        return self._by_resource.get((group, plain))
+        found = self._by_resource.get((group, plain))
+        if found is None:
+            for rt, store in list(self._stores.items()):
+                if (rt.group, rt.resource) == (group, plain):
+                    return store
+        return found
+
+    def resource_for(self, api_version: str, kind: str) -> tuple[str, bool] | None:
+        """The qualified resource (``configmaps``, ``widgets.example.com``) serving ``kind`` at
+        ``api_version``, and whether it is namespaced; None when the server has no such kind."""
+        group, _, version = api_version.rpartition("/")
+        for rt in list(self._stores):
+            if (rt.group, rt.version, rt.kind) == (group, version, kind):
+                qualified = f"{rt.resource}.{rt.group}" if rt.group else rt.resource
+                return qualified, rt.namespaced
+        return None
 
     async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
         store = self._store(resource)

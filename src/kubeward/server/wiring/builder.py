@@ -35,10 +35,12 @@ from kubeward.authn.factory import (
     TokenWebhookOptions,
     build_authenticator,
 )
-from kubeward.authz.modes import WebhookOptions, build_authorizer, rbac_rules
+from kubeward.authz.modes import AuthorizerChain, WebhookOptions, build_authorizer, rbac_rules
 from kubeward.authz.rbac.index import RBACIndex
+from kubeward.authz.structured import ConfiguredAuthorizer, StructuredOptions
 from kubeward.client.fetch import HTTPSFetcher
 from kubeward.client.webhook import URLWebhookClient, WebhookClient
+from kubeward.controllers.admissionpolicystatus import AdmissionPolicyStatusController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.crds import CRDController
 from kubeward.controllers.factory import InformerFactory
@@ -152,6 +154,7 @@ class ServerParts:
     node_graph: NodeGraphWiring | None = None
     quotas: ResourceQuotaController | None = None
     storage_protection: tuple[Controller, ...] = ()
+    policy_status: Controller | None = None
 
 
 class WebhookClients:
@@ -189,6 +192,26 @@ def webhook_options(config: ServerConfig, clients: WebhookClients) -> WebhookOpt
         config.authorization_webhook_config_file,
         clients.maker("kube-apiserver-authorization-webhook"),
         config.authorization_webhook,
+    )
+
+
+def authorizer_chain(
+    config: ServerConfig, rbac_index: RBACIndex, clients: WebhookClients
+) -> AuthorizerChain:
+    """``--authorization-config``'s chain (followed when the file changes), or the modes'."""
+    if config.authorization_config_file is not None:
+        options = StructuredOptions(
+            config.authorization_config_file,
+            clients.maker("kube-apiserver-authorization-webhook"),
+            config.authorization_webhook.backoff,
+            config.authorization_policy_file,
+        )
+        return ConfiguredAuthorizer(options, rbac_index=rbac_index)
+    return build_authorizer(
+        list(config.authorization_modes),
+        rbac_index=rbac_index,
+        policy_file=config.authorization_policy_file,
+        webhook=webhook_options(config, clients),
     )
 
 
@@ -236,12 +259,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         [*service_accounts.token_authenticators(), *bootstrap.token_authenticators()],
     )
     rbac_index = RBACIndex()
-    authorizer = build_authorizer(
-        list(config.authorization_modes),
-        rbac_index=rbac_index,
-        policy_file=config.authorization_policy_file,
-        webhook=webhook_options(config, webhook_clients),
-    )
+    authorizer = authorizer_chain(config, rbac_index, webhook_clients)
     rbac = rbac_rules(authorizer, rbac_index)
     broadcasters = Broadcasters()
     scheme.subscribe(_StoreFollower(stores, broadcasters, backend))
@@ -327,6 +345,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         NodeGraphWiring(authorizer.node.graph, scheme, informers) if authorizer.node else None,
         ResourceQuotaController(stores, informers),
         (PVCProtectionController(stores, informers), PVProtectionController(stores, informers)),
+        AdmissionPolicyStatusController(stores, informers),
     )
 
 
@@ -436,6 +455,11 @@ async def start_server(
         *(
             asyncio.create_task(c.run(), name=f"{c.name}-controller")
             for c in parts.storage_protection
+        ),
+        *(
+            [asyncio.create_task(parts.policy_status.run(), name="policy-status-controller")]
+            if parts.policy_status is not None
+            else []
         ),
         *parts.rbac.tasks(),
         *parts.service_accounts.tasks(),
