@@ -262,6 +262,10 @@ def test_suspended_job_runs_no_pod_until_resumed(cluster: Any, kubectl: Kubectl,
 def test_kubectl_create_cronjob_creates_jobs_on_schedule(
     cluster: Any, clock: FakeClock, kubectl: Kubectl, ns: str
 ) -> None:
+    # The controllers' time is set just before the CronJob's creation: no schedule time lies
+    # between its creation and the controllers' now until the test moves the clock.
+    real = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    clock.set(real - datetime.timedelta(seconds=1))  # creationTimestamp has whole seconds
     kubectl.run(
         "create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "-n", ns,
         "--", "date",
@@ -269,10 +273,9 @@ def test_kubectl_create_cronjob_creates_jobs_on_schedule(
     cj = get_json(kubectl, "cronjob", "tick", "-n", ns)
     names = [j["metadata"]["name"] for j in get_json(kubectl, "jobs", "-n", ns)["items"]]
     assert not [n for n in names if n.startswith("tick-")]  # nothing before the clock moves
-    # Five minutes past the CronJob's creation (the fake clock may lag the real one, which
-    # stamped creationTimestamp): a */5 time falls due, and only the latest one due runs.
+    # Five minutes past the CronJob's creation: one */5 time falls due.
     created = datetime.datetime.fromisoformat(cj["metadata"]["creationTimestamp"])
-    clock.set(max(clock.now(), created) + datetime.timedelta(seconds=5 * 60 + 1))
+    clock.set(created + datetime.timedelta(seconds=5 * 60 + 1))
 
     def spawned() -> Any:
         jobs = [
