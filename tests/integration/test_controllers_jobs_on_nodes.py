@@ -1,8 +1,5 @@
-"""A Job whose pod a node agent runs: the pod ends, stays ended, and the Job completes (issue 14).
-
-The node agent's simulated runtime keeps containers up; ``Cluster.finish_pods`` reports them
-exited, as a kubelet would, and the agent must not start a terminal pod again.
-"""
+"""A Job whose pod a node agent runs: the simulated runtime runs its command to the end, the
+pod ends and stays ended, and the Job completes (issue 14)."""
 
 from __future__ import annotations
 
@@ -22,20 +19,20 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield running
 
 
-def test_a_job_pod_run_by_a_node_completes_and_stays_succeeded(
-    cluster: Any, kubectl: Kubectl
-) -> None:
+def test_kubectl_create_job_runs_to_completion_on_a_node(cluster: Any, kubectl: Kubectl) -> None:
+    # The node's simulated runtime runs `echo` to its end: nothing stands in for the kubelet.
     kubectl.run("create", "job", "pi", "--image=busybox", "--", "echo", "3.14")
-    selector = "batch.kubernetes.io/job-name=pi"
-
-    def running() -> Any:
-        items = get_json(kubectl, "pods", "-l", selector)["items"]
-        return [p for p in items if (p.get("status") or {}).get("phase") == "Running"] or None
-
-    (pod,) = wait_for(running, "the pod running on node-1")
+    out = kubectl.run("wait", "--for=condition=complete", "job/pi", "--timeout=60s").stdout
+    assert "job.batch/pi condition met" in out
+    (pod,) = get_json(kubectl, "pods", "-l", "batch.kubernetes.io/job-name=pi")["items"]
     assert pod["spec"]["nodeName"] == "node-1"
-    assert cluster.finish_pods("default", selector) == [pod["metadata"]["name"]]
-    kubectl.run("wait", "--for=condition=complete", "job/pi", "--timeout=60s")
-    (after,) = get_json(kubectl, "pods", "-l", selector)["items"]
-    assert after["status"]["phase"] == "Succeeded"
-    assert not after["metadata"].get("finalizers")
+    assert pod["status"]["phase"] == "Succeeded"
+    wait_for(
+        lambda: not get_json(kubectl, "pod", pod["metadata"]["name"])["metadata"].get("finalizers"),
+        "the tracking finalizer removed",
+    )
+    job = get_json(kubectl, "job", "pi")
+    assert (job["status"]["succeeded"], job["status"].get("failed", 0)) == (1, 0)
+    # A terminal pod is never started again by its node.
+    assert cluster.finish_pods("default", "batch.kubernetes.io/job-name=pi") == []
+    assert get_json(kubectl, "pod", pod["metadata"]["name"])["status"]["phase"] == "Succeeded"

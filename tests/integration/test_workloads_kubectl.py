@@ -4,9 +4,11 @@ its generators (sent as protobuf), its tables, scale, discovery and the refusals
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from kubectl_runner import Kubectl
+from workloads import wait_for
 
 MANIFESTS = """
 apiVersion: apps/v1
@@ -220,23 +222,16 @@ spec: {minAvailable: 1, selector: {matchLabels: {app: guarded}}}
 """
 
 
-def _budget_allows(kubectl: Kubectl, allowed: int) -> None:
-    status = {
-        "observedGeneration": 1,
-        "disruptionsAllowed": allowed,
-        "currentHealthy": 1,
-        "desiredHealthy": 1,
-        "expectedPods": 1,
-    }
-    kubectl.run(
-        "patch",
-        "pdb",
-        "guarded",
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        json.dumps({"status": status}),
-    )
+def _budget_status(kubectl: Kubectl, allowed: int) -> Any:
+    """Wait for the disruption controller to compute ``allowed`` disruptions."""
+
+    def computed() -> Any:
+        budget = json.loads(kubectl.run("get", "pdb", "guarded", "-o", "json").stdout)
+        status = budget.get("status") or {}
+        current = status.get("observedGeneration") == budget["metadata"]["generation"]
+        return status if current and status.get("disruptionsAllowed") == allowed else None
+
+    return wait_for(computed, f"the budget to allow {allowed} disruption(s)")
 
 
 def test_kubectl_drain_evicts_through_the_budget(created: Kubectl) -> None:
@@ -245,19 +240,20 @@ def test_kubectl_drain_evicts_through_the_budget(created: Kubectl) -> None:
     created.run(
         "patch", "pod", "guarded", "--subresource=status", "--type=merge", "-p", json.dumps(ready)
     )
-    _budget_allows(created, 0)
+    # The disruption controller counts the one healthy pod: minAvailable 1 allows nothing.
+    status = _budget_status(created, 0)
+    assert (status["currentHealthy"], status["desiredHealthy"]) == (1, 1)
     blocked = created.run("drain", "drain-node", "--force", "--timeout=1s", check=False)
     assert blocked.returncode != 0
     assert "Cannot evict pod as it would violate the pod's disruption budget." in blocked.stderr
     assert created.run("get", "pod", "guarded").returncode == 0
-    _budget_allows(created, 1)
+    created.run("patch", "pdb", "guarded", "--type=merge", "-p", '{"spec":{"minAvailable":0}}')
+    _budget_status(created, 1)
     drained = created.run("drain", "drain-node", "--force", "--grace-period=0", "--timeout=30s")
     assert "pod/guarded evicted" in drained.stdout
     gone = created.run("get", "pod", "guarded", check=False)
     assert 'pods "guarded" not found' in gone.stderr
-    budget = json.loads(created.run("get", "pdb", "guarded", "-o", "json").stdout)
-    assert budget["status"]["disruptionsAllowed"] == 0
-    assert list(budget["status"]["disruptedPods"]) == ["guarded"]
+    _budget_status(created, 0)
 
 
 def test_the_course_storage_admin_role(created: Kubectl) -> None:

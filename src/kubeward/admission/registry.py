@@ -31,11 +31,17 @@ from kubeward.admission.interfaces import MutatingPlugin, ValidatingPlugin
 from kubeward.admission.plugins.alwayspullimages import AlwaysPullImagesPlugin
 from kubeward.admission.plugins.certificateapproval import CertificateApprovalPlugin
 from kubeward.admission.plugins.certificatesigning import CertificateSigningPlugin
+from kubeward.admission.plugins.defaultingressclass import DefaultIngressClassPlugin
+from kubeward.admission.plugins.defaultstorageclass import DefaultStorageClassPlugin
 from kubeward.admission.plugins.defaulttolerationseconds import DefaultTolerationSecondsPlugin
 from kubeward.admission.plugins.limitranger import LimitRangerPlugin
 from kubeward.admission.plugins.namespacelifecycle import NamespaceLifecyclePlugin
 from kubeward.admission.plugins.noderestriction import NodeRestrictionPlugin
+from kubeward.admission.plugins.persistentvolumeclaimresize import (
+    PersistentVolumeClaimResizePlugin,
+)
 from kubeward.admission.plugins.podsecurity import PodSecurityPlugin
+from kubeward.admission.plugins.priority import PriorityPlugin
 from kubeward.admission.plugins.resourcequota import ResourceQuotaPlugin
 from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
 from kubeward.admission.plugins.storageobjectinuseprotection import (
@@ -132,6 +138,10 @@ PLUGINS: Mapping[str, PluginFactory] = {
     "MutatingAdmissionWebhook": MutatingWebhooks,
     "ValidatingAdmissionWebhook": ValidatingWebhooks,
     "ValidatingAdmissionPolicy": ValidatingAdmissionPolicyPlugin,
+    "Priority": PriorityPlugin,
+    "DefaultStorageClass": DefaultStorageClassPlugin,
+    "PersistentVolumeClaimResize": PersistentVolumeClaimResizePlugin,
+    "DefaultIngressClass": DefaultIngressClassPlugin,
 }
 
 # kubeward's plugins in Kubernetes' order, and those of them on by default (rules 2 and 3).

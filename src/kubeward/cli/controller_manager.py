@@ -191,7 +191,7 @@ def controller_manager(
     verbose: int,
 ) -> None:
     """Run kube-controller-manager's controllers (certificates, replicaset, deployment,
-    garbage collector) against an API server."""
+    statefulset, daemonset, garbage collector) against an API server."""
     setup_logging(max(verbose, 1))
     manager = build_manager(
         kubeconfig,

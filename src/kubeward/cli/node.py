@@ -85,6 +85,12 @@ def parse_pairs(text: str, flag: str) -> dict[str, str]:
     show_default=True,
     help="What the node offers the scheduler.",
 )
+@click.option(
+    "--private-registry",
+    "private_registries",
+    multiple=True,
+    help="A registry host whose images need a kubernetes.io/dockerconfigjson pull secret (repeatable).",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def node(
     name: str,
@@ -99,6 +105,7 @@ def node(
     node_ip: str,
     node_labels: str,
     capacity: str,
+    private_registries: tuple[str, ...],
     verbose: int,
 ) -> None:
     """Run a node: register it, keep its Lease, and run (simulated) the pods bound to it."""
@@ -119,6 +126,7 @@ def node(
         rotate_certificates=rotate_certificates,
         serve=rotate_server_certificates,
         client_ca_file=client_ca_file,
+        private_registries=private_registries,
     )
 
     async def start() -> None:

@@ -22,6 +22,7 @@ from kubeward.api.allocation.ranges import (
 from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.etcd_flags import etcd_config_from_flags, etcd_options
 from kubeward.cli.flags import timeout_seconds
+from kubeward.cli.kubelet_client_flags import kubelet_client_config, kubelet_client_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
@@ -119,6 +120,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     help="The ABAC policy (JSON lines) for --authorization-mode=ABAC; re-read when it changes.",
 )
 @auth_flags
+@kubelet_client_flags
 @click.option(
     "--max-requests-inflight",
     type=click.IntRange(1),
@@ -284,6 +286,7 @@ def serve(
         authorization_modes=tuple(m.strip() for m in authorization_mode.split(",") if m.strip()),
         authorization_policy_file=authorization_policy_file,
         **auth_config(flags),
+        **kubelet_client_config(flags),
         max_requests_inflight=max_requests_inflight,
         max_mutating_requests_inflight=max_mutating_requests_inflight,
         enable_priority_and_fairness=enable_priority_and_fairness,

@@ -49,6 +49,10 @@ class Expectations:
         """Rule 1 (``names`` identify the objects, e.g. ``namespace/name``)."""
         self._records[key] = _Record(deletes=set(names))
 
+    def expect(self, key: str, count: int, names: list[str]) -> None:
+        """Rule 1, for creations and deletions made in one pass."""
+        self._records[key] = _Record(adds=count, deletes=set(names))
+
     def creation_observed(self, key: str) -> None:
         """Rule 2."""
         record = self._records.get(key)

@@ -20,7 +20,9 @@ Rules:
     follows every deletable kind the API server serves (``discovery``), custom resources too.
  7. The tokencleaner (off by default, as upstream) deletes expired bootstrap tokens; it reads
     the shared Secret informer.
- 8. The job, cronjob and ttl-after-finished controllers read the time from the configured
+ 8. The endpoints and endpointslice controllers share the Service and Pod informers; the
+    disruption controller reads the workloads' informers for their scale.
+ 9. The job, cronjob and ttl-after-finished controllers read the time from the configured
     ``clock`` (the wall clock unless a test injects a fake one).
 """
 
@@ -35,9 +37,15 @@ from pathlib import Path
 
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.apps import DEPLOYMENTS, LEASES, REPLICA_SETS
+from kubeward.api.resources.apps_sets import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
 from kubeward.api.resources.batch import CRONJOBS, JOBS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
 from kubeward.api.resources.core import NODES, PODS, SECRETS
+from kubeward.api.resources.core_services import ENDPOINTS, SERVICES
+from kubeward.api.resources.core_storage import PERSISTENT_VOLUME_CLAIMS
+from kubeward.api.resources.core_workloads import REPLICATION_CONTROLLERS
+from kubeward.api.resources.discovery import ENDPOINT_SLICES
+from kubeward.api.resources.policy import PODDISRUPTIONBUDGETS
 from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient, ServerUnreachable
 from kubeward.controllers import names
@@ -47,16 +55,22 @@ from kubeward.controllers.cleaning import CleaningController
 from kubeward.controllers.clock import Clock, RealClock
 from kubeward.controllers.credentials import ServiceAccountClients, token_credentials
 from kubeward.controllers.cronjob import CronJobController
+from kubeward.controllers.daemonset import DaemonSetController
 from kubeward.controllers.deployment import DeploymentController
 from kubeward.controllers.discovery import deletable_resources
+from kubeward.controllers.disruption import DisruptionController
+from kubeward.controllers.endpoints import EndpointsController
+from kubeward.controllers.endpointslice import EndpointSliceController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector
 from kubeward.controllers.job import JobController
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
 from kubeward.controllers.nodelifecycle import NodeLifecycleController
 from kubeward.controllers.replicaset import ReplicaSetController
+from kubeward.controllers.scales import ScaleReader
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
+from kubeward.controllers.statefulset import StatefulSetController
 from kubeward.controllers.tokencleaner import TokenCleaner
 from kubeward.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubeward.errors import InputError, StatusError, Unauthorized
@@ -171,6 +185,26 @@ class ControllerManager:
                     await self.client_for(names.DEPLOYMENT),
                 )
             )
+        if self.enabled(names.STATEFULSET):
+            built.append(
+                StatefulSetController(
+                    f.informer(STATEFULSETS),
+                    f.informer(PODS),
+                    f.informer(CONTROLLER_REVISIONS),
+                    f.informer(PERSISTENT_VOLUME_CLAIMS),
+                    await self.client_for(names.STATEFULSET),
+                )
+            )
+        if self.enabled(names.DAEMONSET):
+            built.append(
+                DaemonSetController(
+                    f.informer(DAEMONSETS),
+                    f.informer(PODS),
+                    f.informer(NODES),
+                    f.informer(CONTROLLER_REVISIONS),
+                    await self.client_for(names.DAEMONSET),
+                )
+            )
         if self.enabled(names.TOKEN_CLEANER):
             built.append(
                 TokenCleaner(f.informer(SECRETS), await self.client_for(names.TOKEN_CLEANER))
@@ -184,6 +218,7 @@ class ControllerManager:
                     await self.client_for(names.NODE_LIFECYCLE),
                 )
             )
+        built.extend(await self._build_service_and_budget_controllers())
         built.extend(await self._batch_controllers())
         if self.enabled(names.GARBAGE_COLLECTOR):
             known = builtin_kinds()
@@ -203,8 +238,48 @@ class ControllerManager:
         self.controllers = built
         return built
 
+    async def _build_service_and_budget_controllers(self) -> list[Controller]:
+        """The endpoints, endpointslice and disruption controllers, when enabled."""
+        f = self.factory
+        built: list[Controller] = []
+        if self.enabled(names.ENDPOINTS):
+            built.append(
+                EndpointsController(
+                    f.informer(SERVICES),
+                    f.informer(PODS),
+                    f.informer(ENDPOINTS),
+                    await self.client_for(names.ENDPOINTS),
+                )
+            )
+        if self.enabled(names.ENDPOINT_SLICE):
+            built.append(
+                EndpointSliceController(
+                    f.informer(SERVICES),
+                    f.informer(PODS),
+                    f.informer(ENDPOINT_SLICES),
+                    f.informer(NODES),
+                    await self.client_for(names.ENDPOINT_SLICE),
+                )
+            )
+        if self.enabled(names.DISRUPTION):
+            workloads = {
+                rt.kind: f.informer(rt)
+                for rt in (REPLICA_SETS, DEPLOYMENTS, STATEFULSETS, REPLICATION_CONTROLLERS)
+            }
+            client = await self.client_for(names.DISRUPTION)
+            built.append(
+                DisruptionController(
+                    f.informer(PODDISRUPTIONBUDGETS),
+                    f.informer(PODS),
+                    workloads,
+                    client,
+                    scales=ScaleReader(client),
+                )
+            )
+        return built
+
     async def _batch_controllers(self) -> list[Controller]:
-        """Rule 8."""
+        """Rule 9."""
         f, clock = self.factory, self.config.clock
         built: list[Controller] = []
         if self.enabled(names.JOB):

@@ -15,7 +15,8 @@ the real thing. Rules:
  5. With a certificate directory: rotate the client certificate before it expires
     (``rotate_certificates``), and serve the kubelet API on its port with a serving
     certificate from the Certificates API (``serve``), reporting the bound port in
-    ``status.daemonEndpoints`` (``node.credentials``, ``node.kubelet_api``).
+    ``status.daemonEndpoints`` (``node.credentials``, ``node.kubelet_api``); its callers are
+    checked through the API server (``node.kubelet_auth``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from kubeward.api import meta as m
 from kubeward.api.resources.apps import LEASES
@@ -31,7 +33,8 @@ from kubeward.client.api import APIClient
 from kubeward.errors import AlreadyExists, KubewardError, NotFound
 from kubeward.node import credentials
 from kubeward.node.config import NodeConfig
-from kubeward.node.kubelet_api import start_kubelet_api
+from kubeward.node.kubelet_api import KubeletAPI, NodeView, start_kubelet_api
+from kubeward.node.kubelet_auth import KubeletAuth
 from kubeward.node.pods import PodRunner
 from kubeward.node.status import node_object, node_status
 
@@ -115,8 +118,18 @@ class NodeAgent:
         pem_file = await credentials.serving_certificate(
             self.client, config.name, config.address, config.cert_dir
         )
+        view = NodeView(
+            config.name,
+            self.pods.runtime,
+            lambda: list(self.pods.informer.cache.values()),
+            started=time.monotonic(),
+        )
         runner, port = await start_kubelet_api(
-            pem_file, config.kubelet_port, bind=config.address, client_ca_file=config.client_ca_file
+            pem_file,
+            config.kubelet_port,
+            bind=config.address,
+            client_ca_file=config.client_ca_file,
+            api=KubeletAPI(view, KubeletAuth(self.client, config.name)),
         )
         self.kubelet_port = port
         log.info("%s: kubelet API on https://%s:%d", config.name, config.address, port)

@@ -38,3 +38,5 @@ class NodeConfig:
     rotate_certificates: bool = False
     serve: bool = False
     client_ca_file: Path | None = None
+    # Registries whose images need a pull secret (``node.images``), as ``--private-registry``.
+    private_registries: tuple[str, ...] = ()

@@ -1,18 +1,45 @@
 """The node's HTTPS port: the kubelet API, served with the node's serving certificate.
 
-This issue serves ``/healthz`` only (``ok``, as the kubelet answers it); the rest of the
-kubelet API (pods, logs, exec, port-forward, stats) comes with the pods-that-run issue. TLS is
-1.2 or newer with the certificate the Certificates API issued to the node
-(``kubernetes.io/kubelet-serving``); client certificates from the cluster CA are asked for
-but not required, as the kubelet's ``--client-ca-file`` does.
+TLS is 1.2 or newer with the certificate the Certificates API issued to the node
+(``kubernetes.io/kubelet-serving``), or one the cluster CA issued directly; client
+certificates from ``--client-ca-file`` are asked for but not required. Routes (as
+pkg/kubelet/server/server.go), each behind ``node.kubelet_auth`` except ``/healthz``:
+
+ 1. ``GET /healthz``: ``ok``, unauthenticated (kubeward keeps the node's health readable, as
+    the kubelet's read-only health port does).
+ 2. ``GET /pods``: the PodList of the pods bound to this node.
+ 3. ``GET /containerLogs/NS/POD/CONTAINER``: the container's log as text; ``tailLines``,
+    ``limitBytes`` and ``follow`` (the stream ends when the container has ended for good or
+    the pod is gone). A pod or container this node does not run is 404.
+ 4. ``/exec/NS/POD[/UID]/CONTAINER`` and ``/attach/…`` (GET or POST, WebSocket upgrade), and
+    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. Each declared ``containerPort``
+    answers port-forwarded bytes with a small HTTP responder naming the pod and port.
+ 5. ``GET /stats/summary`` and ``GET /metrics/resource``: the node's and its pods' simulated
+    usage, the figures ``kubectl top`` reads through metrics-server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+
+from kubeward.api import meta as m
+from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
+from kubeward.node.port_forward import serve_port_forward
+from kubeward.node.runtime import Container, Runtime, Sandbox
+from kubeward.node.streams import serve_attach, serve_command
+
+FOLLOW_POLL_SECONDS = 0.2
+# Simulated usage per running container: what `kubectl top` shows for an idle process.
+CONTAINER_CPU_NANOCORES = 1_000_000
+CONTAINER_MEMORY_BYTES = 8 * 1024 * 1024
 
 
 def serving_context(pem_file: Path, client_ca_file: Path | None) -> ssl.SSLContext:
@@ -29,12 +56,246 @@ async def healthz(_: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
+@dataclass
+class NodeView:
+    """What the kubelet API reads: the node's name, its runtime and its pods."""
+
+    name: str
+    runtime: Runtime
+    pods: Callable[[], list[dict[str, Any]]]
+    started: float = 0.0
+
+
+def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes | None:
+    """Rule 4's responder, on the ports the pod's containers declare (None on others)."""
+    declared = {
+        int(p.get("containerPort", 0))
+        for c in sandbox.containers
+        for p in c.spec.get("ports") or []
+    }
+    if port not in declared:
+        return None
+    body = f"kubeward: pod {sandbox.namespace}/{sandbox.name} port {port}\n".encode()
+    head = (
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class KubeletAPI:
+    def __init__(self, view: NodeView, auth: KubeletAuth | None) -> None:
+        self.view = view
+        self.auth = auth
+
+    @web.middleware
+    async def authorize(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if request.path == "/healthz":
+            return await handler(request)
+        if self.auth is None:
+            return web.Response(status=401, text="Unauthorized")
+        user = certificate_user(
+            request.transport.get_extra_info("peercert") if request.transport else None
+        )
+        header = request.headers.get("Authorization", "")
+        if user is None and header.lower().startswith("bearer "):
+            user = await self.auth.user_of_token(header[7:].strip())
+        if user is None:
+            return web.Response(status=401, text="Unauthorized")
+        attributes = NodeAttributes.of(request.method, request.path)
+        if not await self.auth.allowed(user, attributes):
+            return web.Response(status=403, text=forbidden_text(user, attributes))
+        return await handler(request)
+
+    def _container(self, request: web.Request) -> tuple[Sandbox, Container]:
+        info = request.match_info
+        sandbox = self.view.runtime.get(info["namespace"], info["pod"])
+        if sandbox is None or (info.get("uid") and info["uid"] != sandbox.uid):
+            raise web.HTTPNotFound(text=f'pod "{info["pod"]}" not found')
+        container = sandbox.container(info["container"])
+        if container is None:
+            raise web.HTTPNotFound(
+                text=f'container "{info["container"]}" not found in pod "{info["pod"]}"'
+            )
+        return sandbox, container
+
+    async def pods(self, _: web.Request) -> web.Response:
+        """Rule 2."""
+        body = {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": self.view.pods()}
+        return web.json_response(body)
+
+    async def container_logs(self, request: web.Request) -> web.StreamResponse:
+        """Rule 3."""
+        sandbox, container = self._container(request)
+        data = bytes(container.logs)
+        tail = request.query.get("tailLines")
+        if tail is not None and tail.isdigit():
+            lines = data.splitlines(keepends=True)
+            data = b"".join(lines[-int(tail) :]) if int(tail) else b""
+        limit = request.query.get("limitBytes")
+        if limit is not None and limit.isdigit():
+            data = data[: int(limit)]
+        if request.query.get("follow", "").lower() not in ("1", "true"):
+            return web.Response(body=data, content_type="text/plain")
+        response = web.StreamResponse(headers={"Content-Type": "text/plain"})
+        await response.prepare(request)
+        await response.write(data)
+        sent = len(container.logs)
+        while self.view.runtime.get(sandbox.namespace, sandbox.name) is sandbox:
+            if len(container.logs) > sent:
+                await response.write(bytes(container.logs[sent:]))
+                sent = len(container.logs)
+            if container.exit_code is not None and container.restart_at is None:
+                break
+            await asyncio.sleep(FOLLOW_POLL_SECONDS)
+        await response.write_eof()
+        return response
+
+    async def exec(self, request: web.Request) -> web.StreamResponse:
+        """Rule 4."""
+        _, container = self._container(request)
+        argv = request.query.getall("command", [])
+        if not container.running:
+            raise web.HTTPBadRequest(text=f"container {container.name} is not running")
+        return await serve_command(request, argv, lambda stdin: container.exec(argv, stdin))
+
+    async def attach(self, request: web.Request) -> web.StreamResponse:
+        sandbox, container = self._container(request)
+
+        async def wait_for_end() -> int | None:
+            while self.view.runtime.get(sandbox.namespace, sandbox.name) is sandbox:
+                if container.exit_code is not None:
+                    return container.exit_code
+                await asyncio.sleep(FOLLOW_POLL_SECONDS)
+            return None
+
+        return await serve_attach(request, bytes(container.logs), wait_for_end)
+
+    async def port_forward(self, request: web.Request) -> web.StreamResponse:
+        info = request.match_info
+        sandbox = self.view.runtime.get(info["namespace"], info["pod"])
+        if sandbox is None:
+            raise web.HTTPNotFound(text=f'pod "{info["pod"]}" not found')
+        try:
+            ports = [int(p) for p in request.query.getall("ports", []) for p in p.split(",")]
+        except ValueError:
+            raise web.HTTPBadRequest(text="invalid port") from None
+        return await serve_port_forward(
+            request, ports, lambda port, data: http_answer(sandbox, port, data)
+        )
+
+    def _usage(self) -> tuple[list[dict[str, Any]], int, int]:
+        now = m.format_time(m.now())
+        pods, total_cpu, total_memory = [], 0, 0
+        for sandbox in self.view.runtime.sandboxes.values():
+            containers = []
+            for c in sandbox.containers:
+                if not c.running:
+                    continue
+                containers.append(
+                    {
+                        "name": c.name,
+                        "startTime": c.state["running"].get("startedAt", now),
+                        "cpu": {"time": now, "usageNanoCores": CONTAINER_CPU_NANOCORES},
+                        "memory": {"time": now, "workingSetBytes": CONTAINER_MEMORY_BYTES},
+                    }
+                )
+            cpu = CONTAINER_CPU_NANOCORES * len(containers)
+            memory = CONTAINER_MEMORY_BYTES * len(containers)
+            total_cpu, total_memory = total_cpu + cpu, total_memory + memory
+            pods.append(
+                {
+                    "podRef": {
+                        "name": sandbox.name,
+                        "namespace": sandbox.namespace,
+                        "uid": sandbox.uid,
+                    },
+                    "containers": containers,
+                    "cpu": {"time": now, "usageNanoCores": cpu},
+                    "memory": {"time": now, "workingSetBytes": memory},
+                }
+            )
+        return pods, total_cpu, total_memory
+
+    async def stats_summary(self, _: web.Request) -> web.Response:
+        """Rule 5."""
+        pods, cpu, memory = self._usage()
+        now = m.format_time(m.now())
+        node = {
+            "nodeName": self.view.name,
+            "cpu": {"time": now, "usageNanoCores": cpu},
+            "memory": {"time": now, "workingSetBytes": memory},
+        }
+        return web.json_response({"node": node, "pods": pods})
+
+    async def metrics_resource(self, _: web.Request) -> web.Response:
+        """Rule 5, in the Prometheus text format of the kubelet's resource metrics."""
+        pods, cpu, memory = self._usage()
+        stamp = int(time.time() * 1000)
+        uptime = max(time.monotonic() - self.view.started, 1.0)
+        lines = [
+            "# TYPE node_cpu_usage_seconds_total counter",
+            f"node_cpu_usage_seconds_total {cpu * uptime / 1e9:.6f} {stamp}",
+            "# TYPE node_memory_working_set_bytes gauge",
+            f"node_memory_working_set_bytes {memory} {stamp}",
+            "# TYPE container_cpu_usage_seconds_total counter",
+        ]
+        for pod in pods:
+            ref = pod["podRef"]
+            for c in pod["containers"]:
+                labels = (
+                    f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
+                )
+                seconds = CONTAINER_CPU_NANOCORES * uptime / 1e9
+                lines.append(f"container_cpu_usage_seconds_total{{{labels}}} {seconds:.6f} {stamp}")
+        lines.append("# TYPE container_memory_working_set_bytes gauge")
+        for pod in pods:
+            ref = pod["podRef"]
+            for c in pod["containers"]:
+                labels = (
+                    f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
+                )
+                lines.append(
+                    f"container_memory_working_set_bytes{{{labels}}} {CONTAINER_MEMORY_BYTES} {stamp}"
+                )
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self.authorize])
+        app.router.add_get("/healthz", healthz)
+        app.router.add_get("/pods", self.pods)
+        app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self.container_logs)
+        for verb, handler in (("exec", self.exec), ("attach", self.attach)):
+            for path in (
+                f"/{verb}/{{namespace}}/{{pod}}/{{container}}",
+                f"/{verb}/{{namespace}}/{{pod}}/{{uid}}/{{container}}",
+            ):
+                app.router.add_get(path, handler)
+                app.router.add_post(path, handler)
+        for path in ("/portForward/{namespace}/{pod}", "/portForward/{namespace}/{pod}/{uid}"):
+            app.router.add_get(path, self.port_forward)
+            app.router.add_post(path, self.port_forward)
+        app.router.add_get("/stats/summary", self.stats_summary)
+        app.router.add_get("/metrics/resource", self.metrics_resource)
+        return app
+
+
 async def start_kubelet_api(
-    pem_file: Path, port: int, *, bind: str = "127.0.0.1", client_ca_file: Path | None = None
+    pem_file: Path,
+    port: int,
+    *,
+    bind: str = "127.0.0.1",
+    client_ca_file: Path | None = None,
+    api: KubeletAPI | None = None,
 ) -> tuple[web.AppRunner, int]:
     """Serve on ``bind:port`` (0: any free port); the runner and the port bound."""
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
+    if api is None:
+        app = web.Application()
+        app.router.add_get("/healthz", healthz)
+    else:
+        app = api.application()
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, bind, port, ssl_context=serving_context(pem_file, client_ca_file))

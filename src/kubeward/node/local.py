@@ -5,6 +5,11 @@ a kubeconfig under ``DATA_DIR/nodes/NAME/kubelet.conf`` with a client certificat
 ``CN=system:node:NAME, O=system:nodes`` issued by the cluster CA (kubeadm writes the same for
 the nodes it sets up), over HTTPS. Node ``i`` (from 1) is named ``node-i`` and takes pod IPs
 from ``10.244.i.0/24``.
+
+Each serves the kubelet API on a free port of 127.0.0.1 with a serving certificate issued
+directly by the cluster CA (as ``pki init --node`` issues ``kubelet-NAME.crt``), naming the node
+and 127.0.0.1, written to ``DATA_DIR/nodes/NAME/pki/kubelet-server-current.pem``; it trusts
+client certificates of the cluster CA (the API server's ``apiserver-kubelet-client``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ from kubeward.errors import KubewardError
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.node.agent import NodeAgent
 from kubeward.node.config import NodeConfig
+from kubeward.node.credentials import SERVING_FILE, serving_names, usable, write_pem
 from kubeward.pki.ca import CertificateAuthority, certificate_pem
 from kubeward.pki.keys import generate_private_key, private_key_pem
+from kubeward.pki.names import build_subject
+from kubeward.pki.profiles import Profile
 
 log = logging.getLogger("kubeward.node")
 
@@ -55,7 +63,28 @@ def node_kubeconfig(data_dir: Path, name: str, server: str) -> Path:
     return path
 
 
-async def run_local_nodes(data_dir: Path, server: str, count: int) -> None:
+def node_serving_certificate(data_dir: Path, name: str, address: str) -> Path:
+    """The node's serving certificate and key, issued once by the cluster CA."""
+    pem_file = data_dir / "nodes" / name / "pki" / SERVING_FILE
+    if usable(pem_file):
+        return pem_file
+    ca = CertificateAuthority.from_dir(data_dir / "pki")
+    key = generate_private_key("ecdsa-p256")
+    cert = ca.issue(
+        key.public_key(),
+        build_subject(node_username(name), [NODES_GROUP]),
+        Profile.SERVER,
+        CERTIFICATE_VALIDITY,
+        alt_names=serving_names(name, address),
+    )
+    pem_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_pem(pem_file, private_key_pem(key), certificate_pem(cert))
+    return pem_file
+
+
+async def run_local_nodes(
+    data_dir: Path, server: str, count: int, *, private_registries: tuple[str, ...] = ()
+) -> None:
     """Run ``count`` agents until cancelled; a failure is logged, never raised into the server."""
     agents: list[NodeAgent] = []
     try:
@@ -64,7 +93,16 @@ async def run_local_nodes(data_dir: Path, server: str, count: int) -> None:
             client = APIClient.from_kubeconfig(
                 node_kubeconfig(data_dir, name, server), user_agent=f"kubelet/{name}"
             )
-            config = NodeConfig(name, pod_cidr=ipaddress.IPv4Network(f"10.244.{index}.0/24"))
+            pem_file = node_serving_certificate(data_dir, name, "127.0.0.1")
+            config = NodeConfig(
+                name,
+                pod_cidr=ipaddress.IPv4Network(f"10.244.{index}.0/24"),
+                kubelet_port=0,
+                cert_dir=pem_file.parent,
+                serve=True,
+                client_ca_file=data_dir / "pki" / "ca.crt",
+                private_registries=private_registries,
+            )
             agents.append(NodeAgent(client, config))
     except KubewardError as exc:
         log.error("nodes not started: %s", exc)

@@ -1,47 +1,72 @@
-"""The pods bound to this node: started (simulated) and reported, and finished when deleted.
+"""The pods bound to this node: started in the simulated runtime, reported, finished.
 
 Rules:
  1. The agent follows only its own pods: a list and watch with ``fieldSelector
     spec.nodeName=NAME`` (which is also all the Node authorizer lets it see).
- 2. A pod not yet running gets an IP from the node's range and the Running status of
-    ``node.status`` through ``pods/status`` — the runtime is simulated: every container starts
-    at once and stays up. Running pods keep their IP across agent restarts. A pod that has
-    ended (``Succeeded`` or ``Failed``, e.g. a Job's pod reported by ``Cluster.finish_pods``)
-    is never started again, as a kubelet never restarts a terminal pod.
- 3. A pod being deleted (``deletionTimestamp`` set) is finished: its IP is released and it is
-    deleted with a grace period of 0 and its uid as a precondition, as the kubelet removes a
-    pod once its containers have stopped.
+ 2. A pod with no sandbox gets an IP from the node's range, its volumes and environment
+    (``node.volumes``); then its containers start (``node.runtime``) and its status is sent
+    through ``pods/status`` (``node.pod_status``). A mount or configuration that fails leaves the
+    pod Pending with the kubelet's waiting reason and a Warning Event (``FailedMount``,
+    ``Failed``), and is retried every ``RETRY_SECONDS``. Running pods keep their IP across agent
+    restarts; a pod already Succeeded or Failed is not started again.
+ 2a. Before that its images are "pulled" (``node.images``): an image of a private registry
+    with no credentials leaves the pod Pending in ``ErrImagePull``, then ``ImagePullBackOff``,
+    with the kubelet's Events, retried every ``PULL_RETRY_SECONDS``.
+ 3. A started pod is looked at again when a container is due to restart and when its
+    service-account token is due for refresh (80% of its life): the token files are replaced
+    in place, so every container sees the new token.
+ 4. A pod being deleted (``deletionTimestamp`` set) is finished: its sandbox is removed, its IP
+    released, and it is deleted with a grace period of 0 and its uid as a precondition, as the
+    kubelet removes a pod once its containers have stopped.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
+import uuid
 from typing import Any
 
 from kubeward.api import meta as m
-from kubeward.api.resources.core import PODS
+from kubeward.api.resources.core import EVENTS, PODS
 from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.sources import ClientSource
-from kubeward.errors import Conflict, NotFound
+from kubeward.errors import Conflict, KubewardError, NotFound
 from kubeward.node.config import NodeConfig
+from kubeward.node.images import missing_credentials, pull_error
 from kubeward.node.ipam import PodIPs
-from kubeward.node.status import running_pod_status
+from kubeward.node.pod_status import pod_status, waiting_pod_status
+from kubeward.node.runtime import Runtime, Sandbox, make_container
+from kubeward.node.volumes import VolumeSource
 
 log = logging.getLogger("kubeward.node")
+RETRY_SECONDS = 2.0
+PULL_RETRY_SECONDS = 5.0
+JSONObject = dict[str, Any]
 
 
 class PodRunner(Controller):
     name = "pod-runner"
 
-    def __init__(self, client: APIClient, config: NodeConfig, *, resync: float = 300.0) -> None:
+    def __init__(
+        self,
+        client: APIClient,
+        config: NodeConfig,
+        *,
+        resync: float = 300.0,
+        runtime: Runtime | None = None,
+    ) -> None:
         source = ClientSource(client, PODS, field_selector=f"spec.nodeName={config.name}")
         super().__init__(Informer(source, resync=resync))
         self.client = client
         self.config = config
         self.ips = PodIPs(config.pod_cidr)
+        self.runtime = runtime or Runtime()
+        # Rule 2a: failed pulls per pod, and when the next attempt is due.
+        self.failed_pulls: dict[str, tuple[int, float]] = {}
         self.informer.add_event_handler(on_add=self._remember_ip)
 
     def _remember_ip(self, pod: dict[str, Any]) -> None:
@@ -55,24 +80,181 @@ class PodRunner(Controller):
     async def reconcile(self, key: str) -> float | None:
         pod = self.cached(key)
         if pod is None:
+            self.runtime.remove(key)
             self.ips.release(key)
+            self.failed_pulls.pop(key, None)
             return None
         meta = m.metadata(pod)
         namespace, name = str(meta["namespace"]), str(meta["name"])
         if meta.get("deletionTimestamp"):
             await self._finish(key, namespace, name, str(meta.get("uid", "")))
             return None
-        if (pod.get("status") or {}).get("phase") in ("Running", "Succeeded", "Failed"):
-            return None
-        status = running_pod_status(pod, self.ips.allocate(key), self.config.address)
+        sandbox = self.runtime.get(namespace, name)
+        if sandbox is not None and sandbox.uid != meta.get("uid"):
+            self.runtime.remove(key)
+            sandbox = None
+        if sandbox is None:
+            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                return None
+            return await self._start(key, pod)
+        return await self._tend(pod, sandbox)
+
+    async def _report(self, pod: JSONObject, status: JSONObject) -> None:
+        meta = m.metadata(pod)
         await self.client.patch(
-            PODS, name, {"status": status}, namespace=namespace, subresource="status"
+            PODS,
+            str(meta["name"]),
+            {"status": status},
+            namespace=str(meta["namespace"]),
+            subresource="status",
         )
-        log.info("%s: started %s with IP %s", self.config.name, key, status["podIP"])
-        return None
+
+    async def _start(self, key: str, pod: JSONObject) -> float | None:
+        """Rule 2."""
+        meta, spec = m.metadata(pod), pod.get("spec") or {}
+        host = self.config.address
+        _, due = self.failed_pulls.get(key, (0, 0.0))
+        if time.monotonic() < due:  # woken by our own status write: wait for the retry
+            return due - time.monotonic()
+        image = await missing_credentials(self.client, pod, self.config.private_registries)
+        if image is not None:
+            await self._pull_failed(key, pod, image)
+            return PULL_RETRY_SECONDS
+        self.failed_pulls.pop(key, None)
+        source = VolumeSource(self.client, pod)
+        volumes = await source.volumes()
+        if volumes.failure:
+            await self._waiting(pod, "ContainerCreating", "", "FailedMount", volumes.failure)
+            return RETRY_SECONDS
+        ip = self.ips.allocate(key)
+        sandbox = Sandbox(
+            namespace=str(meta["namespace"]),
+            name=str(meta["name"]),
+            uid=str(meta.get("uid", "")),
+            ip=ip,
+            volumes=volumes,
+            restart_policy=str(spec.get("restartPolicy") or "Always"),
+        )
+        for init, specs in ((True, spec.get("initContainers")), (False, spec.get("containers"))):
+            for container_spec in specs or []:
+                env = await source.environment(container_spec)
+                if isinstance(env, str):
+                    await self._waiting(
+                        pod, "CreateContainerConfigError", env, "Failed", f"Error: {env}"
+                    )
+                    return RETRY_SECONDS
+                container = make_container(container_spec, pod, ip, volumes, env)
+                container.init = init
+                (sandbox.init_containers if init else sandbox.containers).append(container)
+        sandbox.run_init()
+        self.runtime.add(key, sandbox)
+        next_restart = sandbox.advance(m.now())
+        await self._report(pod, pod_status(pod, sandbox, host))
+        log.info("%s: started %s with IP %s", self.config.name, key, ip)
+        return self._next(sandbox, next_restart)
+
+    def _next(self, sandbox: Sandbox, restart: float | None) -> float | None:
+        waits = [w for w in (restart,) if w is not None]
+        refresh = sandbox.volumes.refresh_at
+        if refresh is not None:
+            waits.append(max((refresh - m.now()).total_seconds(), 0.0))
+        return max(min(waits), 0.05) if waits else None
+
+    async def _tend(self, pod: JSONObject, sandbox: Sandbox) -> float | None:
+        """Rule 3."""
+        refresh = sandbox.volumes.refresh_at
+        if refresh is not None and refresh <= m.now():
+            await self._refresh_tokens(pod, sandbox)
+        before = [(c.restart_count, str(c.state)) for c in sandbox.containers]
+        restart = sandbox.advance(m.now())
+        after = [(c.restart_count, str(c.state)) for c in sandbox.containers]
+        current = (pod.get("status") or {}).get("phase")
+        if before != after or current != pod_status(pod, sandbox, "")["phase"]:
+            await self._report(pod, pod_status(pod, sandbox, self.config.address))
+        return self._next(sandbox, restart)
+
+    async def _refresh_tokens(self, pod: JSONObject, sandbox: Sandbox) -> None:
+        source = VolumeSource(self.client, pod)
+        sandbox.volumes.refresh_at = None
+        for volume in (pod.get("spec") or {}).get("volumes") or []:
+            files = sandbox.volumes.files.get(str(volume.get("name")))
+            for item in (volume.get("projected") or {}).get("sources") or []:
+                sat = item.get("serviceAccountToken")
+                if sat is None or files is None:
+                    continue
+                try:
+                    token, refresh = await source.token(sat)
+                except KubewardError as exc:
+                    log.warning("%s: token refresh failed: %s", sandbox.name, exc)
+                    continue
+                files[str(sat.get("path", "token"))] = token
+                due = [t for t in (sandbox.volumes.refresh_at, refresh) if t is not None]
+                sandbox.volumes.refresh_at = min(due)
+
+    async def _pull_failed(self, key: str, pod: JSONObject, image: str) -> None:
+        """Rule 2a."""
+        attempts = self.failed_pulls.get(key, (0, 0.0))[0] + 1
+        self.failed_pulls[key] = (attempts, time.monotonic() + PULL_RETRY_SECONDS)
+        if attempts == 1:
+            error = pull_error(image)
+            await self._waiting(
+                pod, "ErrImagePull", error, "Failed", f'Failed to pull image "{image}": {error}'
+            )
+        elif attempts == 2:
+            await self._waiting(
+                pod,
+                "ImagePullBackOff",
+                f'Back-off pulling image "{image}"',
+                "BackOff",
+                f'Back-off pulling image "{image}"',
+            )
+
+    async def _waiting(
+        self, pod: JSONObject, reason: str, message: str, event_reason: str, event_message: str
+    ) -> None:
+        status = waiting_pod_status(pod, self.config.address, reason, message)
+        previous = (pod.get("status") or {}).get("containerStatuses") or [{}]
+        already = (previous[0].get("state") or {}).get("waiting", {}).get("reason") == reason
+        if not already:
+            await self._report(pod, status)
+            await self._event(pod, event_reason, event_message)
+
+    async def _event(self, pod: JSONObject, reason: str, message: str) -> None:
+        """A Warning Event from the kubelet of this node, as ``kubectl describe pod`` lists."""
+        meta = m.metadata(pod)
+        stamp = m.format_time(m.now())
+        event = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": f"{meta['name']}.{uuid.uuid4().hex[:16]}",
+                "namespace": meta["namespace"],
+            },
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "uid": meta.get("uid", ""),
+            },
+            "reason": reason,
+            "message": message,
+            "type": "Warning",
+            "source": {"component": "kubelet", "host": self.config.name},
+            "reportingComponent": "kubelet",
+            "reportingInstance": self.config.name,
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+        }
+        try:
+            await self.client.create(EVENTS, event, str(meta["namespace"]))
+        except KubewardError as exc:  # an event is best effort, as client-go's recorder
+            log.warning("%s: event not recorded: %s", self.config.name, exc)
 
     async def _finish(self, key: str, namespace: str, name: str, uid: str) -> None:
-        """Rule 3."""
+        """Rule 4."""
+        self.runtime.remove(key)
         options = {
             "apiVersion": "v1",
             "kind": "DeleteOptions",

@@ -1,14 +1,12 @@
-"""The Node object and status a kubelet reports, and the status of a pod it runs.
+"""The Node object and the node status a kubelet reports.
 
-Rules (the kubelet's node status setters and ``generateAPIPodStatus``, for a runtime that
-starts every container at once):
+Rules (the kubelet's node status setters):
  1. A node registers with the labels the kubelet sets (``kubernetes.io/hostname``, ``…/os``,
     ``…/arch``), its capacity (allocatable equal to capacity: nothing is reserved), the
     conditions Ready, MemoryPressure, DiskPressure and PIDPressure with the kubelet's reasons
     and messages, its InternalIP and Hostname addresses, its kubelet endpoint and node info.
- 2. A pod it runs is Running with an IP, a host IP, a start time, the conditions
-    PodReadyToStartContainers, Initialized, Ready, ContainersReady and PodScheduled (True), and
-    one running, ready container status per container, as ``kubectl get pods -o wide`` reads.
+
+A pod's status is ``node.pod_status``'s.
 """
 
 from __future__ import annotations
@@ -106,52 +104,4 @@ def node_object(config: NodeConfig) -> JSONObject:
         "kind": "Node",
         "metadata": {"name": config.name, "labels": node_labels(config)},
         "spec": {"podCIDR": str(config.pod_cidr), "podCIDRs": [str(config.pod_cidr)]},
-    }
-
-
-def running_pod_status(pod: JSONObject, pod_ip: str, host_ip: str) -> JSONObject:
-    """Rule 2."""
-    stamp = m.format_time(m.now())
-    status = pod.get("status") or {}
-    started = status.get("startTime") or stamp
-    conditions = [
-        {"type": kind, "status": "True", "lastProbeTime": None, "lastTransitionTime": stamp}
-        for kind in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
-    ]
-    scheduled = next(
-        (c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"),
-        {
-            "type": "PodScheduled",
-            "status": "True",
-            "lastProbeTime": None,
-            "lastTransitionTime": stamp,
-        },
-    )
-    uid = m.metadata(pod).get("uid", "")
-    containers = []
-    for container in (pod.get("spec") or {}).get("containers") or []:
-        name = str(container.get("name", ""))
-        digest = hashlib.sha256(f"{uid}/{name}".encode()).hexdigest()
-        containers.append(
-            {
-                "name": name,
-                "image": container.get("image", ""),
-                "imageID": f"kubeward.local/{container.get('image', '')}@sha256:{digest}",
-                "containerID": f"kubeward://{digest[:32]}",
-                "ready": True,
-                "started": True,
-                "restartCount": 0,
-                "state": {"running": {"startedAt": started}},
-            }
-        )
-    return {
-        "phase": "Running",
-        "conditions": [*conditions, scheduled],
-        "hostIP": host_ip,
-        "hostIPs": [{"ip": host_ip}],
-        "podIP": pod_ip,
-        "podIPs": [{"ip": pod_ip}],
-        "startTime": started,
-        "containerStatuses": containers,
-        "qosClass": status.get("qosClass", "BestEffort"),
     }

@@ -14,6 +14,9 @@ Rules:
     default ``LeastAllocated`` and ``PodTopologySpread`` scores, deterministically.
  4. What each node's pods request is kept up to date from the pods informer; a pod just bound
     counts on its node at once (kube-scheduler's "assumed" pods) until the watch shows it.
+    Each node's allocatable is parsed once per resourceVersion of the node, and its free
+    capacity worked out again only when the node or its pods change, not once per pod (every
+    pod visits every node: at 100 nodes, redoing it each time was most of the cost).
  5. A pod that fits nowhere gets ``PodScheduled=False`` with reason ``Unschedulable`` and the
     fit error as message (``scheduler.messages``), and a Warning Event ``FailedScheduling``
     with the same message, as ``kubectl describe pod`` shows them. Preemption is not done.
@@ -42,6 +45,7 @@ log = logging.getLogger("kubeward.scheduler")
 
 SCHEDULER_NAME = "default-scheduler"
 JSONObject = dict[str, Any]
+SCORED = ("cpu", "memory")  # the resources rule 3 spreads by
 
 
 def is_pending(pod: JSONObject) -> bool:
@@ -61,9 +65,14 @@ class NodeUsage:
     def __init__(self) -> None:
         self._pods: dict[str, tuple[str, dict[str, Fraction]]] = {}
         self.by_node: dict[str, dict[str, Fraction]] = {}
+        self._allocatable: dict[str, tuple[str, dict[str, Fraction]]] = {}
+        # Per node: how often its usage changed, and free/share as of (version, changes).
+        self._changes: dict[str, int] = {}
+        self._free: dict[str, tuple[tuple[str, int], dict[str, Fraction], Fraction]] = {}
 
     def _add(self, key: str, node: str, requests: dict[str, Fraction]) -> None:
         self._pods[key] = (node, requests)
+        self._changes[node] = self._changes.get(node, 0) + 1
         used = self.by_node.setdefault(node, {})
         for name, value in requests.items():
             used[name] = used.get(name, Fraction(0)) + value
@@ -73,6 +82,7 @@ class NodeUsage:
         if found is None:
             return
         node, requests = found
+        self._changes[node] = self._changes.get(node, 0) + 1
         used = self.by_node.get(node, {})
         for name, value in requests.items():
             used[name] = used.get(name, Fraction(0)) - value
@@ -92,24 +102,54 @@ class NodeUsage:
         self.forget(key)
         self._add(key, node, pod_requests(pod))
 
+    def allocatable(self, node: JSONObject) -> dict[str, Fraction]:
+        """The node's allocatable, parsed once per resourceVersion (rule 4)."""
+        meta = m.metadata(node)
+        name, version = str(meta.get("name", "")), str(meta.get("resourceVersion", ""))
+        known = self._allocatable.get(name)
+        if known is not None and version and known[0] == version:
+            return known[1]
+        parsed = allocatable(node)
+        self._allocatable[name] = (version, parsed)
+        return parsed
+
+    def forget_node(self, name: str) -> None:
+        self._allocatable.pop(name, None)
+        self._free.pop(name, None)
+
     def free(self, node: JSONObject) -> dict[str, Fraction]:
-        used = self.by_node.get(m.metadata(node).get("name", ""), {})
-        return {
-            name: value - used.get(name, Fraction(0)) for name, value in allocatable(node).items()
-        }
+        """The node's allocatable minus what its pods request (shared: do not change it)."""
+        return self._free_and_share(node)[0]
 
+    def _free_and_share(self, node: JSONObject) -> tuple[dict[str, Fraction], Fraction]:
+        """``free``, and the share of cpu and memory left (rule 3's score before the pod).
 
-def _score(
-    free: dict[str, Fraction], node: JSONObject, requests: dict[str, Fraction]
-) -> tuple[Any, ...]:
-    """Rule 3: higher is better."""
-    total = allocatable(node)
-    left = Fraction(0)
-    for name in ("cpu", "memory"):
-        if total.get(name):
-            left += (free.get(name, Fraction(0)) - requests.get(name, Fraction(0))) / total[name]
-    pods_left = free.get("pods", Fraction(0))
-    return (left, pods_left, m.metadata(node).get("name", ""))
+        Kept until the node or its pods change (rule 4): a pod changes one node's usage, and
+        every other node's figures are reused for the next pod.
+        """
+        meta = m.metadata(node)
+        name, version = str(meta.get("name", "")), str(meta.get("resourceVersion", ""))
+        key = (version, self._changes.get(name, 0))
+        known = self._free.get(name)
+        if known is not None and version and known[0] == key:
+            return known[1], known[2]
+        total = self.allocatable(node)
+        used = self.by_node.get(name, {})
+        zero = Fraction(0)
+        free = {resource: value - used.get(resource, zero) for resource, value in total.items()}
+        share = sum((free[r] / total[r] for r in SCORED if total.get(r)), zero)
+        self._free[name] = (key, free, share)
+        return free, share
+
+    def score(self, node: JSONObject, requests: dict[str, Fraction]) -> tuple[Any, ...]:
+        """Rule 3: higher is better."""
+        free, left = self._free_and_share(node)
+        total = self.allocatable(node)
+        for resource in SCORED:
+            wanted = requests.get(resource)
+            if wanted and total.get(resource):
+                left -= wanted / total[resource]
+        return (left, free.get("pods", Fraction(0)), m.metadata(node).get("name", ""))
 
 
 class Scheduler(Controller):
@@ -132,7 +172,12 @@ class Scheduler(Controller):
         self.retry_unschedulable = retry_unschedulable
         self.pods.add_listener(lambda key, obj: self.usage.observe(obj, key))
         self.pods.add_event_handler(on_delete=lambda _: self._requeue())
-        self.nodes.add_listener(lambda key, obj: self._requeue())
+        self.nodes.add_listener(self._node_changed)
+
+    def _node_changed(self, key: str, node: JSONObject | None) -> None:
+        if node is None:
+            self.usage.forget_node(key)
+        self._requeue()
 
     def _requeue(self) -> None:
         """Rule 2: the cluster changed; pods that did not fit may fit now."""
@@ -162,7 +207,7 @@ class Scheduler(Controller):
             if reason:
                 reasons.append(reason)
                 continue
-            score = _score(free, node, requests)
+            score = self.usage.score(node, requests)
             if best is None or score > best[0]:
                 best = (score, node)
         if best is None:

@@ -67,4 +67,17 @@ class ServerConfig:
     service_node_port_range: str = "30000-32767"
     enable_admission_plugins: tuple[str, ...] = ()
     disable_admission_plugins: tuple[str, ...] = ()
+    # How the API server reaches kubelets (logs, exec, port-forward, node proxy): its client
+    # certificate, the CA of the kubelets' serving certificates (none: not verified, as
+    # kube-apiserver without --kubelet-certificate-authority), the address types in order.
+    kubelet_client_certificate: Path | None = None
+    kubelet_client_key: Path | None = None
+    kubelet_certificate_authority: Path | None = None
+    kubelet_preferred_address_types: tuple[str, ...] = (
+        "Hostname",
+        "InternalDNS",
+        "InternalIP",
+        "ExternalDNS",
+        "ExternalIP",
+    )
     extra: dict[str, str] = field(default_factory=dict)

@@ -296,6 +296,7 @@ def running_cluster(
     nodes: int = 0,
     use_service_account_credentials: bool = True,
     controllers: Sequence[str] = ("*", "tokencleaner"),
+    private_registries: tuple[str, ...] = (),
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
@@ -314,7 +315,8 @@ def running_cluster(
     ``controller-manager.conf``, each controller by its own service account's token unless
     ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``. With
     ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes`` starts
-    that many node agents (``node-1`` …), each as its own ``system:node:NAME``.
+    that many node agents (``node-1`` …), each as its own ``system:node:NAME``, with
+    ``private_registries`` as their ``--private-registry`` hosts.
     ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
     ``clock`` is the time the job, cronjob and ttl-after-finished controllers read: pass a
     :class:`~kubeward.controllers.clock.FakeClock` and ``step`` it to make schedules fall due
@@ -372,7 +374,12 @@ def running_cluster(
                         binder = run_local_scheduler(admin.parent)
                         running.background.append(asyncio.create_task(binder))
                     if nodes:
-                        agents = run_local_nodes(admin.parent, f"https://127.0.0.1:{port}", nodes)
+                        agents = run_local_nodes(
+                            admin.parent,
+                            f"https://127.0.0.1:{port}",
+                            nodes,
+                            private_registries=private_registries,
+                        )
                         running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below
                     started["error"] = exc

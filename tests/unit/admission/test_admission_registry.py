@@ -109,10 +109,14 @@ def test_kubeward_plugins_are_in_kubernetes_order_and_defaults_are_upstreams() -
         "NodeRestriction",
         "AlwaysPullImages",
         "PodSecurity",
+        "Priority",
         "DefaultTolerationSeconds",
+        "DefaultStorageClass",
         "StorageObjectInUseProtection",
+        "PersistentVolumeClaimResize",
         "CertificateApproval",
         "CertificateSigning",
+        "DefaultIngressClass",
         "MutatingAdmissionWebhook",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionWebhook",
@@ -140,7 +144,9 @@ def test_disabling_every_plugin_leaves_an_empty_chain() -> None:
 
 
 def test_disabling_a_plugin_kubeward_lacks_is_accepted() -> None:
-    chain = build_chain(disable=["Priority", "TaintNodesByCondition"], authorizer=AllowEverything())
+    chain = build_chain(
+        disable=["RuntimeClass", "TaintNodesByCondition"], authorizer=AllowEverything()
+    )
     assert chain.names == DEFAULT_ENABLED
 
 
@@ -184,13 +190,18 @@ def test_mutating_plugins_are_those_with_admit_and_validating_those_with_validat
         "NamespaceLifecycle",
         "LimitRanger",
         "ServiceAccount",
+        "Priority",
         "DefaultTolerationSeconds",
+        "DefaultStorageClass",
         "StorageObjectInUseProtection",
+        "DefaultIngressClass",
         "MutatingAdmissionWebhook",
     ]
     assert [p.name for p in chain.validating] == [
         "LimitRanger",
         "PodSecurity",
+        "Priority",
+        "PersistentVolumeClaimResize",
         "CertificateApproval",
         "CertificateSigning",
         "ValidatingAdmissionPolicy",

@@ -261,3 +261,21 @@ def test_controller_revision() -> None:
     changed = {**good, "data": {"spec": {"x": 1}}}
     assert [c.field for c in apps.validate_controller_revision_update(changed, good)] == ["data"]
     assert apps.validate_controller_revision_update({**good, "revision": 2}, good) == []
+
+
+def test_a_daemonsets_template_generation_counts_template_changes() -> None:
+    from kubeward.api.resources.apps_sets import DAEMONSETS, DaemonSetStrategy
+
+    strategy = DaemonSetStrategy(DAEMONSETS)
+    created = _daemonset()
+    strategy.prepare_for_create(created, None)
+    key = "deprecated.daemonset.template.generation"
+    assert created["metadata"]["annotations"] == {key: "1"}
+    relabelled = copy.deepcopy(created)
+    relabelled["metadata"]["annotations"][key] = "9"  # the server's, not the client's
+    strategy.prepare_for_update(relabelled, created)
+    assert relabelled["metadata"]["annotations"][key] == "1"
+    changed = copy.deepcopy(created)
+    changed["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:2"
+    strategy.prepare_for_update(changed, created)
+    assert changed["metadata"]["annotations"][key] == "2"

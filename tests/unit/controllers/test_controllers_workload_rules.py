@@ -174,3 +174,14 @@ def test_events_about_one_object_are_limited_to_a_burst_of_25() -> None:
         str(i) for i in range(25)
     ]
     assert [e["message"] for e in client.events if e["involvedObject"]["uid"] == "u2"] == ["b"]
+
+
+def test_the_set_controllers_have_kube_controller_managers_names_and_accounts() -> None:
+    from kubeward.controllers.names import BY_NAME, DAEMONSET, STATEFULSET
+
+    selection = ControllerSelection.parse(["*,-daemonset"])
+    assert selection.enabled(STATEFULSET)
+    assert not selection.enabled(DAEMONSET)
+    assert ControllerSelection.parse(["statefulset-controller"]).enabled(STATEFULSET)
+    assert BY_NAME[STATEFULSET].service_account == "statefulset-controller"
+    assert BY_NAME[DAEMONSET].service_account == "daemon-set-controller"

@@ -10,7 +10,10 @@ import pytest
 from kubeward.errors import ServiceUnavailable
 from kubeward.node.config import NodeConfig
 from kubeward.node.ipam import PodIPs
-from kubeward.node.status import node_object, node_status, running_pod_status
+from kubeward.node.pod_status import pod_status
+from kubeward.node.runtime import Sandbox, make_container
+from kubeward.node.status import node_object, node_status
+from kubeward.node.volumes import PodVolumes
 
 
 def test_pod_ips_skip_the_bridge_are_kept_and_reused() -> None:
@@ -50,7 +53,11 @@ def test_a_running_pod_keeps_its_scheduled_condition_and_reports_each_container(
             "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": "t0"}],
         },
     }
-    status = running_pod_status(pod, "10.244.1.2", "192.0.2.10")
+    sandbox = Sandbox("ns", "p", "u1", "10.244.1.2", PodVolumes(), "Always")
+    for spec in pod["spec"]["containers"]:
+        sandbox.containers.append(make_container(spec, pod, "10.244.1.2", PodVolumes(), {}))
+    sandbox.run_init()
+    status = pod_status(pod, sandbox, "192.0.2.10")
     assert status["phase"] == "Running"
     assert (status["podIP"], status["hostIP"]) == ("10.244.1.2", "192.0.2.10")
     types = {c["type"]: c for c in status["conditions"]}

@@ -34,6 +34,7 @@ from kubeward.api.resources import (
     discovery,
     events,
     flowcontrol,
+    metrics,
     networking,
     policy,
     rbac,
@@ -66,6 +67,7 @@ _MODULES = (
     storage,
     events,
     admissionregistration,
+    metrics,
 )
 
 

@@ -1,5 +1,6 @@
 """apps/v1 statefulsets, daemonsets and controllerrevisions: stored, defaulted and validated
-(``api.validation.apps``); no controller runs them yet.
+(``api.validation.apps``); the statefulset and daemonset controllers
+(``controllers.statefulset``, ``controllers.daemonset``) run them and keep their revisions.
 
 They sit beside ``apps.py`` (Deployments) so that the group's kinds can grow without one
 module holding them all; a StatefulSet offers ``/scale`` as a Deployment does.
@@ -75,6 +76,24 @@ class StatefulSetStrategy(Strategy):
         return v.validate_statefulset_update(new, old)
 
 
+# The v1 form of the internal ``spec.templateGeneration``: 1 on create, +1 per template change.
+TEMPLATE_GENERATION = "deprecated.daemonset.template.generation"
+
+
+def _template_generation(obj: JSONObject) -> int:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    try:
+        return int(annotations.get(TEMPLATE_GENERATION) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _set_template_generation(obj: JSONObject, generation: int) -> None:
+    meta = obj.setdefault("metadata", {})
+    annotations = meta.get("annotations") or {}
+    meta["annotations"] = {**annotations, TEMPLATE_GENERATION: str(generation)}
+
+
 class DaemonSetStrategy(Strategy):
     has_status = True
 
@@ -85,6 +104,15 @@ class DaemonSetStrategy(Strategy):
             "numberMisscheduled": 0,
             "numberReady": 0,
         }
+        _set_template_generation(obj, 1)
+
+    def prepare_for_update(self, new: JSONObject, old: JSONObject) -> None:
+        """A new template bumps the template generation (``daemonset/strategy.go``)."""
+        super().prepare_for_update(new, old)
+        generation = _template_generation(old)
+        if (new.get("spec") or {}).get("template") != (old.get("spec") or {}).get("template"):
+            generation += 1
+        _set_template_generation(new, generation)
 
     def default(self, obj: JSONObject) -> None:
         v.default_daemonset(obj)

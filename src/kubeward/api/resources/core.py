@@ -43,6 +43,11 @@ PODS = ResourceType(
         Subresource("binding", "Binding", ("create",)),
         Subresource("eviction", "Eviction", ("create",), group="policy", version="v1"),
         Subresource("ephemeralcontainers", "Pod", ("get", "patch", "update")),
+        # Streamed from the node's kubelet (server.endpoints.kubelet_streams).
+        Subresource("log", "Pod", ("get",)),
+        Subresource("exec", "PodExecOptions", ("create", "get")),
+        Subresource("attach", "PodAttachOptions", ("create", "get")),
+        Subresource("portforward", "PodPortForwardOptions", ("create", "get")),
     ),
     returns_deleted_object=True,
     graceful_delete=True,
@@ -54,7 +59,10 @@ NODES = ResourceType(
     "nodes",
     False,
     short_names=("no",),
-    subresources=(Subresource("status", "Node", ("get", "patch", "update")),),
+    subresources=(
+        Subresource("status", "Node", ("get", "patch", "update")),
+        Subresource("proxy", "NodeProxyOptions", ("create", "delete", "get", "patch", "update")),
+    ),
     returns_deleted_object=True,
 )
 CONFIGMAPS = ResourceType("", "v1", "ConfigMap", "configmaps", True, short_names=("cm",))

@@ -1,8 +1,8 @@
 """policy/v1 poddisruptionbudgets: stored and validated (``api.validation.policy``).
 
 A PDB starts with a zeroed status, as upstream's strategy gives it; the disruption controller
-(not yet written) computes it and the pod ``eviction`` subresource (``server.endpoints.eviction``)
-reads and decrements it.
+(``controllers.disruption``) computes it and the pod ``eviction`` subresource
+(``server.endpoints.eviction``) reads and decrements it.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from kubeward.errors import StatusDetails, TooManyRequests
 from kubeward.server.filters.interfaces import Handler, RequestState
-from kubeward.server.filters.timeout import LONG_RUNNING_VERBS
+from kubeward.server.filters.timeout import is_long_running
 
 MUTATING_VERBS = frozenset({"create", "update", "patch", "delete", "deletecollection"})
 TOO_MANY_REQUESTS = "Too many requests, please try again later."
@@ -37,7 +37,7 @@ class MaxInFlight:
         self._mutating = asyncio.Semaphore(max_mutating)
 
     async def __call__(self, state: RequestState, next: Handler) -> web.StreamResponse:
-        if state.info.verb in LONG_RUNNING_VERBS:
+        if is_long_running(state.info):
             return await next(state)
         limit = self._mutating if state.info.verb in MUTATING_VERBS else self._read_only
         if limit.locked():

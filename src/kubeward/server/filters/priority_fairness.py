@@ -25,7 +25,7 @@ from aiohttp import web
 
 from kubeward.server.filters.interfaces import Handler, RequestState
 from kubeward.server.filters.max_inflight import too_many_requests
-from kubeward.server.filters.timeout import LONG_RUNNING_VERBS
+from kubeward.server.filters.timeout import is_long_running
 from kubeward.server.flowcontrol import Classification, FlowControl, Seat
 
 FLOW_SCHEMA_UID_HEADER = "X-Kubernetes-PF-FlowSchema-UID"
@@ -46,7 +46,7 @@ class PriorityAndFairness:
             state.response_headers[PRIORITY_LEVEL_UID_HEADER] = classification.level.uid
         holder = _SeatHolder(self.flow_control, classification)
         await holder.take()
-        if state.info.verb in LONG_RUNNING_VERBS:
+        if is_long_running(state.info):
             state.on_response_started.append(holder.give_back)
         state.waiting_for_client = holder.lent_out
         try:

@@ -3,7 +3,9 @@
 As k8s.io/apiserver's ``WithRequestDeadline`` and ``WithTimeoutForNonLongRunningRequests``:
 
  1. Watches are long-running and are not bounded here (their own ``timeoutSeconds`` and
-    ``--min-request-timeout`` end them).
+    ``--min-request-timeout`` end them); so are the streaming subresources ``attach``,
+    ``exec``, ``log``, ``portforward`` and ``proxy``, as kube-apiserver's
+    ``BasicLongRunningRequestCheck`` lists them.
  2. Every other request gets ``--request-timeout`` (60 s by default); a ``?timeout=`` query
     parameter (a Go duration, as ``kubectl --request-timeout`` sends) shortens it, never
     lengthens it. A malformed one is a 400.
@@ -18,11 +20,20 @@ import asyncio
 
 from aiohttp import web
 
+from kubeward.api.request_info import RequestInfo
 from kubeward.errors import BadRequest, InputError, Timeout
 from kubeward.pki.duration import parse_duration
 from kubeward.server.filters.interfaces import Handler, RequestState
 
 LONG_RUNNING_VERBS = frozenset({"watch"})
+LONG_RUNNING_SUBRESOURCES = frozenset({"attach", "exec", "log", "portforward", "proxy"})
+
+
+def is_long_running(info: RequestInfo) -> bool:
+    """Rule 1."""
+    return info.verb in LONG_RUNNING_VERBS or (
+        info.is_resource_request and info.subresource in LONG_RUNNING_SUBRESOURCES
+    )
 
 
 class RequestTimeout:
@@ -44,7 +55,7 @@ class RequestTimeout:
         return min(asked, self.timeout_seconds)
 
     async def __call__(self, state: RequestState, next: Handler) -> web.StreamResponse:
-        if state.info.verb in LONG_RUNNING_VERBS:
+        if is_long_running(state.info):
             return await next(state)
         deadline = self.timeout_for(state.request.query.get("timeout"))
         # asyncio.timeout, unlike wait_for, runs the handler without a task of its own.

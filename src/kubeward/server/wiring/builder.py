@@ -58,7 +58,16 @@ from kubeward.fileio import read_bytes
 from kubeward.server import tables_adapter
 from kubeward.server.app import KUBERNETES_VERSION, APIServer, build_application
 from kubeward.server.config import ServerConfig
-from kubeward.server.endpoints import authz_reviews, binding, eviction, reviews, scale
+from kubeward.server.endpoints import (
+    authz_reviews,
+    binding,
+    eviction,
+    kubelet_streams,
+    resource_metrics,
+    reviews,
+    scale,
+)
+from kubeward.server.endpoints.kubelet_connection import KubeletConnector
 from kubeward.server.endpoints.openapi_handler import OpenAPIHandler
 from kubeward.server.flowcontrol import FlowControl, FlowControlWiring
 from kubeward.server.resources import ResourceHandlers
@@ -309,6 +318,14 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
     scale.register(server)
     eviction.register(server)
     binding.register(server)
+    kubelets = KubeletConnector(
+        certificate=config.kubelet_client_certificate,
+        key=config.kubelet_client_key,
+        authority=config.kubelet_certificate_authority,
+        preferred_address_types=config.kubelet_preferred_address_types,
+    )
+    kubelet_streams.register(server, kubelets)
+    resource_metrics.register(server, kubelets)
     authz_reviews.register(server, authorizer, authorizer, rbac_index, authorizer.abac)
     handlers.admission, handlers.object_reader = build_admission(
         stores,

@@ -67,6 +67,7 @@ def local_config(
             note(f"warning: {warning}")
     cert, key = result.cert_and_key("apiserver")
     ca_cert, _ = result.cert_and_key("ca")
+    kubelet_cert, kubelet_key = result.cert_and_key("apiserver-kubelet-client")
     config = ServerConfig(
         tls_cert_file=cert,
         tls_private_key_file=key,
@@ -85,5 +86,11 @@ def local_config(
         service_cluster_ip_range=service_cluster_ip_range,
         # kubeadm enables NodeRestriction (off by default in kube-apiserver) with the Node mode.
         enable_admission_plugins=("NodeRestriction",),
+        # Local nodes serve with certificates of the cluster CA and are reached at their
+        # InternalIP (their host names are not in DNS), as kubeadm used to set it.
+        kubelet_client_certificate=kubelet_cert,
+        kubelet_client_key=kubelet_key,
+        kubelet_certificate_authority=ca_cert,
+        kubelet_preferred_address_types=("InternalIP", "ExternalIP", "Hostname"),
     )
     return config, result.kubeconfig("admin.conf")

@@ -38,11 +38,16 @@ CERTIFICATE_CONTROLLER = f"{PREFIX}certificate-controller"
 CONTROLLER_ACCOUNTS = (
     "certificate-controller",
     "cronjob-controller",
+    "daemon-set-controller",
     "deployment-controller",
+    "disruption-controller",
+    "endpoint-controller",
+    "endpointslice-controller",
     "generic-garbage-collector",
     "job-controller",
     "node-controller",
     "replicaset-controller",
+    "statefulset-controller",
     "ttl-after-finished-controller",
 )
 
@@ -60,6 +65,19 @@ def controller_roles() -> list[Object]:
                 # Beyond upstream: the approver checks whether a node already joined
                 # (controllers.approving rule 6).
                 rule("get", ("",), "nodes"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}daemon-set-controller",
+            [
+                rule("get list watch", _APPS, "daemonsets"),
+                rule("update", _APPS, "daemonsets/status"),
+                rule("update", _APPS, "daemonsets/finalizers"),
+                rule("list watch", ("",), "nodes"),
+                rule("list watch create delete patch", ("",), "pods"),
+                rule("create", ("",), "pods/binding"),
+                rule("get list watch create delete update patch", ("apps",), "controllerrevisions"),
                 events_rule(),
             ],
         ),
@@ -82,6 +100,38 @@ def controller_roles() -> list[Object]:
                 rule("update", _APPS, "deployments/finalizers"),
                 rule("get list watch create update patch delete", _APPS, "replicasets"),
                 rule("get list watch update", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}disruption-controller",
+            [
+                rule("get list watch", _APPS, "deployments"),
+                rule("get list watch", _APPS, "replicasets"),
+                rule("get list watch", ("",), "replicationcontrollers"),
+                rule("get list watch", ("policy",), "poddisruptionbudgets"),
+                rule("get list watch", ("apps",), "statefulsets"),
+                rule("update", ("policy",), "poddisruptionbudgets/status"),
+                rule("patch update", ("",), "pods/status"),
+                rule("get", ("*",), "*/scale"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}endpoint-controller",
+            [
+                rule("get list watch", ("",), "services pods"),
+                rule("get list create update delete", ("",), "endpoints"),
+                rule("create", ("",), "endpoints/restricted"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}endpointslice-controller",
+            [
+                rule("get list watch", ("",), "services pods nodes"),
+                rule("update", ("",), "services/finalizers"),
+                rule("get list create update delete", ("discovery.k8s.io",), "endpointslices"),
                 events_rule(),
             ],
         ),
@@ -119,6 +169,21 @@ def controller_roles() -> list[Object]:
                 rule("update", _APPS, "replicasets/status"),
                 rule("update", _APPS, "replicasets/finalizers"),
                 rule("list watch patch create delete", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}statefulset-controller",
+            [
+                rule("list watch", ("",), "pods"),
+                rule("get list watch", ("apps",), "statefulsets"),
+                rule("update", ("apps",), "statefulsets/status"),
+                rule("update", ("apps",), "statefulsets/finalizers"),
+                rule("get create delete update patch", ("",), "pods"),
+                rule("get create delete update patch list watch", ("apps",), "controllerrevisions"),
+                rule("get create list watch", ("",), "persistentvolumeclaims"),
+                rule("update delete", ("",), "persistentvolumeclaims"),
+                rule("update", ("",), "pods/finalizers"),
                 events_rule(),
             ],
         ),

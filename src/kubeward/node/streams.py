@@ -1,0 +1,115 @@
+"""The kubelet's streaming protocols over WebSocket: exec and attach.
+
+As k8s.io/apimachinery's wsstream and remotecommand (the channel protocol kubectl 1.32 and the
+official clients speak). Rules:
+ 1. exec/attach negotiate ``v5.channel.k8s.io`` or ``v4.channel.k8s.io`` (the client's order).
+    Every binary message is one channel byte then data: 0 stdin, 1 stdout, 2 stderr, 3 error
+    (a ``Status``), 4 resize. Under v5 the message ``255 N`` closes channel N (stdin's end).
+ 2. With ``stdin=true`` the input is read until stdin is closed (or the connection ends), then
+    the command runs; its stdout and stderr go to their channels (when asked for), then the
+    error channel carries Success, or Failure ``NonZeroExitCode`` with the exit code as the
+    ``ExitCode`` cause — which is how kubectl learns the exit code — and the connection closes.
+ 3. Port-forwarding is ``node.port_forward``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from kubeward.node.commands import Outcome
+
+CHANNEL_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
+CLOSE = 255
+
+
+def exit_status(argv: list[str], code: int) -> dict[str, Any]:
+    """Rule 2's error-channel Status."""
+    if code == 0:
+        return {"metadata": {}, "status": "Success"}
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"command terminated with non-zero exit code: error executing command "
+        f"[{' '.join(argv)}], exit code {code}",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+    }
+
+
+def failure_status(message: str) -> dict[str, Any]:
+    return {"metadata": {}, "status": "Failure", "message": message, "reason": "InternalError"}
+
+
+def flag(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("1", "true")
+
+
+async def upgrade(request: web.Request, protocols: tuple[str, ...]) -> web.WebSocketResponse:
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise web.HTTPBadRequest(text="Upgrade request required")
+    ws = web.WebSocketResponse(protocols=protocols, heartbeat=None, max_msg_size=0)
+    await ws.prepare(request)
+    return ws
+
+
+async def read_stdin(ws: web.WebSocketResponse) -> bytes:
+    """Rule 2: stdin until its close signal or the end of the connection."""
+    data = bytearray()
+    async for message in ws:
+        if message.type != WSMsgType.BINARY or not message.data:
+            continue
+        channel, payload = message.data[0], message.data[1:]
+        if channel == STDIN:
+            data += payload
+        elif channel == CLOSE and payload[:1] == bytes([STDIN]):
+            break
+    return bytes(data)
+
+
+async def send(ws: web.WebSocketResponse, channel: int, data: bytes) -> None:
+    if data and not ws.closed:
+        await ws.send_bytes(bytes([channel]) + data)
+
+
+async def serve_command(
+    request: web.Request, argv: list[str], run: Callable[[bytes], Outcome]
+) -> web.WebSocketResponse:
+    """Rules 1 and 2 for one exec."""
+    ws = await upgrade(request, CHANNEL_PROTOCOLS)
+    stdin = await read_stdin(ws) if flag(request, "stdin") else b""
+    outcome = run(stdin)
+    if flag(request, "stdout"):
+        await send(ws, STDOUT, outcome.stdout)
+    if flag(request, "stderr"):
+        await send(ws, STDERR, outcome.stderr)
+    code = 0 if outcome.exit_code is None else outcome.exit_code
+    await send(ws, ERROR, json.dumps(exit_status(argv, code)).encode())
+    await ws.close()
+    return ws
+
+
+async def serve_attach(
+    request: web.Request, output: bytes, wait_for_end: Callable[[], Awaitable[int | None]]
+) -> web.WebSocketResponse:
+    """Attach: what the process wrote, then its end, or the caller leaving first."""
+    ws = await upgrade(request, CHANNEL_PROTOCOLS)
+    if flag(request, "stdout"):
+        await send(ws, STDOUT, output)
+    ended = asyncio.ensure_future(wait_for_end())
+    left = asyncio.ensure_future(read_stdin(ws))
+    try:
+        await asyncio.wait((ended, left), return_when=asyncio.FIRST_COMPLETED)
+        if ended.done() and (code := ended.result()) is not None:
+            await send(ws, ERROR, json.dumps(exit_status(["attach"], code)).encode())
+    finally:
+        for task in (ended, left):
+            task.cancel()
+        await asyncio.gather(ended, left, return_exceptions=True)
+    await ws.close()
+    return ws

@@ -1,0 +1,181 @@
+"""The simulated runtime on plain values: programs, filesystems, restarts and pod status."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from kubeward.node import commands
+from kubeward.node.filesystem import FileSystem
+from kubeward.node.pod_status import phase_of, pod_status, waiting_pod_status
+from kubeward.node.runtime import Sandbox, make_container
+from kubeward.node.volumes import PodVolumes
+
+TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def _fs() -> FileSystem:
+    fs = FileSystem(base={"/etc/hostname": b"web\n"})
+    fs.mount(TOKEN_DIR, {"token": b"jwt", "ca.crt": b"PEM", "namespace": b"default"})
+    fs.mount("/cache", {})
+    return fs
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdout", "stderr", "code"),
+    [
+        ([], b"", b"", None),
+        (["sleep", "3600"], b"", b"", 0),
+        (["echo", "a", "b"], b"a b\n", b"", 0),
+        (["echo", "-n", "x"], b"x", b"", 0),
+        (["cat", f"{TOKEN_DIR}/token"], b"jwt", b"", 0),
+        (["cat", "/nope"], b"", b"cat: can't open '/nope': No such file or directory\n", 1),
+        (["ls", TOKEN_DIR], b"ca.crt\nnamespace\ntoken\n", b"", 0),
+        (["ls", "/var/run/secrets"], b"kubernetes.io\n", b"", 0),
+        (["ls", "/cache"], b"", b"", 0),
+        (["ls", "/nope"], b"", b"ls: /nope: No such file or directory\n", 1),
+        (["env"], b"A=1\n", b"", 0),
+        (["sh", "-c", "echo $A; exit 4"], b"1\n", b"", 4),
+        (["sh", "-c", "false && echo no || echo yes"], b"yes\n", b"", 0),
+        (["sh", "-c", "nothere"], b"", b"sh: nothere: not found\n", 127),
+        (["nothere"], b"", b'exec: "nothere": executable file not found in $PATH\n', 127),
+        (["/bin/sh", "-c", "cat /etc/hostname"], b"web\n", b"", 0),
+    ],
+    ids=lambda v: repr(v)[:40],
+)
+def test_programs_answer_as_busybox_does(
+    argv: list[str], stdout: bytes, stderr: bytes, code: int | None
+) -> None:
+    outcome = commands.run(argv, _fs(), {"A": "1"}, main=not argv)
+    assert (outcome.stdout, outcome.stderr, outcome.exit_code) == (stdout, stderr, code)
+
+
+def test_a_main_sleep_runs_until_stopped_and_cat_reads_stdin() -> None:
+    assert commands.run(["sleep", "5"], _fs(), {}, main=True).exit_code is None
+    assert commands.run(["cat"], _fs(), {}, stdin=b"in").stdout == b"in"
+
+
+def test_an_emptydir_is_shared_by_the_containers_mounting_it() -> None:
+    shared: dict[str, bytes] = {}
+    one, two = FileSystem(), FileSystem()
+    one.mount("/data", shared)
+    two.mount("/other", shared)
+    one.write("/data/x", b"1")
+    assert two.read("/other/x") == b"1"
+    assert one.read("/data/../data/./x") == b"1"
+
+
+def _pod(restart: str, *commands_: list[str]) -> dict[str, Any]:
+    return {
+        "metadata": {"name": "p", "namespace": "ns", "uid": "u"},
+        "spec": {
+            "restartPolicy": restart,
+            "containers": [
+                {"name": f"c{i}", "image": "busybox", "command": argv}
+                for i, argv in enumerate(commands_)
+            ],
+        },
+        "status": {"phase": "Pending"},
+    }
+
+
+def _sandbox(pod: dict[str, Any]) -> Sandbox:
+    sandbox = Sandbox("ns", "p", "u", "10.0.0.2", PodVolumes(), pod["spec"]["restartPolicy"])
+    for spec in pod["spec"]["containers"]:
+        sandbox.containers.append(make_container(spec, pod, "10.0.0.2", PodVolumes(), {}))
+    sandbox.run_init()
+    return sandbox
+
+
+@pytest.mark.parametrize(
+    ("restart", "argvs", "phase"),
+    [
+        ("Never", (["echo", "hi"],), "Succeeded"),
+        ("Never", (["sh", "-c", "exit 2"],), "Failed"),
+        ("OnFailure", (["true"],), "Succeeded"),
+        ("OnFailure", (["false"],), "Running"),
+        ("Always", (["true"],), "Running"),
+        ("Never", (["sleep", "1"], ["exit", "1"]), "Running"),
+    ],
+)
+def test_the_phase_follows_exit_codes_and_the_restart_policy(
+    restart: str, argvs: tuple[list[str], ...], phase: str
+) -> None:
+    sandbox = _sandbox(_pod(restart, *argvs))
+    sandbox.advance(datetime.datetime.now(datetime.UTC))
+    assert phase_of(sandbox) == phase
+
+
+def test_a_failing_container_backs_off_and_counts_restarts() -> None:
+    pod = _pod("Always", ["sh", "-c", "echo boom; exit 1"])
+    sandbox = _sandbox(pod)
+    now = datetime.datetime.now(datetime.UTC)
+    assert sandbox.advance(now) == 10.0
+    c = sandbox.containers[0]
+    assert c.state["waiting"]["reason"] == "CrashLoopBackOff"
+    assert c.last_state["terminated"]["exitCode"] == 1
+    assert sandbox.advance(now + datetime.timedelta(seconds=10)) == 0.0
+    assert c.restart_count == 1
+    assert sandbox.advance(now + datetime.timedelta(seconds=10)) == 20.0  # doubled
+    assert bytes(c.logs) == b"boom\nboom\n"
+    status = pod_status(pod, sandbox, "192.0.2.1")
+    assert status["containerStatuses"][0]["restartCount"] == 1
+    ready = {x["type"]: x["status"] for x in status["conditions"]}["Ready"]
+    assert ready == "False"
+
+
+def test_a_pod_that_cannot_mount_waits_in_container_creating() -> None:
+    status = waiting_pod_status(
+        _pod("Always", ["sleep", "1"]), "192.0.2.1", "ContainerCreating", ""
+    )
+    assert status["phase"] == "Pending"
+    assert status["containerStatuses"][0]["state"] == {"waiting": {"reason": "ContainerCreating"}}
+
+
+def test_volume_mounts_and_sub_paths_reach_the_container() -> None:
+    pod = _pod("Always", ["sleep", "1"])
+    spec = {
+        "name": "c",
+        "image": "busybox",
+        "volumeMounts": [
+            {"name": "cfg", "mountPath": "/etc/app"},
+            {"name": "cfg", "mountPath": "/etc/one.conf", "subPath": "one"},
+        ],
+    }
+    volumes = PodVolumes(files={"cfg": {"one": b"1", "two": b"2"}})
+    container = make_container(spec, pod, "10.0.0.2", volumes, {})
+    assert container.exec(["ls", "/etc/app"]).stdout == b"one\ntwo\n"
+    assert container.exec(["cat", "/etc/one.conf"]).stdout == b"1"
+    assert container.exec(["cat", "/etc/hosts"]).stdout.endswith(b"10.0.0.2\tp\n")
+
+
+@pytest.mark.parametrize(
+    ("image", "registry"),
+    [
+        ("nginx", "docker.io"),
+        ("library/nginx:1.27", "docker.io"),
+        ("private-registry.io/apps/internal-app", "private-registry.io"),
+        ("localhost/app", "localhost"),
+        ("registry:5000/app", "registry:5000"),
+    ],
+)
+def test_an_image_names_its_registry(image: str, registry: str) -> None:
+    from kubeward.node.images import registry_of
+
+    assert registry_of(image) == registry
+
+
+def test_a_dockerconfigjson_secret_names_its_hosts() -> None:
+    import base64
+    import json
+
+    from kubeward.node.images import secret_hosts
+
+    config = {"auths": {"https://private-registry.io/v1/": {"auth": "eDp5"}, "other.io": {}}}
+    data = base64.b64encode(json.dumps(config).encode()).decode()
+    secret = {"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": data}}
+    assert secret_hosts(secret) == {"private-registry.io", "other.io"}
+    assert secret_hosts({**secret, "type": "Opaque"}) == set()
+    assert secret_hosts({**secret, "data": {".dockerconfigjson": "!!"}}) == set()
