@@ -9,8 +9,8 @@ import pytest
 
 from kubeward.node import commands
 from kubeward.node.clock import FakeClock
-from kubeward.node.logs import ContainerLog
 from kubeward.node.filesystem import FileSystem
+from kubeward.node.logs import ContainerLog
 from kubeward.node.pod_status import phase_of, pod_status, waiting_pod_status
 from kubeward.node.runtime import Sandbox, make_container
 from kubeward.node.volumes import PodVolumes
