@@ -151,7 +151,6 @@ class KubeletAPI:
         await response.write(options.render(current, 0, sent))
         more = LogOptions(timestamps=options.timestamps)
         while self.view.runtime.get(sandbox.namespace, sandbox.name) is sandbox:
-            sandbox.advance(self.view.runtime.clock())
             if current.complete_lines() > sent:
                 await response.write(more.render(current, sent, current.complete_lines()))
                 sent = current.complete_lines()

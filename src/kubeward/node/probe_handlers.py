@@ -52,7 +52,7 @@ def port_of(value: Any, c: Container) -> int:
     return number
 
 
-def _address(spec: ProbeSpec, action: dict[str, Any], c: Container, sandbox: Sandbox) -> str:
+def _address(action: dict[str, Any], c: Container, sandbox: Sandbox) -> str:
     host = str(action.get("host") or sandbox.ip)
     return f"{host}:{port_of(action.get('port'), c)}"
 
@@ -67,7 +67,7 @@ def _served(action: dict[str, Any], c: Container, sandbox: Sandbox) -> bool:
 
 def _http(spec: ProbeSpec, c: Container, sandbox: Sandbox, _: datetime.datetime) -> Outcome:
     action = spec.handler["httpGet"]
-    address = _address(spec, action, c, sandbox)
+    address = _address(action, c, sandbox)
     if _served(action, c, sandbox):
         return Outcome(SUCCESS)
     scheme = str(action.get("scheme") or "HTTP").lower()
@@ -78,7 +78,7 @@ def _http(spec: ProbeSpec, c: Container, sandbox: Sandbox, _: datetime.datetime)
 
 def _tcp(spec: ProbeSpec, c: Container, sandbox: Sandbox, _: datetime.datetime) -> Outcome:
     action = spec.handler["tcpSocket"]
-    address = _address(spec, action, c, sandbox)
+    address = _address(action, c, sandbox)
     if _served(action, c, sandbox):
         return Outcome(SUCCESS)
     return Outcome(FAILURE, f"dial tcp {address}: connect: connection refused")
