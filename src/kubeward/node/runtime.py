@@ -12,7 +12,7 @@ What the kubelet asks of a CRI runtime, kept in this process's memory. Rules:
  3. A process that ends is ``terminated`` with its exit code (reason ``Completed`` for 0, else
     ``Error``). Under ``restartPolicy: Always`` (or ``OnFailure`` with a non-zero code) it is
     restarted after the kubelet's back-off — at once the first time, then 10 s doubling to
-    300 s — counting restarts, and is ``waiting`` in ``CrashLoopBackOff`` meanwhile, its
+    300 s, forgotten once the container has gone 600 s without a restart — counting restarts, and is ``waiting`` in ``CrashLoopBackOff`` meanwhile, its
     previous run kept as ``lastState`` and its log as the previous log. Every instance has a
     container ID of its own.
  4. ``exec`` runs a command in a running container's filesystem and environment.
@@ -213,6 +213,8 @@ class Sandbox:
             code = c.exit_code
             if code is None or not should_restart(self.restart_policy, code):
                 return
+            if c.started is not None and (now - c.started).total_seconds() > 2 * BACKOFF_MAX:
+                c.backoff = 0.0  # the kubelet's back-off entry has expired
             delay, c.backoff = c.backoff, min(max(c.backoff * 2, BACKOFF_START), BACKOFF_MAX)
             c.last_state, c.restart_at = c.state, now + datetime.timedelta(seconds=delay)
             if delay:

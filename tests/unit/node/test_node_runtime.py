@@ -162,6 +162,16 @@ def test_a_failing_container_backs_off_and_counts_restarts() -> None:
     assert ready == "False"
 
 
+def test_a_container_that_ran_long_enough_restarts_at_once_again() -> None:
+    sandbox = _sandbox(_pod("Always", ["sh", "-c", "echo up; sleep 700; exit 1"]))
+    c = sandbox.containers[0]
+    assert sandbox.advance(NOW + datetime.timedelta(seconds=700)) == 700.0
+    assert c.restart_count == 1  # at once the first time
+    assert sandbox.advance(NOW + datetime.timedelta(seconds=1400)) == 700.0
+    assert (c.restart_count, c.running) == (2, True)  # 700 s up: the back-off was forgotten
+    assert c.log.lines[0][0] == NOW + datetime.timedelta(seconds=1400)
+
+
 def test_a_pod_that_cannot_mount_waits_in_container_creating() -> None:
     status = waiting_pod_status(
         _pod("Always", ["sleep", "1"]), "192.0.2.1", "ContainerCreating", ""
