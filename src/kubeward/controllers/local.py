@@ -26,6 +26,7 @@ from pathlib import Path
 from kubeward.api import meta as m
 from kubeward.api.resources.core import SERVICEACCOUNTS
 from kubeward.client.api import APIClient
+from kubeward.controllers.clock import Clock, RealClock
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
 from kubeward.controllers.names import SERVICEACCOUNT, ControllerSelection
@@ -43,8 +44,12 @@ async def run_local_controller_manager(
     *,
     use_service_account_credentials: bool = True,
     controllers: Sequence[str] = ("*", "tokencleaner"),
+    clock: Clock | None = None,
 ) -> None:
-    """Run until cancelled; a failure is logged, never raised into the API server."""
+    """Run until cancelled; a failure is logged, never raised into the API server.
+
+    ``clock`` is the time the batch controllers read (a test's ``FakeClock``).
+    """
     kubeconfig = data_dir / "controller-manager.conf"
     client: APIClient | None = None
     try:
@@ -62,6 +67,7 @@ async def run_local_controller_manager(
             kubeconfig=kubeconfig,
             service_account_private_key_file=data_dir / "pki" / "sa.key",
             root_ca_file=data_dir / "pki" / "ca.crt",
+            clock=clock or RealClock(),
         )
         manager = ControllerManager(client, config)
     except KubewardError as exc:

@@ -22,10 +22,12 @@ Rules:
     the shared Secret informer.
  8. The endpoints and endpointslice controllers share the Service and Pod informers; the
     disruption controller reads the workloads' informers for their scale.
- 9. Discovery is read once at start and shared: the garbage collector, the namespace
+ 9. The job, cronjob and ttl-after-finished controllers read the time from the configured
+    ``clock`` (the wall clock unless a test injects a fake one).
+10. Discovery is read once at start and shared: the garbage collector, the namespace
     controller and the resourcequota controller each take their kinds from it
     (``discovery``), so the kinds they all follow are listed and watched once.
-10. The serviceaccount-token controller runs only with a signing key
+11. The serviceaccount-token controller runs only with a signing key
     (``--service-account-private-key-file``); without one it is logged as disabled, as
     upstream. It and the root-ca-cert-publisher publish ``--root-ca-file`` as ``ca.crt``, else
     the CA bundle of the manager's kubeconfig.
@@ -44,6 +46,7 @@ from pathlib import Path
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.apps import DEPLOYMENTS, LEASES, REPLICA_SETS
 from kubeward.api.resources.apps_sets import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
+from kubeward.api.resources.batch import CRONJOBS, JOBS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
 from kubeward.api.resources.core import NODES, PODS, SECRETS
 from kubeward.api.resources.core_services import ENDPOINTS, SERVICES
@@ -59,11 +62,13 @@ from kubeward.controllers import names
 from kubeward.controllers.approving import ApprovingController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
+from kubeward.controllers.clock import Clock, RealClock
 from kubeward.controllers.credentials import (
     ServiceAccountClients,
     cluster_ca_pem,
     token_credentials,
 )
+from kubeward.controllers.cronjob import CronJobController
 from kubeward.controllers.daemonset import DaemonSetController
 from kubeward.controllers.deployment import DeploymentController
 from kubeward.controllers.discovery import (
@@ -78,6 +83,7 @@ from kubeward.controllers.endpoints import EndpointsController
 from kubeward.controllers.endpointslice import EndpointSliceController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector
+from kubeward.controllers.job import JobController
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
 from kubeward.controllers.namespaces import NamespaceController
 from kubeward.controllers.nodelifecycle import NodeLifecycleController
@@ -94,6 +100,7 @@ from kubeward.controllers.sources import ClientSource
 from kubeward.controllers.statefulset import StatefulSetController
 from kubeward.controllers.storageprotection import PVCProtectionController, PVProtectionController
 from kubeward.controllers.tokencleaner import TokenCleaner
+from kubeward.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubeward.errors import InputError, StatusError, Unauthorized
 from kubeward.fileio import read_bytes
 
@@ -116,8 +123,9 @@ class ManagerConfig:
     use_service_account_credentials: bool = False
     kubeconfig: Path | None = None  # needed for service-account credentials (its cluster)
     leader_election: LeaderElectionConfig | None = None
+    clock: Clock = field(default_factory=RealClock)
     service_account_private_key_file: Path | None = None  # signs legacy token Secrets
-    root_ca_file: Path | None = None  # published as ca.crt (rule 10)
+    root_ca_file: Path | None = None  # published as ca.crt (rule 11)
 
 
 def builtin_kinds() -> list[ResourceType]:
@@ -142,7 +150,7 @@ class ControllerManager:
             else None
         )
         self._accounts: ServiceAccountClients | None = None
-        # Rule 10, read now so that an unreadable file is refused before anything starts.
+        # Rule 11, read now so that an unreadable file is refused before anything starts.
         self.token_issuer = (
             TokenIssuer(LEGACY_ISSUER, load_signing_key(config.service_account_private_key_file))
             if config.service_account_private_key_file is not None
@@ -264,6 +272,7 @@ class ControllerManager:
                 )
             )
         built.extend(await self._build_service_and_budget_controllers())
+        built.extend(await self._batch_controllers())
         known = builtin_kinds()
         served = await self._served(known)
         built.extend(await self._build_namespace_and_quota_controllers(served, known))
@@ -325,7 +334,7 @@ class ControllerManager:
         return built
 
     async def _served(self, known: list[ResourceType]) -> list[ResourceType]:
-        """Rule 9: discovery, when a controller that needs it is enabled."""
+        """Rule 10: discovery, when a controller that needs it is enabled."""
         needing = (names.GARBAGE_COLLECTOR, names.NAMESPACE, names.RESOURCEQUOTA)
         if not any(self.enabled(n) for n in needing):
             return []
@@ -342,7 +351,7 @@ class ControllerManager:
             built.append(RootCACertPublisher(f, client, self.root_ca))
         if self.enabled(names.SERVICEACCOUNT_TOKEN):
             if self.token_issuer is None:
-                # Upstream's words: the controller is off without the key (rule 10).
+                # Upstream's words: the controller is off without the key (rule 11).
                 log.warning(
                     "%s is disabled because there is no private key"
                     " (--service-account-private-key-file)",
@@ -360,7 +369,7 @@ class ControllerManager:
     async def _build_namespace_and_quota_controllers(
         self, served: list[ResourceType], known: list[ResourceType]
     ) -> list[Controller]:
-        """The namespace and resourcequota controllers, on the kinds discovery found (rule 9)."""
+        """The namespace and resourcequota controllers, on the kinds discovery found (rule 10)."""
         built: list[Controller] = []
         if self.enabled(names.NAMESPACE):
 
@@ -376,6 +385,23 @@ class ControllerManager:
         if self.enabled(names.RESOURCEQUOTA):
             client = await self.client_for(names.RESOURCEQUOTA)
             built.append(ResourceQuotaController(self.factory, client, quotable(served)))
+        return built
+
+    async def _batch_controllers(self) -> list[Controller]:
+        """Rule 9."""
+        f, clock = self.factory, self.config.clock
+        built: list[Controller] = []
+        if self.enabled(names.JOB):
+            client = await self.client_for(names.JOB)
+            built.append(JobController(f.informer(JOBS), f.informer(PODS), client, clock=clock))
+        if self.enabled(names.CRONJOB):
+            client = await self.client_for(names.CRONJOB)
+            built.append(
+                CronJobController(f.informer(CRONJOBS), f.informer(JOBS), client, clock=clock)
+            )
+        if self.enabled(names.TTL_AFTER_FINISHED):
+            client = await self.client_for(names.TTL_AFTER_FINISHED)
+            built.append(TTLAfterFinishedController(f.informer(JOBS), client, clock=clock))
         return built
 
     def _csr_enabled(self) -> bool:

@@ -46,6 +46,9 @@ ROOT_CA_CERT_PUBLISHER = "root-ca-certificate-publisher-controller"
 RESOURCEQUOTA = "resourcequota-controller"
 PV_PROTECTION = "persistentvolume-protection-controller"
 PVC_PROTECTION = "persistentvolumeclaim-protection-controller"
+JOB = "job-controller"
+CRONJOB = "cronjob-controller"
+TTL_AFTER_FINISHED = "ttl-after-finished-controller"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(RESOURCEQUOTA, ("resourcequota",), "resourcequota-controller"),
     ControllerName(PV_PROTECTION, ("pv-protection",), "pv-protection-controller"),
     ControllerName(PVC_PROTECTION, ("pvc-protection",), "pvc-protection-controller"),
+    ControllerName(JOB, ("job",), "job-controller"),
+    ControllerName(CRONJOB, ("cronjob",), "cronjob-controller"),
+    ControllerName(TTL_AFTER_FINISHED, ("ttl-after-finished",), "ttl-after-finished-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

@@ -30,18 +30,21 @@ _SIGNERS = (
     "kubernetes.io/kubelet-serving kubernetes.io/legacy-unknown"
 )
 _APPS = ("apps", "extensions")
+_BATCH = ("batch",)
 PREFIX = "system:controller:"
 CERTIFICATE_CONTROLLER = f"{PREFIX}certificate-controller"
 
 # The service account of each role below (the role's name without the prefix).
 CONTROLLER_ACCOUNTS = (
     "certificate-controller",
+    "cronjob-controller",
     "daemon-set-controller",
     "deployment-controller",
     "disruption-controller",
     "endpoint-controller",
     "endpointslice-controller",
     "generic-garbage-collector",
+    "job-controller",
     "namespace-controller",
     "node-controller",
     "pv-protection-controller",
@@ -51,6 +54,7 @@ CONTROLLER_ACCOUNTS = (
     "root-ca-cert-publisher",
     "service-account-controller",
     "statefulset-controller",
+    "ttl-after-finished-controller",
 )
 
 
@@ -80,6 +84,17 @@ def controller_roles() -> list[Object]:
                 rule("list watch create delete patch", ("",), "pods"),
                 rule("create", ("",), "pods/binding"),
                 rule("get list watch create delete update patch", ("apps",), "controllerrevisions"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}cronjob-controller",
+            [
+                rule("get list watch update", _BATCH, "cronjobs"),
+                rule("get list watch create update delete patch", _BATCH, "jobs"),
+                rule("update", _BATCH, "cronjobs/status"),
+                rule("update", _BATCH, "cronjobs/finalizers"),
+                rule("list delete", ("",), "pods"),
                 events_rule(),
             ],
         ),
@@ -130,6 +145,16 @@ def controller_roles() -> list[Object]:
             f"{PREFIX}generic-garbage-collector",
             [
                 rule("get list watch patch update delete", ("*",), "*"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}job-controller",
+            [
+                rule("get list watch update patch", _BATCH, "jobs"),
+                rule("update patch", _BATCH, "jobs/status"),
+                rule("update", _BATCH, "jobs/finalizers"),
+                rule("list watch create delete patch", ("",), "pods"),
                 events_rule(),
             ],
         ),
@@ -207,6 +232,10 @@ def controller_roles() -> list[Object]:
                 rule("update", ("",), "pods/finalizers"),
                 events_rule(),
             ],
+        ),
+        cluster_role(
+            f"{PREFIX}ttl-after-finished-controller",
+            [rule("get list watch delete", _BATCH, "jobs"), events_rule()],
         ),
     ]
 
