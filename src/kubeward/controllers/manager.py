@@ -373,8 +373,9 @@ class ControllerManager:
         built: list[Controller] = []
         if self.enabled(names.NAMESPACE):
 
-            async def contents() -> list[ResourceType]:
-                return namespace_contents((await served_resources(self.client, known)).kinds)
+            async def contents() -> tuple[list[ResourceType], list[str]]:
+                found = await served_resources(self.client, known)
+                return namespace_contents(found.kinds), found.failed
 
             client = await self.client_for(names.NAMESPACE)
             built.append(

@@ -25,7 +25,10 @@ Rules:
     whether the namespace is empty: an object written just before the namespace was marked,
     whose event has not reached the cache yet, keeps the namespace (its event will bring it
     back here).
- 6. The contents are left alone for ``deletion_grace`` seconds after the namespace is first seen
+ 6. Every pass over a terminating namespace reports upstream's deletion conditions in its
+    status (``namespace_conditions``): discovery failures, deletion failures, the content and
+    the finalizers remaining. A failed deletion is retried (with backoff) after the others.
+ 7. The contents are left alone for ``deletion_grace`` seconds after the namespace is first seen
     terminating (one timer, as upstream's ``namespaceDeletionGracePeriod``, 5 s there, shorter
     here): ``kubectl delete -f`` of a file that lists a namespace before its objects deletes
     those objects itself, rather than racing the controller to them and meeting NotFound.
@@ -47,7 +50,13 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.discovery import IGNORED
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.informer import Informer
-from kubeward.errors import AlreadyExists, Conflict, KubewardError, NotFound
+from kubeward.controllers.namespace_conditions import (
+    count_finalizers,
+    deletion_conditions,
+    merged,
+    resource_name,
+)
+from kubeward.errors import AlreadyExists, Conflict, KubewardError, NotFound, StatusError
 
 log = logging.getLogger("kubeward.controllers.namespaces")
 
@@ -56,7 +65,8 @@ DELETION_GRACE_SECONDS = 0.5
 UNFOLLOWED_RECHECK_SECONDS = 1.0
 FINALIZER = "kubernetes"
 
-DiscoverContents = Callable[[], Awaitable[list[ResourceType]]]
+# The namespaced kinds, and the group versions whose discovery failed.
+DiscoverContents = Callable[[], Awaitable[tuple[list[ResourceType], list[str]]]]
 
 
 async def ensure_default_namespaces(stores: dict[ResourceType, Store]) -> None:
@@ -97,10 +107,11 @@ class NamespaceController(Controller):
         self._client = client
         self._discover = discover
         self._deletion_grace = deletion_grace
-        # Terminating namespaces whose grace period (rule 6) has begun, and those still in it.
+        # Terminating namespaces whose grace period (rule 7) has begun, and those still in it.
         self._seen_terminating: set[str] = set()
         self._in_grace: set[str] = set()
         self._stale = False
+        self._discovery_failures: list[str] = []
         self.informer.add_event_handler(
             on_add=self._namespace_changed,
             on_update=lambda _old, new: self._namespace_changed(new),
@@ -132,7 +143,7 @@ class NamespaceController(Controller):
         self._contents[rt] = informer
 
     def _namespace_changed(self, namespace: m.JSONObject) -> None:
-        """Rule 6: the first sight of a terminating namespace starts its grace period."""
+        """Rule 7: the first sight of a terminating namespace starts its grace period."""
         name = m.name_of(namespace)
         if _terminating(namespace) and name not in self._seen_terminating:
             self._seen_terminating.add(name)
@@ -158,26 +169,34 @@ class NamespaceController(Controller):
             return
         self._stale = False
         try:
-            kinds = await self._discover()
+            kinds, self._discovery_failures = await self._discover()
         except KubewardError as exc:
             log.warning("namespace controller: discovery failed: %s", exc)
+            self._discovery_failures = [str(exc)]
             return  # the kinds known so far still serve; the next deletion tries again
         self._use(kinds)
         self._factory.start()
 
     async def reconcile(self, key: str) -> float | None:
         if not _terminating(self.cached(key)) or key in self._in_grace:
-            return None  # in grace: its end brings the namespace back (rule 6)
+            return None  # in grace: its end brings the namespace back (rule 7)
         await self._rediscover()
-        remaining = 0
+        remaining: dict[str, int] = {}
+        finalizers: dict[str, int] = {}
+        failures: dict[str, StatusError] = {}
         for rt, informer in list(self._contents.items()):
             items = list(informer.in_namespace(key))
-            remaining += len(items)
+            if items:
+                remaining[resource_name(rt.group, rt.resource)] = len(items)
+                count_finalizers(items, finalizers)
             live = [i for i in items if not m.metadata(i).get("deletionTimestamp")]
             if live:  # being deleted: its own finalizers or its node decide when
-                await self._delete_contents(rt, key, live)
+                await self._try_delete(rt, key, live, failures)
         for rt in self._unfollowed:
-            await self._delete_contents(rt, key, None)
+            await self._try_delete(rt, key, None, failures)
+        await self._report(key, remaining, finalizers, failures)
+        if failures:
+            raise next(iter(failures.values()))  # retried with backoff (rule 6)
         if remaining:
             return None  # the deletions' events bring the namespace back here (rule 3)
         left = await self._left_in_storage(key)
@@ -187,6 +206,44 @@ class NamespaceController(Controller):
         if left in self._contents:
             return None  # its events bring the namespace back (rule 5)
         return UNFOLLOWED_RECHECK_SECONDS
+
+    async def _try_delete(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        items: list[m.JSONObject] | None,
+        failures: dict[str, StatusError],
+    ) -> None:
+        try:
+            await self._delete_contents(rt, namespace, items)
+        except StatusError as exc:
+            failures[resource_name(rt.group, rt.resource)] = exc
+
+    async def _report(
+        self,
+        name: str,
+        remaining: dict[str, int],
+        finalizers: dict[str, int],
+        failures: dict[str, StatusError],
+    ) -> None:
+        """Rule 6: write the deletion conditions when they changed."""
+        namespace = self.cached(name)
+        if namespace is None:
+            return
+        wanted = deletion_conditions(
+            discovery_failures=self._discovery_failures,
+            content_failures={k: v.message for k, v in failures.items()},
+            remaining=remaining,
+            finalizers=finalizers,
+        )
+        status = namespace.get("status") or {}
+        conditions = merged(status.get("conditions") or [], wanted, m.format_time(m.now()))
+        if conditions is None:
+            return
+        body = {**namespace, "status": {**status, "conditions": conditions}}
+        # A stale cache meets Conflict: the next pass, on the newer namespace, writes them.
+        with contextlib.suppress(NotFound, Conflict):
+            await self._client.update(NAMESPACES, body, subresource="status")
 
     async def _delete_contents(
         self, rt: ResourceType, namespace: str, items: list[m.JSONObject] | None

@@ -91,7 +91,19 @@ def test_deleting_a_namespace_with_contents_finishes_on_the_contents_deletion_ev
 
         assert await until_true(held_is_terminating)
         assert await until_true(lambda: gone(stores[CONFIGMAPS], "doomed", "plain"))
-        # The finalizer holds the secret, and the secret holds the namespace.
+        # The finalizer holds the secret, and the secret holds the namespace; its conditions
+        # say so (rule 6).
+
+        async def conditions_say_why() -> bool:
+            status = (await stores[NAMESPACES].get("", "doomed")).get("status") or {}
+            by_type = {c["type"]: c for c in status.get("conditions") or []}
+            held = by_type.get("NamespaceFinalizersRemaining") or {}
+            return held.get("message") == (
+                f"Some content in the namespace has finalizers remaining: {HOLD} in 1 resource"
+                " instances"
+            )
+
+        assert await until_true(conditions_say_why)
         waiting = await stores[NAMESPACES].get("", "doomed")
         held = await stores[SECRETS].get("doomed", "held")
         held["metadata"]["finalizers"] = []
@@ -110,6 +122,13 @@ def test_deleting_a_namespace_with_contents_finishes_on_the_contents_deletion_ev
     assert ("deletecollection", "events", "doomed") in writes
     assert ("update", "namespaces/finalize", "doomed") in writes
     assert waiting["status"]["phase"] == "Terminating"
+    conditions = {c["type"]: c for c in waiting["status"]["conditions"]}
+    assert conditions["NamespaceContentRemaining"]["status"] == "True"
+    assert conditions["NamespaceContentRemaining"]["message"] == (
+        "Some resources are remaining: secrets. has 1 resource instances"
+    )
+    assert conditions["NamespaceDeletionDiscoveryFailure"]["status"] == "False"
+    assert conditions["NamespaceDeletionContentFailure"]["reason"] == "ContentDeleted"
     assert namespace_gone
     assert bystander_kept
     assert controller.asked and all(again is None for again in controller.asked)
