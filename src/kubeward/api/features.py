@@ -149,5 +149,7 @@ def parse_runtime_config(text: str, served: Mapping[str, Iterable[str]]) -> froz
 def served_optional(features: Features) -> frozenset[str]:
     """Rule 3: the off-by-default group/versions whose kinds are served."""
     return frozenset(
-        gv for gv, gate in OFF_BY_DEFAULT.items() if gv in features.versions and gate in features.gates
+        gv
+        for gv, gate in OFF_BY_DEFAULT.items()
+        if gv in features.versions and gate in features.gates
     )

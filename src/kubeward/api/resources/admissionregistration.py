@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubeward.api.features import ADMISSION_V1ALPHA1
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
 from kubeward.api.validation.admissionpolicy import validate_binding, validate_policy
-from kubeward.api.features import ADMISSION_V1ALPHA1
 from kubeward.api.validation.admissionregistration import validate_webhook_configuration
 from kubeward.api.validation.mutatingpolicy import (
     validate_mutating_binding,

@@ -105,7 +105,9 @@ def print_mutating_policy(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
 PRINTERS: dict[KindKey, TablePrinter] = {
     (GROUP, "ValidatingAdmissionPolicy"): TablePrinter(POLICY_COLUMNS, print_policy),
     (GROUP, "ValidatingAdmissionPolicyBinding"): TablePrinter(BINDING_COLUMNS, print_binding),
-    (GROUP, "MutatingAdmissionPolicy"): TablePrinter(MUTATING_POLICY_COLUMNS, print_mutating_policy),
+    (GROUP, "MutatingAdmissionPolicy"): TablePrinter(
+        MUTATING_POLICY_COLUMNS, print_mutating_policy
+    ),
     (GROUP, "MutatingAdmissionPolicyBinding"): TablePrinter(BINDING_COLUMNS, print_binding),
 }
 """The printers of this module, keyed by (API group, kind)."""

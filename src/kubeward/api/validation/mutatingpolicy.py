@@ -44,7 +44,9 @@ def _mutation(mutation: Any, path: str) -> list[Cause]:
     for other in _FIELD.values():
         if other != wanted and mutation.get(other) is not None:
             causes.append(
-                field.forbidden(f"{path}.{other}", f"must not be specified when patchType is {patch_type}")
+                field.forbidden(
+                    f"{path}.{other}", f"must not be specified when patchType is {patch_type}"
+                )
             )
     body = mutation.get(wanted)
     if not isinstance(body, dict):
@@ -78,9 +80,7 @@ def validate_mutating_policy(obj: dict[str, Any]) -> list[Cause]:
     if not policy:
         causes.append(field.required("spec.reinvocationPolicy"))
     elif policy not in REINVOCATION_POLICIES:
-        causes.append(
-            field.not_supported("spec.reinvocationPolicy", policy, REINVOCATION_POLICIES)
-        )
+        causes.append(field.not_supported("spec.reinvocationPolicy", policy, REINVOCATION_POLICIES))
     return causes
 
 

@@ -47,7 +47,7 @@ class MutationError(Exception):
 def _string_end(source: str, start: int) -> int:
     """The index after the string literal starting at ``start`` (at its quote)."""
     quote = source[start]
-    raw = start > 0 and source[start - 1] in "rR" or (
+    raw = (start > 0 and source[start - 1] in "rR") or (
         start > 1 and source[start - 1] in "bB" and source[start - 2] in "rR"
     )
     triple = source.startswith(quote * 3, start)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kubeward.api.features import served_optional
 from kubeward.api.allocation.ranges import IPRange, PortRange
 from kubeward.api.allocation.services import ServiceAllocations
+from kubeward.api.features import served_optional
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
