@@ -177,7 +177,8 @@ def compile_mutation(source: str, patch_type: str) -> Compiled:
         ok, wanted = got == "dyn" or got.startswith("map"), OBJECT
     if ok:
         return compiled
-    return Compiled(None, f"must evaluate to {wanted} but got {got}")
+    shown = got.replace("<", "(").replace(">", ")")  # cel-go's spelling of the type
+    return Compiled(None, f"must evaluate to {wanted} but got {shown}")
 
 
 def _strip(value: Any, expected: str | None) -> Any:
