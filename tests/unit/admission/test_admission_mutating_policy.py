@@ -15,7 +15,7 @@ import pytest
 from kubeward.admission.interfaces import CREATE, DELETE, UPDATE, AdmissionRequest
 from kubeward.admission.policy import MutatingAdmissionPolicyPlugin
 from kubeward.api.user import UserInfo
-from kubeward.errors import RemoteStatus
+from kubeward.errors import InternalError, RemoteStatus
 
 POLICIES = "mutatingadmissionpolicies.admissionregistration.k8s.io"
 BINDINGS = "mutatingadmissionpolicybindings.admissionregistration.k8s.io"
@@ -399,3 +399,24 @@ def test_an_update_sees_the_old_object() -> None:
     )
     req = run(reader_with(p), request(operation=UPDATE, old_object=copy.deepcopy(old)))
     assert req.object["metadata"]["labels"]["version"] == "1"
+
+
+def test_a_json_patch_result_that_does_not_decode_is_an_internal_error() -> None:
+    p = policy("p", [json_patch('[JSONPatch{op: "replace", path: "/spec/replicas", value: "x"}]')])
+    for failure_policy in ("Fail", "Ignore"):
+        p["spec"]["failurePolicy"] = failure_policy
+        with pytest.raises(InternalError) as caught:
+            run(reader_with(p))
+        assert caught.value.message.startswith("Internal error occurred: ")
+        assert "replicas" in caught.value.message
+    unknown = policy("p", [json_patch('[JSONPatch{op: "add", path: "/spec/nope", value: 1}]')])
+    with pytest.raises(InternalError, match='strict decoding error: unknown field "spec.nope"'):
+        run(reader_with(unknown))
+
+
+def test_an_apply_configuration_with_an_undeclared_field_is_refused() -> None:
+    p = policy("p", [apply_configuration("Object{spec: Object.spec{nope: 1}}")])
+    assert refusal(reader_with(p)).message.endswith(
+        "error applying patch: failed to convert patch object to typed object: .spec.nope: "
+        "field not declared in schema"
+    )

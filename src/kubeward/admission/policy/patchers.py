@@ -13,6 +13,11 @@ Rules (``mutating/patch/json_patch.go`` and ``patch/smd.go`` of k8s.io/apiserver
     PATHS``), so that nobody wipes the rest of an atomic value by setting part of it.
  4. A kind without a built-in schema (a custom resource) is merged with deduced types: maps
     granular, lists atomic (so rule 3 refuses setting a list there).
+ 5. The result must still decode as the kind (its schema's types, no unknown field), as
+    upstream decodes it strictly into the typed object: otherwise a JSONPatch result is a 500
+    ``Internal error occurred: ...`` (the write fails whatever the failure policy), and an
+    apply configuration with a field the kind does not declare is ``error applying patch:
+    failed to convert patch object to typed object: .PATH: field not declared in schema``.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ import orjson
 from kubeward.admission.interfaces import AdmissionRequest
 from kubeward.api.fieldmanager import schema as shapes
 from kubeward.api.fieldmanager.typed import merge
+from kubeward.api.openapi import conform, has_schema, unknown_fields
 from kubeward.api.openapi.catalog import schema_name
 from kubeward.api.patch.jsonpatch import apply_json_patch
 from kubeward.api.validation.mutation_cel import MutationError, object_value, patch_operations
-from kubeward.errors import StatusError
+from kubeward.errors import BadRequest, InternalError, StatusError
 
 
 def apply_json_patch_value(obj: dict[str, Any], value: Any) -> dict[str, Any]:
@@ -46,7 +52,25 @@ def apply_json_patch_value(obj: dict[str, Any], value: Any) -> dict[str, Any]:
         raise MutationError(f"JSONPath: {cause}") from exc
     if not isinstance(patched, dict):
         raise MutationError("JSONPath: the patched object is not an object")
+    problem = _decoding_problem(patched)
+    if problem:
+        raise InternalError(f"Internal error occurred: {problem}")
     return patched
+
+
+def _decoding_problem(obj: dict[str, Any]) -> str:
+    """Rule 5: why ``obj`` does not decode as its kind, or ``""``."""
+    group, _, version = str(obj.get("apiVersion") or "").rpartition("/")
+    kind = str(obj.get("kind") or "")
+    if not has_schema(group, version, kind):
+        return ""
+    try:
+        found = conform(obj, group, version, kind)
+    except BadRequest as exc:
+        return exc.message
+    if found.unknown:
+        return f'strict decoding error: unknown field "{found.unknown[0]}"'
+    return ""
 
 
 def _shape(request: AdmissionRequest, obj: dict[str, Any]) -> shapes.Type:
@@ -91,6 +115,14 @@ def apply_configuration_value(
             "error applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, "
             f"maps or structs: {', '.join(atomics)}"
         )
+    group, _, version = str(obj.get("apiVersion") or "").rpartition("/")
+    if has_schema(group, version, str(obj.get("kind") or "")):
+        unknown = unknown_fields(patch, group, version, str(obj.get("kind") or ""))
+        if unknown:
+            raise MutationError(
+                "error applying patch: failed to convert patch object to typed object: "
+                f".{unknown[0]}: field not declared in schema"
+            )
     merged = merge(obj, patch, shape)
     if not isinstance(merged, dict):
         raise MutationError("error applying patch: the merged object is not an object")
