@@ -267,3 +267,17 @@ def test_without_the_gate_the_kinds_are_not_served(
         )
         assert raw.returncode != 0
         assert "the server could not find the requested resource" in raw.stderr
+
+
+@pytest.mark.parametrize("mode", ["--server-side", "--server-side=false"], ids=["ssa", "csa"])
+def test_policies_are_applied_and_explained(kubectl: Kubectl, mode: str) -> None:
+    applied = json.loads(APPLY_LABEL)
+    applied["metadata"]["name"] = "applied-csa" if mode.endswith("false") else "applied-ssa"
+    kubectl.run("apply", mode, "-f", "-", input=json.dumps(applied))
+    applied["spec"]["reinvocationPolicy"] = "Never"
+    kubectl.run("apply", mode, "-f", "-", input=json.dumps(applied))
+    got = stored(kubectl, "mutatingadmissionpolicy", applied["metadata"]["name"])
+    assert got["spec"]["reinvocationPolicy"] == "Never"
+    kubectl.run("delete", "mutatingadmissionpolicy", applied["metadata"]["name"])
+    explained = kubectl.run("explain", "mutatingadmissionpolicy.spec.mutations").stdout
+    assert "patchType" in explained

@@ -72,7 +72,7 @@ def test_a_good_policy_is_valid_and_defaulted() -> None:
         ),
         (
             {"mutations": [{"jsonPatch": {"expression": LABEL}}]},
-            "spec.mutations[0].patchType: Required value: patchType is required",
+            "spec.mutations[0].patchType: Required value",
         ),
         (
             {"mutations": [{"patchType": "Merge"}]},
@@ -94,8 +94,8 @@ def test_a_good_policy_is_valid_and_defaulted() -> None:
                     }
                 ]
             },
-            "spec.mutations[0].applyConfiguration: Forbidden: must not be specified when "
-            "patchType is JSONPatch",
+            'spec.mutations[0].applyConfiguration: Invalid value: "{applyConfiguration}": must '
+            "not be specified when patchType is JSONPatch",
         ),
         (
             {"mutations": [{"patchType": "JSONPatch", "jsonPatch": {"expression": "'x'"}}]},
@@ -116,6 +116,11 @@ def test_a_good_policy_is_valid_and_defaulted() -> None:
             "compilation failed: ERROR: <input>:1:2: undeclared reference to 'x'",
         ),
         ({"reinvocationPolicy": None}, "spec.reinvocationPolicy: Required value"),
+        (
+            {"matchConstraints": {"resourceRules": [{**RULE, "operations": ["CREATE", "DELETE"]}]}},
+            'spec.matchConstraints.resourceRules.operations: Unsupported value: "DELETE": '
+            'supported values: "*", "CONNECT", "CREATE", "UPDATE"',
+        ),
         (
             {"reinvocationPolicy": "Always"},
             'spec.reinvocationPolicy: Unsupported value: "Always": supported values: '

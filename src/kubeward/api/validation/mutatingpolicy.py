@@ -7,9 +7,14 @@ Rules (``pkg/apis/admissionregistration/validation`` of 1.32):
  2. ``mutations`` needs at least one item. Each has a ``patchType`` of ApplyConfiguration or
     JSONPatch; the field of that type (``applyConfiguration`` or ``jsonPatch``) is required,
     with an ``expression`` that compiles to what the patch type needs
-    (``mutation_cel.compile_mutation``); the other field is forbidden.
+    (``mutation_cel.compile_mutation``); the other field is invalid (its value shown as
+    ``{applyConfiguration}`` or ``{jsonPatch}``, as upstream shows it).
  3. ``reinvocationPolicy`` is required, Never or IfNeeded.
- 4. A binding names a ``policyName``; its ``paramRef`` and ``matchResources`` are checked as
+ 4. A mutating policy cannot match DELETE: an operation of ``matchConstraints`` (or a binding's
+    ``matchResources``) outside ``*``, CONNECT, CREATE and UPDATE is unsupported at
+    ``...resourceRules.operations``. (Read from upstream's later validation; 1.32's plugin
+    never mutates a DELETE either: there is no object.)
+ 5. A binding names a ``policyName``; its ``paramRef`` and ``matchResources`` are checked as
     a ValidatingAdmissionPolicyBinding's (it has no ``validationActions``).
 """
 
@@ -27,6 +32,7 @@ from kubeward.errors import Cause
 
 PATCH_TYPES = ("ApplyConfiguration", "JSONPatch")
 REINVOCATION_POLICIES = ("IfNeeded", "Never")
+MUTATING_OPERATIONS = ("*", "CONNECT", "CREATE", "UPDATE")
 _FIELD = {"ApplyConfiguration": "applyConfiguration", "JSONPatch": "jsonPatch"}
 
 
@@ -36,7 +42,7 @@ def _mutation(mutation: Any, path: str) -> list[Cause]:
         return [field.invalid(path, mutation, "must be an object")]
     patch_type = mutation.get("patchType")
     if not patch_type:
-        return [field.required(f"{path}.patchType", "patchType is required")]
+        return [field.required(f"{path}.patchType")]
     if patch_type not in PATCH_TYPES:
         return [field.not_supported(f"{path}.patchType", patch_type, PATCH_TYPES)]
     causes: list[Cause] = []
@@ -44,8 +50,10 @@ def _mutation(mutation: Any, path: str) -> list[Cause]:
     for other in _FIELD.values():
         if other != wanted and mutation.get(other) is not None:
             causes.append(
-                field.forbidden(
-                    f"{path}.{other}", f"must not be specified when patchType is {patch_type}"
+                field.invalid(
+                    f"{path}.{other}",
+                    f"{{{other}}}",
+                    f"must not be specified when patchType is {patch_type}",
                 )
             )
     body = mutation.get(wanted)
@@ -59,7 +67,7 @@ def _mutation(mutation: Any, path: str) -> list[Cause]:
     if not isinstance(expression, str) or not expression.strip():
         causes.append(field.required(where))
         return causes
-    compiled = compile_mutation(expression, str(patch_type))
+    compiled = compile_mutation(expression.strip(), str(patch_type))
     if compiled.error:
         causes.append(field.invalid(where, expression, compiled.error))
     return causes
@@ -71,6 +79,7 @@ def validate_mutating_policy(obj: dict[str, Any]) -> list[Cause]:
     if not isinstance(spec, dict):
         return [field.required("spec")]
     causes = validate_policy_common(spec)
+    causes.extend(_operations(spec.get("matchConstraints"), "spec.matchConstraints"))
     mutations = spec.get("mutations") or []
     if not mutations:
         causes.append(field.required("spec.mutations", "mutations must contain at least one item"))
@@ -93,4 +102,18 @@ def validate_mutating_binding(obj: dict[str, Any]) -> list[Cause]:
     if not spec.get("policyName"):
         causes.append(field.required("spec.policyName"))
     causes.extend(validate_binding_common(spec))
+    causes.extend(_operations(spec.get("matchResources"), "spec.matchResources"))
     return causes
+
+
+def _operations(match: Any, path: str) -> list[Cause]:
+    """Rule 4."""
+    if not isinstance(match, dict):
+        return []
+    return [
+        field.not_supported(f"{path}.resourceRules.operations", operation, MUTATING_OPERATIONS)
+        for rule in match.get("resourceRules") or []
+        if isinstance(rule, dict)
+        for operation in rule.get("operations") or []
+        if operation not in MUTATING_OPERATIONS
+    ]
