@@ -410,7 +410,7 @@ def test_a_json_patch_result_that_does_not_decode_is_an_internal_error() -> None
         assert caught.value.message.startswith("Internal error occurred: ")
         assert "replicas" in caught.value.message
     unknown = policy("p", [json_patch('[JSONPatch{op: "add", path: "/spec/nope", value: 1}]')])
-    with pytest.raises(InternalError, match='strict decoding error: unknown field "spec.nope"'):
+    with pytest.raises(InternalError, match=r'strict decoding error: unknown field "spec\.nope"'):
         run(reader_with(unknown))
 
 
