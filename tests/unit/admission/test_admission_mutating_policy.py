@@ -420,3 +420,64 @@ def test_an_apply_configuration_with_an_undeclared_field_is_refused() -> None:
         "error applying patch: failed to convert patch object to typed object: .spec.nope: "
         "field not declared in schema"
     )
+
+
+WIDGET_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "properties": {
+                "ports": {
+                    "type": "array",
+                    "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["name"],
+                    "items": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, "port": {"type": "integer"}},
+                    },
+                }
+            },
+        }
+    },
+}
+
+
+class CustomResourceReader(Reader):
+    """Also serves the example.com/v1 Widget kind's schema, as the server's reader does."""
+
+    def schema_for(self, api_version: str, kind: str) -> dict[str, Any] | None:
+        return WIDGET_SCHEMA if (api_version, kind) == ("example.com/v1", "Widget") else None
+
+
+def test_a_custom_resource_merges_by_its_own_schema() -> None:
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "namespace": "dev"},
+        "spec": {"ports": [{"name": "http", "port": 80}]},
+    }
+    rules = [{**RULES[0], "apiGroups": ["example.com"], "resources": ["widgets"]}]
+    mutation = apply_configuration(
+        'Object{spec: Object.spec{ports: [Object.spec.ports{name: "metrics", port: 9090}]}}'
+    )
+    p = policy("p", [mutation], matchConstraints={"resourceRules": rules})
+    req = request(
+        copy.deepcopy(widget), group="example.com", resource="widgets", kind="Widget", name="w"
+    )
+    reader = CustomResourceReader()
+    reader.put(POLICIES, p)
+    reader.put(BINDINGS, binding("b", "p"))
+    assert run(reader, req).object["spec"]["ports"] == [
+        {"name": "http", "port": 80},
+        {"name": "metrics", "port": 9090},
+    ]
+    # Without the schema the list is deduced atomic, and setting it is refused.
+    plain = Reader()
+    plain.objects = reader.objects
+    req = request(
+        copy.deepcopy(widget), group="example.com", resource="widgets", kind="Widget", name="w"
+    )
+    assert refusal(plain, req).message.endswith(
+        "may not mutate atomic arrays, maps or structs: .spec.ports"
+    )

@@ -45,7 +45,11 @@ from kubeward.admission.policy.dispatch import (
 from kubeward.admission.policy.evaluation import prepare
 from kubeward.admission.policy.matching import GROUP, is_exempt, matches
 from kubeward.admission.policy.params import collect_params, param_resource
-from kubeward.admission.policy.patchers import apply_configuration_value, apply_json_patch_value
+from kubeward.admission.policy.patchers import (
+    SchemaSource,
+    apply_configuration_value,
+    apply_json_patch_value,
+)
 from kubeward.api.patch.document import json_equal
 from kubeward.api.validation.mutation_cel import MutationError, compile_mutation
 from kubeward.authz.interfaces import Authorizer
@@ -152,7 +156,7 @@ class MutatingAdmissionPolicyPlugin:
             checks = RequestChecks(self._authorizer, request.user) if self._authorizer else None
             token = authz.CHECKER.set(checks)
             try:
-                errors.extend(self._dispatch(invocations, request, namespace))
+                errors.extend(self._dispatch(invocations, request, reader, namespace))
             finally:
                 authz.CHECKER.reset(token)
         failing = [e for e in errors if e.fail]
@@ -163,6 +167,7 @@ class MutatingAdmissionPolicyPlugin:
         self,
         invocations: list[_Invocation],
         request: AdmissionRequest,
+        reader: ObjectReader,
         namespace: dict[str, Any] | None,
     ) -> list[PolicyError]:
         """Rules 2 and 3."""
@@ -170,7 +175,7 @@ class MutatingAdmissionPolicyPlugin:
         ran_if_needed: list[int] = []  # IfNeeded invocations, in the order they ran
         rerun: set[int] = set()
         for index, invocation in enumerate(invocations):
-            changed = self._invoke(invocation, request, namespace, errors)
+            changed = self._invoke(invocation, request, reader, namespace, errors)
             if changed is None:
                 continue
             if changed:
@@ -178,13 +183,14 @@ class MutatingAdmissionPolicyPlugin:
             if invocation.spec.get("reinvocationPolicy") == "IfNeeded":
                 ran_if_needed.append(index)
         for index in sorted(rerun):
-            self._invoke(invocations[index], request, namespace, errors)
+            self._invoke(invocations[index], request, reader, namespace, errors)
         return errors
 
     def _invoke(
         self,
         invocation: _Invocation,
         request: AdmissionRequest,
+        reader: ObjectReader,
         namespace: dict[str, Any] | None,
         errors: list[PolicyError],
     ) -> bool | None:
@@ -202,6 +208,7 @@ class MutatingAdmissionPolicyPlugin:
             )
             errors.append(invocation.error(text))
             return None
+        schemas: SchemaSource | None = getattr(reader, "schema_for", None)
         before = copy.deepcopy(request.object)
         for mutation in spec.get("mutations") or []:
             patch_type = str(mutation.get("patchType", ""))
@@ -218,7 +225,7 @@ class MutatingAdmissionPolicyPlugin:
                 if patch_type == "JSONPatch":
                     patched = apply_json_patch_value(request.object, value)
                 else:
-                    patched = apply_configuration_value(request, request.object, value)
+                    patched = apply_configuration_value(request.object, value, schemas)
             except MutationError as exc:
                 errors.append(invocation.error(str(exc)))
                 continue

@@ -11,8 +11,9 @@ Rules (``mutating/patch/json_patch.go`` and ``patch/smd.go`` of k8s.io/apiserver
  3. An ``ApplyConfiguration`` that sets an atomic list, map or struct is refused (``error
     applying patch: invalid ApplyConfiguration: may not mutate atomic arrays, maps or structs:
     PATHS``), so that nobody wipes the rest of an atomic value by setting part of it.
- 4. A kind without a built-in schema (a custom resource) is merged with deduced types: maps
-    granular, lists atomic (so rule 3 refuses setting a list there).
+ 4. A custom resource is merged by its definition's schema (``SchemaSource``: the reader's
+    ``schema_for``); a kind without any schema with deduced types: maps granular, lists atomic
+    (so rule 3 refuses setting a list there).
  5. The result must still decode as the kind (its schema's types, no unknown field), as
     upstream decodes it strictly into the typed object: otherwise a JSONPatch result is a 500
     ``Internal error occurred: ...`` (the write fails whatever the failure policy), and an
@@ -22,11 +23,11 @@ Rules (``mutating/patch/json_patch.go`` and ``patch/smd.go`` of k8s.io/apiserver
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-from kubeward.admission.interfaces import AdmissionRequest
 from kubeward.api.fieldmanager import schema as shapes
 from kubeward.api.fieldmanager.typed import merge
 from kubeward.api.openapi import conform, has_schema, unknown_fields
@@ -73,11 +74,19 @@ def _decoding_problem(obj: dict[str, Any]) -> str:
     return ""
 
 
-def _shape(request: AdmissionRequest, obj: dict[str, Any]) -> shapes.Type:
-    api_version = str(obj.get("apiVersion") or "")
+# (apiVersion, kind) -> a custom resource's schema, or None (the reader's ``schema_for``).
+SchemaSource = Callable[[str, str], Mapping[str, Any] | None]
+
+
+def _shape(obj: dict[str, Any], schemas: SchemaSource | None) -> shapes.Type:
+    """Rules 2 and 4: the shape the merge follows."""
+    api_version, kind = str(obj.get("apiVersion") or ""), str(obj.get("kind") or "")
     group, _, version = api_version.rpartition("/")
-    name = schema_name(group, version, str(obj.get("kind") or request.kind))
-    return shapes.for_builtin(name) if name else shapes.DEDUCED
+    name = schema_name(group, version, kind)
+    if name:
+        return shapes.for_builtin(name)
+    schema = schemas(api_version, kind) if schemas is not None else None
+    return shapes.root(schema) if schema else shapes.DEDUCED
 
 
 def _atomics(value: Any, t: shapes.Type, path: str) -> list[str]:
@@ -98,7 +107,7 @@ def _atomics(value: Any, t: shapes.Type, path: str) -> list[str]:
 
 
 def apply_configuration_value(
-    request: AdmissionRequest, obj: dict[str, Any], value: Any
+    obj: dict[str, Any], value: Any, schemas: SchemaSource | None = None
 ) -> dict[str, Any]:
     """Rules 2-4: ``obj`` with the expression's ``Object`` merged in.
 
@@ -108,7 +117,7 @@ def apply_configuration_value(
     patch = object_value(value)
     patch["apiVersion"] = obj.get("apiVersion")
     patch["kind"] = obj.get("kind")
-    shape = _shape(request, obj)
+    shape = _shape(obj, schemas)
     atomics = _atomics(patch, shape, "")
     if atomics:
         raise MutationError(
