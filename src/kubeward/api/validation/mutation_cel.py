@@ -2,26 +2,28 @@
 
 Upstream (``k8s.io/apiserver/pkg/cel/mutation`` of 1.32) lets a mutation build typed values:
 ``Object{spec: Object.spec{replicas: 3}}`` for ``ApplyConfiguration`` and
-``JSONPatch{op: "add", path: "/x", value: 1}`` for ``JSONPatch``. Their types are dynamic: any
-field name is accepted under ``Object`` (no schema is consulted), ``JSONPatch`` has ``op``,
-``path``, ``from`` and ``value``. The CEL library kubeward uses (cel-cpp) builds messages only of
-declared protobuf types, so, rules:
+``JSONPatch{op: "add", path: "/x", value: 1}`` for ``JSONPatch``. ``JSONPatch`` is a fixed type
+(``op``, ``path``, ``from`` strings and a ``value``): the policy environment declares it as a
+protobuf message (``policy_cel``), so cel-cpp type-checks it as cel-go does. The ``Object``
+types are dynamic (any field name under ``Object.…``; no schema is consulted), which no
+protobuf descriptor can declare, so, rules:
 
- 1. Before compiling, each literal whose type name is ``Object`` or ``JSONPatch`` (optionally
-    qualified: ``Object.spec.template``) is rewritten to a map literal with the same entries, its
-    field names quoted, plus the entry ``"@type": "<type name>"`` (:data:`TYPE_KEY`), so that
-    the value keeps its type name. Strings and comments are left alone; ``?field`` (optional
+ 1. Before compiling, each literal whose type name is ``Object`` (optionally qualified:
+    ``Object.spec.template``) is rewritten to a map literal with the same entries, its field
+    names quoted, plus the entry ``"@type": "<type name>"`` (:data:`TYPE_KEY`), so that the
+    value keeps its type name. Strings and comments are left alone; ``?field`` (optional
     entries) stay optional. Error positions are those of the rewritten text.
  2. After evaluating, :func:`object_value` checks that every nested ``Object`` literal's type
     name is its field path from the root (``Object.spec{selector: Object.spec.wrong{}}`` is
     ``type mismatch: ...``, upstream's ``CheckTypeNamesMatchFieldPathNames``) and drops the
     type entries; :func:`patch_operations` turns a ``JSONPatch`` expression's value into RFC
     6902 operations.
- 3. A ``JSONPatch`` expression must evaluate to a list, an ``ApplyConfiguration`` one to an
-    ``Object`` (a map, when compiled): another type is refused when the policy is written
-    (``must evaluate to list(JSONPatch) but got T``), as upstream's compiler refuses it.
- 4. ``JSONPatch`` may only set ``op``, ``path``, ``from`` and ``value``; any other field is
-    an error (cel-go's ``undefined field``), found when evaluated.
+ 3. A ``JSONPatch`` expression must evaluate to ``list(JSONPatch)``, an ``ApplyConfiguration``
+    one to an ``Object`` (a map, when compiled): another type is refused when the policy is
+    written (``must evaluate to list(JSONPatch) but got T``), as upstream's compiler refuses it.
+    A ``dyn`` result is checked when evaluated.
+ 4. A ``JSONPatch`` value is JSON (protobuf's ``Value``): its numbers come back as doubles and
+    are made integers again when whole, as Go's JSON encoding of them reads back.
 """
 
 from __future__ import annotations
@@ -34,8 +36,7 @@ from kubeward.api.validation.policy_cel import COMPILER, Compiled
 TYPE_KEY = "@type"
 OBJECT = "Object"
 JSONPATCH = "JSONPatch"
-_ROOTS = (OBJECT, JSONPATCH)
-_PATCH_FIELDS = ("op", "path", "from", "value")
+_ROOTS = (OBJECT,)
 _OPEN = "([{"
 _CLOSE = ")]}"
 
@@ -172,13 +173,25 @@ def compile_mutation(source: str, patch_type: str) -> Compiled:
         return compiled
     got = program.result_type
     if patch_type == "JSONPatch":
-        ok, wanted = got == "dyn" or got.startswith("list"), "list(JSONPatch)"
+        ok = got in ("dyn", "list<dyn>", "list<jsonpatch>")
+        wanted = "list(JSONPatch)"
     else:
         ok, wanted = got == "dyn" or got.startswith("map"), OBJECT
     if ok:
         return compiled
     shown = got.replace("<", "(").replace(">", ")")  # cel-go's spelling of the type
     return Compiled(None, f"must evaluate to {wanted} but got {shown}")
+
+
+def _whole(value: Any) -> Any:
+    """Rule 4: whole doubles as integers."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, list):
+        return [_whole(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _whole(item) for key, item in value.items()}
+    return value
 
 
 def _strip(value: Any, expected: str | None) -> Any:
@@ -216,7 +229,7 @@ def patch_operations(value: Any) -> list[dict[str, Any]]:
     """Rules 2 and 4: a ``JSONPatch`` expression's value as RFC 6902 operations.
 
     Raises:
-        MutationError: not a list of ``JSONPatch`` values, or one with an unknown field.
+        MutationError: not a list of ``JSONPatch`` values.
     """
     if not isinstance(value, list):
         raise MutationError("type mismatch: JSONPatchType.expression should evaluate to array")
@@ -226,9 +239,6 @@ def patch_operations(value: Any) -> list[dict[str, Any]]:
             raise MutationError(
                 "type mismatch: JSONPatchType.expression should evaluate to array of JSONPatch"
             )
-        unknown = [k for k in item if k not in (TYPE_KEY, *_PATCH_FIELDS)]
-        if unknown:
-            raise MutationError(f"no such field '{unknown[0]}' in JSONPatch")
         operation: dict[str, Any] = {
             "op": str(item.get("op", "")),
             "path": str(item.get("path", "")),
@@ -236,6 +246,6 @@ def patch_operations(value: Any) -> list[dict[str, Any]]:
         if item.get("from"):
             operation["from"] = str(item["from"])
         if "value" in item:
-            operation["value"] = _strip(item["value"], None)
+            operation["value"] = _whole(_strip(item["value"], None))
         operations.append(operation)
     return operations

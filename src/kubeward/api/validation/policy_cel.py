@@ -11,12 +11,18 @@ Rules (``k8s.io/apiserver/pkg/admission/plugin/cel`` of 1.32):
     annotation values) as ``must evaluate to T but got U``; ``dyn`` is accepted for any.
  3. Each source is compiled once per environment (a bounded cache keyed by source and the
     expected types), so the validation of a policy and its evaluation share the work.
+ 4. The environment declares MutatingAdmissionPolicy's ``JSONPatch`` type (``op``, ``path``
+    and ``from`` strings, ``value`` any JSON value), as upstream's mutation library declares it,
+    so a JSONPatch literal is type-checked field by field (``mutation_cel``). Upstream declares
+    it for mutations only; here every policy expression could build one.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from google.protobuf import descriptor_pb2
 
 from kubeward import cel
 from kubeward.cel import types
@@ -31,6 +37,28 @@ VARIABLES: dict[str, types.CELType] = {
     "variables": types.map_of(types.STRING, types.DYN),
     "authorizer": types.OPAQUE,  # cel.library.authz
 }
+
+
+def _jsonpatch_file() -> descriptor_pb2.FileDescriptorProto:
+    """Rule 4: the ``JSONPatch`` message, in no package (CEL names it ``JSONPatch``)."""
+    file = descriptor_pb2.FileDescriptorProto(
+        name="kubeward/jsonpatch.proto",
+        syntax="proto3",
+        dependency=["google/protobuf/struct.proto"],
+    )
+    message = file.message_type.add(name="JSONPatch")
+    string, optional = descriptor_pb2.FieldDescriptorProto.TYPE_STRING, 1
+    for number, name in enumerate(("op", "path", "from"), start=1):
+        message.field.add(name=name, number=number, type=string, label=optional)
+    message.field.add(
+        name="value",
+        number=4,
+        type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+        type_name=".google.protobuf.Value",
+        label=optional,
+    )
+    return file
+
 
 BOOL = ("bool",)
 STRING = ("string",)
@@ -52,7 +80,7 @@ class PolicyCompiler:
     """Rule 3: compile an expression of a policy, once."""
 
     def __init__(self) -> None:
-        self._environment = cel.Environment(VARIABLES)
+        self._environment = cel.Environment(VARIABLES, messages=(_jsonpatch_file(),))
         self._cache: OrderedDict[tuple[str, tuple[str, ...]], Compiled] = OrderedDict()
 
     def compile(self, source: str, returns: tuple[str, ...]) -> Compiled:
