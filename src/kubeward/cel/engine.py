@@ -21,11 +21,11 @@ kubeward evaluates CEL with ``cel-expr-python`` (Google's cel-cpp; chosen by mea
  5. Variables may be declared optional (``optional_variables``): the program then sees
     ``optional.of(value)``, or ``optional.none()`` when the activation lacks the variable, as
     Kubernetes gives ``oldSelf`` to rules with ``optionalOldSelf``.
- 6. An environment may declare protobuf message types (``messages``: file descriptors, whose
-    dependencies among ``google/protobuf/*.proto`` are added), which expressions then build
-    and type-check (``JSONPatch{op: "add"}``). A message in a result is returned as a map of
-    its set fields (protobuf's JSON mapping, field names as declared) plus ``"@type"``: the
-    message's full name.
+ 6. An environment may declare struct types (``messages``: :class:`~kubeward.cel.types.Message`),
+    which expressions then build and type-check (``JSONPatch{op: "add"}``); the library knows
+    them as protobuf messages (a ``dyn`` field is a ``google.protobuf.Value``). A message in a
+    result is returned as a map of its set fields (protobuf's JSON mapping) plus ``"@type"``:
+    the type's name.
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ from google.protobuf import (
     timestamp_pb2,
     wrappers_pb2,
 )
-from google.protobuf.message import Message
+from google.protobuf.message import Message as ProtoMessage
 
 from kubeward.cel import library
 from kubeward.cel.ast import Selection, decode, free_identifiers, selections
 from kubeward.cel.cost import Estimator, SizeSource, ValueSizes
-from kubeward.cel.types import CONCRETE, DYN, CELType
+from kubeward.cel.types import CONCRETE, DYN, CELType, Message
 from kubeward.errors import CELCompileError, CELCostExceeded, CELError, CELEvaluationError
 
 _PRIMITIVES = {
@@ -178,24 +178,54 @@ _WELL_KNOWN = {
 TYPE_KEY = "@type"
 
 
-def _pool(messages: Sequence[descriptor_pb2.FileDescriptorProto]) -> Any:
-    """Rule 6: a descriptor pool with ``messages`` and the well-known files they import."""
+_FIELD = descriptor_pb2.FieldDescriptorProto
+_SCALAR_FIELDS = {
+    "string": _FIELD.TYPE_STRING,
+    "bool": _FIELD.TYPE_BOOL,
+    "int": _FIELD.TYPE_INT64,
+    "uint": _FIELD.TYPE_UINT64,
+    "double": _FIELD.TYPE_DOUBLE,
+    "bytes": _FIELD.TYPE_BYTES,
+}
+
+
+def _pool(messages: Sequence[Message]) -> Any:
+    """Rule 6: a descriptor pool declaring ``messages`` (in no package, so that CEL names
+    them as declared), with ``google/protobuf/struct.proto`` for their ``dyn`` fields."""
     pool = descriptor_pool.DescriptorPool()
-    added: set[str] = set()
-    for file in messages:
-        for dependency in file.dependency:
-            if dependency in _WELL_KNOWN and dependency not in added:
-                proto = descriptor_pb2.FileDescriptorProto()
-                _WELL_KNOWN[dependency].CopyToProto(proto)
-                pool.Add(proto)
-                added.add(dependency)
+    struct = descriptor_pb2.FileDescriptorProto()
+    _WELL_KNOWN["google/protobuf/struct.proto"].CopyToProto(struct)
+    pool.Add(struct)
+    for declared in messages:
+        file = descriptor_pb2.FileDescriptorProto(
+            name=f"kubeward/{declared.name}.proto",
+            syntax="proto3",
+            dependency=["google/protobuf/struct.proto"],
+        )
+        message = file.message_type.add(name=declared.name)
+        for number, (name, kind) in enumerate(declared.fields, start=1):
+            if kind == DYN:
+                message.field.add(
+                    name=name,
+                    number=number,
+                    type=_FIELD.TYPE_MESSAGE,
+                    type_name=".google.protobuf.Value",
+                    label=_FIELD.LABEL_OPTIONAL,
+                )
+            else:
+                message.field.add(
+                    name=name,
+                    number=number,
+                    type=_SCALAR_FIELDS[kind.name],
+                    label=_FIELD.LABEL_OPTIONAL,
+                )
         pool.Add(file)
     return pool
 
 
 def _plain(value: Any) -> Any:
     """Rule 6: messages inside a result as maps."""
-    if isinstance(value, Message):
+    if isinstance(value, ProtoMessage):
         fields = json_format.MessageToDict(value, preserving_proto_field_name=True)
         return {TYPE_KEY: value.DESCRIPTOR.full_name, **fields}
     if isinstance(value, list):
@@ -292,7 +322,7 @@ class Environment:
         variables: Mapping[str, CELType],
         *,
         optional_variables: Sequence[str] = (),
-        messages: Sequence[descriptor_pb2.FileDescriptorProto] = (),
+        messages: Sequence[Message] = (),
     ) -> None:
         self._variables = dict(variables)
         self._messages = bool(messages)

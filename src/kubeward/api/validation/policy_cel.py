@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from google.protobuf import descriptor_pb2
-
 from kubeward import cel
 from kubeward.cel import types
 from kubeward.errors import CELCompileError
@@ -39,25 +37,11 @@ VARIABLES: dict[str, types.CELType] = {
 }
 
 
-def _jsonpatch_file() -> descriptor_pb2.FileDescriptorProto:
-    """Rule 4: the ``JSONPatch`` message, in no package (CEL names it ``JSONPatch``)."""
-    file = descriptor_pb2.FileDescriptorProto(
-        name="kubeward/jsonpatch.proto",
-        syntax="proto3",
-        dependency=["google/protobuf/struct.proto"],
-    )
-    message = file.message_type.add(name="JSONPatch")
-    string, optional = descriptor_pb2.FieldDescriptorProto.TYPE_STRING, 1
-    for number, name in enumerate(("op", "path", "from"), start=1):
-        message.field.add(name=name, number=number, type=string, label=optional)
-    message.field.add(
-        name="value",
-        number=4,
-        type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
-        type_name=".google.protobuf.Value",
-        label=optional,
-    )
-    return file
+#: Rule 4: the ``JSONPatch`` type of MutatingAdmissionPolicy's JSONPatch mutations.
+JSONPATCH = types.Message(
+    "JSONPatch",
+    (("op", types.STRING), ("path", types.STRING), ("from", types.STRING), ("value", types.DYN)),
+)
 
 
 BOOL = ("bool",)
@@ -80,7 +64,7 @@ class PolicyCompiler:
     """Rule 3: compile an expression of a policy, once."""
 
     def __init__(self) -> None:
-        self._environment = cel.Environment(VARIABLES, messages=(_jsonpatch_file(),))
+        self._environment = cel.Environment(VARIABLES, messages=(JSONPATCH,))
         self._cache: OrderedDict[tuple[str, tuple[str, ...]], Compiled] = OrderedDict()
 
     def compile(self, source: str, returns: tuple[str, ...]) -> Compiled:
