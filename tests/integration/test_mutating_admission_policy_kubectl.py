@@ -281,3 +281,100 @@ def test_policies_are_applied_and_explained(kubectl: Kubectl, mode: str) -> None
     kubectl.run("delete", "mutatingadmissionpolicy", applied["metadata"]["name"])
     explained = kubectl.run("explain", "mutatingadmissionpolicy.spec.mutations").stdout
     assert "patchType" in explained
+
+
+GADGETS_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "gadgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {
+                                    "ports": {
+                                        "type": "array",
+                                        "x-kubernetes-list-type": "map",
+                                        "x-kubernetes-list-map-keys": ["name"],
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["name"],
+                                            "properties": {
+                                                "name": {"type": "string"},
+                                                "port": {"type": "integer"},
+                                            },
+                                        },
+                                    }
+                                },
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+METRICS_PORT = policy(
+    "metrics-port",
+    [
+        {
+            "operations": ["CREATE"],
+            "apiGroups": ["example.com"],
+            "apiVersions": ["v1"],
+            "resources": ["gadgets"],
+        }
+    ],
+    {
+        "patchType": "ApplyConfiguration",
+        "applyConfiguration": {
+            "expression": (
+                'Object{spec: Object.spec{ports: [Object.spec.ports{name: "metrics", port: 9090}]}}'
+            )
+        },
+    },
+)
+
+
+def test_a_custom_resource_is_merged_by_its_schema(kubectl: Kubectl) -> None:
+    kubectl.run("create", "-f", "-", input=json.dumps(GADGETS_CRD))
+    until(
+        lambda: "gadgets" in kubectl.run("api-resources", "--api-group=example.com").stdout,
+        "the Gadget kind to be served",
+    )
+    kubectl.run("create", "-f", "-", input=METRICS_PORT)
+    kubectl.run("create", "-f", "-", input=binding("metrics-port"))
+    gadget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Gadget",
+        "metadata": {"name": "g"},
+        "spec": {"ports": [{"name": "http", "port": 80}]},
+    }
+
+    def merged() -> dict[str, Any] | None:
+        created = kubectl.run(
+            "create",
+            "-n",
+            "mutated",
+            "--dry-run=server",
+            "-o",
+            "json",
+            "-f",
+            "-",
+            input=json.dumps(gadget),
+        )
+        got: dict[str, Any] = json.loads(created.stdout)
+        return got if len(got["spec"]["ports"]) == 2 else None
+
+    got = until(merged, "the policy to merge the gadget's ports")
+    assert got["spec"]["ports"] == [{"name": "http", "port": 80}, {"name": "metrics", "port": 9090}]
