@@ -12,6 +12,13 @@ is interpreted here. Rules:
     ``&&`` and ``||`` with ``$VAR``/``${VAR}`` expansion; the script's status is the last one's.
  4. Anything else is not found: ``sh: NAME: not found`` and 127 in a shell; as a process of
     its own the runtime's ``exec: "NAME": executable file not found in $PATH`` and 127.
+ 5. Load, for ``kubectl top`` and the horizontal pod autoscaler: a busy loop (``sh -c 'while
+    true; do :; done'``, also ``while :``) runs until stopped using one core; the same loop
+    with a ``sleep`` in its body runs idle. ``stress --cpu N [--vm N --vm-bytes SIZE]`` (also
+    ``stress-ng``, ``-c``/``-m``) runs until stopped using N cores and N×SIZE bytes (256M by
+    default), after printing its ``dispatching hogs`` line. Under exec (which cannot run in
+    the background here) both return at once with 0. The container's usage is capped by its
+    limits (``node.kubelet_api``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ from kubeward.node.filesystem import FileSystem, normalise
 
 NOT_FOUND = 127
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_LOOP = re.compile(r"^\s*while\s+(?:true|:)\s*;?\s*do\b(?P<body>.*?);?\s*done\s*;?\s*$", re.S)
+_SIZE = re.compile(r"^(\d+)([bBkKmMgG]?)$")
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+STRESS_VM_BYTES = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,8 @@ class Outcome:
     stdout: bytes = b""
     stderr: bytes = b""
     exit_code: int | None = 0
+    cpu_cores: float = 0.0  # rule 5: the load of a process that runs until stopped
+    memory_bytes: int = 0
 
 
 RUNS = Outcome(exit_code=None)
@@ -80,6 +93,38 @@ def _ls(args: list[str], fs: FileSystem) -> Outcome:
     return Outcome(text.encode(), err, code)
 
 
+def _stress(program: str, args: list[str], main: bool) -> Outcome:
+    """Rule 5 for ``stress``/``stress-ng``."""
+    cpu = vm = 0
+    vm_bytes = STRESS_VM_BYTES
+    i = 0
+    while i < len(args):
+        flag, value = args[i], args[i + 1] if i + 1 < len(args) else ""
+        if flag in ("--cpu", "-c", "--vm", "-m", "--vm-bytes", "--timeout", "-t", "--io", "-i"):
+            i += 2
+        else:
+            i += 1
+            continue
+        size = _SIZE.match(value)
+        if flag in ("--cpu", "-c", "--vm", "-m") and not value.isdigit():
+            return Outcome(
+                stderr=f"{program}: FAIL: invalid number '{value}'\n".encode(), exit_code=1
+            )
+        if flag in ("--cpu", "-c"):
+            cpu = int(value)
+        elif flag in ("--vm", "-m"):
+            vm = int(value)
+        elif flag == "--vm-bytes":
+            if size is None:
+                message = f"{program}: FAIL: invalid size '{value}'\n"
+                return Outcome(stderr=message.encode(), exit_code=1)
+            vm_bytes = int(size.group(1)) * _SIZE_UNITS[size.group(2).lower()]
+    line = f"{program}: info: [1] dispatching hogs: {cpu} cpu, 0 io, {vm} vm, 0 hdd\n".encode()
+    if not main:
+        return Outcome(line)
+    return Outcome(line, exit_code=None, cpu_cores=float(cpu), memory_bytes=vm * vm_bytes)
+
+
 def run(
     argv: list[str],
     fs: FileSystem,
@@ -99,6 +144,8 @@ def run(
         return run_script(stdin.decode(errors="replace"), fs, env, main=main)
     if program == "sleep":
         return RUNS if main else Outcome()
+    if program in ("stress", "stress-ng"):
+        return _stress(program, args, main)
     if program == "exit":
         try:
             return Outcome(exit_code=int(args[0]) % 256 if args else 0)
@@ -133,7 +180,13 @@ def _expand(word: str, env: dict[str, str], status: int) -> str:
 def run_script(
     script: str, fs: FileSystem, env: dict[str, str], *, stdin: bytes = b"", main: bool = False
 ) -> Outcome:
-    """Rule 3."""
+    """Rules 3 and 5."""
+    loop = _LOOP.match(script)
+    if loop is not None:
+        if not main:
+            return Outcome()
+        idle = re.search(r"(^|[;&|\s])sleep\b", loop.group("body")) is not None
+        return Outcome(exit_code=None, cpu_cores=0.0 if idle else 1.0)
     lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
     lexer.whitespace_split = True
     out, err, status = b"", b"", 0
@@ -148,7 +201,7 @@ def run_script(
             outcome = run(words, fs, env, stdin=stdin, main=main, in_shell=True)
             out, err = out + outcome.stdout, err + outcome.stderr
             if outcome.exit_code is None:
-                return Outcome(out, err, None)
+                return Outcome(out, err, None, outcome.cpu_cores, outcome.memory_bytes)
             status = outcome.exit_code
             if words[0] == "exit":
                 return Outcome(out, err, status)

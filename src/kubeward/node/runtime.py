@@ -46,6 +46,8 @@ class Container:
     restart_count: int = 0
     restart_at: datetime.datetime | None = None
     init: bool = False
+    load_cores: float = 0.0  # what its running process uses (``commands`` rule 5)
+    load_memory: int = 0
 
     @property
     def name(self) -> str:
@@ -68,6 +70,7 @@ class Container:
         stamp = m.format_time(m.now())
         outcome = commands.run(self.argv(), self.fs, self.env, main=True)
         self.logs += outcome.stdout + outcome.stderr
+        self.load_cores, self.load_memory = outcome.cpu_cores, outcome.memory_bytes
         if outcome.exit_code is None:
             self.state = {"running": {"startedAt": stamp}}
             return
