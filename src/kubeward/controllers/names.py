@@ -37,6 +37,8 @@ DAEMONSET = "daemonset-controller"
 ENDPOINTS = "endpoints-controller"
 ENDPOINT_SLICE = "endpointslice-controller"
 DISRUPTION = "disruption-controller"
+REPLICATION_CONTROLLER = "replicationcontroller-controller"
+HORIZONTAL_POD_AUTOSCALER = "horizontal-pod-autoscaler-controller"
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
     ControllerName(ENDPOINT_SLICE, ("endpointslice",), "endpointslice-controller"),
     ControllerName(DISRUPTION, ("disruption",), "disruption-controller"),
+    ControllerName(REPLICATION_CONTROLLER, ("replicationcontroller",), "replication-controller"),
+    ControllerName(
+        HORIZONTAL_POD_AUTOSCALER, ("horizontalpodautoscaling",), "horizontal-pod-autoscaler"
+    ),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}
