@@ -18,6 +18,7 @@ never leak past it.
      ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
      ├── DisruptionSyncFailed     a PodDisruptionBudget's status could not be computed (retried)
      ├── MetricUnavailable        an HPA metric could not be read or used (its conditions say why)
+     ├── JobSyncFailed            the job or cronjob controller could not write what it must (it retries)
      ├── CELError                 a CEL expression that cannot be compiled or evaluated (cel/)
      │    ├── CELCompileError     a syntax or type error, worded as cel-go words it
      │    ├── CELEvaluationError  an error while evaluating (no such key, overflow, ...)
@@ -121,6 +122,10 @@ class DisruptionSyncFailed(KubewardError):
     """A PodDisruptionBudget's expected pods could not be computed (an unknown controller, a
     value that is not a percentage); the disruption controller writes its fail-safe status and
     retries with backoff."""
+
+
+class JobSyncFailed(KubewardError):
+    """The job or cronjob controller could not create or delete what it must; it retries."""
 
 
 class CELError(KubewardError):

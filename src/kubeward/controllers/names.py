@@ -39,6 +39,9 @@ ENDPOINT_SLICE = "endpointslice-controller"
 DISRUPTION = "disruption-controller"
 REPLICATION_CONTROLLER = "replicationcontroller-controller"
 HORIZONTAL_POD_AUTOSCALER = "horizontal-pod-autoscaler-controller"
+JOB = "job-controller"
+CRONJOB = "cronjob-controller"
+TTL_AFTER_FINISHED = "ttl-after-finished-controller"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(
         HORIZONTAL_POD_AUTOSCALER, ("horizontalpodautoscaling",), "horizontal-pod-autoscaler"
     ),
+    ControllerName(JOB, ("job",), "job-controller"),
+    ControllerName(CRONJOB, ("cronjob",), "cronjob-controller"),
+    ControllerName(TTL_AFTER_FINISHED, ("ttl-after-finished",), "ttl-after-finished-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

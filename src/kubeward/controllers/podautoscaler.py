@@ -27,15 +27,16 @@ Rules:
  6. Status: ``currentReplicas``, ``desiredReplicas``, ``currentMetrics``, ``lastScaleTime`` and
     the conditions (a condition's ``lastTransitionTime`` moves only when its status does); it
     is written only when it changed.
- 7. Time comes from ``clock``, so tests move it instead of waiting out windows.
+ 7. Time comes from ``clock`` (``controllers.clock``), so tests move it instead of waiting out
+    windows; a moved fake clock makes every HPA be looked at again at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -45,6 +46,7 @@ from kubeward.api.resources.autoscaling import HORIZONTAL_POD_AUTOSCALERS
 from kubeward.api.selectors import LabelSelector, parse_label_selector
 from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
+from kubeward.controllers.clock import Clock, RealClock, on_loop
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.podautoscaler_metrics import ResourceMetricsClient
@@ -143,7 +145,7 @@ class HorizontalController(Controller):
         client: APIClient,
         *,
         config: AutoscalerConfig | None = None,
-        clock: Callable[[], datetime.datetime] = m.now,
+        clock: Clock | None = None,
         metrics: ResourceMetricsClient | None = None,
         scales: ScaleReader | None = None,
         workers: int = 5,
@@ -153,12 +155,21 @@ class HorizontalController(Controller):
         self.pods = pods
         self.client = client
         self.config = config or AutoscalerConfig()
-        self.clock = clock
+        self.clock: Clock = clock or RealClock()
         self.metrics = metrics or ResourceMetricsClient(client)
         self.scales = scales or ScaleReader(client)
         self.history = ScalingHistory(self.config.downscale_stabilization)
         self.events = EventRecorder(client, "horizontal-pod-autoscaler")
         self.depends_on(pods)
+
+    async def run(self) -> None:
+        self.clock.subscribe(on_loop(asyncio.get_running_loop(), self._requeue_all))
+        await super().run()
+
+    def _requeue_all(self) -> None:
+        """Rule 7."""
+        for key in list(self.informer.cache):
+            self.queue.add(key)
 
     # --- rule 1 ---------------------------------------------------------------------------
     def _enqueue(self, key: str, obj: m.JSONObject | None) -> None:
@@ -184,7 +195,7 @@ class HorizontalController(Controller):
 
     # --- rules 2-6 ------------------------------------------------------------------------
     async def reconcile_autoscaler(self, key: str, cached: m.JSONObject) -> None:
-        run = _Pass(copy.deepcopy(cached), key, self.clock())
+        run = _Pass(copy.deepcopy(cached), key, self.clock.now())
         original = copy.deepcopy(cached.get("status") or {})
         hpa, spec = run.hpa, run.spec
         target = spec.get("scaleTargetRef") or {}

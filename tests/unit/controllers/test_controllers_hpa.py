@@ -16,6 +16,7 @@ from kubeward.api.resources.autoscaling import HORIZONTAL_POD_AUTOSCALERS
 from kubeward.api.resources.core import PODS
 from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient
+from kubeward.controllers.clock import FakeClock
 from kubeward.controllers.podautoscaler import HorizontalController
 from kubeward.errors import NotFound
 
@@ -131,15 +132,7 @@ def pod(name: str) -> dict[str, Any]:
     }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime.datetime:
-        return self.now
-
-
-def controller(api: FakeAPI, autoscaler: dict[str, Any], pods: list[str], clock: Clock) -> Any:
+def controller(api: FakeAPI, autoscaler: dict[str, Any], pods: list[str], clock: FakeClock) -> Any:
     async def build() -> HorizontalController:
         return HorizontalController(
             await seeded(HORIZONTAL_POD_AUTOSCALERS, [autoscaler]),
@@ -173,7 +166,7 @@ def conditions(status: dict[str, Any]) -> dict[str, tuple[str, str, str]]:
 
 def test_a_busy_target_is_scaled_up_with_upstreams_status_and_event() -> None:
     api = FakeAPI(2, {"web-a": "300m", "web-b": "200m"})
-    c = controller(api, hpa(), ["web-a", "web-b"], Clock())
+    c = controller(api, hpa(), ["web-a", "web-b"], FakeClock(T0))
     assert reconcile(c) == 15.0
     # 500m used of 200m requested: 250% against 50% is ceil(5 × 2) = 10, held to 2 × 2 = 4.
     assert api.scaled == [4]
@@ -219,13 +212,13 @@ def test_a_busy_target_is_scaled_up_with_upstreams_status_and_event() -> None:
 
 def test_an_idle_target_scales_down_only_after_the_stabilization_window() -> None:
     api = FakeAPI(4, dict.fromkeys(["a", "b", "c", "d"], "10m"))
-    clock = Clock()
+    clock = FakeClock(T0)
     c = controller(api, hpa(), ["a", "b", "c", "d"], clock)
     reconcile(c)
     assert api.scaled == []
     assert conditions(api.statuses[-1])["AbleToScale"][1] == "ScaleDownStabilized"
     assert api.statuses[-1]["desiredReplicas"] == 4
-    clock.now = T0 + datetime.timedelta(minutes=5, seconds=1)
+    clock.set(T0 + datetime.timedelta(minutes=5, seconds=1))
     reconcile(c)
     assert api.scaled == [1]
     assert api.events[-1]["message"] == "New size: 1; reason: All metrics below target"
@@ -236,7 +229,7 @@ def test_an_idle_target_scales_down_only_after_the_stabilization_window() -> Non
 def test_behavior_with_no_scale_down_window_scales_down_at_once() -> None:
     api = FakeAPI(4, dict.fromkeys(["a", "b", "c", "d"], "10m"))
     c = controller(
-        api, hpa({"scaleDown": {"stabilizationWindowSeconds": 0}}), list("abcd"), Clock()
+        api, hpa({"scaleDown": {"stabilizationWindowSeconds": 0}}), list("abcd"), FakeClock(T0)
     )
     reconcile(c)
     assert api.scaled == [1]
@@ -244,7 +237,7 @@ def test_behavior_with_no_scale_down_window_scales_down_at_once() -> None:
 
 def test_no_metrics_sets_scaling_active_false_and_scales_nothing() -> None:
     api = FakeAPI(2, {})
-    c = controller(api, hpa(), ["web-a", "web-b"], Clock())
+    c = controller(api, hpa(), ["web-a", "web-b"], FakeClock(T0))
     reconcile(c)
     assert api.scaled == []
     (status,) = api.statuses
@@ -271,7 +264,7 @@ def test_no_metrics_sets_scaling_active_false_and_scales_nothing() -> None:
 def test_a_missing_target_is_failed_get_scale() -> None:
     api = FakeAPI(2, {})
     api.scale_missing = True
-    c = controller(api, hpa(), [], Clock())
+    c = controller(api, hpa(), [], FakeClock(T0))
     reconcile(c)
     (status,) = api.statuses
     assert conditions(status)["AbleToScale"] == (
@@ -295,7 +288,7 @@ def test_out_of_bounds_targets_are_brought_within_without_metrics(
     replicas: int, minimum: int, expected: int, reason: str
 ) -> None:
     api = FakeAPI(replicas, {})
-    c = controller(api, hpa(minimum=minimum), [], Clock())
+    c = controller(api, hpa(minimum=minimum), [], FakeClock(T0))
     reconcile(c)
     assert api.scaled == [expected]
     assert api.events[0]["message"] == f"New size: {expected}; reason: {reason}"
@@ -303,7 +296,7 @@ def test_out_of_bounds_targets_are_brought_within_without_metrics(
 
 def test_a_target_at_zero_is_not_autoscaled() -> None:
     api = FakeAPI(0, {})
-    c = controller(api, hpa(), [], Clock())
+    c = controller(api, hpa(), [], FakeClock(T0))
     reconcile(c)
     assert api.scaled == []
     assert conditions(api.statuses[0])["ScalingActive"] == (
@@ -315,7 +308,7 @@ def test_a_target_at_zero_is_not_autoscaled() -> None:
 
 def test_an_unchanged_status_is_not_written_again() -> None:
     api = FakeAPI(2, {"web-a": "50m", "web-b": "50m"})  # exactly the 50% target
-    c = controller(api, hpa(), ["web-a", "web-b"], Clock())
+    c = controller(api, hpa(), ["web-a", "web-b"], FakeClock(T0))
     reconcile(c)
     reconcile(c)
     assert len(api.statuses) == 1
@@ -344,3 +337,28 @@ def test_status_writes_do_not_requeue_but_spec_changes_do() -> None:
         return lengths
 
     assert asyncio.run(scenario()) == [1, 0, 1]
+
+
+def test_a_moved_fake_clock_brings_every_autoscaler_back_at_once() -> None:
+    async def scenario() -> int:
+        api = FakeAPI(2, {"web-a": "50m", "web-b": "50m"})
+        clock = FakeClock(T0)
+        c = HorizontalController(
+            await seeded(HORIZONTAL_POD_AUTOSCALERS, [hpa()]),
+            await seeded(PODS, [pod("web-a"), pod("web-b")]),
+            api.as_client(),
+            clock=clock,
+        )
+        task = asyncio.create_task(c.run())
+        for _ in range(50):  # the workers start once the informers have synced
+            await asyncio.sleep(0.01)
+        before = len(api.statuses)
+        clock.step(15)
+        for _ in range(100):
+            if len(api.statuses) > before:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        return len(api.statuses) - before
+
+    assert asyncio.run(scenario()) == 1

@@ -30,12 +30,14 @@ _SIGNERS = (
     "kubernetes.io/kubelet-serving kubernetes.io/legacy-unknown"
 )
 _APPS = ("apps", "extensions")
+_BATCH = ("batch",)
 PREFIX = "system:controller:"
 CERTIFICATE_CONTROLLER = f"{PREFIX}certificate-controller"
 
 # The service account of each role below (the role's name without the prefix).
 CONTROLLER_ACCOUNTS = (
     "certificate-controller",
+    "cronjob-controller",
     "daemon-set-controller",
     "deployment-controller",
     "disruption-controller",
@@ -43,10 +45,12 @@ CONTROLLER_ACCOUNTS = (
     "endpointslice-controller",
     "generic-garbage-collector",
     "horizontal-pod-autoscaler",
+    "job-controller",
     "node-controller",
     "replicaset-controller",
     "replication-controller",
     "statefulset-controller",
+    "ttl-after-finished-controller",
 )
 
 
@@ -76,6 +80,17 @@ def controller_roles() -> list[Object]:
                 rule("list watch create delete patch", ("",), "pods"),
                 rule("create", ("",), "pods/binding"),
                 rule("get list watch create delete update patch", ("apps",), "controllerrevisions"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}cronjob-controller",
+            [
+                rule("get list watch update", _BATCH, "cronjobs"),
+                rule("get list watch create update delete patch", _BATCH, "jobs"),
+                rule("update", _BATCH, "cronjobs/status"),
+                rule("update", _BATCH, "cronjobs/finalizers"),
+                rule("list delete", ("",), "pods"),
                 events_rule(),
             ],
         ),
@@ -144,6 +159,16 @@ def controller_roles() -> list[Object]:
             ],
         ),
         cluster_role(
+            f"{PREFIX}job-controller",
+            [
+                rule("get list watch update patch", _BATCH, "jobs"),
+                rule("update patch", _BATCH, "jobs/status"),
+                rule("update", _BATCH, "jobs/finalizers"),
+                rule("list watch create delete patch", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
             f"{PREFIX}node-controller",
             [
                 rule("get list update delete patch", ("",), "nodes"),
@@ -187,6 +212,10 @@ def controller_roles() -> list[Object]:
                 rule("update", ("",), "pods/finalizers"),
                 events_rule(),
             ],
+        ),
+        cluster_role(
+            f"{PREFIX}ttl-after-finished-controller",
+            [rule("get list watch delete", _BATCH, "jobs"), events_rule()],
         ),
     ]
 
