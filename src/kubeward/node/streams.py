@@ -9,6 +9,8 @@ official clients speak). Rules:
     the command runs; its stdout and stderr go to their channels (when asked for), then the
     error channel carries Success, or Failure ``NonZeroExitCode`` with the exit code as the
     ``ExitCode`` cause — which is how kubectl learns the exit code — and the connection closes.
+ 2a. The command runs on the runtime's clock: its output is sent as it is written, and a
+    ``sleep`` in it takes its time; a caller that goes away ends it.
  3. Port-forwarding is ``node.port_forward``'s.
 """
 
@@ -21,11 +23,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from kubeward.node.commands import Outcome
+from kubeward.node.clock import Clock
+from kubeward.node.commands import Process
 
 CHANNEL_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
 CLOSE = 255
+EXEC_POLL_SECONDS = 1.0
 
 
 def exit_status(argv: list[str], code: int) -> dict[str, Any]:
@@ -78,17 +82,40 @@ async def send(ws: web.WebSocketResponse, channel: int, data: bytes) -> None:
 
 
 async def serve_command(
-    request: web.Request, argv: list[str], run: Callable[[bytes], Outcome]
+    request: web.Request,
+    argv: list[str],
+    start: Callable[[bytes], Process],
+    clock: Clock,
 ) -> web.WebSocketResponse:
-    """Rules 1 and 2 for one exec."""
+    """Rules 1 and 2 for one exec; rule 2a: the process runs on ``clock``."""
     ws = await upgrade(request, CHANNEL_PROTOCOLS)
     stdin = await read_stdin(ws) if flag(request, "stdin") else b""
-    outcome = run(stdin)
-    if flag(request, "stdout"):
-        await send(ws, STDOUT, outcome.stdout)
-    if flag(request, "stderr"):
-        await send(ws, STDERR, outcome.stderr)
-    code = 0 if outcome.exit_code is None else outcome.exit_code
+    process = start(stdin)
+    left = asyncio.ensure_future(read_stdin(ws))
+    sent = {STDOUT: 0, STDERR: 0}
+    try:
+        while True:
+            process.advance(clock())
+            for channel, data, wanted in (
+                (STDOUT, process.output.stdout, flag(request, "stdout")),
+                (STDERR, process.output.stderr, flag(request, "stderr")),
+            ):
+                if wanted:
+                    await send(ws, channel, bytes(data[sent[channel] :]))
+                sent[channel] = len(data)
+            if not process.running:
+                break
+            wait = EXEC_POLL_SECONDS
+            if process.wake_at is not None:
+                wait = min(max((process.wake_at - clock()).total_seconds(), 0.0), wait)
+            await asyncio.wait((left,), timeout=wait)
+            if left.done():  # the caller went away: the exec'd process is killed
+                process.kill(137, clock())
+                return ws
+    finally:
+        left.cancel()
+        await asyncio.gather(left, return_exceptions=True)
+    code = process.exit_code or 0
     await send(ws, ERROR, json.dumps(exit_status(argv, code)).encode())
     await ws.close()
     return ws
