@@ -9,6 +9,7 @@ capped by its CPU limit, as a cgroup would cap it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -195,6 +196,11 @@ def test_kubectl_autoscale_scales_a_busy_deployment_up(kubectl: Kubectl) -> None
         f"New size: 5; reason: {reason}",
     }
     assert {e["source"]["component"] for e in events} == {"horizontal-pod-autoscaler"}
+    described = kubectl.run("describe", "hpa", "busy").stdout
+    assert re.search(r"ScalingLimited\s+True\s+TooManyReplicas", described)
+    assert re.search(
+        r"SuccessfulRescale\s.*New size: 5; reason: cpu resource utilization", described
+    )
 
 
 HPA_SCALE_DOWN = """

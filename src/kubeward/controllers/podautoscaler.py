@@ -13,7 +13,9 @@ Rules:
     False ``ScalingDisabled``. Above ``maxReplicas`` or below ``minReplicas`` it is brought
     within them without reading metrics.
  4. Otherwise each metric proposes a count (``podautoscaler_replicas``): ``Resource`` and
-    ``ContainerResource`` metrics from ``metrics.k8s.io`` (``podautoscaler_metrics``). The
+    ``ContainerResource`` metrics from ``metrics.k8s.io`` (``podautoscaler_metrics``), over the
+    pods the target's scale selector picks (no selector, or pods another HPA's last selector
+    also picks, sets ``ScalingActive`` False ``InvalidSelector`` / ``AmbiguousSelector``). The
     highest proposal wins. A metric that fails sets ``ScalingActive`` False with its reason
     (``FailedGetResourceMetric`` …) and a Warning event; when every metric failed, or some did
     and the rest would scale down, nothing is scaled (event ``FailedComputeMetricsReplicas``).
@@ -151,6 +153,7 @@ class HorizontalController(Controller):
         workers: int = 5,
     ) -> None:
         self._generations: dict[str, object] = {}  # rule 1; read as the informer replays
+        self._selectors: dict[str, LabelSelector] = {}  # rule 4: each HPA's last selector
         super().__init__(autoscalers, workers=workers)
         self.pods = pods
         self.client = client
@@ -186,6 +189,7 @@ class HorizontalController(Controller):
         cached = self.cached(key)
         if cached is None:
             self.history.forget(key)
+            self._selectors.pop(key, None)
             return None
         try:
             await self.reconcile_autoscaler(key, cached)
@@ -331,7 +335,7 @@ class HorizontalController(Controller):
         await self.client.request("PUT", path, body=body)
 
     # --- metrics (rule 4) -----------------------------------------------------------------
-    def _selector(self, run: _Pass, scale: m.JSONObject) -> LabelSelector:
+    def _parse_selector(self, run: _Pass, scale: m.JSONObject) -> LabelSelector:
         text = str((scale.get("status") or {}).get("selector") or "")
         if not text:
             self.events.event(run.hpa, HPA, WARNING, "SelectorRequired", "selector is required")
@@ -353,18 +357,46 @@ class HorizontalController(Controller):
             run.condition(SCALING_ACTIVE, "False", "InvalidSelector", message)
             raise MetricUnavailable(message) from exc
 
+    def _selected_pods(
+        self, run: _Pass, scale: m.JSONObject
+    ) -> tuple[LabelSelector, list[m.JSONObject]]:
+        """Rule 4's selector and the pods it picks (``validateAndParseSelector``).
+
+        Raises:
+            MetricUnavailable: no selector, one that does not parse, or pods that another
+                HPA's selector also picks (``AmbiguousSelector``).
+        """
+        selector = self._parse_selector(run, scale)
+        namespace = m.namespace_of(run.hpa)
+        self._selectors[run.key] = selector
+        pods = [
+            p
+            for p in self.pods.in_namespace(namespace)
+            if selector.matches(m.metadata(p).get("labels") or {})
+        ]
+        label_sets = [m.metadata(p).get("labels") or {} for p in pods]
+        sharing = sorted(
+            key
+            for key, other in self._selectors.items()
+            if key.partition("/")[0] == namespace and any(other.matches(ls) for ls in label_sets)
+        )
+        if len(sharing) > 1:
+            text = str((scale.get("status") or {}).get("selector") or "")
+            message = (
+                f"pods by selector {text} are controlled by multiple HPAs: [{' '.join(sharing)}]"
+            )
+            self.events.event(run.hpa, HPA, WARNING, "AmbiguousSelector", message)
+            run.condition(SCALING_ACTIVE, "False", "AmbiguousSelector", message)
+            raise MetricUnavailable(message)
+        return selector, pods
+
     async def _compute_metrics(self, run: _Pass, scale: m.JSONObject) -> _MetricsOutcome:
         """Rule 4 (``computeReplicasForMetrics``)."""
         try:
-            selector = self._selector(run, scale)
+            selector, pods = self._selected_pods(run, scale)
         except MetricUnavailable as exc:
             return _MetricsOutcome(error=str(exc), failed=True)
         spec_replicas = int((scale.get("spec") or {}).get("replicas") or 0)
-        pods = [
-            p
-            for p in self.pods.in_namespace(m.namespace_of(run.hpa))
-            if selector.matches(m.metadata(p).get("labels") or {})
-        ]
         specs = list(run.spec.get("metrics") or [])
         outcome = _MetricsOutcome(statuses=[{"type": ""} for _ in specs])
         invalid, first_error, first_condition = 0, "", ("", "")

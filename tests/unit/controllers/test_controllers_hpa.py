@@ -362,3 +362,28 @@ def test_a_moved_fake_clock_brings_every_autoscaler_back_at_once() -> None:
         return len(api.statuses) - before
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_two_autoscalers_over_the_same_pods_are_ambiguous() -> None:
+    async def scenario() -> FakeAPI:
+        api = FakeAPI(2, {"web-a": "50m", "web-b": "50m"})
+        second = hpa()
+        second["metadata"] = {**second["metadata"], "name": "web2", "uid": "hpa2-uid"}
+        c = HorizontalController(
+            await seeded(HORIZONTAL_POD_AUTOSCALERS, [hpa(), second]),
+            await seeded(PODS, [pod("web-a"), pod("web-b")]),
+            api.as_client(),
+            clock=FakeClock(T0),
+        )
+        await c.reconcile("ns/web")
+        await c.reconcile("ns/web2")
+        await asyncio.sleep(0)
+        return api
+
+    api = asyncio.run(scenario())
+    message = "pods by selector app=web are controlled by multiple HPAs: [ns/web ns/web2]"
+    assert conditions(api.statuses[-1])["ScalingActive"] == ("False", "AmbiguousSelector", message)
+    assert [(e["reason"], e["message"]) for e in api.events] == [
+        ("AmbiguousSelector", message),
+        ("FailedComputeMetricsReplicas", message),
+    ]
