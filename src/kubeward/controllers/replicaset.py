@@ -43,12 +43,12 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.expectations import Expectations
 from kubeward.controllers.informer import Informer, key_of
+from kubeward.controllers.status_writes import Written, write_status
 from kubeward.errors import (
     BadRequest,
     KubewardError,
     NotFound,
     ReplicaSetSyncFailed,
-    StatusError,
 )
 
 log = logging.getLogger("kubeward.controllers")
@@ -330,16 +330,7 @@ class ReplicaSetController(Controller):
         old.pop("terminatingReplicas", None)
         if status == old:
             return again
-        updated = copy.deepcopy(rs)
-        updated["status"] = status
-        try:
-            await self.client.update(
-                self.rt, updated, namespace=m.namespace_of(rs), subresource="status"
-            )
-        except NotFound:
+        written = await write_status(self.client, self.rt, rs, status)
+        if written is Written.GONE:
             return None
-        except StatusError as exc:
-            if exc.code != 409:
-                raise
-            return 0.05  # a newer object is on its way to the cache: look again
-        return again
+        return 0.05 if written is Written.STALE else again
