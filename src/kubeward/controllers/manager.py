@@ -22,6 +22,8 @@ Rules:
     the shared Secret informer.
  8. The endpoints and endpointslice controllers share the Service and Pod informers; the
     disruption controller reads the workloads' informers for their scale.
+ 9. The node-IPAM controller runs only with ``--allocate-node-cidrs`` (``node_ipam`` set), as
+    upstream starts it; it shares the Node informer.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ from kubeward.controllers.endpointslice import EndpointSliceController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
+from kubeward.controllers.nodeipam import NodeIpamController
+from kubeward.controllers.nodeipam_config import NodeIpamConfig
 from kubeward.controllers.nodelifecycle import NodeLifecycleController
 from kubeward.controllers.replicaset import ReplicaSetController
 from kubeward.controllers.scales import ScaleReader
@@ -87,6 +91,7 @@ class ManagerConfig:
     use_service_account_credentials: bool = False
     kubeconfig: Path | None = None  # needed for service-account credentials (its cluster)
     leader_election: LeaderElectionConfig | None = None
+    node_ipam: NodeIpamConfig | None = None  # --allocate-node-cidrs and its ranges (rule 9)
 
 
 def builtin_kinds() -> list[ResourceType]:
@@ -208,6 +213,12 @@ class ControllerManager:
                     f.informer(LEASES),
                     f.informer(PODS),
                     await self.client_for(names.NODE_LIFECYCLE),
+                )
+            )
+        if self.config.node_ipam is not None and self.enabled(names.NODE_IPAM):
+            built.append(
+                NodeIpamController(
+                    f.informer(NODES), await self.client_for(names.NODE_IPAM), self.config.node_ipam
                 )
             )
         built.extend(await self._build_service_and_budget_controllers())

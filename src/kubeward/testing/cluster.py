@@ -24,6 +24,7 @@ from kubeward.api.user import (
     split_service_account_username,
 )
 from kubeward.controllers.local import run_local_controller_manager
+from kubeward.controllers.names import NODE_IPAM, ControllerSelection
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.node.local import run_local_nodes
@@ -299,6 +300,7 @@ def running_cluster(
                             admin.parent,
                             use_service_account_credentials=use_service_account_credentials,
                             controllers=controllers,
+                            service_cluster_ip_range=str(service_range),
                         )
                         running.background.append(asyncio.create_task(manager))
                     if scheduler:
@@ -310,6 +312,8 @@ def running_cluster(
                             f"https://127.0.0.1:{port}",
                             nodes,
                             private_registries=private_registries,
+                            allocate_node_cidrs=controller_manager
+                            and ControllerSelection.parse(controllers).enabled(NODE_IPAM),
                         )
                         running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below
