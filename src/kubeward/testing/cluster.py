@@ -23,7 +23,7 @@ from kubeward.api.user import (
     service_account_username,
     split_service_account_username,
 )
-from kubeward.controllers.local import run_local_controller_manager
+from kubeward.controllers.local import POD_NETWORK_CIDR, run_local_controller_manager
 from kubeward.controllers.names import NODE_IPAM, ControllerSelection
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
@@ -233,6 +233,7 @@ def running_cluster(
     nodes: int = 0,
     use_service_account_credentials: bool = True,
     controllers: Sequence[str] = ("*", "tokencleaner"),
+    pod_network_cidr: str = POD_NETWORK_CIDR,
     private_registries: tuple[str, ...] = (),
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
@@ -249,7 +250,9 @@ def running_cluster(
     With ``controller_manager`` (the default) the controllers run in the same process as
     separate clients (``kubeward.controllers.local``): the manager authenticated by
     ``controller-manager.conf``, each controller by its own service account's token unless
-    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``. With
+    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``;
+    ``pod_network_cidr`` is the node-IPAM controller's ``--cluster-cidr`` (kubeadm's
+    ``--pod-network-cidr``), from which nodes get their /24 pod ranges. With
     ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes`` starts
     that many node agents (``node-1`` …), each as its own ``system:node:NAME``, with
     ``private_registries`` as their ``--private-registry`` hosts.
@@ -301,6 +304,7 @@ def running_cluster(
                             use_service_account_credentials=use_service_account_credentials,
                             controllers=controllers,
                             service_cluster_ip_range=str(service_range),
+                            cluster_cidr=pod_network_cidr,
                         )
                         running.background.append(asyncio.create_task(manager))
                     if scheduler:
