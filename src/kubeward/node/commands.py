@@ -9,7 +9,11 @@ is interpreted here. Rules:
     [PATHS]`` lists directories one name a line, ``env`` prints the environment, ``true`` and
     ``false``; missing files are busybox's messages with exit 1.
  3. ``sh -c SCRIPT`` (also ``/bin/sh``, ``bash``) runs SCRIPT's commands separated by ``;``,
-    ``&&`` and ``||`` with ``$VAR``/``${VAR}`` expansion; the script's status is the last one's.
+    ``&&`` and ``||`` with ``$VAR``/``${VAR}`` expansion; ``>&2`` sends a command's output to
+    stderr; the script's status is the last one's.
+ 3a. ``nc -l [-k] -p PORT -e cat`` (busybox's netcat serving ``cat``) is an echo server on
+    PORT: it runs until stopped, and what a port-forwarded connection sends it comes back
+    (:func:`echo_port`).
  4. Anything else is not found: ``sh: NAME: not found`` and 127 in a shell; as a process of
     its own the runtime's ``exec: "NAME": executable file not found in $PATH`` and 127.
 """
@@ -25,6 +29,7 @@ from kubeward.node.filesystem import FileSystem, normalise
 
 NOT_FOUND = 127
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_STDOUT_FD = re.compile(r"(?<!\w)1>&")
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ def run(
         return run_script(stdin.decode(errors="replace"), fs, env, main=main)
     if program == "sleep":
         return RUNS if main else Outcome()
+    if program == "nc" and echo_port(argv) is not None:
+        return RUNS
     if program == "exit":
         try:
             return Outcome(exit_code=int(args[0]) % 256 if args else 0)
@@ -125,6 +132,23 @@ def run(
     return Outcome(stderr=message.encode(), exit_code=NOT_FOUND)
 
 
+def echo_port(argv: list[str]) -> int | None:
+    """Rule 3a: the port ``nc -l … -p PORT -e cat`` echoes on, else None."""
+    if not argv or _base(argv[0]) != "nc":
+        return None
+    listening, port, program = False, None, ""
+    args = iter(argv[1:])
+    for arg in args:
+        if arg.startswith("-") and not arg.startswith("--") and "l" in arg[1:]:
+            listening = True
+        if arg == "-p" or (arg.startswith("-") and arg.endswith("p") and len(arg) > 2):
+            value = next(args, "")
+            port = int(value) if value.isdigit() else None
+        elif arg == "-e" or (arg.startswith("-") and arg.endswith("e") and len(arg) > 2):
+            program = _base(next(args, ""))
+    return port if listening and program == "cat" else None
+
+
 def _expand(word: str, env: dict[str, str], status: int) -> str:
     word = word.replace("$?", str(status))
     return _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), ""), word)
@@ -134,24 +158,35 @@ def run_script(
     script: str, fs: FileSystem, env: dict[str, str], *, stdin: bytes = b"", main: bool = False
 ) -> Outcome:
     """Rule 3."""
-    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
+    script = _STDOUT_FD.sub(">&", script)  # ``1>&2`` is ``>&2``
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|>")
     lexer.whitespace_split = True
     out, err, status = b"", b"", 0
     words: list[str] = []
     tokens = [*lexer, ";"]
     skip = False
+    to_stderr = False  # ``>&2``: this command's stdout goes to stderr
+    redirect = False
     for token in tokens:
+        if redirect:
+            to_stderr, redirect = token == "2", False
+            continue
+        if token == ">&":
+            redirect = True
+            continue
         if token not in (";", "&&", "||", "\n"):
             words.append(_expand(token, env, status))
             continue
         if words and not skip:
             outcome = run(words, fs, env, stdin=stdin, main=main, in_shell=True)
+            if to_stderr:
+                outcome = Outcome(b"", outcome.stdout + outcome.stderr, outcome.exit_code)
             out, err = out + outcome.stdout, err + outcome.stderr
             if outcome.exit_code is None:
                 return Outcome(out, err, None)
             status = outcome.exit_code
             if words[0] == "exit":
                 return Outcome(out, err, status)
-        words = []
+        words, to_stderr = [], False
         skip = (token == "&&" and status != 0) or (token == "||" and status == 0)
     return Outcome(out, err, status)

@@ -12,8 +12,10 @@ pkg/kubelet/server/server.go), each behind ``node.kubelet_auth`` except ``/healt
     ``limitBytes`` and ``follow`` (the stream ends when the container has ended for good or
     the pod is gone). A pod or container this node does not run is 404.
  4. ``/exec/NS/POD[/UID]/CONTAINER`` and ``/attach/…`` (GET or POST, WebSocket upgrade), and
-    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. Each declared ``containerPort``
-    answers port-forwarded bytes with a small HTTP responder naming the pod and port.
+    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. A running container's
+    ``nc -l -p PORT -e cat`` echoes what is sent to PORT; each other declared ``containerPort``
+    answers port-forwarded bytes with a small HTTP responder naming the pod and port; other
+    ports refuse the connection.
  5. ``GET /stats/summary`` and ``GET /metrics/resource``: the node's and its pods' simulated
     usage, the figures ``kubectl top`` reads through metrics-server.
 """
@@ -31,6 +33,7 @@ from typing import Any
 from aiohttp import web
 
 from kubeward.api import meta as m
+from kubeward.node import commands
 from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
 from kubeward.node.port_forward import serve_port_forward
 from kubeward.node.runtime import Container, Runtime, Sandbox
@@ -64,6 +67,14 @@ class NodeView:
     runtime: Runtime
     pods: Callable[[], list[dict[str, Any]]]
     started: float = 0.0
+
+
+def port_answer(sandbox: Sandbox, port: int, data: bytes) -> bytes | None:
+    """Rule 4: what the pod's container on ``port`` answers ``data`` (None: nobody listens)."""
+    for container in sandbox.containers:
+        if container.running and commands.echo_port(container.argv()) == port:
+            return data
+    return http_answer(sandbox, port, data)
 
 
 def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes | None:
@@ -183,7 +194,10 @@ class KubeletAPI:
         except ValueError:
             raise web.HTTPBadRequest(text="invalid port") from None
         return await serve_port_forward(
-            request, ports, lambda port, data: http_answer(sandbox, port, data)
+            request,
+            ports,
+            lambda port, data: port_answer(sandbox, port, data),
+            listens=lambda port: port_answer(sandbox, port, b"") is not None,
         )
 
     def _usage(self) -> tuple[list[dict[str, Any]], int, int]:

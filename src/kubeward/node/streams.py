@@ -9,6 +9,11 @@ official clients speak). Rules:
     the command runs; its stdout and stderr go to their channels (when asked for), then the
     error channel carries Success, or Failure ``NonZeroExitCode`` with the exit code as the
     ``ExitCode`` cause — which is how kubectl learns the exit code — and the connection closes.
+ 2a. A shell with no script (``sh``, ``/bin/sh``, ``bash`` and stdin) is interactive, as a real
+    one reading a pipe: each line of stdin runs as it arrives and its output is sent at once;
+    ``exit [N]`` ends it with N, the end of stdin with the last line's status. ``cat`` with no
+    file (alone or as ``sh -c cat``) likewise copies stdin to stdout as it arrives and ends
+    with 0 when stdin is closed.
  3. Port-forwarding is ``node.port_forward``'s.
 """
 
@@ -16,16 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
 from kubeward.node.commands import Outcome
 
 CHANNEL_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 STDIN, STDOUT, STDERR, ERROR, RESIZE = 0, 1, 2, 3, 4
 CLOSE = 255
+SHELLS = ("sh", "bash", "ash")
+_EXIT = re.compile(r"(^|[;&|])\s*exit\b")
 
 
 def exit_status(argv: list[str], code: int) -> dict[str, Any]:
@@ -58,13 +67,26 @@ async def upgrade(request: web.Request, protocols: tuple[str, ...]) -> web.WebSo
     return ws
 
 
+def channel_message(message: WSMessage) -> tuple[int, bytes] | None:
+    """A message's channel and data. Text frames count too: the official Python client sends
+    ``str`` stdin as text, and the kubelet's wsstream reads both kinds alike."""
+    if message.type == WSMsgType.BINARY:
+        data = bytes(message.data)
+    elif message.type == WSMsgType.TEXT:
+        data = str(message.data).encode("utf-8", errors="surrogateescape")
+    else:
+        return None
+    return (data[0], data[1:]) if data else None
+
+
 async def read_stdin(ws: web.WebSocketResponse) -> bytes:
     """Rule 2: stdin until its close signal or the end of the connection."""
     data = bytearray()
     async for message in ws:
-        if message.type != WSMsgType.BINARY or not message.data:
+        parsed = channel_message(message)
+        if parsed is None:
             continue
-        channel, payload = message.data[0], message.data[1:]
+        channel, payload = parsed
         if channel == STDIN:
             data += payload
         elif channel == CLOSE and payload[:1] == bytes([STDIN]):
@@ -82,16 +104,79 @@ async def serve_command(
 ) -> web.WebSocketResponse:
     """Rules 1 and 2 for one exec."""
     ws = await upgrade(request, CHANNEL_PROTOCOLS)
-    stdin = await read_stdin(ws) if flag(request, "stdin") else b""
-    outcome = run(stdin)
+    if flag(request, "stdin") and interactive_shell(argv):
+        code = await _serve_shell(request, ws, run)
+    elif flag(request, "stdin") and streaming_cat(argv):
+        code = await _serve_cat(request, ws)
+    else:
+        stdin = await read_stdin(ws) if flag(request, "stdin") else b""
+        outcome = run(stdin)
+        await _send_output(request, ws, outcome)
+        code = 0 if outcome.exit_code is None else outcome.exit_code
+    await send(ws, ERROR, json.dumps(exit_status(argv, code)).encode())
+    await ws.close()
+    return ws
+
+
+def interactive_shell(argv: list[str]) -> bool:
+    """Rule 2a."""
+    return len(argv) == 1 and os.path.basename(argv[0]) in SHELLS
+
+
+def streaming_cat(argv: list[str]) -> bool:
+    """Rule 2a's ``cat``."""
+    if len(argv) == 3 and os.path.basename(argv[0]) in SHELLS and argv[1] == "-c":
+        argv = argv[2].split()
+    return len(argv) == 1 and os.path.basename(argv[0]) == "cat"
+
+
+async def _serve_cat(request: web.Request, ws: web.WebSocketResponse) -> int:
+    async for message in ws:
+        parsed = channel_message(message)
+        if parsed is None:
+            continue
+        channel, payload = parsed
+        if channel == CLOSE and payload[:1] == bytes([STDIN]):
+            break
+        if channel == STDIN and flag(request, "stdout"):
+            await send(ws, STDOUT, payload)
+    return 0
+
+
+async def _send_output(request: web.Request, ws: web.WebSocketResponse, outcome: Outcome) -> None:
     if flag(request, "stdout"):
         await send(ws, STDOUT, outcome.stdout)
     if flag(request, "stderr"):
         await send(ws, STDERR, outcome.stderr)
-    code = 0 if outcome.exit_code is None else outcome.exit_code
-    await send(ws, ERROR, json.dumps(exit_status(argv, code)).encode())
-    await ws.close()
-    return ws
+
+
+async def _serve_shell(
+    request: web.Request, ws: web.WebSocketResponse, run: Callable[[bytes], Outcome]
+) -> int:
+    """Rule 2a: one line of stdin at a time; the shell's exit code."""
+    pending, status = b"", 0
+    async for message in ws:
+        parsed = channel_message(message)
+        if parsed is None:
+            continue
+        channel, payload = parsed
+        if channel == CLOSE and payload[:1] == bytes([STDIN]):
+            break
+        if channel != STDIN:
+            continue
+        pending += payload
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            outcome = run(line + b"\n")
+            await _send_output(request, ws, outcome)
+            status = 0 if outcome.exit_code is None else outcome.exit_code
+            if _EXIT.search(line.decode(errors="replace")):
+                return status
+    if pending.strip():
+        outcome = run(pending)
+        await _send_output(request, ws, outcome)
+        status = 0 if outcome.exit_code is None else outcome.exit_code
+    return status
 
 
 async def serve_attach(
