@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +19,7 @@ from kubectl_runner import Kubectl
 
 from kubeward.testing import running_cluster
 
+SRC = Path(__file__).resolve().parents[2] / "src"
 # Two /24 blocks: room for the two agents' nodes and no more.
 CLUSTER_CIDR = "10.244.0.0/23"
 
@@ -111,3 +116,61 @@ def test_a_full_range_is_reported_and_a_deleted_nodes_range_is_given_again(
 
     kubectl.run("delete", "node", "node-2")
     assert wait_for(lambda: pod_cidrs(kubectl).get("spare"), "the spare node's range") == freed
+
+
+def controller_manager(data_dir: Path, *flags: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "kubeward",
+        "controller-manager",
+        "--kubeconfig",
+        str(data_dir / "controller-manager.conf"),
+        "--leader-elect=false",
+        *flags,
+    ]
+
+
+def test_the_controller_manager_command_allocates_dual_stack_ranges(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    # The in-process manager leaves node IPAM off; the command's own does it.
+    with running_cluster(controllers=("*", "-nodeipam")) as cluster:
+        kubectl = Kubectl(cluster.admin_kubeconfig, tmp_path)
+        refused = subprocess.run(
+            controller_manager(cluster.data_dir, "--allocate-node-cidrs"),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert refused.returncode == 1
+        assert refused.stderr.strip().splitlines() == [
+            "error: Controller: Must specify --cluster-cidr if --allocate-node-cidrs is set"
+        ]
+        kubectl.run(
+            "apply",
+            "-f",
+            "-",
+            input=json.dumps({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}),
+        )
+        process = subprocess.Popen(
+            controller_manager(
+                cluster.data_dir,
+                "--controllers=nodeipam",
+                "--use-service-account-credentials",
+                "--allocate-node-cidrs",
+                "--cluster-cidr=10.100.0.0/16,fd00:10:100::/56",
+                "--node-cidr-mask-size-ipv4=26",
+                "--service-cluster-ip-range=10.100.0.0/26",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        try:
+            cidrs = wait_for(lambda: pod_cidrs(kubectl).get("n1"), "n1's ranges", timeout=90)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    # The first /26 holds the Service range, so the node gets the second.
+    assert cidrs == ["10.100.0.64/26", "fd00:10:100::/64"]
