@@ -19,6 +19,7 @@ from pathlib import Path
 
 from kubeward.api.allocation import DEFAULT_SERVICE_CLUSTER_IP_RANGE
 from kubeward.client.api import APIClient
+from kubeward.controllers.clock import Clock, RealClock
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
 from kubeward.controllers.names import ControllerSelection
 from kubeward.controllers.nodeipam_config import node_ipam_config
@@ -38,8 +39,12 @@ async def run_local_controller_manager(
     controllers: Sequence[str] = ("*", "tokencleaner"),
     cluster_cidr: str = POD_NETWORK_CIDR,
     service_cluster_ip_range: str = str(DEFAULT_SERVICE_CLUSTER_IP_RANGE),
+    clock: Clock | None = None,
 ) -> None:
-    """Run until cancelled; a failure is logged, never raised into the API server."""
+    """Run until cancelled; a failure is logged, never raised into the API server.
+
+    ``clock`` is the time the batch controllers read (a test's ``FakeClock``).
+    """
     kubeconfig = data_dir / "controller-manager.conf"
     try:
         ca = CertificateAuthority.from_files(
@@ -57,6 +62,7 @@ async def run_local_controller_manager(
             node_ipam=node_ipam_config(
                 cluster_cidr, service_cluster_ip_range=service_cluster_ip_range
             ),
+            clock=clock or RealClock(),
         )
     except KubewardError as exc:
         log.error("controller-manager not started: %s", exc)
