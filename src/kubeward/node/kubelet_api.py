@@ -8,10 +8,15 @@ pkg/kubelet/server/server.go), each behind ``node.kubelet_auth`` except ``/healt
  1. ``GET /healthz``: ``ok``, unauthenticated (kubeward keeps the node's health readable, as
     the kubelet's read-only health port does).
  2. ``GET /pods``: the PodList of the pods bound to this node.
- 3. ``GET /containerLogs/NS/POD/CONTAINER``: the container's log as text; ``tailLines``,
-    ``limitBytes`` and ``follow`` (the stream ends when the container has ended for good or
-    the pod is gone). A pod or container this node does not run is 404.
+ 3. ``GET /containerLogs/NS/POD/CONTAINER``: the container's log as text, with the options
+    ``node.logs`` honours (``timestamps``, ``sinceSeconds``/``sinceTime``, ``tailLines``,
+    ``limitBytes``); ``previous`` is the previous instance's log (400 ``previous terminated
+    container "C" in pod "P" not found`` without one); ``follow`` streams the current
+    instance until it has ended for good, been replaced, or the pod is gone. A pod or
+    container this node does not run is 404; a bad option value 400.
  4. ``/exec/NS/POD[/UID]/CONTAINER`` and ``/attach/…`` (GET or POST, WebSocket upgrade), and
+    exec'd commands run on the runtime's clock (``sleep 2`` takes two seconds) in the
+    container's filesystem, so what they change the container's probes see;
     ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. A running container's
     ``nc -l -p PORT -e cat`` echoes what is sent to PORT; each other declared ``containerPort``
     answers port-forwarded bytes with a small HTTP responder naming the pod and port; other
@@ -35,6 +40,7 @@ from aiohttp import web
 from kubeward.api import meta as m
 from kubeward.node import commands
 from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
+from kubeward.node.logs import LogOptions
 from kubeward.node.port_forward import serve_port_forward
 from kubeward.node.runtime import Container, Runtime, Sandbox
 from kubeward.node.streams import serve_attach, serve_command
@@ -79,12 +85,7 @@ def port_answer(sandbox: Sandbox, port: int, data: bytes) -> bytes | None:
 
 def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes | None:
     """Rule 4's responder, on the ports the pod's containers declare (None on others)."""
-    declared = {
-        int(p.get("containerPort", 0))
-        for c in sandbox.containers
-        for p in c.spec.get("ports") or []
-    }
-    if port not in declared:
+    if port not in sandbox.declared_ports():
         return None
     body = f"kubeward: pod {sandbox.namespace}/{sandbox.name} port {port}\n".encode()
     head = (
@@ -140,27 +141,36 @@ class KubeletAPI:
     async def container_logs(self, request: web.Request) -> web.StreamResponse:
         """Rule 3."""
         sandbox, container = self._container(request)
-        data = bytes(container.logs)
-        tail = request.query.get("tailLines")
-        if tail is not None and tail.isdigit():
-            lines = data.splitlines(keepends=True)
-            data = b"".join(lines[-int(tail) :]) if int(tail) else b""
-        limit = request.query.get("limitBytes")
-        if limit is not None and limit.isdigit():
-            data = data[: int(limit)]
-        if request.query.get("follow", "").lower() not in ("1", "true"):
+        try:
+            options = LogOptions.parse(request.query, self.view.runtime.clock())
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        if options.previous:
+            if container.previous_log is None:
+                raise web.HTTPBadRequest(
+                    text=f'previous terminated container "{container.name}" in pod '
+                    f'"{sandbox.name}" not found'
+                )
+            data = options.render(container.previous_log)
             return web.Response(body=data, content_type="text/plain")
+        current = container.log
+        if not options.follow:
+            return web.Response(body=options.render(current), content_type="text/plain")
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
-        await response.write(data)
-        sent = len(container.logs)
+        sent = current.complete_lines()
+        await response.write(options.render(current, 0, sent))
+        more = LogOptions(timestamps=options.timestamps)
         while self.view.runtime.get(sandbox.namespace, sandbox.name) is sandbox:
-            if len(container.logs) > sent:
-                await response.write(bytes(container.logs[sent:]))
-                sent = len(container.logs)
-            if container.exit_code is not None and container.restart_at is None:
+            if current.complete_lines() > sent:
+                await response.write(more.render(current, sent, current.complete_lines()))
+                sent = current.complete_lines()
+            if container.log is not current or (
+                container.exit_code is not None and container.restart_at is None
+            ):
                 break
             await asyncio.sleep(FOLLOW_POLL_SECONDS)
+        await response.write(more.render(current, sent))
         await response.write_eof()
         return response
 
@@ -170,7 +180,10 @@ class KubeletAPI:
         argv = request.query.getall("command", [])
         if not container.running:
             raise web.HTTPBadRequest(text=f"container {container.name} is not running")
-        return await serve_command(request, argv, lambda stdin: container.exec(argv, stdin))
+        clock = self.view.runtime.clock
+        return await serve_command(
+            request, argv, lambda stdin: container.exec_process(argv, clock(), stdin), clock
+        )
 
     async def attach(self, request: web.Request) -> web.StreamResponse:
         sandbox, container = self._container(request)
@@ -182,7 +195,7 @@ class KubeletAPI:
                 await asyncio.sleep(FOLLOW_POLL_SECONDS)
             return None
 
-        return await serve_attach(request, bytes(container.logs), wait_for_end)
+        return await serve_attach(request, container.log.data(), wait_for_end)
 
     async def port_forward(self, request: web.Request) -> web.StreamResponse:
         info = request.match_info

@@ -14,9 +14,13 @@ Rules:
  2a. Before that its images are "pulled" (``node.images``): an image of a private registry
     with no credentials leaves the pod Pending in ``ErrImagePull``, then ``ImagePullBackOff``,
     with the kubelet's Events, retried every ``PULL_RETRY_SECONDS``.
- 3. A started pod is looked at again when a container is due to restart and when its
-    service-account token is due for refresh (80% of its life): the token files are replaced
-    in place, so every container sees the new token.
+ 3. A started pod is looked at again when something in it is due: a process's sleep ending,
+    a container's restart or kill, a probe (``node.probes``, whose Events are recorded and
+    whose results make containers started and ready), and its service-account token's
+    refresh (80% of its life): the token files are replaced in place, so every container
+    sees the new token. Its status is sent again when any of that changed it.
+ 3a. Events are aggregated as client-go's recorder does: the same reason and message about
+    the same object and container raise the existing Event's ``count`` and ``lastTimestamp``.
  4. A pod being deleted (``deletionTimestamp`` set) is finished: its sandbox is removed, its IP
     released, and it is deleted with a grace period of 0 and its uid as a precondition, as the
     kubelet removes a pod once its containers have stopped.
@@ -25,6 +29,7 @@ Rules:
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import time
 import uuid
@@ -41,6 +46,8 @@ from kubeward.node.config import NodeConfig
 from kubeward.node.images import missing_credentials, pull_error
 from kubeward.node.ipam import IPNetwork, PodIPs
 from kubeward.node.pod_status import pod_status, waiting_pod_status
+from kubeward.node.probe_handlers import HANDLERS
+from kubeward.node.probes import PodProbes, ProbeEvent
 from kubeward.node.runtime import Runtime, Sandbox, make_container
 from kubeward.node.volumes import VolumeSource
 
@@ -69,6 +76,9 @@ class PodRunner(Controller):
         self.runtime = runtime or Runtime()
         # Rule 2a: failed pulls per pod, and when the next attempt is due.
         self.failed_pulls: dict[str, tuple[int, float]] = {}
+        self.probes: dict[str, PodProbes] = {}
+        # Rule 3a: (pod uid, container, reason, message) -> (Event name, count)
+        self.recorded: dict[tuple[str, str, str, str], tuple[str, int]] = {}
         self.informer.add_event_handler(on_add=self._remember_ip)
 
     def use_pod_cidr(self, network: IPNetwork) -> None:
@@ -89,6 +99,7 @@ class PodRunner(Controller):
         pod = self.cached(key)
         if pod is None:
             self.runtime.remove(key)
+            self.probes.pop(key, None)
             if self.ips is not None:
                 self.ips.release(key)
             self.failed_pulls.pop(key, None)
@@ -101,6 +112,7 @@ class PodRunner(Controller):
         sandbox = self.runtime.get(namespace, name)
         if sandbox is not None and sandbox.uid != meta.get("uid"):
             self.runtime.remove(key)
+            self.probes.pop(key, None)
             sandbox = None
         if sandbox is None:
             if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
@@ -157,32 +169,63 @@ class PodRunner(Controller):
                 container = make_container(container_spec, pod, ip, volumes, env)
                 container.init = init
                 (sandbox.init_containers if init else sandbox.containers).append(container)
-        sandbox.run_init()
         self.runtime.add(key, sandbox)
-        next_restart = sandbox.advance(m.now())
-        await self._report(pod, pod_status(pod, sandbox, host))
+        probes = self.probes[key] = PodProbes(pod, HANDLERS)
+        now = self.runtime.clock()
+        sandbox.advance(now)
+        events = probes.tick(sandbox, now)
+        await self._report(pod, pod_status(pod, sandbox, host, probes))
+        await self._probe_events(pod, events)
         log.info("%s: started %s with IP %s", self.config.name, key, ip)
-        return self._next(sandbox, next_restart)
+        return self._next(sandbox, probes, now)
 
-    def _next(self, sandbox: Sandbox, restart: float | None) -> float | None:
-        waits = [w for w in (restart,) if w is not None]
-        refresh = sandbox.volumes.refresh_at
-        if refresh is not None:
-            waits.append(max((refresh - m.now()).total_seconds(), 0.0))
+    def _next(self, sandbox: Sandbox, probes: PodProbes, now: datetime.datetime) -> float | None:
+        """Rule 3: the seconds until the pod next needs looking at."""
+        ahead = sandbox.advance(now)
+        waits = [w for w in (ahead,) if w is not None]
+        for moment in (probes.next_at(), sandbox.volumes.refresh_at):
+            if moment is not None:
+                waits.append(max((moment - now).total_seconds(), 0.0))
         return max(min(waits), 0.05) if waits else None
+
+    @staticmethod
+    def _snapshot(sandbox: Sandbox, probes: PodProbes) -> list[tuple[Any, ...]]:
+        return [
+            (c.restart_count, str(c.state), probes.started(c), probes.ready(c))
+            for c in [*sandbox.init_containers, *sandbox.containers]
+        ]
 
     async def _tend(self, pod: JSONObject, sandbox: Sandbox) -> float | None:
         """Rule 3."""
+        key = f"{sandbox.namespace}/{sandbox.name}"
+        probes = self.probes.get(key)
+        if probes is None:
+            probes = self.probes[key] = PodProbes(pod, HANDLERS)
+        now = self.runtime.clock()
         refresh = sandbox.volumes.refresh_at
-        if refresh is not None and refresh <= m.now():
+        if refresh is not None and refresh <= now:
             await self._refresh_tokens(pod, sandbox)
-        before = [(c.restart_count, str(c.state)) for c in sandbox.containers]
-        restart = sandbox.advance(m.now())
-        after = [(c.restart_count, str(c.state)) for c in sandbox.containers]
-        current = (pod.get("status") or {}).get("phase")
-        if before != after or current != pod_status(pod, sandbox, "")["phase"]:
-            await self._report(pod, pod_status(pod, sandbox, self.config.address))
-        return self._next(sandbox, restart)
+        before = self._snapshot(sandbox, probes)
+        sandbox.advance(now)
+        events = probes.tick(sandbox, now)
+        sandbox.advance(now)
+        after = self._snapshot(sandbox, probes)
+        reported = pod.get("status") or {}
+        current = pod_status(pod, sandbox, self.config.address, probes)
+        if (
+            before != after
+            or reported.get("phase") != current["phase"]
+            or not _same_readiness(reported, current)
+        ):
+            await self._report(pod, current)
+        await self._probe_events(pod, events)
+        return self._next(sandbox, probes, now)
+
+    async def _probe_events(self, pod: JSONObject, events: list[ProbeEvent]) -> None:
+        for event in events:
+            await self._event(
+                pod, event.reason, event.message, kind=event.type, container=event.container
+            )
 
     async def _refresh_tokens(self, pod: JSONObject, sandbox: Sandbox) -> None:
         source = VolumeSource(self.client, pod)
@@ -230,27 +273,45 @@ class PodRunner(Controller):
             await self._report(pod, status)
             await self._event(pod, event_reason, event_message)
 
-    async def _event(self, pod: JSONObject, reason: str, message: str) -> None:
-        """A Warning Event from the kubelet of this node, as ``kubectl describe pod`` lists."""
+    async def _event(
+        self,
+        pod: JSONObject,
+        reason: str,
+        message: str,
+        *,
+        kind: str = "Warning",
+        container: str = "",
+    ) -> None:
+        """An Event from the kubelet of this node, as ``kubectl describe pod`` lists (rule 3a)."""
         meta = m.metadata(pod)
         stamp = m.format_time(m.now())
+        recorded_key = (str(meta.get("uid", "")), container, reason, message)
+        seen = self.recorded.get(recorded_key)
+        if seen is not None:
+            name, count = seen
+            self.recorded[recorded_key] = (name, count + 1)
+            patch = {"count": count + 1, "lastTimestamp": stamp}
+            with contextlib.suppress(KubewardError):
+                await self.client.patch(EVENTS, name, patch, namespace=str(meta["namespace"]))
+                return
+        involved: JSONObject = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta.get("uid", ""),
+        }
+        if container:
+            involved["fieldPath"] = f"spec.containers{{{container}}}"
+        name = f"{meta['name']}.{uuid.uuid4().hex[:16]}"
         event = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {
-                "name": f"{meta['name']}.{uuid.uuid4().hex[:16]}",
-                "namespace": meta["namespace"],
-            },
-            "involvedObject": {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "name": meta["name"],
-                "namespace": meta["namespace"],
-                "uid": meta.get("uid", ""),
-            },
+            "metadata": {"name": name, "namespace": meta["namespace"]},
+            "involvedObject": involved,
             "reason": reason,
             "message": message,
-            "type": "Warning",
+            "type": kind,
             "source": {"component": "kubelet", "host": self.config.name},
             "reportingComponent": "kubelet",
             "reportingInstance": self.config.name,
@@ -260,12 +321,15 @@ class PodRunner(Controller):
         }
         try:
             await self.client.create(EVENTS, event, str(meta["namespace"]))
+            self.recorded[recorded_key] = (name, 1)
         except KubewardError as exc:  # an event is best effort, as client-go's recorder
             log.warning("%s: event not recorded: %s", self.config.name, exc)
 
     async def _finish(self, key: str, namespace: str, name: str, uid: str) -> None:
         """Rule 4."""
         self.runtime.remove(key)
+        self.probes.pop(key, None)
+        self.recorded = {k: v for k, v in self.recorded.items() if k[0] != uid}
         options = {
             "apiVersion": "v1",
             "kind": "DeleteOptions",
@@ -278,3 +342,12 @@ class PodRunner(Controller):
         if self.ips is not None:
             self.ips.release(key)
         log.info("%s: finished %s", self.config.name, key)
+
+
+def _same_readiness(reported: JSONObject, current: JSONObject) -> bool:
+    """Whether the API already holds the containers' ready and started flags."""
+
+    def flags(status: JSONObject) -> list[tuple[Any, Any]]:
+        return [(c.get("ready"), c.get("started")) for c in status.get("containerStatuses") or []]
+
+    return flags(reported) == flags(current)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_a_running_pod_keeps_its_scheduled_condition_and_reports_each_container(
     sandbox = Sandbox("ns", "p", "u1", "10.244.1.2", PodVolumes(), "Always")
     for spec in pod["spec"]["containers"]:
         sandbox.containers.append(make_container(spec, pod, "10.244.1.2", PodVolumes(), {}))
-    sandbox.run_init()
+    sandbox.advance(datetime.datetime.now(datetime.UTC))
     status = pod_status(pod, sandbox, "192.0.2.10")
     assert status["phase"] == "Running"
     assert (status["podIP"], status["hostIP"]) == ("10.244.1.2", "192.0.2.10")
