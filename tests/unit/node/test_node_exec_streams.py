@@ -27,7 +27,7 @@ from kubeward.node.streams import channel_message, interactive_shell, streaming_
     ids=["to-stderr", "fd-1-to-stderr", "number-argument", "file-redirect", "error-then-or"],
 )
 def test_stdout_to_stderr(script: str, stdout: bytes, stderr: bytes) -> None:
-    outcome = commands.run_script(script, FileSystem(), {})
+    outcome = commands.run(["sh", "-c", script], FileSystem(), {})
     assert (outcome.stdout, outcome.stderr) == (stdout, stderr)
 
 
@@ -46,7 +46,7 @@ def test_stdout_to_stderr(script: str, stdout: bytes, stderr: bytes) -> None:
 def test_the_nc_echo_server_and_its_port(argv: list[str], port: int | None) -> None:
     assert commands.echo_port(argv) == port
     if port is not None:
-        assert commands.run(argv, FileSystem(), {}, main=True).exit_code is None  # runs
+        assert commands.run(argv, FileSystem(), {}).exit_code is None  # runs until stopped
 
 
 def test_which_execs_read_stdin_as_it_comes() -> None:
