@@ -38,6 +38,8 @@ DAEMONSET = "daemonset-controller"
 ENDPOINTS = "endpoints-controller"
 ENDPOINT_SLICE = "endpointslice-controller"
 DISRUPTION = "disruption-controller"
+REPLICATION_CONTROLLER = "replicationcontroller-controller"
+HORIZONTAL_POD_AUTOSCALER = "horizontal-pod-autoscaler-controller"
 JOB = "job-controller"
 CRONJOB = "cronjob-controller"
 TTL_AFTER_FINISHED = "ttl-after-finished-controller"
@@ -68,6 +70,10 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
     ControllerName(ENDPOINT_SLICE, ("endpointslice",), "endpointslice-controller"),
     ControllerName(DISRUPTION, ("disruption",), "disruption-controller"),
+    ControllerName(REPLICATION_CONTROLLER, ("replicationcontroller",), "replication-controller"),
+    ControllerName(
+        HORIZONTAL_POD_AUTOSCALER, ("horizontalpodautoscaling",), "horizontal-pod-autoscaler"
+    ),
     ControllerName(JOB, ("job",), "job-controller"),
     ControllerName(CRONJOB, ("cronjob",), "cronjob-controller"),
     ControllerName(TTL_AFTER_FINISHED, ("ttl-after-finished",), "ttl-after-finished-controller"),

@@ -22,7 +22,10 @@ pkg/kubelet/server/server.go), each behind ``node.kubelet_auth`` except ``/healt
     answers port-forwarded bytes with a small HTTP responder naming the pod and port; other
     ports refuse the connection.
  5. ``GET /stats/summary`` and ``GET /metrics/resource``: the node's and its pods' simulated
-    usage, the figures ``kubectl top`` reads through metrics-server.
+    usage, the figures ``kubectl top`` and the horizontal pod autoscaler read through the
+    metrics API. A running container uses 1m of CPU and 8Mi of memory, plus the load of its
+    process (``node.commands`` rule 5: a busy loop is one core), capped by its
+    ``resources.limits``, as a cgroup caps it.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 from aiohttp import web
 
 from kubeward.api import meta as m
+from kubeward.api.quantity import quantity_or_zero
 from kubeward.node import commands
 from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
 from kubeward.node.logs import LogOptions
@@ -49,6 +53,19 @@ FOLLOW_POLL_SECONDS = 0.2
 # Simulated usage per running container: what `kubectl top` shows for an idle process.
 CONTAINER_CPU_NANOCORES = 1_000_000
 CONTAINER_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+def container_usage(container: Container) -> tuple[int, int]:
+    """Rule 5: a running container's (CPU nanocores, working-set bytes)."""
+    cores, used_memory = container.load
+    cpu = CONTAINER_CPU_NANOCORES + int(cores * 1e9)
+    memory = CONTAINER_MEMORY_BYTES + used_memory
+    limits = (container.spec.get("resources") or {}).get("limits") or {}
+    if limits.get("cpu") is not None:
+        cpu = min(cpu, int(quantity_or_zero(limits["cpu"]) * 10**9))
+    if limits.get("memory") is not None:
+        memory = min(memory, int(quantity_or_zero(limits["memory"])))
+    return cpu, memory
 
 
 def serving_context(pem_file: Path, client_ca_file: Path | None) -> ssl.SSLContext:
@@ -218,19 +235,20 @@ class KubeletAPI:
         pods, total_cpu, total_memory = [], 0, 0
         for sandbox in self.view.runtime.sandboxes.values():
             containers = []
+            cpu = memory = 0
             for c in sandbox.containers:
                 if not c.running:
                     continue
+                used_cpu, used_memory = container_usage(c)
+                cpu, memory = cpu + used_cpu, memory + used_memory
                 containers.append(
                     {
                         "name": c.name,
                         "startTime": c.state["running"].get("startedAt", now),
-                        "cpu": {"time": now, "usageNanoCores": CONTAINER_CPU_NANOCORES},
-                        "memory": {"time": now, "workingSetBytes": CONTAINER_MEMORY_BYTES},
+                        "cpu": {"time": now, "usageNanoCores": used_cpu},
+                        "memory": {"time": now, "workingSetBytes": used_memory},
                     }
                 )
-            cpu = CONTAINER_CPU_NANOCORES * len(containers)
-            memory = CONTAINER_MEMORY_BYTES * len(containers)
             total_cpu, total_memory = total_cpu + cpu, total_memory + memory
             pods.append(
                 {
@@ -275,7 +293,7 @@ class KubeletAPI:
                 labels = (
                     f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
                 )
-                seconds = CONTAINER_CPU_NANOCORES * uptime / 1e9
+                seconds = c["cpu"]["usageNanoCores"] * uptime / 1e9
                 lines.append(f"container_cpu_usage_seconds_total{{{labels}}} {seconds:.6f} {stamp}")
         lines.append("# TYPE container_memory_working_set_bytes gauge")
         for pod in pods:
@@ -285,7 +303,8 @@ class KubeletAPI:
                     f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
                 )
                 lines.append(
-                    f"container_memory_working_set_bytes{{{labels}}} {CONTAINER_MEMORY_BYTES} {stamp}"
+                    f"container_memory_working_set_bytes{{{labels}}}"
+                    f" {c['memory']['workingSetBytes']} {stamp}"
                 )
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 

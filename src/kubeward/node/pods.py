@@ -32,13 +32,13 @@ import contextlib
 import datetime
 import logging
 import time
-import uuid
 from typing import Any
 
 from kubeward.api import meta as m
-from kubeward.api.resources.core import EVENTS, PODS
+from kubeward.api.resources.core import PODS
 from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
+from kubeward.controllers.events import WARNING, EventRecorder
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.sources import ClientSource
 from kubeward.errors import Conflict, KubewardError, NotFound
@@ -77,8 +77,7 @@ class PodRunner(Controller):
         # Rule 2a: failed pulls per pod, and when the next attempt is due.
         self.failed_pulls: dict[str, tuple[int, float]] = {}
         self.probes: dict[str, PodProbes] = {}
-        # Rule 3a: (pod uid, container, reason, message) -> (Event name, count)
-        self.recorded: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+        self.events = EventRecorder(client, "kubelet", host=config.name)  # rule 3a
         self.informer.add_event_handler(on_add=self._remember_ip)
 
     def use_pod_cidr(self, network: IPNetwork) -> None:
@@ -223,7 +222,7 @@ class PodRunner(Controller):
 
     async def _probe_events(self, pod: JSONObject, events: list[ProbeEvent]) -> None:
         for event in events:
-            await self._event(
+            self._event(
                 pod, event.reason, event.message, kind=event.type, container=event.container
             )
 
@@ -271,65 +270,25 @@ class PodRunner(Controller):
         already = (previous[0].get("state") or {}).get("waiting", {}).get("reason") == reason
         if not already:
             await self._report(pod, status)
-            await self._event(pod, event_reason, event_message)
+            self._event(pod, event_reason, event_message)
 
-    async def _event(
+    def _event(
         self,
         pod: JSONObject,
         reason: str,
         message: str,
         *,
-        kind: str = "Warning",
+        kind: str = WARNING,
         container: str = "",
     ) -> None:
         """An Event from the kubelet of this node, as ``kubectl describe pod`` lists (rule 3a)."""
-        meta = m.metadata(pod)
-        stamp = m.format_time(m.now())
-        recorded_key = (str(meta.get("uid", "")), container, reason, message)
-        seen = self.recorded.get(recorded_key)
-        if seen is not None:
-            name, count = seen
-            self.recorded[recorded_key] = (name, count + 1)
-            patch = {"count": count + 1, "lastTimestamp": stamp}
-            with contextlib.suppress(KubewardError):
-                await self.client.patch(EVENTS, name, patch, namespace=str(meta["namespace"]))
-                return
-        involved: JSONObject = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "name": meta["name"],
-            "namespace": meta["namespace"],
-            "uid": meta.get("uid", ""),
-        }
-        if container:
-            involved["fieldPath"] = f"spec.containers{{{container}}}"
-        name = f"{meta['name']}.{uuid.uuid4().hex[:16]}"
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": meta["namespace"]},
-            "involvedObject": involved,
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "source": {"component": "kubelet", "host": self.config.name},
-            "reportingComponent": "kubelet",
-            "reportingInstance": self.config.name,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-        }
-        try:
-            await self.client.create(EVENTS, event, str(meta["namespace"]))
-            self.recorded[recorded_key] = (name, 1)
-        except KubewardError as exc:  # an event is best effort, as client-go's recorder
-            log.warning("%s: event not recorded: %s", self.config.name, exc)
+        path = f"spec.containers{{{container}}}" if container else ""
+        self.events.event(pod, PODS, kind, reason, message, field_path=path)
 
     async def _finish(self, key: str, namespace: str, name: str, uid: str) -> None:
         """Rule 4."""
         self.runtime.remove(key)
         self.probes.pop(key, None)
-        self.recorded = {k: v for k, v in self.recorded.items() if k[0] != uid}
         options = {
             "apiVersion": "v1",
             "kind": "DeleteOptions",

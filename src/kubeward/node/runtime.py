@@ -91,6 +91,14 @@ class Container:
         due = [t for t in moments if t is not None]
         return min(due) if due else None
 
+    @property
+    def load(self) -> tuple[float, int]:
+        """What its running process uses: (CPU cores, memory bytes) (``commands`` rule 5)."""
+        process = self.process
+        if process is None or not process.running or not self.running:
+            return 0.0, 0
+        return process.output.cpu_cores, process.output.memory_bytes
+
     def argv(self) -> list[str]:
         return [str(a) for a in (self.spec.get("command") or []) + (self.spec.get("args") or [])]
 
