@@ -9,8 +9,10 @@ Flags keep kube-controller-manager's names and defaults (``--kubeconfig``, ``--c
 ``--horizontal-pod-autoscaler-tolerance`` 0.1,
 ``--horizontal-pod-autoscaler-downscale-stabilization`` 5m,
 ``--horizontal-pod-autoscaler-cpu-initialization-period`` 5m,
-``--horizontal-pod-autoscaler-initial-readiness-delay`` 30s). The renew deadline must be shorter than the lease duration
-and longer than the retry period, as upstream validates. One flag is kubeward's own:
+``--horizontal-pod-autoscaler-initial-readiness-delay`` 30s, and for the node-IPAM controller
+``--allocate-node-cidrs``, ``--cluster-cidr``, ``--node-cidr-mask-size`` (``-ipv4`` 24,
+``-ipv6`` 64) and ``--service-cluster-ip-range``). The renew deadline must be shorter than
+the lease duration and longer than the retry period, as upstream validates. One flag is kubeward's own:
 ``--cluster-signing-allow-system-masters``, without which kube-apiserver-client requests for the
 ``system:masters`` group are failed instead of signed.
 """
@@ -28,6 +30,7 @@ from kubeward.client.api import APIClient
 from kubeward.controllers.leader import LeaderElectionConfig
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
 from kubeward.controllers.names import ControllerSelection
+from kubeward.controllers.nodeipam_config import NodeIpamConfig, node_ipam_config
 from kubeward.controllers.podautoscaler import AutoscalerConfig
 from kubeward.controllers.podautoscaler_replicas import CalculatorConfig
 from kubeward.controllers.signing import SigningConfig
@@ -106,6 +109,7 @@ def build_manager(
     controllers: tuple[str, ...] = ("*",),
     use_service_account_credentials: bool = False,
     leader_election: LeaderElectionConfig | None = None,
+    node_ipam: NodeIpamConfig | None = None,
     autoscaler: AutoscalerConfig | None = None,
 ) -> ControllerManager:
     """The manager the flags describe (InputError for unusable flags or files)."""
@@ -131,6 +135,7 @@ def build_manager(
         use_service_account_credentials=use_service_account_credentials,
         kubeconfig=kubeconfig,
         leader_election=leader_election,
+        node_ipam=node_ipam,
         autoscaler=autoscaler or AutoscalerConfig(),
     )
     return ControllerManager(client, config)
@@ -212,6 +217,43 @@ def build_manager(
     help="How often candidates try to acquire, and the leader to renew.",
 )
 @click.option(
+    "--allocate-node-cidrs",
+    type=click.BOOL,
+    default=False,
+    is_flag=False,
+    flag_value=True,
+    show_default=True,
+    help="Give each Node a pod range (spec.podCIDR) from --cluster-cidr.",
+)
+@click.option(
+    "--cluster-cidr",
+    default="",
+    help="The range of pod IPs in the cluster (two, comma-separated, for dual-stack).",
+)
+@click.option(
+    "--node-cidr-mask-size",
+    type=click.IntRange(1, 128),
+    default=None,
+    help="Mask size of a node's range (single-stack clusters).",
+)
+@click.option(
+    "--node-cidr-mask-size-ipv4",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Mask size of a node's IPv4 range (default 24).",
+)
+@click.option(
+    "--node-cidr-mask-size-ipv6",
+    type=click.IntRange(1, 128),
+    default=None,
+    help="Mask size of a node's IPv6 range (default 64).",
+)
+@click.option(
+    "--service-cluster-ip-range",
+    default="",
+    help="The Services' range(s), kept out of the nodes' pod ranges.",
+)
+@click.option(
     "--horizontal-pod-autoscaler-sync-period",
     "hpa_sync_period",
     default="15s",
@@ -261,6 +303,12 @@ def controller_manager(
     leader_elect_lease_duration: str,
     leader_elect_renew_deadline: str,
     leader_elect_retry_period: str,
+    allocate_node_cidrs: bool,
+    cluster_cidr: str,
+    node_cidr_mask_size: int | None,
+    node_cidr_mask_size_ipv4: int | None,
+    node_cidr_mask_size_ipv6: int | None,
+    service_cluster_ip_range: str,
     hpa_sync_period: str,
     hpa_tolerance: float,
     hpa_downscale_stabilization: str,
@@ -272,6 +320,15 @@ def controller_manager(
     deployment, statefulset, daemonset, horizontal pod autoscaler, garbage collector …) against
     an API server."""
     setup_logging(max(verbose, 1))
+    node_ipam = None
+    if allocate_node_cidrs:
+        node_ipam = node_ipam_config(
+            cluster_cidr,
+            service_cluster_ip_range=service_cluster_ip_range,
+            mask_size=node_cidr_mask_size,
+            mask_size_ipv4=node_cidr_mask_size_ipv4,
+            mask_size_ipv6=node_cidr_mask_size_ipv6,
+        )
     manager = build_manager(
         kubeconfig,
         cluster_signing_cert_file,
@@ -286,6 +343,7 @@ def controller_manager(
             leader_elect_renew_deadline,
             leader_elect_retry_period,
         ),
+        node_ipam=node_ipam,
         autoscaler=autoscaler_config(
             hpa_sync_period,
             hpa_tolerance,

@@ -182,7 +182,8 @@ def up(
         # The controller-manager and the scheduler: in this process, but clients with their
         # own certificates.
         loop = asyncio.get_running_loop()
-        running.background.append(loop.create_task(run_local_controller_manager(admin.parent)))
+        manager = run_local_controller_manager(admin.parent, service_cluster_ip_range=str(ip_range))
+        running.background.append(loop.create_task(manager))
         running.background.append(loop.create_task(run_local_scheduler(admin.parent)))
         if nodes:
             server = f"https://127.0.0.1:{running.port}"

@@ -32,6 +32,7 @@ CSR_APPROVING = "certificatesigningrequest-approving-controller"
 CSR_CLEANER = "certificatesigningrequest-cleaner-controller"
 TOKEN_CLEANER = "token-cleaner-controller"
 NODE_LIFECYCLE = "node-lifecycle-controller"
+NODE_IPAM = "node-ipam-controller"
 STATEFULSET = "statefulset-controller"
 DAEMONSET = "daemonset-controller"
 ENDPOINTS = "endpoints-controller"
@@ -63,6 +64,7 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(GARBAGE_COLLECTOR, ("garbagecollector",), "generic-garbage-collector"),
     ControllerName(TOKEN_CLEANER, ("tokencleaner",), "token-cleaner", enabled_by_default=False),
     ControllerName(NODE_LIFECYCLE, ("nodelifecycle",), "node-controller"),
+    ControllerName(NODE_IPAM, ("nodeipam",), "node-controller"),
     ControllerName(STATEFULSET, ("statefulset",), "statefulset-controller"),
     ControllerName(DAEMONSET, ("daemonset",), "daemon-set-controller"),
     ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),

@@ -10,8 +10,11 @@ and an exec probe's) is interpreted here. Rules:
     ``false``; ``touch``, ``mkdir [-p]`` and ``rm [-r] [-f]`` change the container's filesystem
     (shared with every exec into it); missing files are busybox's messages with exit 1.
  3. ``sh -c SCRIPT`` (also ``/bin/sh``, ``bash``) runs SCRIPT's commands separated by ``;``,
-    newlines, ``&&`` and ``||`` with ``$VAR``/``${VAR}`` expansion; the script's status is the
-    last one's.
+    newlines, ``&&`` and ``||`` with ``$VAR``/``${VAR}`` expansion; ``>&2`` sends a command's
+    output to stderr; the script's status is the last one's.
+ 3a. ``nc -l [-k] -p PORT -e cat`` (busybox's netcat serving ``cat``) is an echo server on
+    PORT: it runs until stopped, and what a port-forwarded connection sends it comes back
+    (:func:`echo_port`).
  4. Anything else is not found: ``sh: NAME: not found`` and 127 in a shell; as a process of
     its own the runtime's ``exec: "NAME": executable file not found in $PATH`` and 127.
  5. Load, for ``kubectl top`` and the horizontal pod autoscaler: a busy loop (``sh -c 'while
@@ -41,6 +44,7 @@ from kubeward.node.filesystem import FileSystem, normalise
 
 NOT_FOUND = 127
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_STDOUT_FD = re.compile(r"(?<!\w)1>&")
 _SLEEP_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _SHELLS = ("sh", "bash", "ash")
 _LOOP = re.compile(r"^\s*while\s+(?:true|:)\s*;?\s*do\b(?P<body>.*?);?\s*done\s*;?\s*$", re.S)
@@ -281,6 +285,9 @@ def program(
         if seconds > 0:
             yield seconds
         return 0
+    if name == "nc" and echo_port(argv) is not None:
+        yield math.inf
+        return 0
     if name in ("stress", "stress-ng"):
         return (yield from _stress(name, args, out))
     if name == "exit":
@@ -316,6 +323,28 @@ def program(
     return NOT_FOUND
 
 
+def echo_port(argv: list[str]) -> int | None:
+    """Rule 3a: the port ``nc -l … -p PORT -e cat`` echoes on, else None."""
+    if not argv or _base(argv[0]) != "nc":
+        return None
+    listening, port, program = False, None, ""
+    args = iter(argv[1:])
+    for arg in args:
+        if arg.startswith("-") and not arg.startswith("--") and "l" in arg[1:]:
+            listening = True
+        if arg == "-p" or (arg.startswith("-") and arg.endswith("p") and len(arg) > 2):
+            value = next(args, "")
+            port = int(value) if value.isdigit() else None
+        elif arg == "-e" or (arg.startswith("-") and arg.endswith("e") and len(arg) > 2):
+            program = _base(next(args, ""))
+    return port if listening and program == "cat" else None
+
+
+def _to_stderr(out: Output) -> Output:
+    """``>&2``: an Output whose stdout is ``out``'s stderr (the log still sees every write)."""
+    return Output(stdout=out.stderr, stderr=out.stderr, on_write=out.on_write)
+
+
 def _expand(word: str, env: dict[str, str], status: int) -> str:
     word = word.replace("$?", str(status))
     return _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), ""), word)
@@ -328,20 +357,29 @@ def script(
     loop = _LOOP.match(text)
     if loop is not None:
         return (yield from _loop(loop.group("body"), out))
-    lexer = shlex.shlex(text.replace("\n", ";"), posix=True, punctuation_chars=";&|")
+    text = _STDOUT_FD.sub(">&", text)  # ``1>&2`` is ``>&2``
+    lexer = shlex.shlex(text.replace("\n", ";"), posix=True, punctuation_chars=";&|>")
     lexer.whitespace_split = True
     status = 0
     words: list[str] = []
     skip = False
+    to_stderr = redirect = False  # ``>&2``: this command's stdout goes to stderr
     for token in [*lexer, ";"]:
+        if redirect:
+            to_stderr, redirect = token == "2", False
+            continue
+        if token == ">&":
+            redirect = True
+            continue
         if token not in (";", "&&", "||", ";;"):
             words.append(_expand(token, env, status))
             continue
         if words and not skip:
-            status = yield from program(words, fs, env, out, stdin=stdin, in_shell=True)
+            target = _to_stderr(out) if to_stderr else out
+            status = yield from program(words, fs, env, target, stdin=stdin, in_shell=True)
             if words[0] == "exit":
                 return status
-        words = []
+        words, to_stderr = [], False
         skip = (token == "&&" and status != 0) or (token == "||" and status == 0)
     return status
 

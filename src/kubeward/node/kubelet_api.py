@@ -17,8 +17,10 @@ pkg/kubelet/server/server.go), each behind ``node.kubelet_auth`` except ``/healt
  4. ``/exec/NS/POD[/UID]/CONTAINER`` and ``/attach/…`` (GET or POST, WebSocket upgrade), and
     exec'd commands run on the runtime's clock (``sleep 2`` takes two seconds) in the
     container's filesystem, so what they change the container's probes see;
-    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. Each declared ``containerPort``
-    answers port-forwarded bytes with a small HTTP responder naming the pod and port.
+    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. A running container's
+    ``nc -l -p PORT -e cat`` echoes what is sent to PORT; each other declared ``containerPort``
+    answers port-forwarded bytes with a small HTTP responder naming the pod and port; other
+    ports refuse the connection.
  5. ``GET /stats/summary`` and ``GET /metrics/resource``: the node's and its pods' simulated
     usage, the figures ``kubectl top`` and the horizontal pod autoscaler read through the
     metrics API. A running container uses 1m of CPU and 8Mi of memory, plus the load of its
@@ -40,6 +42,7 @@ from aiohttp import web
 
 from kubeward.api import meta as m
 from kubeward.api.quantity import quantity_or_zero
+from kubeward.node import commands
 from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
 from kubeward.node.logs import LogOptions
 from kubeward.node.port_forward import serve_port_forward
@@ -87,6 +90,14 @@ class NodeView:
     runtime: Runtime
     pods: Callable[[], list[dict[str, Any]]]
     started: float = 0.0
+
+
+def port_answer(sandbox: Sandbox, port: int, data: bytes) -> bytes | None:
+    """Rule 4: what the pod's container on ``port`` answers ``data`` (None: nobody listens)."""
+    for container in sandbox.containers:
+        if container.running and commands.echo_port(container.argv()) == port:
+            return data
+    return http_answer(sandbox, port, data)
 
 
 def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes | None:
@@ -213,7 +224,10 @@ class KubeletAPI:
         except ValueError:
             raise web.HTTPBadRequest(text="invalid port") from None
         return await serve_port_forward(
-            request, ports, lambda port, data: http_answer(sandbox, port, data)
+            request,
+            ports,
+            lambda port, data: port_answer(sandbox, port, data),
+            listens=lambda port: port_answer(sandbox, port, b"") is not None,
         )
 
     def _usage(self) -> tuple[list[dict[str, Any]], int, int]:

@@ -3,7 +3,9 @@
 Rules:
  1. The agent follows only its own pods: a list and watch with ``fieldSelector
     spec.nodeName=NAME`` (which is also all the Node authorizer lets it see).
- 2. A pod with no sandbox gets an IP from the node's range, its volumes and environment
+ 2. A pod with no sandbox gets an IP from the node's range (``node.ipam``: the Node's
+    ``spec.podCIDR``, which the agent hands over with :meth:`PodRunner.use_pod_cidr` before it
+    follows pods), its volumes and environment
     (``node.volumes``); then its containers start (``node.runtime``) and its status is sent
     through ``pods/status`` (``node.pod_status``). A mount or configuration that fails leaves the
     pod Pending with the kubelet's waiting reason and a Warning Event (``FailedMount``,
@@ -42,7 +44,7 @@ from kubeward.controllers.sources import ClientSource
 from kubeward.errors import Conflict, KubewardError, NotFound
 from kubeward.node.config import NodeConfig
 from kubeward.node.images import missing_credentials, pull_error
-from kubeward.node.ipam import PodIPs
+from kubeward.node.ipam import IPNetwork, PodIPs
 from kubeward.node.pod_status import pod_status, waiting_pod_status
 from kubeward.node.probe_handlers import HANDLERS
 from kubeward.node.probes import PodProbes, ProbeEvent
@@ -70,7 +72,7 @@ class PodRunner(Controller):
         super().__init__(Informer(source, resync=resync))
         self.client = client
         self.config = config
-        self.ips = PodIPs(config.pod_cidr)
+        self.ips: PodIPs | None = None  # the node's range, once known (rule 2)
         self.runtime = runtime or Runtime()
         # Rule 2a: failed pulls per pod, and when the next attempt is due.
         self.failed_pulls: dict[str, tuple[int, float]] = {}
@@ -78,9 +80,15 @@ class PodRunner(Controller):
         self.events = EventRecorder(client, "kubelet", host=config.name)  # rule 3a
         self.informer.add_event_handler(on_add=self._remember_ip)
 
+    def use_pod_cidr(self, network: IPNetwork) -> None:
+        """Rule 2: give pods IPs from ``network`` (the Node's ``spec.podCIDR``)."""
+        self.ips = PodIPs(network)
+
     def _remember_ip(self, pod: dict[str, Any]) -> None:
         """Rule 2: pods already running keep their IP."""
         meta = m.metadata(pod)
+        if self.ips is None:
+            return
         self.ips.hold(
             f"{meta.get('namespace')}/{meta.get('name')}",
             (pod.get("status") or {}).get("podIP", ""),
@@ -91,7 +99,8 @@ class PodRunner(Controller):
         if pod is None:
             self.runtime.remove(key)
             self.probes.pop(key, None)
-            self.ips.release(key)
+            if self.ips is not None:
+                self.ips.release(key)
             self.failed_pulls.pop(key, None)
             return None
         meta = m.metadata(pod)
@@ -136,6 +145,8 @@ class PodRunner(Controller):
         volumes = await source.volumes()
         if volumes.failure:
             await self._waiting(pod, "ContainerCreating", "", "FailedMount", volumes.failure)
+            return RETRY_SECONDS
+        if self.ips is None:  # no range yet (the agent hands it over before pods are followed)
             return RETRY_SECONDS
         ip = self.ips.allocate(key)
         sandbox = Sandbox(
@@ -287,7 +298,8 @@ class PodRunner(Controller):
         # Gone already, or a new pod of the same name: nothing of ours to finish.
         with contextlib.suppress(NotFound, Conflict):
             await self.client.request("DELETE", APIClient.path(PODS, namespace, name), body=options)
-        self.ips.release(key)
+        if self.ips is not None:
+            self.ips.release(key)
         log.info("%s: finished %s", self.config.name, key)
 
 

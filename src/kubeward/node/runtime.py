@@ -184,6 +184,12 @@ class Sandbox:
             for p in c.spec.get("ports") or []
         }
 
+    def listening_ports(self) -> set[int]:
+        """The declared ports, and those a running ``nc -l`` echo server listens on
+        (``commands`` rule 3a), declared or not."""
+        echoing = {commands.echo_port(c.argv()) for c in self.containers if c.running}
+        return self.declared_ports() | {port for port in echoing if port is not None}
+
     @property
     def initialized(self) -> bool:
         return all(c.exit_code == 0 for c in self.init_containers)
