@@ -7,8 +7,10 @@ service-account tokens with ``pki/sa.key`` (``--service-account-private-key-file
 publishes ``pki/ca.crt`` (``--root-ca-file``). By default each controller
 uses its own service account's token (``--use-service-account-credentials``), so its
 permissions come from its bootstrap ``system:controller:*`` role only. As kubeadm, the
-tokencleaner is turned on besides the default set. There is no leader election: one process,
-one manager.
+tokencleaner is turned on besides the default set. As kubeadm with
+``--pod-network-cidr=10.244.0.0/16``, nodes get their pod ranges from the node-IPAM controller
+(``--allocate-node-cidrs --cluster-cidr 10.244.0.0/16``, /24 each, the Service range kept
+out). There is no leader election: one process, one manager.
 
 A local control plane is ready when the manager's serviceaccount controller has given the
 initial namespaces their ``default`` service account (:func:`wait_for_default_service_accounts`):
@@ -24,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kubeward.api import meta as m
+from kubeward.api.allocation import DEFAULT_SERVICE_CLUSTER_IP_RANGE
 from kubeward.api.resources.core import SERVICEACCOUNTS
 from kubeward.client.api import APIClient
 from kubeward.controllers.clock import Clock, RealClock
@@ -31,6 +34,7 @@ from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
 from kubeward.controllers.names import SERVICEACCOUNT, ControllerSelection
 from kubeward.controllers.namespaces import DEFAULT_NAMESPACES
+from kubeward.controllers.nodeipam_config import node_ipam_config
 from kubeward.controllers.serviceaccounts import DEFAULT_SERVICE_ACCOUNT
 from kubeward.controllers.signing import SigningConfig
 from kubeward.errors import KubewardError
@@ -38,12 +42,16 @@ from kubeward.pki.ca import CertificateAuthority
 
 log = logging.getLogger("kubeward.controllers")
 
+POD_NETWORK_CIDR = "10.244.0.0/16"  # kubeadm's --pod-network-cidr as Flannel's manifest asks it
+
 
 async def run_local_controller_manager(
     data_dir: Path,
     *,
     use_service_account_credentials: bool = True,
     controllers: Sequence[str] = ("*", "tokencleaner"),
+    cluster_cidr: str = POD_NETWORK_CIDR,
+    service_cluster_ip_range: str = str(DEFAULT_SERVICE_CLUSTER_IP_RANGE),
     clock: Clock | None = None,
 ) -> None:
     """Run until cancelled; a failure is logged, never raised into the API server.
@@ -67,6 +75,9 @@ async def run_local_controller_manager(
             kubeconfig=kubeconfig,
             service_account_private_key_file=data_dir / "pki" / "sa.key",
             root_ca_file=data_dir / "pki" / "ca.crt",
+            node_ipam=node_ipam_config(
+                cluster_cidr, service_cluster_ip_range=service_cluster_ip_range
+            ),
             clock=clock or RealClock(),
         )
         manager = ControllerManager(client, config)

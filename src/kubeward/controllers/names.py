@@ -34,6 +34,7 @@ CSR_APPROVING = "certificatesigningrequest-approving-controller"
 CSR_CLEANER = "certificatesigningrequest-cleaner-controller"
 TOKEN_CLEANER = "token-cleaner-controller"
 NODE_LIFECYCLE = "node-lifecycle-controller"
+NODE_IPAM = "node-ipam-controller"
 STATEFULSET = "statefulset-controller"
 DAEMONSET = "daemonset-controller"
 ENDPOINTS = "endpoints-controller"
@@ -46,6 +47,8 @@ ROOT_CA_CERT_PUBLISHER = "root-ca-certificate-publisher-controller"
 RESOURCEQUOTA = "resourcequota-controller"
 PV_PROTECTION = "persistentvolume-protection-controller"
 PVC_PROTECTION = "persistentvolumeclaim-protection-controller"
+REPLICATION_CONTROLLER = "replicationcontroller-controller"
+HORIZONTAL_POD_AUTOSCALER = "horizontal-pod-autoscaler-controller"
 JOB = "job-controller"
 CRONJOB = "cronjob-controller"
 TTL_AFTER_FINISHED = "ttl-after-finished-controller"
@@ -70,6 +73,7 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(GARBAGE_COLLECTOR, ("garbagecollector",), "generic-garbage-collector"),
     ControllerName(TOKEN_CLEANER, ("tokencleaner",), "token-cleaner", enabled_by_default=False),
     ControllerName(NODE_LIFECYCLE, ("nodelifecycle",), "node-controller"),
+    ControllerName(NODE_IPAM, ("nodeipam",), "node-controller"),
     ControllerName(STATEFULSET, ("statefulset",), "statefulset-controller"),
     ControllerName(DAEMONSET, ("daemonset",), "daemon-set-controller"),
     ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
@@ -83,6 +87,10 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(RESOURCEQUOTA, ("resourcequota",), "resourcequota-controller"),
     ControllerName(PV_PROTECTION, ("pv-protection",), "pv-protection-controller"),
     ControllerName(PVC_PROTECTION, ("pvc-protection",), "pvc-protection-controller"),
+    ControllerName(REPLICATION_CONTROLLER, ("replicationcontroller",), "replication-controller"),
+    ControllerName(
+        HORIZONTAL_POD_AUTOSCALER, ("horizontalpodautoscaling",), "horizontal-pod-autoscaler"
+    ),
     ControllerName(JOB, ("job",), "job-controller"),
     ControllerName(CRONJOB, ("cronjob",), "cronjob-controller"),
     ControllerName(TTL_AFTER_FINISHED, ("ttl-after-finished",), "ttl-after-finished-controller"),

@@ -16,8 +16,8 @@ Rules (kube-controller-manager's resourcequota controller, driven by events here
     ``admission.quota.usage`` counts each object, for the resources ``spec.hard`` names and the
     quota's scopes; ``status.hard`` mirrors ``spec.hard``.
  3. The status is written through ``/status``, only when it changed, over the cached quota's
-    resourceVersion: a write that meets Conflict (the admission plugin raised usage meanwhile)
-    is retried from the newer quota.
+    resourceVersion (``status_writes``): a write that meets Conflict (the admission plugin
+    raised usage meanwhile) is counted again shortly, from the newer quota.
 """
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ from kubeward.api.scheme import ResourceType
 from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
 from kubeward.controllers.factory import InformerFactory
-from kubeward.errors import NotFound
+from kubeward.controllers.status_writes import Written, write_status
 
 log = logging.getLogger("kubeward.controllers.resourcequota")
+
+STALE_RETRY_SECONDS = 0.05
 
 
 def _binary(name: str) -> bool:
@@ -120,15 +122,9 @@ class ResourceQuotaController(Controller):
         if same:
             return None
 
-        namespace, name = m.namespace_of(quota), m.name_of(quota)
-        try:
-            await self._client.update(
-                RESOURCE_QUOTAS,
-                {**quota, "status": status},
-                namespace=namespace,
-                subresource="status",
-            )
-        except NotFound:
-            return None
-        log.info("%s/%s: used %s", namespace, name, status["used"])
+        written = await write_status(self._client, RESOURCE_QUOTAS, quota, status)
+        if written is Written.STALE:
+            return STALE_RETRY_SECONDS  # the newer quota is on its way: count again then
+        if written is Written.DONE:
+            log.info("%s/%s: used %s", m.namespace_of(quota), m.name_of(quota), status["used"])
         return None

@@ -10,10 +10,21 @@ and an exec probe's) is interpreted here. Rules:
     ``false``; ``touch``, ``mkdir [-p]`` and ``rm [-r] [-f]`` change the container's filesystem
     (shared with every exec into it); missing files are busybox's messages with exit 1.
  3. ``sh -c SCRIPT`` (also ``/bin/sh``, ``bash``) runs SCRIPT's commands separated by ``;``,
-    newlines, ``&&`` and ``||`` with ``$VAR``/``${VAR}`` expansion; the script's status is the
-    last one's.
+    newlines, ``&&`` and ``||`` with ``$VAR``/``${VAR}`` expansion; ``>&2`` sends a command's
+    output to stderr; the script's status is the last one's.
+ 3a. ``nc -l [-k] -p PORT -e cat`` (busybox's netcat serving ``cat``) is an echo server on
+    PORT: it runs until stopped, and what a port-forwarded connection sends it comes back
+    (:func:`echo_port`).
  4. Anything else is not found: ``sh: NAME: not found`` and 127 in a shell; as a process of
     its own the runtime's ``exec: "NAME": executable file not found in $PATH`` and 127.
+ 5. Load, for ``kubectl top`` and the horizontal pod autoscaler: a busy loop (``sh -c 'while
+    true; do :; done'``, also ``while :``) runs until stopped using one core; the same loop
+    with a ``sleep`` in its body runs idle. ``stress --cpu N [--vm N --vm-bytes SIZE]
+    [--timeout T]`` (also ``stress-ng``, ``-c``/``-m``/``-t``) prints its ``dispatching hogs``
+    line and uses N cores and N×SIZE bytes (256M by default) until stopped, or for T (``60``,
+    ``60s``, ``2m``) and then ends with 0 as ``successful run completed in Ts``. What a process
+    uses is on its ``Output``; the container's usage is capped by its limits
+    (``node.kubelet_api``).
 
 A program is a generator that yields the seconds it sleeps (``math.inf``: until stopped) and
 returns its exit code; ``Process`` drives one on a clock, ``run`` to its end at once.
@@ -33,8 +44,13 @@ from kubeward.node.filesystem import FileSystem, normalise
 
 NOT_FOUND = 127
 _VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_STDOUT_FD = re.compile(r"(?<!\w)1>&")
 _SLEEP_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _SHELLS = ("sh", "bash", "ash")
+_LOOP = re.compile(r"^\s*while\s+(?:true|:)\s*;?\s*do\b(?P<body>.*?);?\s*done\s*;?\s*$", re.S)
+_SIZE = re.compile(r"^(\d+)([bBkKmMgG]?)$")
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+STRESS_VM_BYTES = 256 * 1024**2
 Program = Generator[float, None, int]
 
 
@@ -52,11 +68,14 @@ RUNS = Outcome(exit_code=None)
 
 @dataclass
 class Output:
-    """Where a program writes; ``on_write`` sees each write as it happens (the container log)."""
+    """Where a program writes; ``on_write`` sees each write as it happens (the container log).
+    It also carries what the program uses while it runs (rule 5)."""
 
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
     on_write: Callable[[bytes], None] | None = None
+    cpu_cores: float = 0.0
+    memory_bytes: int = 0
 
     def out(self, data: bytes) -> None:
         self.stdout += data
@@ -176,6 +195,70 @@ def sleep_seconds(args: list[str]) -> float | None:
     return total if args else None
 
 
+def _stress_options(name: str, args: list[str], out: Output) -> tuple[int, int, int, float] | None:
+    """Rule 5: (cpu hogs, vm hogs, bytes per vm hog, timeout seconds or inf), or None after a
+    FAIL."""
+    cpu = vm = 0
+    vm_bytes, timeout = STRESS_VM_BYTES, math.inf
+    pairs = {"--cpu": "cpu", "-c": "cpu", "--vm": "vm", "-m": "vm", "--vm-bytes": "bytes"}
+    pairs |= {"--timeout": "timeout", "-t": "timeout", "--io": "", "-i": ""}
+    i = 0
+    while i < len(args):
+        what = pairs.get(args[i])
+        value = args[i + 1] if i + 1 < len(args) else ""
+        i += 1 if what is None else 2
+        size = _SIZE.match(value)
+        if what in ("cpu", "vm") and not value.isdigit():
+            out.err(f"{name}: FAIL: invalid number '{value}'\n".encode())
+            return None
+        if what == "cpu":
+            cpu = int(value)
+        elif what == "vm":
+            vm = int(value)
+        elif what == "bytes":
+            if size is None:
+                out.err(f"{name}: FAIL: invalid size '{value}'\n".encode())
+                return None
+            vm_bytes = int(size.group(1)) * _SIZE_UNITS[size.group(2).lower()]
+        elif what == "timeout":
+            seconds = sleep_seconds([value])
+            if seconds is None:
+                out.err(f"{name}: FAIL: invalid time '{value}'\n".encode())
+                return None
+            timeout = seconds
+    return cpu, vm, vm_bytes, timeout
+
+
+def _stress(name: str, args: list[str], out: Output) -> Program:
+    """Rule 5 for ``stress``/``stress-ng``."""
+    options = _stress_options(name, args, out)
+    if options is None:
+        return 1
+    cpu, vm, vm_bytes, timeout = options
+    memory = vm * vm_bytes
+    out.out(f"{name}: info: [1] dispatching hogs: {cpu} cpu, 0 io, {vm} vm, 0 hdd\n".encode())
+    out.cpu_cores, out.memory_bytes = out.cpu_cores + cpu, out.memory_bytes + memory
+    try:
+        yield timeout
+    finally:
+        out.cpu_cores, out.memory_bytes = out.cpu_cores - cpu, out.memory_bytes - memory
+    out.out(f"{name}: info: [1] successful run completed in {timeout:g}s\n".encode())
+    return 0
+
+
+def _loop(body: str, out: Output) -> Program:
+    """Rule 5 for ``while true; do BODY; done``: idle when BODY sleeps, else one core."""
+    busy = re.search(r"(^|[;&|\s])sleep\b", body) is None
+    if busy:
+        out.cpu_cores += 1.0
+    try:
+        yield math.inf
+    finally:
+        if busy:
+            out.cpu_cores -= 1.0
+    return 0
+
+
 def program(
     argv: list[str],
     fs: FileSystem,
@@ -202,6 +285,11 @@ def program(
         if seconds > 0:
             yield seconds
         return 0
+    if name == "nc" and echo_port(argv) is not None:
+        yield math.inf
+        return 0
+    if name in ("stress", "stress-ng"):
+        return (yield from _stress(name, args, out))
     if name == "exit":
         try:
             return int(args[0]) % 256 if args else 0
@@ -235,6 +323,28 @@ def program(
     return NOT_FOUND
 
 
+def echo_port(argv: list[str]) -> int | None:
+    """Rule 3a: the port ``nc -l … -p PORT -e cat`` echoes on, else None."""
+    if not argv or _base(argv[0]) != "nc":
+        return None
+    listening, port, program = False, None, ""
+    args = iter(argv[1:])
+    for arg in args:
+        if arg.startswith("-") and not arg.startswith("--") and "l" in arg[1:]:
+            listening = True
+        if arg == "-p" or (arg.startswith("-") and arg.endswith("p") and len(arg) > 2):
+            value = next(args, "")
+            port = int(value) if value.isdigit() else None
+        elif arg == "-e" or (arg.startswith("-") and arg.endswith("e") and len(arg) > 2):
+            program = _base(next(args, ""))
+    return port if listening and program == "cat" else None
+
+
+def _to_stderr(out: Output) -> Output:
+    """``>&2``: an Output whose stdout is ``out``'s stderr (the log still sees every write)."""
+    return Output(stdout=out.stderr, stderr=out.stderr, on_write=out.on_write)
+
+
 def _expand(word: str, env: dict[str, str], status: int) -> str:
     word = word.replace("$?", str(status))
     return _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), ""), word)
@@ -243,21 +353,33 @@ def _expand(word: str, env: dict[str, str], status: int) -> str:
 def script(
     text: str, fs: FileSystem, env: dict[str, str], out: Output, *, stdin: bytes = b""
 ) -> Program:
-    """Rule 3."""
-    lexer = shlex.shlex(text.replace("\n", ";"), posix=True, punctuation_chars=";&|")
+    """Rules 3 and 5."""
+    loop = _LOOP.match(text)
+    if loop is not None:
+        return (yield from _loop(loop.group("body"), out))
+    text = _STDOUT_FD.sub(">&", text)  # ``1>&2`` is ``>&2``
+    lexer = shlex.shlex(text.replace("\n", ";"), posix=True, punctuation_chars=";&|>")
     lexer.whitespace_split = True
     status = 0
     words: list[str] = []
     skip = False
+    to_stderr = redirect = False  # ``>&2``: this command's stdout goes to stderr
     for token in [*lexer, ";"]:
+        if redirect:
+            to_stderr, redirect = token == "2", False
+            continue
+        if token == ">&":
+            redirect = True
+            continue
         if token not in (";", "&&", "||", ";;"):
             words.append(_expand(token, env, status))
             continue
         if words and not skip:
-            status = yield from program(words, fs, env, out, stdin=stdin, in_shell=True)
+            target = _to_stderr(out) if to_stderr else out
+            status = yield from program(words, fs, env, target, stdin=stdin, in_shell=True)
             if words[0] == "exit":
                 return status
-        words = []
+        words, to_stderr = [], False
         skip = (token == "&&" and status != 0) or (token == "||" and status == 0)
     return status
 

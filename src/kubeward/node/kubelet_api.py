@@ -17,10 +17,15 @@ pkg/kubelet/server/server.go), each behind ``node.kubelet_auth`` except ``/healt
  4. ``/exec/NS/POD[/UID]/CONTAINER`` and ``/attach/…`` (GET or POST, WebSocket upgrade), and
     exec'd commands run on the runtime's clock (``sleep 2`` takes two seconds) in the
     container's filesystem, so what they change the container's probes see;
-    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. Each declared ``containerPort``
-    answers port-forwarded bytes with a small HTTP responder naming the pod and port.
+    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. A running container's
+    ``nc -l -p PORT -e cat`` echoes what is sent to PORT; each other declared ``containerPort``
+    answers port-forwarded bytes with a small HTTP responder naming the pod and port; other
+    ports refuse the connection.
  5. ``GET /stats/summary`` and ``GET /metrics/resource``: the node's and its pods' simulated
-    usage, the figures ``kubectl top`` reads through metrics-server.
+    usage, the figures ``kubectl top`` and the horizontal pod autoscaler read through the
+    metrics API. A running container uses 1m of CPU and 8Mi of memory, plus the load of its
+    process (``node.commands`` rule 5: a busy loop is one core), capped by its
+    ``resources.limits``, as a cgroup caps it.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from typing import Any
 from aiohttp import web
 
 from kubeward.api import meta as m
+from kubeward.api.quantity import quantity_or_zero
+from kubeward.node import commands
 from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
 from kubeward.node.logs import LogOptions
 from kubeward.node.port_forward import serve_port_forward
@@ -46,6 +53,19 @@ FOLLOW_POLL_SECONDS = 0.2
 # Simulated usage per running container: what `kubectl top` shows for an idle process.
 CONTAINER_CPU_NANOCORES = 1_000_000
 CONTAINER_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+def container_usage(container: Container) -> tuple[int, int]:
+    """Rule 5: a running container's (CPU nanocores, working-set bytes)."""
+    cores, used_memory = container.load
+    cpu = CONTAINER_CPU_NANOCORES + int(cores * 1e9)
+    memory = CONTAINER_MEMORY_BYTES + used_memory
+    limits = (container.spec.get("resources") or {}).get("limits") or {}
+    if limits.get("cpu") is not None:
+        cpu = min(cpu, int(quantity_or_zero(limits["cpu"]) * 10**9))
+    if limits.get("memory") is not None:
+        memory = min(memory, int(quantity_or_zero(limits["memory"])))
+    return cpu, memory
 
 
 def serving_context(pem_file: Path, client_ca_file: Path | None) -> ssl.SSLContext:
@@ -70,6 +90,14 @@ class NodeView:
     runtime: Runtime
     pods: Callable[[], list[dict[str, Any]]]
     started: float = 0.0
+
+
+def port_answer(sandbox: Sandbox, port: int, data: bytes) -> bytes | None:
+    """Rule 4: what the pod's container on ``port`` answers ``data`` (None: nobody listens)."""
+    for container in sandbox.containers:
+        if container.running and commands.echo_port(container.argv()) == port:
+            return data
+    return http_answer(sandbox, port, data)
 
 
 def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes | None:
@@ -196,7 +224,10 @@ class KubeletAPI:
         except ValueError:
             raise web.HTTPBadRequest(text="invalid port") from None
         return await serve_port_forward(
-            request, ports, lambda port, data: http_answer(sandbox, port, data)
+            request,
+            ports,
+            lambda port, data: port_answer(sandbox, port, data),
+            listens=lambda port: port_answer(sandbox, port, b"") is not None,
         )
 
     def _usage(self) -> tuple[list[dict[str, Any]], int, int]:
@@ -204,19 +235,20 @@ class KubeletAPI:
         pods, total_cpu, total_memory = [], 0, 0
         for sandbox in self.view.runtime.sandboxes.values():
             containers = []
+            cpu = memory = 0
             for c in sandbox.containers:
                 if not c.running:
                     continue
+                used_cpu, used_memory = container_usage(c)
+                cpu, memory = cpu + used_cpu, memory + used_memory
                 containers.append(
                     {
                         "name": c.name,
                         "startTime": c.state["running"].get("startedAt", now),
-                        "cpu": {"time": now, "usageNanoCores": CONTAINER_CPU_NANOCORES},
-                        "memory": {"time": now, "workingSetBytes": CONTAINER_MEMORY_BYTES},
+                        "cpu": {"time": now, "usageNanoCores": used_cpu},
+                        "memory": {"time": now, "workingSetBytes": used_memory},
                     }
                 )
-            cpu = CONTAINER_CPU_NANOCORES * len(containers)
-            memory = CONTAINER_MEMORY_BYTES * len(containers)
             total_cpu, total_memory = total_cpu + cpu, total_memory + memory
             pods.append(
                 {
@@ -261,7 +293,7 @@ class KubeletAPI:
                 labels = (
                     f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
                 )
-                seconds = CONTAINER_CPU_NANOCORES * uptime / 1e9
+                seconds = c["cpu"]["usageNanoCores"] * uptime / 1e9
                 lines.append(f"container_cpu_usage_seconds_total{{{labels}}} {seconds:.6f} {stamp}")
         lines.append("# TYPE container_memory_working_set_bytes gauge")
         for pod in pods:
@@ -271,7 +303,8 @@ class KubeletAPI:
                     f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
                 )
                 lines.append(
-                    f"container_memory_working_set_bytes{{{labels}}} {CONTAINER_MEMORY_BYTES} {stamp}"
+                    f"container_memory_working_set_bytes{{{labels}}}"
+                    f" {c['memory']['workingSetBytes']} {stamp}"
                 )
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 

@@ -3,7 +3,9 @@
 Rules:
  1. The agent follows only its own pods: a list and watch with ``fieldSelector
     spec.nodeName=NAME`` (which is also all the Node authorizer lets it see).
- 2. A pod with no sandbox gets an IP from the node's range, its volumes and environment
+ 2. A pod with no sandbox gets an IP from the node's range (``node.ipam``: the Node's
+    ``spec.podCIDR``, which the agent hands over with :meth:`PodRunner.use_pod_cidr` before it
+    follows pods), its volumes and environment
     (``node.volumes``); then its containers start (``node.runtime``) and its status is sent
     through ``pods/status`` (``node.pod_status``). A mount or configuration that fails leaves the
     pod Pending with the kubelet's waiting reason and a Warning Event (``FailedMount``,
@@ -30,19 +32,19 @@ import contextlib
 import datetime
 import logging
 import time
-import uuid
 from typing import Any
 
 from kubeward.api import meta as m
-from kubeward.api.resources.core import EVENTS, PODS
+from kubeward.api.resources.core import PODS
 from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
+from kubeward.controllers.events import WARNING, EventRecorder
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.sources import ClientSource
 from kubeward.errors import Conflict, KubewardError, NotFound
 from kubeward.node.config import NodeConfig
 from kubeward.node.images import missing_credentials, pull_error
-from kubeward.node.ipam import PodIPs
+from kubeward.node.ipam import IPNetwork, PodIPs
 from kubeward.node.pod_status import pod_status, waiting_pod_status
 from kubeward.node.probe_handlers import HANDLERS
 from kubeward.node.probes import PodProbes, ProbeEvent
@@ -70,18 +72,23 @@ class PodRunner(Controller):
         super().__init__(Informer(source, resync=resync))
         self.client = client
         self.config = config
-        self.ips = PodIPs(config.pod_cidr)
+        self.ips: PodIPs | None = None  # the node's range, once known (rule 2)
         self.runtime = runtime or Runtime()
         # Rule 2a: failed pulls per pod, and when the next attempt is due.
         self.failed_pulls: dict[str, tuple[int, float]] = {}
         self.probes: dict[str, PodProbes] = {}
-        # Rule 3a: (pod uid, container, reason, message) -> (Event name, count)
-        self.recorded: dict[tuple[str, str, str, str], tuple[str, int]] = {}
+        self.events = EventRecorder(client, "kubelet", host=config.name)  # rule 3a
         self.informer.add_event_handler(on_add=self._remember_ip)
+
+    def use_pod_cidr(self, network: IPNetwork) -> None:
+        """Rule 2: give pods IPs from ``network`` (the Node's ``spec.podCIDR``)."""
+        self.ips = PodIPs(network)
 
     def _remember_ip(self, pod: dict[str, Any]) -> None:
         """Rule 2: pods already running keep their IP."""
         meta = m.metadata(pod)
+        if self.ips is None:
+            return
         self.ips.hold(
             f"{meta.get('namespace')}/{meta.get('name')}",
             (pod.get("status") or {}).get("podIP", ""),
@@ -92,7 +99,8 @@ class PodRunner(Controller):
         if pod is None:
             self.runtime.remove(key)
             self.probes.pop(key, None)
-            self.ips.release(key)
+            if self.ips is not None:
+                self.ips.release(key)
             self.failed_pulls.pop(key, None)
             return None
         meta = m.metadata(pod)
@@ -137,6 +145,8 @@ class PodRunner(Controller):
         volumes = await source.volumes()
         if volumes.failure:
             await self._waiting(pod, "ContainerCreating", "", "FailedMount", volumes.failure)
+            return RETRY_SECONDS
+        if self.ips is None:  # no range yet (the agent hands it over before pods are followed)
             return RETRY_SECONDS
         ip = self.ips.allocate(key)
         sandbox = Sandbox(
@@ -212,7 +222,7 @@ class PodRunner(Controller):
 
     async def _probe_events(self, pod: JSONObject, events: list[ProbeEvent]) -> None:
         for event in events:
-            await self._event(
+            self._event(
                 pod, event.reason, event.message, kind=event.type, container=event.container
             )
 
@@ -260,65 +270,25 @@ class PodRunner(Controller):
         already = (previous[0].get("state") or {}).get("waiting", {}).get("reason") == reason
         if not already:
             await self._report(pod, status)
-            await self._event(pod, event_reason, event_message)
+            self._event(pod, event_reason, event_message)
 
-    async def _event(
+    def _event(
         self,
         pod: JSONObject,
         reason: str,
         message: str,
         *,
-        kind: str = "Warning",
+        kind: str = WARNING,
         container: str = "",
     ) -> None:
         """An Event from the kubelet of this node, as ``kubectl describe pod`` lists (rule 3a)."""
-        meta = m.metadata(pod)
-        stamp = m.format_time(m.now())
-        recorded_key = (str(meta.get("uid", "")), container, reason, message)
-        seen = self.recorded.get(recorded_key)
-        if seen is not None:
-            name, count = seen
-            self.recorded[recorded_key] = (name, count + 1)
-            patch = {"count": count + 1, "lastTimestamp": stamp}
-            with contextlib.suppress(KubewardError):
-                await self.client.patch(EVENTS, name, patch, namespace=str(meta["namespace"]))
-                return
-        involved: JSONObject = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "name": meta["name"],
-            "namespace": meta["namespace"],
-            "uid": meta.get("uid", ""),
-        }
-        if container:
-            involved["fieldPath"] = f"spec.containers{{{container}}}"
-        name = f"{meta['name']}.{uuid.uuid4().hex[:16]}"
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": meta["namespace"]},
-            "involvedObject": involved,
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "source": {"component": "kubelet", "host": self.config.name},
-            "reportingComponent": "kubelet",
-            "reportingInstance": self.config.name,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-        }
-        try:
-            await self.client.create(EVENTS, event, str(meta["namespace"]))
-            self.recorded[recorded_key] = (name, 1)
-        except KubewardError as exc:  # an event is best effort, as client-go's recorder
-            log.warning("%s: event not recorded: %s", self.config.name, exc)
+        path = f"spec.containers{{{container}}}" if container else ""
+        self.events.event(pod, PODS, kind, reason, message, field_path=path)
 
     async def _finish(self, key: str, namespace: str, name: str, uid: str) -> None:
         """Rule 4."""
         self.runtime.remove(key)
         self.probes.pop(key, None)
-        self.recorded = {k: v for k, v in self.recorded.items() if k[0] != uid}
         options = {
             "apiVersion": "v1",
             "kind": "DeleteOptions",
@@ -328,7 +298,8 @@ class PodRunner(Controller):
         # Gone already, or a new pod of the same name: nothing of ours to finish.
         with contextlib.suppress(NotFound, Conflict):
             await self.client.request("DELETE", APIClient.path(PODS, namespace, name), body=options)
-        self.ips.release(key)
+        if self.ips is not None:
+            self.ips.release(key)
         log.info("%s: finished %s", self.config.name, key)
 
 

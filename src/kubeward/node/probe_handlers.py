@@ -8,8 +8,8 @@ Rules:
  2. ``httpGet``, ``tcpSocket`` and ``grpc`` name a port by number or by the name of one of the
     container's ``ports``; a name it does not declare cannot be probed (the kubelet's
     ``strconv.Atoi`` error). The pod's network answers on every port its containers declare
-    (the node's built-in responder: HTTP 200, a TCP accept, gRPC health ``SERVING``); any other
-    port refuses the connection, in the words of Go's HTTP client, dialer and gRPC health
+    (the node's built-in responder: HTTP 200, a TCP accept, gRPC health ``SERVING``), and on
+    every port a running ``nc -l`` echo server listens on; any other port refuses the connection, in the words of Go's HTTP client, dialer and gRPC health
     check. ``path``, ``scheme`` and ``httpHeaders`` are accepted and change nothing.
 """
 
@@ -61,7 +61,7 @@ def _served(action: dict[str, Any], c: Container, sandbox: Sandbox) -> bool:
     host = str(action.get("host") or sandbox.ip)
     return (
         host in (sandbox.ip, "localhost", "127.0.0.1")
-        and port_of(action.get("port"), c) in sandbox.declared_ports()
+        and port_of(action.get("port"), c) in sandbox.listening_ports()
     )
 
 
@@ -87,7 +87,7 @@ def _tcp(spec: ProbeSpec, c: Container, sandbox: Sandbox, _: datetime.datetime) 
 def _grpc(spec: ProbeSpec, c: Container, sandbox: Sandbox, _: datetime.datetime) -> Outcome:
     action = spec.handler["grpc"]
     address = f"{sandbox.ip}:{port_of(action.get('port'), c)}"
-    if port_of(action.get("port"), c) in sandbox.declared_ports():
+    if port_of(action.get("port"), c) in sandbox.listening_ports():
         return Outcome(SUCCESS)
     return Outcome(
         FAILURE,

@@ -91,6 +91,14 @@ class Container:
         due = [t for t in moments if t is not None]
         return min(due) if due else None
 
+    @property
+    def load(self) -> tuple[float, int]:
+        """What its running process uses: (CPU cores, memory bytes) (``commands`` rule 5)."""
+        process = self.process
+        if process is None or not process.running or not self.running:
+            return 0.0, 0
+        return process.output.cpu_cores, process.output.memory_bytes
+
     def argv(self) -> list[str]:
         return [str(a) for a in (self.spec.get("command") or []) + (self.spec.get("args") or [])]
 
@@ -175,6 +183,12 @@ class Sandbox:
             for c in self.containers
             for p in c.spec.get("ports") or []
         }
+
+    def listening_ports(self) -> set[int]:
+        """The declared ports, and those a running ``nc -l`` echo server listens on
+        (``commands`` rule 3a), declared or not."""
+        echoing = {commands.echo_port(c.argv()) for c in self.containers if c.running}
+        return self.declared_ports() | {port for port in echoing if port is not None}
 
     @property
     def initialized(self) -> bool:

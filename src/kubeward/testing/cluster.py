@@ -25,10 +25,12 @@ from kubeward.api.user import (
 )
 from kubeward.controllers.clock import Clock
 from kubeward.controllers.local import (
+    POD_NETWORK_CIDR,
     creates_default_service_accounts,
     run_local_controller_manager,
     wait_for_default_service_accounts,
 )
+from kubeward.controllers.names import NODE_IPAM, ControllerSelection
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.node.local import run_local_nodes
@@ -300,6 +302,7 @@ def running_cluster(
     nodes: int = 0,
     use_service_account_credentials: bool = True,
     controllers: Sequence[str] = ("*", "tokencleaner"),
+    pod_network_cidr: str = POD_NETWORK_CIDR,
     private_registries: tuple[str, ...] = (),
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
@@ -317,7 +320,9 @@ def running_cluster(
     With ``controller_manager`` (the default) the controllers run in the same process as
     separate clients (``kubeward.controllers.local``): the manager authenticated by
     ``controller-manager.conf``, each controller by its own service account's token unless
-    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``. The
+    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``;
+    ``pod_network_cidr`` is the node-IPAM controller's ``--cluster-cidr`` (kubeadm's
+    ``--pod-network-cidr``), from which nodes get their /24 pod ranges. The
     cluster is yielded once the serviceaccount controller (when enabled) has given the initial
     namespaces their ``default`` service account. Without the controller-manager nothing
     creates service accounts, deletes a terminating namespace's contents, counts quota usage or
@@ -375,6 +380,8 @@ def running_cluster(
                             admin.parent,
                             use_service_account_credentials=use_service_account_credentials,
                             controllers=controllers,
+                            service_cluster_ip_range=str(service_range),
+                            cluster_cidr=pod_network_cidr,
                             clock=clock,
                         )
                         running.background.append(asyncio.create_task(manager))
@@ -393,6 +400,8 @@ def running_cluster(
                             f"https://127.0.0.1:{port}",
                             nodes,
                             private_registries=private_registries,
+                            allocate_node_cidrs=controller_manager
+                            and ControllerSelection.parse(controllers).enabled(NODE_IPAM),
                         )
                         running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below

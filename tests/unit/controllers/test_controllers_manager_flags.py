@@ -8,11 +8,16 @@ import base64
 import datetime
 import logging
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
-from kubeward.cli.controller_manager import build_manager, leader_election_config, parse_duration
+from kubeward.cli.controller_manager import (
+    autoscaler_config,
+    build_manager,
+    leader_election_config,
+    parse_duration,
+)
 from kubeward.client.api import APIClient
 from kubeward.controllers import names
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
@@ -167,3 +172,25 @@ def test_the_root_ca_is_the_flags_file_else_the_kubeconfigs_ca(tmp_path: Path) -
     assert flagged.root_ca == b"ROOT CA FILE"
     with pytest.raises(InputError, match=r"missing\.crt"):
         _manager(ManagerConfig(kubeconfig=kubeconfig, root_ca_file=tmp_path / "missing.crt"))
+
+
+def test_autoscaler_flags_default_to_kube_controller_managers() -> None:
+    config = autoscaler_config("15s", 0.1, "5m", "5m", "30s")
+    assert config.sync_period == datetime.timedelta(seconds=15)
+    assert config.downscale_stabilization == datetime.timedelta(minutes=5)
+    assert config.calculator.tolerance == 0.1
+    assert config.calculator.cpu_initialization_period == datetime.timedelta(minutes=5)
+    assert config.calculator.initial_readiness_delay == datetime.timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("soon", 0.1, "5m", "5m", "30s"), "--horizontal-pod-autoscaler-sync-period 'soon'"),
+        (("15s", -1.0, "5m", "5m", "30s"), "--horizontal-pod-autoscaler-tolerance -1.0"),
+    ],
+    ids=["sync period", "negative tolerance"],
+)
+def test_autoscaler_flags_that_cannot_work_are_refused(args: Any, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        autoscaler_config(*args)

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from kubeward.api.allocation.ranges import IPRange, PortRange
 from kubeward.api.allocation.services import ServiceAllocations
+from kubeward.api.features import served_optional
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
@@ -235,7 +236,7 @@ def token_webhook_options(
 
 
 async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
-    scheme, strategies = build_scheme()
+    scheme, strategies = build_scheme(served_optional(config.features))
     stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
     # Service addresses and node ports are allocated in storage (api.allocation.services).
     stores[SERVICES].hooks = ServiceAllocations(

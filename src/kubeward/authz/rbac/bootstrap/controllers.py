@@ -44,12 +44,14 @@ CONTROLLER_ACCOUNTS = (
     "endpoint-controller",
     "endpointslice-controller",
     "generic-garbage-collector",
+    "horizontal-pod-autoscaler",
     "job-controller",
     "namespace-controller",
     "node-controller",
     "pv-protection-controller",
     "pvc-protection-controller",
     "replicaset-controller",
+    "replication-controller",
     "resourcequota-controller",
     "root-ca-cert-publisher",
     "service-account-controller",
@@ -149,6 +151,20 @@ def controller_roles() -> list[Object]:
             ],
         ),
         cluster_role(
+            f"{PREFIX}horizontal-pod-autoscaler",
+            [
+                rule("get list watch", ("autoscaling",), "horizontalpodautoscalers"),
+                rule("update", ("autoscaling",), "horizontalpodautoscalers/status"),
+                rule("get update", ("*",), "*/scale"),
+                rule("list", ("",), "pods"),
+                # Resource, custom and external metrics.
+                rule("list", ("metrics.k8s.io",), "pods"),
+                rule("get list", ("custom.metrics.k8s.io",), "*"),
+                rule("get list", ("external.metrics.k8s.io",), "*"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
             f"{PREFIX}job-controller",
             [
                 rule("get list watch update patch", _BATCH, "jobs"),
@@ -197,6 +213,16 @@ def controller_roles() -> list[Object]:
                 rule("get list watch update", _APPS, "replicasets"),
                 rule("update", _APPS, "replicasets/status"),
                 rule("update", _APPS, "replicasets/finalizers"),
+                rule("list watch patch create delete", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}replication-controller",
+            [
+                rule("get list watch update", ("",), "replicationcontrollers"),
+                rule("update", ("",), "replicationcontrollers/status"),
+                rule("update", ("",), "replicationcontrollers/finalizers"),
                 rule("list watch patch create delete", ("",), "pods"),
                 events_rule(),
             ],
