@@ -29,13 +29,16 @@ Rules:
     its own client (``--horizontal-pod-autoscaler-*`` in ``autoscaler``).
 11. The job, cronjob and ttl-after-finished controllers read the time from the configured
     ``clock`` (the wall clock unless a test injects a fake one).
-10. Discovery is read once at start and shared: the garbage collector, the namespace
+12. Discovery is read once at start and shared: the garbage collector, the namespace
     controller and the resourcequota controller each take their kinds from it
     (``discovery``), so the kinds they all follow are listed and watched once.
-11. The serviceaccount-token controller runs only with a signing key
+13. The serviceaccount-token controller runs only with a signing key
     (``--service-account-private-key-file``); without one it is logged as disabled, as
     upstream. It and the root-ca-cert-publisher publish ``--root-ca-file`` as ``ca.crt``, else
     the CA bundle of the manager's kubeconfig.
+14. The service-account and volume-protection controllers are built first, and their
+    informers and workers started at once, so a new cluster's namespaces get their
+    ``default`` account while the other controllers are still being built.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ class ManagerConfig:
     autoscaler: AutoscalerConfig = field(default_factory=AutoscalerConfig)
     clock: Clock = field(default_factory=RealClock)
     service_account_private_key_file: Path | None = None  # signs legacy token Secrets
-    root_ca_file: Path | None = None  # published as ca.crt (rule 11)
+    root_ca_file: Path | None = None  # published as ca.crt (rule 13)
 
 
 def builtin_kinds() -> list[ResourceType]:
@@ -162,7 +165,7 @@ class ControllerManager:
             else None
         )
         self._accounts: ServiceAccountClients | None = None
-        # Rule 11, read now so that an unreadable file is refused before anything starts.
+        # Rule 13, read now so that an unreadable file is refused before anything starts.
         self.token_issuer = (
             TokenIssuer(LEGACY_ISSUER, load_signing_key(config.service_account_private_key_file))
             if config.service_account_private_key_file is not None
@@ -370,7 +373,7 @@ class ControllerManager:
         return built
 
     async def _served(self, known: list[ResourceType]) -> list[ResourceType]:
-        """Rule 10: discovery, when a controller that needs it is enabled."""
+        """Rule 12: discovery, when a controller that needs it is enabled."""
         needing = (names.GARBAGE_COLLECTOR, names.NAMESPACE, names.RESOURCEQUOTA)
         if not any(self.enabled(n) for n in needing):
             return []
@@ -387,7 +390,7 @@ class ControllerManager:
             built.append(RootCACertPublisher(f, client, self.root_ca))
         if self.enabled(names.SERVICEACCOUNT_TOKEN):
             if self.token_issuer is None:
-                # Upstream's words: the controller is off without the key (rule 11).
+                # Upstream's words: the controller is off without the key (rule 13).
                 log.warning(
                     "%s is disabled because there is no private key"
                     " (--service-account-private-key-file)",
@@ -405,7 +408,7 @@ class ControllerManager:
     async def _build_namespace_and_quota_controllers(
         self, served: list[ResourceType], known: list[ResourceType]
     ) -> list[Controller]:
-        """The namespace and resourcequota controllers, on the kinds discovery found (rule 10)."""
+        """The namespace and resourcequota controllers, on the kinds discovery found (rule 12)."""
         built: list[Controller] = []
         if self.enabled(names.NAMESPACE):
 
