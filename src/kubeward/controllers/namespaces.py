@@ -88,7 +88,7 @@ def _followable(rt: ResourceType) -> bool:
 
 
 class NamespaceController(Controller):
-    """Rules 2-6, keyed by namespace name."""
+    """Rules 2-7, keyed by namespace name."""
 
     name = "namespace"
 
