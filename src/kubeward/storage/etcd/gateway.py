@@ -172,7 +172,11 @@ class GatewayClient:
             raise CompactedError(revision, revision)
         if _FUTURE in message:
             raise StorageError(f"etcd: {message}")
-        if code in (_UNAVAILABLE, _DEADLINE) or "timed out" in message:
+        if (
+            code in (_UNAVAILABLE, _DEADLINE)
+            or "timed out" in message
+            or "context deadline exceeded" in message  # grpc_client.py rule 2
+        ):
             sent = not any(reason in message for reason in _NOT_PROPOSED)
             raise _Retry(f"{endpoint}: {message}", sent=sent)
         raise StorageError(f"etcd: {message}")

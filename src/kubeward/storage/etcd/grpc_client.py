@@ -10,7 +10,10 @@ costs the API server's event loop a fraction of what JSON over aiohttp costs. Ru
     (client.py rule 3), as in gateway.py.
  2. A gRPC failure is classified by etcd's message: a connection that could not be made means
     the request was not sent; "no leader" means it was not proposed; any other unavailability,
-    and our own deadline, mean the outcome is unknown (``StorageTimeout`` for a write).
+    and our deadline, mean the outcome is unknown (``StorageTimeout`` for a write). gRPC sends
+    our deadline to etcd, so it expires twice: in grpcio (``DEADLINE_EXCEEDED``) and in etcd,
+    which answers ``UNKNOWN: context deadline exceeded`` when its timer wins the race (more often
+    when our event loop is busy); both are the same timeout.
  3. Watches carry the ``hasleader`` metadata (a member that loses its leader cancels them) and
     end with ``StorageUnavailable`` when the stream breaks, ``CompactedError`` when compacted.
  4. Messages may be as large as etcd sends them (kube-apiserver lifts gRPC's 4 MiB default too);
@@ -49,6 +52,7 @@ _NOT_SENT = ("failed to connect", "Connection refused", "connections to all back
 _NOT_PROPOSED = ("no leader", "not capable", "stopped")
 _COMPACTED = "required revision has been compacted"
 _FUTURE = "required revision is a future revision"
+_SERVER_DEADLINE = "context deadline exceeded"  # etcd's side of our deadline (rule 2)
 _OPTIONS = [
     ("grpc.max_receive_message_length", 2**31 - 1),
     ("grpc.max_send_message_length", 2**31 - 1),
@@ -303,7 +307,7 @@ def _classify(endpoint: str, exc: Any, request: Any) -> Exception:
         return CompactedError(revision, revision)
     if _FUTURE in details:
         return StorageError(f"etcd: {details}")
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED or _SERVER_DEADLINE in details:
         return _Retry(f"{endpoint}: timed out", sent=True)
     if code == grpc.StatusCode.UNAVAILABLE:
         if any(reason in details for reason in _NOT_SENT):
