@@ -244,8 +244,11 @@ class GatewayClient:
 
     # --- watch -------------------------------------------------------------------------------------
     async def watch(
-        self, key: bytes, range_end: bytes, start_revision: int
+        self, key: bytes, range_end: bytes, start_revision: int, *, progress_every: float = 0.0
     ) -> AsyncGenerator[WatchBatch, None]:
+        # The gateway's watch takes one request body: no progress requests on demand, only
+        # etcd's periodic notifications (client.py rule 4).
+        del progress_every
         endpoints = self._config.endpoints
         endpoint = endpoints[self._current % len(endpoints)]
         request = {

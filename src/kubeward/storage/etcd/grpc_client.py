@@ -16,6 +16,8 @@ costs the API server's event loop a fraction of what JSON over aiohttp costs. Ru
     when our event loop is busy); both are the same timeout.
  3. Watches carry the ``hasleader`` metadata (a member that loses its leader cancels them) and
     end with ``StorageUnavailable`` when the stream breaks, ``CompactedError`` when compacted.
+    Asked to, a watch writes a ``WatchProgressRequest`` on its stream every so often; etcd
+    answers with an empty response whose header holds its revision (client.py rule 4).
  4. Messages may be as large as etcd sends them (kube-apiserver lifts gRPC's 4 MiB default too);
     a restarted member is reconnected to within seconds, and keepalives detect a silent one.
  5. No grpc or protobuf exception leaves this module (client.py rule 2).
@@ -24,6 +26,7 @@ costs the API server's event loop a fraction of what JSON over aiohttp costs. Ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -209,7 +212,7 @@ class GrpcClient:
 
     # --- watch -----------------------------------------------------------------------------------------
     async def watch(
-        self, key: bytes, range_end: bytes, start_revision: int
+        self, key: bytes, range_end: bytes, start_revision: int, *, progress_every: float = 0.0
     ) -> AsyncGenerator[WatchBatch, None]:
         endpoint = self._endpoint()
         create = rpc.WatchCreateRequest(
@@ -221,8 +224,11 @@ class GrpcClient:
         )
         call = rpc.WatchStub(self._channel(endpoint)).Watch(metadata=(("hasleader", "true"),))
         self._calls.add(call)
+        asker: asyncio.Task[None] | None = None
         try:
             await call.write(rpc.WatchRequest(create_request=create))
+            if progress_every > 0:
+                asker = asyncio.create_task(_ask_progress(call, progress_every))
             while True:
                 try:
                     response = await call.read()
@@ -260,6 +266,8 @@ class GrpcClient:
                 return
             raise StorageUnavailable(f"etcd watch on {endpoint}: {exc}") from None
         finally:
+            if asker is not None:
+                asker.cancel()
             self._calls.discard(call)
             call.cancel()
         if self._closed:
@@ -297,6 +305,16 @@ class GrpcClient:
                 yield bytes(response.blob)
         except (grpc.RpcError, grpc.aio.BaseError) as exc:
             raise StorageUnavailable(f"etcd snapshot from {endpoint}: {exc}") from None
+
+
+async def _ask_progress(call: Any, every: float) -> None:
+    """Ask for a progress notification on ``call`` every ``every`` seconds (rule 3). A stream
+    that broke is the reader's to report; this only stops."""
+    request = rpc.WatchRequest(progress_request=rpc.WatchProgressRequest())
+    with contextlib.suppress(grpc.RpcError, grpc.aio.BaseError, RuntimeError):
+        while True:
+            await asyncio.sleep(every)
+            await call.write(request)
 
 
 def _classify(endpoint: str, exc: Any, request: Any) -> Exception:
