@@ -104,13 +104,34 @@ class Server:
             self.process.wait()
 
 
-def start_kubeward(label: str, src: Path, workdir: Path) -> Server:
-    """``python -m kubeward up`` with ``src`` first on PYTHONPATH, in its own data dir."""
+def start_kubeward(
+    label: str,
+    src: Path,
+    workdir: Path,
+    extra_args: tuple[str, ...] = (),
+    python_args: tuple[str, ...] = (),
+) -> Server:
+    """``python -m kubeward up`` with ``src`` first on PYTHONPATH, in its own data dir.
+
+    ``extra_args`` are more ``kubeward up`` flags (``--nodes 100``); ``python_args`` go before
+    ``-m kubeward`` (``-m cProfile -o FILE``).
+    """
     data_dir = workdir / f"data-{label}"
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(src), PYTHONWARNINGS="ignore")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kubeward", "up", "--data-dir", str(data_dir), "--port", str(port)],
+        [
+            sys.executable,
+            *python_args,
+            "-m",
+            "kubeward",
+            "up",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            *extra_args,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,

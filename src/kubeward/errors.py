@@ -17,6 +17,7 @@ never leak past it.
      ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
      ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
      ├── DisruptionSyncFailed     a PodDisruptionBudget's status could not be computed (retried)
+     ├── JobSyncFailed            the job or cronjob controller could not write what it must (it retries)
      ├── CELError                 a CEL expression that cannot be compiled or evaluated (cel/)
      │    ├── CELCompileError     a syntax or type error, worded as cel-go words it
      │    ├── CELEvaluationError  an error while evaluating (no such key, overflow, ...)
@@ -114,6 +115,10 @@ class DisruptionSyncFailed(KubewardError):
     """A PodDisruptionBudget's expected pods could not be computed (an unknown controller, a
     value that is not a percentage); the disruption controller writes its fail-safe status and
     retries with backoff."""
+
+
+class JobSyncFailed(KubewardError):
+    """The job or cronjob controller could not create or delete what it must; it retries."""
 
 
 class CELError(KubewardError):

@@ -20,7 +20,7 @@ from click.core import ParameterSource
 
 from kubeward.authn.factory import LegacyOIDCFlags, TokenWebhookSettings
 from kubeward.authz.modes import WebhookSettings
-from kubeward.cli.flags import timeout_seconds
+from kubeward.cli.flags import cache_ttl_seconds
 from kubeward.errors import InputError
 from kubeward.fileio import read_bytes
 
@@ -187,11 +187,11 @@ def auth_config(webhooks: dict[str, Any]) -> dict[str, Any]:
         "authorization_webhook_config_file": webhooks["authorization_webhook_config_file"],
         "authorization_webhook": WebhookSettings(
             version=webhooks["authorization_webhook_version"],
-            authorized_ttl=timeout_seconds(
+            authorized_ttl=cache_ttl_seconds(
                 "--authorization-webhook-cache-authorized-ttl",
                 webhooks["authorization_webhook_cache_authorized_ttl"],
             ),
-            unauthorized_ttl=timeout_seconds(
+            unauthorized_ttl=cache_ttl_seconds(
                 "--authorization-webhook-cache-unauthorized-ttl",
                 webhooks["authorization_webhook_cache_unauthorized_ttl"],
             ),
@@ -201,7 +201,7 @@ def auth_config(webhooks: dict[str, Any]) -> dict[str, Any]:
         ],
         "authentication_token_webhook": TokenWebhookSettings(
             version=webhooks["authentication_token_webhook_version"],
-            cache_ttl=timeout_seconds(
+            cache_ttl=cache_ttl_seconds(
                 "--authentication-token-webhook-cache-ttl",
                 webhooks["authentication_token_webhook_cache_ttl"],
             ),

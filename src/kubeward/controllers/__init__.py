@@ -8,9 +8,11 @@
 - In the controller-manager (over HTTPS; ``manager``, with ``names``, ``leader`` and
   ``credentials``): ``signing``, ``approving``, ``cleaning``, ``replicaset``, ``deployment``
   (with ``deployment_rollout`` and ``deployment_util``), ``statefulset`` (with
-  ``statefulset_pods``), ``daemonset`` (with ``daemonset_nodes`` and ``daemonset_rollout``) and
-  ``garbagecollector``, helped by ``ownership``, ``expectations``, ``podstate`` and ``history``
-  (ControllerRevisions). In the API server (over its store):
+  ``statefulset_pods``), ``daemonset`` (with ``daemonset_nodes`` and ``daemonset_rollout``),
+  ``job`` (with ``job_pods``, ``job_status`` and ``job_indexes``), ``cronjob`` (with
+  ``cron_times``), ``ttlafterfinished`` and ``garbagecollector``, helped by ``ownership``,
+  ``expectations``, ``podstate``, ``history`` (ControllerRevisions) and ``clock`` (the time the
+  batch controllers read; a test injects a ``FakeClock``). In the API server (over its store):
   ``namespaces`` and ``serviceaccounts``.
 """
 

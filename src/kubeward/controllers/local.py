@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kubeward.client.api import APIClient
+from kubeward.controllers.clock import Clock, RealClock
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
 from kubeward.controllers.names import ControllerSelection
 from kubeward.controllers.signing import SigningConfig
@@ -30,8 +31,12 @@ async def run_local_controller_manager(
     *,
     use_service_account_credentials: bool = True,
     controllers: Sequence[str] = ("*", "tokencleaner"),
+    clock: Clock | None = None,
 ) -> None:
-    """Run until cancelled; a failure is logged, never raised into the API server."""
+    """Run until cancelled; a failure is logged, never raised into the API server.
+
+    ``clock`` is the time the batch controllers read (a test's ``FakeClock``).
+    """
     kubeconfig = data_dir / "controller-manager.conf"
     try:
         ca = CertificateAuthority.from_files(
@@ -46,6 +51,7 @@ async def run_local_controller_manager(
             controllers=ControllerSelection.parse(controllers),
             use_service_account_credentials=use_service_account_credentials,
             kubeconfig=kubeconfig,
+            clock=clock or RealClock(),
         )
     except KubewardError as exc:
         log.error("controller-manager not started: %s", exc)

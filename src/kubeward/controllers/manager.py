@@ -22,6 +22,8 @@ Rules:
     the shared Secret informer.
  8. The endpoints and endpointslice controllers share the Service and Pod informers; the
     disruption controller reads the workloads' informers for their scale.
+ 9. The job, cronjob and ttl-after-finished controllers read the time from the configured
+    ``clock`` (the wall clock unless a test injects a fake one).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pathlib import Path
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.apps import DEPLOYMENTS, LEASES, REPLICA_SETS
 from kubeward.api.resources.apps_sets import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
+from kubeward.api.resources.batch import CRONJOBS, JOBS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
 from kubeward.api.resources.core import NODES, PODS, SECRETS
 from kubeward.api.resources.core_services import ENDPOINTS, SERVICES
@@ -49,7 +52,9 @@ from kubeward.controllers import names
 from kubeward.controllers.approving import ApprovingController
 from kubeward.controllers.base import Controller
 from kubeward.controllers.cleaning import CleaningController
+from kubeward.controllers.clock import Clock, RealClock
 from kubeward.controllers.credentials import ServiceAccountClients, token_credentials
+from kubeward.controllers.cronjob import CronJobController
 from kubeward.controllers.daemonset import DaemonSetController
 from kubeward.controllers.deployment import DeploymentController
 from kubeward.controllers.discovery import deletable_resources
@@ -58,6 +63,7 @@ from kubeward.controllers.endpoints import EndpointsController
 from kubeward.controllers.endpointslice import EndpointSliceController
 from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector
+from kubeward.controllers.job import JobController
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
 from kubeward.controllers.nodelifecycle import NodeLifecycleController
 from kubeward.controllers.replicaset import ReplicaSetController
@@ -66,6 +72,7 @@ from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
 from kubeward.controllers.statefulset import StatefulSetController
 from kubeward.controllers.tokencleaner import TokenCleaner
+from kubeward.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubeward.errors import InputError, StatusError, Unauthorized
 
 log = logging.getLogger("kubeward.controllers")
@@ -87,6 +94,7 @@ class ManagerConfig:
     use_service_account_credentials: bool = False
     kubeconfig: Path | None = None  # needed for service-account credentials (its cluster)
     leader_election: LeaderElectionConfig | None = None
+    clock: Clock = field(default_factory=RealClock)
 
 
 def builtin_kinds() -> list[ResourceType]:
@@ -211,6 +219,7 @@ class ControllerManager:
                 )
             )
         built.extend(await self._build_service_and_budget_controllers())
+        built.extend(await self._batch_controllers())
         if self.enabled(names.GARBAGE_COLLECTOR):
             known = builtin_kinds()
 
@@ -267,6 +276,23 @@ class ControllerManager:
                     scales=ScaleReader(client),
                 )
             )
+        return built
+
+    async def _batch_controllers(self) -> list[Controller]:
+        """Rule 9."""
+        f, clock = self.factory, self.config.clock
+        built: list[Controller] = []
+        if self.enabled(names.JOB):
+            client = await self.client_for(names.JOB)
+            built.append(JobController(f.informer(JOBS), f.informer(PODS), client, clock=clock))
+        if self.enabled(names.CRONJOB):
+            client = await self.client_for(names.CRONJOB)
+            built.append(
+                CronJobController(f.informer(CRONJOBS), f.informer(JOBS), client, clock=clock)
+            )
+        if self.enabled(names.TTL_AFTER_FINISHED):
+            client = await self.client_for(names.TTL_AFTER_FINISHED)
+            built.append(TTLAfterFinishedController(f.informer(JOBS), client, clock=clock))
         return built
 
     def _csr_enabled(self) -> bool:

@@ -37,6 +37,9 @@ DAEMONSET = "daemonset-controller"
 ENDPOINTS = "endpoints-controller"
 ENDPOINT_SLICE = "endpointslice-controller"
 DISRUPTION = "disruption-controller"
+JOB = "job-controller"
+CRONJOB = "cronjob-controller"
+TTL_AFTER_FINISHED = "ttl-after-finished-controller"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,9 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
     ControllerName(ENDPOINT_SLICE, ("endpointslice",), "endpointslice-controller"),
     ControllerName(DISRUPTION, ("disruption",), "disruption-controller"),
+    ControllerName(JOB, ("job",), "job-controller"),
+    ControllerName(CRONJOB, ("cronjob",), "cronjob-controller"),
+    ControllerName(TTL_AFTER_FINISHED, ("ttl-after-finished",), "ttl-after-finished-controller"),
 )
 BY_NAME = {c.name: c for c in KNOWN}
 _CANONICAL = {alias: c.name for c in KNOWN for alias in (c.name, *c.aliases)}

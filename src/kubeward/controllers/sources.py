@@ -196,10 +196,10 @@ class StoreSource:
                 return None
         if not self._filtered:
             return SourceEvent(event.type, obj)
-        matches = self.store.matches(obj, self.options)
+        matches = self.store.event_matches(event, self.options)
         if event.type != "MODIFIED" or event.previous is None:
             return SourceEvent(event.type, obj) if matches else None
-        matched = self.store.matches(event.previous, self.options)
+        matched = self.store.event_matches(event, self.options, previous=True)
         if matches and matched:
             return SourceEvent("MODIFIED", obj)
         if matches:

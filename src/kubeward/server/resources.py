@@ -767,10 +767,9 @@ class ResourceHandlers:
             return None
         if opts.label_selector.empty and opts.field_selector.empty:
             return event.type, obj
-        now_matches = ctx.store.matches(obj, opts)
+        now_matches = ctx.store.event_matches(event, opts)
         if event.type == "MODIFIED":
-            before = event.previous
-            was_matching = before is not None and ctx.store.matches(before, opts)
+            was_matching = ctx.store.event_matches(event, opts, previous=True)
             if now_matches and not was_matching:
                 return "ADDED", obj
             if was_matching and not now_matches:

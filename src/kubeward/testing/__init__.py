@@ -19,13 +19,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kubeward.controllers.clock import FakeClock
     from kubeward.testing.cluster import Cluster, running_cluster
 
-__all__ = ["Cluster", "running_cluster"]
+__all__ = ["Cluster", "FakeClock", "running_cluster"]
 
 
 def __getattr__(name: str) -> Any:
     # Imported lazily so that loading the pytest plugin costs nothing until a test uses it.
+    if name == "FakeClock":
+        from kubeward.controllers.clock import FakeClock
+
+        return FakeClock
     if name in __all__:
         from kubeward.testing import cluster
 

@@ -23,6 +23,7 @@ from kubeward.api.user import (
     service_account_username,
     split_service_account_username,
 )
+from kubeward.controllers.clock import Clock
 from kubeward.controllers.local import run_local_controller_manager
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
@@ -209,6 +210,69 @@ class Cluster:
             changed.append(str(name))
         return changed
 
+    def finish_pods(
+        self, namespace: str, selector: str = "", phase: str = "Succeeded", exit_code: int = -1
+    ) -> list[str]:
+        """Report the selected pods ended (``Succeeded`` or ``Failed``), as their kubelet would
+        when their containers exit (admin writes ``pods/status``); returns the pods changed.
+
+        Every container is reported terminated with ``exit_code`` (default: 0 for Succeeded,
+        1 for Failed), so a Job's pod failure policy can match on it. Pods already ended, and
+        pods being deleted, are left alone.
+        """
+        if phase not in ("Succeeded", "Failed"):
+            raise ValueError(f"finish_pods: phase must be Succeeded or Failed, not {phase!r}")
+        code = exit_code if exit_code >= 0 else (0 if phase == "Succeeded" else 1)
+        query = f"?labelSelector={urllib.parse.quote(selector)}" if selector else ""
+        listed = self._admin_request("GET", f"/api/v1/namespaces/{namespace}/pods{query}")
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        changed = []
+        for pod in listed.get("items") or []:
+            meta = pod.get("metadata") or {}
+            old = pod.get("status") or {}
+            if old.get("phase") in ("Succeeded", "Failed") or meta.get("deletionTimestamp"):
+                continue
+            reason = "Completed" if code == 0 else "Error"
+            containers = (pod.get("spec") or {}).get("containers") or []
+            status = {
+                "phase": phase,
+                "startTime": old.get("startTime") or now,
+                "conditions": [
+                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+                    {
+                        "type": "Ready",
+                        "status": "False",
+                        "reason": "PodCompleted",
+                        "lastTransitionTime": now,
+                    },
+                ],
+                "containerStatuses": [
+                    {
+                        "name": c.get("name"),
+                        "image": c.get("image"),
+                        "imageID": "",
+                        "ready": False,
+                        "started": False,
+                        "restartCount": 0,
+                        "state": {
+                            "terminated": {
+                                "exitCode": code,
+                                "reason": reason,
+                                "startedAt": now,
+                                "finishedAt": now,
+                            }
+                        },
+                    }
+                    for c in containers
+                ],
+            }
+            name = meta.get("name")
+            self._admin_request(
+                "PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}/status", {"status": status}
+            )
+            changed.append(str(name))
+        return changed
+
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
@@ -237,6 +301,7 @@ def running_cluster(
     enable_admission_plugins: tuple[str, ...] = (),
     disable_admission_plugins: tuple[str, ...] = (),
     server_options: Mapping[str, Any] | None = None,
+    clock: Clock | None = None,
 ) -> Iterator[Cluster]:
     """Start a server on a free port of 127.0.0.1 and stop it on exit.
 
@@ -253,6 +318,9 @@ def running_cluster(
     that many node agents (``node-1`` …), each as its own ``system:node:NAME``, with
     ``private_registries`` as their ``--private-registry`` hosts.
     ``port`` keeps a restarted cluster on the port its data directory's kubeconfigs name.
+    ``clock`` is the time the job, cronjob and ttl-after-finished controllers read: pass a
+    :class:`~kubeward.controllers.clock.FakeClock` and ``step`` it to make schedules fall due
+    and deadlines pass without waiting.
     """
     with contextlib.ExitStack() as stack:
         if data_dir is None:
@@ -299,6 +367,7 @@ def running_cluster(
                             admin.parent,
                             use_service_account_credentials=use_service_account_credentials,
                             controllers=controllers,
+                            clock=clock,
                         )
                         running.background.append(asyncio.create_task(manager))
                     if scheduler:

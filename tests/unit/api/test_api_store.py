@@ -6,7 +6,7 @@ import dataclasses
 import orjson
 import pytest
 
-from kubeward.api.registry.store import ListOptions, Store
+from kubeward.api.registry.store import ListOptions, Store, WatchEvent
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import CONFIGMAPS, NAMESPACES, PODS
 from kubeward.api.selectors import parse_field_selector, parse_label_selector
@@ -414,3 +414,30 @@ def test_custom_resource_list_items_are_typed_in_both_encodings():
     (item,) = decoded["items"]
     assert (item["apiVersion"], item["kind"]) == ("example.com/v1", "Widget")
     assert item["metadata"]["resourceVersion"]
+
+
+def test_watch_event_field_sets_are_made_once_for_every_watcher():
+    _, s = stores()
+    store = s[PODS]
+    calls = []
+    real = store.strategy.field_set
+
+    def counting(obj):
+        calls.append(obj["metadata"]["name"])
+        return real(obj)
+
+    store.strategy.field_set = counting  # an instance attribute: this store's strategy only
+    before = {"metadata": {"name": "p", "namespace": "ns"}, "spec": {"nodeName": ""}}
+    after = {"metadata": {"name": "p", "namespace": "ns"}, "spec": {"nodeName": "node-1"}}
+    event = WatchEvent("MODIFIED", after, 5, previous=before)
+    mine = ListOptions(field_selector=parse_field_selector("spec.nodeName=node-1"))
+    other = ListOptions(field_selector=parse_field_selector("spec.nodeName=node-2"))
+    assert store.event_matches(event, mine)
+    assert not store.event_matches(event, mine, previous=True)
+    for _ in range(50):  # fifty more watchers of other nodes
+        assert not store.event_matches(event, other)
+        assert not store.event_matches(event, other, previous=True)
+    assert calls == ["p", "p"]  # once for the object, once for the one before
+    labelled = ListOptions(label_selector=parse_label_selector("app=web"))
+    assert not store.event_matches(event, labelled)
+    assert not store.event_matches(WatchEvent("ADDED", after, 6), mine, previous=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kubeward.cli.flags import timeout_seconds
+from kubeward.cli.flags import cache_ttl_seconds, timeout_seconds
 from kubeward.cli.main import main
 from kubeward.cli.serve import startup_warnings
 from kubeward.errors import InputError
@@ -26,6 +26,16 @@ def test_timeouts_are_go_durations_or_seconds(text: str, seconds: float) -> None
 def test_bad_timeouts_are_refused_naming_the_flag(text: str) -> None:
     with pytest.raises(InputError, match=r"^--idle-connection-timeout: "):
         timeout_seconds("--idle-connection-timeout", text)
+
+
+def test_a_cache_ttl_of_zero_turns_the_cache_off_and_a_negative_one_is_refused() -> None:
+    flag = "--authorization-webhook-cache-authorized-ttl"
+    assert cache_ttl_seconds(flag, "0s") == 0.0
+    assert cache_ttl_seconds(flag, "5m") == 300.0
+    with pytest.raises(InputError, match=rf"^{flag} cannot be negative$"):
+        cache_ttl_seconds(flag, "-1s")
+    with pytest.raises(InputError, match=rf"^{flag}: "):
+        cache_ttl_seconds(flag, "never")
 
 
 def test_a_bad_flag_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:

@@ -247,3 +247,50 @@ def test_what_is_pending() -> None:
     assert not is_pending(pod(nodeName="n1"))
     assert not is_pending(pod(schedulerName="my-scheduler"))
     assert not is_pending({**pod(), "status": {"phase": "Failed"}})
+
+
+def versioned(resource_version: str, cpu: str) -> dict[str, Any]:
+    obj = node()
+    obj["metadata"]["resourceVersion"] = resource_version
+    obj["status"]["allocatable"]["cpu"] = cpu
+    return obj
+
+
+def test_allocatable_is_parsed_once_per_node_version() -> None:
+    usage = NodeUsage()
+    first = usage.allocatable(versioned("7", "2"))
+    assert first["cpu"] == 2
+    assert usage.allocatable(versioned("7", "2")) is first  # same version: not parsed again
+    assert usage.allocatable(versioned("8", "3"))["cpu"] == 3  # a new version is read
+    assert usage.free(versioned("8", "3"))["cpu"] == 3
+    usage.forget_node("n1")
+    assert usage.allocatable(versioned("8", "4"))["cpu"] == 4  # forgotten: read afresh
+
+
+def test_allocatable_without_a_version_is_always_read() -> None:
+    usage = NodeUsage()
+    assert usage.free(versioned("", "2"))["cpu"] == 2
+    assert usage.free(versioned("", "1"))["cpu"] == 1
+
+
+def test_free_of_a_versioned_node_follows_its_pods() -> None:
+    usage = NodeUsage()
+    current = versioned("7", "2")
+    assert usage.free(current)["cpu"] == 2
+    usage.assume("ns/a", pod(containers=[container("500m")]), "n1")
+    assert usage.free(current)["cpu"] == Fraction(3, 2)  # same node version, new usage
+    usage.observe(None, "ns/a")
+    assert usage.free(current)["cpu"] == 2
+    assert usage.free(versioned("8", "4"))["cpu"] == 4  # same usage, new node version
+
+
+def test_score_spreads_by_the_share_left_after_the_pod() -> None:
+    usage = NodeUsage()
+    busy, idle = versioned("1", "2"), versioned("1", "2")
+    busy["metadata"]["name"], idle["metadata"]["name"] = "busy", "idle"
+    usage.assume("ns/a", pod(containers=[container("1")]), "busy")
+    wanted = pod_requests(pod(containers=[container("500m", "1Gi")]))
+    assert usage.score(idle, wanted) > usage.score(busy, wanted)
+    # cpu (2 - 0.5) / 2 plus memory (4Gi - 1Gi) / 4Gi, then the pods left, then the name
+    assert usage.score(idle, wanted) == (Fraction(3, 4) + Fraction(3, 4), 110, "idle")
+    assert usage.score(busy, wanted) == (Fraction(1, 4) + Fraction(3, 4), 109, "busy")

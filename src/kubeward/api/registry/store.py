@@ -98,6 +98,9 @@ class WatchEvent:
     revision: int
     previous: m.JSONObject | None = None  # the object before a MODIFIED, for selector transitions
     _encoded: list[bytes] = field(default_factory=list, compare=False, repr=False)
+    # The field sets of ``object`` (key False) and ``previous`` (True), made once however many
+    # watchers with a field selector test them (every node agent watches spec.nodeName=NAME).
+    _field_sets: dict[bool, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def namespace(self) -> str:
@@ -250,6 +253,23 @@ class Store:
         return opts.field_selector.empty or opts.field_selector.matches(
             self.strategy.field_set(obj)
         )
+
+    def event_matches(
+        self, event: WatchEvent, opts: ListOptions, *, previous: bool = False
+    ) -> bool:
+        """:meth:`matches` for a watch event's object (or, with ``previous``, the object before
+        it), its field set made once for every watcher the event is offered to."""
+        obj = event.previous if previous else event.object
+        if obj is None:
+            return False
+        if not opts.label_selector.empty and not opts.label_selector.matches(m.labels_of(obj)):
+            return False
+        if opts.field_selector.empty:
+            return True
+        fields = event._field_sets.get(previous)
+        if fields is None:
+            fields = event._field_sets[previous] = self.strategy.field_set(obj)
+        return opts.field_selector.matches(fields)
 
     async def list(self, namespace: str, opts: ListOptions) -> m.JSONObject:
         """A ``<Kind>List`` honouring selectors, ``limit``/``continue`` and resourceVersion."""

@@ -2,7 +2,8 @@
 
 As upstream's Job strategy, a Job created without ``manualSelector: true`` gets its selector
 and template labels generated from its uid and name before validation; status is written
-only through ``/status``. No controller runs them yet.
+only through ``/status``. The job, cronjob and ttl-after-finished controllers
+(``controllers.job``, ``controllers.cronjob``, ``controllers.ttlafterfinished``) run them.
 """
 
 from __future__ import annotations

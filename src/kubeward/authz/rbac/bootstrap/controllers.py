@@ -30,21 +30,25 @@ _SIGNERS = (
     "kubernetes.io/kubelet-serving kubernetes.io/legacy-unknown"
 )
 _APPS = ("apps", "extensions")
+_BATCH = ("batch",)
 PREFIX = "system:controller:"
 CERTIFICATE_CONTROLLER = f"{PREFIX}certificate-controller"
 
 # The service account of each role below (the role's name without the prefix).
 CONTROLLER_ACCOUNTS = (
     "certificate-controller",
+    "cronjob-controller",
     "daemon-set-controller",
     "deployment-controller",
     "disruption-controller",
     "endpoint-controller",
     "endpointslice-controller",
     "generic-garbage-collector",
+    "job-controller",
     "node-controller",
     "replicaset-controller",
     "statefulset-controller",
+    "ttl-after-finished-controller",
 )
 
 
@@ -74,6 +78,17 @@ def controller_roles() -> list[Object]:
                 rule("list watch create delete patch", ("",), "pods"),
                 rule("create", ("",), "pods/binding"),
                 rule("get list watch create delete update patch", ("apps",), "controllerrevisions"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}cronjob-controller",
+            [
+                rule("get list watch update", _BATCH, "cronjobs"),
+                rule("get list watch create update delete patch", _BATCH, "jobs"),
+                rule("update", _BATCH, "cronjobs/status"),
+                rule("update", _BATCH, "cronjobs/finalizers"),
+                rule("list delete", ("",), "pods"),
                 events_rule(),
             ],
         ),
@@ -128,6 +143,16 @@ def controller_roles() -> list[Object]:
             ],
         ),
         cluster_role(
+            f"{PREFIX}job-controller",
+            [
+                rule("get list watch update patch", _BATCH, "jobs"),
+                rule("update patch", _BATCH, "jobs/status"),
+                rule("update", _BATCH, "jobs/finalizers"),
+                rule("list watch create delete patch", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
             f"{PREFIX}node-controller",
             [
                 rule("get list update delete patch", ("",), "nodes"),
@@ -161,6 +186,10 @@ def controller_roles() -> list[Object]:
                 rule("update", ("",), "pods/finalizers"),
                 events_rule(),
             ],
+        ),
+        cluster_role(
+            f"{PREFIX}ttl-after-finished-controller",
+            [rule("get list watch delete", _BATCH, "jobs"), events_rule()],
         ),
     ]
 
