@@ -118,8 +118,9 @@ def test_why_preemption_does_not_help(kubectl: Kubectl) -> None:
         " preemption: 0/1 nodes are available: 1 Insufficient cpu.."
     )
     assert phase(kubectl, "low-b") == "Running"  # no victim when preemption cannot help
-    assert "preemption: not eligible due to preemptionPolicy=Never.." in kubectl.run(
-        "describe", "pod", "never"
-    ).stdout
+    assert (
+        "preemption: not eligible due to preemptionPolicy=Never.."
+        in kubectl.run("describe", "pod", "never").stdout
+    )
     for name in ("never", "huge"):
         assert not ((get_pod(kubectl, name) or {}).get("spec") or {}).get("nodeName")
