@@ -174,6 +174,20 @@ KINDS = (
         "V1ValidatingAdmissionPolicyBindingList",
     ),
     Kind(
+        "V1alpha1MutatingAdmissionPolicy",
+        "admissionregistration.k8s.io",
+        "v1alpha1",
+        "MutatingAdmissionPolicy",
+        "V1alpha1MutatingAdmissionPolicyList",
+    ),
+    Kind(
+        "V1alpha1MutatingAdmissionPolicyBinding",
+        "admissionregistration.k8s.io",
+        "v1alpha1",
+        "MutatingAdmissionPolicyBinding",
+        "V1alpha1MutatingAdmissionPolicyBindingList",
+    ),
+    Kind(
         "V1PriorityLevelConfiguration",
         "flowcontrol.apiserver.k8s.io",
         "v1",
@@ -272,6 +286,8 @@ DESCRIPTIONS = {
     "MutatingWebhookConfiguration": "Webhooks that admission asks to change writes before they are stored.",
     "ValidatingAdmissionPolicy": "CEL rules that admission checks writes against.",
     "ValidatingAdmissionPolicyBinding": "Where a ValidatingAdmissionPolicy applies, with which parameters and actions.",
+    "MutatingAdmissionPolicy": "CEL mutations that admission applies to writes.",
+    "MutatingAdmissionPolicyBinding": "Where a MutatingAdmissionPolicy applies, with which parameters.",
 }
 
 # apimachinery meta/v1 types: (client class, GVK kind or "" when the schema is not a kind).

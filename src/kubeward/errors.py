@@ -17,6 +17,7 @@ never leak past it.
      ├── LeaderElectionLost       the controller-manager could not renew its Lease: it stops
      ├── ReplicaSetSyncFailed     a controller could not create or delete pods (it retries)
      ├── DisruptionSyncFailed     a PodDisruptionBudget's status could not be computed (retried)
+     ├── MetricUnavailable        an HPA metric could not be read or used (its conditions say why)
      ├── JobSyncFailed            the job or cronjob controller could not write what it must (it retries)
      ├── CELError                 a CEL expression that cannot be compiled or evaluated (cel/)
      │    ├── CELCompileError     a syntax or type error, worded as cel-go words it
@@ -109,6 +110,12 @@ class LeaderElectionLost(KubewardError):
 
 class ReplicaSetSyncFailed(KubewardError):
     """Creating or deleting a ReplicaSet's pods failed; the controller retries with backoff."""
+
+
+class MetricUnavailable(KubewardError):
+    """A HorizontalPodAutoscaler's metric could not be read or turned into a replica count; the
+    message is upstream's wording, which the controller puts in the HPA's conditions and events.
+    """
 
 
 class DisruptionSyncFailed(KubewardError):

@@ -159,6 +159,12 @@ def seed(kind: str, name: str, csr: str, group: str = "") -> dict[str, Any]:
             "type": "Normal",
             "regarding": {"kind": "Pod", "name": "p", "namespace": NAMESPACE},
         }
+    nothing_written = {
+        "apiGroups": ["fuzz.example.com"],
+        "apiVersions": ["v1"],
+        "operations": ["CREATE"],
+        "resources": ["nothing"],
+    }
     specs: dict[str, dict[str, Any]] = {
         "StatefulSet": {"spec": {**selected, "serviceName": "s", "template": labelled}},
         "DaemonSet": {"spec": {**selected, "template": labelled}},
@@ -315,6 +321,20 @@ def seed(kind: str, name: str, csr: str, group: str = "") -> dict[str, Any]:
         },
         "LimitRange": {"spec": {"limits": [{"type": "Container", "max": {"cpu": "1"}}]}},
         "ResourceQuota": {"spec": {"hard": {"pods": "10"}}},
+        # admission policies (issue 18): they match a kind nothing writes
+        "ValidatingAdmissionPolicy": {
+            "spec": {
+                "matchConstraints": {"resourceRules": [nothing_written]},
+                "validations": [{"expression": "true"}],
+            }
+        },
+        "ValidatingAdmissionPolicyBinding": {
+            "spec": {
+                "policyName": "fz-seed",
+                "validationActions": ["Deny"],
+                "matchResources": {"resourceRules": [nothing_written]},
+            }
+        },
     }
     obj: dict[str, Any] = json.loads(json.dumps(specs.get(kind, {})))
     if kind == "CustomResourceDefinition":

@@ -73,7 +73,11 @@ def test_run_logs_exec_token_and_graceful_delete(cluster: tuple[Cluster, Kubectl
 
     wide = kubectl.run("get", "pods", "-o", "wide").stdout
     web_line = next(line for line in wide.splitlines() if line.startswith("web "))
-    assert "10.244.1." in web_line and "node-1" in web_line and "1/1" in web_line
+    # node-1's range, from the node-IPAM controller (10.244.0.0/16, a /24 per node).
+    assert kubectl.run("get", "node", "node-1", "-o", "jsonpath={.spec.podCIDR}").stdout == (
+        "10.244.0.0/24"
+    )
+    assert "10.244.0." in web_line and "node-1" in web_line and "1/1" in web_line
     assert "Completed" in next(line for line in wide.splitlines() if line.startswith("hello "))
 
     assert kubectl.run("logs", "hello").stdout == "hi\nthere\n"

@@ -76,12 +76,13 @@ def test_a_deployment_of_pods_runs_with_ips_from_each_nodes_range(kubectl: Kubec
         return done if len(done) == 4 else []
 
     pods = wait_for(running, "four Running pods")
+    nodes = json.loads(kubectl.run("get", "nodes", "-o", "json").stdout)["items"]
+    ranges = {n["metadata"]["name"]: n["spec"]["podCIDR"] for n in nodes}
+    # The node-IPAM controller gave each node its own /24 of 10.244.0.0/16.
+    assert sorted(ranges.values()) == ["10.244.0.0/24", "10.244.1.0/24"]
     for pod in pods:
         node = pod["spec"]["nodeName"]
-        index = int(node.split("-")[1])
-        assert ipaddress.ip_address(pod["status"]["podIP"]) in ipaddress.ip_network(
-            f"10.244.{index}.0/24"
-        )
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in ipaddress.ip_network(ranges[node])
         assert pod["status"]["containerStatuses"][0]["ready"] is True
     assert {p["spec"]["nodeName"] for p in pods} == {"node-1", "node-2"}  # spread
     assert len({p["status"]["podIP"] for p in pods}) == 4

@@ -124,3 +124,32 @@ def test_why_preemption_does_not_help(kubectl: Kubectl) -> None:
     )
     for name in ("never", "huge"):
         assert not ((get_pod(kubectl, name) or {}).get("spec") or {}).get("nodeName")
+
+
+def test_a_deployment_naming_a_priority_class_runs_its_pods_at_that_priority(
+    kubectl: Kubectl,
+) -> None:
+    # A template is defaulted without priority: the Priority admission plugin gives each pod
+    # the class's value (a template defaulted to priority 0 had every pod refused).
+    kubectl.run("create", "deployment", "ranked", "--image=nginx")
+    kubectl.run(
+        "patch",
+        "deployment",
+        "ranked",
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": {"template": {"spec": {"priorityClassName": "low"}}}}),
+    )
+    template = kubectl.run(
+        "get", "deployment", "ranked", "-o", "jsonpath={.spec.template.spec}"
+    ).stdout
+    assert "priority" not in json.loads(template)
+
+    def running_pod() -> dict[str, Any] | None:
+        pods = json.loads(kubectl.run("get", "pods", "-l", "app=ranked", "-o", "json").stdout)
+        ready = [p for p in pods["items"] if p["status"].get("phase") == "Running"]
+        return ready[0] if ready else None
+
+    pod = wait_for(running_pod, "a Running pod of the deployment")
+    assert pod["spec"]["priority"] == 10
+    assert pod["spec"]["priorityClassName"] == "low"

@@ -47,7 +47,10 @@ from kubeward.admission.plugins.serviceaccount import ServiceAccountPlugin
 from kubeward.admission.plugins.storageobjectinuseprotection import (
     StorageObjectInUseProtectionPlugin,
 )
-from kubeward.admission.policy import ValidatingAdmissionPolicyPlugin
+from kubeward.admission.policy import (
+    MutatingAdmissionPolicyPlugin,
+    ValidatingAdmissionPolicyPlugin,
+)
 from kubeward.admission.webhooks import MutatingWebhooks, TransportFactory, ValidatingWebhooks
 from kubeward.authz.interfaces import Authorizer
 from kubeward.errors import InputError
@@ -135,6 +138,7 @@ PLUGINS: Mapping[str, PluginFactory] = {
     "PodSecurity": PodSecurityPlugin,
     "CertificateApproval": CertificateApprovalPlugin,
     "CertificateSigning": CertificateSigningPlugin,
+    "MutatingAdmissionPolicy": MutatingAdmissionPolicyPlugin,
     "MutatingAdmissionWebhook": MutatingWebhooks,
     "ValidatingAdmissionWebhook": ValidatingWebhooks,
     "ValidatingAdmissionPolicy": ValidatingAdmissionPolicyPlugin,

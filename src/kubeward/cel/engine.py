@@ -21,6 +21,11 @@ kubeward evaluates CEL with ``cel-expr-python`` (Google's cel-cpp; chosen by mea
  5. Variables may be declared optional (``optional_variables``): the program then sees
     ``optional.of(value)``, or ``optional.none()`` when the activation lacks the variable, as
     Kubernetes gives ``oldSelf`` to rules with ``optionalOldSelf``.
+ 6. An environment may declare struct types (``messages``: :class:`~kubeward.cel.types.Message`),
+    which expressions then build and type-check (``JSONPatch{op: "add"}``); the library knows
+    them as protobuf messages (a ``dyn`` field is a ``google.protobuf.Value``). A message in a
+    result is returned as a map of its set fields (protobuf's JSON mapping) plus ``"@type"``:
+    the type's name.
 """
 
 from __future__ import annotations
@@ -34,12 +39,22 @@ from typing import Any
 
 from cel_expr_python import cel as _cel
 from cel_expr_python.ext import ext_bindings, ext_optional
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import (
+    any_pb2,
+    descriptor_pb2,
+    descriptor_pool,
+    duration_pb2,
+    json_format,
+    struct_pb2,
+    timestamp_pb2,
+    wrappers_pb2,
+)
+from google.protobuf.message import Message as ProtoMessage
 
 from kubeward.cel import library
 from kubeward.cel.ast import Selection, decode, free_identifiers, selections
 from kubeward.cel.cost import Estimator, SizeSource, ValueSizes
-from kubeward.cel.types import CONCRETE, DYN, CELType
+from kubeward.cel.types import CONCRETE, DYN, CELType, Message
 from kubeward.errors import CELCompileError, CELCostExceeded, CELError, CELEvaluationError
 
 _PRIMITIVES = {
@@ -156,6 +171,70 @@ def error_at(source: str, offset: int, message: str) -> str:
     return f"ERROR: <input>:{number}:{column + 1}: {message}\n | {line}\n | {'.' * column}^"
 
 
+_WELL_KNOWN = {
+    module.DESCRIPTOR.name: module.DESCRIPTOR
+    for module in (any_pb2, duration_pb2, struct_pb2, timestamp_pb2, wrappers_pb2)
+}
+TYPE_KEY = "@type"
+
+
+_FIELD = descriptor_pb2.FieldDescriptorProto
+_SCALAR_FIELDS = {
+    "string": _FIELD.TYPE_STRING,
+    "bool": _FIELD.TYPE_BOOL,
+    "int": _FIELD.TYPE_INT64,
+    "uint": _FIELD.TYPE_UINT64,
+    "double": _FIELD.TYPE_DOUBLE,
+    "bytes": _FIELD.TYPE_BYTES,
+}
+
+
+def _pool(messages: Sequence[Message]) -> Any:
+    """Rule 6: a descriptor pool declaring ``messages`` (in no package, so that CEL names
+    them as declared), with ``google/protobuf/struct.proto`` for their ``dyn`` fields."""
+    pool = descriptor_pool.DescriptorPool()
+    struct = descriptor_pb2.FileDescriptorProto()
+    _WELL_KNOWN["google/protobuf/struct.proto"].CopyToProto(struct)
+    pool.Add(struct)
+    for declared in messages:
+        file = descriptor_pb2.FileDescriptorProto(
+            name=f"kubeward/{declared.name}.proto",
+            syntax="proto3",
+            dependency=["google/protobuf/struct.proto"],
+        )
+        message = file.message_type.add(name=declared.name)
+        for number, (name, kind) in enumerate(declared.fields, start=1):
+            if kind == DYN:
+                message.field.add(
+                    name=name,
+                    number=number,
+                    type=_FIELD.TYPE_MESSAGE,
+                    type_name=".google.protobuf.Value",
+                    label=_FIELD.LABEL_OPTIONAL,
+                )
+            else:
+                message.field.add(
+                    name=name,
+                    number=number,
+                    type=_SCALAR_FIELDS[kind.name],
+                    label=_FIELD.LABEL_OPTIONAL,
+                )
+        pool.Add(file)
+    return pool
+
+
+def _plain(value: Any) -> Any:
+    """Rule 6: messages inside a result as maps."""
+    if isinstance(value, ProtoMessage):
+        fields = json_format.MessageToDict(value, preserving_proto_field_name=True)
+        return {TYPE_KEY: value.DESCRIPTOR.full_name, **fields}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
 class _NoSizes:
     def size(self, variable: str, path: tuple[str, ...]) -> float | None:
         return None
@@ -197,6 +276,7 @@ class Program:
     _estimator: Estimator
     _optional: tuple[str, ...]
     _env: Any
+    _messages: bool = False
 
     def selections(self) -> list[Selection]:
         """The field selections the expression makes under its variables, with their offsets."""
@@ -230,7 +310,8 @@ class Program:
             raise CELEvaluationError(_runtime_message(str(exc))) from exc
         if value.type() == _cel.Type.ERROR:
             raise CELEvaluationError(_runtime_message(str(value.value())))
-        return value.plain_value()
+        plain = value.plain_value()
+        return _plain(plain) if self._messages else plain
 
 
 class Environment:
@@ -241,13 +322,17 @@ class Environment:
         variables: Mapping[str, CELType],
         *,
         optional_variables: Sequence[str] = (),
+        messages: Sequence[Message] = (),
     ) -> None:
         self._variables = dict(variables)
+        self._messages = bool(messages)
+        pool = {"descriptor_pool": _pool(messages)} if messages else {}
         self._optional = tuple(optional_variables)
         plain = {name: library_type(t) for name, t in variables.items()}
         # Optional variables are dyn here, for the first compilation of every expression.
         first = {n: (_cel.Type.DYN if n in self._optional else t) for n, t in plain.items()}
         self._env = _cel.NewEnv(
+            **pool,
             variables=first,
             extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
             functions=_FUNCTIONS,
@@ -259,6 +344,7 @@ class Environment:
                 wrapped[f"__has_{name}"] = _cel.Type.BOOL
                 wrapped[f"__value_{name}"] = plain.get(name, _cel.Type.DYN)
             self._wrapped_env = _cel.NewEnv(
+                **pool,
                 variables=wrapped,
                 extensions=[ext_optional.ExtOptional(), ext_bindings.ExtBindings()],
                 functions=_FUNCTIONS,
@@ -296,4 +382,5 @@ class Environment:
             estimator,
             uses_optional,
             env,
+            self._messages,
         )

@@ -51,3 +51,12 @@ OPAQUE = map_of(STRING, STRING)
 
 #: The concrete kinds a ``dyn`` parameter can hold at run time (one overload each).
 CONCRETE = (BOOL, INT, UINT, DOUBLE, STRING, BYTES, NULL, DURATION, TIMESTAMP, ANY_LIST, ANY_MAP)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A struct type expressions can build (``Name{field: value}``) and the checker types: its
+    name (no package) and its fields, each a primitive or ``dyn`` (any JSON value)."""
+
+    name: str
+    fields: tuple[tuple[str, CELType], ...]

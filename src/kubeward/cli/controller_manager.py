@@ -5,8 +5,14 @@ Flags keep kube-controller-manager's names and defaults (``--kubeconfig``, ``--c
 ``--use-service-account-credentials``, ``--leader-elect`` (on), ``--leader-elect-lease-duration``
 15s, ``--leader-elect-renew-deadline`` 10s, ``--leader-elect-retry-period`` 2s,
 ``--cluster-signing-cert-file``, ``--cluster-signing-key-file``,
-``--cluster-signing-duration``). The renew deadline must be shorter than the lease duration
-and longer than the retry period, as upstream validates. One flag is kubeward's own:
+``--cluster-signing-duration``, ``--horizontal-pod-autoscaler-sync-period`` 15s,
+``--horizontal-pod-autoscaler-tolerance`` 0.1,
+``--horizontal-pod-autoscaler-downscale-stabilization`` 5m,
+``--horizontal-pod-autoscaler-cpu-initialization-period`` 5m,
+``--horizontal-pod-autoscaler-initial-readiness-delay`` 30s, and for the node-IPAM controller
+``--allocate-node-cidrs``, ``--cluster-cidr``, ``--node-cidr-mask-size`` (``-ipv4`` 24,
+``-ipv6`` 64) and ``--service-cluster-ip-range``). The renew deadline must be shorter than
+the lease duration and longer than the retry period, as upstream validates. One flag is kubeward's own:
 ``--cluster-signing-allow-system-masters``, without which kube-apiserver-client requests for the
 ``system:masters`` group are failed instead of signed.
 """
@@ -24,6 +30,9 @@ from kubeward.client.api import APIClient
 from kubeward.controllers.leader import LeaderElectionConfig
 from kubeward.controllers.manager import ControllerManager, ManagerConfig
 from kubeward.controllers.names import ControllerSelection
+from kubeward.controllers.nodeipam_config import NodeIpamConfig, node_ipam_config
+from kubeward.controllers.podautoscaler import AutoscalerConfig
+from kubeward.controllers.podautoscaler_replicas import CalculatorConfig
 from kubeward.controllers.signing import SigningConfig
 from kubeward.errors import InputError
 from kubeward.pki.ca import CertificateAuthority
@@ -62,6 +71,34 @@ def leader_election_config(
     return LeaderElectionConfig(lease_duration=lease, renew_deadline=renew, retry_period=retry)
 
 
+def autoscaler_config(
+    sync_period: str,
+    tolerance: float,
+    downscale_stabilization: str,
+    cpu_initialization_period: str,
+    initial_readiness_delay: str,
+) -> AutoscalerConfig:
+    """The ``--horizontal-pod-autoscaler-*`` flags (InputError for unusable values)."""
+    if tolerance < 0:
+        raise InputError(f"--horizontal-pod-autoscaler-tolerance {tolerance}: must not be negative")
+    prefix = "--horizontal-pod-autoscaler-"
+    return AutoscalerConfig(
+        sync_period=parse_duration(sync_period, f"{prefix}sync-period"),
+        downscale_stabilization=parse_duration(
+            downscale_stabilization, f"{prefix}downscale-stabilization"
+        ),
+        calculator=CalculatorConfig(
+            tolerance=tolerance,
+            cpu_initialization_period=parse_duration(
+                cpu_initialization_period, f"{prefix}cpu-initialization-period"
+            ),
+            initial_readiness_delay=parse_duration(
+                initial_readiness_delay, f"{prefix}initial-readiness-delay"
+            ),
+        ),
+    )
+
+
 def build_manager(
     kubeconfig: Path,
     cert_file: Path | None,
@@ -72,6 +109,8 @@ def build_manager(
     controllers: tuple[str, ...] = ("*",),
     use_service_account_credentials: bool = False,
     leader_election: LeaderElectionConfig | None = None,
+    node_ipam: NodeIpamConfig | None = None,
+    autoscaler: AutoscalerConfig | None = None,
 ) -> ControllerManager:
     """The manager the flags describe (InputError for unusable flags or files)."""
     selection = ControllerSelection.parse(controllers)
@@ -96,6 +135,8 @@ def build_manager(
         use_service_account_credentials=use_service_account_credentials,
         kubeconfig=kubeconfig,
         leader_election=leader_election,
+        node_ipam=node_ipam,
+        autoscaler=autoscaler or AutoscalerConfig(),
     )
     return ControllerManager(client, config)
 
@@ -175,6 +216,80 @@ def build_manager(
     show_default=True,
     help="How often candidates try to acquire, and the leader to renew.",
 )
+@click.option(
+    "--allocate-node-cidrs",
+    type=click.BOOL,
+    default=False,
+    is_flag=False,
+    flag_value=True,
+    show_default=True,
+    help="Give each Node a pod range (spec.podCIDR) from --cluster-cidr.",
+)
+@click.option(
+    "--cluster-cidr",
+    default="",
+    help="The range of pod IPs in the cluster (two, comma-separated, for dual-stack).",
+)
+@click.option(
+    "--node-cidr-mask-size",
+    type=click.IntRange(1, 128),
+    default=None,
+    help="Mask size of a node's range (single-stack clusters).",
+)
+@click.option(
+    "--node-cidr-mask-size-ipv4",
+    type=click.IntRange(1, 32),
+    default=None,
+    help="Mask size of a node's IPv4 range (default 24).",
+)
+@click.option(
+    "--node-cidr-mask-size-ipv6",
+    type=click.IntRange(1, 128),
+    default=None,
+    help="Mask size of a node's IPv6 range (default 64).",
+)
+@click.option(
+    "--service-cluster-ip-range",
+    default="",
+    help="The Services' range(s), kept out of the nodes' pod ranges.",
+)
+@click.option(
+    "--horizontal-pod-autoscaler-sync-period",
+    "hpa_sync_period",
+    default="15s",
+    show_default=True,
+    help="How often each HorizontalPodAutoscaler is looked at.",
+)
+@click.option(
+    "--horizontal-pod-autoscaler-tolerance",
+    "hpa_tolerance",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="How far the usage ratio may be from 1.0 before the autoscaler acts.",
+)
+@click.option(
+    "--horizontal-pod-autoscaler-downscale-stabilization",
+    "hpa_downscale_stabilization",
+    default="5m",
+    show_default=True,
+    help="How far back the autoscaler looks for a higher recommendation before scaling down.",
+)
+@click.option(
+    "--horizontal-pod-autoscaler-cpu-initialization-period",
+    "hpa_cpu_initialization_period",
+    default="5m",
+    show_default=True,
+    help="After a pod starts, how long its CPU samples count only once it has been ready for "
+    "a whole metric window.",
+)
+@click.option(
+    "--horizontal-pod-autoscaler-initial-readiness-delay",
+    "hpa_initial_readiness_delay",
+    default="30s",
+    show_default=True,
+    help="After a pod starts, how long readiness changes are taken as its first readiness.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def controller_manager(
     kubeconfig: Path,
@@ -188,11 +303,32 @@ def controller_manager(
     leader_elect_lease_duration: str,
     leader_elect_renew_deadline: str,
     leader_elect_retry_period: str,
+    allocate_node_cidrs: bool,
+    cluster_cidr: str,
+    node_cidr_mask_size: int | None,
+    node_cidr_mask_size_ipv4: int | None,
+    node_cidr_mask_size_ipv6: int | None,
+    service_cluster_ip_range: str,
+    hpa_sync_period: str,
+    hpa_tolerance: float,
+    hpa_downscale_stabilization: str,
+    hpa_cpu_initialization_period: str,
+    hpa_initial_readiness_delay: str,
     verbose: int,
 ) -> None:
-    """Run kube-controller-manager's controllers (certificates, replicaset, deployment,
-    statefulset, daemonset, garbage collector) against an API server."""
+    """Run kube-controller-manager's controllers (certificates, replicaset, replicationcontroller,
+    deployment, statefulset, daemonset, horizontal pod autoscaler, garbage collector …) against
+    an API server."""
     setup_logging(max(verbose, 1))
+    node_ipam = None
+    if allocate_node_cidrs:
+        node_ipam = node_ipam_config(
+            cluster_cidr,
+            service_cluster_ip_range=service_cluster_ip_range,
+            mask_size=node_cidr_mask_size,
+            mask_size_ipv4=node_cidr_mask_size_ipv4,
+            mask_size_ipv6=node_cidr_mask_size_ipv6,
+        )
     manager = build_manager(
         kubeconfig,
         cluster_signing_cert_file,
@@ -206,6 +342,14 @@ def controller_manager(
             leader_elect_lease_duration,
             leader_elect_renew_deadline,
             leader_elect_retry_period,
+        ),
+        node_ipam=node_ipam,
+        autoscaler=autoscaler_config(
+            hpa_sync_period,
+            hpa_tolerance,
+            hpa_downscale_stabilization,
+            hpa_cpu_initialization_period,
+            hpa_initial_readiness_delay,
         ),
     )
     run_async(until_signalled(manager.run(), manager.client.close))

@@ -1,13 +1,15 @@
 """``kubeward netpol``: evaluate, tabulate, explain, diff and lint NetworkPolicies.
 
 Every command reads Namespaces, Pods and NetworkPolicies from ``-f PATH`` (files or folders,
-repeatable or comma-separated as with kubectl) or, once the API client is wired, from the live
-cluster of ``--kubeconfig``. Rules:
+repeatable or comma-separated as with kubectl) or from the live cluster of ``--kubeconfig``,
+whose running pods carry the IPs their nodes gave them (``status.podIP``), so ``ipBlock`` rules
+are judged against real addresses. Rules:
 
  1. Output is computed whole before anything is printed: bad input prints one ``error:`` line
     and nothing else.
  2. ``--from``/``--to`` take ``NAMESPACE/POD`` or an IP address; an IP that belongs to a pod
-    stands for that pod, any other IP is outside the cluster.
+    stands for that pod, any other IP is outside the cluster. A verdict's first line names each
+    pod with its IP.
  3. A named ``--port`` is resolved on the destination pod's container ports, as a named port in
     a policy is.
  4. ``check`` exits 0 when the connection is allowed and 1 when it is denied, as

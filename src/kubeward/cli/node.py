@@ -75,7 +75,10 @@ def parse_pairs(text: str, flag: str) -> dict[str, str]:
     help="The CA whose client certificates the kubelet API accepts (the cluster CA).",
 )
 @click.option(
-    "--pod-cidr", default="10.244.0.0/24", show_default=True, help="The range pod IPs come from."
+    "--pod-cidr",
+    default="",
+    help="The range pod IPs come from, registered as the Node's spec.podCIDR. Without it the "
+    "node waits for the controller-manager's node-IPAM controller to set one.",
 )
 @click.option("--node-ip", default="127.0.0.1", show_default=True, help="The node's InternalIP.")
 @click.option("--node-labels", default="", help="Extra labels: key=value,key=value.")
@@ -111,7 +114,7 @@ def node(
     """Run a node: register it, keep its Lease, and run (simulated) the pods bound to it."""
     setup_logging(max(verbose, 1))
     try:
-        network = ipaddress.IPv4Network(pod_cidr)
+        network = ipaddress.ip_network(pod_cidr) if pod_cidr else None
     except ValueError as exc:
         raise InputError(f"--pod-cidr {pod_cidr!r}: {exc}") from exc
     config = NodeConfig(

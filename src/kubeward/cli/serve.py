@@ -21,6 +21,7 @@ from kubeward.api.allocation.ranges import (
 )
 from kubeward.cli.auth_flags import auth_config, auth_flags
 from kubeward.cli.etcd_flags import etcd_config_from_flags, etcd_options
+from kubeward.cli.feature_flags import feature_flags, features_from_flags
 from kubeward.cli.flags import timeout_seconds
 from kubeward.cli.kubelet_client_flags import kubelet_client_config, kubelet_client_flags
 from kubeward.cli.runtime import run_async, setup_logging
@@ -224,6 +225,7 @@ _MODES = "AlwaysAllow, AlwaysDeny, RBAC"
     default="",
     help="Comma-separated admission plugins to disable (Kubernetes' names).",
 )
+@feature_flags
 @click.option("-v", "--verbose", count=True, help="More logging.")
 @etcd_options
 def serve(
@@ -259,11 +261,14 @@ def serve(
     service_node_port_range: str,
     enable_admission_plugins: str,
     disable_admission_plugins: str,
+    feature_gates: str,
+    runtime_config: str,
     verbose: int,
     **flags: Any,  # the authentication/authorization flags and the etcd flags
 ) -> None:
     """Run the Kubernetes API server over HTTPS (x509, token and anonymous authentication)."""
     setup_logging(verbose)
+    features = features_from_flags(feature_gates, runtime_config)
     etcd = etcd_config_from_flags(flags)
     if etcd is not None and storage_url:
         raise InputError("--storage and --etcd-servers name two stores; give one")
@@ -314,6 +319,7 @@ def serve(
         service_node_port_range=str(PortRange.parse(service_node_port_range)),
         enable_admission_plugins=_split(enable_admission_plugins),
         disable_admission_plugins=_split(disable_admission_plugins),
+        features=features,
     )
     for warning in startup_warnings(config):
         click.echo(f"warning: {warning}", err=True)

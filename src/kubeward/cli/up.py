@@ -23,6 +23,7 @@ from kubeward.api.allocation.ranges import (
     PortRange,
 )
 from kubeward.cli.auth_flags import auth_config, auth_flags
+from kubeward.cli.feature_flags import feature_flags, features_from_flags
 from kubeward.cli.runtime import run_async, setup_logging
 from kubeward.cli.serve import max_token_expiration_seconds, startup_warnings
 from kubeward.controllers.local import run_local_controller_manager
@@ -116,6 +117,7 @@ NEXT_COMMANDS = (
     show_default=True,
     help="With --etcd: API servers to run, on PORT, PORT+1, ... (each its own etcd client and caches).",
 )
+@feature_flags
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(
     data_dir: Path,
@@ -129,6 +131,8 @@ def up(
     service_node_port_range: str,
     use_etcd: bool,
     replicas: int,
+    feature_gates: str,
+    runtime_config: str,
     verbose: int,
     nodes: int,
     **auth: Any,
@@ -138,6 +142,7 @@ def up(
     ip_range = IPRange.parse(service_cluster_ip_range)
     port_range = PortRange.parse(service_node_port_range)
     auth_fields = auth_config(auth)  # a bad flag is refused before the PKI is made
+    features = features_from_flags(feature_gates, runtime_config)
     if replicas > 1 and not use_etcd:
         raise InputError("--replicas needs --etcd: API servers share their store through etcd")
     etcd_state = None
@@ -162,6 +167,7 @@ def up(
         config,
         authorization_policy_file=authorization_policy_file,
         service_node_port_range=str(port_range),
+        features=features,
         **auth_fields,
     )
     if etcd_state is not None:
@@ -176,7 +182,8 @@ def up(
         # The controller-manager and the scheduler: in this process, but clients with their
         # own certificates.
         loop = asyncio.get_running_loop()
-        running.background.append(loop.create_task(run_local_controller_manager(admin.parent)))
+        manager = run_local_controller_manager(admin.parent, service_cluster_ip_range=str(ip_range))
+        running.background.append(loop.create_task(manager))
         running.background.append(loop.create_task(run_local_scheduler(admin.parent)))
         if nodes:
             server = f"https://127.0.0.1:{running.port}"

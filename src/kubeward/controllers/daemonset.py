@@ -50,7 +50,8 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.expectations import Expectations
 from kubeward.controllers.informer import Informer, key_of
-from kubeward.errors import BadRequest, KubewardError, NotFound, StatusError
+from kubeward.controllers.status_writes import Written, write_status
+from kubeward.errors import BadRequest, KubewardError, NotFound
 
 log = logging.getLogger("kubeward.controllers")
 
@@ -402,19 +403,10 @@ class DaemonSetController(Controller):
         status, again = self.calculate_status(ds, by_node, update_hash, collisions)
         if status == (ds.get("status") or {}):
             return again
-        updated = copy.deepcopy(ds)
-        updated["status"] = status
-        try:
-            await self.client.update(
-                DAEMONSETS, updated, namespace=m.namespace_of(ds), subresource="status"
-            )
-        except NotFound:
+        written = await write_status(self.client, DAEMONSETS, ds, status)
+        if written is Written.GONE:
             return None
-        except StatusError as exc:
-            if exc.code != 409:
-                raise
-            return 0.05
-        return again
+        return 0.05 if written is Written.STALE else again
 
     async def _truncate_history(
         self,

@@ -54,6 +54,7 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.informer import Informer, key_of
 from kubeward.controllers.scales import ScaleReader
+from kubeward.controllers.status_writes import Written, write_status
 from kubeward.errors import BadRequest, DisruptionSyncFailed, NotFound, StatusError
 
 log = logging.getLogger("kubeward.controllers")
@@ -423,22 +424,8 @@ class DisruptionController(Controller):
         """Rule 6; False after a lost race."""
         if _comparable(budget.get("status") or {}) == _comparable(status):
             return True
-        updated = copy.deepcopy(budget)
-        updated["status"] = status
-        try:
-            await self.client.update(
-                PODDISRUPTIONBUDGETS,
-                updated,
-                namespace=m.namespace_of(budget),
-                subresource="status",
-            )
-        except NotFound:
-            return True
-        except StatusError as exc:
-            if exc.code != 409:
-                raise
-            return False
-        return True
+        written = await write_status(self.client, PODDISRUPTIONBUDGETS, budget, status)
+        return written is not Written.STALE
 
 
 def _comparable(status: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,12 @@ Rules:
     the shared Secret informer.
  8. The endpoints and endpointslice controllers share the Service and Pod informers; the
     disruption controller reads the workloads' informers for their scale.
- 9. The job, cronjob and ttl-after-finished controllers read the time from the configured
+ 9. The node-IPAM controller runs only with ``--allocate-node-cidrs`` (``node_ipam`` set), as
+    upstream starts it; it shares the Node informer.
+10. The replicationcontroller controller is the replicaset controller over RCs; the horizontal
+    pod autoscaler reads HPAs and pods from the shared informers, and metrics and scales with
+    its own client (``--horizontal-pod-autoscaler-*`` in ``autoscaler``).
+11. The job, cronjob and ttl-after-finished controllers read the time from the configured
     ``clock`` (the wall clock unless a test injects a fake one).
 """
 
@@ -38,6 +43,7 @@ from pathlib import Path
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.apps import DEPLOYMENTS, LEASES, REPLICA_SETS
 from kubeward.api.resources.apps_sets import CONTROLLER_REVISIONS, DAEMONSETS, STATEFULSETS
+from kubeward.api.resources.autoscaling import HORIZONTAL_POD_AUTOSCALERS
 from kubeward.api.resources.batch import CRONJOBS, JOBS
 from kubeward.api.resources.certificates import CERTIFICATE_SIGNING_REQUESTS
 from kubeward.api.resources.core import NODES, PODS, SECRETS
@@ -65,8 +71,12 @@ from kubeward.controllers.factory import InformerFactory
 from kubeward.controllers.garbagecollector import GarbageCollector
 from kubeward.controllers.job import JobController
 from kubeward.controllers.leader import LeaderElectionConfig, LeaderElector
+from kubeward.controllers.nodeipam import NodeIpamController
+from kubeward.controllers.nodeipam_config import NodeIpamConfig
 from kubeward.controllers.nodelifecycle import NodeLifecycleController
+from kubeward.controllers.podautoscaler import AutoscalerConfig, HorizontalController
 from kubeward.controllers.replicaset import ReplicaSetController
+from kubeward.controllers.replicationcontroller import ReplicationManager
 from kubeward.controllers.scales import ScaleReader
 from kubeward.controllers.signing import SigningConfig, SigningController
 from kubeward.controllers.sources import ClientSource
@@ -94,6 +104,8 @@ class ManagerConfig:
     use_service_account_credentials: bool = False
     kubeconfig: Path | None = None  # needed for service-account credentials (its cluster)
     leader_election: LeaderElectionConfig | None = None
+    node_ipam: NodeIpamConfig | None = None  # --allocate-node-cidrs and its ranges (rule 9)
+    autoscaler: AutoscalerConfig = field(default_factory=AutoscalerConfig)
     clock: Clock = field(default_factory=RealClock)
 
 
@@ -176,6 +188,24 @@ class ControllerManager:
                     await self.client_for(names.REPLICASET),
                 )
             )
+        if self.enabled(names.REPLICATION_CONTROLLER):
+            built.append(
+                ReplicationManager(
+                    f.informer(REPLICATION_CONTROLLERS),
+                    f.informer(PODS),
+                    await self.client_for(names.REPLICATION_CONTROLLER),
+                )
+            )
+        if self.enabled(names.HORIZONTAL_POD_AUTOSCALER):
+            built.append(
+                HorizontalController(
+                    f.informer(HORIZONTAL_POD_AUTOSCALERS),
+                    f.informer(PODS),
+                    await self.client_for(names.HORIZONTAL_POD_AUTOSCALER),
+                    config=self.config.autoscaler,
+                    clock=self.config.clock,
+                )
+            )
         if self.enabled(names.DEPLOYMENT):
             built.append(
                 DeploymentController(
@@ -216,6 +246,12 @@ class ControllerManager:
                     f.informer(LEASES),
                     f.informer(PODS),
                     await self.client_for(names.NODE_LIFECYCLE),
+                )
+            )
+        if self.config.node_ipam is not None and self.enabled(names.NODE_IPAM):
+            built.append(
+                NodeIpamController(
+                    f.informer(NODES), await self.client_for(names.NODE_IPAM), self.config.node_ipam
                 )
             )
         built.extend(await self._build_service_and_budget_controllers())

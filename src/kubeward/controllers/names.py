@@ -32,11 +32,14 @@ CSR_APPROVING = "certificatesigningrequest-approving-controller"
 CSR_CLEANER = "certificatesigningrequest-cleaner-controller"
 TOKEN_CLEANER = "token-cleaner-controller"
 NODE_LIFECYCLE = "node-lifecycle-controller"
+NODE_IPAM = "node-ipam-controller"
 STATEFULSET = "statefulset-controller"
 DAEMONSET = "daemonset-controller"
 ENDPOINTS = "endpoints-controller"
 ENDPOINT_SLICE = "endpointslice-controller"
 DISRUPTION = "disruption-controller"
+REPLICATION_CONTROLLER = "replicationcontroller-controller"
+HORIZONTAL_POD_AUTOSCALER = "horizontal-pod-autoscaler-controller"
 JOB = "job-controller"
 CRONJOB = "cronjob-controller"
 TTL_AFTER_FINISHED = "ttl-after-finished-controller"
@@ -61,11 +64,16 @@ KNOWN: tuple[ControllerName, ...] = (
     ControllerName(GARBAGE_COLLECTOR, ("garbagecollector",), "generic-garbage-collector"),
     ControllerName(TOKEN_CLEANER, ("tokencleaner",), "token-cleaner", enabled_by_default=False),
     ControllerName(NODE_LIFECYCLE, ("nodelifecycle",), "node-controller"),
+    ControllerName(NODE_IPAM, ("nodeipam",), "node-controller"),
     ControllerName(STATEFULSET, ("statefulset",), "statefulset-controller"),
     ControllerName(DAEMONSET, ("daemonset",), "daemon-set-controller"),
     ControllerName(ENDPOINTS, ("endpoint",), "endpoint-controller"),
     ControllerName(ENDPOINT_SLICE, ("endpointslice",), "endpointslice-controller"),
     ControllerName(DISRUPTION, ("disruption",), "disruption-controller"),
+    ControllerName(REPLICATION_CONTROLLER, ("replicationcontroller",), "replication-controller"),
+    ControllerName(
+        HORIZONTAL_POD_AUTOSCALER, ("horizontalpodautoscaling",), "horizontal-pod-autoscaler"
+    ),
     ControllerName(JOB, ("job",), "job-controller"),
     ControllerName(CRONJOB, ("cronjob",), "cronjob-controller"),
     ControllerName(TTL_AFTER_FINISHED, ("ttl-after-finished",), "ttl-after-finished-controller"),

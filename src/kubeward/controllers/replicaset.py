@@ -43,12 +43,12 @@ from kubeward.controllers.base import Controller
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.expectations import Expectations
 from kubeward.controllers.informer import Informer, key_of
+from kubeward.controllers.status_writes import Written, write_status
 from kubeward.errors import (
     BadRequest,
     KubewardError,
     NotFound,
     ReplicaSetSyncFailed,
-    StatusError,
 )
 
 log = logging.getLogger("kubeward.controllers")
@@ -94,7 +94,11 @@ def _condition(status: m.JSONObject, kind: str) -> m.JSONObject | None:
 
 
 class ReplicaSetController(Controller):
+    """Subclasses (``replicationcontroller``) change the kind, how its selector is read and
+    the events' component."""
+
     name = "replicaset"
+    component = "replicaset-controller"
 
     def __init__(
         self,
@@ -110,16 +114,20 @@ class ReplicaSetController(Controller):
         self.client = client
         self.rt = rt
         self.expectations = Expectations()
-        self.events = EventRecorder(client, "replicaset-controller")
+        self.events = EventRecorder(client, self.component)
         self.depends_on(pods)
         pods.add_event_handler(self._pod_added, self._pod_updated, self._pod_deleted)
+
+    def selector_of(self, obj: m.JSONObject) -> LabelSelector | None:
+        """The workload's pod selector; None when it selects nothing usable."""
+        return _selector_of(obj)
 
     # --- events ---------------------------------------------------------------------------
     def _owner_key(self, pod: m.JSONObject) -> str | None:
         ref = ownership.controller_ref(pod)
         if ref is None or ref.get("kind") != self.rt.kind:
             return None
-        if str(ref.get("apiVersion", "")).split("/")[0] != self.rt.group:
+        if str(ref.get("apiVersion", "")).rpartition("/")[0] != self.rt.group:
             return None
         key = f"{m.namespace_of(pod)}/{ref.get('name')}"
         owner = self.informer.get(key)
@@ -130,7 +138,7 @@ class ReplicaSetController(Controller):
     def _enqueue_matching(self, pod: m.JSONObject) -> None:
         labels = m.metadata(pod).get("labels") or {}
         for rs in self.informer.in_namespace(m.namespace_of(pod)):
-            selector = _selector_of(rs)
+            selector = self.selector_of(rs)
             if selector is not None and selector.matches(labels):
                 self.queue.add(key_of(rs))
 
@@ -172,7 +180,7 @@ class ReplicaSetController(Controller):
         if rs is None:
             self.expectations.forget(key)
             return None
-        selector = _selector_of(rs)
+        selector = self.selector_of(rs)
         if selector is None:
             return None
         satisfied = self.expectations.satisfied(key)
@@ -322,16 +330,7 @@ class ReplicaSetController(Controller):
         old.pop("terminatingReplicas", None)
         if status == old:
             return again
-        updated = copy.deepcopy(rs)
-        updated["status"] = status
-        try:
-            await self.client.update(
-                self.rt, updated, namespace=m.namespace_of(rs), subresource="status"
-            )
-        except NotFound:
+        written = await write_status(self.client, self.rt, rs, status)
+        if written is Written.GONE:
             return None
-        except StatusError as exc:
-            if exc.code != 409:
-                raise
-            return 0.05  # a newer object is on its way to the cache: look again
-        return again
+        return 0.05 if written is Written.STALE else again

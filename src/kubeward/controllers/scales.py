@@ -27,7 +27,7 @@ class ScaleReader:
         self.client = client
         self._mappings: dict[tuple[str, str], ResourceType | None] = {}
 
-    async def _mapping(self, api_version: str, kind: str) -> ResourceType | None:
+    async def mapping(self, api_version: str, kind: str) -> ResourceType | None:
         """Rule 1."""
         key = (api_version, kind)
         if key in self._mappings:
@@ -50,7 +50,7 @@ class ScaleReader:
 
     async def scale(self, ref: m.JSONObject, namespace: str) -> tuple[str, int] | None:
         """Rule 2: (uid, spec.replicas) of the referenced controller, or None."""
-        rt = await self._mapping(str(ref.get("apiVersion") or ""), str(ref.get("kind") or ""))
+        rt = await self.mapping(str(ref.get("apiVersion") or ""), str(ref.get("kind") or ""))
         if rt is None:
             return None
         path = self.client.path(rt, namespace, str(ref.get("name") or ""), "scale")

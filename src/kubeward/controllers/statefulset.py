@@ -54,7 +54,8 @@ from kubeward.controllers import statefulset_pods as sp
 from kubeward.controllers.base import Controller
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.informer import Informer, key_of
-from kubeward.errors import AlreadyExists, BadRequest, KubewardError, NotFound, StatusError
+from kubeward.controllers.status_writes import Written, write_status
+from kubeward.errors import AlreadyExists, BadRequest, KubewardError, NotFound
 
 log = logging.getLogger("kubeward.controllers")
 
@@ -383,19 +384,10 @@ class StatefulSetController(Controller):
         status, again = self.calculate_status(sts, current, update, collisions, pods)
         if status == (sts.get("status") or {}):
             return again
-        updated = copy.deepcopy(sts)
-        updated["status"] = status
-        try:
-            await self.client.update(
-                STATEFULSETS, updated, namespace=m.namespace_of(sts), subresource="status"
-            )
-        except NotFound:
+        written = await write_status(self.client, STATEFULSETS, sts, status)
+        if written is Written.GONE:
             return None
-        except StatusError as exc:
-            if exc.code != 409:
-                raise
-            return 0.05  # a newer object is on its way to the cache: look again
-        return again
+        return 0.05 if written is Written.STALE else again
 
     async def _truncate_history(
         self,

@@ -21,8 +21,8 @@ them:
  7. ``ipBlock`` matches IPs in ``cidr`` outside every ``except``. Upstream says ipBlock is meant
     for cluster-external IPs and leaves pod IPs implementation-defined; like Calico and the
     iptables-based plugins we also match pod IPs (``ip_block_matches_pods=False`` gives Cilium's
-    behaviour, where pods are reached only through selectors). A pod without an IP matches no
-    ipBlock. When a side is denied and an ipBlock of the isolating policies passed over the
+    behaviour, where pods are reached only through selectors). A pod without an IP (not yet
+    running, or finished) matches no ipBlock. When a side is denied and an ipBlock of the isolating policies passed over the
     peer pod for either reason, the verdict carries a note saying so.
  8. Traffic from an IP outside the cluster to a pod is judged on the ingress side only; traffic
     from a pod to an IP outside the cluster on the egress side only.
@@ -151,17 +151,22 @@ class Verdict:
     protocol: str
     egress: SideVerdict
     ingress: SideVerdict
+    source_ip: str = ""  # the source pod's IP, when it has one
+    destination_ip: str = ""
 
     @property
     def allowed(self) -> bool:
         return self.egress.allowed and self.ingress.allowed
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "allowed": self.allowed,
-            "egress": self.egress.to_dict(),
-            "ingress": self.ingress.to_dict(),
-        }
+        out: dict[str, Any] = {"allowed": self.allowed}
+        if self.source_ip:
+            out["sourceIP"] = self.source_ip
+        if self.destination_ip:
+            out["destinationIP"] = self.destination_ip
+        out["egress"] = self.egress.to_dict()
+        out["ingress"] = self.ingress.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -321,7 +326,16 @@ class Evaluator:
         """The verdict on ``source`` opening a ``protocol`` connection to ``destination:port``."""
         egress = self._side(EGRESS, source, destination, port, protocol)
         ingress = self._side(INGRESS, destination, source, port, protocol)
-        return Verdict(source.key, destination.key, port, protocol, egress, ingress)
+        return Verdict(
+            source.key,
+            destination.key,
+            port,
+            protocol,
+            egress,
+            ingress,
+            source_ip=_pod_ip_text(source),
+            destination_ip=_pod_ip_text(destination),
+        )
 
     def _side(
         self, direction: str, endpoint: Endpoint, peer: Endpoint, port: int, protocol: str
@@ -377,9 +391,22 @@ class Evaluator:
                 f"ipBlock peers match only addresses outside the cluster here, "
                 f"never a pod such as {peer.key}",
             )
+        if peer.ip is None and peer.finished:
+            return (
+                f"{peer.key} has no IP ({peer.phase}: its IP was released), "
+                "so no ipBlock can match it",
+            )
         if peer.ip is None:
             return (f"{peer.key} has no IP (no status.podIP), so no ipBlock can match it",)
-        return ()
+        return tuple(
+            f"{peer.key}'s IP {peer.ip} is in ipBlock {block.cidr} but excepted by {hole}"
+            for policy in policies
+            for rule in policy.rules(direction)
+            for compiled in rule.peers
+            if (block := compiled.peer.ip_block) is not None and peer.ip in block.cidr
+            for hole in block.excepts
+            if peer.ip.version == hole.version and peer.ip in hole
+        )
 
     def _match_rule(
         self, rule: CompiledRule, peer: Endpoint, port: int, protocol: str, destination: Pod | None
@@ -475,3 +502,7 @@ class Evaluator:
                 if entry.name and entry.number == port and entry.protocol == protocol:
                     masks[entry.name] = masks.get(entry.name, 0) | (1 << i)
         return masks
+
+
+def _pod_ip_text(endpoint: Endpoint) -> str:
+    return str(endpoint.ip) if isinstance(endpoint, Pod) and endpoint.ip is not None else ""

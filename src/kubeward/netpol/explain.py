@@ -9,9 +9,10 @@ today. Rules:
  2. A policy isolating the pod with no rule for the direction is shown as letting nothing
     through: it is a deny-all for that pod.
  3. Peers are listed with the pods they match now; ipBlock peers list the pods whose IP they
-    contain when the evaluator matches ipBlocks against pod IPs, and say which pods they
-    cannot match: those without an IP (every pod of a live kubeward cluster), or every pod
-    when ipBlocks are not matched against pods.
+    contain when the evaluator matches ipBlocks against pod IPs (in a live cluster, the IPs
+    the nodes gave running pods), and say which pods they cannot match: those without an IP
+    (not yet running, or finished), or every pod when ipBlocks are not matched against pods.
+    The pods an ipBlock peer matches are shown with their IPs.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ class PeerExplanation:
     text: str
     pods: tuple[str, ...]
     note: str = ""
+    ips: tuple[str, ...] = ()  # for an ipBlock peer: the IPs of ``pods`` it contains
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"peer": self.index, "text": self.text, "pods": list(self.pods)}
+        if self.ips:
+            out["ips"] = list(self.ips)
         if self.note:
             out["note"] = self.note
         return out
@@ -115,7 +119,12 @@ def _direction_lines(explained: DirectionExplanation) -> list[str]:
         for rule in policy.rules:
             lines.append(f"    rule {rule.index}: {rule.text}")
             for peer in rule.peers:
-                matched = ", ".join(peer.pods) if peer.pods else "no pod"
+                named = (
+                    [f"{pod} ({ip})" for pod, ip in zip(peer.pods, peer.ips, strict=True)]
+                    if peer.ips
+                    else list(peer.pods)
+                )
+                matched = ", ".join(named) if named else "no pod"
                 note = f" ({peer.note})" if peer.note else ""
                 lines.append(f"      peer {peer.index} ({peer.text}) matches now: {matched}{note}")
     return lines
@@ -152,6 +161,11 @@ def explain_pod(evaluator: Evaluator, pod: Pod) -> PodExplanation:
                             peer_text(peer.peer, policy.namespace),
                             tuple(p.key for p in evaluator.pods_of(peer.pods)),
                             _ip_block_note(evaluator, peer.peer),
+                            tuple(
+                                str(p.ip)
+                                for p in evaluator.pods_of(peer.pods)
+                                if peer.peer.ip_block is not None
+                            ),
                         )
                         for peer in rule.peers
                     ),

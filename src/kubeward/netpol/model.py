@@ -67,10 +67,16 @@ class Pod:
     labels: Mapping[str, str] = field(default_factory=dict)
     ip: IPAddress | None = None
     ports: tuple[ContainerPort, ...] = ()
+    phase: str = ""  # status.phase, when the input says it
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def finished(self) -> bool:
+        """Succeeded or Failed: its sandbox is gone and its IP was released."""
+        return self.phase in ("Succeeded", "Failed")
 
     def named_port(self, name: str, protocol: str | None = None) -> ContainerPort | None:
         """The container port called ``name`` (of ``protocol`` when given), if any."""

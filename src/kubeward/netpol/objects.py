@@ -10,13 +10,16 @@ objects fetched through the API), so both are judged alike. Rules:
     refuse it — except for the namespaces every cluster has (``default``, ``kube-system``,
     ``kube-public``, ``kube-node-lease``), which exist with just their name label.
  4. Every namespace gets the ``kubernetes.io/metadata.name`` label, as the API server sets it.
- 5. A pod's IP is ``status.podIP`` (or the first of ``status.podIPs``); container ports come
+ 5. A pod's IP is ``status.podIP`` (or the first of ``status.podIPs``), as the node that runs
+    it reports it; a pod whose ``status.phase`` is ``Succeeded`` or ``Failed`` has none (its
+    sandbox is gone and its address may already be another pod's). Container ports come
     from ``spec.containers[*].ports`` (and init containers), protocol defaulted to TCP.
  6. A NetworkPolicy is defaulted and validated as the API server does; a failure is bad input.
  7. A pod without an IP is accepted whatever the policies say: it matches no ``ipBlock``
     (there is no address to test), and the evaluator says so when that decides a
-    connection. Pods of a live kubeward cluster have no IP — nothing runs them — so this is
-    how ``--kubeconfig`` inputs are judged.
+    connection. In a live cluster (``--kubeconfig``) that is a pod not yet running (no node
+    has given it an address) or one that has finished; running pods carry the IP their
+    node gave them from its ``spec.podCIDR``, and ipBlocks are judged against it.
  8. The same object twice is bad input.
  9. :func:`overlay_documents` lays objects over others by identity (kind, namespace, name):
     ``netpol diff --kubeconfig K --after FILE`` judges the live cluster with FILE applied.
@@ -185,7 +188,16 @@ def _pod(obj: Mapping[str, Any], name: str, namespace: str, where: str) -> Pod:
     status = obj.get("status") or {}
     if not isinstance(spec, Mapping) or not isinstance(status, Mapping):
         raise InputError(f"{where}: spec and status must be objects")
-    return Pod(namespace, name, labels, _pod_ip(status, where), _container_ports(spec, where))
+    phase = str(status.get("phase") or "")
+    ip = _pod_ip(status, where)
+    return Pod(
+        namespace,
+        name,
+        labels,
+        None if phase in ("Succeeded", "Failed") else ip,
+        _container_ports(spec, where),
+        phase,
+    )
 
 
 def _pod_ip(status: Mapping[str, Any], where: str) -> IPAddress | None:

@@ -47,6 +47,11 @@ def truth_table_json(table: TruthTable) -> str:
     return to_json(table.to_dict())
 
 
+def _with_ip(key: str, ip: str) -> str:
+    """A pod with its IP (``prod/web (10.244.1.3)``), as the verdict's first line names it."""
+    return f"{key} ({ip})" if ip else key
+
+
 def _side_text(side: SideVerdict) -> str:
     state = "allowed" if side.allowed else "denied"
     return f"{side.direction.lower()} ({state}): {side.reason}"
@@ -54,9 +59,9 @@ def _side_text(side: SideVerdict) -> str:
 
 def verdict_text(verdict: Verdict) -> str:
     state = "allowed" if verdict.allowed else "denied"
-    head = (
-        f"{state}: {verdict.source} -> {verdict.destination} on {verdict.port}/{verdict.protocol}"
-    )
+    source = _with_ip(verdict.source, verdict.source_ip)
+    destination = _with_ip(verdict.destination, verdict.destination_ip)
+    head = f"{state}: {source} -> {destination} on {verdict.port}/{verdict.protocol}"
     return "\n".join([head, f"  {_side_text(verdict.egress)}", f"  {_side_text(verdict.ingress)}"])
 
 

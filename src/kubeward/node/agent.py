@@ -11,7 +11,11 @@ the real thing. Rules:
     (``leaseDurationSeconds`` 40, holder the node's name), creating it when missing, as the
     kubelet's node lease controller does; a failed renewal is logged and retried.
  3. Report node status every ``status_seconds``.
- 4. Run the pods bound to the node (``node.pods``).
+ 4. Run the pods bound to the node (``node.pods``), once the node's pod range is known: the
+    Node's ``spec.podCIDR`` as the node-IPAM controller set it (the agent follows its own Node
+    until it is set, as a kubelet in a cluster waits for it), or else ``--pod-cidr``.
+    A node registers with ``--pod-cidr`` as its ``spec.podCIDR`` when it is given, so a
+    cluster without the controller still works; a Node that already has a range keeps it.
  5. With a certificate directory: rotate the client certificate before it expires
     (``rotate_certificates``), and serve the kubelet API on its port with a serving
     certificate from the Certificates API (``serve``), reporting the bound port in
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 
@@ -30,9 +35,13 @@ from kubeward.api import meta as m
 from kubeward.api.resources.apps import LEASES
 from kubeward.api.resources.core import NODES
 from kubeward.client.api import APIClient
+from kubeward.controllers.informer import Informer
+from kubeward.controllers.nodeipam import node_pod_cidrs
+from kubeward.controllers.sources import ClientSource
 from kubeward.errors import AlreadyExists, KubewardError, NotFound
 from kubeward.node import credentials
 from kubeward.node.config import NodeConfig
+from kubeward.node.ipam import IPNetwork
 from kubeward.node.kubelet_api import KubeletAPI, NodeView, start_kubelet_api
 from kubeward.node.kubelet_auth import KubeletAuth
 from kubeward.node.pods import PodRunner
@@ -162,14 +171,48 @@ class NodeAgent:
                 )
                 await asyncio.sleep(30.0)
 
+    async def pod_cidr(self) -> IPNetwork:
+        """Rule 4: the Node's first ``spec.podCIDRs`` entry, waited for unless ``--pod-cidr``."""
+        source = ClientSource(
+            self.client, NODES, field_selector=f"metadata.name={self.config.name}"
+        )
+        informer = Informer(source, resync=0)
+        found: asyncio.Future[IPNetwork] = asyncio.get_running_loop().create_future()
+
+        def look(node: m.JSONObject) -> None:
+            for text in node_pod_cidrs(node)[:1]:
+                with contextlib.suppress(ValueError):
+                    if not found.done():
+                        found.set_result(ipaddress.ip_network(text, strict=False))
+
+        informer.add_event_handler(on_add=look, on_update=lambda _old, new: look(new))
+        following = asyncio.create_task(informer.run())
+        try:
+            await informer.synced.wait()
+            if not found.done() and self.config.pod_cidr is not None:
+                return self.config.pod_cidr
+            if not found.done():
+                log.info("%s: waiting for the Node's spec.podCIDR", self.config.name)
+            return await found
+        finally:
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+
+    async def run_pods(self) -> None:
+        """Rule 4."""
+        network = await self.pod_cidr()
+        log.info("%s: pod IPs from %s", self.config.name, network)
+        self.pods.use_pod_cidr(network)
+        await asyncio.gather(self.pods.informer.run(), self.pods.run())
+
     async def run(self) -> None:
         """Rules 1-5, until cancelled."""
         await self.register_until_done()
         tasks = [
             asyncio.create_task(self._every(self.config.heartbeat_seconds, "lease")),
             asyncio.create_task(self._every(self.config.status_seconds, "status")),
-            asyncio.create_task(self.pods.informer.run()),
-            asyncio.create_task(self.pods.run()),
+            asyncio.create_task(self.run_pods()),
         ]
         if self.config.cert_dir is not None and self.config.serve:
             tasks.append(asyncio.create_task(self.serve_kubelet_api()))

@@ -15,15 +15,14 @@ DEFAULT_CAPACITY = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-stora
 class NodeConfig:
     """A node's settings, with the kubelet's flag names where it has them.
 
-    ``pod_cidr`` is the kubelet's ``--pod-cidr``: the range the node's pod IPs come from when
-    ``spec.podCIDR`` is not set by a node-IPAM controller. ``address`` is the node's
-    ``InternalIP``.
+    ``pod_cidr`` is the kubelet's ``--pod-cidr``: the node registers with it as its
+    ``spec.podCIDR``, and its pod IPs come from it unless the Node already has another range
+    (the node-IPAM controller's). ``None``, as a kubelet in a cluster runs: the agent waits
+    for the controller to set ``spec.podCIDR``. ``address`` is the node's ``InternalIP``.
     """
 
     name: str
-    pod_cidr: ipaddress.IPv4Network = field(
-        default_factory=lambda: ipaddress.IPv4Network("10.244.0.0/24")
-    )
+    pod_cidr: ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
     address: str = "127.0.0.1"
     capacity: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CAPACITY))
     labels: dict[str, str] = field(default_factory=dict)

@@ -7,7 +7,10 @@ there. Rules:
  2. A mount is a volume's files (relative path → bytes) at a mount path; the same dict is shared
     by every container mounting the volume (an emptyDir written by one is read by the other).
     The longest mount path containing a file wins, as with real bind mounts.
- 3. The image contributes ``/etc/hostname`` (the pod's name) and ``/etc/hosts``; nothing else.
+ 3. The image contributes ``/etc/hostname`` (the pod's name) and ``/etc/hosts``, and busybox's
+    top-level directories (``/tmp``, ``/etc``, ``/var``, …) exist even when empty.
+ 4. A container's own writes (``touch``, ``mkdir``, ``rm``) change its filesystem: files in a
+    mount change the volume, so every container (and every exec) sharing it sees them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,18 @@ import posixpath
 from dataclasses import dataclass, field
 
 Files = dict[str, bytes]
+IMAGE_DIRECTORIES = (
+    "/bin",
+    "/dev",
+    "/etc",
+    "/home",
+    "/proc",
+    "/root",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/var",
+)
 
 
 def normalise(path: str, cwd: str = "/") -> str:
@@ -27,6 +42,7 @@ def normalise(path: str, cwd: str = "/") -> str:
 class FileSystem:
     base: Files = field(default_factory=dict)
     mounts: dict[str, Files] = field(default_factory=dict)
+    directories: set[str] = field(default_factory=lambda: set(IMAGE_DIRECTORIES))
 
     def mount(self, path: str, files: Files) -> None:
         self.mounts[normalise(path)] = files
@@ -61,13 +77,42 @@ class FileSystem:
         path = normalise(path)
         prefix = "" if path == "/" else path
         names: set[str] = set()
-        candidates = [*self.base, *self._mounted_paths()]
+        candidates = [*self.base, *self._mounted_paths(), *self.directories]
         for full in candidates:
             if full.startswith(prefix + "/"):
                 names.add(full[len(prefix) + 1 :].split("/", 1)[0])
-        if not names and path not in self.mounts:
+        if not names and path not in self.mounts and path not in self.directories and path != "/":
             return None
         return sorted(names)
+
+    def make_directory(self, path: str) -> None:
+        """Rule 4."""
+        self.directories.add(normalise(path))
+
+    def remove(self, path: str) -> bool:
+        """Rule 4: remove a file, or a directory with all under it; whether anything went."""
+        path = normalise(path)
+        gone = False
+        if path in self.directories or self.listing(path) is not None:
+            for d in [d for d in self.directories if d == path or d.startswith(path + "/")]:
+                self.directories.discard(d)
+                gone = True
+            for name in [n for n in self.base if n.startswith(path + "/")]:
+                del self.base[name]
+                gone = True
+            for where, files in self.mounts.items():
+                for inner in list(files):
+                    full = f"{where.rstrip('/')}/{inner}"
+                    if full.startswith(path + "/"):
+                        del files[inner]
+                        gone = True
+        located = self._locate(path)
+        if located is None:
+            gone = self.base.pop(path, None) is not None or gone
+        elif located[1] in located[0]:
+            del located[0][located[1]]
+            gone = True
+        return gone
 
     def _mounted_paths(self) -> list[str]:
         paths = []

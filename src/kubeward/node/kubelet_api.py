@@ -8,14 +8,24 @@ pkg/kubelet/server/server.go), each behind ``node.kubelet_auth`` except ``/healt
  1. ``GET /healthz``: ``ok``, unauthenticated (kubeward keeps the node's health readable, as
     the kubelet's read-only health port does).
  2. ``GET /pods``: the PodList of the pods bound to this node.
- 3. ``GET /containerLogs/NS/POD/CONTAINER``: the container's log as text; ``tailLines``,
-    ``limitBytes`` and ``follow`` (the stream ends when the container has ended for good or
-    the pod is gone). A pod or container this node does not run is 404.
+ 3. ``GET /containerLogs/NS/POD/CONTAINER``: the container's log as text, with the options
+    ``node.logs`` honours (``timestamps``, ``sinceSeconds``/``sinceTime``, ``tailLines``,
+    ``limitBytes``); ``previous`` is the previous instance's log (400 ``previous terminated
+    container "C" in pod "P" not found`` without one); ``follow`` streams the current
+    instance until it has ended for good, been replaced, or the pod is gone. A pod or
+    container this node does not run is 404; a bad option value 400.
  4. ``/exec/NS/POD[/UID]/CONTAINER`` and ``/attach/…`` (GET or POST, WebSocket upgrade), and
-    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. Each declared ``containerPort``
-    answers port-forwarded bytes with a small HTTP responder naming the pod and port.
+    exec'd commands run on the runtime's clock (``sleep 2`` takes two seconds) in the
+    container's filesystem, so what they change the container's probes see;
+    ``/portForward/NS/POD[/UID]``: ``node.streams``' protocols. A running container's
+    ``nc -l -p PORT -e cat`` echoes what is sent to PORT; each other declared ``containerPort``
+    answers port-forwarded bytes with a small HTTP responder naming the pod and port; other
+    ports refuse the connection.
  5. ``GET /stats/summary`` and ``GET /metrics/resource``: the node's and its pods' simulated
-    usage, the figures ``kubectl top`` reads through metrics-server.
+    usage, the figures ``kubectl top`` and the horizontal pod autoscaler read through the
+    metrics API. A running container uses 1m of CPU and 8Mi of memory, plus the load of its
+    process (``node.commands`` rule 5: a busy loop is one core), capped by its
+    ``resources.limits``, as a cgroup caps it.
 """
 
 from __future__ import annotations
@@ -31,7 +41,10 @@ from typing import Any
 from aiohttp import web
 
 from kubeward.api import meta as m
+from kubeward.api.quantity import quantity_or_zero
+from kubeward.node import commands
 from kubeward.node.kubelet_auth import KubeletAuth, NodeAttributes, certificate_user, forbidden_text
+from kubeward.node.logs import LogOptions
 from kubeward.node.port_forward import serve_port_forward
 from kubeward.node.runtime import Container, Runtime, Sandbox
 from kubeward.node.streams import serve_attach, serve_command
@@ -40,6 +53,19 @@ FOLLOW_POLL_SECONDS = 0.2
 # Simulated usage per running container: what `kubectl top` shows for an idle process.
 CONTAINER_CPU_NANOCORES = 1_000_000
 CONTAINER_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+def container_usage(container: Container) -> tuple[int, int]:
+    """Rule 5: a running container's (CPU nanocores, working-set bytes)."""
+    cores, used_memory = container.load
+    cpu = CONTAINER_CPU_NANOCORES + int(cores * 1e9)
+    memory = CONTAINER_MEMORY_BYTES + used_memory
+    limits = (container.spec.get("resources") or {}).get("limits") or {}
+    if limits.get("cpu") is not None:
+        cpu = min(cpu, int(quantity_or_zero(limits["cpu"]) * 10**9))
+    if limits.get("memory") is not None:
+        memory = min(memory, int(quantity_or_zero(limits["memory"])))
+    return cpu, memory
 
 
 def serving_context(pem_file: Path, client_ca_file: Path | None) -> ssl.SSLContext:
@@ -66,14 +92,17 @@ class NodeView:
     started: float = 0.0
 
 
+def port_answer(sandbox: Sandbox, port: int, data: bytes) -> bytes | None:
+    """Rule 4: what the pod's container on ``port`` answers ``data`` (None: nobody listens)."""
+    for container in sandbox.containers:
+        if container.running and commands.echo_port(container.argv()) == port:
+            return data
+    return http_answer(sandbox, port, data)
+
+
 def http_answer(sandbox: Sandbox, port: int, _: bytes) -> bytes | None:
     """Rule 4's responder, on the ports the pod's containers declare (None on others)."""
-    declared = {
-        int(p.get("containerPort", 0))
-        for c in sandbox.containers
-        for p in c.spec.get("ports") or []
-    }
-    if port not in declared:
+    if port not in sandbox.declared_ports():
         return None
     body = f"kubeward: pod {sandbox.namespace}/{sandbox.name} port {port}\n".encode()
     head = (
@@ -129,27 +158,36 @@ class KubeletAPI:
     async def container_logs(self, request: web.Request) -> web.StreamResponse:
         """Rule 3."""
         sandbox, container = self._container(request)
-        data = bytes(container.logs)
-        tail = request.query.get("tailLines")
-        if tail is not None and tail.isdigit():
-            lines = data.splitlines(keepends=True)
-            data = b"".join(lines[-int(tail) :]) if int(tail) else b""
-        limit = request.query.get("limitBytes")
-        if limit is not None and limit.isdigit():
-            data = data[: int(limit)]
-        if request.query.get("follow", "").lower() not in ("1", "true"):
+        try:
+            options = LogOptions.parse(request.query, self.view.runtime.clock())
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        if options.previous:
+            if container.previous_log is None:
+                raise web.HTTPBadRequest(
+                    text=f'previous terminated container "{container.name}" in pod '
+                    f'"{sandbox.name}" not found'
+                )
+            data = options.render(container.previous_log)
             return web.Response(body=data, content_type="text/plain")
+        current = container.log
+        if not options.follow:
+            return web.Response(body=options.render(current), content_type="text/plain")
         response = web.StreamResponse(headers={"Content-Type": "text/plain"})
         await response.prepare(request)
-        await response.write(data)
-        sent = len(container.logs)
+        sent = current.complete_lines()
+        await response.write(options.render(current, 0, sent))
+        more = LogOptions(timestamps=options.timestamps)
         while self.view.runtime.get(sandbox.namespace, sandbox.name) is sandbox:
-            if len(container.logs) > sent:
-                await response.write(bytes(container.logs[sent:]))
-                sent = len(container.logs)
-            if container.exit_code is not None and container.restart_at is None:
+            if current.complete_lines() > sent:
+                await response.write(more.render(current, sent, current.complete_lines()))
+                sent = current.complete_lines()
+            if container.log is not current or (
+                container.exit_code is not None and container.restart_at is None
+            ):
                 break
             await asyncio.sleep(FOLLOW_POLL_SECONDS)
+        await response.write(more.render(current, sent))
         await response.write_eof()
         return response
 
@@ -159,7 +197,10 @@ class KubeletAPI:
         argv = request.query.getall("command", [])
         if not container.running:
             raise web.HTTPBadRequest(text=f"container {container.name} is not running")
-        return await serve_command(request, argv, lambda stdin: container.exec(argv, stdin))
+        clock = self.view.runtime.clock
+        return await serve_command(
+            request, argv, lambda stdin: container.exec_process(argv, clock(), stdin), clock
+        )
 
     async def attach(self, request: web.Request) -> web.StreamResponse:
         sandbox, container = self._container(request)
@@ -171,7 +212,7 @@ class KubeletAPI:
                 await asyncio.sleep(FOLLOW_POLL_SECONDS)
             return None
 
-        return await serve_attach(request, bytes(container.logs), wait_for_end)
+        return await serve_attach(request, container.log.data(), wait_for_end)
 
     async def port_forward(self, request: web.Request) -> web.StreamResponse:
         info = request.match_info
@@ -183,7 +224,10 @@ class KubeletAPI:
         except ValueError:
             raise web.HTTPBadRequest(text="invalid port") from None
         return await serve_port_forward(
-            request, ports, lambda port, data: http_answer(sandbox, port, data)
+            request,
+            ports,
+            lambda port, data: port_answer(sandbox, port, data),
+            listens=lambda port: port_answer(sandbox, port, b"") is not None,
         )
 
     def _usage(self) -> tuple[list[dict[str, Any]], int, int]:
@@ -191,19 +235,20 @@ class KubeletAPI:
         pods, total_cpu, total_memory = [], 0, 0
         for sandbox in self.view.runtime.sandboxes.values():
             containers = []
+            cpu = memory = 0
             for c in sandbox.containers:
                 if not c.running:
                     continue
+                used_cpu, used_memory = container_usage(c)
+                cpu, memory = cpu + used_cpu, memory + used_memory
                 containers.append(
                     {
                         "name": c.name,
                         "startTime": c.state["running"].get("startedAt", now),
-                        "cpu": {"time": now, "usageNanoCores": CONTAINER_CPU_NANOCORES},
-                        "memory": {"time": now, "workingSetBytes": CONTAINER_MEMORY_BYTES},
+                        "cpu": {"time": now, "usageNanoCores": used_cpu},
+                        "memory": {"time": now, "workingSetBytes": used_memory},
                     }
                 )
-            cpu = CONTAINER_CPU_NANOCORES * len(containers)
-            memory = CONTAINER_MEMORY_BYTES * len(containers)
             total_cpu, total_memory = total_cpu + cpu, total_memory + memory
             pods.append(
                 {
@@ -248,7 +293,7 @@ class KubeletAPI:
                 labels = (
                     f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
                 )
-                seconds = CONTAINER_CPU_NANOCORES * uptime / 1e9
+                seconds = c["cpu"]["usageNanoCores"] * uptime / 1e9
                 lines.append(f"container_cpu_usage_seconds_total{{{labels}}} {seconds:.6f} {stamp}")
         lines.append("# TYPE container_memory_working_set_bytes gauge")
         for pod in pods:
@@ -258,7 +303,8 @@ class KubeletAPI:
                     f'container="{c["name"]}",namespace="{ref["namespace"]}",pod="{ref["name"]}"'
                 )
                 lines.append(
-                    f"container_memory_working_set_bytes{{{labels}}} {CONTAINER_MEMORY_BYTES} {stamp}"
+                    f"container_memory_working_set_bytes{{{labels}}}"
+                    f" {c['memory']['workingSetBytes']} {stamp}"
                 )
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 

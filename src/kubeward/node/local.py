@@ -4,7 +4,8 @@ Each runs in the API server's process but as its own identity, exactly as a remo
 a kubeconfig under ``DATA_DIR/nodes/NAME/kubelet.conf`` with a client certificate
 ``CN=system:node:NAME, O=system:nodes`` issued by the cluster CA (kubeadm writes the same for
 the nodes it sets up), over HTTPS. Node ``i`` (from 1) is named ``node-i`` and takes pod IPs
-from ``10.244.i.0/24``.
+from the range the node-IPAM controller sets in its ``spec.podCIDR`` (``10.244.N.0/24``, in the
+order nodes register), or from ``10.244.i.0/24`` when the controller does not run.
 
 Each serves the kubelet API on a free port of 127.0.0.1 with a serving certificate issued
 directly by the cluster CA (as ``pki init --node`` issues ``kubelet-NAME.crt``), naming the node
@@ -83,9 +84,19 @@ def node_serving_certificate(data_dir: Path, name: str, address: str) -> Path:
 
 
 async def run_local_nodes(
-    data_dir: Path, server: str, count: int, *, private_registries: tuple[str, ...] = ()
+    data_dir: Path,
+    server: str,
+    count: int,
+    *,
+    private_registries: tuple[str, ...] = (),
+    allocate_node_cidrs: bool = True,
 ) -> None:
-    """Run ``count`` agents until cancelled; a failure is logged, never raised into the server."""
+    """Run ``count`` agents until cancelled; a failure is logged, never raised into the server.
+
+    With ``allocate_node_cidrs`` (the controller-manager's node-IPAM controller runs) each node
+    waits for the range the controller gives it; without, node N registers with
+    ``--pod-cidr 10.244.N.0/24``.
+    """
     agents: list[NodeAgent] = []
     try:
         for index in range(1, count + 1):
@@ -96,7 +107,9 @@ async def run_local_nodes(
             pem_file = node_serving_certificate(data_dir, name, "127.0.0.1")
             config = NodeConfig(
                 name,
-                pod_cidr=ipaddress.IPv4Network(f"10.244.{index}.0/24"),
+                pod_cidr=(
+                    None if allocate_node_cidrs else ipaddress.IPv4Network(f"10.244.{index}.0/24")
+                ),
                 kubelet_port=0,
                 cert_dir=pem_file.parent,
                 serve=True,

@@ -6,10 +6,12 @@ Rules:
     Succeeded when every container ended with 0 and none will restart; Failed when all ended,
     none will restart, and one failed.
  2. Conditions: PodReadyToStartContainers (the sandbox exists), Initialized (init containers
-    done), ContainersReady and Ready (every container running), and the scheduler's
+    done), ContainersReady and Ready (every container ready: running, its startup probe passed
+    and its readiness probe passing, ``node.probes``), and the scheduler's
     PodScheduled kept as it was. Ended pods keep Ready False with reason ``PodCompleted``.
  3. Each container's status: its state (running, terminated, or waiting with the kubelet's
-    reason), lastState, restartCount, ready, started, image, imageID and containerID.
+    reason), lastState, restartCount, ready and started (the probes'), image, imageID and
+    containerID.
  4. A pod that cannot start reports each container ``waiting`` with the reason
     (``ContainerCreating``, ``CreateContainerConfigError``, ``ErrImagePull``,
     ``ImagePullBackOff``) and message, and phase Pending.
@@ -21,6 +23,7 @@ import hashlib
 from typing import Any
 
 from kubeward.api import meta as m
+from kubeward.node.probes import PodProbes
 from kubeward.node.runtime import Container, Sandbox, should_restart
 
 JSONObject = dict[str, Any]
@@ -50,15 +53,17 @@ def _image_id(image: str) -> str:
     return f"kubeward.local/{image}@sha256:{digest}"
 
 
-def container_status(c: Container) -> JSONObject:
+def container_status(c: Container, probes: PodProbes | None = None) -> JSONObject:
     """Rule 3."""
+    started = c.running if probes is None else probes.started(c)
+    ready = c.running if probes is None else probes.ready(c)
     status: JSONObject = {
         "name": c.name,
         "image": c.spec.get("image", ""),
         "imageID": _image_id(str(c.spec.get("image", ""))),
         "containerID": c.container_id,
-        "ready": c.running and not c.init,
-        "started": c.running,
+        "ready": ready and not c.init,
+        "started": started,
         "restartCount": c.restart_count,
         "state": c.state or {"waiting": {"reason": "PodInitializing"}},
         "lastState": c.last_state,
@@ -83,12 +88,15 @@ def phase_of(sandbox: Sandbox) -> str:
     return "Succeeded" if all(code == 0 for code in codes) else "Failed"
 
 
-def pod_status(pod: JSONObject, sandbox: Sandbox, host_ip: str) -> JSONObject:
+def pod_status(
+    pod: JSONObject, sandbox: Sandbox, host_ip: str, probes: PodProbes | None = None
+) -> JSONObject:
     """Rules 1-3."""
     stamp = m.format_time(m.now())
     status = pod.get("status") or {}
     phase = phase_of(sandbox)
-    ready = sandbox.initialized and all(c.running for c in sandbox.containers)
+    statuses = [container_status(c, probes) for c in sandbox.containers]
+    ready = sandbox.initialized and all(s["ready"] for s in statuses)
     ended = phase in ("Succeeded", "Failed")
     not_ready = "PodCompleted" if ended else "ContainersNotReady"
     result: JSONObject = {
@@ -105,7 +113,7 @@ def pod_status(pod: JSONObject, sandbox: Sandbox, host_ip: str) -> JSONObject:
         "podIP": sandbox.ip,
         "podIPs": [{"ip": sandbox.ip}],
         "startTime": status.get("startTime") or stamp,
-        "containerStatuses": [container_status(c) for c in sandbox.containers],
+        "containerStatuses": statuses,
         "qosClass": status.get("qosClass", "BestEffort"),
     }
     if sandbox.init_containers:

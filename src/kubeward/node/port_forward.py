@@ -10,7 +10,8 @@ Rules (the kubelet's portforward package):
  2. The channel protocol (``v4.channel.k8s.io``/``portforward.k8s.io`` with ``?ports=``: the
     official clients): channels 2i (data) and 2i+1 (error) for the i-th port, each opened by a
     message carrying the port as 2 bytes little-endian; bytes on a data channel are answered on
-    the same channel.
+    the same channel. As the kubelet dials every port when the connection opens, a port nobody
+    listens on is refused at once: its error channel carries the refusal.
  3. The container's side is simulated by ``answer(port, request bytes)``: it answers once an
     HTTP request's head is complete (or the client finished sending), once per connection.
     A port no container declares refuses the connection: the error stream (or channel) carries
@@ -102,9 +103,13 @@ class _SpdyForwarder:
 
 
 async def serve_port_forward(
-    request: web.Request, ports: list[int], answer: Answer
+    request: web.Request,
+    ports: list[int],
+    answer: Answer,
+    *,
+    listens: Callable[[int], bool] | None = None,
 ) -> web.WebSocketResponse:
-    """Rules 1 and 2."""
+    """Rules 1 and 2; ``listens(port)`` says whether anything listens on ``port``."""
     if wants_spdy(request):
         ws = await upgrade(request, (SPDY_TUNNEL_PROTOCOL,))
         await _SpdyForwarder(ws, answer).run()
@@ -116,6 +121,9 @@ async def serve_port_forward(
         prefix = port.to_bytes(2, "little")
         await ws.send_bytes(bytes([2 * index]) + prefix)
         await ws.send_bytes(bytes([2 * index + 1]) + prefix)
+    for index, port in enumerate(ports):
+        if listens is not None and not listens(port):
+            await send(ws, 2 * index + 1, refused(port))
     async for message in ws:
         if message.type != WSMsgType.BINARY or len(message.data) < 2:
             continue

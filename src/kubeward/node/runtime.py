@@ -6,13 +6,19 @@ What the kubelet asks of a CRI runtime, kept in this process's memory. Rules:
     volumes are mounted at the container's ``volumeMounts`` and the service-account volume
     wherever the pod names it.
  2. Init containers run first, in order; each must exit 0 before the next (and the regular
-    containers) start. Regular containers then start together. A process's output is the
-    container's log (stdout and stderr, as the runtime's log file interleaves them).
+    containers) start. Regular containers then start together. A process runs on the
+    runtime's clock (``node.clock``): its sleeps take time, and the sandbox is advanced to
+    "now" whenever the agent looks. Its output is the instance's log (``node.logs``).
  3. A process that ends is ``terminated`` with its exit code (reason ``Completed`` for 0, else
     ``Error``). Under ``restartPolicy: Always`` (or ``OnFailure`` with a non-zero code) it is
-    restarted after the kubelet's back-off — 10 s doubling to 300 s — counting restarts, and is
-    ``waiting`` in ``CrashLoopBackOff`` meanwhile, its previous run kept as ``lastState``.
+    restarted after the kubelet's back-off — at once the first time, then 10 s doubling to
+    300 s, forgotten once the container has gone 600 s without a restart — counting restarts, and is ``waiting`` in ``CrashLoopBackOff`` meanwhile, its
+    previous run kept as ``lastState`` and its log as the previous log. Every instance has a
+    container ID of its own.
  4. ``exec`` runs a command in a running container's filesystem and environment.
+ 5. ``kill`` stops a container as the kubelet does: SIGTERM, which a simulated process (PID 1
+    of a shell, or the image's server) does not handle, then SIGKILL when the grace period
+    (at least 2 s) is over, so it ends with 137 (reason ``Error``) unless it ended first.
 """
 
 from __future__ import annotations
@@ -24,32 +30,48 @@ from typing import Any
 
 from kubeward.api import meta as m
 from kubeward.node import commands
+from kubeward.node.clock import Clock, system_clock
 from kubeward.node.filesystem import FileSystem, image_files
+from kubeward.node.logs import ContainerLog
 from kubeward.node.volumes import PodVolumes
 
 JSONObject = dict[str, Any]
 BACKOFF_START = 10.0
 BACKOFF_MAX = 300.0
+MINIMUM_GRACE_SECONDS = 2
+SIGKILL_EXIT_CODE = 137
 
 
 @dataclass
 class Container:
-    """One container: its spec, filesystem, environment, log and current state."""
+    """One container: its spec, filesystem, environment, logs, process and current state."""
 
     spec: JSONObject
     fs: FileSystem
     env: dict[str, str]
-    container_id: str
-    logs: bytearray = field(default_factory=bytearray)
+    pod_uid: str = ""
+    log: ContainerLog = field(default_factory=ContainerLog)
+    previous_log: ContainerLog | None = None
+    process: commands.Process | None = None
     state: JSONObject = field(default_factory=dict)
     last_state: JSONObject = field(default_factory=dict)
     restart_count: int = 0
     restart_at: datetime.datetime | None = None
+    kill_at: datetime.datetime | None = None
+    backoff: float = 0.0
+    instance: int = 0
+    started: datetime.datetime | None = None
     init: bool = False
 
     @property
     def name(self) -> str:
         return str(self.spec.get("name", ""))
+
+    @property
+    def container_id(self) -> str:
+        """Rule 3: one ID per instance."""
+        seed = f"{self.pod_uid}/{self.name}/{self.instance}"
+        return "kubeward://" + hashlib.sha256(seed.encode()).hexdigest()[:32]
 
     @property
     def running(self) -> bool:
@@ -60,30 +82,75 @@ class Container:
         terminated = self.state.get("terminated")
         return None if terminated is None else int(terminated["exitCode"])
 
+    @property
+    def wake_at(self) -> datetime.datetime | None:
+        """When this container next changes by itself (a sleep ending, a kill, a restart)."""
+        moments = [self.restart_at, self.kill_at]
+        if self.process is not None and self.process.running:
+            moments.append(self.process.wake_at)
+        due = [t for t in moments if t is not None]
+        return min(due) if due else None
+
+    @property
+    def load(self) -> tuple[float, int]:
+        """What its running process uses: (CPU cores, memory bytes) (``commands`` rule 5)."""
+        process = self.process
+        if process is None or not process.running or not self.running:
+            return 0.0, 0
+        return process.output.cpu_cores, process.output.memory_bytes
+
     def argv(self) -> list[str]:
         return [str(a) for a in (self.spec.get("command") or []) + (self.spec.get("args") or [])]
 
-    def start(self) -> None:
-        """Rules 2 and 3: run the process once and record how it went."""
-        stamp = m.format_time(m.now())
-        outcome = commands.run(self.argv(), self.fs, self.env, main=True)
-        self.logs += outcome.stdout + outcome.stderr
-        if outcome.exit_code is None:
-            self.state = {"running": {"startedAt": stamp}}
+    def start(self, now: datetime.datetime) -> None:
+        """Rules 2 and 3: a new instance of the process, with a log of its own."""
+        if self.process is not None:
+            self.previous_log, self.log = self.log, ContainerLog()
+            self.instance += 1
+        self.started = now
+        self.state = {"running": {"startedAt": m.format_time(now)}}
+        self.process = commands.Process(
+            self.argv(), self.fs, self.env, now, on_write=self.log.write
+        )
+        self.sync(now)
+
+    def sync(self, now: datetime.datetime) -> None:
+        """Rules 2, 3 and 5: run the process up to ``now``; record its end."""
+        process = self.process
+        if process is None or not self.running:
             return
+        if self.kill_at is not None and self.kill_at <= now:
+            process.advance(self.kill_at)
+            process.kill(SIGKILL_EXIT_CODE, self.kill_at)
+        process.advance(now)
+        if process.exit_code is None:
+            return
+        self.kill_at = None
         self.state = {
             "terminated": {
-                "exitCode": outcome.exit_code,
-                "reason": "Completed" if outcome.exit_code == 0 else "Error",
-                "startedAt": stamp,
-                "finishedAt": stamp,
+                "exitCode": process.exit_code,
+                "reason": "Completed" if process.exit_code == 0 else "Error",
+                "startedAt": self.state["running"]["startedAt"],
+                "finishedAt": m.format_time(process.now),
                 "containerID": self.container_id,
             }
         }
 
+    def kill(self, now: datetime.datetime, grace_seconds: int) -> None:
+        """Rule 5."""
+        if self.running and self.kill_at is None:
+            grace = max(grace_seconds, MINIMUM_GRACE_SECONDS)
+            self.kill_at = now + datetime.timedelta(seconds=grace)
+
     def exec(self, argv: list[str], stdin: bytes = b"") -> commands.Outcome:
-        """Rule 4."""
+        """Rule 4, at once (sleeps take no time)."""
         return commands.run(argv, self.fs, self.env, stdin=stdin)
+
+    def exec_process(
+        self, argv: list[str], now: datetime.datetime, stdin: bytes = b""
+    ) -> commands.Process:
+        """Rule 4 on the clock: the caller advances it."""
+        return commands.Process(argv, self.fs, self.env, now, stdin=stdin)
 
 
 def should_restart(policy: str, exit_code: int) -> bool:
@@ -109,37 +176,62 @@ class Sandbox:
                 return c
         return None
 
+    def declared_ports(self) -> set[int]:
+        """The ports the pod's containers declare: what its network answers on."""
+        return {
+            int(p.get("containerPort", 0))
+            for c in self.containers
+            for p in c.spec.get("ports") or []
+        }
+
+    def listening_ports(self) -> set[int]:
+        """The declared ports, and those a running ``nc -l`` echo server listens on
+        (``commands`` rule 3a), declared or not."""
+        echoing = {commands.echo_port(c.argv()) for c in self.containers if c.running}
+        return self.declared_ports() | {port for port in echoing if port is not None}
+
     @property
     def initialized(self) -> bool:
         return all(c.exit_code == 0 for c in self.init_containers)
 
-    def run_init(self) -> None:
-        """Rule 2: init containers in order until one fails."""
+    def _run_init(self, now: datetime.datetime) -> None:
+        """Rule 2: init containers in order until one runs on or fails."""
         for c in self.init_containers:
-            if c.exit_code == 0:
-                continue
-            c.start()
+            if not c.state:
+                c.start(now)
+            c.sync(now)
             if c.exit_code != 0:
                 return
-        for c in self.containers:
-            if not c.state:
-                c.start()
 
     def advance(self, now: datetime.datetime) -> float | None:
-        """Rule 3: restart what is due; the seconds until the next restart, if any."""
+        """Rules 2 and 3 up to ``now``; the seconds until something is next due, if anything."""
+        self._run_init(now)
         if not self.initialized:
-            return None
-        waits: list[float] = []
+            return self._next(now, self.init_containers)
         for c in self.containers:
-            code = c.exit_code
-            if code is None and c.restart_at is None:
+            if not c.state:
+                c.start(now)
+            self._tend(c, now)
+        return self._next(now, self.containers)
+
+    def _tend(self, c: Container, now: datetime.datetime) -> None:
+        c.sync(now)
+        while True:
+            if c.restart_at is not None:
+                if c.restart_at > now:
+                    return
+                c.restart_at = None
+                c.restart_count += 1
+                c.start(now)
                 continue
-            if c.restart_at is None:
-                assert code is not None
-                if not should_restart(self.restart_policy, code):
-                    continue
-                delay = min(BACKOFF_START * 2**c.restart_count, BACKOFF_MAX)
-                c.last_state, c.restart_at = c.state, now + datetime.timedelta(seconds=delay)
+            code = c.exit_code
+            if code is None or not should_restart(self.restart_policy, code):
+                return
+            if c.started is not None and (now - c.started).total_seconds() > 2 * BACKOFF_MAX:
+                c.backoff = 0.0  # the kubelet's back-off entry has expired
+            delay, c.backoff = c.backoff, min(max(c.backoff * 2, BACKOFF_START), BACKOFF_MAX)
+            c.last_state, c.restart_at = c.state, now + datetime.timedelta(seconds=delay)
+            if delay:
                 c.state = {
                     "waiting": {
                         "reason": "CrashLoopBackOff",
@@ -147,20 +239,11 @@ class Sandbox:
                         f"{c.name} pod={self.name}_{self.namespace}({self.uid})",
                     }
                 }
-            if c.restart_at is not None and c.restart_at <= now:
-                c.restart_at = None
-                c.restart_count += 1
-                c.start()
-                if c.exit_code is not None and should_restart(self.restart_policy, c.exit_code):
-                    waits.append(0.0)
-                continue
-            if c.restart_at is not None:
-                waits.append((c.restart_at - now).total_seconds())
-        return min(waits) if waits else None
 
-
-def _container_id(uid: str, name: str) -> str:
-    return "kubeward://" + hashlib.sha256(f"{uid}/{name}".encode()).hexdigest()[:32]
+    @staticmethod
+    def _next(now: datetime.datetime, containers: list[Container]) -> float | None:
+        due = [c.wake_at for c in containers if c.wake_at is not None]
+        return max((min(due) - now).total_seconds(), 0.0) if due else None
 
 
 def make_container(
@@ -180,14 +263,15 @@ def make_container(
                 fs.base[str(mount.get("mountPath", ""))] = data
             continue
         fs.mount(str(mount.get("mountPath", "")), files)
-    return Container(spec, fs, env, _container_id(str(meta.get("uid", "")), str(spec.get("name"))))
+    return Container(spec, fs, env, pod_uid=str(meta.get("uid", "")))
 
 
 class Runtime:
     """The node's sandboxes by ``namespace/name``."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock = system_clock) -> None:
         self.sandboxes: dict[str, Sandbox] = {}
+        self.clock = clock
 
     def get(self, namespace: str, name: str) -> Sandbox | None:
         return self.sandboxes.get(f"{namespace}/{name}")

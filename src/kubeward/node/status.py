@@ -98,10 +98,13 @@ def node_status(config: NodeConfig, kubelet_port: int | None = None) -> JSONObje
 
 
 def node_object(config: NodeConfig) -> JSONObject:
-    """Rule 1's Node, as registered."""
+    """Rule 1's Node, as registered (with ``--pod-cidr`` as its range when given)."""
+    spec: JSONObject = {}
+    if config.pod_cidr is not None:
+        spec = {"podCIDR": str(config.pod_cidr), "podCIDRs": [str(config.pod_cidr)]}
     return {
         "apiVersion": "v1",
         "kind": "Node",
         "metadata": {"name": config.name, "labels": node_labels(config)},
-        "spec": {"podCIDR": str(config.pod_cidr), "podCIDRs": [str(config.pod_cidr)]},
+        "spec": spec,
     }

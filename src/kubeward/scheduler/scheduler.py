@@ -37,15 +37,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from fractions import Fraction
 from typing import Any
 
 from kubeward.api import meta as m
-from kubeward.api.resources.core import EVENTS, NODES, PODS
+from kubeward.api.resources.core import NODES, PODS
 from kubeward.api.resources.policy import PODDISRUPTIONBUDGETS
 from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
+from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.informer import Informer
 from kubeward.controllers.sources import ClientSource
 from kubeward.errors import Conflict, NotFound
@@ -223,6 +223,7 @@ class Scheduler(Controller):
         self.depends_on(self.nodes, self.budgets)
         self.usage = NodeUsage()
         self.nominations = Nominations()
+        self.events = EventRecorder(client, SCHEDULER_NAME)
         self.unschedulable: set[str] = set()
         self.retry_unschedulable = retry_unschedulable
         self.pods.add_listener(lambda key, obj: self.usage.observe(obj, key))
@@ -358,7 +359,9 @@ class Scheduler(Controller):
         except NotFound:
             return  # already gone
         uid = m.metadata(pod).get("uid", "")
-        await self._event(victim, "Normal", "Preempted", f"Preempted by pod {uid} on node {node}")
+        self.events.event(
+            victim, PODS, NORMAL, "Preempted", f"Preempted by pod {uid} on node {node}"
+        )
 
     async def _nominate(self, key: str, node: str) -> None:
         namespace, _, name = key.partition("/")
@@ -395,7 +398,7 @@ class Scheduler(Controller):
             raise
         self.unschedulable.discard(key)
         log.info("bound %s to %s", key, node)
-        await self._event(pod, "Normal", "Scheduled", f"Successfully assigned {key} to {node}")
+        self.events.event(pod, PODS, NORMAL, "Scheduled", f"Successfully assigned {key} to {node}")
 
     async def _unschedulable(
         self, pod: JSONObject, message: str, nomination: str | None = None
@@ -427,37 +430,5 @@ class Scheduler(Controller):
                 subresource="status",
                 content_type="application/strategic-merge-patch+json",
             )
-            await self._event(pod, "Warning", "FailedScheduling", message)
+            self.events.event(pod, PODS, WARNING, "FailedScheduling", message)
         log.info("%s/%s: %s", meta["namespace"], meta["name"], message)
-
-    async def _event(self, pod: JSONObject, kind: str, reason: str, message: str) -> None:
-        meta = m.metadata(pod)
-        stamp = m.format_time(m.now())
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {
-                "name": f"{meta['name']}.{uuid.uuid4().hex[:16]}",
-                "namespace": meta["namespace"],
-            },
-            "involvedObject": {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "name": meta["name"],
-                "namespace": meta["namespace"],
-                "uid": meta.get("uid", ""),
-                "resourceVersion": meta.get("resourceVersion", ""),
-            },
-            "reason": reason,
-            "message": message,
-            "type": kind,
-            "source": {"component": SCHEDULER_NAME},
-            "reportingComponent": SCHEDULER_NAME,
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-        }
-        try:
-            await self.client.create(EVENTS, event, meta["namespace"])
-        except Exception as exc:  # an event is best effort, as client-go's recorder
-            log.warning("event for %s/%s not recorded: %s", meta["namespace"], meta["name"], exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubeward.api.features import Features
 from kubeward.authn.factory import LegacyOIDCFlags, TokenWebhookSettings
 from kubeward.authz.modes import WebhookSettings
 from kubeward.storage.etcd.config import EtcdConfig
@@ -66,6 +67,9 @@ class ServerConfig:
     service_cluster_ip_range: str = "10.0.0.0/24"
     service_node_port_range: str = "30000-32767"
     enable_admission_plugins: tuple[str, ...] = ()
+    # --feature-gates and --runtime-config (api.features): the gates on and the
+    # off-by-default API versions turned on.
+    features: Features = field(default_factory=Features)
     disable_admission_plugins: tuple[str, ...] = ()
     # How the API server reaches kubelets (logs, exec, port-forward, node proxy): its client
     # certificate, the CA of the kubelets' serving certificates (none: not verified, as

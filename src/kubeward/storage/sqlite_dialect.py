@@ -99,6 +99,14 @@ KEY_RENAMES_V3: tuple[tuple[str, str], ...] = (
         "/registry/validatingadmissionpolicybindings/",
     ),
     ("/registry/networking.k8s.io/ipaddresses/", "/registry/ipaddresses/"),
+    (
+        "/registry/admissionregistration.k8s.io/mutatingadmissionpolicies/",
+        "/registry/mutatingadmissionpolicies/",
+    ),
+    (
+        "/registry/admissionregistration.k8s.io/mutatingadmissionpolicybindings/",
+        "/registry/mutatingadmissionpolicybindings/",
+    ),
 )
 
 _SCHEMA = """

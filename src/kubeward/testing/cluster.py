@@ -24,7 +24,8 @@ from kubeward.api.user import (
     split_service_account_username,
 )
 from kubeward.controllers.clock import Clock
-from kubeward.controllers.local import run_local_controller_manager
+from kubeward.controllers.local import POD_NETWORK_CIDR, run_local_controller_manager
+from kubeward.controllers.names import NODE_IPAM, ControllerSelection
 from kubeward.kubeconfig.build import client_certificate_kubeconfig, write_kubeconfig
 from kubeward.kubeconfig.tls import ClientCredentials
 from kubeward.node.local import run_local_nodes
@@ -296,6 +297,7 @@ def running_cluster(
     nodes: int = 0,
     use_service_account_credentials: bool = True,
     controllers: Sequence[str] = ("*", "tokencleaner"),
+    pod_network_cidr: str = POD_NETWORK_CIDR,
     private_registries: tuple[str, ...] = (),
     port: int | None = None,
     enable_admission_plugins: tuple[str, ...] = (),
@@ -313,7 +315,9 @@ def running_cluster(
     With ``controller_manager`` (the default) the controllers run in the same process as
     separate clients (``kubeward.controllers.local``): the manager authenticated by
     ``controller-manager.conf``, each controller by its own service account's token unless
-    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``. With
+    ``use_service_account_credentials`` is False; ``controllers`` is ``--controllers``;
+    ``pod_network_cidr`` is the node-IPAM controller's ``--cluster-cidr`` (kubeadm's
+    ``--pod-network-cidr``), from which nodes get their /24 pod ranges. With
     ``scheduler`` (the default) so does the scheduler, as ``scheduler.conf``; ``nodes`` starts
     that many node agents (``node-1`` …), each as its own ``system:node:NAME``, with
     ``private_registries`` as their ``--private-registry`` hosts.
@@ -367,6 +371,8 @@ def running_cluster(
                             admin.parent,
                             use_service_account_credentials=use_service_account_credentials,
                             controllers=controllers,
+                            service_cluster_ip_range=str(service_range),
+                            cluster_cidr=pod_network_cidr,
                             clock=clock,
                         )
                         running.background.append(asyncio.create_task(manager))
@@ -379,6 +385,8 @@ def running_cluster(
                             f"https://127.0.0.1:{port}",
                             nodes,
                             private_registries=private_registries,
+                            allocate_node_cidrs=controller_manager
+                            and ControllerSelection.parse(controllers).enabled(NODE_IPAM),
                         )
                         running.background.append(asyncio.create_task(agents))
                 except BaseException as exc:  # reported to the caller below

@@ -117,6 +117,7 @@ def test_kubeward_plugins_are_in_kubernetes_order_and_defaults_are_upstreams() -
         "CertificateApproval",
         "CertificateSigning",
         "DefaultIngressClass",
+        "MutatingAdmissionPolicy",
         "MutatingAdmissionWebhook",
         "ValidatingAdmissionPolicy",
         "ValidatingAdmissionWebhook",
@@ -195,6 +196,7 @@ def test_mutating_plugins_are_those_with_admit_and_validating_those_with_validat
         "DefaultStorageClass",
         "StorageObjectInUseProtection",
         "DefaultIngressClass",
+        "MutatingAdmissionPolicy",
         "MutatingAdmissionWebhook",
     ]
     assert [p.name for p in chain.validating] == [

@@ -4,14 +4,22 @@ renames (storage/sqlite_dialect.py rule 6) move exactly the kinds whose keys cha
 from __future__ import annotations
 
 from kubeward.api.allocation.services import IP_PREFIX
-from kubeward.api.resources import build_scheme
+from kubeward.api.resources import build_scheme, served_versions
 from kubeward.api.scheme import ResourceType
 from kubeward.storage.sqlite_dialect import KEY_RENAMES_V3
 
 
 def stored() -> list[ResourceType]:
-    scheme, _ = build_scheme()
+    """Every stored built-in kind, the off-by-default ones too (api.features)."""
+    scheme, _ = build_scheme(frozenset(gv for gvs in served_versions_by_gv() for gv in gvs))
     return [rt for rt in scheme if rt.stored]
+
+
+def served_versions_by_gv() -> list[set[str]]:
+    return [
+        {f"{group}/{version}" if group else version for version in versions}
+        for group, versions in served_versions().items()
+    ]
 
 
 def key(group: str, resource: str, namespace: str, name: str) -> str:

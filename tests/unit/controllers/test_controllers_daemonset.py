@@ -179,7 +179,10 @@ def test_one_pod_is_created_on_every_eligible_node() -> None:
     ]
     client = run(ds(), nodes, [])
     assert created_on(client) == ["node-1", "node-2"]
-    assert [e["message"] for e in client.events] == ["Created pod: agent-x", "Created pod: agent-x"]
+    assert [e["message"] for e in client.events] == [
+        "Created pod: agent-x",
+        "Created pod: agent-x1",
+    ]
     assert status(client)["desiredNumberScheduled"] == 2
 
 

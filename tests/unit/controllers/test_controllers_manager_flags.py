@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kubeward.cli.controller_manager import build_manager, leader_election_config, parse_duration
+from kubeward.cli.controller_manager import (
+    autoscaler_config,
+    build_manager,
+    leader_election_config,
+    parse_duration,
+)
 from kubeward.errors import InputError
 
 
@@ -71,3 +77,25 @@ def test_unknown_controller_flag_is_refused_before_anything_runs(tmp_path: Path)
         build_manager(
             tmp_path / "cm.conf", None, None, "8760h", False, controllers=("*", "statefulsetz")
         )
+
+
+def test_autoscaler_flags_default_to_kube_controller_managers() -> None:
+    config = autoscaler_config("15s", 0.1, "5m", "5m", "30s")
+    assert config.sync_period == datetime.timedelta(seconds=15)
+    assert config.downscale_stabilization == datetime.timedelta(minutes=5)
+    assert config.calculator.tolerance == 0.1
+    assert config.calculator.cpu_initialization_period == datetime.timedelta(minutes=5)
+    assert config.calculator.initial_readiness_delay == datetime.timedelta(seconds=30)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("soon", 0.1, "5m", "5m", "30s"), "--horizontal-pod-autoscaler-sync-period 'soon'"),
+        (("15s", -1.0, "5m", "5m", "30s"), "--horizontal-pod-autoscaler-tolerance -1.0"),
+    ],
+    ids=["sync period", "negative tolerance"],
+)
+def test_autoscaler_flags_that_cannot_work_are_refused(args: Any, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        autoscaler_config(*args)

@@ -10,6 +10,7 @@ import pytest
 from workload_fakes import RecordingClient
 
 from kubeward.api.resources.apps import REPLICA_SETS
+from kubeward.api.resources.core import PODS
 from kubeward.controllers import deployment_util as u
 from kubeward.controllers import podstate
 from kubeward.controllers.events import EventRecorder
@@ -174,6 +175,30 @@ def test_events_about_one_object_are_limited_to_a_burst_of_25() -> None:
         str(i) for i in range(25)
     ]
     assert [e["message"] for e in client.events if e["involvedObject"]["uid"] == "u2"] == ["b"]
+
+
+def test_a_repeated_event_is_counted_on_the_first_and_a_kubelet_names_its_host() -> None:
+    client = RecordingClient()
+    pod = {"metadata": {"name": "web", "namespace": "default", "uid": "u1"}}
+
+    async def scenario() -> None:
+        recorder = EventRecorder(client.as_client(), "kubelet", host="node-1")
+        for _ in range(3):
+            recorder.event(pod, PODS, "Warning", "Unhealthy", "probe failed", field_path="c")
+        recorder.event(pod, PODS, "Warning", "Unhealthy", "another message")
+        await asyncio.sleep(0.05)
+
+    asyncio.run(scenario())
+    assert [e["message"] for e in client.events] == ["probe failed", "another message"]
+    first = client.events[0]
+    assert first["source"] == {"component": "kubelet", "host": "node-1"}
+    assert first["reportingInstance"] == "node-1"
+    assert first["involvedObject"]["fieldPath"] == "c"
+    assert "fieldPath" not in client.events[1]["involvedObject"]
+    counts = [
+        c[2]["count"] for c in client.of("patch") if c[1] == f"events/{first['metadata']['name']}"
+    ]
+    assert counts == [2, 3]
 
 
 def test_the_set_controllers_have_kube_controller_managers_names_and_accounts() -> None:

@@ -49,6 +49,7 @@ class RecordingClient:
     def __init__(self, refuse: str = "") -> None:
         self.calls: list[tuple[str, str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        self.generated: list[str] = []
         self.refuse = refuse
 
     def as_client(self) -> APIClient:
@@ -63,7 +64,13 @@ class RecordingClient:
         self.calls.append(("create", rt.resource, obj))
         created = copy.deepcopy(obj)
         created["metadata"].setdefault("uid", f"uid-{next(_uids)}")
-        created["metadata"].setdefault("name", created["metadata"].get("generateName", "") + "x")
+        # generated names are unique, as the server makes them: web-x, web-x1, web-x2, ...
+        generated = created["metadata"].get("generateName", "") + "x"
+        if generated in self.generated:
+            generated += str(len(self.generated))
+        if "name" not in created["metadata"]:
+            self.generated.append(generated)
+        created["metadata"].setdefault("name", generated)
         return created
 
     async def update(

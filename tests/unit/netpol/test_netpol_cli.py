@@ -44,7 +44,9 @@ def test_check_text_and_json(cluster: Path) -> None:
         ["netpol", "check", *files, "--from", "prod/api", "--to", "prod/db", "--port", "mysql"]
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("allowed: prod/api -> prod/db on 3306/TCP\n")
+    assert result.output.startswith(
+        "allowed: prod/api (10.1.0.11) -> prod/db (10.1.0.12) on 3306/TCP\n"
+    )
     result = invoke(
         [
             "netpol",
@@ -62,7 +64,8 @@ def test_check_text_and_json(cluster: Path) -> None:
     )
     assert result.exit_code == 1, result.output  # denied, as kubectl auth can-i says "no"
     data = json.loads(result.output)
-    assert list(data) == ["allowed", "egress", "ingress"]
+    assert list(data) == ["allowed", "sourceIP", "destinationIP", "egress", "ingress"]
+    assert (data["sourceIP"], data["destinationIP"]) == ("10.2.0.11", "10.1.0.12")
     assert data["allowed"] is False
     assert data["ingress"]["isolatedBy"] == ["prod/db"]
     assert data["egress"]["allowed"] is True
@@ -73,12 +76,13 @@ def test_check_external_ip_and_pod_ip(cluster: Path) -> None:
     result = invoke(
         ["netpol", "check", *files, "--from", "192.168.5.10", "--to", "prod/db", "--port", "3306"]
     )
-    assert result.exit_code == 0 and result.output.startswith("allowed: 192.168.5.10 -> prod/db")
+    assert result.exit_code == 0
+    assert result.output.startswith("allowed: 192.168.5.10 -> prod/db (10.1.0.12)")
     # 10.1.0.11 is prod/api's IP: it stands for that pod.
     result = invoke(
         ["netpol", "check", *files, "--from", "10.1.0.11", "--to", "10.1.0.12", "--port", "3306"]
     )
-    assert result.output.startswith("allowed: prod/api -> prod/db"), result.output
+    assert result.output.startswith("allowed: prod/api (10.1.0.11) -> prod/db (10.1.0.12)")
 
 
 def test_matrix_outputs(cluster: Path) -> None:

@@ -162,7 +162,7 @@ def test_bad_input_is_one_line_naming_the_object(
 
 
 def test_pod_without_ip_is_accepted_beside_an_ipblock(tmp_path: Path) -> None:
-    # Live pods have no IP; such a pod simply matches no ipBlock (the evaluator says so).
+    # A pod not yet running has no IP; it simply matches no ipBlock (the evaluator says so).
     text = (
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\n"
         "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\n"

@@ -122,7 +122,7 @@ def test_verdict_text() -> None:
     pods = inventory.pods_by_key
     text = verdict_text(evaluator.check(pods["prod/web"], pods["prod/db"], 3306, "TCP"))
     assert text.splitlines() == [
-        "denied: prod/web -> prod/db on 3306/TCP",
+        "denied: prod/web (10.1.0.10) -> prod/db (10.1.0.12) on 3306/TCP",
         "  egress (allowed): no NetworkPolicy selects prod/web for egress: all egress is allowed",
         "  ingress (denied): prod/db is isolated for ingress by prod/db, and no ingress rule of "
         "theirs allows traffic from prod/web on 3306/TCP",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 from pathlib import Path
 
@@ -31,12 +32,21 @@ def test_pod_ips_skip_the_bridge_are_kept_and_reused() -> None:
         ips.allocate("ns/f")
 
 
+def test_ipv6_pod_ips_are_counted_not_listed() -> None:
+    ips = PodIPs(ipaddress.ip_network("fd00:10:244:1::/64"))
+    assert ips.allocate("ns/a") == "fd00:10:244:1::2"
+    ips.hold("ns/v4", "10.244.1.5")  # the other family: ignored
+    assert ips.allocate("ns/b") == "fd00:10:244:1::3"
+
+
 def test_the_node_registers_as_a_kubelet_does() -> None:
     config = NodeConfig("worker-1", labels={"disk": "ssd"})
     node = node_object(config)
     assert node["metadata"]["labels"]["kubernetes.io/hostname"] == "worker-1"
     assert node["metadata"]["labels"]["disk"] == "ssd"
-    assert node["spec"]["podCIDR"] == "10.244.0.0/24"
+    assert node["spec"] == {}  # the node-IPAM controller sets its range
+    given = node_object(NodeConfig("worker-2", pod_cidr=ipaddress.ip_network("10.244.9.0/24")))
+    assert given["spec"] == {"podCIDR": "10.244.9.0/24", "podCIDRs": ["10.244.9.0/24"]}
     status = node_status(config)
     assert status["allocatable"] == status["capacity"] == config.capacity
     ready = next(c for c in status["conditions"] if c["type"] == "Ready")
@@ -56,7 +66,7 @@ def test_a_running_pod_keeps_its_scheduled_condition_and_reports_each_container(
     sandbox = Sandbox("ns", "p", "u1", "10.244.1.2", PodVolumes(), "Always")
     for spec in pod["spec"]["containers"]:
         sandbox.containers.append(make_container(spec, pod, "10.244.1.2", PodVolumes(), {}))
-    sandbox.run_init()
+    sandbox.advance(datetime.datetime.now(datetime.UTC))
     status = pod_status(pod, sandbox, "192.0.2.10")
     assert status["phase"] == "Running"
     assert (status["podIP"], status["hostIP"]) == ("10.244.1.2", "192.0.2.10")

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 
 from kubeward.node import commands
+from kubeward.node.clock import FakeClock
 from kubeward.node.filesystem import FileSystem
+from kubeward.node.logs import ContainerLog
 from kubeward.node.pod_status import phase_of, pod_status, waiting_pod_status
 from kubeward.node.runtime import Sandbox, make_container
 from kubeward.node.volumes import PodVolumes
 
 TOKEN_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
 def _fs() -> FileSystem:
@@ -28,6 +31,21 @@ def _fs() -> FileSystem:
     [
         ([], b"", b"", None),
         (["sleep", "3600"], b"", b"", 0),
+        (["sleep", "infinity"], b"", b"", None),
+        (["sleep", "x"], b"", b"sleep: invalid number 'x'\n", 1),
+        (["rm", "/nope"], b"", b"rm: can't remove '/nope': No such file or directory\n", 1),
+        (["rm", "-f", "/nope"], b"", b"", 0),
+        (["rm", "/tmp"], b"", b"rm: '/tmp' is a directory\n", 1),
+        (["touch", "/a/b"], b"", b"touch: /a/b: No such file or directory\n", 1),
+        (["mkdir", "/tmp"], b"", b"mkdir: can't create directory '/tmp': File exists\n", 1),
+        (["sh", "-c", "touch /tmp/h && cat /tmp/h && echo ok"], b"ok\n", b"", 0),
+        (
+            ["sh", "-c", "mkdir -p /a/b; touch /a/b/f; ls /a/b; rm -r /a; ls /a"],
+            b"f\n",
+            b"ls: /a: No such file or directory\n",
+            1,
+        ),
+        (["sh", "-c", "echo one\necho two"], b"one\ntwo\n", b"", 0),
         (["echo", "a", "b"], b"a b\n", b"", 0),
         (["echo", "-n", "x"], b"x", b"", 0),
         (["cat", f"{TOKEN_DIR}/token"], b"jwt", b"", 0),
@@ -48,13 +66,29 @@ def _fs() -> FileSystem:
 def test_programs_answer_as_busybox_does(
     argv: list[str], stdout: bytes, stderr: bytes, code: int | None
 ) -> None:
-    outcome = commands.run(argv, _fs(), {"A": "1"}, main=not argv)
+    outcome = commands.run(argv, _fs(), {"A": "1"})
     assert (outcome.stdout, outcome.stderr, outcome.exit_code) == (stdout, stderr, code)
 
 
-def test_a_main_sleep_runs_until_stopped_and_cat_reads_stdin() -> None:
-    assert commands.run(["sleep", "5"], _fs(), {}, main=True).exit_code is None
+def test_cat_reads_stdin() -> None:
     assert commands.run(["cat"], _fs(), {}, stdin=b"in").stdout == b"in"
+
+
+def test_a_process_sleeps_on_its_clock_and_writes_as_it_goes() -> None:
+    clock = FakeClock()
+    fs = _fs()
+    log = ContainerLog()
+    script = "echo start; touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; echo gone; sleep 600"
+    process = commands.Process(["sh", "-c", script], fs, {}, clock(), on_write=log.write)
+    assert (process.running, fs.read("/tmp/healthy"), log.data()) == (True, b"", b"start\n")
+    assert process.wake_at == clock() + datetime.timedelta(seconds=30)
+    process.advance(clock.step(29))
+    assert fs.read("/tmp/healthy") == b""
+    process.advance(clock.step(1))
+    assert fs.read("/tmp/healthy") is None and log.data() == b"start\ngone\n"
+    assert [when for when, _ in log.lines] == [clock() - datetime.timedelta(seconds=30), clock()]
+    process.advance(clock.step(600))
+    assert (process.running, process.exit_code) == (False, 0)
 
 
 def test_an_emptydir_is_shared_by_the_containers_mounting_it() -> None:
@@ -85,7 +119,7 @@ def _sandbox(pod: dict[str, Any]) -> Sandbox:
     sandbox = Sandbox("ns", "p", "u", "10.0.0.2", PodVolumes(), pod["spec"]["restartPolicy"])
     for spec in pod["spec"]["containers"]:
         sandbox.containers.append(make_container(spec, pod, "10.0.0.2", PodVolumes(), {}))
-    sandbox.run_init()
+    sandbox.advance(NOW)
     return sandbox
 
 
@@ -104,26 +138,38 @@ def test_the_phase_follows_exit_codes_and_the_restart_policy(
     restart: str, argvs: tuple[list[str], ...], phase: str
 ) -> None:
     sandbox = _sandbox(_pod(restart, *argvs))
-    sandbox.advance(datetime.datetime.now(datetime.UTC))
     assert phase_of(sandbox) == phase
 
 
 def test_a_failing_container_backs_off_and_counts_restarts() -> None:
     pod = _pod("Always", ["sh", "-c", "echo boom; exit 1"])
     sandbox = _sandbox(pod)
-    now = datetime.datetime.now(datetime.UTC)
-    assert sandbox.advance(now) == 10.0
+    now = NOW
+    assert sandbox.advance(now) == 10.0  # restarted at once the first time, then backs off
     c = sandbox.containers[0]
+    assert c.restart_count == 1
     assert c.state["waiting"]["reason"] == "CrashLoopBackOff"
     assert c.last_state["terminated"]["exitCode"] == 1
-    assert sandbox.advance(now + datetime.timedelta(seconds=10)) == 0.0
-    assert c.restart_count == 1
+    first_id = c.last_state["terminated"]["containerID"]
     assert sandbox.advance(now + datetime.timedelta(seconds=10)) == 20.0  # doubled
-    assert bytes(c.logs) == b"boom\nboom\n"
+    assert c.restart_count == 2
+    assert c.last_state["terminated"]["containerID"] != first_id  # an ID per instance
+    assert c.log.data() == b"boom\n"
+    assert c.previous_log is not None and c.previous_log.data() == b"boom\n"
     status = pod_status(pod, sandbox, "192.0.2.1")
-    assert status["containerStatuses"][0]["restartCount"] == 1
+    assert status["containerStatuses"][0]["restartCount"] == 2
     ready = {x["type"]: x["status"] for x in status["conditions"]}["Ready"]
     assert ready == "False"
+
+
+def test_a_container_that_ran_long_enough_restarts_at_once_again() -> None:
+    sandbox = _sandbox(_pod("Always", ["sh", "-c", "echo up; sleep 700; exit 1"]))
+    c = sandbox.containers[0]
+    assert sandbox.advance(NOW + datetime.timedelta(seconds=700)) == 700.0
+    assert c.restart_count == 1  # at once the first time
+    assert sandbox.advance(NOW + datetime.timedelta(seconds=1400)) == 700.0
+    assert (c.restart_count, c.running) == (2, True)  # 700 s up: the back-off was forgotten
+    assert c.log.lines[0][0] == NOW + datetime.timedelta(seconds=1400)
 
 
 def test_a_pod_that_cannot_mount_waits_in_container_creating() -> None:

@@ -64,7 +64,7 @@ class _Uniform:
         return self.bound
 
 
-_WITHIN: dict[tuple[str, tuple[str, ...], int], bool] = {}
+_WITHIN: dict[tuple[Any, ...], bool] = {}
 
 
 def largest(value: Any) -> int:
@@ -104,25 +104,56 @@ def _run(
     program = compiled.program
     if program is None:
         return None, f"expression '{source}' resulted in error: {compiled.error}"
+    return run_program(program, (source, returns), activation, bound)
+
+
+def run_program(
+    program: cel.Program, key: tuple[Any, ...], activation: cel.Activation, bound: _Bound
+) -> tuple[Any, str]:
+    """A compiled program's value and ``""``, or ``None`` and the error's text (rule 5);
+    ``key`` names the program in the cache of cost estimates."""
     limit: float | None = cel.PER_CALL_LIMIT
     if program.estimated_cost > cel.PER_CALL_LIMIT:
-        key = (source, returns, _bucket(bound.get()))
-        within = _WITHIN.get(key)
+        bucket = _bucket(bound.get())
+        within = _WITHIN.get((*key, bucket))
         if within is None:
             if len(_WITHIN) > 8192:
                 _WITHIN.clear()
-            within = _WITHIN[key] = program.estimate(_Uniform(float(key[2]))) <= cel.PER_CALL_LIMIT
+            within = program.estimate(_Uniform(float(bucket))) <= cel.PER_CALL_LIMIT
+            _WITHIN[(*key, bucket)] = within
         if within:
             limit = None
     try:
         return program.evaluate(activation, cost_limit=limit), ""
     except CELError as exc:
-        return None, f"expression '{source}' resulted in error: {exc}"
+        return None, f"expression '{program.source}' resulted in error: {exc}"
 
 
-def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
-    """Rules 1-5 for ``spec`` (a policy's spec) with ``values`` (all but ``variables``)."""
-    fail = spec.get("failurePolicy", "Fail") != "Ignore"
+@dataclass
+class Prepared:
+    """Rules 1 and 2, shared by every kind of policy: the activation with ``variables`` and
+    what the match conditions decided (``errors``: their evaluation errors when none was
+    false; ``applies`` False when one was false)."""
+
+    activation: cel.Activation
+    bound: _Bound
+    applies: bool = True
+    errors: list[str] = field(default_factory=list)
+
+    def run(self, program: cel.Program, source: str) -> tuple[Any, str]:
+        """One more compiled expression of the policy (``source`` as written), with rule 5's
+        limit; an error names ``source``."""
+        value, error = run_program(program, ("mutation", source), self.activation, self.bound)
+        if error:
+            error = error.replace(f"'{program.source}'", f"'{source}'", 1)
+        return value, error
+
+
+def prepare(
+    spec: Mapping[str, Any], values: dict[str, Any], *, conditions: bool = True
+) -> Prepared:
+    """Rules 1 and 2 for ``spec`` with ``values`` (all but ``variables``); only rule 1 when
+    ``conditions`` is False."""
     variables: dict[str, Any] = {}
     activation = cel.Activation({**values, "variables": variables})
     bound = _Bound(values)
@@ -133,13 +164,23 @@ def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
         variables[str(variable.get("name"))] = value
         bound.add(value)
         activation = cel.Activation({**values, "variables": variables})
-    errors: list[str] = []
-    for condition in spec.get("matchConditions") or []:
+    prepared = Prepared(activation, bound)
+    for condition in spec.get("matchConditions") or [] if conditions else []:
         value, error = _run(str(condition.get("expression", "")), BOOL, activation, bound)
         if error:
-            errors.append(error)
+            prepared.errors.append(error)
         elif value is False:
-            return Outcome(applies=False)
+            return Prepared(activation, bound, applies=False)
+    return prepared
+
+
+def evaluate(spec: Mapping[str, Any], values: dict[str, Any]) -> Outcome:
+    """Rules 1-5 for ``spec`` (a policy's spec) with ``values`` (all but ``variables``)."""
+    fail = spec.get("failurePolicy", "Fail") != "Ignore"
+    prepared = prepare(spec, values)
+    if not prepared.applies:
+        return Outcome(applies=False)
+    activation, bound, errors = prepared.activation, prepared.bound, prepared.errors
     if errors:
         if not fail:
             return Outcome(applies=False)

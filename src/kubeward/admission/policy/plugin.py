@@ -30,22 +30,26 @@ Rules (``validating/dispatcher.go`` of k8s.io/apiserver 1.32):
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kubeward.admission.interfaces import (
-    CREATE,
-    DELETE,
     AdmissionRequest,
     ObjectReader,
     forbidden,
 )
 from kubeward.admission.policy.checks import RequestChecks
+from kubeward.admission.policy.dispatch import (
+    bindings_by_policy,
+    name_of,
+    namespace_labels,
+    request_namespace,
+    request_values,
+    sorted_objects,
+)
 from kubeward.admission.policy.evaluation import evaluate
 from kubeward.admission.policy.matching import GROUP, is_exempt, matches
 from kubeward.admission.policy.params import collect_params, param_resource
-from kubeward.admission.webhooks.review import review_request
 from kubeward.authz.interfaces import Authorizer
 from kubeward.cel.library import authz
 from kubeward.errors import Cause, InputError, RemoteStatus, StatusDetails
@@ -64,23 +68,6 @@ class _Denied:
     reason: str
 
 
-def _name(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name", ""))
-
-
-def _namespace_object(namespace: dict[str, Any] | None) -> dict[str, Any] | None:
-    """``namespaceObject``: the Namespace's metadata, spec and status (upstream's subset)."""
-    if namespace is None:
-        return None
-    metadata = namespace.get("metadata") or {}
-    kept = ("name", "generateName", "labels", "annotations", "uid", "creationTimestamp")
-    return {
-        "metadata": {k: metadata[k] for k in kept if k in metadata},
-        "spec": namespace.get("spec") or {},
-        "status": namespace.get("status") or {},
-    }
-
-
 class ValidatingAdmissionPolicyPlugin:
     name = "ValidatingAdmissionPolicy"
 
@@ -91,38 +78,28 @@ class ValidatingAdmissionPolicyPlugin:
         """Rule 6 (``admission.interfaces.WantsAuthorizer``)."""
         self._authorizer = authorizer
 
-    async def _all(self, reader: ObjectReader, resource: str) -> list[dict[str, Any]]:
-        cached: Callable[[str], Awaitable[list[dict[str, Any]]]] | None = getattr(
-            reader, "cached", None
-        )
-        items = await (cached(resource) if cached else reader.list(resource, ""))
-        return sorted(items, key=_name)
-
     async def validate(self, request: AdmissionRequest, reader: ObjectReader) -> None:
         """Rules 1-6."""
         if is_exempt(request):
             return
-        policies = await self._all(reader, POLICIES)
+        policies = await sorted_objects(reader, POLICIES)
         if not policies:
             return
-        bindings: dict[str, list[dict[str, Any]]] = {}
-        for binding in await self._all(reader, BINDINGS):
-            policy_name = str((binding.get("spec") or {}).get("policyName", ""))
-            bindings.setdefault(policy_name, []).append(binding)
+        bindings = await bindings_by_policy(reader, BINDINGS)
         namespace: dict[str, Any] | None = None
         values: dict[str, Any] | None = None
         checks: RequestChecks | None = None
         denied: list[_Denied] = []
         for policy in policies:
-            policy_bindings = bindings.get(_name(policy))
+            policy_bindings = bindings.get(name_of(policy))
             if not policy_bindings:
                 continue
             if values is None:
-                namespace = await self._namespace(request, reader)
-                values = self._values(request, namespace)
+                namespace = await request_namespace(request, reader)
+                values = request_values(request, namespace)
                 if self._authorizer is not None:
                     checks = RequestChecks(self._authorizer, request.user)
-            labels = dict(((namespace or {}).get("metadata") or {}).get("labels") or {})
+            labels = namespace_labels(namespace)
             spec = policy.get("spec") or {}
             constraints = spec.get("matchConstraints")
             if not isinstance(constraints, dict) or not matches(constraints, request, labels):
@@ -132,7 +109,7 @@ class ValidatingAdmissionPolicyPlugin:
             except InputError as exc:
                 if spec.get("failurePolicy", "Fail") != "Ignore":
                     denied.append(
-                        _Denied(_name(policy), "", f"failed to configure policy: {exc}", "")
+                        _Denied(name_of(policy), "", f"failed to configure policy: {exc}", "")
                     )
                 continue
             annotations: dict[str, list[str]] = {}
@@ -146,28 +123,9 @@ class ValidatingAdmissionPolicyPlugin:
                     finally:
                         authz.CHECKER.reset(token)
             for key, found in annotations.items():  # rule 5
-                request.audit_annotations.setdefault(f"{_name(policy)}/{key}", ", ".join(found))
+                request.audit_annotations.setdefault(f"{name_of(policy)}/{key}", ", ".join(found))
         if denied:
             raise self._refusal(request, denied[0])
-
-    async def _namespace(
-        self, request: AdmissionRequest, reader: ObjectReader
-    ) -> dict[str, Any] | None:
-        is_namespace = request.group == "" and request.resource == "namespaces"
-        if not request.namespace or is_namespace:
-            return None
-        return await reader.get("namespaces", "", request.namespace)
-
-    @staticmethod
-    def _values(request: AdmissionRequest, namespace: dict[str, Any] | None) -> dict[str, Any]:
-        """Rule 2 (all but ``params``)."""
-        return {
-            "object": None if request.operation == DELETE else request.object,
-            "oldObject": None if request.operation == CREATE else request.old_object,
-            "request": review_request(request)["request"],
-            "namespaceObject": _namespace_object(namespace),
-            "authorizer": authz.authorizer_value(),
-        }
 
     async def _apply(
         self,
@@ -180,7 +138,7 @@ class ValidatingAdmissionPolicyPlugin:
     ) -> list[_Denied]:
         """Rules 2-5 for one binding."""
         spec = policy.get("spec") or {}
-        policy_name, binding_name = _name(policy), _name(binding)
+        policy_name, binding_name = name_of(policy), name_of(binding)
         try:
             params = await collect_params(policy, binding, request.namespace, reader)
         except InputError as exc:

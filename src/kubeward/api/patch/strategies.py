@@ -187,6 +187,8 @@ KINDS: Final[Mapping[tuple[str, str, str], str]] = {
     ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration"): "WebhookConfiguration",
     ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy"): "Object",
     ("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding"): "Object",
+    ("admissionregistration.k8s.io", "v1alpha1", "MutatingAdmissionPolicy"): "Object",
+    ("admissionregistration.k8s.io", "v1alpha1", "MutatingAdmissionPolicyBinding"): "Object",
 }
 
 

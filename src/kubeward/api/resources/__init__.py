@@ -12,6 +12,7 @@ kind added at run time (a CustomResourceDefinition) brings its own.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from kubeward.api.openapi.catalog import schema_name
 from kubeward.api.patch.strategies import root_type
@@ -82,12 +83,33 @@ def builtin(rt: ResourceType, strategy: type[Strategy] | None) -> ResourceType:
     )
 
 
-def build_scheme() -> tuple[Scheme, dict[ResourceType, Strategy]]:
-    """Every built-in kind, registered, and the strategy instance of each stored one."""
+def _declared(module: Any, optional: frozenset[str]) -> list[ResourceType]:
+    """The module's kinds, with those of the off-by-default versions in ``optional``."""
+    extra: dict[str, tuple[ResourceType, ...]] = getattr(module, "OPTIONAL_TYPES", {})
+    return [*module.TYPES, *(rt for gv, types in extra.items() if gv in optional for rt in types)]
+
+
+def served_versions() -> dict[str, set[str]]:
+    """Every group kubeward can serve (core is ``""``) and its versions, optional ones too
+    (``api.features``: what ``--runtime-config`` may name)."""
+    everything = frozenset(gv for m in _MODULES for gv in getattr(m, "OPTIONAL_TYPES", {}))
+    served: dict[str, set[str]] = {}
+    for module in _MODULES:
+        for rt in _declared(module, everything):
+            served.setdefault(rt.group, set()).add(rt.version)
+    return served
+
+
+def build_scheme(
+    optional: frozenset[str] = frozenset(),
+) -> tuple[Scheme, dict[ResourceType, Strategy]]:
+    """Every built-in kind, registered, and the strategy instance of each stored one.
+
+    ``optional``: the off-by-default group/versions to serve too (``api.features``)."""
     scheme = Scheme()
     strategies: dict[ResourceType, Strategy] = {}
     for module in _MODULES:
-        for declared in module.TYPES:
+        for declared in _declared(module, optional):
             rt = builtin(declared, module.STRATEGIES.get(declared))
             scheme.add(rt)
             if rt.stored:

@@ -12,17 +12,28 @@ are read by the ValidatingAdmissionPolicy plugin (``admission.policy``). Default
 ``failurePolicy: Fail``; in ``matchConstraints`` and a binding's ``matchResources``,
 ``matchPolicy: Equivalent``, empty selectors and a rule's ``scope: "*"``; a ``paramRef``'s
 ``parameterNotFoundAction: Deny``.
+
+MutatingAdmissionPolicy and MutatingAdmissionPolicyBinding (v1alpha1,
+``api.validation.mutatingpolicy``) are served only under the ``MutatingAdmissionPolicy`` gate
+with ``--runtime-config=admissionregistration.k8s.io/v1alpha1=true`` (``OPTIONAL_TYPES``,
+``api.features``); the MutatingAdmissionPolicy plugin (``admission.policy.mutating``) reads
+them. Defaults as the validating kinds', without a status.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from kubeward.api.features import ADMISSION_V1ALPHA1
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
 from kubeward.api.scheme import ALL_VERBS, ResourceType, Subresource
 from kubeward.api.validation.admissionpolicy import validate_binding, validate_policy
 from kubeward.api.validation.admissionregistration import validate_webhook_configuration
+from kubeward.api.validation.mutatingpolicy import (
+    validate_mutating_binding,
+    validate_mutating_policy,
+)
 from kubeward.errors import Cause
 
 GROUP = "admissionregistration.k8s.io"
@@ -64,6 +75,27 @@ VALIDATING_ADMISSION_POLICY_BINDINGS = ResourceType(
     verbs=ALL_VERBS,
     categories=("api-extensions",),
 )
+MUTATING_ADMISSION_POLICIES = ResourceType(
+    GROUP,
+    "v1alpha1",
+    "MutatingAdmissionPolicy",
+    "mutatingadmissionpolicies",
+    False,
+    verbs=ALL_VERBS,
+    categories=("api-extensions",),
+)
+MUTATING_ADMISSION_POLICY_BINDINGS = ResourceType(
+    GROUP,
+    "v1alpha1",
+    "MutatingAdmissionPolicyBinding",
+    "mutatingadmissionpolicybindings",
+    False,
+    verbs=ALL_VERBS,
+    categories=("api-extensions",),
+)
+OPTIONAL_TYPES = {
+    ADMISSION_V1ALPHA1: (MUTATING_ADMISSION_POLICIES, MUTATING_ADMISSION_POLICY_BINDINGS)
+}
 TYPES = (
     VALIDATING_WEBHOOK_CONFIGURATIONS,
     MUTATING_WEBHOOK_CONFIGURATIONS,
@@ -146,7 +178,25 @@ class ValidatingAdmissionPolicyBindingStrategy(Strategy):
         return validate_binding(obj)
 
 
+class MutatingAdmissionPolicyStrategy(Strategy):
+    def default(self, obj: JSONObject) -> None:
+        spec = obj.get("spec")
+        if isinstance(spec, dict):
+            spec.setdefault("failurePolicy", "Fail")
+            default_match_resources(spec.get("matchConstraints"))
+
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return validate_mutating_policy(obj)
+
+
+class MutatingAdmissionPolicyBindingStrategy(ValidatingAdmissionPolicyBindingStrategy):
+    def validate(self, obj: JSONObject) -> list[Cause]:
+        return validate_mutating_binding(obj)
+
+
 STRATEGIES: dict[ResourceType, type[Strategy]] = {
+    MUTATING_ADMISSION_POLICIES: MutatingAdmissionPolicyStrategy,
+    MUTATING_ADMISSION_POLICY_BINDINGS: MutatingAdmissionPolicyBindingStrategy,
     VALIDATING_WEBHOOK_CONFIGURATIONS: WebhookConfigurationStrategy,
     MUTATING_WEBHOOK_CONFIGURATIONS: MutatingWebhookConfigurationStrategy,
     VALIDATING_ADMISSION_POLICIES: ValidatingAdmissionPolicyStrategy,

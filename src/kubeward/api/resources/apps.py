@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
-from kubeward.api.resources.core import PodStrategy
+from kubeward.api.resources.workload_templates import default_pod_template
 from kubeward.api.scheme import ResourceType, ScalePaths, Subresource
 from kubeward.api.selectors import LabelSelector
 from kubeward.api.validation import field
@@ -59,13 +59,6 @@ REPLICA_SETS = ResourceType(
 )
 LEASES = ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True)
 TYPES = (DEPLOYMENTS, REPLICA_SETS, LEASES)
-
-
-def _default_template(spec: JSONObject, rt: ResourceType) -> None:
-    template = spec.get("template")
-    if isinstance(template, dict):
-        PodStrategy(rt).default(template)
-        template.pop("status", None)
 
 
 def _non_negative(spec: JSONObject, name: str, default: int) -> list[Cause]:
@@ -133,7 +126,7 @@ class DeploymentStrategy(Strategy):
             rolling = strategy.setdefault("rollingUpdate", {})
             rolling.setdefault("maxUnavailable", "25%")
             rolling.setdefault("maxSurge", "25%")
-        _default_template(spec, self.resource_type)
+        default_pod_template(spec.get("template"))
 
     def validate(self, obj: JSONObject) -> list[Cause]:
         spec = obj.get("spec")
@@ -151,7 +144,7 @@ class ReplicaSetStrategy(Strategy):
     def default(self, obj: JSONObject) -> None:
         spec = obj.setdefault("spec", {})
         spec.setdefault("replicas", 1)
-        _default_template(spec, self.resource_type)
+        default_pod_template(spec.get("template"))
 
     def validate(self, obj: JSONObject) -> list[Cause]:
         spec = obj.get("spec")

@@ -153,6 +153,9 @@ class PodStrategy(Strategy):
                 for port in container.get("ports") or []:
                     if isinstance(port, dict):
                         port.setdefault("protocol", "TCP")
+                for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                    if isinstance(container.get(probe), dict):
+                        default_probe(container[probe])
         obj.setdefault("status", {}).setdefault("phase", "Pending")
         obj["status"].setdefault("qosClass", "BestEffort")
 
@@ -193,6 +196,21 @@ class PodStrategy(Strategy):
         if subresource == EPHEMERAL_CONTAINERS:
             return v.validate_ephemeral_containers_update(new, old)
         return super().validate_subresource_update(new, old, subresource)
+
+
+def default_probe(probe: JSONObject) -> None:
+    """SetDefaults_Probe and SetDefaults_HTTPGetAction."""
+    for key, value in (
+        ("timeoutSeconds", 1),
+        ("periodSeconds", 10),
+        ("successThreshold", 1),
+        ("failureThreshold", 3),
+    ):
+        probe.setdefault(key, value)
+    http = probe.get("httpGet")
+    if isinstance(http, dict):
+        http.setdefault("path", "/")
+        http.setdefault("scheme", "HTTP")
 
 
 class NodeStrategy(Strategy):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kubeward.api.meta import JSONObject
 from kubeward.api.registry.strategy import Strategy
-from kubeward.api.resources.core import PodStrategy
+from kubeward.api.resources.workload_templates import default_pod_template
 from kubeward.api.scheme import ResourceType, ScalePaths, Subresource
 from kubeward.api.validation import replication as rv
 from kubeward.errors import Cause
@@ -37,20 +37,13 @@ POD_TEMPLATES = ResourceType("", "v1", "PodTemplate", "podtemplates", True)
 TYPES = (REPLICATION_CONTROLLERS, POD_TEMPLATES)
 
 
-def _default_template(strategy: Strategy, template: object) -> None:
-    """A template's pod is defaulted as a pod is, without the pod's status."""
-    if isinstance(template, dict):
-        PodStrategy(strategy.resource_type).default(template)
-        template.pop("status", None)
-
-
 class ReplicationControllerStrategy(Strategy):
     has_status = True
     selectable_fields = ("status.replicas",)
 
     def default(self, obj: JSONObject) -> None:
         rv.default_replication_controller(obj)
-        _default_template(self, (obj.get("spec") or {}).get("template"))
+        default_pod_template((obj.get("spec") or {}).get("template"))
         obj.setdefault("status", {}).setdefault("replicas", 0)
 
     def validate(self, obj: JSONObject) -> list[Cause]:
@@ -61,7 +54,7 @@ class PodTemplateStrategy(Strategy):
     generation_fields = ("template",)
 
     def default(self, obj: JSONObject) -> None:
-        _default_template(self, obj.get("template"))
+        default_pod_template(obj.get("template"))
 
     def validate(self, obj: JSONObject) -> list[Cause]:
         return rv.validate_pod_template(obj)

@@ -6,6 +6,8 @@ Rules:
    ``<apiVersion>/<kind>``, ``<unset>`` without a ``paramKind``.
 2. ValidatingAdmissionPolicyBinding: POLICYNAME; PARAMREF is ``<namespace>/<name>``, ``*/<name>``
    without a namespace, the selector's string for a selector, ``<unset>`` without a ``paramRef``.
+3. MutatingAdmissionPolicy: MUTATIONS is how many mutations it has, PARAMKIND as rule 1; its
+   binding is printed as rule 2.
 """
 
 from __future__ import annotations
@@ -40,6 +42,16 @@ POLICY_COLUMNS = (
     ),
     AGE_COLUMN,
 )
+MUTATING_POLICY_COLUMNS = (
+    NAME_COLUMN,
+    column(
+        "Mutations",
+        "Mutation indicates the number of mutations rules defined in this configuration",
+        type="integer",
+    ),
+    POLICY_COLUMNS[2],
+    AGE_COLUMN,
+)
 BINDING_COLUMNS = (
     NAME_COLUMN,
     column(
@@ -55,8 +67,8 @@ def _age(obj: Mapping[str, Any], now: datetime) -> str:
     return translate_timestamp_since(value_at(obj, "metadata", "creationTimestamp"), now)
 
 
-def print_policy(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
-    """Rule 1."""
+def print_policy(obj: Mapping[str, Any], now: datetime, counted: str = "validations") -> PrintedRow:
+    """Rule 1 (rule 3 with ``counted="mutations"``)."""
     kind = value_at(obj, "spec", "paramKind")
     param_kind = UNSET
     if isinstance(kind, Mapping):
@@ -64,7 +76,7 @@ def print_policy(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
     return PrintedRow(
         (
             text(obj, "metadata", "name"),
-            count(obj, "spec", "validations"),
+            count(obj, "spec", counted),
             param_kind,
             _age(obj, now),
         )
@@ -85,8 +97,17 @@ def print_binding(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
     )
 
 
+def print_mutating_policy(obj: Mapping[str, Any], now: datetime) -> PrintedRow:
+    """Rule 3."""
+    return print_policy(obj, now, "mutations")
+
+
 PRINTERS: dict[KindKey, TablePrinter] = {
     (GROUP, "ValidatingAdmissionPolicy"): TablePrinter(POLICY_COLUMNS, print_policy),
     (GROUP, "ValidatingAdmissionPolicyBinding"): TablePrinter(BINDING_COLUMNS, print_binding),
+    (GROUP, "MutatingAdmissionPolicy"): TablePrinter(
+        MUTATING_POLICY_COLUMNS, print_mutating_policy
+    ),
+    (GROUP, "MutatingAdmissionPolicyBinding"): TablePrinter(BINDING_COLUMNS, print_binding),
 }
 """The printers of this module, keyed by (API group, kind)."""

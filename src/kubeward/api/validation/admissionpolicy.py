@@ -123,11 +123,9 @@ def _named(items: Any, path: str, *, identifier: bool) -> tuple[list[Cause], lis
     return causes, good
 
 
-def validate_policy(obj: dict[str, Any]) -> list[Cause]:
-    """Rules 1-4."""
-    spec = obj.get("spec")
-    if not isinstance(spec, dict):
-        return [field.required("spec")]
+def validate_policy_common(spec: dict[str, Any]) -> list[Cause]:
+    """Rules 1, 3 and 4 for what every admission policy has (validating and mutating):
+    ``failurePolicy``, ``paramKind``, ``matchConstraints``, ``matchConditions``, ``variables``."""
     causes: list[Cause] = []
     causes.extend(_choice(spec.get("failurePolicy"), "spec.failurePolicy", ("Fail", "Ignore")))
     param_kind = spec.get("paramKind")
@@ -149,6 +147,29 @@ def validate_policy(obj: dict[str, Any]) -> list[Cause]:
     causes.extend(
         validate_match_resources(spec.get("matchConstraints"), "spec.matchConstraints", policy=True)
     )
+    named, conditions = _named(
+        spec.get("matchConditions"), "spec.matchConditions", identifier=False
+    )
+    causes.extend(named)
+    for i, condition in enumerate(conditions):
+        causes.extend(
+            _expression(condition.get("expression"), f"spec.matchConditions[{i}].expression", BOOL)
+        )
+    named, variables = _named(spec.get("variables"), "spec.variables", identifier=True)
+    causes.extend(named)
+    for i, variable in enumerate(variables):
+        causes.extend(
+            _expression(variable.get("expression"), f"spec.variables[{i}].expression", ANY)
+        )
+    return causes
+
+
+def validate_policy(obj: dict[str, Any]) -> list[Cause]:
+    """Rules 1-4."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [field.required("spec")]
+    causes = validate_policy_common(spec)
     validations = spec.get("validations") or []
     annotations = spec.get("auditAnnotations") or []
     if not validations and not annotations:
@@ -175,20 +196,6 @@ def validate_policy(obj: dict[str, Any]) -> list[Cause]:
                 )
             )
         causes.extend(_choice(validation.get("reason"), f"{where}.reason", REASONS))
-    named, conditions = _named(
-        spec.get("matchConditions"), "spec.matchConditions", identifier=False
-    )
-    causes.extend(named)
-    for i, condition in enumerate(conditions):
-        causes.extend(
-            _expression(condition.get("expression"), f"spec.matchConditions[{i}].expression", BOOL)
-        )
-    named, variables = _named(spec.get("variables"), "spec.variables", identifier=True)
-    causes.extend(named)
-    for i, variable in enumerate(variables):
-        causes.extend(
-            _expression(variable.get("expression"), f"spec.variables[{i}].expression", ANY)
-        )
     keys: set[str] = set()
     for i, annotation in enumerate(annotations):
         where = f"spec.auditAnnotations[{i}]"
@@ -239,6 +246,13 @@ def validate_binding(obj: dict[str, Any]) -> list[Cause]:
                     "information in the API response and headers serves no purpose)",
                 )
             )
+    causes.extend(validate_binding_common(spec))
+    return causes
+
+
+def validate_binding_common(spec: dict[str, Any]) -> list[Cause]:
+    """Rule 5 for what every policy binding has: ``paramRef`` and ``matchResources``."""
+    causes: list[Cause] = []
     ref = spec.get("paramRef")
     if isinstance(ref, dict):
         if ref.get("name") and ref.get("selector") is not None:

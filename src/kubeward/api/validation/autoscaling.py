@@ -7,7 +7,8 @@ Defaulting:
     utilization.
  2. A ``behavior`` that is given has its unset parts filled: scale up with no stabilization
     window, policy selection Max, policies 4 Pods and 100 Percent per 15 seconds; scale down
-    with a 300-second window, Max, 100 Percent per 15 seconds.
+    with no window of its own (the controller's downscale stabilization, 5 minutes by default,
+    applies), Max, 100 Percent per 15 seconds.
 
 Validation:
 
@@ -56,7 +57,7 @@ _SCALE_UP = {
     ],
 }
 _SCALE_DOWN = {
-    "stabilizationWindowSeconds": 300,
+    # No window: the controller's --horizontal-pod-autoscaler-downscale-stabilization applies.
     "selectPolicy": "Max",
     "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
 }

@@ -11,6 +11,10 @@ Rules (``k8s.io/apiserver/pkg/admission/plugin/cel`` of 1.32):
     annotation values) as ``must evaluate to T but got U``; ``dyn`` is accepted for any.
  3. Each source is compiled once per environment (a bounded cache keyed by source and the
     expected types), so the validation of a policy and its evaluation share the work.
+ 4. The environment declares MutatingAdmissionPolicy's ``JSONPatch`` type (``op``, ``path``
+    and ``from`` strings, ``value`` any JSON value), as upstream's mutation library declares it,
+    so a JSONPatch literal is type-checked field by field (``mutation_cel``). Upstream declares
+    it for mutations only; here every policy expression could build one.
 """
 
 from __future__ import annotations
@@ -32,6 +36,14 @@ VARIABLES: dict[str, types.CELType] = {
     "authorizer": types.OPAQUE,  # cel.library.authz
 }
 
+
+#: Rule 4: the ``JSONPatch`` type of MutatingAdmissionPolicy's JSONPatch mutations.
+JSONPATCH = types.Message(
+    "JSONPatch",
+    (("op", types.STRING), ("path", types.STRING), ("from", types.STRING), ("value", types.DYN)),
+)
+
+
 BOOL = ("bool",)
 STRING = ("string",)
 STRING_OR_NULL = ("string", "null_type")
@@ -52,7 +64,7 @@ class PolicyCompiler:
     """Rule 3: compile an expression of a policy, once."""
 
     def __init__(self) -> None:
-        self._environment = cel.Environment(VARIABLES)
+        self._environment = cel.Environment(VARIABLES, messages=(JSONPATCH,))
         self._cache: OrderedDict[tuple[str, tuple[str, ...]], Compiled] = OrderedDict()
 
     def compile(self, source: str, returns: tuple[str, ...]) -> Compiled:

@@ -7,9 +7,11 @@ Rules (go-oidc's provider and remote key set, as kube-apiserver uses them):
  2. The HTTPS client is injected (:class:`JSONFetcher`), trusting the configured PEM
     certificate authority (or the system's when none is given).
  3. Keys are fetched when first needed and again when a token names a key id not held (the
-    issuer rotated its keys) — for one key id at most once every ``per_key_refresh`` seconds,
-    and at most once a second overall — so made-up key ids cannot hammer the issuer. Requests
-    that arrive while a fetch is in flight wait for it rather than fail.
+    issuer rotated its keys), as go-oidc does; requests that arrive while a fetch is in flight
+    wait for it rather than fail or fetch again. Beyond go-oidc, one key id causes a fetch at
+    most once every ``per_key_refresh`` seconds, so a token replayed with a made-up key id
+    cannot hammer the issuer. (There is no limit across key ids: one would make a rotation
+    just after a fetch for another id invisible until the limit passed.)
  4. Only asymmetric keys are kept (RSA, EC); a JWKS entry that cannot be read is skipped.
 """
 
@@ -44,12 +46,10 @@ class IssuerKeys:
         fetcher: JSONFetcher,
         *,
         per_key_refresh: float = 10.0,
-        min_interval: float = 1.0,
     ) -> None:
         self.config = config
         self.fetcher = fetcher
         self.per_key_refresh = per_key_refresh
-        self.min_interval = min_interval
         self._keys: dict[str, PyJWK] = {}
         self._unnamed: list[PyJWK] = []
         self._fetched_at: float | None = None
@@ -68,8 +68,6 @@ class IssuerKeys:
     def may_refresh(self, kid: str | None) -> bool:
         """Rule 3: may a token naming ``kid`` (not held) cause a fetch now?"""
         now = time.monotonic()
-        if self._fetched_at is not None and now - self._fetched_at < self.min_interval:
-            return False
         last = self._asked_for.get(kid or "")
         if last is not None and now - last < self.per_key_refresh:
             return False

@@ -3,12 +3,13 @@
 Each module declares :class:`Function` values; ``ALL`` is every one of them, in one list, for
 the engine to declare once per environment. Names, receivers and results follow upstream:
 ``strings`` (cel-go's extension, as Kubernetes enables it), ``lists``, ``regex``, ``urls``,
-``quantity``, ``ip``/``cidr`` and ``authz`` (the ``authorizer`` of admission policies).
+``quantity``, ``ip``/``cidr``, ``jsonpatch`` (MutatingAdmissionPolicy's ``escapeKey``) and
+``authz`` (the ``authorizer`` of admission policies).
 """
 
 from __future__ import annotations
 
-from kubeward.cel.library import authz, ip, lists, quantity, regex, strings, urls
+from kubeward.cel.library import authz, ip, jsonpatch, lists, quantity, regex, strings, urls
 from kubeward.cel.library.declarations import Function, Overload
 
 ALL: tuple[Function, ...] = (
@@ -19,6 +20,7 @@ ALL: tuple[Function, ...] = (
     *quantity.FUNCTIONS,
     *ip.FUNCTIONS,
     *authz.FUNCTIONS,
+    *jsonpatch.FUNCTIONS,
 )
 
 __all__ = ["ALL", "Function", "Overload"]

@@ -7,8 +7,10 @@ storage do (pkg/registry/core/pod/strategy.go ``LogLocation``, ``streamLocation`
     pod with one container means that one, and one with several is 400 ``a container name
     must be specified for pod P, choose one of: [A B]`` (and `` or one of the init containers:
     [...]``); a name the pod does not have is 400 ``container C is not valid for pod P``.
- 2. Logs: a pod not yet bound has no logs (an empty answer); a container still waiting is 400
-    ``container "C" in pod "P" is waiting to start: REASON``. ``follow``, ``tailLines``,
+ 2. Logs: a pod not yet bound has no logs (an empty answer); a container still waiting with
+    no terminated instance behind it is 400 ``container "C" in pod "P" is waiting to start:
+    REASON`` (one in back-off answers with its last instance's log, and ``previous`` is the
+    kubelet's to answer). ``follow``, ``tailLines``,
     ``limitBytes``, ``timestamps`` and ``previous`` are passed on and the kubelet's answer is
     streamed back as it comes.
  3. exec, attach, portforward: the pod must be bound (400 ``pod P does not have a host
@@ -94,7 +96,9 @@ def waiting_reason(pod: JSONObject, container: str) -> str | None:
     for c in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
         if c.get("name") == container:
             waiting = (c.get("state") or {}).get("waiting")
-            return None if waiting is None else str(waiting.get("reason", ""))
+            if waiting is None or (c.get("lastState") or {}).get("terminated"):
+                return None
+            return str(waiting.get("reason", ""))
     return "ContainerCreating" if not status.get("containerStatuses") else None
 
 
@@ -125,7 +129,7 @@ class KubeletStreams:
         if not node:
             return web.Response(body=b"", content_type="text/plain")
         reason = waiting_reason(pod, container)
-        if reason is not None:
+        if reason is not None and request.query.get("previous", "").lower() not in ("1", "true"):
             raise BadRequest(
                 f'container "{container}" in pod "{info.name}" is waiting to start: {reason}'
             )

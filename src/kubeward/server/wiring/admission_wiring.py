@@ -74,6 +74,15 @@ class StoreReader:
                 return qualified, rt.namespaced
         return None
 
+    def schema_for(self, api_version: str, kind: str) -> Mapping[str, Any] | None:
+        """The OpenAPI schema a custom resource's version declares; None for built-in kinds
+        (their schemas are in the catalog) and unknown ones."""
+        group, _, version = api_version.rpartition("/")
+        for rt in list(self._stores):
+            if (rt.group, rt.version, rt.kind) == (group, version, kind):
+                return rt.openapi_schema
+        return None
+
     async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
         store = self._store(resource)
         if store is None or not name:

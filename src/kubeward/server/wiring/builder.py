@@ -23,6 +23,7 @@ from aiohttp import web
 
 from kubeward.api.allocation.ranges import IPRange, PortRange
 from kubeward.api.allocation.services import ServiceAllocations
+from kubeward.api.features import served_optional
 from kubeward.api.registry.store import Store
 from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import NODES
@@ -247,7 +248,7 @@ async def build_server(
 ) -> ServerParts:
     """The server's parts over ``backend`` (and ``backends``' overrides, already started)."""
     backends = backends if backends is not None else StorageBackends(backend)
-    scheme, strategies = build_scheme()
+    scheme, strategies = build_scheme(served_optional(config.features))
     stores = {rt: Store(rt, strategies[rt], backends.for_type(rt)) for rt in scheme if rt.stored}
     # Service addresses and node ports are allocated in storage (api.allocation.services).
     stores[SERVICES].hooks = ServiceAllocations(

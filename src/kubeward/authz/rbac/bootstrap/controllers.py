@@ -44,9 +44,11 @@ CONTROLLER_ACCOUNTS = (
     "endpoint-controller",
     "endpointslice-controller",
     "generic-garbage-collector",
+    "horizontal-pod-autoscaler",
     "job-controller",
     "node-controller",
     "replicaset-controller",
+    "replication-controller",
     "statefulset-controller",
     "ttl-after-finished-controller",
 )
@@ -143,6 +145,20 @@ def controller_roles() -> list[Object]:
             ],
         ),
         cluster_role(
+            f"{PREFIX}horizontal-pod-autoscaler",
+            [
+                rule("get list watch", ("autoscaling",), "horizontalpodautoscalers"),
+                rule("update", ("autoscaling",), "horizontalpodautoscalers/status"),
+                rule("get update", ("*",), "*/scale"),
+                rule("list", ("",), "pods"),
+                # Resource, custom and external metrics.
+                rule("list", ("metrics.k8s.io",), "pods"),
+                rule("get list", ("custom.metrics.k8s.io",), "*"),
+                rule("get list", ("external.metrics.k8s.io",), "*"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
             f"{PREFIX}job-controller",
             [
                 rule("get list watch update patch", _BATCH, "jobs"),
@@ -168,6 +184,16 @@ def controller_roles() -> list[Object]:
                 rule("get list watch update", _APPS, "replicasets"),
                 rule("update", _APPS, "replicasets/status"),
                 rule("update", _APPS, "replicasets/finalizers"),
+                rule("list watch patch create delete", ("",), "pods"),
+                events_rule(),
+            ],
+        ),
+        cluster_role(
+            f"{PREFIX}replication-controller",
+            [
+                rule("get list watch update", ("",), "replicationcontrollers"),
+                rule("update", ("",), "replicationcontrollers/status"),
+                rule("update", ("",), "replicationcontrollers/finalizers"),
                 rule("list watch patch create delete", ("",), "pods"),
                 events_rule(),
             ],
