@@ -771,11 +771,18 @@ class Store:
         return current, True
 
     # --- watch ------------------------------------------------------------------------------
-    async def watch_from(self, namespace: str, revision: int) -> AsyncIterator[WatchEvent]:
-        """Events of this kind (in ``namespace`` if given) after ``revision``, straight from storage."""
+    async def watch_from(
+        self,
+        namespace: str,
+        revision: int,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> AsyncIterator[WatchEvent]:
+        """Events of this kind (in ``namespace`` if given) after ``revision``, straight from
+        storage; ``on_progress`` hears the storage's progress (storage/interfaces.py rule 7)."""
         prefix = self._prefix(namespace)
         try:
-            async for event in self.backend.watch(prefix, revision):
+            async for event in self.backend.watch(prefix, revision, on_progress=on_progress):
                 if self.rt.converter is None:
                     yield self.to_watch_event(event)
                 else:
