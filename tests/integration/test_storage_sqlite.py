@@ -383,22 +383,47 @@ def test_no_operation_fails_under_mixed_load_with_background_work(tmp_path: Path
     assert listed > 0
 
 
-def test_a_schema_1_file_has_its_core_keys_renamed_once(tmp_path: Path) -> None:
-    """sqlite_dialect.py rule 5: core objects move from /registry/core/ to kube's layout."""
+SCHEMA_1_KEYS = {
+    "/registry/core/configmaps/default/x": "/registry/configmaps/default/x",
+    "/registry/core/namespaces/default": "/registry/namespaces/default",
+    "/registry/core/services/endpoints/s": "/registry/services/specs/endpoints/s",
+    "/registry/core/endpoints/default/s": "/registry/services/endpoints/default/s",
+    "/registry/core/nodes/n": "/registry/minions/n",
+    "/registry/apps/deployments/default/d": "/registry/deployments/default/d",
+    "/registry/coredns.example.com/things/t": "/registry/coredns.example.com/things/t",
+}
+SCHEMA_2_KEYS = {
+    "/registry/configmaps/default/x": "/registry/configmaps/default/x",
+    "/registry/services/default/s": "/registry/services/specs/default/s",
+    "/registry/endpoints/default/s": "/registry/services/endpoints/default/s",
+    "/registry/replicationcontrollers/default/r": "/registry/controllers/default/r",
+    "/registry/apps/deployments/default/d": "/registry/deployments/default/d",
+    "/registry/rbac.authorization.k8s.io/clusterroles/admin": "/registry/clusterroles/admin",
+    "/registry/networking.k8s.io/ingresses/default/i": "/registry/ingress/default/i",
+    "/registry/networking.k8s.io/ingressclasses/c": "/registry/ingressclasses/c",
+    "/registry/networking.k8s.io/ipaddresses/10.0.0.1": "/registry/ipaddresses/10.0.0.1",
+    "/registry/apiextensions.k8s.io/customresourcedefinitions/w.example.com": (
+        "/registry/apiextensions.k8s.io/customresourcedefinitions/w.example.com"
+    ),
+    "/registry/example.com/deployments/default/d": "/registry/example.com/deployments/default/d",
+}
+
+
+@pytest.mark.parametrize(
+    ("version", "old_keys"), [(1, SCHEMA_1_KEYS), (2, SCHEMA_2_KEYS)], ids=["schema-1", "schema-2"]
+)
+def test_an_older_file_has_its_keys_renamed_to_kubes_once(
+    tmp_path: Path, version: int, old_keys: dict[str, str]
+) -> None:
+    """sqlite_dialect.py rules 5 and 6: keys move to kube-apiserver's layout, history kept."""
     path = tmp_path / "state.db"
-    old_keys = {
-        "/registry/core/configmaps/default/x": "/registry/configmaps/default/x",
-        "/registry/core/namespaces/default": "/registry/namespaces/default",
-        "/registry/apps/deployments/default/d": "/registry/apps/deployments/default/d",
-        "/registry/coredns.example.com/things/t": "/registry/coredns.example.com/things/t",
-    }
 
     async def write(b: SqliteBackend) -> dict[str, int]:
         return {k: (await b.create(k, k.encode())).mod_revision for k in old_keys}
 
     revisions = run(path, write)
     with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA user_version = 1")  # as kubeward wrote it before the change
+        conn.execute(f"PRAGMA user_version = {version}")  # as kubeward wrote it before
 
     async def read(b: SqliteBackend) -> dict[str, tuple[bytes, int] | None]:
         found = {}
@@ -412,5 +437,5 @@ def test_a_schema_1_file_has_its_core_keys_renamed_once(tmp_path: Path) -> None:
     expected = {old: (old.encode(), revisions[old]) for old in old_keys}
     assert run(path, read) == expected
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     assert run(path, read) == expected  # opening again renames nothing more

@@ -5,6 +5,8 @@ Which plugins are on, and in which order, is decided by ``admission.registry``. 
     and validation; validating plugins (``validate``) run in the same order, on the object as
     it will be stored (``api.registry.scope`` states the whole order of a write).
  2. The first refusal ends the request; nothing is written.
+ 2a. When a mutating webhook or policy asks for reinvocation (``admission.interfaces`` rule
+    6), the mutating plugins run a second time, in the same order.
  3. Bound to one request (:meth:`AdmissionChain.bind`), the chain is the store's
     :class:`kubeward.api.registry.scope.WriteAdmission`: each phase sees a fresh
     :class:`AdmissionRequest` with the object of that moment, and the warnings and audit
@@ -49,6 +51,10 @@ class AdmissionChain:
         """Both phases at once, for a request that has no strategy between them."""
         for mutator in self.mutating:
             await mutator.admit(request, reader)
+        if request.reinvocation.wanted(request.object):  # rule 2a
+            request.reinvocation.second_pass = True
+            for mutator in self.mutating:
+                await mutator.admit(request, reader)
         for validator in self.validating:
             await validator.validate(request, reader)
 
@@ -77,6 +83,10 @@ class BoundAdmission:
         request = self._request(obj, old)
         for mutator in self.chain.mutating:
             await mutator.admit(request, self.reader)
+        if request.reinvocation.wanted(request.object):  # rule 2a
+            request.reinvocation.second_pass = True
+            for mutator in self.chain.mutating:
+                await mutator.admit(request, self.reader)
 
     async def validate(self, obj: m.JSONObject, old: m.JSONObject | None) -> None:
         if not self.chain.validating:

@@ -19,10 +19,16 @@ Rules:
  5. A plugin that needs the authorizer says so by having ``set_authorizer``
     (:class:`WantsAuthorizer`, upstream's ``WantsAuthorizer`` initializer); the registry gives
     it the server's authorizer chain when it builds the chain.
+ 6. Reinvocation (kube-apiserver's ``ReinvocationContext``): a mutating webhook or policy with
+    ``reinvocationPolicy: IfNeeded`` notes, in ``request.reinvocation``, the object as it left
+    it. When a later plugin changed the object after it, the chain runs every mutating plugin
+    a second time (built-in ones are idempotent, as upstream requires), and in that pass each
+    such invocation runs again if the object changed since it ran — once per request at most.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -54,6 +60,34 @@ class ObjectWaiter(Protocol):
 
 
 @dataclass
+class Reinvocation:
+    """Rule 6: the IfNeeded invocations of one write, and the object each last saw."""
+
+    seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reinvoked: set[str] = field(default_factory=set)
+    second_pass: bool = False
+
+    def ran(self, invocation: str, obj: dict[str, Any], *, again: bool = False) -> None:
+        """``invocation`` (an IfNeeded one) left the object as ``obj``; ``again``: reinvoked."""
+        self.seen[invocation] = copy.deepcopy(obj)
+        if again:
+            self.reinvoked.add(invocation)
+
+    def wanted(self, obj: dict[str, Any]) -> bool:
+        """Is the object now different from what an invocation not yet reinvoked left?"""
+        return any(k not in self.reinvoked and v != obj for k, v in self.seen.items())
+
+    def due(self, invocation: str, obj: dict[str, Any]) -> bool:
+        """In the second pass: should ``invocation`` run again on ``obj``?"""
+        return (
+            self.second_pass
+            and invocation in self.seen
+            and invocation not in self.reinvoked
+            and self.seen[invocation] != obj
+        )
+
+
+@dataclass
 class AdmissionRequest:
     operation: str
     group: str
@@ -73,6 +107,7 @@ class AdmissionRequest:
     options: dict[str, Any] = field(default_factory=dict)
     # The API version the request was made in (webhooks are told the kind and resource with it).
     version: str = ""
+    reinvocation: Reinvocation = field(default_factory=Reinvocation)  # rule 6
 
     def is_pod(self) -> bool:
         return self.group == "" and self.resource == "pods" and not self.subresource

@@ -66,6 +66,18 @@ class Subresource:
     scale: ScalePaths | None = None  # set on a ``scale`` subresource: served by server.scale
 
 
+# kube-apiserver's SpecialDefaultResourcePrefixes (pkg/kubeapiserver/default_storage_factory_builder.go):
+# the built-in resources whose keys are not under their own plural.
+KUBE_RESOURCE_PREFIXES: Mapping[tuple[str, str], str] = {
+    ("", "replicationcontrollers"): "controllers",
+    ("", "endpoints"): "services/endpoints",
+    ("", "nodes"): "minions",
+    ("", "services"): "services/specs",
+    ("extensions", "ingresses"): "ingress",
+    ("networking.k8s.io", "ingresses"): "ingress",
+}
+
+
 @dataclass(frozen=True)
 class ResourceType:
     group: str
@@ -109,6 +121,9 @@ class ResourceType:
     # The group whose keys hold this kind's objects when another API owns their storage (the
     # events.k8s.io Event is a view of the core Event); None: its own group.
     storage_group: str | None = field(default=None, compare=False)
+    # Keys are /registry/<group>/<resource>/...: custom resources, and the kinds of the servers
+    # kube-apiserver embeds (CustomResourceDefinition, APIService); see storage_prefix.
+    keyed_by_group: bool = field(default=False, compare=False)
 
     @property
     def group_version(self) -> str:
@@ -142,16 +157,18 @@ class ResourceType:
         return None
 
     def storage_prefix(self) -> str:
-        """Keys are ``/registry/<resource>/[<namespace>/]<name>`` for the core group, as
-        kube-apiserver lays them out (``etcdctl get --prefix /registry/secrets`` finds them), and
-        ``/registry/<group>/<resource>/...`` for every other group, as it lays out custom
-        resources; a kind stored by another API (``storage_group``) uses that group's keys. No
-        core resource is named like a group (groups of custom resources have a dot; the built-in
-        ones without are apps, batch, autoscaling and policy)."""
+        """Keys are kube-apiserver's (``etcdctl get --prefix /registry/secrets`` finds Secrets):
+        a kind compiled into kube-apiserver is under ``/registry/<resource>/`` whatever its group
+        (``/registry/deployments/``, ``/registry/clusterroles/``), except where its storage
+        factory names another prefix (``KUBE_RESOURCE_PREFIXES``: ``services/specs``,
+        ``minions``, ...); custom resources, CustomResourceDefinitions and APIServices
+        (``keyed_by_group``) are under ``/registry/<group>/<resource>/``, as the apiextensions
+        and aggregator servers key them. A kind stored by another API (``storage_group``) uses
+        that group's keys. Prefixes end in ``/``, so none is a prefix of another kind's."""
         group = self.group if self.storage_group is None else self.storage_group
-        if not group:
-            return f"/registry/{self.resource}/"
-        return f"/registry/{group}/{self.resource}/"
+        if self.keyed_by_group and group:
+            return f"/registry/{group}/{self.resource}/"
+        return f"/registry/{KUBE_RESOURCE_PREFIXES.get((group, self.resource), self.resource)}/"
 
     def storage_key(self, namespace: str, name: str) -> str:
         if self.namespaced:

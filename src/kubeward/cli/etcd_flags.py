@@ -6,8 +6,8 @@ Rules (kube-apiserver's etcd options):
  2. ``--etcd-servers`` is a comma-separated list (the flag may also be repeated);
     ``--etcd-cafile``, ``--etcd-certfile`` and ``--etcd-keyfile`` go together.
  3. ``--etcd-compaction-interval`` is a Go duration (default ``5m0s``); 0 turns compaction off.
- 4. ``--etcd-servers-overrides`` (a separate etcd per resource) is refused by name: kubeward
-    keeps every resource in one store.
+ 4. ``--etcd-servers-overrides`` puts a built-in resource in another etcd cluster (config.py
+    rule 6), e.g. ``/events#https://127.0.0.1:2479``; it needs the store to be etcd.
 """
 
 from __future__ import annotations
@@ -20,7 +20,12 @@ import click
 
 from kubeward.errors import InputError
 from kubeward.pki.duration import parse_duration
-from kubeward.storage.etcd.config import EtcdConfig, TLSFiles, parse_servers
+from kubeward.storage.etcd.config import (
+    EtcdConfig,
+    TLSFiles,
+    parse_servers,
+    parse_servers_overrides,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 STORAGE_BACKENDS = ("etcd3",)
@@ -70,8 +75,11 @@ def etcd_options(command: F) -> F:
         ),
         click.option(
             "--etcd-servers-overrides",
-            default="",
-            help="Per-resource etcd servers overrides (not supported: kubeward keeps every resource in one store).",
+            "etcd_servers_overrides",
+            multiple=True,
+            help="Per-resource etcd servers overrides, comma separated. The individual override "
+            "format: group/resource#servers, where servers are URLs, semicolon separated. Note "
+            "that this applies only to resources compiled into this server binary.",
         ),
     ]
     for option in reversed(options):
@@ -87,16 +95,15 @@ def etcd_config_from_flags(flags: dict[str, Any]) -> EtcdConfig | None:
     """
     backend = flags.get("storage_backend") or ""
     servers = tuple(s for value in flags.get("etcd_servers") or () for s in parse_servers(value))
-    if flags.get("etcd_servers_overrides"):
-        raise InputError(
-            "--etcd-servers-overrides: not supported; kubeward keeps every resource in one store"
-        )
+    overrides = parse_servers_overrides(flags.get("etcd_servers_overrides") or ())
     if backend and backend not in STORAGE_BACKENDS:
         raise InputError(
             f"--storage-backend invalid, allowed values: {', '.join(STORAGE_BACKENDS)}. "
             "If not specified, it will default to the embedded SQLite store"
         )
     if not backend and not servers:
+        if overrides:
+            raise InputError("--etcd-servers-overrides needs --etcd-servers")
         return None
     if not servers:
         raise InputError("--etcd-servers must be specified")
@@ -114,6 +121,7 @@ def etcd_config_from_flags(flags: dict[str, Any]) -> EtcdConfig | None:
         tls,
         prefix=flags.get("etcd_prefix") or "/registry",
         compaction_interval=_interval(str(flags.get("etcd_compaction_interval") or "0")),
+        overrides=overrides,
     )
 
 

@@ -101,6 +101,8 @@ _OPTIONS = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "Patc
 
 # A deletionTimestamp must stay a date: longer grace periods are cut to this (about 31 years).
 _MAX_GRACE_SECONDS = 10**9
+BOOKMARK_IDLE = 30.0  # seconds without an event before a watcher that allows them gets a bookmark
+BOOKMARK_BEFORE_TIMEOUT = 2.0  # seconds before its timeout a watcher gets one more
 
 
 @dataclass
@@ -726,15 +728,26 @@ class ResourceHandlers:
             async with self.broadcasters.for_store(ctx.store).stream(start) as stream:
                 stream.on_overflow = close_if_stuck
                 stream.attach(writer)
+                # Bookmarks: after BOOKMARK_IDLE seconds without an event, and once, whatever came,
+                # BOOKMARK_BEFORE_TIMEOUT seconds before the watch times out (kube-apiserver's
+                # cacheWatcher.nextBookmarkTime); each at the newest revision the watcher has
+                # seen all of (server/watch.py rule 6: etcd's progress, not only its own kind).
+                before_timeout = bookmarks and timeout > BOOKMARK_BEFORE_TIMEOUT
                 while True:
                     remaining = deadline - loop.time()
                     if remaining <= 0:
                         break
+                    wait = min(remaining, BOOKMARK_IDLE)
+                    last_call = before_timeout and remaining - BOOKMARK_BEFORE_TIMEOUT <= wait
+                    if last_call:
+                        wait = max(0.0, remaining - BOOKMARK_BEFORE_TIMEOUT)
+                        before_timeout = False
                     deliveries = writer.deliveries
-                    if await stream.wait_end(min(remaining, 30.0)):
+                    if await stream.wait_end(wait):
                         break
-                    if bookmarks and writer.deliveries == deliveries:
-                        writer.write(chunk([encode_event("BOOKMARK", bookmark(last_revision[0]))]))
+                    if bookmarks and (last_call or writer.deliveries == deliveries):
+                        at = stream.bookmark_revision(last_revision[0])
+                        writer.write(chunk([encode_event("BOOKMARK", bookmark(at))]))
         except StatusError as exc:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await response.write(

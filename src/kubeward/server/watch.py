@@ -25,6 +25,12 @@ Rules:
     takes at most half of the event loop and, under load, each write carries more events
     instead of the loop falling behind. With few watchers a flush is immediate.
  5. When the storage stream ends every watcher ends after the events it already had.
+ 6. ``reached`` is a revision up to which every event of the resource is in the log: the last
+    event published, or the storage's progress (storage/interfaces.py rule 7; etcd's progress
+    notifications) when that is newer. A live watcher with nothing pending has seen every event
+    up to it, so it may be given a bookmark at it (:meth:`WatchStream.bookmark_revision`) even
+    if nothing of its kind changed, as kube-apiserver's watch cache does with etcd's progress.
+    A watcher fed by its own storage watch (rule 2) is given that watch's progress likewise.
 """
 
 from __future__ import annotations
@@ -128,6 +134,10 @@ class WatchStream:
             self.end(exc)
         return True
 
+    def bookmark_revision(self, delivered: int) -> int:
+        """The revision a bookmark may carry now, given the last one ``delivered`` (rule 6)."""
+        return delivered
+
     async def wait_end(self, timeout: float) -> bool:
         """For an attached stream: wait up to ``timeout`` s; True once the stream has ended.
 
@@ -204,6 +214,11 @@ class _LiveStream(WatchStream):
     def _has_pending(self) -> bool:
         return self.cursor < self._broadcaster._next_seq
 
+    def bookmark_revision(self, delivered: int) -> int:
+        if self.ended or self._has_pending():
+            return delivered
+        return max(delivered, self._broadcaster.reached)
+
     def attach(self, sink: WatchSink) -> None:
         super().attach(sink)
         if not self.ended:
@@ -238,6 +253,7 @@ class _PrivateStream(WatchStream):
         self._events: list[WatchEvent] = []
         self._space: asyncio.Future[None] | None = None
         self._retry: asyncio.TimerHandle | None = None
+        self.reached = 0  # rule 6, from its own storage watch
 
     def _push(self, pool: dict[int, dict[object, bytes]] | None = None) -> bool:
         delivered = super()._push(pool)
@@ -257,6 +273,15 @@ class _PrivateStream(WatchStream):
 
     def _has_pending(self) -> bool:
         return bool(self._events)
+
+    def progress(self, revision: int) -> None:
+        """The private storage watch's progress (rule 6): every event up to it is buffered."""
+        self.reached = max(self.reached, revision)
+
+    def bookmark_revision(self, delivered: int) -> int:
+        if self.ended or self._events:
+            return delivered
+        return max(delivered, self.reached)
 
     async def put(self, event: WatchEvent) -> None:
         """Append ``event``, waiting while the buffer is full (or the sink is not ready)."""
@@ -292,6 +317,7 @@ class Broadcaster:
         self._next_seq = 0  # the sequence number the next event gets
         # Every event with a revision above this is in the log (or came after it was trimmed).
         self._covered_after = 0
+        self.reached = 0  # rule 6
         self._live: set[_LiveStream] = set()
         self._idle: set[_LiveStream] = set()  # pulled streams waiting for an event
         self._pushed: set[_LiveStream] = set()  # streams with a sink
@@ -304,13 +330,14 @@ class Broadcaster:
     async def start(self) -> None:
         if self._task is None:
             self._covered_after = await self.store.backend.current_revision()
+            self.reached = self._covered_after
             self._task = asyncio.create_task(self._pump(self._covered_after))
         await self._ready.wait()
 
     async def _pump(self, from_revision: int) -> None:
         self._ready.set()
         try:
-            async for event in self.store.watch_from("", from_revision):
+            async for event in self.store.watch_from("", from_revision, on_progress=self._progress):
                 self._publish(event)
         except asyncio.CancelledError:
             raise
@@ -325,7 +352,12 @@ class Broadcaster:
             for stream in list(self._live):
                 stream.end()
 
+    def _progress(self, revision: int) -> None:
+        """Rule 6: the storage says every event up to ``revision`` has come."""
+        self.reached = max(self.reached, revision)
+
     def _publish(self, event: WatchEvent) -> None:
+        self.reached = max(self.reached, event.revision)
         self._log.append(event)
         self._next_seq += 1
         if self._idle:
@@ -424,7 +456,9 @@ class Broadcaster:
     async def _feed_from_storage(self, stream: _PrivateStream, from_revision: int) -> None:
         error: Exception | None = None
         try:
-            async for event in self.store.watch_from("", from_revision):
+            async for event in self.store.watch_from(
+                "", from_revision, on_progress=stream.progress
+            ):
                 await stream.put(event)
                 if stream.ended:
                     return

@@ -28,12 +28,16 @@ a later etcd backend pass the same contract tests. Rules:
     so it stops holding a subscription at once.
  6. Compaction keeps, for every live key, its newest version at or below the compacted revision, so
     every read and watch above it is still answered exactly.
+ 7. A watch given ``on_progress`` may call it with a revision R, between two events, to say that
+    every event under the prefix up to R has been yielded (etcd's progress notifications). R is
+    never below the last event yielded; a caller may hand it out as a watch bookmark. A backend
+    that cannot tell never calls it.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -120,8 +124,14 @@ class Backend(Protocol):
     async def count(self, prefix: str) -> int:
         """How many keys start with ``prefix`` now."""
 
-    def watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
-        """Every event after ``from_revision`` under ``prefix``, then live events (rule 5)."""
+    def watch(
+        self,
+        prefix: str,
+        from_revision: int,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> AsyncIterator[Event]:
+        """Every event after ``from_revision`` under ``prefix``, then live events (rules 5, 7)."""
 
     async def compact(self, revision: int) -> None:
         """Drop history at or below ``revision`` (rule 6); a no-op if already compacted there."""

@@ -13,7 +13,7 @@ import asyncio
 import bisect
 import builtins
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from kubeward.errors import CompactedError, StorageError
 from kubeward.storage.compaction import CompactionPolicy, run_compactor
@@ -184,7 +184,14 @@ class MemoryBackend:
                 events.append(record.to_event())
         return events
 
-    def watch(self, prefix: str, from_revision: int) -> AsyncGenerator[Event, None]:
+    def watch(
+        self,
+        prefix: str,
+        from_revision: int,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> AsyncGenerator[Event, None]:
+        del on_progress  # interfaces.py rule 7: this store reports no progress of its own
         if not self._started:
             raise StorageError("memory storage: not started")
         return stream_events(self._hub, prefix, from_revision, self._history, self._compacted)

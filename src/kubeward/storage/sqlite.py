@@ -303,7 +303,14 @@ class SqliteBackend:
     async def count(self, prefix: str) -> int:
         return await self._read(functools.partial(sql.count, prefix=prefix))
 
-    def watch(self, prefix: str, from_revision: int) -> AsyncGenerator[Event, None]:
+    def watch(
+        self,
+        prefix: str,
+        from_revision: int,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> AsyncGenerator[Event, None]:
+        del on_progress  # interfaces.py rule 7: this store reports no progress of its own
         if self._state == "new":
             raise StorageError(f"sqlite storage {self.path}: not started")
         return stream_events(self._hub, prefix, from_revision, self._history, self._compacted)

@@ -20,6 +20,15 @@ it. The rules themselves live in ``log.py``; this module only says them in SQL. 
     ``/registry/core/<resource>/...``. A schema-1 file has those keys renamed once, in the
     transaction that upgrades it; revisions and history are untouched (no group of custom
     resources can be called ``core``: theirs have a dot).
+ 6. Schema 3 likewise records kube-apiserver's keys for the other built-in kinds:
+    ``/registry/<resource>/...`` whatever the group (``/registry/apps/deployments/`` becomes
+    ``/registry/deployments/``) and its exceptions (``/registry/services/specs/``,
+    ``/registry/services/endpoints/``, ``/registry/minions/``, ``/registry/controllers/``,
+    ``/registry/ingress/``, ``/registry/ipaddresses/``). A file below schema 3 has those keys
+    renamed once, in order (Services before Endpoints, which move under ``services/``), in the
+    transaction that upgrades it; revisions and history are untouched. The list is fixed here,
+    as it was at schema 3 (tests/unit/api check it against api/scheme.py); custom resources'
+    groups have a dot and none is renamed.
 """
 
 from __future__ import annotations
@@ -32,10 +41,72 @@ from kubeward.errors import CompactedError, StorageError
 from kubeward.storage.interfaces import Event, KeyValue, ListResult
 from kubeward.storage.log import LogRecord, check_read_revision, prefix_end
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _CORE_V1 = "/registry/core/"  # rule 5
-_RENAME_CORE_V1 = (
-    "UPDATE kv_log SET key = '/registry/' || substr(key, ?) WHERE key >= ? AND key < ?"
+_RENAME = "UPDATE kv_log SET key = ? || substr(key, ?) WHERE key >= ? AND key < ?"
+# Rule 6: (prefix below schema 3, kube-apiserver's prefix), applied in this order.
+KEY_RENAMES_V3: tuple[tuple[str, str], ...] = (
+    ("/registry/nodes/", "/registry/minions/"),
+    ("/registry/services/", "/registry/services/specs/"),
+    ("/registry/endpoints/", "/registry/services/endpoints/"),
+    ("/registry/replicationcontrollers/", "/registry/controllers/"),
+    ("/registry/discovery.k8s.io/endpointslices/", "/registry/endpointslices/"),
+    ("/registry/apps/deployments/", "/registry/deployments/"),
+    ("/registry/apps/replicasets/", "/registry/replicasets/"),
+    ("/registry/coordination.k8s.io/leases/", "/registry/leases/"),
+    ("/registry/networking.k8s.io/networkpolicies/", "/registry/networkpolicies/"),
+    ("/registry/networking.k8s.io/ingresses/", "/registry/ingress/"),
+    ("/registry/networking.k8s.io/ingressclasses/", "/registry/ingressclasses/"),
+    ("/registry/rbac.authorization.k8s.io/clusterrolebindings/", "/registry/clusterrolebindings/"),
+    ("/registry/rbac.authorization.k8s.io/clusterroles/", "/registry/clusterroles/"),
+    ("/registry/rbac.authorization.k8s.io/rolebindings/", "/registry/rolebindings/"),
+    ("/registry/rbac.authorization.k8s.io/roles/", "/registry/roles/"),
+    (
+        "/registry/certificates.k8s.io/certificatesigningrequests/",
+        "/registry/certificatesigningrequests/",
+    ),
+    ("/registry/flowcontrol.apiserver.k8s.io/flowschemas/", "/registry/flowschemas/"),
+    (
+        "/registry/flowcontrol.apiserver.k8s.io/prioritylevelconfigurations/",
+        "/registry/prioritylevelconfigurations/",
+    ),
+    ("/registry/apps/statefulsets/", "/registry/statefulsets/"),
+    ("/registry/apps/daemonsets/", "/registry/daemonsets/"),
+    ("/registry/apps/controllerrevisions/", "/registry/controllerrevisions/"),
+    ("/registry/batch/jobs/", "/registry/jobs/"),
+    ("/registry/batch/cronjobs/", "/registry/cronjobs/"),
+    ("/registry/autoscaling/horizontalpodautoscalers/", "/registry/horizontalpodautoscalers/"),
+    ("/registry/policy/poddisruptionbudgets/", "/registry/poddisruptionbudgets/"),
+    ("/registry/scheduling.k8s.io/priorityclasses/", "/registry/priorityclasses/"),
+    ("/registry/storage.k8s.io/storageclasses/", "/registry/storageclasses/"),
+    ("/registry/storage.k8s.io/csidrivers/", "/registry/csidrivers/"),
+    ("/registry/storage.k8s.io/csinodes/", "/registry/csinodes/"),
+    ("/registry/storage.k8s.io/volumeattachments/", "/registry/volumeattachments/"),
+    (
+        "/registry/admissionregistration.k8s.io/validatingwebhookconfigurations/",
+        "/registry/validatingwebhookconfigurations/",
+    ),
+    (
+        "/registry/admissionregistration.k8s.io/mutatingwebhookconfigurations/",
+        "/registry/mutatingwebhookconfigurations/",
+    ),
+    (
+        "/registry/admissionregistration.k8s.io/validatingadmissionpolicies/",
+        "/registry/validatingadmissionpolicies/",
+    ),
+    (
+        "/registry/admissionregistration.k8s.io/validatingadmissionpolicybindings/",
+        "/registry/validatingadmissionpolicybindings/",
+    ),
+    ("/registry/networking.k8s.io/ipaddresses/", "/registry/ipaddresses/"),
+    (
+        "/registry/admissionregistration.k8s.io/mutatingadmissionpolicies/",
+        "/registry/mutatingadmissionpolicies/",
+    ),
+    (
+        "/registry/admissionregistration.k8s.io/mutatingadmissionpolicybindings/",
+        "/registry/mutatingadmissionpolicybindings/",
+    ),
 )
 
 _SCHEMA = """
@@ -147,10 +218,13 @@ def prepare(conn: sqlite3.Connection, path: str, *, wal_limit: int) -> tuple[int
         raise StorageError(f"sqlite storage {path}: cannot use WAL journal mode (got {mode})")
     conn.execute(f"PRAGMA journal_size_limit = {int(wal_limit)}")
     conn.executescript(_SCHEMA)
-    if version == 1:  # rule 5: the rename and the new version commit together
+    if 0 < version < SCHEMA_VERSION:  # rules 5-6: renames and the version commit together
+        renames = [(_CORE_V1, "/registry/")] if version < 2 else []
+        renames += KEY_RENAMES_V3
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute(_RENAME_CORE_V1, (len(_CORE_V1) + 1, _CORE_V1, prefix_end(_CORE_V1)))
+            for old, new in renames:
+                conn.execute(_RENAME, (new, len(old) + 1, old, prefix_end(old)))
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:
             conn.execute("ROLLBACK")

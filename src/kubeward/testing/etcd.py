@@ -17,12 +17,15 @@ from kubeward.storage.etcd.local import LocalCluster, ensure_etcd_pki
 
 
 @contextmanager
-def running_etcd(directory: Path, members: int = 3) -> Iterator[LocalCluster]:
+def running_etcd(
+    directory: Path, members: int = 3, *, progress_notify_interval: str = "5s"
+) -> Iterator[LocalCluster]:
     cluster = LocalCluster(
         ensure_etcd_pki(directory, members, service_cidr=DEFAULT_SERVICE_CLUSTER_IP_RANGE),
         directory / "data",
         members,
         fast_elections=True,
+        progress_notify_interval=progress_notify_interval,
     )
     try:
         cluster.start()

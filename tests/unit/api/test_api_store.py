@@ -224,6 +224,49 @@ def test_namespace_deletion_waits_for_its_finalizer():
     run(go())
 
 
+def test_a_patch_without_a_resource_version_outlasts_any_number_of_lost_races():
+    async def go():
+        backend, s = stores()
+        await backend.start()
+        store = s[CONFIGMAPS]
+        await store.create("default", configmap("racy"))
+        lost = 0
+
+        async def mutate_losing_twelve_races():
+            nonlocal lost
+
+            def mutate(obj):
+                return {**obj, "data": {"mine": "yes"}}
+
+            original = store._write_update
+
+            async def racing(namespace, name, new, current, **kw):
+                nonlocal lost
+                if lost < 12:  # another writer wins each of the first 12 rounds
+                    lost += 1
+                    fresh = await store.get(namespace, name)
+                    winner = {**fresh, "data": {"other": str(lost)}}
+                    await original(namespace, name, winner, fresh, **kw)
+                return await original(namespace, name, new, current, **kw)
+
+            store._write_update = racing
+            try:
+                return await store.guaranteed_update("default", "racy", mutate)
+            finally:
+                store._write_update = original
+
+        written = await mutate_losing_twelve_races()
+        assert lost == 12 and written["data"] == {"mine": "yes"}
+
+        def stale(obj):
+            return {**obj, "metadata": {**obj["metadata"], "resourceVersion": "1"}}
+
+        with pytest.raises(Conflict):  # a precondition that does not hold is still a 409
+            await store.guaranteed_update("default", "racy", stale)
+
+    run(go())
+
+
 # --- lists spliced from the stored bytes (Store.list_json) -----------------------------------
 class CountingBackend(MemoryBackend):
     """The memory backend, counting list calls (how many pages a selector costs)."""

@@ -7,6 +7,7 @@ seam); tests/integration/test_server_watch_http.py covers the real connection.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from kubeward.api.resources import build_scheme
 from kubeward.api.resources.core import CONFIGMAPS
 from kubeward.errors import Gone
 from kubeward.server.watch import Broadcaster, WatchStream
+from kubeward.storage.interfaces import Event
 from kubeward.storage.memory import MemoryBackend
 
 
@@ -332,3 +334,98 @@ def test_a_sink_that_fails_ends_its_own_watcher_and_the_others_still_get_events(
     names, ended = run(go())
     assert names == ["one", "two"]
     assert ended
+
+
+class ProgressingBackend(MemoryBackend):
+    """The memory store, whose watches hear progress when the test says so, as etcd's do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listeners: list[Callable[[int], None]] = []
+
+    def watch(
+        self,
+        prefix: str,
+        from_revision: int,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> AsyncGenerator[Event, None]:
+        if on_progress is not None:
+            self.listeners.append(on_progress)
+        return super().watch(prefix, from_revision)
+
+    async def progress(self) -> int:
+        """Report the current revision to every watch (call after the watches caught up)."""
+        revision = await self.current_revision()
+        for listener in self.listeners:
+            listener(revision)
+        return revision
+
+
+async def progressing_configmaps() -> tuple[Store, ProgressingBackend]:
+    backend = ProgressingBackend()
+    await backend.start()
+    _, strategies = build_scheme()
+    return Store(CONFIGMAPS, strategies[CONFIGMAPS], backend), backend
+
+
+def test_a_caught_up_watcher_may_be_bookmarked_at_the_storage_progress() -> None:
+    async def go() -> tuple[int, int, int]:
+        store, backend = await progressing_configmaps()
+        broadcaster = Broadcaster(store)
+        start = await create(store, "cm")
+        async with broadcaster.stream(start) as stream:
+            stream.attach(RecordingSink())
+            await backend.create("/registry/secrets/default/elsewhere", b"{}")
+            await settle()
+            reached = await backend.progress()
+            at = stream.bookmark_revision(start)
+        await broadcaster.close()
+        return start, reached, at
+
+    start, reached, at = run(go())
+    assert reached > start
+    assert at == reached
+
+
+def test_a_watcher_with_undelivered_events_is_bookmarked_at_what_it_got() -> None:
+    async def go() -> tuple[int, int]:
+        store, backend = await progressing_configmaps()
+        broadcaster = Broadcaster(store)
+        start = await backend.current_revision()
+        sink = RecordingSink()
+        sink.open = False  # the connection takes nothing: the event stays pending
+        async with broadcaster.stream(start) as stream:
+            stream.attach(sink)
+            await create(store, "pending")
+            await settle()
+            await backend.progress()
+            at = stream.bookmark_revision(start)
+        await broadcaster.close()
+        return start, at
+
+    start, at = run(go())
+    assert at == start
+
+
+def test_a_watcher_fed_from_storage_is_bookmarked_at_its_own_watch_progress() -> None:
+    async def go() -> tuple[int, int, list[str]]:
+        store, backend = await progressing_configmaps()
+        start = await create(store, "old")
+        broadcaster = Broadcaster(store, window=4)
+        await broadcaster.start()
+        await create(store, *[f"new-{i}" for i in range(8)])  # the log now starts later
+        await settle()
+        sink = RecordingSink()
+        async with broadcaster.stream(start) as stream:
+            stream.attach(sink)
+            await settle()
+            await backend.create("/registry/secrets/default/elsewhere", b"{}")
+            reached = await backend.progress()
+            at = stream.bookmark_revision(start)
+        await broadcaster.close()
+        return reached, at, sink.names
+
+    reached, at, names = run(go())
+    assert names == [f"new-{i}" for i in range(8)]
+    assert at == reached

@@ -1,5 +1,6 @@
-"""The etcd backend's own rules over a fake ``EtcdClient`` (kubeward's seam): key layout and the
-unknown outcome of a write that timed out (storage/etcd/backend.py rules 1 and 3)."""
+"""The etcd backend's own rules over a fake ``EtcdClient`` (kubeward's seam): key layout, the
+unknown outcome of a write that timed out and progress notifications (storage/etcd/backend.py
+rules 1, 3 and 9)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from typing import Any
 import pytest
 
 from kubeward.errors import KeyExistsError, RevisionMismatch, StorageTimeout
-from kubeward.storage.etcd.backend import WRITE_ATTEMPTS, EtcdBackend
+from kubeward.storage.etcd.backend import (
+    PROGRESS_EVERY,
+    WRITE_ATTEMPTS,
+    EtcdBackend,
+    orders_progress_requests,
+)
 from kubeward.storage.etcd.client import (
     Compare,
     EtcdKV,
@@ -22,6 +28,7 @@ from kubeward.storage.etcd.client import (
     RangeResult,
     TxnResult,
     WatchBatch,
+    WatchEvent,
 )
 from kubeward.storage.etcd.config import EtcdConfig
 
@@ -29,10 +36,15 @@ from kubeward.storage.etcd.config import EtcdConfig
 class FakeClient:
     """Answers each txn from a script: an exception to raise or a result to return."""
 
-    def __init__(self, script: list[Any]) -> None:
+    def __init__(
+        self, script: list[Any], batches: list[WatchBatch] | None = None, version: str = "3.4.23"
+    ) -> None:
         self.script = script
         self.txns: list[tuple[list[Compare], list[Op]]] = []
         self.ranges: list[bytes] = []
+        self.batches = batches or []
+        self.version = version
+        self.watches: list[tuple[int, float]] = []  # (start revision, progress_every)
 
     @property
     def endpoints(self) -> list[str]:
@@ -62,13 +74,15 @@ class FakeClient:
         raise AssertionError("not in these tests")
 
     async def watch(
-        self, key: bytes, range_end: bytes, start_revision: int
+        self, key: bytes, range_end: bytes, start_revision: int, *, progress_every: float = 0.0
     ) -> AsyncGenerator[WatchBatch, None]:
-        raise AssertionError("not in these tests")
-        yield  # pragma: no cover
+        self.watches.append((start_revision, progress_every))
+        for batch in self.batches:
+            yield batch
+        await asyncio.Event().wait()  # then quiet, as a live watch is
 
     async def status(self, endpoint: str) -> MemberStatus:
-        raise AssertionError("not in these tests")
+        return MemberStatus(endpoint, 1, 1, 10, 0, self.version, 2)
 
     async def members(self) -> list[MemberInfo]:
         return []
@@ -89,8 +103,10 @@ def failed_with(found: EtcdKV | None, revision: int = 20) -> TxnResult:
     return TxnResult(False, revision, [OpResult(kvs=[found] if found else [])])
 
 
-def run(script: list[Any], scenario: Any, prefix: str = "/registry") -> FakeClient:
-    client = FakeClient(script)
+def run(
+    script: list[Any], scenario: Any, prefix: str = "/registry", client: FakeClient | None = None
+) -> FakeClient:
+    client = client if client is not None else FakeClient(script)
 
     async def main() -> None:
         backend = EtcdBackend(
@@ -179,3 +195,64 @@ def test_a_write_whose_every_attempt_timed_out_is_a_timeout() -> None:
 
     client = run([StorageTimeout(f"timed out {i}") for i in range(WRITE_ATTEMPTS)], scenario)
     assert len(client.txns) == WRITE_ATTEMPTS
+
+
+def test_etcd_versions_that_order_progress_requests_after_events() -> None:
+    assert [
+        orders_progress_requests(v)
+        for v in ("3.4.23", "3.4.30", "3.4.31", "3.5.0", "3.5.12", "3.5.13", "3.6.0", "x")
+    ] == [False, False, True, False, False, True, True, False]
+
+
+def watch_batch(revision: int, *keys: bytes) -> WatchBatch:
+    return WatchBatch(
+        revision, [WatchEvent(False, kv(k, b"v", revision, revision), None) for k in keys]
+    )
+
+
+@pytest.mark.parametrize(("version", "asks"), [("3.4.23", 0.0), ("3.5.13", PROGRESS_EVERY)])
+def test_a_watch_reports_progress_after_the_events_it_covers(version: str, asks: float) -> None:
+    batches = [
+        watch_batch(11, b"/registry/pods/a"),
+        WatchBatch(11, []),  # not past the last event: nothing to report
+        WatchBatch(15, []),  # progress: nothing of ours up to 15
+        watch_batch(16, b"/registry/pods/b"),
+        WatchBatch(20, []),
+    ]
+    client = FakeClient([], batches, version)
+    seen: list[tuple[str, int]] = []
+
+    async def scenario(b: EtcdBackend) -> None:
+        watch = b.watch("/registry/pods/", 10, on_progress=lambda r: seen.append(("progress", r)))
+        for _ in range(2):
+            event = await anext(watch)
+            seen.append((event.key, event.revision))
+        await asyncio.sleep(0.01)  # the generator reads on to the next empty batch
+        task = asyncio.ensure_future(anext(watch))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await watch.aclose()
+
+    run([], scenario, client=client)
+    assert seen == [
+        ("/registry/pods/a", 11),
+        ("progress", 15),
+        ("/registry/pods/b", 16),
+        ("progress", 20),
+    ]
+    assert client.watches == [(11, asks)]
+
+
+def test_a_watch_without_on_progress_asks_for_none() -> None:
+    client = FakeClient([], [], "3.5.13")
+
+    async def scenario(b: EtcdBackend) -> None:
+        watch = b.watch("/registry/pods/", 10)
+        task = asyncio.ensure_future(anext(watch))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    run([], scenario, client=client)
+    assert client.watches == [(11, 0.0)]

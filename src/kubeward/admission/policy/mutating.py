@@ -12,9 +12,9 @@ k8s.io/apiserver 1.32):
     one left it, and the object is changed in place. DELETE and CONNECT have no object to
     mutate: nothing runs.
  3. ``reinvocationPolicy: IfNeeded``: after every invocation ran once, an IfNeeded invocation
-    that ran before a later invocation changed the object runs once more (within this plugin;
-    the chain does not call plugins twice, so a MutatingAdmissionWebhook's change does not
-    bring policies back).
+    that ran before a later invocation changed the object runs once more; so does one the
+    object changed after by a later plugin (a MutatingAdmissionWebhook), in the admission
+    chain's second pass (``admission.interfaces`` rule 6). Never more than twice.
  4. A misconfigured policy (``failed to configure policy: ...``) or binding (``failed to
     configure binding: ...``), a match condition or mutation that fails to evaluate or apply:
     each is an error of its policy. Under ``failurePolicy: Ignore`` it is dropped; under Fail
@@ -89,6 +89,13 @@ class _Invocation:
     @property
     def spec(self) -> dict[str, Any]:
         return dict(self.policy.get("spec") or {})
+
+    @property
+    def key(self) -> str:
+        """The invocation's name in the request's reinvocation context."""
+        meta = (self.param or {}).get("metadata") or {}
+        param = f"{meta.get('namespace', '')}/{meta.get('name', '')}" if self.param else ""
+        return f"MutatingAdmissionPolicy/{name_of(self.policy)}/{name_of(self.binding)}/{param}"
 
     def error(self, message: str, reason: str = "Invalid") -> PolicyError:
         fail = self.spec.get("failurePolicy", "Fail") != "Ignore"
@@ -172,6 +179,13 @@ class MutatingAdmissionPolicyPlugin:
     ) -> list[PolicyError]:
         """Rules 2 and 3."""
         errors: list[PolicyError] = []
+        context = request.reinvocation
+        if context.second_pass:
+            for invocation in invocations:
+                if context.due(invocation.key, request.object):
+                    self._invoke(invocation, request, reader, namespace, errors)
+                    context.ran(invocation.key, request.object, again=True)
+            return errors
         ran_if_needed: list[int] = []  # IfNeeded invocations, in the order they ran
         rerun: set[int] = set()
         for index, invocation in enumerate(invocations):
@@ -182,8 +196,11 @@ class MutatingAdmissionPolicyPlugin:
                 rerun.update(ran_if_needed)
             if invocation.spec.get("reinvocationPolicy") == "IfNeeded":
                 ran_if_needed.append(index)
+                context.ran(invocation.key, request.object)
         for index in sorted(rerun):
-            self._invoke(invocations[index], request, reader, namespace, errors)
+            invocation = invocations[index]
+            self._invoke(invocation, request, reader, namespace, errors)
+            context.ran(invocation.key, request.object, again=True)
         return errors
 
     def _invoke(

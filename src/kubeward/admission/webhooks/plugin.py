@@ -19,7 +19,8 @@ Rules (``k8s.io/apiserver/pkg/admission/plugin/webhook``, kube-apiserver 1.32):
     webhook's ``warnings`` reach the client as ``Warning`` headers.
  6. A mutating webhook's JSON Patch is applied to the object in place. A webhook with
     ``reinvocationPolicy: IfNeeded`` is called once more when a later webhook of the chain
-    changed the object after it.
+    changed the object after it, or — in the admission chain's second pass
+    (``admission.interfaces`` rule 6) — when a later plugin did; never more than twice.
 """
 
 from __future__ import annotations
@@ -150,14 +151,24 @@ class MutatingWebhooks(WebhookPlugin):
 
     async def admit(self, request: AdmissionRequest, reader: ObjectReader) -> None:
         hooks = await self.matching(request, reader)
+        context = request.reinvocation
+        if context.second_pass:  # rule 6, after a later plugin changed the object
+            for hook in hooks:
+                if context.due(_invocation(hook), request.object):
+                    await self._mutate(hook, request)
+                    context.ran(_invocation(hook), request.object, again=True)
+            return
         changed_after: dict[int, bool] = {}
         for index, hook in enumerate(hooks):
             if await self._mutate(hook, request):
                 for earlier in range(index):
                     changed_after[earlier] = True
+            if hook.get("reinvocationPolicy") == "IfNeeded":
+                context.ran(_invocation(hook), request.object)
         for index, hook in enumerate(hooks):  # rule 6
             if changed_after.get(index) and hook.get("reinvocationPolicy") == "IfNeeded":
                 await self._mutate(hook, request)
+                context.ran(_invocation(hook), request.object, again=True)
 
     async def _mutate(self, hook: dict[str, Any], request: AdmissionRequest) -> bool:
         """Call one webhook and apply its patch; True when the object changed."""
@@ -187,3 +198,7 @@ class MutatingWebhooks(WebhookPlugin):
         request.object.clear()
         request.object.update(patched)
         return patched != before
+
+
+def _invocation(hook: dict[str, Any]) -> str:
+    return f"MutatingAdmissionWebhook/{hook.get('name')}"

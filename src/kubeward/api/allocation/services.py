@@ -43,7 +43,7 @@ from kubeward.api.validation import field as f
 from kubeward.errors import Cause, InternalError, invalid
 from kubeward.storage.interfaces import Backend
 
-IP_PREFIX = "/registry/networking.k8s.io/ipaddresses/"
+IP_PREFIX = "/registry/ipaddresses/"  # kube-apiserver's key for IPAddress objects
 NODE_PORT_PREFIX = "/registry/servicenodeports/"
 MANAGED_BY = "ipallocator.k8s.io"
 

@@ -165,6 +165,7 @@ def served_kinds(
                 openapi_schema=schema,
                 selectable_fields=selectable,
                 typed_list_items=True,
+                keyed_by_group=True,
                 singular_name=str(names.get("singular") or ""),
                 converter=converter,
                 deprecation_warning=deprecation_warning(crd, version),

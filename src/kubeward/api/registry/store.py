@@ -587,7 +587,6 @@ class Store:
         dry_run: bool = False,
         scope: RequestScope | None = None,
         admission: WriteAdmission | None = None,
-        retries: int = 8,
     ) -> m.JSONObject:
         """Read, apply ``mutate``, write; retry on a lost race (used by PATCH and controllers).
 
@@ -595,9 +594,11 @@ class Store:
         ``resourceVersion`` the mutation sets other than the one read is the caller's
         precondition (409); a lost race is always retried, and a precondition that no longer
         holds on the fresh object is then the 409 — a patch that names no resourceVersion never
-        conflicts, as upstream's GuaranteedUpdate.
+        conflicts, as upstream's GuaranteedUpdate. As there, the retries are not counted: every
+        lost race means another writer won, and the request's timeout bounds the whole (with a
+        count of 8, the last of 12 concurrent patches could lose 8 races and get a 409).
         """
-        for _ in range(retries):
+        while True:
             current = await self.get(namespace, name)
             new = mutate(clone(current))
             wanted_rv = str(m.metadata(new).get("resourceVersion") or "")
@@ -614,9 +615,10 @@ class Store:
                     scope=scope,
                     admission=admission,
                 )
-            except Conflict:
-                continue
-        raise self._conflict(name)
+            except Conflict as exc:
+                if isinstance(exc.__cause__, RevisionMismatch):
+                    continue  # lost the race: read again
+                raise  # a plugin's or a precondition's 409 is the answer
 
     async def _write_update(
         self,
@@ -771,11 +773,18 @@ class Store:
         return current, True
 
     # --- watch ------------------------------------------------------------------------------
-    async def watch_from(self, namespace: str, revision: int) -> AsyncIterator[WatchEvent]:
-        """Events of this kind (in ``namespace`` if given) after ``revision``, straight from storage."""
+    async def watch_from(
+        self,
+        namespace: str,
+        revision: int,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> AsyncIterator[WatchEvent]:
+        """Events of this kind (in ``namespace`` if given) after ``revision``, straight from
+        storage; ``on_progress`` hears the storage's progress (storage/interfaces.py rule 7)."""
         prefix = self._prefix(namespace)
         try:
-            async for event in self.backend.watch(prefix, revision):
+            async for event in self.backend.watch(prefix, revision, on_progress=on_progress):
                 if self.rt.converter is None:
                     yield self.to_watch_event(event)
                 else:

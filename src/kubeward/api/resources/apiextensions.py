@@ -35,6 +35,7 @@ CUSTOM_RESOURCE_DEFINITIONS = ResourceType(
     short_names=("crd", "crds"),
     categories=("api-extensions",),
     subresources=(Subresource("status", KIND, ("get", "patch", "update"), GROUP, "v1"),),
+    keyed_by_group=True,  # the apiextensions server's keys: /registry/apiextensions.k8s.io/...
 )
 TYPES = (CUSTOM_RESOURCE_DEFINITIONS,)
 

@@ -85,6 +85,7 @@ from kubeward.server.wiring.bootstrap_wiring import BootstrapWiring
 from kubeward.server.wiring.node_graph_wiring import NodeGraphWiring
 from kubeward.server.wiring.rbac_wiring import RBACWiring, attach_escalation_checks
 from kubeward.server.wiring.serviceaccount_wiring import ServiceAccountOptions, ServiceAccountWiring
+from kubeward.server.wiring.storage_backends import StorageBackends
 from kubeward.storage.factory import backend_from_etcd, backend_from_url
 from kubeward.storage.interfaces import Backend
 
@@ -101,6 +102,8 @@ class RunningServer:
     port: int
     # Informers started after start-up (kinds added at run time) are not in ``background``.
     informers: InformerFactory | None = None
+    # The backends of --etcd-servers-overrides (``backend`` is the default one).
+    overrides: StorageBackends | None = None
 
     async def stop(self) -> None:
         for task in self.background:
@@ -117,6 +120,8 @@ class RunningServer:
             if isinstance(transport, asyncio.Transport):
                 transport.abort()
         await self.backend.close()
+        if self.overrides is not None:
+            await self.overrides.close()
         # Let the closed connections' callbacks run before the caller stops the loop.
         await asyncio.sleep(0.1)
 
@@ -235,9 +240,13 @@ def token_webhook_options(
     )
 
 
-async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
+async def build_server(
+    config: ServerConfig, backend: Backend, backends: StorageBackends | None = None
+) -> ServerParts:
+    """The server's parts over ``backend`` (and ``backends``' overrides, already started)."""
+    backends = backends if backends is not None else StorageBackends(backend)
     scheme, strategies = build_scheme(served_optional(config.features))
-    stores = {rt: Store(rt, strategies[rt], backend) for rt in scheme if rt.stored}
+    stores = {rt: Store(rt, strategies[rt], backends.for_type(rt)) for rt in scheme if rt.stored}
     # Service addresses and node ports are allocated in storage (api.allocation.services).
     stores[SERVICES].hooks = ServiceAllocations(
         backend,
@@ -347,6 +356,7 @@ async def build_server(config: ServerConfig, backend: Backend) -> ServerParts:
         return True
 
     server.health_checks["etcd"] = storage_ok
+    server.health_checks.update(backends.health_checks())
     return ServerParts(
         server,
         broadcasters,
@@ -396,9 +406,16 @@ async def start_server(
             else backend_from_url(config.storage_url)
         )
     await backend.start()
+    overrides = StorageBackends(backend, config.etcd)
+    try:
+        await overrides.start()
+    except BaseException:
+        await overrides.close()
+        await backend.close()
+        raise
     parts: ServerParts | None = None
     try:
-        parts = await build_server(config, backend)
+        parts = await build_server(config, backend, overrides)
         server = parts.server
         await ensure_default_namespaces(server.stores)
         await ensure_system_priority_classes(server.stores)
@@ -439,6 +456,7 @@ async def start_server(
             await parts.informers.stop()
             await parts.broadcasters.close()
         await backend.close()
+        await overrides.close()
         raise
     port = site.bound_port
     ip_range = IPRange.parse(config.service_cluster_ip_range)
@@ -450,6 +468,7 @@ async def start_server(
         await parts.informers.stop()
         await parts.broadcasters.close()
         await backend.close()
+        await overrides.close()
         raise
     kubernetes_service = KubernetesServiceController(
         server.stores, parts.informers, ip_range, config.advertise_address, port
@@ -470,7 +489,7 @@ async def start_server(
     ]
     log.info("serving securely on %s:%d", config.bind_address, port)
     return RunningServer(
-        server, backend, runner, parts.broadcasters, background, port, parts.informers
+        server, backend, runner, parts.broadcasters, background, port, parts.informers, overrides
     )
 
 

@@ -28,6 +28,14 @@ orders every write, so the contract (storage/interfaces.py) maps onto etcd direc
  8. etcd still serves reads *at* the revision it compacted to; the contract says that revision
     is gone, so reads and watches at or below a compacted revision this process knows are
     refused here before asking etcd (which refuses those below it).
+ 9. A watch given ``on_progress`` reports etcd's progress notifications (interfaces.py rule 7):
+    an empty response with header revision R above the last event yielded means every event of
+    the range up to R was sent, so R is reported and the watch resumes after R if its member is
+    lost. etcd sends them periodically on its own; on members that order an on-demand
+    notification after the events (etcd >= 3.4.31 or >= 3.5.13, the versions kube-apiserver
+    requires for ``RequestWatchProgress``) the watch also asks every ``PROGRESS_EVERY`` seconds.
+    Whether every member is such is read from their status at start; a member that does not
+    answer counts as old.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 from kubeward.errors import (
     CompactedError,
@@ -67,6 +75,7 @@ from kubeward.storage.interfaces import Event, EventType, KeyValue, ListResult
 ROOT = "/registry"
 WRITE_ATTEMPTS = 3  # a timed-out write is retried twice: an election takes about a second
 WATCH_RETRY_PAUSE = (0.05, 1.0)  # first and largest pause between watch resumptions
+PROGRESS_EVERY = 5.0  # seconds between on-demand progress requests (rule 9)
 
 
 class EtcdBackend:
@@ -81,6 +90,7 @@ class EtcdBackend:
         self._closed = False
         self._compactor: asyncio.Task[None] | None = None
         self._watches: set[asyncio.Event] = set()
+        self.progress_on_demand = False  # rule 9
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -88,6 +98,7 @@ class EtcdBackend:
             return
         self._started = True
         self._learn_compacted(await read_compacted(self.client))
+        self.progress_on_demand = await self._members_order_progress()
         if self._config.compaction_interval > 0:
             self._compactor = asyncio.create_task(
                 run_compactor(self.client, self._config.compaction_interval, self._learn_compacted),
@@ -105,6 +116,18 @@ class EtcdBackend:
         for stop in self._watches:
             stop.set()
         await self.client.close()
+
+    async def _members_order_progress(self) -> bool:
+        """Rule 9: whether every member orders on-demand progress notifications after events."""
+
+        async def version(endpoint: str) -> str:
+            try:
+                return (await self.client.status(endpoint)).version
+            except StorageError:
+                return ""
+
+        versions = await asyncio.gather(*(version(e) for e in self.client.endpoints))
+        return all(orders_progress_requests(v) for v in versions)
 
     def _check_open(self) -> None:
         if not self._started:
@@ -287,14 +310,22 @@ class EtcdBackend:
             event.kv.create_revision,
         )
 
-    def watch(self, prefix: str, from_revision: int) -> AsyncGenerator[Event, None]:
+    def watch(
+        self,
+        prefix: str,
+        from_revision: int,
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> AsyncGenerator[Event, None]:
         if not self._started:
             raise StorageError("etcd storage: not started")
         if from_revision < 0:
             raise ValueError(f"from_revision must be >= 0, got {from_revision}")
-        return self._watch(prefix, from_revision)
+        return self._watch(prefix, from_revision, on_progress)
 
-    async def _watch(self, prefix: str, from_revision: int) -> AsyncGenerator[Event, None]:
+    async def _watch(
+        self, prefix: str, from_revision: int, on_progress: Callable[[int], None] | None
+    ) -> AsyncGenerator[Event, None]:
         if from_revision < self._compacted:
             raise CompactedError(from_revision, self._compacted)
         start, end = self._range_of(prefix)
@@ -304,7 +335,8 @@ class EtcdBackend:
         self._watches.add(stop)
         try:
             while not self._closed:
-                stream = self.client.watch(start, end, position + 1)
+                ask = PROGRESS_EVERY if on_progress is not None and self.progress_on_demand else 0.0
+                stream = self.client.watch(start, end, position + 1, progress_every=ask)
                 stopper = asyncio.ensure_future(stop.wait())
                 batch_task: asyncio.Future[WatchBatch] | None = None
                 try:
@@ -321,6 +353,10 @@ class EtcdBackend:
                                 position = raw.kv.mod_revision
                                 pause = WATCH_RETRY_PAUSE[0]
                                 yield self._event(raw)
+                        if not batch.events and batch.revision > position:  # rule 9
+                            position = batch.revision
+                            if on_progress is not None:
+                                on_progress(position)
                 except CompactedError as exc:
                     raise self._compacted_error(exc) from None
                 except (StorageUnavailable, StopAsyncIteration):
@@ -347,3 +383,15 @@ class EtcdBackend:
         with contextlib.suppress(CompactedError):  # compacted further by another API server
             await self.client.compact(revision)
         self._learn_compacted(revision)
+
+
+def orders_progress_requests(version: str) -> bool:
+    """Whether etcd ``version`` sends an on-demand progress notification only after the events
+    it covers (rule 9; etcd issues 15220 and 17507, kube-apiserver's feature support checker)."""
+    try:
+        parts = tuple(int(p) for p in version.split("-", 1)[0].split("."))
+    except ValueError:
+        return False
+    if len(parts) != 3:
+        return False
+    return parts >= (3, 5, 13) or (3, 4, 31) <= parts < (3, 5, 0)

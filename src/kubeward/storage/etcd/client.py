@@ -13,6 +13,12 @@ measurement favours it) can change without touching the storage rules. Rules:
     retried on another member only when it certainly was not sent.
  4. A watch is a stream of batches; it ends with ``StorageUnavailable`` when its member is lost
     or has lost its leader, and the caller resumes on another member from the next revision.
+    A batch without events is a progress notification: every event of the watch up to its
+    revision has been sent. Watches ask for etcd's periodic notifications (``progress_notify``;
+    every 10 min unless etcd's ``--experimental-watch-progress-notify-interval`` says otherwise);
+    with ``progress_every`` a transport that can also asks for one that often
+    (``WatchProgressRequest``). Only the periodic ones are ordered after the events on etcd
+    before 3.4.31 and 3.5.13 (etcd issues 15220, 17507), so callers ask only of newer members.
 """
 
 from __future__ import annotations
@@ -145,9 +151,10 @@ class EtcdClient(Protocol):
     async def compact(self, revision: int) -> None: ...
 
     def watch(
-        self, key: bytes, range_end: bytes, start_revision: int
+        self, key: bytes, range_end: bytes, start_revision: int, *, progress_every: float = 0.0
     ) -> AsyncGenerator[WatchBatch, None]:
-        """Events from ``start_revision`` (inclusive), with previous values (rule 4)."""
+        """Events from ``start_revision`` (inclusive), with previous values, and progress
+        notifications, requested every ``progress_every`` seconds if not 0 (rule 4)."""
         ...
 
     async def status(self, endpoint: str) -> MemberStatus: ...

@@ -172,7 +172,11 @@ class GatewayClient:
             raise CompactedError(revision, revision)
         if _FUTURE in message:
             raise StorageError(f"etcd: {message}")
-        if code in (_UNAVAILABLE, _DEADLINE) or "timed out" in message:
+        if (
+            code in (_UNAVAILABLE, _DEADLINE)
+            or "timed out" in message
+            or "context deadline exceeded" in message  # grpc_client.py rule 2
+        ):
             sent = not any(reason in message for reason in _NOT_PROPOSED)
             raise _Retry(f"{endpoint}: {message}", sent=sent)
         raise StorageError(f"etcd: {message}")
@@ -240,8 +244,11 @@ class GatewayClient:
 
     # --- watch -------------------------------------------------------------------------------------
     async def watch(
-        self, key: bytes, range_end: bytes, start_revision: int
+        self, key: bytes, range_end: bytes, start_revision: int, *, progress_every: float = 0.0
     ) -> AsyncGenerator[WatchBatch, None]:
+        # The gateway's watch takes one request body: no progress requests on demand, only
+        # etcd's periodic notifications (client.py rule 4).
+        del progress_every
         endpoints = self._config.endpoints
         endpoint = endpoints[self._current % len(endpoints)]
         request = {

@@ -10,9 +10,14 @@ costs the API server's event loop a fraction of what JSON over aiohttp costs. Ru
     (client.py rule 3), as in gateway.py.
  2. A gRPC failure is classified by etcd's message: a connection that could not be made means
     the request was not sent; "no leader" means it was not proposed; any other unavailability,
-    and our own deadline, mean the outcome is unknown (``StorageTimeout`` for a write).
+    and our deadline, mean the outcome is unknown (``StorageTimeout`` for a write). gRPC sends
+    our deadline to etcd, so it expires twice: in grpcio (``DEADLINE_EXCEEDED``) and in etcd,
+    which answers ``UNKNOWN: context deadline exceeded`` when its timer wins the race (more often
+    when our event loop is busy); both are the same timeout.
  3. Watches carry the ``hasleader`` metadata (a member that loses its leader cancels them) and
     end with ``StorageUnavailable`` when the stream breaks, ``CompactedError`` when compacted.
+    Asked to, a watch writes a ``WatchProgressRequest`` on its stream every so often; etcd
+    answers with an empty response whose header holds its revision (client.py rule 4).
  4. Messages may be as large as etcd sends them (kube-apiserver lifts gRPC's 4 MiB default too);
     a restarted member is reconnected to within seconds, and keepalives detect a silent one.
  5. No grpc or protobuf exception leaves this module (client.py rule 2).
@@ -21,6 +26,7 @@ costs the API server's event loop a fraction of what JSON over aiohttp costs. Ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -49,6 +55,7 @@ _NOT_SENT = ("failed to connect", "Connection refused", "connections to all back
 _NOT_PROPOSED = ("no leader", "not capable", "stopped")
 _COMPACTED = "required revision has been compacted"
 _FUTURE = "required revision is a future revision"
+_SERVER_DEADLINE = "context deadline exceeded"  # etcd's side of our deadline (rule 2)
 _OPTIONS = [
     ("grpc.max_receive_message_length", 2**31 - 1),
     ("grpc.max_send_message_length", 2**31 - 1),
@@ -205,7 +212,7 @@ class GrpcClient:
 
     # --- watch -----------------------------------------------------------------------------------------
     async def watch(
-        self, key: bytes, range_end: bytes, start_revision: int
+        self, key: bytes, range_end: bytes, start_revision: int, *, progress_every: float = 0.0
     ) -> AsyncGenerator[WatchBatch, None]:
         endpoint = self._endpoint()
         create = rpc.WatchCreateRequest(
@@ -217,8 +224,11 @@ class GrpcClient:
         )
         call = rpc.WatchStub(self._channel(endpoint)).Watch(metadata=(("hasleader", "true"),))
         self._calls.add(call)
+        asker: asyncio.Task[None] | None = None
         try:
             await call.write(rpc.WatchRequest(create_request=create))
+            if progress_every > 0:
+                asker = asyncio.create_task(_ask_progress(call, progress_every))
             while True:
                 try:
                     response = await call.read()
@@ -256,6 +266,8 @@ class GrpcClient:
                 return
             raise StorageUnavailable(f"etcd watch on {endpoint}: {exc}") from None
         finally:
+            if asker is not None:
+                asker.cancel()
             self._calls.discard(call)
             call.cancel()
         if self._closed:
@@ -295,6 +307,16 @@ class GrpcClient:
             raise StorageUnavailable(f"etcd snapshot from {endpoint}: {exc}") from None
 
 
+async def _ask_progress(call: Any, every: float) -> None:
+    """Ask for a progress notification on ``call`` every ``every`` seconds (rule 3). A stream
+    that broke is the reader's to report; this only stops."""
+    request = rpc.WatchRequest(progress_request=rpc.WatchProgressRequest())
+    with contextlib.suppress(grpc.RpcError, grpc.aio.BaseError, RuntimeError):
+        while True:
+            await asyncio.sleep(every)
+            await call.write(request)
+
+
 def _classify(endpoint: str, exc: Any, request: Any) -> Exception:
     details = str(exc.details() or "")
     code = exc.code()
@@ -303,7 +325,7 @@ def _classify(endpoint: str, exc: Any, request: Any) -> Exception:
         return CompactedError(revision, revision)
     if _FUTURE in details:
         return StorageError(f"etcd: {details}")
-    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED or _SERVER_DEADLINE in details:
         return _Retry(f"{endpoint}: timed out", sent=True)
     if code == grpc.StatusCode.UNAVAILABLE:
         if any(reason in details for reason in _NOT_SENT):

@@ -19,6 +19,10 @@ make a cluster secure are written once. Rules:
  6. ``kubeward etcd up`` uses fixed loopback ports (2379/2380, 12379/12380,
     22379/22380, ...) and writes ``etcd-cluster.json`` (endpoints and client files) next to
     the PKI, which ``kubeward etcd status`` and ``kubeward up --etcd`` read.
+ 7. Members send watch progress notifications every ``progress_notify_interval`` (5 s; etcd's
+    default is 10 min): on etcd before 3.4.31/3.5.13 they are the only progress an API server
+    may trust (storage/etcd/backend.py rule 9), and they become the revision of the bookmarks
+    a watcher of a quiet resource gets.
 """
 
 from __future__ import annotations
@@ -146,6 +150,7 @@ class LocalCluster:
         ports: list[tuple[int, int]] | None = None,
         token: str = "kubeward-etcd",
         fast_elections: bool = False,
+        progress_notify_interval: str = "5s",
     ) -> None:
         if members < 1:
             raise ValueError(f"members must be >= 1, got {members}")
@@ -153,6 +158,7 @@ class LocalCluster:
         self.data_dir = data_dir
         self.token = token
         self.fast_elections = fast_elections
+        self.progress_notify_interval = progress_notify_interval
         chosen = ports or [(free_port(), free_port()) for _ in range(members)]
         self.members = [
             Member(
@@ -224,6 +230,7 @@ class LocalCluster:
             "--snapshot-count=10000",
             "--logger=zap",
             "--log-outputs=stderr",
+            f"--experimental-watch-progress-notify-interval={self.progress_notify_interval}",
         ]
         if self.fast_elections:
             args += ["--heartbeat-interval=50", "--election-timeout=500"]
