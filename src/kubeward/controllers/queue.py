@@ -8,18 +8,33 @@ Rules:
  3. ``add_rate_limited`` delays a key by ``base * 2**failures`` (capped at ``maximum``);
     ``forget`` resets its failure count after a success.
  4. ``add_after`` delays a key without counting a failure (deadlines, such as cleaning).
+ 5. Keys are handed out in the order they were added, unless the queue has a ``priority``:
+    then the highest first, in the order added among equals (kube-scheduler's active queue
+    orders pods so). A key's priority is read when it is added.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+from collections.abc import Callable
 
 
 class WorkQueue:
-    def __init__(self, *, base_delay: float = 0.005, max_delay: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        base_delay: float = 0.005,
+        max_delay: float = 60.0,
+        priority: Callable[[str], int] | None = None,
+    ) -> None:
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self._priority = priority
         self._order: list[str] = []
+        self._ranked: list[tuple[int, int, str]] = []  # rule 5: (-priority, sequence, key)
+        self._sequence = itertools.count()
         self._queued: set[str] = set()
         self._processing: set[str] = set()
         self._dirty: set[str] = set()
@@ -29,7 +44,7 @@ class WorkQueue:
         self._closed = False
 
     def __len__(self) -> int:
-        return len(self._order)
+        return len(self._order) + len(self._ranked)
 
     def add(self, key: str) -> None:
         """Queue ``key`` now (rules 1 and 2)."""
@@ -41,7 +56,10 @@ class WorkQueue:
         if key in self._queued:
             return
         self._queued.add(key)
-        self._order.append(key)
+        if self._priority is None:
+            self._order.append(key)
+        else:
+            heapq.heappush(self._ranked, (-self._priority(key), next(self._sequence), key))
         self._notify()
 
     def add_after(self, key: str, delay: float) -> None:
@@ -78,12 +96,12 @@ class WorkQueue:
 
     async def get(self) -> str | None:
         """The next key to process, waiting for one; ``None`` once the queue is shut down."""
-        while not self._order and not self._closed:
+        while not len(self) and not self._closed:
             self._ready.clear()
             await self._ready.wait()
         if self._closed:
             return None
-        key = self._order.pop(0)
+        key = heapq.heappop(self._ranked)[2] if self._ranked else self._order.pop(0)
         self._queued.discard(key)
         self._processing.add(key)
         return key

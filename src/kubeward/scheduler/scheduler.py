@@ -28,8 +28,9 @@ Rules:
     ``preemption:``, as kube-scheduler words it.
  7. A nominated pod holds its place: on its node, the requests of pending pods nominated there
     with at least its priority count as used, and it is bound to its nominated node when that
-    node fits. Pods are taken in the order they come (kube-scheduler orders its queue by
-    priority), and every candidate node is dry-run (kube-scheduler samples at most 100).
+    node fits. Pods are taken highest priority first, then in the order they came, as
+    kube-scheduler's active queue; every candidate node is dry-run (kube-scheduler samples at
+    most 100).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from kubeward.client.api import APIClient
 from kubeward.controllers.base import Controller
 from kubeward.controllers.events import NORMAL, WARNING, EventRecorder
 from kubeward.controllers.informer import Informer
+from kubeward.controllers.queue import WorkQueue
 from kubeward.controllers.sources import ClientSource
 from kubeward.errors import Conflict, NotFound
 from kubeward.scheduler.filters import FILTERS, allocatable, resources_fit
@@ -224,12 +226,17 @@ class Scheduler(Controller):
         self.usage = NodeUsage()
         self.nominations = Nominations()
         self.events = EventRecorder(client, SCHEDULER_NAME)
+        self.queue = WorkQueue(priority=self._priority_of)  # rule 7
         self.unschedulable: set[str] = set()
         self.retry_unschedulable = retry_unschedulable
         self.pods.add_listener(lambda key, obj: self.usage.observe(obj, key))
         self.pods.add_listener(lambda key, obj: self.nominations.observe(obj, key))
         self.pods.add_event_handler(on_delete=lambda _: self._requeue())
         self.nodes.add_listener(self._node_changed)
+
+    def _priority_of(self, key: str) -> int:
+        pod = self.pods.cache.get(key)
+        return priority(pod) if pod is not None else 0
 
     def _node_changed(self, key: str, node: JSONObject | None) -> None:
         if node is None:

@@ -67,3 +67,18 @@ def test_shutdown_releases_waiting_workers() -> None:
         return await asyncio.wait_for(waiter, 5)
 
     assert run(scenario()) is None
+
+
+def test_a_queue_with_priority_hands_out_the_highest_first_then_in_order() -> None:
+    ranks = {"low-1": 0, "high-1": 1000, "low-2": 0, "mid": 10, "high-2": 1000}
+
+    async def scenario() -> list[str | None]:
+        queue = WorkQueue(priority=ranks.__getitem__)
+        for key in ranks:
+            queue.add(key)
+        queue.add("mid")  # still once
+        got = [await queue.get() for _ in range(len(ranks))]
+        assert len(queue) == 0
+        return got
+
+    assert run(scenario()) == ["high-1", "high-2", "mid", "low-1", "low-2"]
