@@ -78,11 +78,7 @@ def desired_subsets(service: m.JSONObject, pods: list[m.JSONObject]) -> list[dic
             continue
         if not sp.should_be_listed(pod, include_terminating=publish, ipv6=ipv6):
             continue
-        served = []
-        for service_port in ports:
-            number = sp.find_port(pod, service_port)
-            if number is not None:
-                served.append(sp.endpoint_port(service_port, number))
+        served = sp.served_ports(pod, ports)
         if ports and not served:
             continue
         served.sort(key=lambda p: (p["name"], p["port"], p["protocol"]))

@@ -120,11 +120,7 @@ def desired_endpoints(
             continue
         if not sp.should_be_listed(pod, include_terminating=True, ipv6=ipv6):
             continue
-        served = []
-        for service_port in ports:
-            number = sp.find_port(pod, service_port)
-            if number is not None:
-                served.append(sp.endpoint_port(service_port, number))
+        served = sp.served_ports(pod, ports)
         key = _ports_key(served)
         group = groups.setdefault(key, (served, []))
         group[1].append(_endpoint(pod, service, sp.pod_ip(pod, ipv6), zones or {}))

@@ -173,3 +173,13 @@ def follow_pods(services: Informer, pods: Informer, enqueue: Callable[[str], Non
             changed(new)
 
     pods.add_event_handler(changed, updated, changed)
+
+
+def served_ports(pod: m.JSONObject, ports: list[m.JSONObject]) -> list[m.JSONObject]:
+    """The Service's ports the pod serves, as endpoint ports (a port it does not have is left out)."""
+    served = []
+    for service_port in ports:
+        number = find_port(pod, service_port)
+        if number is not None:
+            served.append(endpoint_port(service_port, number))
+    return served

@@ -354,20 +354,25 @@ class Scheduler(Controller):
             "lastTransitionTime": m.format_time(m.now()),
         }
         try:
-            await self.client.patch(
-                PODS,
-                meta["name"],
-                {"status": {"conditions": [condition]}},
-                namespace=meta["namespace"],
-                subresource="status",
-                content_type="application/strategic-merge-patch+json",
-            )
+            await self._set_condition(victim, condition)
             await self.client.delete(PODS, meta["name"], meta["namespace"], uid=meta.get("uid", ""))
         except NotFound:
             return  # already gone
         uid = m.metadata(pod).get("uid", "")
         self.events.event(
             victim, PODS, NORMAL, "Preempted", f"Preempted by pod {uid} on node {node}"
+        )
+
+    async def _set_condition(self, pod: JSONObject, condition: JSONObject) -> None:
+        """One condition of the pod's status, merged by type (a strategic-merge patch)."""
+        meta = m.metadata(pod)
+        await self.client.patch(
+            PODS,
+            meta["name"],
+            {"status": {"conditions": [condition]}},
+            namespace=meta["namespace"],
+            subresource="status",
+            content_type="application/strategic-merge-patch+json",
         )
 
     async def _nominate(self, key: str, node: str) -> None:
@@ -429,13 +434,6 @@ class Scheduler(Controller):
                 "lastProbeTime": None,
                 "lastTransitionTime": m.format_time(m.now()),
             }
-            await self.client.patch(
-                PODS,
-                meta["name"],
-                {"status": {"conditions": [condition]}},
-                namespace=meta["namespace"],
-                subresource="status",
-                content_type="application/strategic-merge-patch+json",
-            )
+            await self._set_condition(pod, condition)
             self.events.event(pod, PODS, WARNING, "FailedScheduling", message)
         log.info("%s/%s: %s", meta["namespace"], meta["name"], message)
